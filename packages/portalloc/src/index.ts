@@ -1,0 +1,14 @@
+export {
+  PortAllocationFailedError,
+  PortAllocatorClosedError,
+  PortLeaseStateError,
+  PortRangeExhaustedError,
+} from './errors.js';
+export type {
+  LeasedPort,
+  PortAllocatorOptions,
+  PortLease,
+  PortRange,
+  RtpPortPair,
+} from './port-allocator.js';
+export { PortAllocator } from './port-allocator.js';
