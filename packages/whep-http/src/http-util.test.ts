@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { UnauthorizedError } from './errors.js';
+import { iceServerLinks, ifMatchSatisfied, newEtag, requireBearer } from './http-util.js';
+
+describe('ifMatchSatisfied', () => {
+  it('matches "*", the exact strong tag, or a list holding it', () => {
+    expect(ifMatchSatisfied('*', '"a"')).toBe(true);
+    expect(ifMatchSatisfied('"a"', '"a"')).toBe(true);
+    expect(ifMatchSatisfied('"x", "a"', '"a"')).toBe(true);
+    expect(ifMatchSatisfied('"b"', '"a"')).toBe(false);
+    expect(ifMatchSatisfied('W/"a"', '"a"')).toBe(false);
+  });
+});
+
+describe('requireBearer', () => {
+  it('lets everything through when no token is configured', () => {
+    expect(() => requireBearer(undefined, [undefined, undefined])).not.toThrow();
+  });
+
+  it('tells a missing token from a wrong one', () => {
+    expect(() => requireBearer(undefined, ['t'])).toThrow(expect.objectContaining({ reason: 'missing' }));
+    expect(() => requireBearer('Bearer x', ['t'])).toThrow(UnauthorizedError);
+    expect(() => requireBearer('Bearer x', ['t'])).toThrow(expect.objectContaining({ reason: 'invalid' }));
+  });
+
+  it('accepts any of the configured tokens', () => {
+    expect(() => requireBearer('Bearer two', ['one', 'two'])).not.toThrow();
+  });
+});
+
+describe('newEtag', () => {
+  it('makes quoted strong tags that do not repeat', () => {
+    const tags = new Set(Array.from({ length: 1000 }, newEtag));
+    expect(tags.size).toBe(1000);
+    for (const tag of tags) expect(tag).toMatch(/^"[A-Za-z0-9_-]{16}"$/);
+  });
+});
+
+describe('iceServerLinks', () => {
+  it('writes one link per URL and credentials only when set', () => {
+    expect(iceServerLinks([{ urls: ['stun:a', 'stun:b'] }, { urls: 'turn:c', username: 'u' }])).toEqual([
+      '<stun:a>; rel="ice-server"',
+      '<stun:b>; rel="ice-server"',
+      '<turn:c>; rel="ice-server"; username="u"',
+    ]);
+  });
+});

@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ANSWER,
+  engineError,
+  FakeSource,
+  harness,
+  OFFER,
+  openSession,
+  postOffer,
+  URL_BASE,
+} from './testing/fake-engine.js';
+
+async function errorBody(res: Response) {
+  return (await res.json()) as { code: number; message: string; details: string[] };
+}
+
+describe('POST on the WHEP endpoint', () => {
+  it('answers an offer with 201, the answer, a Location, a strong ETag and the ICE server links', async () => {
+    const h = harness({
+      iceServers: [
+        { urls: 'stun:127.0.0.1:3478' },
+        {
+          urls: ['turn:127.0.0.1:3478?transport=udp', 'turns:127.0.0.1:5349'],
+          username: 'u',
+          credential: 'p',
+        },
+      ],
+    });
+
+    const res = await postOffer(h);
+
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toBe('application/sdp');
+    expect(await res.text()).toBe(ANSWER);
+    expect(res.headers.get('location')).toMatch(/^\/api\/v3\/process\/cam\/whep\/[A-Za-z0-9_-]{22}$/);
+    expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(res.headers.get('link')).toBe(
+      '<stun:127.0.0.1:3478>; rel="ice-server", ' +
+        '<turn:127.0.0.1:3478?transport=udp>; rel="ice-server"; username="u"; credential="p"; credential-type="password", ' +
+        '<turns:127.0.0.1:5349>; rel="ice-server"; username="u"; credential="p"; credential-type="password"',
+    );
+    expect(h.peers[0]?.offerSdp).toBe(OFFER);
+    expect(h.sessions.count('cam')).toBe(1);
+  });
+
+  it('gives every session its own id and ETag', async () => {
+    const h = harness();
+
+    const first = await postOffer(h);
+    const second = await postOffer(h);
+
+    expect(first.headers.get('location')).not.toBe(second.headers.get('location'));
+    expect(first.headers.get('etag')).not.toBe(second.headers.get('etag'));
+    expect(h.sessions.count()).toBe(2);
+  });
+
+  it('sends no Link header when no ICE server is configured', async () => {
+    const res = await postOffer(harness());
+    expect(res.headers.get('link')).toBeNull();
+  });
+
+  it('answers 404 for an unknown process and for one without WebRTC', async () => {
+    const h = harness();
+    h.processes.set('plain', { enabled: false, source: new FakeSource() });
+
+    const unknown = await postOffer(h, 'nope');
+    const disabled = await postOffer(h, 'plain');
+
+    expect(unknown.status).toBe(404);
+    expect(await errorBody(unknown)).toMatchObject({ code: 404, details: ['PROCESS_NOT_FOUND'] });
+    expect(disabled.status).toBe(404);
+    expect(h.peers).toHaveLength(0);
+  });
+
+  it('answers 409 with Retry-After while the process is not running or has no media yet', async () => {
+    const h = harness({ retryAfterSeconds: 3 });
+    const waiting = new FakeSource();
+    waiting.hasMedia = false;
+    h.processes.set('stopped', { enabled: true });
+    h.processes.set('starting', { enabled: true, source: waiting });
+
+    const stopped = await postOffer(h, 'stopped');
+    const starting = await postOffer(h, 'starting');
+
+    expect(stopped.status).toBe(409);
+    expect(stopped.headers.get('retry-after')).toBe('3');
+    expect(starting.status).toBe(409);
+    expect(await errorBody(starting)).toMatchObject({ code: 409, details: ['PROCESS_NOT_RUNNING'] });
+  });
+
+  it('answers 415 with Accept-Post for a body that is not application/sdp', async () => {
+    const h = harness();
+
+    const json = await postOffer(h, 'cam', { 'Content-Type': 'application/json' });
+    const none = await h.routes.request(`${URL_BASE}/cam/whep`, { method: 'POST', body: OFFER });
+
+    expect(json.status).toBe(415);
+    expect(json.headers.get('accept-post')).toBe('application/sdp');
+    expect(none.status).toBe(415);
+    expect(h.peers).toHaveLength(0);
+  });
+
+  it('accepts application/sdp with parameters and in any case', async () => {
+    const res = await postOffer(harness(), 'cam', { 'Content-Type': 'Application/SDP; charset=utf-8' });
+    expect(res.status).toBe(201);
+  });
+
+  it.each([
+    ['does not start with v=0', 'o=- 1 1 IN IP4 127.0.0.1\r\nm=audio 9 RTP/AVP 0\r\n'],
+    ['has no m= line', 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n'],
+    ['has a line that is not an SDP line', 'v=0\r\nhello world\r\nm=audio 9 RTP/AVP 0\r\n'],
+    ['is binary', 'v=0\r\n\u0000\u0001\u0002m=audio\r\n'],
+    ['is empty', ''],
+  ])('answers 400 without calling the engine when the offer %s', async (_why, body) => {
+    const h = harness();
+
+    const res = await postOffer(h, 'cam', {}, body);
+
+    expect(res.status).toBe(400);
+    expect(await errorBody(res)).toMatchObject({ code: 400, details: ['INVALID_SDP'] });
+    expect(h.peers).toHaveLength(0);
+  });
+
+  it('answers 400 for a body that is not valid UTF-8', async () => {
+    const h = harness();
+    const bytes = new Uint8Array([0x76, 0x3d, 0x30, 0x0d, 0x0a, 0xff, 0xfe, 0x6d, 0x3d]);
+
+    const res = await h.routes.request(`${URL_BASE}/cam/whep`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: bytes,
+    });
+
+    expect(res.status).toBe(400);
+  });
+
+  it.each([
+    ['NO_USABLE_CODEC', 422],
+    ['INVALID_SDP', 400],
+    ['ICE_PORTS_EXHAUSTED', 503],
+  ])('maps the engine error %s to %i', async (code, status) => {
+    const h = harness();
+    h.failWith = engineError(code, `engine says ${code}`);
+
+    const res = await postOffer(h);
+
+    expect(res.status).toBe(status);
+    expect((await errorBody(res)).code).toBe(status);
+    if (status === 503) expect(res.headers.get('retry-after')).toBe('5');
+    expect(h.sessions.count()).toBe(0);
+  });
+
+  it('answers 500 without the engine message for an unexpected engine failure', async () => {
+    const h = harness();
+    h.failWith = new Error('secret internal detail');
+
+    const res = await postOffer(h);
+
+    expect(res.status).toBe(500);
+    expect(await errorBody(res)).toEqual({ code: 500, message: 'Internal server error', details: [] });
+  });
+
+  it('answers 413 from Content-Length alone for a body over the limit', async () => {
+    const h = harness({ maxBodyBytes: 100 });
+
+    const res = await postOffer(h, 'cam', { 'Content-Length': '101' }, OFFER.slice(0, 101));
+
+    expect(res.status).toBe(413);
+    expect(h.peers).toHaveLength(0);
+  });
+
+  it('answers 413 while reading a streamed body that passes the limit', async () => {
+    const h = harness({ maxBodyBytes: 1024 });
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        if (pulled > 1000) controller.close();
+        else controller.enqueue(new TextEncoder().encode('a=x\r\n'.repeat(20)));
+      },
+    });
+
+    const res = await h.routes.request(`${URL_BASE}/cam/whep`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+
+    expect(res.status).toBe(413);
+    expect(pulled).toBeLessThan(1000);
+  });
+
+  it('answers 503 with Retry-After when the process viewer limit is reached', async () => {
+    const h = harness();
+    h.processes.set('cam', { enabled: true, source: new FakeSource(), maxViewers: 1 });
+    h.processes.set('other', { enabled: true, source: new FakeSource() });
+    await openSession(h);
+
+    const full = await postOffer(h);
+    const other = await postOffer(h, 'other');
+
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('5');
+    expect(await errorBody(full)).toMatchObject({ details: ['VIEWER_LIMIT_REACHED'] });
+    expect(other.status).toBe(201);
+  });
+
+  it('answers 503 when the server-wide viewer limit is reached', async () => {
+    const h = harness({ maxViewers: 1 });
+    h.processes.set('other', { enabled: true, source: new FakeSource() });
+    await openSession(h);
+
+    const res = await postOffer(h, 'other');
+
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+  });
+
+  it('counts offers still being answered against the viewer limit', async () => {
+    const h = harness({ maxViewers: 1 });
+    let during = -1;
+    h.duringCreate = () => {
+      during = h.sessions.count();
+    };
+
+    await openSession(h);
+
+    expect(during).toBe(1);
+    expect(h.sessions.count()).toBe(1);
+  });
+
+  it('answers 409 and closes the new peer when the process stopped while the answer was made', async () => {
+    const h = harness();
+    h.duringCreate = () => h.processes.set('cam', { enabled: true });
+
+    const res = await postOffer(h);
+
+    expect(res.status).toBe(409);
+    expect(h.peers[0]?.state).toBe('closed');
+    expect(h.sessions.count()).toBe(0);
+  });
+
+  it('answers 429 with Retry-After when one address sends too many offers', async () => {
+    const h = harness({
+      rateLimit: { windowMs: 60_000, maxOffers: 2 },
+      clientAddress: (c) => c.req.header('x-test-address') ?? 'unknown',
+    });
+    const from = (address: string) => postOffer(h, 'cam', { 'X-Test-Address': address });
+
+    await from('10.0.0.1');
+    await from('10.0.0.1');
+    const third = await from('10.0.0.1');
+    const otherAddress = await from('10.0.0.2');
+
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(otherAddress.status).toBe(201);
+    expect(h.peers).toHaveLength(3);
+  });
+
+  it('rate-limits by the node socket address by default', async () => {
+    const h = harness({ rateLimit: { windowMs: 60_000, maxOffers: 1 } });
+    const post = (address: string) =>
+      h.routes.request(
+        `${URL_BASE}/cam/whep`,
+        { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: OFFER },
+        { incoming: { socket: { remoteAddress: address } } },
+      );
+
+    expect((await post('127.0.0.1')).status).toBe(201);
+    expect((await post('127.0.0.1')).status).toBe(429);
+    expect((await post('::1')).status).toBe(201);
+  });
+});

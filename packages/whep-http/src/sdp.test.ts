@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidSdpError, InvalidSdpFragmentError } from './errors.js';
+import { answerIceAttributes, buildRestartFragment, parseSdpFragment, validateOffer } from './sdp.js';
+import { ANSWER, OFFER, trickleFragment } from './testing/fake-engine.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('validateOffer', () => {
+  it('returns the offer text and its ICE credentials', () => {
+    expect(validateOffer(bytes(OFFER))).toEqual({
+      sdp: OFFER,
+      ice: { ufrag: 'zjkk', pwd: 'bP+XJMM09aR8AiX1jdukzR6Y' },
+    });
+  });
+
+  it('accepts bare LF line endings', () => {
+    expect(validateOffer(bytes(OFFER.replaceAll('\r\n', '\n'))).ice.ufrag).toBe('zjkk');
+  });
+
+  it('refuses an offer whose first line is not v=0', () => {
+    expect(() => validateOffer(bytes(` ${OFFER}`))).toThrow(InvalidSdpError);
+  });
+});
+
+describe('parseSdpFragment', () => {
+  it('reads a medooze-style fragment: session-level credentials, candidates without a=, end-of-candidates', () => {
+    const fragment = parseSdpFragment(bytes(trickleFragment(['candidate:1 1 UDP 1 127.0.0.1 9 typ host'])));
+
+    expect(fragment).toEqual({
+      ufrag: 'zjkk',
+      pwd: 'bP+XJMM09aR8AiX1jdukzR6Y',
+      candidates: ['candidate:1 1 UDP 1 127.0.0.1 9 typ host'],
+      endOfCandidates: true,
+      media: [{ mLine: 'm=audio 9 UDP/TLS/RTP/SAVPF 0', midLine: 'a=mid:0' }],
+    });
+  });
+
+  it('reads credentials from the media section (RFC 8840 example layout) and ignores other attributes', () => {
+    const text =
+      'a=ice-options:trickle ice2\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\na=ice-ufrag:u\r\na=ice-pwd:p\r\na=foo:bar\r\n';
+
+    const fragment = parseSdpFragment(bytes(text));
+
+    expect(fragment.ufrag).toBe('u');
+    expect(fragment.pwd).toBe('p');
+    expect(fragment.candidates).toEqual([]);
+    expect(fragment.endOfCandidates).toBe(false);
+  });
+
+  it('refuses a fragment with a non-SDP line', () => {
+    expect(() => parseSdpFragment(bytes('m=audio 9 RTP/AVP 0\r\ncandidate:1\r\n'))).toThrow(
+      InvalidSdpFragmentError,
+    );
+  });
+});
+
+describe('ICE restart fragments', () => {
+  it('keeps the ICE attributes of the answer', () => {
+    expect(answerIceAttributes(ANSWER)).toEqual(['a=ice-lite', 'a=ice-options:trickle']);
+  });
+
+  it('builds one section with the new credentials when the request had no media line', () => {
+    const text = buildRestartFragment([], [], { ufrag: 'u', pwd: 'p', candidates: [] });
+
+    expect(text).toBe('a=ice-ufrag:u\r\na=ice-pwd:p\r\na=end-of-candidates\r\n');
+  });
+});

@@ -1,0 +1,109 @@
+import type { WhepLogger, WhepPeer } from './options.js';
+
+/** One WHEP session: a viewer's peer, addressed by a random id under its process. */
+export interface WhepSession {
+  readonly id: string;
+  readonly processId: string;
+  readonly peer: WhepPeer;
+  /** Current strong entity-tag of the ICE session (changes on ICE restart). */
+  etag: string;
+  /** The viewer's current ICE credentials, to tell a trickle from an ICE restart. */
+  remoteUfrag: string | undefined;
+  remotePwd: string | undefined;
+  /** ice-lite / ice-options lines of the answer, repeated in ICE restart responses. */
+  readonly iceAttributes: readonly string[];
+}
+
+/** The viewers the routes hold, for the server to count and to drop when a process stops. */
+export interface WhepSessions {
+  /** Open sessions plus offers being answered, of one process or of all. */
+  count(processId?: string): number;
+  /** Closes the peers of one process (or all) and forgets their sessions; returns how many. */
+  closeAll(processId?: string): number;
+}
+
+/** Owns the sessions: each one lives until DELETE, `closeAll`, or its peer emitting `closed`. */
+export class SessionRegistry implements WhepSessions {
+  readonly #sessions = new Map<string, WhepSession>();
+  readonly #closedListeners = new Map<string, (reason: string) => void>();
+  readonly #pending = new Map<string, number>();
+  readonly #logger: WhepLogger;
+
+  constructor(logger: WhepLogger) {
+    this.#logger = logger;
+  }
+
+  count(processId?: string): number {
+    let open = 0;
+    for (const session of this.#sessions.values()) {
+      if (processId === undefined || session.processId === processId) open += 1;
+    }
+    let pending = 0;
+    for (const [id, n] of this.#pending) if (processId === undefined || id === processId) pending += n;
+    return open + pending;
+  }
+
+  /**
+   * Holds a viewer slot while an offer is answered, so concurrent offers cannot overshoot a
+   * viewer limit. The returned function releases it (once).
+   */
+  reserve(processId: string): () => void {
+    this.#pending.set(processId, (this.#pending.get(processId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#pending.get(processId) ?? 1) - 1;
+      if (left > 0) this.#pending.set(processId, left);
+      else this.#pending.delete(processId);
+    };
+  }
+
+  /** Registers a session and drops it when its peer closes by itself. */
+  add(session: WhepSession): void {
+    this.#sessions.set(session.id, session);
+    const onClosed = (reason: string): void => {
+      if (this.#forget(session.id)) {
+        this.#logger.info(
+          { processId: session.processId, sessionId: session.id, peerId: session.peer.id, reason },
+          'whep session closed by its peer',
+        );
+      }
+    };
+    this.#closedListeners.set(session.id, onClosed);
+    session.peer.on('closed', onClosed);
+  }
+
+  /** The session `sessionId` if it belongs to `processId`. */
+  get(processId: string, sessionId: string): WhepSession | undefined {
+    const session = this.#sessions.get(sessionId);
+    return session?.processId === processId ? session : undefined;
+  }
+
+  /** Forgets a session and closes its peer; false when it was already gone. */
+  close(sessionId: string): boolean {
+    const session = this.#sessions.get(sessionId);
+    if (session === undefined || !this.#forget(sessionId)) return false;
+    session.peer.close();
+    return true;
+  }
+
+  closeAll(processId?: string): number {
+    const doomed = [...this.#sessions.values()].filter(
+      (session) => processId === undefined || session.processId === processId,
+    );
+    let closed = 0;
+    for (const session of doomed) if (this.close(session.id)) closed += 1;
+    return closed;
+  }
+
+  #forget(sessionId: string): boolean {
+    const session = this.#sessions.get(sessionId);
+    if (session === undefined) return false;
+    this.#sessions.delete(sessionId);
+    const listener = this.#closedListeners.get(sessionId);
+    this.#closedListeners.delete(sessionId);
+    if (listener !== undefined) session.peer.off('closed', listener);
+    return true;
+  }
+}
