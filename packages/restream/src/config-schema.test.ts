@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { processConfigSchema, withGeneratedIds } from './config-schema.js';
+
+const minimal = {
+  input: [{ address: 'testsrc2', options: ['-f', 'lavfi'] }],
+  output: [{ address: '-', options: ['-f', 'null'] }],
+};
+
+describe('processConfigSchema', () => {
+  it('fills datarhei defaults and a disabled webrtc block', () => {
+    const config = processConfigSchema.parse(minimal);
+    expect(config).toMatchObject({
+      type: 'ffmpeg',
+      reference: '',
+      options: [],
+      reconnect: false,
+      reconnect_delay_seconds: 15,
+      autostart: false,
+      stale_timeout_seconds: 0,
+      limits: { cpu_usage: 0, memory_mbytes: 0, waitfor_seconds: 0 },
+      webrtc: { enabled: false, video_pt: 96, audio_pt: 111, force_transcode: false },
+    });
+    expect(config.output[0]).toEqual({ id: '', address: '-', options: ['-f', 'null'], cleanup: [] });
+  });
+
+  it('accepts a process whose only output is WebRTC', () => {
+    expect(processConfigSchema.safeParse({ ...minimal, output: [], webrtc: { enabled: true } }).success).toBe(
+      true,
+    );
+  });
+
+  it.each([
+    ['no output and no WebRTC', { ...minimal, output: [] }, 'output'],
+    ['no input', { ...minimal, input: [] }, 'input'],
+    ['an id with a slash', { ...minimal, id: '../etc' }, 'id'],
+    [
+      'duplicate output ids',
+      {
+        ...minimal,
+        output: [
+          { id: 'a', address: 'x' },
+          { id: 'a', address: 'y' },
+        ],
+      },
+      'output.1.id',
+    ],
+    ['another process type', { ...minimal, type: 'gstreamer' }, 'type'],
+    ['a negative reconnect delay', { ...minimal, reconnect_delay_seconds: -1 }, 'reconnect_delay_seconds'],
+  ])('rejects %s', (_name, candidate, path) => {
+    const result = processConfigSchema.safeParse(candidate);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(path);
+  });
+
+  it('generates missing ids without clashing with given ones', () => {
+    const config = processConfigSchema.parse({
+      ...minimal,
+      input: [{ address: 'a' }, { id: 'in_0', address: 'b' }],
+      output: [{ address: 'x' }, { address: 'y' }],
+    });
+    const filled = withGeneratedIds(config, () => 'generated');
+    expect(filled.id).toBe('generated');
+    expect(filled.input.map((io) => io.id)).toEqual(['in_1', 'in_0']);
+    expect(filled.output.map((io) => io.id)).toEqual(['out_0', 'out_1']);
+  });
+});

@@ -1,0 +1,103 @@
+import { webRtcConfigSchema } from '@dragon/ffmpeg-args';
+import { z } from 'zod';
+
+/** Ids become path segments and log fields: no slashes, no spaces, bounded. */
+export const processIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
+const ioIdPattern = /^[A-Za-z0-9_.:-]{0,128}$/;
+
+const optionList = z.array(z.string().max(4096)).max(512).default([]);
+
+const cleanupSchema = z.object({
+  pattern: z.string().min(1),
+  max_files: z.number().int().min(0).default(0),
+  max_file_age_seconds: z.number().int().min(0).default(0),
+  purge_on_delete: z.boolean().default(false),
+});
+
+const inputSchema = z.object({
+  id: z.string().regex(ioIdPattern, 'letters, digits, _ . : - only').default(''),
+  address: z.string().min(1).max(8192),
+  options: optionList,
+});
+
+const outputSchema = inputSchema.extend({ cleanup: z.array(cleanupSchema).max(64).default([]) });
+
+/** A process config, field for field as datarhei Core v3's `ProcessConfig`, plus `webrtc`. */
+export const processConfigSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^([A-Za-z0-9_.:-]{1,128})?$/, 'letters, digits, _ . : - only, at most 128')
+      .default(''),
+    type: z.literal('ffmpeg').default('ffmpeg'),
+    reference: z.string().max(1024).default(''),
+    input: z.array(inputSchema).min(1, 'at least one input').max(64),
+    output: z.array(outputSchema).max(64).default([]),
+    options: optionList,
+    reconnect: z.boolean().default(false),
+    reconnect_delay_seconds: z.number().int().min(0).max(86_400).default(15),
+    autostart: z.boolean().default(false),
+    stale_timeout_seconds: z.number().int().min(0).max(86_400).default(0),
+    limits: z
+      .object({
+        cpu_usage: z.number().min(0).default(0),
+        memory_mbytes: z.number().int().min(0).default(0),
+        waitfor_seconds: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    webrtc: webRtcConfigSchema.prefault({}),
+  })
+  .check((ctx) => {
+    const config = ctx.value;
+    if (config.output.length === 0 && !config.webrtc.enabled) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'at least one output, or webrtc.enabled',
+        path: ['output'],
+        input: config.output,
+      });
+    }
+    for (const [kind, list] of [
+      ['input', config.input],
+      ['output', config.output],
+    ] as const) {
+      const seen = new Set<string>();
+      list.forEach((io, index) => {
+        if (io.id && seen.has(io.id)) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `duplicate ${kind} id "${io.id}"`,
+            path: [kind, index, 'id'],
+            input: io.id,
+          });
+        }
+        seen.add(io.id);
+      });
+    }
+  });
+
+export type ProcessConfig = z.infer<typeof processConfigSchema>;
+export type ProcessConfigInput = z.input<typeof processConfigSchema>;
+export type ProcessInputConfig = ProcessConfig['input'][number];
+export type ProcessOutputConfig = ProcessConfig['output'][number];
+
+/** Fills empty ids: a random process id, `in_N`/`out_N` for inputs and outputs, never clashing. */
+export function withGeneratedIds(config: ProcessConfig, randomId: () => string): ProcessConfig {
+  const fill = <T extends { id: string }>(list: T[], prefix: string): T[] => {
+    const taken = new Set(list.map((io) => io.id).filter((id) => id !== ''));
+    let counter = 0;
+    return list.map((io) => {
+      if (io.id) return io;
+      while (taken.has(`${prefix}_${counter}`)) counter++;
+      const id = `${prefix}_${counter}`;
+      taken.add(id);
+      return { ...io, id };
+    });
+  };
+  return {
+    ...config,
+    id: config.id || randomId(),
+    input: fill(config.input, 'in'),
+    output: fill(config.output, 'out'),
+  };
+}

@@ -1,0 +1,186 @@
+import type { ProcessConfig } from './config-schema.js';
+import type { StreamFacts } from './ffmpeg-output-parser.js';
+import type { ExecState, FFmpegRun, LogEntry, RunExit } from './ffmpeg-run.js';
+import type { ResourceSample } from './resource-sampler.js';
+
+/** A finished (or aborted) run, for the report's history. */
+export interface RunRecord {
+  createdAt: number;
+  prelude: string[];
+  log: LogEntry[];
+  exit: RunExit | undefined;
+  run?: FFmpegRun;
+}
+
+/** datarhei's `ProgressIO`: one stream of an input or output. */
+export interface ProgressIoJson {
+  id: string;
+  address: string;
+  index: number;
+  stream: number;
+  format: string;
+  type: string;
+  codec: string;
+  coder: string;
+  frame: number;
+  fps: number;
+  packet: number;
+  pps: number;
+  size_kb: number;
+  bitrate_kbit: number;
+  pix_fmt: string;
+  q: number;
+  width: number;
+  height: number;
+  sampling_hz: number;
+  layout: string;
+  channels: number;
+}
+
+export interface ProgressJson {
+  inputs: ProgressIoJson[];
+  outputs: ProgressIoJson[];
+  frame: number;
+  packet: number;
+  fps: number;
+  q: number;
+  size_kb: number;
+  time: number;
+  bitrate_kbit: number;
+  speed: number;
+  drop: number;
+  dup: number;
+}
+
+/** datarhei's `ProcessState`. */
+export interface ProcessStateJson {
+  order: 'start' | 'stop';
+  exec: ExecState;
+  runtime_seconds: number;
+  reconnect_seconds: number;
+  last_logline: string;
+  progress: ProgressJson;
+  memory_bytes: number;
+  cpu_usage: number;
+  command: string[];
+}
+
+export interface ReportRunJson {
+  created_at: number;
+  prelude: string[];
+  log: [string, string][];
+  exited_at?: number;
+  exit_state?: string;
+}
+
+/** datarhei's `ProcessReport`: the current (or last) run, and the runs before it. */
+export interface ProcessReportJson extends ReportRunJson {
+  history: ReportRunJson[];
+}
+
+interface StateSource {
+  config: ProcessConfig;
+  order: 'start' | 'stop';
+  exec: ExecState;
+  run: FFmpegRun | undefined;
+  command: string[];
+  reconnectAt: number | undefined;
+}
+
+export function describeState(entry: StateSource, sample: ResourceSample | undefined): ProcessStateJson {
+  const run = entry.run;
+  const running = entry.exec === 'running' && run?.running === true;
+  return {
+    order: entry.order,
+    exec: entry.exec,
+    runtime_seconds: running ? Math.floor((Date.now() - run.startedAt) / 1000) : 0,
+    reconnect_seconds: entry.reconnectAt
+      ? Math.max(0, Math.ceil((entry.reconnectAt - Date.now()) / 1000))
+      : -1,
+    last_logline: run?.lastLogline ?? '',
+    progress: describeProgress(entry.config, running ? run : undefined),
+    memory_bytes: running ? (sample?.memoryBytes ?? 0) : 0,
+    cpu_usage: running ? Number((sample?.cpuPercent ?? 0).toFixed(2)) : 0,
+    command: [...entry.command],
+  };
+}
+
+function describeProgress(config: ProcessConfig, run: FFmpegRun | undefined): ProgressJson {
+  const block = run?.progress;
+  const window = run?.window ?? [];
+  const first = window[0];
+  const last = window.at(-1);
+  const seconds = first && last ? (last.at - first.at) / 1000 : 0;
+  // Moving averages over the last ten seconds; FFmpeg's own figures are averages since the start.
+  const fps = seconds > 0 ? (last!.frame - first!.frame) / seconds : (block?.fps ?? 0);
+  const bitrate =
+    seconds > 0 ? ((last!.sizeKb - first!.sizeKb) * 8 * 1.024) / seconds : (block?.bitrate_kbit ?? 0);
+  const ids = (list: { id: string }[], facts: StreamFacts[]) =>
+    facts.map((stream) => describeIo(list[stream.index]?.id ?? '', stream));
+  return {
+    inputs: run ? ids(config.input, run.banner.facts.inputs) : [],
+    outputs: run ? ids(config.output, run.banner.facts.outputs) : [],
+    frame: block?.frame ?? 0,
+    packet: block?.frame ?? 0,
+    fps: round(fps),
+    q: block?.q ?? 0,
+    size_kb: block?.size_kb ?? 0,
+    time: round(block?.time ?? 0),
+    bitrate_kbit: round(bitrate),
+    speed: block?.speed ?? 0,
+    drop: block?.drop ?? 0,
+    dup: block?.dup ?? 0,
+  };
+}
+
+function describeIo(id: string, stream: StreamFacts): ProgressIoJson {
+  return {
+    id,
+    address: stream.address,
+    index: stream.index,
+    stream: stream.stream,
+    format: stream.format,
+    type: stream.type,
+    codec: stream.codec,
+    coder: stream.codec,
+    frame: 0,
+    fps: stream.fps,
+    packet: 0,
+    pps: 0,
+    size_kb: 0,
+    bitrate_kbit: stream.bitrate_kbit,
+    pix_fmt: stream.pix_fmt,
+    q: 0,
+    width: stream.width,
+    height: stream.height,
+    sampling_hz: stream.sampling_hz,
+    layout: stream.layout,
+    channels: stream.channels,
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function describeRun(record: {
+  createdAt: number;
+  prelude: string[];
+  log: LogEntry[];
+  exit?: RunExit | undefined;
+}): ReportRunJson {
+  return {
+    created_at: Math.floor(record.createdAt / 1000),
+    prelude: [...record.prelude],
+    log: record.log.map((entry) => [String(Math.floor(entry.at / 1000)), entry.line]),
+    ...(record.exit ? { exit_state: record.exit.state } : {}),
+  };
+}
+
+export function describeReport(run: FFmpegRun | undefined, history: RunRecord[]): ProcessReportJson {
+  const past = history.filter((record) => record.run === undefined || record.run !== run);
+  const current = run
+    ? describeRun({ createdAt: run.startedAt, prelude: run.prelude, log: run.log })
+    : { created_at: 0, prelude: [], log: [] };
+  return { ...current, history: past.map(describeRun) };
+}
