@@ -1,0 +1,44 @@
+/** The offer is not SDP we can read. */
+export class InvalidSdpError extends Error {
+  override readonly name = 'InvalidSdpError';
+  readonly code = 'INVALID_SDP' as const;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`invalid SDP offer: ${reason}`, options);
+  }
+}
+
+/** No m-line of the offer has a codec we send (H.264 packetization-mode 1, Opus). */
+export class NoUsableCodecError extends Error {
+  override readonly name = 'NoUsableCodecError';
+  readonly code = 'NO_USABLE_CODEC' as const;
+  constructor(readonly offered: string[]) {
+    super(
+      `the offer has no usable codec (we send H.264 packetization-mode=1 and Opus; offered: ${offered.join(', ') || 'nothing'})`,
+    );
+  }
+}
+
+/** ICE gathered no candidate: the configured port range is exhausted (or no interface matched). */
+export class IcePortsExhaustedError extends Error {
+  override readonly name = 'IcePortsExhaustedError';
+  readonly code = 'ICE_PORTS_EXHAUSTED' as const;
+  constructor() {
+    super('no ICE candidate could be gathered: the ICE port range is exhausted');
+  }
+}
+
+export class SourceAlreadyRegisteredError extends Error {
+  override readonly name = 'SourceAlreadyRegisteredError';
+  readonly code = 'SOURCE_ALREADY_REGISTERED' as const;
+  constructor(readonly sourceId: string) {
+    super(`a source "${sourceId}" is registered already`);
+  }
+}
+
+export class SourceClosedError extends Error {
+  override readonly name = 'SourceClosedError';
+  readonly code = 'SOURCE_CLOSED' as const;
+  constructor(readonly sourceId: string) {
+    super(`the source "${sourceId}" is closed`);
+  }
+}

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { RTCPeerConnection, RTCRtpSender, RtpPacket } from 'werift';
+import type { MediaSink, RtpSource, TrackKind } from './rtp-source.js';
+
+export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+export type PeerCloseReason = 'closed' | 'ice-failed' | 'disconnected-timeout' | 'source-closed';
+
+const ignore = () => undefined;
+
+/** One viewer: its own werift connection and senders, fed by a source once connected. */
+export class Peer
+  extends EventEmitter<{ connected: []; closed: [reason: PeerCloseReason] }>
+  implements MediaSink
+{
+  /** 128 random bits, URL-safe: also the WHEP session id. */
+  readonly id = randomBytes(16).toString('base64url');
+  readonly sourceId: string;
+  readonly createdAt = Date.now();
+  /** Last sign of life from the viewer (RTCP, ICE state). */
+  lastHeardAt = Date.now();
+  readonly #pc: RTCPeerConnection;
+  readonly #source: RtpSource;
+  readonly #video: RTCRtpSender | undefined;
+  readonly #audio: RTCRtpSender | undefined;
+  #state: PeerState = 'new';
+  #packetsSent = 0;
+  #bytesSent = 0;
+  readonly #onSourceClosed = () => this.close('source-closed');
+
+  constructor(
+    pc: RTCPeerConnection,
+    source: RtpSource,
+    senders: { video?: RTCRtpSender; audio?: RTCRtpSender },
+  ) {
+    super();
+    this.#pc = pc;
+    this.#source = source;
+    this.sourceId = source.id;
+    this.#video = senders.video;
+    this.#audio = senders.audio;
+    source.once('closed', this.#onSourceClosed);
+    for (const sender of [this.#video, this.#audio]) {
+      sender?.onRtcp.subscribe(() => {
+        this.lastHeardAt = Date.now();
+      });
+      sender?.onPictureLossIndication.subscribe(() => source.requestKeyframe());
+    }
+    pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
+  }
+
+  get state(): PeerState {
+    return this.#state;
+  }
+
+  stats(): { packetsSent: number; bytesSent: number } {
+    return { packetsSent: this.#packetsSent, bytesSent: this.#bytesSent };
+  }
+
+  /** Hot path: one call per packet per viewer. werift's sender clones the packet and rewrites SSRC and PT. */
+  deliver(kind: TrackKind, packet: RtpPacket, size: number): void {
+    const sender = kind === 'video' ? this.#video : this.#audio;
+    if (!sender) return;
+    sender.sendRtp(packet).catch(ignore);
+    this.#packetsSent++;
+    this.#bytesSent += size;
+    this.#source.countSent(size);
+  }
+
+  /** A trickled candidate (`candidate:…`, from a WHEP PATCH). */
+  async addRemoteCandidate(candidateLine: string): Promise<void> {
+    const candidate = candidateLine.replace(/^a=/, '');
+    await this.#pc.addIceCandidate({ candidate, sdpMLineIndex: 0 });
+  }
+
+  close(reason: PeerCloseReason = 'closed'): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#source.off('closed', this.#onSourceClosed);
+    this.#source.unsubscribe(this);
+    void this.#pc.close().catch(ignore);
+    this.emit('closed', reason);
+  }
+
+  #onConnectionState(state: string): void {
+    if (this.#state === 'closed') return;
+    this.lastHeardAt = Date.now();
+    switch (state) {
+      case 'connecting':
+        this.#state = 'connecting';
+        return;
+      case 'connected':
+        if (this.#state !== 'disconnected') {
+          this.#state = 'connected';
+          if (!this.#source.closed) this.#source.subscribe(this);
+          this.emit('connected');
+        } else this.#state = 'connected';
+        return;
+      case 'disconnected':
+        this.#state = 'disconnected';
+        return;
+      case 'failed':
+        this.close('ice-failed');
+        return;
+      case 'closed':
+        this.close('closed');
+        return;
+    }
+  }
+}

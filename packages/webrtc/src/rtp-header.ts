@@ -1,0 +1,53 @@
+/** The fields of an RTP header the data path needs (RFC 3550 §5.1). */
+export interface RtpHeaderView {
+  payloadType: number;
+  marker: boolean;
+  sequenceNumber: number;
+  timestamp: number;
+  ssrc: number;
+  /** Offset of the payload: after CSRCs and the header extension. */
+  payloadOffset: number;
+  /** Payload length without padding. */
+  payloadLength: number;
+}
+
+/**
+ * Reads an RTP header, or returns undefined for anything that is not a well-formed RTP packet
+ * (RTCP included: its packet types 200–204 are payload types 72–76 with the marker bit set).
+ */
+export function readRtpHeader(packet: Buffer): RtpHeaderView | undefined {
+  if (packet.length < 12) return undefined;
+  const first = packet[0]!;
+  if (first >> 6 !== 2) return undefined;
+  const second = packet[1]!;
+  const payloadType = second & 0x7f;
+  if (payloadType >= 72 && payloadType <= 76) return undefined;
+  let offset = 12 + (first & 0x0f) * 4;
+  if (first & 0x10) {
+    if (packet.length < offset + 4) return undefined;
+    offset += 4 + packet.readUInt16BE(offset + 2) * 4;
+  }
+  let end = packet.length;
+  if (first & 0x20) {
+    const padding = packet[packet.length - 1]!;
+    if (padding === 0) return undefined;
+    end -= padding;
+  }
+  if (offset > end) return undefined;
+  return {
+    payloadType,
+    marker: (second & 0x80) !== 0,
+    sequenceNumber: packet.readUInt16BE(2),
+    timestamp: packet.readUInt32BE(4),
+    ssrc: packet.readUInt32BE(8),
+    payloadOffset: offset,
+    payloadLength: end - offset,
+  };
+}
+
+/** Only a local FFmpeg may feed a source: anything else on the port is dropped. */
+export function isLoopbackAddress(address: string): boolean {
+  if (address === '::1') return true;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}

@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PeerFactory, RtpSource } from '../src/index.js';
+
+let browser: Browser;
+let ffmpeg: ChildProcess | undefined;
+let source: RtpSource;
+const factory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'] });
+
+beforeAll(async () => {
+  source = await RtpSource.open({ id: 'pattern', video: { payloadType: 96 }, audio: { payloadType: 111 } });
+  // What the server's WebRTC legs look like: H.264 constrained baseline and Opus, RTP to loopback.
+  ffmpeg = spawn(
+    process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg',
+    [
+      ...[
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=320x240:rate=25[out0];sine[out1]',
+      ],
+      ...[
+        '-map',
+        '0:v:0',
+        '-c:v',
+        'libx264',
+        '-profile:v',
+        'baseline',
+        '-tune',
+        'zerolatency',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        '25',
+      ],
+      ...['-payload_type', '96', '-f', 'rtp', `udp://127.0.0.1:${source.videoPort}?pkt_size=1200`],
+      ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2'],
+      ...['-payload_type', '111', '-f', 'rtp', `udp://127.0.0.1:${source.audioPort}?pkt_size=1200`],
+    ],
+    { stdio: 'ignore' },
+  );
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      ...[
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+      ...['--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+      // Chromium hides loopback candidates and uses mDNS names by default; neither works in a closed sandbox.
+      ...['--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  ffmpeg?.kill('SIGKILL');
+  await factory.close();
+  source?.close();
+});
+
+it('plays real FFmpeg RTP in headless Chromium: frames decoded and audio received', async () => {
+  const page = await browser.newPage();
+  await page.setContent('<video id="v" autoplay muted playsinline></video>');
+  const offer = await page.evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    (window as unknown as { pc: RTCPeerConnection }).pc = pc;
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    (document.getElementById('v') as HTMLVideoElement).srcObject = stream;
+    pc.ontrack = (event) => stream.addTrack(event.track);
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
+      setTimeout(resolve, 3000);
+    });
+    return pc.localDescription!.sdp;
+  });
+  const { answerSdp } = await factory.createPeer(source, offer);
+  const result = await page.evaluate(async (answer) => {
+    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    const deadline = Date.now() + 20_000;
+    let framesDecoded = 0;
+    let audioBytes = 0;
+    while (Date.now() < deadline && (framesDecoded === 0 || audioBytes === 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      (await pc.getStats()).forEach((report) => {
+        if (report.type !== 'inbound-rtp') return;
+        if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
+        if (report.kind === 'audio') audioBytes = report.bytesReceived ?? 0;
+      });
+    }
+    return { framesDecoded, audioBytes };
+  }, answerSdp);
+  expect(result.framesDecoded).toBeGreaterThan(0);
+  expect(result.audioBytes).toBeGreaterThan(0);
+});

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerFactory, RtpSource } from '../src/index.js';
+import { SyntheticSender, WeriftViewer, waitFor } from './werift-viewer.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(options: { disconnectTimeoutMs?: number } = {}) {
+  const source = await RtpSource.open({ id: 'cam', video: { payloadType: 96 }, audio: { payloadType: 111 } });
+  const factory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'], ...options });
+  const sender = new SyntheticSender({ video: source.videoPort, audio: source.audioPort! });
+  const timer = setInterval(() => sender.sendFrame(), 40);
+  cleanups.push(
+    () => source.close(),
+    () => factory.close(),
+    () => sender.close(),
+    () => clearInterval(timer),
+  );
+  return { source, factory, sender };
+}
+
+async function connectViewer(factory: PeerFactory, source: RtpSource) {
+  const viewer = new WeriftViewer();
+  cleanups.push(() => viewer.close());
+  const { peer, answerSdp } = await factory.createPeer(source, await viewer.offer());
+  await viewer.accept(answerSdp);
+  return { viewer, peer, answerSdp };
+}
+
+describe('fan-out to werift viewers', () => {
+  it('delivers H.264 and Opus to a viewer with the payload types it chose', async () => {
+    const { source, factory } = await setup();
+    const { viewer, answerSdp, peer } = await connectViewer(factory, source);
+    await waitFor(
+      'video and audio',
+      () => viewer.received.video.length > 20 && viewer.received.audio.length > 5,
+    );
+    expect(peer.state).toBe('connected');
+    expect(answerSdp).toMatch(/a=rtpmap:\d+ H264\/90000/);
+    expect(answerSdp.match(/a=rtcp-mux-only/g)).toHaveLength(2);
+    expect(new Set(answerSdp.match(/a=msid:\S+/g))).toEqual(new Set(['a=msid:dragon-cam']));
+    expect(answerSdp).toMatch(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/);
+    expect(answerSdp).not.toContain('a=ice-options:trickle');
+    expect(source.peerCount).toBe(1);
+    expect(peer.stats().packetsSent).toBeGreaterThan(0);
+  });
+
+  it('keeps ten viewers playing when one leaves', async () => {
+    const { source, factory } = await setup();
+    const viewers = await Promise.all(Array.from({ length: 10 }, () => connectViewer(factory, source)));
+    await waitFor('all ten receiving', () => viewers.every(({ viewer }) => viewer.received.video.length > 5));
+    viewers[0]!.peer.close();
+    expect(source.peerCount).toBe(9);
+    const before = viewers.slice(1).map(({ viewer }) => viewer.received.video.length);
+    await waitFor('the other nine still receiving', () =>
+      viewers.slice(1).every(({ viewer }, index) => viewer.received.video.length > before[index]! + 10),
+    );
+    expect(factory.peerCount).toBe(9);
+  });
+
+  it('keeps sequence numbers continuous and one SSRC across an FFmpeg restart', async () => {
+    const { source, factory, sender } = await setup();
+    const { viewer } = await connectViewer(factory, source);
+    await waitFor('packets before the restart', () => viewer.received.video.length > 20);
+    sender.restart();
+    const seen = viewer.received.video.length;
+    await waitFor('packets after the restart', () => viewer.received.video.length > seen + 20);
+    const packets = viewer.received.video;
+    expect(new Set(packets.map((packet) => packet.ssrc)).size).toBe(1);
+    for (let index = 1; index < packets.length; index++) {
+      expect((packets[index - 1]!.seq + 1) & 0xffff).toBe(packets[index]!.seq);
+    }
+  });
+
+  it('primes a late viewer with the packets since the last keyframe', async () => {
+    const { source, factory } = await setup();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { viewer } = await connectViewer(factory, source);
+    await waitFor('first packets', () => viewer.received.video.length > 0);
+    // The first packet a late viewer gets is the SPS that opens the cached GOP.
+    const firstTs = viewer.received.video[0]!.ts;
+    expect(viewer.received.video.filter((packet) => packet.ts === firstTs).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('reaps a viewer that vanishes without a word', async () => {
+    const { source, factory } = await setup({ disconnectTimeoutMs: 2000 });
+    const { viewer, peer } = await connectViewer(factory, source);
+    await waitFor('connected', () => viewer.received.video.length > 5);
+    const reasons: string[] = [];
+    peer.on('closed', (reason) => reasons.push(reason));
+    // Stop the viewer's network without any goodbye: its ICE sockets close, nothing more is sent.
+    for (const transport of viewer.pc.iceTransports) {
+      for (const protocol of (transport.connection as unknown as { protocols: { close(): Promise<void> }[] })
+        .protocols) {
+        await protocol.close();
+      }
+    }
+    await waitFor('the peer reaped', () => peer.state === 'closed', 15_000);
+    expect(reasons).toEqual(['disconnected-timeout']);
+    expect(source.peerCount).toBe(0);
+  });
+
+  it('answers 422-class errors for an offer with no usable codec, and closes peers with the source', async () => {
+    const { source, factory } = await setup();
+    const vp8Only = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      't=0 0',
+      'm=video 9 UDP/TLS/RTP/SAVPF 100',
+      'c=IN IP4 0.0.0.0',
+      'a=mid:0',
+      'a=recvonly',
+      'a=rtpmap:100 VP8/90000',
+      '',
+    ].join('\r\n');
+    await expect(factory.createPeer(source, vp8Only)).rejects.toMatchObject({ code: 'NO_USABLE_CODEC' });
+    await expect(factory.createPeer(source, 'hello')).rejects.toMatchObject({ code: 'INVALID_SDP' });
+    const { peer } = await connectViewer(factory, source);
+    const closed = new Promise((resolve) => peer.once('closed', resolve));
+    source.close();
+    expect(await closed).toBe('source-closed');
+  });
+});
