@@ -14,6 +14,9 @@ function offer(
     's=-',
     't=0 0',
     'a=group:BUNDLE 0 1',
+    'a=ice-ufrag:abcd',
+    'a=ice-pwd:abcdefghijklmnopqrstuvwx',
+    'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
     `m=video 9 UDP/TLS/RTP/SAVPF ${videoPts.join(' ')}`,
     'c=IN IP4 0.0.0.0',
     'a=mid:0',
@@ -82,6 +85,8 @@ describe('planOffer', () => {
     expect(() =>
       planOffer(offer(['a=rtpmap:96 VP8/90000'], ['a=rtpmap:0 PCMU/8000']), { hasAudio: true }),
     ).toThrow(NoUsableCodecError);
+    const withoutFingerprint = offer(h264(106, 1, '42e01f')).replace(/a=fingerprint:.*\r\n/, '');
+    expect(() => planOffer(withoutFingerprint, { hasAudio: true })).toThrow(/fingerprint/);
     for (const bad of [
       '',
       'hello',

@@ -38,6 +38,18 @@ export function parseSdp(sdp: string): ParsedSdp {
   return { session, media };
 }
 
+/** WebRTC needs ICE credentials and a DTLS fingerprint (RFC 8829 §5.8), per session or per m-line. */
+function requireTransportAttributes(sdp: ParsedSdp): void {
+  for (const attribute of ['a=ice-ufrag:', 'a=ice-pwd:', 'a=fingerprint:']) {
+    const inSession = sdp.session.some((line) => line.startsWith(attribute));
+    const inEveryMedia = sdp.media.every(
+      (section) =>
+        section.lines[0]!.split(' ')[1] === '0' || section.lines.some((line) => line.startsWith(attribute)),
+    );
+    if (!inSession && !inEveryMedia) throw new InvalidSdpError(`missing ${attribute.slice(2, -1)}`);
+  }
+}
+
 function serialise(sdp: ParsedSdp): string {
   return `${[...sdp.session, ...sdp.media.flatMap((section) => section.lines)].join('\r\n')}\r\n`;
 }
@@ -115,6 +127,7 @@ export interface OfferPlan {
  */
 export function planOffer(offerSdp: string, options: { hasAudio: boolean }): OfferPlan {
   const sdp = parseSdp(offerSdp);
+  requireTransportAttributes(sdp);
   let videoPayloadType: number | undefined;
   let audioPayloadType: number | undefined;
   const offered: string[] = [];
