@@ -105,6 +105,7 @@ export class ProcessManager extends EventEmitter<{
   exited: [id: string, exit: RunExit];
   removed: [id: string];
   state: [id: string, exec: ExecState];
+  order: [id: string, order: 'start' | 'stop'];
 }> {
   readonly #entries = new Map<string, ProcessEntry>();
   readonly #store: ProcessStore;
@@ -212,7 +213,7 @@ export class ProcessManager extends EventEmitter<{
 
   async remove(id: string): Promise<void> {
     const entry = this.#entry(id);
-    entry.order = 'stop';
+    this.#setOrder(id, entry, 'stop');
     await this.#enqueue(entry, () => this.#stopRun(id, entry, 'process removed'));
     this.#entries.delete(id);
     this.#persist();
@@ -259,23 +260,16 @@ export class ProcessManager extends EventEmitter<{
     const entry = this.#entry(id);
     switch (command) {
       case 'start':
-        if (entry.order !== 'start') {
-          entry.order = 'start';
-          this.#persist();
-        }
+        this.#setOrder(id, entry, 'start');
         await this.#enqueue(entry, () => this.#startRun(id, entry));
         return;
       case 'stop':
-        if (entry.order !== 'stop') {
-          entry.order = 'stop';
-          this.#persist();
-        }
+        this.#setOrder(id, entry, 'stop');
         await this.#enqueue(entry, () => this.#stopRun(id, entry, 'stop command'));
         return;
       case 'restart':
         // Unlike datarhei, a restart always ends running, whatever `reconnect` says.
-        entry.order = 'start';
-        this.#persist();
+        this.#setOrder(id, entry, 'start');
         await this.#enqueue(entry, async () => {
           await this.#stopRun(id, entry, 'restart command');
           await this.#startRun(id, entry);
@@ -383,6 +377,13 @@ export class ProcessManager extends EventEmitter<{
     const next = entry.queue.then(task, task);
     entry.queue = next.catch(() => undefined);
     return next;
+  }
+
+  #setOrder(id: string, entry: ProcessEntry, order: 'start' | 'stop'): void {
+    if (entry.order === order) return;
+    entry.order = order;
+    this.#persist();
+    this.emit('order', id, order);
   }
 
   #setExec(id: string, entry: ProcessEntry, exec: ExecState): void {
