@@ -87,6 +87,9 @@ ensure_dependencies() {
   echo "$want" > "$stamp"
 }
 
+# Nothing here should phone home: the machines reach only package registries.
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 NEXT_TELEMETRY_DISABLED=1
+
 mkdir -p "$TOOLS_DIR"
 ensure_node
 ensure_pnpm

@@ -1,3 +1,11 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: 'core', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } });
+// End-to-end tests start the built server, FFmpeg and Chromium: generous timeouts, no timing assertions.
+export default defineProject({
+  test: {
+    name: 'core',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+});

@@ -1,0 +1,30 @@
+/** Prometheus text exposition (format 0.0.4), written by hand: a few gauges need no client library. */
+export interface MetricSample {
+  labels?: Record<string, string>;
+  value: number;
+}
+
+export interface Metric {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: MetricSample[];
+}
+
+function escapeLabel(value: string): string {
+  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+}
+
+export function renderMetrics(metrics: Metric[]): string {
+  const lines: string[] = [];
+  for (const metric of metrics) {
+    lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
+    for (const sample of metric.samples) {
+      const labels = Object.entries(sample.labels ?? {})
+        .map(([key, value]) => `${key}="${escapeLabel(value)}"`)
+        .join(',');
+      lines.push(`${metric.name}${labels ? `{${labels}}` : ''} ${sample.value}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

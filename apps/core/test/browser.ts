@@ -1,0 +1,107 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Browser, chromium } from 'playwright-core';
+
+/** Debian's Chromium, with what headless WebRTC on loopback needs in a closed sandbox. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+      // Loopback candidates are hidden by default, and mDNS names would need multicast to resolve.
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...extraArgs,
+    ],
+  });
+}
+
+/** A blank page on its own port: a player on another origin than the server. */
+export async function startOtherOrigin(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((_request, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html' });
+    response.end('<!doctype html><title>viewer</title><video id="v" autoplay muted playsinline></video>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface WhepPlayResult {
+  status: number;
+  location: string | null;
+  framesDecoded: number;
+  audioBytes: number;
+  error?: string;
+}
+
+/**
+ * Runs inside the page: a plain WHEP client (non-trickle), then waits until video frames are
+ * decoded and audio bytes arrive, or the deadline passes. Leaves the peer connection on `window`.
+ */
+export async function playInPage(
+  page: import('playwright-core').Page,
+  endpoint: string,
+  token?: string,
+): Promise<WhepPlayResult> {
+  return page.evaluate(
+    async ({ endpoint, token }) => {
+      const pc = new RTCPeerConnection();
+      (window as unknown as { pc: RTCPeerConnection }).pc = pc;
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      const video = document.getElementById('v') as HTMLVideoElement;
+      const stream = new MediaStream();
+      video.srcObject = stream;
+      pc.ontrack = (event) => stream.addTrack(event.track);
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise<void>((resolve) => {
+        if (pc.iceGatheringState === 'complete') return resolve();
+        pc.addEventListener(
+          'icegatheringstatechange',
+          () => pc.iceGatheringState === 'complete' && resolve(),
+        );
+        setTimeout(resolve, 3000);
+      });
+      const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
+      if (token) headers.Authorization = `Bearer ${token}`;
+      const response = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription!.sdp });
+      const location = response.headers.get('Location');
+      if (response.status !== 201) {
+        return {
+          status: response.status,
+          location,
+          framesDecoded: 0,
+          audioBytes: 0,
+          error: await response.text(),
+        };
+      }
+      await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+      const deadline = Date.now() + 20_000;
+      let framesDecoded = 0;
+      let audioBytes = 0;
+      while (Date.now() < deadline && (framesDecoded === 0 || audioBytes === 0)) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const stats = await pc.getStats();
+        stats.forEach((report) => {
+          if (report.type !== 'inbound-rtp') return;
+          if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
+          if (report.kind === 'audio') audioBytes = report.bytesReceived ?? 0;
+        });
+      }
+      return { status: response.status, location, framesDecoded, audioBytes };
+    },
+    { endpoint, ...(token ? { token } : {}) },
+  );
+}

@@ -1,0 +1,144 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+export interface RunningServer {
+  readonly baseUrl: string;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  readonly logLines: string[];
+  api(path: string, init?: RequestInit): Promise<Response>;
+  json<T = unknown>(path: string, init?: RequestInit): Promise<T>;
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+}
+
+export interface ServerOptions {
+  env?: Record<string, string>;
+  /** Reuse a data directory (for restart tests); a new temp one otherwise. */
+  dataDir?: string;
+  args?: string[];
+}
+
+const started: RunningServer[] = [];
+const tempDirs: string[] = [];
+
+/** Starts the built server on a random loopback port with its own data directory. */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'dragon-core-'));
+  if (!options.dataDir) tempDirs.push(dataDir);
+  const child = spawn(process.execPath, [mainScript, ...(options.args ?? [])], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      CORE_ADDRESS: '127.0.0.1:0',
+      CORE_DB_DIR: dataDir,
+      CORE_WEBRTC_INTERFACES: '127.0.0.1',
+      CORE_LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logLines: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      logLines.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const server: RunningServer = {
+    baseUrl,
+    dataDir,
+    child,
+    logLines,
+    api: (path, init) => fetch(`${baseUrl}${path}`, init),
+    json: async <T>(path: string, init?: RequestInit) => {
+      const response = await fetch(`${baseUrl}${path}`, init);
+      if (!response.ok)
+        throw new Error(`${init?.method ?? 'GET'} ${path} → ${response.status}: ${await response.text()}`);
+      return (await response.json()) as T;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  started.push(server);
+  return server;
+}
+
+/** Stops every server the tests started and removes their temp directories. */
+export async function stopAllServers(): Promise<void> {
+  await Promise.all(started.splice(0).map((server) => server.kill()));
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export function jsonBody(value: unknown, method = 'POST'): RequestInit {
+  return { method, body: JSON.stringify(value), headers: { 'Content-Type': 'application/json' } };
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after the deadline. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** A lavfi test pattern + tone process with WebRTC on, as a user would create it. */
+export function testPatternProcess(id: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    reference: 'e2e',
+    input: [
+      {
+        id: 'in',
+        address: 'testsrc2=size=640x360:rate=25[out0];sine=frequency=440[out1]',
+        options: ['-re', '-f', 'lavfi'],
+      },
+    ],
+    output: [],
+    options: [],
+    autostart: true,
+    reconnect: true,
+    reconnect_delay_seconds: 1,
+    webrtc: { enabled: true, force_transcode: true },
+    ...extra,
+  };
+}

@@ -1,0 +1,198 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
+import {
+  jsonBody,
+  type RunningServer,
+  startServer,
+  stopAllServers,
+  testPatternProcess,
+  waitFor,
+} from './server-harness.js';
+
+let browser: Browser;
+let otherOrigin: Awaited<ReturnType<typeof startOtherOrigin>>;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  otherOrigin = await startOtherOrigin();
+});
+afterAll(async () => {
+  await browser?.close();
+  await otherOrigin?.close();
+  await stopAllServers();
+});
+
+async function waitRunning(server: RunningServer, id: string): Promise<void> {
+  await waitFor(`${id} running`, async () => {
+    const state = await server.json<{ exec: string }>(`/api/v3/process/${id}/state`);
+    return state.exec === 'running' ? true : undefined;
+  });
+}
+
+async function viewersOf(server: RunningServer, id: string): Promise<number | undefined> {
+  const text = await (await server.api('/metrics')).text();
+  const match = text.match(new RegExp(`^dragon_process_viewers\\{process_id="${id}"\\} (\\d+)$`, 'm'));
+  return match ? Number(match[1]) : undefined;
+}
+
+describe('the server, end to end', () => {
+  it('plays a test pattern in Chromium on another origin, counts and drops the viewer, stops, and restores after a restart', async () => {
+    const server = await startServer();
+    const created = await server.json<{ id: string }>(
+      '/api/v3/process',
+      jsonBody(testPatternProcess('cam1')),
+    );
+    expect(created.id).toBe('cam1');
+    await waitRunning(server, 'cam1');
+
+    const page = await browser.newPage();
+    await page.goto(otherOrigin.url);
+    const whepUrl = `${server.baseUrl}/api/v3/process/cam1/whep`;
+    const played = await waitFor('a playing WHEP session', async () => {
+      const result = await playInPage(page, whepUrl);
+      if (result.status === 409) return undefined; // media not there yet: the documented retry
+      return result;
+    });
+    expect(played.status).toBe(201);
+    expect(played.location).toMatch(/^\/api\/v3\/process\/cam1\/whep\/[A-Za-z0-9_-]{16,}$/);
+    expect(played.framesDecoded).toBeGreaterThan(0);
+    expect(played.audioBytes).toBeGreaterThan(0);
+    expect(await viewersOf(server, 'cam1')).toBe(1);
+
+    const deleted = await server.api(played.location!, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    await waitFor('viewer count 0', async () => ((await viewersOf(server, 'cam1')) === 0 ? true : undefined));
+    await page.close();
+
+    await server.json('/api/v3/process/cam1/command', jsonBody({ command: 'stop' }, 'PUT'));
+    await waitFor('whep 404 after stop', async () => {
+      const response = await server.api('/api/v3/process/cam1/whep', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/sdp' },
+        body: 'v=0\r\n',
+      });
+      return response.status === 404 ? true : undefined;
+    });
+
+    const configBefore = await server.json('/api/v3/process/cam1/config');
+    expect(await server.stop()).toBe(0);
+    const restarted = await startServer({ dataDir: server.dataDir });
+    expect(await restarted.json('/api/v3/process/cam1/config')).toEqual(configBefore);
+    const state = await restarted.json<{ order: string }>('/api/v3/process/cam1/state');
+    expect(state.order).toBe('stop');
+    await restarted.stop();
+  });
+
+  it('answers the WHEP error table with the documented statuses', async () => {
+    const server = await startServer();
+    await server.json('/api/v3/process', jsonBody(testPatternProcess('cam2')));
+    // A process whose input never opens: enabled, ordered to run, never any media.
+    await server.json(
+      '/api/v3/process',
+      jsonBody(
+        testPatternProcess('dead', {
+          input: [{ id: 'in', address: 'rtsp://127.0.0.1:9/none', options: ['-timeout', '1000000'] }],
+        }),
+      ),
+    );
+    await server.json(
+      '/api/v3/process',
+      jsonBody({
+        ...testPatternProcess('nowebrtc'),
+        output: [{ id: 'null', address: '-', options: ['-f', 'null'] }],
+        webrtc: { enabled: false },
+      }),
+    );
+    await waitRunning(server, 'cam2');
+
+    const offer = (path: string, body: string | Uint8Array, contentType = 'application/sdp') =>
+      server.api(path, { method: 'POST', headers: { 'Content-Type': contentType }, body: body as BodyInit });
+    expect((await offer('/api/v3/process/missing/whep', 'v=0\r\n')).status).toBe(404);
+    expect((await offer('/api/v3/process/nowebrtc/whep', 'v=0\r\n')).status).toBe(404);
+    const wellFormed = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      't=0 0',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96',
+      'c=IN IP4 0.0.0.0',
+      'a=mid:0',
+      'a=recvonly',
+      'a=rtpmap:96 H264/90000',
+      'a=fmtp:96 packetization-mode=1;profile-level-id=42e01f',
+      '',
+    ].join('\r\n');
+    const notRunning = await offer('/api/v3/process/dead/whep', wellFormed);
+    expect(notRunning.status).toBe(409);
+    expect(notRunning.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await offer('/api/v3/process/cam2/whep', 'v=0\r\n', 'text/plain')).status).toBe(415);
+    expect((await offer('/api/v3/process/cam2/whep', 'this is not sdp')).status).toBe(400);
+    expect((await offer('/api/v3/process/cam2/whep', new Uint8Array([0, 255, 1, 2, 3]))).status).toBe(400);
+    expect((await offer('/api/v3/process/cam2/whep', `v=0\r\n${'a=x\r\n'.repeat(20000)}`)).status).toBe(413);
+
+    // A real browser offer that only knows VP8: nothing we can send.
+    const page = await browser.newPage();
+    await page.goto(otherOrigin.url);
+    const vp8Only = await page.evaluate(async () => {
+      const pc = new RTCPeerConnection();
+      const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+      const vp8 = RTCRtpReceiver.getCapabilities('video')!.codecs.filter(
+        (codec) => codec.mimeType === 'video/VP8',
+      );
+      transceiver.setCodecPreferences(vp8);
+      await pc.setLocalDescription(await pc.createOffer());
+      const sdp = pc.localDescription!.sdp;
+      pc.close();
+      return sdp;
+    });
+    await page.close();
+    const noCodec = await offer('/api/v3/process/cam2/whep', vp8Only);
+    expect(noCodec.status).toBe(422);
+
+    const preflight = await server.api('/api/v3/process/cam2/whep', {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://viewer.example', 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeTruthy();
+    expect((await server.api('/api/v3/process/cam2/whep/unknown-session', { method: 'DELETE' })).status).toBe(
+      404,
+    );
+  });
+
+  it('guards the management API with JWTs while viewers use their own token', async () => {
+    const server = await startServer({
+      env: {
+        CORE_API_AUTH_ENABLE: 'true',
+        CORE_API_AUTH_USERNAME: 'admin',
+        CORE_API_AUTH_PASSWORD: 'secret-pw',
+        CORE_WEBRTC_TOKEN: 'viewer-token',
+      },
+    });
+    expect((await server.api('/api/v3/process')).status).toBe(401);
+    const login = await server.json<{ access_token: string }>(
+      '/api/login',
+      jsonBody({ username: 'admin', password: 'secret-pw' }),
+    );
+    const auth = { Authorization: `Bearer ${login.access_token}` };
+    expect((await server.api('/api/v3/process', { headers: auth })).status).toBe(200);
+    const config = await (await server.api('/api/v3/config', { headers: auth })).text();
+    expect(config).not.toContain('secret-pw');
+    expect(config).not.toContain('viewer-token');
+
+    const whep = (token?: string) =>
+      server.api('/api/v3/process/any/whep', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/sdp',
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
+        body: 'v=0\r\n',
+      });
+    expect((await whep()).status).toBe(401);
+    expect((await whep('wrong')).status).toBe(401);
+    expect((await whep(login.access_token)).status).toBe(401);
+    expect((await whep('viewer-token')).status).toBe(404);
+  });
+});
