@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { jsonBody, startServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
+
+afterAll(stopAllServers);
+
+const nullProcess = (index: number) => ({
+  id: `p${String(index).padStart(2, '0')}`,
+  reference: index % 2 === 0 ? 'even' : 'odd',
+  input: [{ id: 'in', address: 'testsrc2=size=160x120:rate=5', options: ['-re', '-f', 'lavfi'] }],
+  output: [{ id: 'out', address: '-', options: ['-f', 'null'] }],
+  autostart: index < 4,
+  reconnect: true,
+  reconnect_delay_seconds: 1,
+});
+
+it('restores all 20 processes exactly after kill -9, and starts the autostart ones', async () => {
+  const server = await startServer({ env: { CORE_WEBRTC_ENABLE: 'false' } });
+  for (let index = 0; index < 20; index++) await server.json('/api/v3/process', jsonBody(nullProcess(index)));
+  await server.json('/api/v3/process/p05/metadata/note', jsonBody({ keep: true }, 'PUT'));
+  const before = await server.json<{ id: string; config: unknown; metadata: unknown }[]>(
+    '/api/v3/process?filter=config,metadata',
+  );
+  await server.kill();
+
+  const restarted = await startServer({ dataDir: server.dataDir, env: { CORE_WEBRTC_ENABLE: 'false' } });
+  const after = await restarted.json<{ id: string; config: unknown; metadata: unknown }[]>(
+    '/api/v3/process?filter=config,metadata',
+  );
+  const byId = (list: { id: string }[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
+  expect(byId(after)).toEqual(byId(before));
+  for (const id of ['p00', 'p01', 'p02', 'p03']) {
+    await waitFor(`${id} running after restart`, async () => {
+      const state = await restarted.json<{ exec: string; order: string }>(`/api/v3/process/${id}/state`);
+      return state.exec === 'running' && state.order === 'start' ? true : undefined;
+    });
+  }
+  expect((await restarted.json<{ order: string }>('/api/v3/process/p10/state')).order).toBe('stop');
+  await restarted.stop();
+});
+
+it('loses nothing when a store write was cut off mid-way', async () => {
+  const server = await startServer({ env: { CORE_WEBRTC_ENABLE: 'false' } });
+  for (let index = 0; index < 3; index++)
+    await server.json('/api/v3/process', jsonBody(nullProcess(index + 10)));
+  const before = await server.json('/api/v3/process?filter=config');
+  expect(await server.stop()).toBe(0);
+
+  // What a crash between write and rename leaves: a truncated temp file beside the intact store.
+  const store = readdirSync(server.dataDir).find((name) => name.startsWith('db') && name.endsWith('.json'));
+  expect(store).toBeDefined();
+  const content = readFileSync(join(server.dataDir, store!), 'utf8');
+  writeFileSync(join(server.dataDir, `${store}.tmp`), content.slice(0, Math.floor(content.length / 2)));
+  writeFileSync(join(server.dataDir, `${store}.4242.tmp`), content.slice(0, 17));
+
+  const restarted = await startServer({ dataDir: server.dataDir, env: { CORE_WEBRTC_ENABLE: 'false' } });
+  expect(await restarted.json('/api/v3/process?filter=config')).toEqual(before);
+  // And it keeps working: a new process is stored next to the old ones.
+  await restarted.json('/api/v3/process', jsonBody(nullProcess(19)));
+  expect((await restarted.json<unknown[]>('/api/v3/process')).length).toBe(4);
+  await restarted.stop();
+});
+
+it('refuses to start on a corrupt store instead of discarding it', async () => {
+  const server = await startServer({ env: { CORE_WEBRTC_ENABLE: 'false' } });
+  await server.json('/api/v3/process', jsonBody(nullProcess(1)));
+  expect(await server.stop()).toBe(0);
+  const store = readdirSync(server.dataDir).find((name) => name.startsWith('db') && name.endsWith('.json'))!;
+  const content = readFileSync(join(server.dataDir, store), 'utf8');
+  writeFileSync(join(server.dataDir, store), content.slice(0, content.length - 10));
+
+  await expect(
+    startServer({ dataDir: server.dataDir, env: { CORE_WEBRTC_ENABLE: 'false' } }),
+  ).rejects.toThrow(/exited with 1/);
+  // The damaged file is still there for the operator, byte for byte.
+  expect(readFileSync(join(server.dataDir, store), 'utf8')).toBe(content.slice(0, content.length - 10));
+});
