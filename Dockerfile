@@ -21,10 +21,12 @@ COPY --from=build /out /app
 USER dragon
 ENV CORE_ADDRESS=:8080 \
     CORE_DB_DIR=/data \
+    CORE_WEBRTC_UDP_MUX_PORT=8189 \
+    CORE_WEBRTC_TCP_MUX_PORT=8189 \
     NODE_ENV=production
 VOLUME ["/data"]
-# HTTP (API, WHEP, player). With CORE_WEBRTC_UDP_MUX_PORT set, publish that UDP port too.
-EXPOSE 8080/tcp
+# HTTP (API, WHEP, player); every viewer's ICE/DTLS/SRTP on one UDP port; ICE-TCP fallback.
+EXPOSE 8080/tcp 8189/udp 8189/tcp
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/ping').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # tini forwards SIGTERM so the server stops FFmpeg and closes viewers cleanly.
 ENTRYPOINT ["tini", "--", "node", "/app/dist/main.js"]

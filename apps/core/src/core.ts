@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
 import { ProcessManager } from '@dragon/restream';
-import { PeerFactory } from '@dragon/webrtc';
+import { IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
@@ -83,6 +84,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   let webrtc: WebRtcSubsystem | undefined;
   let whep: ReturnType<typeof createWhepRoutes> | undefined;
   let peerFactory: PeerFactory | undefined;
+  let udpMux: UdpMux | undefined;
+  let tcpMux: IceTcpMux | undefined;
   const ports = new PortAllocator(
     config.webrtc.rtp_port_max > 0
       ? { range: { min: config.webrtc.rtp_port_min, max: config.webrtc.rtp_port_max } }
@@ -90,6 +93,19 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   );
   if (config.webrtc.enable) {
     const publicIps = [config.webrtc.public_ip, ...config.webrtc.nat_1_to_1_ips].filter((ip) => ip !== '');
+    // The shared ports listen where ICE gathers: the first configured IPv4 interface, else all.
+    const muxAddress = config.webrtc.interfaces.find((address) => isIPv4(address)) ?? '0.0.0.0';
+    if (config.webrtc.udp_mux_port > 0) {
+      udpMux = await UdpMux.open({ port: config.webrtc.udp_mux_port, address: muxAddress });
+    }
+    if (config.webrtc.tcp_mux_port > 0) {
+      tcpMux = await IceTcpMux.open({ port: config.webrtc.tcp_mux_port, address: muxAddress }).catch(
+        (error) => {
+          udpMux?.close();
+          throw error;
+        },
+      );
+    }
     peerFactory = new PeerFactory({
       iceServers: config.webrtc.ice_servers.map(({ urls, username, credential }) => ({
         urls,
@@ -97,6 +113,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         ...(credential ? { credential } : {}),
       })),
       disconnectTimeoutMs: config.webrtc.disconnect_timeout_seconds * 1000,
+      ...(udpMux ? { udpMux } : {}),
+      ...(tcpMux ? { tcpMux } : {}),
       ...(publicIps.length > 0 ? { publicIps } : {}),
       ...(config.webrtc.interfaces.length > 0 ? { interfaceAddresses: config.webrtc.interfaces } : {}),
       ...(config.webrtc.ice_port_max > 0
@@ -204,6 +222,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       await webrtc?.close();
       await manager.close();
       await peerFactory?.close();
+      udpMux?.close();
+      tcpMux?.close();
       ports.close();
     })();
     return closed;

@@ -43,6 +43,7 @@ export interface WhepPlayResult {
   location: string | null;
   framesDecoded: number;
   audioBytes: number;
+  answerSdp?: string;
   error?: string;
 }
 
@@ -87,7 +88,8 @@ export async function playInPage(
           error: await response.text(),
         };
       }
-      await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+      const answerSdp = await response.text();
+      await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
       const deadline = Date.now() + 20_000;
       let framesDecoded = 0;
       let audioBytes = 0;
@@ -100,7 +102,7 @@ export async function playInPage(
           if (report.kind === 'audio') audioBytes = report.bytesReceived ?? 0;
         });
       }
-      return { status: response.status, location, framesDecoded, audioBytes };
+      return { status: response.status, location, framesDecoded, audioBytes, answerSdp };
     },
     { endpoint, ...(token ? { token } : {}) },
   );

@@ -1,3 +1,5 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
@@ -22,6 +24,22 @@ afterAll(async () => {
   await otherOrigin?.close();
   await stopAllServers();
 });
+
+/** A port free right now on loopback (the server binds it a moment later). */
+async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  if (kind === 'udp') {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return port;
+  }
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 async function waitRunning(server: RunningServer, id: string): Promise<void> {
   await waitFor(`${id} running`, async () => {
@@ -82,6 +100,66 @@ describe('the server, end to end', () => {
     const state = await restarted.json<{ order: string }>('/api/v3/process/cam1/state');
     expect(state.order).toBe('stop');
     await restarted.stop();
+  });
+
+  it('serves viewers through one UDP port, with ICE-TCP on one TCP port as the fallback', async () => {
+    const [udpPort, tcpPort] = [await freePort('udp'), await freePort('tcp')];
+    const server = await startServer({
+      env: { CORE_WEBRTC_UDP_MUX_PORT: String(udpPort), CORE_WEBRTC_TCP_MUX_PORT: String(tcpPort) },
+    });
+    await server.json('/api/v3/process', jsonBody(testPatternProcess('muxed')));
+    await waitRunning(server, 'muxed');
+    const page = await browser.newPage();
+    await page.goto(otherOrigin.url);
+    const whepUrl = `${server.baseUrl}/api/v3/process/muxed/whep`;
+    for (let viewer = 0; viewer < 2; viewer++) {
+      const played = await waitFor('a playing WHEP session', async () => {
+        const result = await playInPage(page, whepUrl);
+        return result.status === 409 ? undefined : result;
+      });
+      expect(played.status).toBe(201);
+      expect(played.framesDecoded).toBeGreaterThan(0);
+      const candidates = played.answerSdp?.match(/^a=candidate:.*$/gm) ?? [];
+      expect(candidates).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(new RegExp(` udp \\d+ 127\\.0\\.0\\.1 ${udpPort} typ host`)),
+          expect.stringMatching(new RegExp(` tcp \\d+ 127\\.0\\.0\\.1 ${tcpPort} typ host tcptype passive`)),
+        ]),
+      );
+      for (const line of candidates) expect(line).toMatch(new RegExp(` (${udpPort}|${tcpPort}) typ host`));
+    }
+    await page.close();
+  });
+
+  it('advertises the NAT 1:1 address on the mux port', async () => {
+    const udpPort = await freePort('udp');
+    const server = await startServer({
+      env: { CORE_WEBRTC_UDP_MUX_PORT: String(udpPort), CORE_WEBRTC_NAT_1_TO_1_IPS: '198.51.100.20' },
+    });
+    await server.json('/api/v3/process', jsonBody(testPatternProcess('natted')));
+    await waitRunning(server, 'natted');
+    const page = await browser.newPage();
+    await page.goto(otherOrigin.url);
+    // Only the answer is read: the browser never applies it, so nothing is sent to the documentation address.
+    const answer = await waitFor('an answer', async () => {
+      const result = await page.evaluate(async (endpoint) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const response = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/sdp' },
+          body: pc.localDescription!.sdp,
+        });
+        pc.close();
+        return { status: response.status, sdp: await response.text() };
+      }, `${server.baseUrl}/api/v3/process/natted/whep`);
+      return result.status === 409 ? undefined : result;
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.sdp).toContain(`198.51.100.20 ${udpPort} typ host`);
+    await page.close();
   });
 
   it('answers the WHEP error table with the documented statuses', async () => {

@@ -42,3 +42,9 @@ export class SourceClosedError extends Error {
     super(`the source "${sourceId}" is closed`);
   }
 }
+
+/** The shared ICE socket cannot be opened or used (port taken, closed, credentials in use). */
+export class UdpMuxError extends Error {
+  override readonly name = 'UdpMuxError';
+  readonly code = 'UDP_MUX' as const;
+}

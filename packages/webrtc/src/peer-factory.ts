@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import { IcePortsExhaustedError, InvalidSdpError, SourceClosedError } from './errors.js';
+import type { IceTcpMux, PassiveTcpProtocol } from './ice-tcp-mux.js';
 import { Peer } from './peer.js';
 import { isLoopbackAddress } from './rtp-header.js';
 import type { RtpSource } from './rtp-source.js';
 import { finishAnswer, planOffer } from './sdp-negotiation.js';
+import type { UdpMux, UdpMuxBinding } from './udp-mux.js';
 
 export interface IceServer {
   urls: string | string[];
@@ -25,6 +27,13 @@ export interface PeerFactoryOptions {
   disconnectTimeoutMs?: number;
   /** How long to wait for ICE gathering before answering. @default 5000 */
   gatherTimeoutMs?: number;
+  /**
+   * One UDP socket for all viewers (see {@link UdpMux}). Candidates then carry the mux port, and
+   * the server gathers no STUN/TURN candidates of its own: advertise `publicIps` instead.
+   */
+  udpMux?: UdpMux;
+  /** Passive ICE-TCP on one port (see {@link IceTcpMux}), for viewers whose network blocks UDP. */
+  tcpMux?: IceTcpMux;
 }
 
 /** The H.264 every browser decodes and FFmpeg's RTP muxer sends: packetization-mode 1. */
@@ -39,8 +48,10 @@ const opus = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate
 
 /** Creates viewers (werift peers) for sources and reaps those that vanish. */
 export class PeerFactory {
-  readonly #options: Required<Omit<PeerFactoryOptions, 'icePortRange' | 'publicIps' | 'interfaceAddresses'>> &
-    Pick<PeerFactoryOptions, 'icePortRange' | 'publicIps' | 'interfaceAddresses'>;
+  readonly #options: Required<
+    Omit<PeerFactoryOptions, 'icePortRange' | 'publicIps' | 'interfaceAddresses' | 'udpMux' | 'tcpMux'>
+  > &
+    Pick<PeerFactoryOptions, 'icePortRange' | 'publicIps' | 'interfaceAddresses' | 'udpMux' | 'tcpMux'>;
   readonly #peers = new Set<Peer>();
   readonly #reaper: NodeJS.Timeout;
   #closed = false;
@@ -63,12 +74,19 @@ export class PeerFactory {
     const interfaces = this.#options.interfaceAddresses ?? [];
     const publicIps = this.#options.publicIps ?? [];
     const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopbackAddress);
+    const mux = this.#options.udpMux;
+    const binding = mux?.createBinding();
+    const interfaceAddresses = interfaces.length > 0 ? interfaceMap(interfaces) : mux ? {} : undefined;
     const pc = new RTCPeerConnection({
       codecs: { video: [h264()], audio: [opus()] },
-      iceServers: this.#options.iceServers,
-      iceUseIpv6: interfaces.some((address) => isIP(address) === 6),
-      ...(this.#options.icePortRange ? { icePortRange: this.#options.icePortRange } : {}),
-      ...(interfaces.length > 0 ? { iceInterfaceAddresses: interfaceMap(interfaces) } : {}),
+      // Behind the mux the advertised addresses replace server-side STUN/TURN gathering.
+      iceServers: mux ? [] : this.#options.iceServers,
+      iceUseIpv6: !mux && interfaces.some((address) => isIP(address) === 6),
+      ...(this.#options.icePortRange && !mux ? { icePortRange: this.#options.icePortRange } : {}),
+      ...(this.#options.tcpMux ? { iceUseTcp: true, iceTcpPassive: true } : {}),
+      ...(interfaceAddresses
+        ? { iceInterfaceAddresses: binding ? binding.tag(interfaceAddresses) : interfaceAddresses }
+        : {}),
       ...(interfaces.length > 0 || publicIps.length > 0
         ? { iceAdditionalHostAddresses: [...publicIps, ...interfaces] }
         : {}),
@@ -78,9 +96,25 @@ export class PeerFactory {
         : {}),
     });
     try {
+      return await this.#answer(pc, source, plan, binding);
+    } catch (error) {
+      binding?.release();
+      await pc.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #answer(
+    pc: RTCPeerConnection,
+    source: RtpSource,
+    plan: ReturnType<typeof planOffer>,
+    binding: UdpMuxBinding | undefined,
+  ): Promise<{ peer: Peer; answerSdp: string }> {
+    const interfaces = this.#options.interfaceAddresses ?? [];
+    const publicIps = this.#options.publicIps ?? [];
+    try {
       await pc.setRemoteDescription({ type: 'offer', sdp: plan.sdp });
     } catch (error) {
-      await pc.close().catch(() => undefined);
       throw new InvalidSdpError((error as Error).message, { cause: error });
     }
     const senders: { video?: RTCRtpTransceiver['sender']; audio?: RTCRtpTransceiver['sender'] } = {};
@@ -104,14 +138,24 @@ export class PeerFactory {
     await pc.setLocalDescription(answer);
     await waitForGathering(pc, this.#options.gatherTimeoutMs);
     const allowed = interfaces.length > 0 ? new Set([...interfaces, ...publicIps]) : undefined;
-    const finished = finishAnswer(pc.localDescription?.sdp ?? '', { streamId, candidateAddresses: allowed });
-    if (finished.candidates === 0) {
-      await pc.close().catch(() => undefined);
-      throw new IcePortsExhaustedError();
-    }
+    const tcpMux = this.#options.tcpMux;
+    const finished = finishAnswer(pc.localDescription?.sdp ?? '', {
+      streamId,
+      candidateAddresses: allowed,
+      tcpPort: tcpMux?.port,
+    });
+    if (finished.candidates === 0) throw new IcePortsExhaustedError();
+    const serverUfrag = iceUfrag(finished.sdp);
+    const viewerUfrag = iceUfrag(plan.sdp);
+    if (binding) binding.activate(serverUfrag, viewerUfrag);
+    const releaseTcp = tcpMux ? routeTcp(pc, tcpMux, serverUfrag, viewerUfrag) : undefined;
     const peer = new Peer(pc, source, senders);
     this.#peers.add(peer);
-    peer.once('closed', () => this.#peers.delete(peer));
+    peer.once('closed', () => {
+      this.#peers.delete(peer);
+      binding?.release();
+      releaseTcp?.();
+    });
     return { peer, answerSdp: finished.sdp };
   }
 
@@ -135,6 +179,32 @@ export class PeerFactory {
       }
     }
   }
+}
+
+/**
+ * werift opened a passive ICE-TCP listener per peer while gathering; connections arrive on the
+ * shared port instead, so those listeners are closed and the peer's protocol is registered there.
+ */
+function routeTcp(pc: RTCPeerConnection, tcpMux: IceTcpMux, serverUfrag: string, viewerUfrag: string) {
+  const passive = pc.iceTransports
+    .flatMap((transport) => (transport.connection as unknown as { protocols: unknown[] }).protocols)
+    .filter(
+      (protocol): protocol is PassiveTcpProtocol & { server: { close(): void } } =>
+        typeof protocol === 'object' &&
+        protocol !== null &&
+        'server' in protocol &&
+        'registerSocket' in protocol,
+    );
+  for (const protocol of passive) protocol.server.close();
+  const first = passive[0];
+  // Without a passive protocol the viewer simply has no TCP candidate to use.
+  return first ? tcpMux.register(serverUfrag, viewerUfrag, first) : undefined;
+}
+
+function iceUfrag(sdp: string): string {
+  const ufrag = /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+  if (!ufrag) throw new InvalidSdpError('no a=ice-ufrag');
+  return ufrag;
 }
 
 function interfaceMap(addresses: string[]): { udp4?: string; udp6?: string } {

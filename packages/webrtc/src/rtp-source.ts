@@ -81,6 +81,8 @@ export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: []; m
 
   private constructor(options: RtpSourceOptions, video: Socket, audio: Socket | undefined) {
     super();
+    // Every viewer listens for 'closed': hundreds of listeners are the design, not a leak.
+    this.setMaxListeners(0);
     this.id = options.id;
     this.#cacheEnabled = options.keyframeCache ?? true;
     this.#maxCached = options.maxCachedPackets ?? 4000;

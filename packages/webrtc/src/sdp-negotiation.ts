@@ -169,6 +169,8 @@ export interface AnswerFixOptions {
   streamId: string;
   /** Keep only candidates on these addresses (undefined keeps all). */
   candidateAddresses: Set<string> | undefined;
+  /** The shared ICE-TCP port: passive TCP candidates are advertised on it, active ones dropped. */
+  tcpPort?: number | undefined;
 }
 
 /**
@@ -187,9 +189,17 @@ export function finishAnswer(
     const sending = !rejected && section.lines.includes('a=sendonly');
     const lines: string[] = [];
     for (const line of section.lines) {
+      let kept = line;
       if (line.startsWith('a=candidate:')) {
-        const address = line.split(' ')[4] ?? '';
+        const fields = line.split(' ');
+        const address = fields[4] ?? '';
         if (options.candidateAddresses && !options.candidateAddresses.has(address)) continue;
+        if (fields[2]?.toLowerCase() === 'tcp') {
+          // A server only accepts: its active candidates would make it dial viewers.
+          if (options.tcpPort === undefined || !line.includes(' tcptype passive')) continue;
+          fields[5] = String(options.tcpPort);
+          kept = fields.join(' ');
+        }
         candidates++;
       }
       // Every candidate is in the answer: we do not trickle.
@@ -199,7 +209,7 @@ export function finishAnswer(
         line.startsWith('a=msid:')
       )
         continue;
-      lines.push(line.replace(/^(a=ssrc:\d+ msid:)\S+/, `$1${options.streamId}`));
+      lines.push(kept.replace(/^(a=ssrc:\d+ msid:)\S+/, `$1${options.streamId}`));
       if (line === 'a=rtcp-mux' && !rejected) lines.push('a=rtcp-mux-only');
       if (line === 'a=sendonly' && sending)
         lines.push(`a=msid:${options.streamId} ${options.streamId}-${section.kind}`);

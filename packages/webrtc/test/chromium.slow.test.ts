@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PeerFactory, RtpSource } from '../src/index.js';
+import { IceTcpMux, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
 
 let browser: Browser;
 let ffmpeg: ChildProcess | undefined;
@@ -71,6 +71,56 @@ afterAll(async () => {
 });
 
 it('plays real FFmpeg RTP in headless Chromium: frames decoded and audio received', async () => {
+  const result = await playInChromium(factory);
+  expect(result.framesDecoded).toBeGreaterThan(0);
+  expect(result.audioBytes).toBeGreaterThan(0);
+});
+
+it('plays in headless Chromium through the single-port UDP mux', async () => {
+  const mux = await UdpMux.open({ port: 0, address: '127.0.0.1' });
+  const muxFactory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'], udpMux: mux });
+  try {
+    const result = await playInChromium(muxFactory);
+    expect(result.answerSdp).toContain(`127.0.0.1 ${mux.port} typ host`);
+    expect(result.framesDecoded).toBeGreaterThan(0);
+    expect(result.audioBytes).toBeGreaterThan(0);
+    expect(mux.bindingCount).toBe(1);
+  } finally {
+    await muxFactory.close();
+    mux.close();
+  }
+});
+
+it('plays in headless Chromium over ICE-TCP on one port when UDP cannot be used', async () => {
+  const tcpMux = await IceTcpMux.open({ port: 0, address: '127.0.0.1' });
+  const tcpFactory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'], tcpMux });
+  try {
+    // With UDP candidates removed from both sides, TCP is the only path left.
+    const result = await playInChromium(tcpFactory, { tcpOnly: true });
+    expect(result.answerSdp).toMatch(
+      new RegExp(`tcp \\d+ 127\\.0\\.0\\.1 ${tcpMux.port} typ host tcptype passive`),
+    );
+    expect(result.framesDecoded).toBeGreaterThan(0);
+    expect(result.selectedProtocol).toBe('tcp');
+    expect(tcpMux.stats.accepted).toBeGreaterThanOrEqual(1);
+    // The page is closed: its TCP connection ends, so the peer goes and frees its entry.
+    for (let tries = 0; tries < 100 && tcpMux.bindingCount > 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(tcpMux.bindingCount).toBe(0);
+  } finally {
+    await tcpFactory.close();
+    tcpMux.close();
+  }
+});
+
+const withoutUdpCandidates = (sdp: string) =>
+  sdp
+    .split('\r\n')
+    .filter((line) => !/^a=candidate:\S+ \d+ udp /i.test(line))
+    .join('\r\n');
+
+async function playInChromium(factory: PeerFactory, options: { tcpOnly?: boolean } = {}) {
   const page = await browser.newPage();
   await page.setContent('<video id="v" autoplay muted playsinline></video>');
   const offer = await page.evaluate(async () => {
@@ -89,7 +139,8 @@ it('plays real FFmpeg RTP in headless Chromium: frames decoded and audio receive
     });
     return pc.localDescription!.sdp;
   });
-  const { answerSdp } = await factory.createPeer(source, offer);
+  const created = await factory.createPeer(source, options.tcpOnly ? withoutUdpCandidates(offer) : offer);
+  const answerSdp = options.tcpOnly ? withoutUdpCandidates(created.answerSdp) : created.answerSdp;
   const result = await page.evaluate(async (answer) => {
     const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -104,8 +155,18 @@ it('plays real FFmpeg RTP in headless Chromium: frames decoded and audio receive
         if (report.kind === 'audio') audioBytes = report.bytesReceived ?? 0;
       });
     }
-    return { framesDecoded, audioBytes };
+    let selectedProtocol = '';
+    const reports = new Map<string, Record<string, string | undefined>>();
+    (await pc.getStats()).forEach((report) => {
+      reports.set(report.id, report);
+    });
+    for (const report of reports.values()) {
+      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+      const pair = reports.get(report.selectedCandidatePairId);
+      selectedProtocol = reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
+    }
+    return { framesDecoded, audioBytes, selectedProtocol };
   }, answerSdp);
-  expect(result.framesDecoded).toBeGreaterThan(0);
-  expect(result.audioBytes).toBeGreaterThan(0);
-});
+  await page.close();
+  return { ...result, answerSdp };
+}

@@ -48,7 +48,10 @@ export const configSchema = z.object({
       enable: z.boolean().default(true),
       public_ip: z.string().default(''),
       nat_1_to_1_ips: z.array(z.string().min(1)).default([]),
+      /** One UDP port for every viewer's ICE/DTLS/SRTP; 0 gives each viewer its own ephemeral port. */
       udp_mux_port: z.number().int().min(0).max(65535).default(0),
+      /** Passive ICE-TCP on this port for networks that block UDP; 0 disables ICE-TCP. */
+      tcp_mux_port: z.number().int().min(0).max(65535).default(0),
       /** Bearer token viewers must present for WHEP; empty means open. */
       token: z.string().default(''),
       ice_servers: z.array(iceServerSchema).default([]),
