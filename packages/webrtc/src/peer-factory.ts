@@ -23,7 +23,10 @@ export interface PeerFactoryOptions {
   icePortRange?: [number, number];
   /** Gather host candidates only on these addresses (e.g. ['127.0.0.1']). */
   interfaceAddresses?: string[];
-  /** A viewer silent (no RTCP, no ICE) for this long is dropped; RFC 7675 consent expires at 30 s. @default 15000 */
+  /**
+   * A viewer silent (no RTCP, no ICE consent response) for this long is dropped; RFC 7675 consent
+   * expires at 30 s. Clamped to 8–30 s: consent checks run every 4–6 s. @default 15000
+   */
   disconnectTimeoutMs?: number;
   /** How long to wait for ICE gathering before answering. @default 5000 */
   gatherTimeoutMs?: number;
@@ -57,7 +60,7 @@ export class PeerFactory {
   #closed = false;
 
   constructor(options: PeerFactoryOptions = {}) {
-    const disconnectTimeoutMs = Math.min(options.disconnectTimeoutMs ?? 15_000, 30_000);
+    const disconnectTimeoutMs = Math.min(Math.max(options.disconnectTimeoutMs ?? 15_000, 8000), 30_000);
     this.#options = { iceServers: [], gatherTimeoutMs: 5000, ...options, disconnectTimeoutMs };
     this.#reaper = setInterval(() => this.#reap(), Math.min(1000, disconnectTimeoutMs / 2));
     this.#reaper.unref();
@@ -171,6 +174,7 @@ export class PeerFactory {
     const now = Date.now();
     const bound = this.#options.disconnectTimeoutMs;
     for (const peer of this.#peers) {
+      peer.refreshLiveness(now);
       const silentFor = now - peer.lastHeardAt;
       if (
         peer.state === 'connected' ? silentFor > bound : silentFor > bound && now - peer.createdAt > bound

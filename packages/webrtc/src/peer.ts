@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender, RtpPacket } from 'werift';
 import type { MediaSink, RtpSource, TrackKind } from './rtp-source.js';
+import { useKeyObjectsForSrtp } from './srtp-keys.js';
 
 export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 export type PeerCloseReason = 'closed' | 'ice-failed' | 'disconnected-timeout' | 'source-closed';
@@ -25,6 +26,7 @@ export class Peer
   readonly #audio: RTCRtpSender | undefined;
   #state: PeerState = 'new';
   #packetsSent = 0;
+  #consentResponses = 0;
   #bytesSent = 0;
   readonly #onSourceClosed = () => this.close('source-closed');
 
@@ -51,6 +53,23 @@ export class Peer
 
   get state(): PeerState {
     return this.#state;
+  }
+
+  /**
+   * Counts ICE consent responses (RFC 7675, every ~5 s) as signs of life, so a viewer that sends
+   * no RTCP is not mistaken for a vanished one. Called by the factory's reaper.
+   */
+  refreshLiveness(now = Date.now()): void {
+    let responses = 0;
+    for (const transport of this.#pc.iceTransports) {
+      const nominated = (transport.connection as unknown as { nominated?: { responsesReceived?: number } })
+        .nominated;
+      responses += nominated?.responsesReceived ?? 0;
+    }
+    if (responses !== this.#consentResponses) {
+      this.#consentResponses = responses;
+      this.lastHeardAt = now;
+    }
   }
 
   stats(): { packetsSent: number; bytesSent: number } {
@@ -92,6 +111,7 @@ export class Peer
       case 'connected':
         if (this.#state !== 'disconnected') {
           this.#state = 'connected';
+          useKeyObjectsForSrtp(this.#pc);
           if (!this.#source.closed) this.#source.subscribe(this);
           this.emit('connected');
         } else this.#state = 'connected';

@@ -68,7 +68,7 @@ export const configSchema = z.object({
       /** Offers one client address may make per minute; 0 means no limit. */
       max_offers_per_minute: z.number().int().min(0).default(120),
       /** How long a disconnected viewer is kept before it is dropped (RFC 7675 consent expiry is 30 s). */
-      disconnect_timeout_seconds: z.number().int().min(1).max(30).default(15),
+      disconnect_timeout_seconds: z.number().int().min(8).max(30).default(15),
     })
     .prefault({})
     .refine((webrtc) => webrtc.ice_port_min <= webrtc.ice_port_max, {

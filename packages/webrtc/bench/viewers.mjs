@@ -1,0 +1,148 @@
+// The load side of the fan-out benchmark, in its own process so the server's CPU is its own:
+// N werift viewers and a synthetic sender (≈2 Mbit/s of video, Opus-sized audio) on loopback.
+import { createSocket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+
+const viewers = [];
+let sender;
+const sent = { video: 0, audio: 0 };
+
+function createViewer() {
+  const pc = new RTCPeerConnection({
+    iceServers: [],
+    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === '127.0.0.1',
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90000,
+          parameters: 'packetization-mode=1;profile-level-id=42e01f',
+        }),
+      ],
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
+    },
+  });
+  const viewer = { pc, video: 0, audio: 0, latencies: [] };
+  pc.onTrack.subscribe((track) => {
+    track.onReceiveRtp.subscribe((rtp) => {
+      if (track.kind === 'audio') return void viewer.audio++;
+      viewer.video++;
+      // Bytes 1..8 of each video payload carry the sender's wall clock in ms (float64).
+      if (rtp.payload.length >= 9)
+        viewer.latencies.push(performance.timeOrigin + performance.now() - rtp.payload.readDoubleBE(1));
+    });
+  });
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  return viewer;
+}
+
+async function offerOf(pc) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((resolve) => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && resolve());
+  });
+  return pc.localDescription.sdp;
+}
+
+function startSender({ videoPort, audioPort, videoPps, audioPps, payloadBytes }) {
+  const socket = createSocket('udp4');
+  let videoSeq = 0;
+  let audioSeq = 0;
+  let ts = 0;
+  const header = (pt, seq, timestamp, ssrc, marker) => {
+    const buffer = Buffer.alloc(12);
+    buffer[0] = 0x80;
+    buffer[1] = (marker ? 0x80 : 0) | pt;
+    buffer.writeUInt16BE(seq & 0xffff, 2);
+    buffer.writeUInt32BE(timestamp >>> 0, 4);
+    buffer.writeUInt32BE(ssrc, 8);
+    return buffer;
+  };
+  // Paced by the clock, not by timer ticks: late timers must not lower the rate.
+  let last = performance.now();
+  let videoDebt = 0;
+  let audioDebt = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    videoDebt += (videoPps * (now - last)) / 1000;
+    audioDebt += (audioPps * (now - last)) / 1000;
+    last = now;
+    for (; videoDebt >= 1; videoDebt--) {
+      const payload = Buffer.alloc(payloadBytes, 0xab);
+      payload[0] = 0x41; // a non-IDR slice
+      payload.writeDoubleBE(performance.timeOrigin + performance.now(), 1);
+      ts += 390;
+      socket.send(
+        Buffer.concat([header(96, videoSeq++, ts, 0x1111, videoSeq % 8 === 0), payload]),
+        videoPort,
+        '127.0.0.1',
+      );
+      sent.video++;
+    }
+    for (; audioDebt >= 1; audioDebt--) {
+      socket.send(
+        Buffer.concat([header(111, audioSeq++, audioSeq * 960, 0x2222, true), Buffer.alloc(120, 0xcd)]),
+        audioPort,
+        '127.0.0.1',
+      );
+      sent.audio++;
+    }
+  }, 10);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      socket.close();
+    },
+  };
+}
+
+function percentile(sorted, p) {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+process.on('message', async (message) => {
+  if (message.type === 'offers') {
+    const created = Array.from({ length: message.count }, createViewer);
+    viewers.push(...created);
+    process.send({ type: 'offers', sdps: await Promise.all(created.map((viewer) => offerOf(viewer.pc))) });
+  } else if (message.type === 'answers') {
+    const start = message.start ?? viewers.length - message.sdps.length;
+    await Promise.all(
+      message.sdps.map((sdp, index) =>
+        viewers[start + index].pc.setRemoteDescription({ type: 'answer', sdp }),
+      ),
+    );
+    process.send({ type: 'answered' });
+  } else if (message.type === 'send') {
+    sender = startSender(message);
+    process.send({ type: 'sending' });
+  } else if (message.type === 'reset') {
+    for (const viewer of viewers) {
+      viewer.video = 0;
+      viewer.audio = 0;
+      viewer.latencies = [];
+    }
+    sent.video = 0;
+    sent.audio = 0;
+    process.send({ type: 'reset' });
+  } else if (message.type === 'report') {
+    const latencies = viewers.flatMap((viewer) => viewer.latencies).sort((a, b) => a - b);
+    process.send({
+      type: 'report',
+      video: viewers.map((viewer) => viewer.video),
+      audio: viewers.map((viewer) => viewer.audio),
+      sent: { ...sent },
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+    });
+  } else if (message.type === 'stop') {
+    sender?.stop();
+    await Promise.all(viewers.map((viewer) => viewer.pc.close().catch(() => {})));
+    process.exit(0);
+  }
+});
