@@ -1,9 +1,10 @@
 // Fan-out benchmark: CPU per viewer and forwarding latency of @dragon/webrtc (built dist).
-// Prints a table and writes bench/results/fanout.json. Numbers, not assertions.
+// Prints a table and writes JSON (--out, default bench/results/fanout.json). Numbers, not assertions.
 //   node bench/fanout.mjs [--viewers 10,25,50] [--seconds 10] [--repeats 3]
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PeerFactory, RtpSource } from '../dist/index.js';
 
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     viewers: { type: 'string', default: '1,10,25,50,100' },
     seconds: { type: 'string', default: '8' },
     repeats: { type: 'string', default: '3' },
+    out: { type: 'string', default: new URL('./results/fanout.json', import.meta.url).pathname },
   },
 });
 const counts = values.viewers.split(',').map(Number);
@@ -132,7 +134,7 @@ for (const count of counts) {
       `sent ${(result.serverDelivery * 100).toFixed(2)} %, received ${(result.delivery * 100).toFixed(2)} %${result.delivery < 0.99 ? ' (BELOW 99 %)' : ''}, latency p50 ${result.latencyMs.p50.toFixed(2)} ms p99 ${result.latencyMs.p99.toFixed(2)} ms`,
   );
 }
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+mkdirSync(dirname(values.out), { recursive: true });
 const output = {
   date: new Date().toISOString(),
   node: process.version,
@@ -143,5 +145,5 @@ const output = {
   load,
   results,
 };
-writeFileSync(new URL('./results/fanout.json', import.meta.url), `${JSON.stringify(output, null, 2)}\n`);
-console.log('written to bench/results/fanout.json');
+writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);
+console.log(`written to ${values.out}`);

@@ -3,6 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { withoutDefaultStunServer } from '../dist/index.js';
 
 const viewers = [];
 let sender;
@@ -37,6 +38,7 @@ function createViewer() {
   });
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
+  withoutDefaultStunServer(pc);
   return viewer;
 }
 
@@ -140,6 +142,9 @@ process.on('message', async (message) => {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
     });
+  } else if (message.type === 'closeAll') {
+    await Promise.all(viewers.splice(0).map((viewer) => viewer.pc.close().catch(() => {})));
+    process.send({ type: 'closed' });
   } else if (message.type === 'stop') {
     sender?.stop();
     await Promise.all(viewers.map((viewer) => viewer.pc.close().catch(() => {})));

@@ -21,3 +21,4 @@ export { RtpSource } from './rtp-source.js';
 export { SourceRegistry } from './source-registry.js';
 export type { UdpMuxOptions, UdpMuxStats } from './udp-mux.js';
 export { UdpMux } from './udp-mux.js';
+export { withoutDefaultStunServer } from './werift-quirks.js';

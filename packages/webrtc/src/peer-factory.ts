@@ -7,6 +7,7 @@ import { isLoopbackAddress } from './rtp-header.js';
 import type { RtpSource } from './rtp-source.js';
 import { finishAnswer, planOffer } from './sdp-negotiation.js';
 import type { UdpMux, UdpMuxBinding } from './udp-mux.js';
+import { withoutDefaultStunServer } from './werift-quirks.js';
 
 export interface IceServer {
   urls: string | string[];
@@ -137,6 +138,7 @@ export class PeerFactory {
       transceiver.setDirection('sendonly');
       senders[kind] = transceiver.sender;
     }
+    withoutDefaultStunServer(pc);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     await waitForGathering(pc, this.#options.gatherTimeoutMs);

@@ -1,5 +1,8 @@
+import { Socket } from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PeerFactory, RtpSource } from '../src/index.js';
+import { isLoopbackAddress, PeerFactory, RtpSource } from '../src/index.js';
 import { SyntheticSender, WeriftViewer, waitFor } from './werift-viewer.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -45,6 +48,32 @@ describe('fan-out to werift viewers', () => {
     expect(answerSdp).not.toContain('a=ice-options:trickle');
     expect(source.peerCount).toBe(1);
     expect(peer.stats().packetsSent).toBeGreaterThan(0);
+  });
+
+  it("sends nothing beyond loopback: no lookup of werift's default public STUN server", async () => {
+    const lookups: string[] = [];
+    const destinations: string[] = [];
+    const originalLookup = dns.promises.lookup;
+    const originalSend = Socket.prototype.send;
+    dns.promises.lookup = ((host: string, ...rest: unknown[]) => {
+      lookups.push(host);
+      return (originalLookup as (...args: unknown[]) => unknown).call(dns.promises, host, ...rest);
+    }) as typeof dns.promises.lookup;
+    Socket.prototype.send = function (this: Socket, ...args: unknown[]) {
+      const address = args.find((arg) => typeof arg === 'string' && isIP(arg) !== 0);
+      if (typeof address === 'string') destinations.push(address);
+      return (originalSend as (...a: unknown[]) => void).apply(this, args);
+    } as typeof Socket.prototype.send;
+    cleanups.push(() => {
+      dns.promises.lookup = originalLookup;
+      Socket.prototype.send = originalSend;
+    });
+    const { source, factory } = await setup();
+    const { viewer } = await connectViewer(factory, source);
+    await waitFor('media', () => viewer.received.video.length > 5);
+    expect(lookups).toEqual([]);
+    expect(destinations.length).toBeGreaterThan(0);
+    expect(destinations.filter((address) => !isLoopbackAddress(address))).toEqual([]);
   });
 
   it('keeps ten viewers playing when one leaves', async () => {

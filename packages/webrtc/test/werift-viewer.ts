@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { withoutDefaultStunServer } from '../src/index.js';
 
 /**
  * A werift viewer on loopback. werift offers VP8 only by default, so H.264 and Opus are listed here,
@@ -40,6 +41,7 @@ export class WeriftViewer {
 
   async offer(kinds: ('video' | 'audio')[] = ['video', 'audio']): Promise<string> {
     for (const kind of kinds) this.pc.addTransceiver(kind, { direction: 'recvonly' });
+    withoutDefaultStunServer(this.pc);
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await new Promise<void>((resolve) => {
       if (this.pc.iceGatheringState === 'complete') return resolve();
