@@ -12,6 +12,7 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '50' },
     cycles: { type: 'string', default: '1000' },
     batch: { type: 'string', default: '10' },
+    linger: { type: 'string', default: '0' },
     out: { type: 'string', default: new URL('./results/memory.json', import.meta.url).pathname },
   },
 });
@@ -79,6 +80,7 @@ for (const peer of idle.peers) peer.close();
 await request(child, { type: 'closeAll' }, 'closed');
 
 const beforeCycles = await settle();
+const heapBeforeCycles = process.memoryUsage().heapUsed;
 let connectedCycles = 0;
 const started = performance.now();
 for (let done = 0; done < cycles; done += batch) {
@@ -95,6 +97,11 @@ for (let done = 0; done < cycles; done += batch) {
 }
 const cycleSeconds = (performance.now() - started) / 1000;
 const afterCycles = await settle();
+const heapAfterCycles = process.memoryUsage().heapUsed;
+// Werift keeps some per-peer timers for a while after close; --linger shows what they hold.
+await new Promise((resolve) => setTimeout(resolve, Number(values.linger) * 1000));
+const afterLinger = await settle();
+const heapAfterLinger = process.memoryUsage().heapUsed;
 
 const result = {
   date: new Date().toISOString(),
@@ -109,6 +116,11 @@ const result = {
   rssBeforeCyclesMiB: mib(beforeCycles),
   rssAfterCyclesMiB: mib(afterCycles),
   rssGrowthMiB: mib(afterCycles - beforeCycles),
+  heapBeforeCyclesMiB: mib(heapBeforeCycles),
+  heapAfterCyclesMiB: mib(heapAfterCycles),
+  lingerSeconds: Number(values.linger),
+  rssAfterLingerMiB: mib(afterLinger),
+  heapAfterLingerMiB: mib(heapAfterLinger),
   peersLeft: factory.peerCount,
   sourcePeersLeft: source.peerCount,
 };
@@ -116,7 +128,8 @@ console.log(
   `idle: ${result.rssPerIdleViewerKiB.toFixed(0)} KiB RSS per connected viewer (${idle.connected}/${idleCount}); ` +
     `${cycles} join/leave cycles (${connectedCycles} connected) in ${cycleSeconds.toFixed(0)} s: RSS ` +
     `${result.rssBeforeCyclesMiB.toFixed(1)} → ${result.rssAfterCyclesMiB.toFixed(1)} MiB (${result.rssGrowthMiB >= 0 ? '+' : ''}${result.rssGrowthMiB.toFixed(1)}), ` +
-    `${result.peersLeft} peers left`,
+    `${result.peersLeft} peers left; JS heap ${result.heapBeforeCyclesMiB.toFixed(1)} → ${result.heapAfterCyclesMiB.toFixed(1)} MiB, ` +
+    `${result.lingerSeconds} s later RSS ${result.rssAfterLingerMiB.toFixed(1)} MiB, heap ${result.heapAfterLingerMiB.toFixed(1)} MiB`,
 );
 child.send({ type: 'stop' });
 const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

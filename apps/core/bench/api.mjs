@@ -1,0 +1,196 @@
+// API benchmark: GET /api/v3/process with 1,000 (stopped) processes defined, and WHEP offers/s
+// against one running process (werift offers shaped like Chromium's). Numbers, not assertions.
+//   node bench/api.mjs [--processes 1000] [--seconds 5] [--repeats 3] [--concurrency 8] [--out file.json]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    processes: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '5' },
+    repeats: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '8' },
+    out: { type: 'string', default: new URL('./results/api.json', import.meta.url).pathname },
+  },
+});
+const seconds = Number(values.seconds);
+const repeats = Number(values.repeats);
+const concurrency = Number(values.concurrency);
+const processCount = Number(values.processes);
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// werift comes with @dragon/webrtc; the viewer offers are made in this (load) process.
+const requireFromWebrtc = createRequire(new URL('../../../packages/webrtc/package.json', import.meta.url));
+const { RTCPeerConnection, RTCRtpCodecParameters } = await import(requireFromWebrtc.resolve('werift'));
+const { withoutDefaultStunServer } = await import('../../../packages/webrtc/dist/index.js');
+
+const dataDir = mkdtempSync(join(tmpdir(), 'dragon-bench-'));
+const server = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
+  env: {
+    PATH: process.env.PATH ?? '',
+    CORE_ADDRESS: '127.0.0.1:0',
+    CORE_DB_DIR: dataDir,
+    CORE_WEBRTC_INTERFACES: '127.0.0.1',
+    CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
+    CORE_LOG_LEVEL: 'info',
+  },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const port = await new Promise((resolve, reject) => {
+  createInterface({ input: server.stdout }).on('line', (line) => {
+    try {
+      const entry = JSON.parse(line);
+      if (entry.msg === 'listening') resolve(entry.port);
+    } catch {}
+  });
+  server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+});
+const base = `http://127.0.0.1:${port}`;
+
+/** Runs `task` in `concurrency` loops for the window; returns completed requests per second. */
+async function rate(task) {
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  let done = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        if (await task()) done++;
+        else failed++;
+      }
+    }),
+  );
+  return { perSecond: done / ((performance.now() - started) / 1000), failed };
+}
+
+for (let index = 0; index < processCount; index++) {
+  const response = await fetch(`${base}/api/v3/process`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      id: `stopped-${index}`,
+      reference: 'bench',
+      input: [{ id: 'in', address: 'rtsp://127.0.0.1:8554/cam', options: ['-rtsp_transport', 'tcp'] }],
+      output: [{ id: 'out', address: '{diskfs}/{processid}.mp4', options: ['-c', 'copy'] }],
+      autostart: false,
+      webrtc: { enabled: true },
+    }),
+  });
+  if (!response.ok) throw new Error(`creating a process failed: ${response.status} ${await response.text()}`);
+}
+
+const listRuns = [];
+let listBytes = 0;
+for (let repeat = 0; repeat < repeats; repeat++) {
+  listRuns.push(
+    await rate(async () => {
+      const response = await fetch(`${base}/api/v3/process`);
+      const body = await response.arrayBuffer();
+      listBytes = body.byteLength;
+      return response.ok;
+    }),
+  );
+}
+
+await fetch(`${base}/api/v3/process`, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({
+    id: 'live',
+    input: [
+      {
+        id: 'in',
+        address: 'testsrc2=size=640x360:rate=25[out0];sine[out1]',
+        options: ['-re', '-f', 'lavfi'],
+      },
+    ],
+    output: [],
+    autostart: true,
+    webrtc: { enabled: true, force_transcode: true },
+  }),
+});
+for (let tries = 0; tries < 100; tries++) {
+  const state = await (await fetch(`${base}/api/v3/process/live/state`)).json();
+  if (state.exec === 'running') break;
+  await sleep(100);
+}
+await sleep(1500);
+
+const viewer = new RTCPeerConnection({
+  iceServers: [],
+  iceInterfaceAddresses: { udp4: '127.0.0.1' },
+  iceAdditionalHostAddresses: ['127.0.0.1'],
+  codecs: {
+    video: [
+      new RTCRtpCodecParameters({
+        mimeType: 'video/H264',
+        clockRate: 90000,
+        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+      }),
+    ],
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
+  },
+});
+viewer.addTransceiver('video', { direction: 'recvonly' });
+viewer.addTransceiver('audio', { direction: 'recvonly' });
+withoutDefaultStunServer(viewer);
+await viewer.setLocalDescription(await viewer.createOffer());
+const offer = viewer.localDescription.sdp;
+
+const whepRuns = [];
+for (let repeat = 0; repeat < repeats; repeat++) {
+  whepRuns.push(
+    await rate(async () => {
+      const response = await fetch(`${base}/api/v3/process/live/whep`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/sdp' },
+        body: offer,
+      });
+      await response.arrayBuffer();
+      if (response.status !== 201) return false;
+      // Leave at once so sessions do not pile up: the figure is offers answered per second.
+      const location = response.headers.get('Location');
+      await (await fetch(`${base}${location}`, { method: 'DELETE' })).arrayBuffer();
+      return true;
+    }),
+  );
+}
+await viewer.close();
+server.kill('SIGTERM');
+await new Promise((resolve) => server.once('exit', resolve));
+rmSync(dataDir, { recursive: true, force: true });
+
+const summary = (runs) => {
+  const list = runs.map((run) => run.perSecond);
+  return {
+    median: median(list),
+    min: Math.min(...list),
+    max: Math.max(...list),
+    failed: runs.reduce((sum, run) => sum + run.failed, 0),
+  };
+};
+const result = {
+  date: new Date().toISOString(),
+  processes: processCount,
+  concurrency,
+  seconds,
+  repeats,
+  listResponseBytes: listBytes,
+  listProcessesPerSecond: summary(listRuns),
+  whepOffersPerSecond: summary(whepRuns),
+};
+console.log(
+  `GET /api/v3/process (${processCount} processes, ${(listBytes / 1024).toFixed(0)} KiB): ` +
+    `${result.listProcessesPerSecond.median.toFixed(1)} req/s (min ${result.listProcessesPerSecond.min.toFixed(1)}, max ${result.listProcessesPerSecond.max.toFixed(1)}); ` +
+    `WHEP offers: ${result.whepOffersPerSecond.median.toFixed(1)}/s (min ${result.whepOffersPerSecond.min.toFixed(1)}, max ${result.whepOffersPerSecond.max.toFixed(1)}, ${result.whepOffersPerSecond.failed} failed)`,
+);
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`written to ${values.out}`);

@@ -1,0 +1,91 @@
+// `pnpm bench`: runs every benchmark in turn (each in its own processes, so one's load does not
+// colour another's), then writes bench/results/latest.json and bench/results/latest.md.
+// Numbers only: nothing here passes or fails. `--quick` runs a short smoke version.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const quick = process.argv.includes('--quick');
+const work = mkdtempSync(join(tmpdir(), 'dragon-bench-'));
+
+function run(name, cwd, args) {
+  const out = join(work, `${name}.json`);
+  console.log(`\n== ${name}: node ${args.join(' ')}`);
+  const result = spawnSync(process.execPath, [...args, '--out', out], {
+    cwd: join(root, cwd),
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error(`${name} benchmark exited with ${result.status}`);
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
+
+const fanout = run('fanout', 'packages/webrtc', [
+  'bench/fanout.mjs',
+  ...(quick ? ['--viewers', '1,10', '--seconds', '3', '--repeats', '1'] : ['--viewers', '1,10,25,50,100']),
+]);
+const memory = run('memory', 'packages/webrtc', [
+  '--expose-gc',
+  'bench/memory.mjs',
+  ...(quick ? ['--idle', '10', '--cycles', '50'] : ['--idle', '50', '--cycles', '1000', '--linger', '40']),
+]);
+const ttff = run('ttff', 'packages/webrtc', [
+  'bench/ttff.mjs',
+  ...(quick ? ['--joins', '2', '--gops', '2'] : []),
+]);
+const api = run('api', 'apps/core', [
+  'bench/api.mjs',
+  ...(quick ? ['--processes', '100', '--seconds', '2', '--repeats', '1'] : []),
+]);
+rmSync(work, { recursive: true, force: true });
+
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (dirty.trim()) commit += '-dirty';
+} catch {}
+
+const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+const latest = { date: new Date().toISOString(), commit, quick, machine, fanout, memory, ttff, api };
+
+const f = (value, digits = 1) =>
+  value === null || value === undefined ? '–' : Number(value).toFixed(digits);
+const lines = [
+  `Commit \`${commit}\` · ${latest.date.slice(0, 10)} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node}${quick ? ' · quick run' : ''}`,
+  '',
+  '| fan-out (2 Mbit/s + Opus) | viewers connected | server CPU % median (min–max) | CPU % per viewer | µs per packet per viewer | sent | received | latency p50 / p99 ms |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...fanout.results.map(
+    (r) =>
+      `| ${r.viewers} viewers | ${r.connected} | ${f(r.cpuPercent.median)} (${f(r.cpuPercent.min)}–${f(r.cpuPercent.max)}) | ${f(r.cpuPercentPerViewer, 2)} | ${f(r.cpuMicrosPerPacketPerViewer)} | ${f(r.serverDelivery * 100, 2)} % | ${f(r.delivery * 100, 2)} %${r.delivery < 0.99 ? ' (below 99 %)' : ''} | ${f(r.latencyMs.p50, 2)} / ${f(r.latencyMs.p99, 2)} |`,
+  ),
+  '',
+  '| time to first frame (Chromium) | median ms (min–max) | joins |',
+  '| --- | --- | --- |',
+  ...ttff.results.map(
+    (r) =>
+      `| GOP ${r.gopSeconds} s, keyframe cache ${r.keyframeCache ? 'on' : 'off'} | ${f(r.medianMs, 0)} (${f(r.minMs, 0)}–${f(r.maxMs, 0)}) | ${r.joins}${r.timedOut ? `, ${r.timedOut} timed out` : ''} |`,
+  ),
+  '',
+  '| memory | value |',
+  '| --- | --- |',
+  `| RSS per idle connected viewer | ${f(memory.rssPerIdleViewerKiB, 0)} KiB (${memory.idleConnected}/${memory.idleViewers} connected) |`,
+  `| RSS before → after ${memory.cycles} join/leave cycles | ${f(memory.rssBeforeCyclesMiB)} → ${f(memory.rssAfterCyclesMiB)} MiB (${f(memory.cycleSeconds, 0)} s, ${memory.peersLeft} peers left) |`,
+  `| JS heap before → after the cycles → ${memory.lingerSeconds} s later | ${f(memory.heapBeforeCyclesMiB)} → ${f(memory.heapAfterCyclesMiB)} → ${f(memory.heapAfterLingerMiB)} MiB (RSS then ${f(memory.rssAfterLingerMiB)} MiB) |`,
+  '',
+  '| API | median (min–max) |',
+  '| --- | --- |',
+  `| \`GET /api/v3/process\`, ${api.processes} processes (${f(api.listResponseBytes / 1024, 0)} KiB), ${api.concurrency} concurrent | ${f(api.listProcessesPerSecond.median)} req/s (${f(api.listProcessesPerSecond.min)}–${f(api.listProcessesPerSecond.max)}) |`,
+  `| \`POST …/whep\` offer → answer (+ DELETE), ${api.concurrency} concurrent | ${f(api.whepOffersPerSecond.median)} /s (${f(api.whepOffersPerSecond.min)}–${f(api.whepOffersPerSecond.max)}), ${api.whepOffersPerSecond.failed} failed |`,
+  '',
+];
+const markdown = lines.join('\n');
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
+writeFileSync(join(root, 'bench/results/latest.md'), markdown);
+console.log(`\n${markdown}\nwritten to bench/results/latest.json and bench/results/latest.md`);
