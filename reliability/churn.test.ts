@@ -1,28 +1,24 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
 import {
-  jsonBody,
-  type RunningServer,
-  startServer,
-  stopAllServers,
-  testPatternProcess,
-  waitFor,
-} from '../apps/core/test/server-harness.js';
-import { connected, joinOverWhep, metric, openFiles, rssBytes, vanish } from './helpers.js';
+  connected,
+  joinOverWhep,
+  metric,
+  openFiles,
+  rssBytes,
+  startServerWithProcess,
+  vanish,
+} from './helpers.js';
 
 const cycles = Number(process.env.RELIABILITY_CHURN_CYCLES ?? 500);
 const batch = 10;
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer({
-    env: { CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0', CORE_WEBRTC_DISCONNECT_TIMEOUT_SECONDS: '8' },
+  server = await startServerWithProcess('churn', {
+    CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
+    CORE_WEBRTC_DISCONNECT_TIMEOUT_SECONDS: '8',
   });
-  await server.json('/api/v3/process', jsonBody(testPatternProcess('churn')));
-  await waitFor('churn running', async () =>
-    (await server.json<{ exec: string }>('/api/v3/process/churn/state')).exec === 'running'
-      ? true
-      : undefined,
-  );
 });
 afterAll(stopAllServers);
 

@@ -1,22 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  jsonBody,
-  type RunningServer,
-  startServer,
-  stopAllServers,
-  testPatternProcess,
-  waitFor,
-} from '../apps/core/test/server-harness.js';
-import { connected, ffmpegChildren, joinOverWhep } from './helpers.js';
+import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
+import { connected, ffmpegChildren, joinOverWhep, startServerWithProcess } from './helpers.js';
 
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer();
-  await server.json('/api/v3/process', jsonBody(testPatternProcess('cam', { reconnect_delay_seconds: 1 })));
-  await waitFor('cam running', async () =>
-    (await server.json<{ exec: string }>('/api/v3/process/cam/state')).exec === 'running' ? true : undefined,
-  );
+  server = await startServerWithProcess('cam', {}, { reconnect_delay_seconds: 1 });
 });
 afterAll(stopAllServers);
 

@@ -1,5 +1,11 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { RunningServer } from '../apps/core/test/server-harness.js';
+import {
+  jsonBody,
+  type RunningServer,
+  startServer,
+  testPatternProcess,
+  waitFor,
+} from '../apps/core/test/server-harness.js';
 import { WeriftViewer } from '../packages/webrtc/test/werift-viewer.js';
 
 /** The server's open file descriptors, by kind; UDP sockets found through /proc/net/udp{,6}. */
@@ -99,4 +105,20 @@ export async function vanish(viewer: WeriftViewer): Promise<void> {
     const { protocols } = transport.connection as unknown as { protocols: { close(): Promise<void> }[] };
     for (const protocol of protocols) await protocol.close().catch(() => undefined);
   }
+}
+
+/** Starts the built server with `env` and one test-pattern process, resolved once it runs. */
+export async function startServerWithProcess(
+  id: string,
+  env: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
+): Promise<RunningServer> {
+  const server = await startServer({ env });
+  await server.json('/api/v3/process', jsonBody(testPatternProcess(id, extra)));
+  await waitFor(`${id} running`, async () =>
+    (await server.json<{ exec: string }>(`/api/v3/process/${id}/state`)).exec === 'running'
+      ? true
+      : undefined,
+  );
+  return server;
 }

@@ -1,27 +1,14 @@
 import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  jsonBody,
-  type RunningServer,
-  startServer,
-  stopAllServers,
-  testPatternProcess,
-  waitFor,
-} from '../apps/core/test/server-harness.js';
-import { connected, joinOverWhep } from './helpers.js';
+import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
+import { connected, joinOverWhep, startServerWithProcess } from './helpers.js';
 
 const seed = 20261125;
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer();
-  await server.json('/api/v3/process', jsonBody(testPatternProcess('target')));
-  await waitFor('target running', async () =>
-    (await server.json<{ exec: string }>('/api/v3/process/target/state')).exec === 'running'
-      ? true
-      : undefined,
-  );
+  server = await startServerWithProcess('target');
 });
 afterAll(stopAllServers);
 

@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PeerFactory, RtpSource } from '../dist/index.js';
+import { request, stopViewers } from './viewer-ipc.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -21,18 +22,6 @@ const seconds = Number(values.seconds);
 const repeats = Number(values.repeats);
 // 2 Mbit/s of 1200-byte video packets ≈ 230 packets/s; Opus at 50 packets/s.
 const load = { videoPps: 230, audioPps: 50, payloadBytes: 1188 };
-
-function request(child, message, reply) {
-  return new Promise((resolve) => {
-    const onMessage = (answer) => {
-      if (answer.type !== reply) return;
-      child.off('message', onMessage);
-      resolve(answer);
-    };
-    child.on('message', onMessage);
-    child.send(message);
-  });
-}
 
 const packetsIn = (source) => {
   const stats = source.stats();
@@ -100,12 +89,7 @@ async function measure(viewerCount) {
       perViewerPps: report.video.reduce((a, b) => a + b, 0) / viewerCount / (wall / 1000),
     });
   }
-  // The child closes its viewers and exits; it is killed if it does not within 5 s.
-  child.send({ type: 'stop' });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  await stopViewers(child);
   await factory.close();
   source.close();
   const cpuList = runs.map((run) => run.cpuPercent);

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PeerFactory, RtpSource } from '../dist/index.js';
+import { request, stopViewers } from './viewer-ipc.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -19,18 +20,6 @@ const { values } = parseArgs({
 const idleCount = Number(values.idle);
 const cycles = Number(values.cycles);
 const batch = Number(values.batch);
-
-function request(child, message, reply) {
-  return new Promise((resolve) => {
-    const onMessage = (answer) => {
-      if (answer.type !== reply) return;
-      child.off('message', onMessage);
-      resolve(answer);
-    };
-    child.on('message', onMessage);
-    child.send(message);
-  });
-}
 
 const settle = async () => {
   for (let round = 0; round < 3; round++) {
@@ -131,10 +120,7 @@ console.log(
     `${result.peersLeft} peers left; JS heap ${result.heapBeforeCyclesMiB.toFixed(1)} → ${result.heapAfterCyclesMiB.toFixed(1)} MiB, ` +
     `${result.lingerSeconds} s later RSS ${result.rssAfterLingerMiB.toFixed(1)} MiB, heap ${result.heapAfterLingerMiB.toFixed(1)} MiB`,
 );
-child.send({ type: 'stop' });
-const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-await new Promise((resolve) => child.once('exit', resolve));
-clearTimeout(timer);
+await stopViewers(child);
 await factory.close();
 source.close();
 mkdirSync(dirname(values.out), { recursive: true });
