@@ -99,6 +99,34 @@ it('rejects WHEP offers with a wrong viewer token', async () => {
   }
 });
 
+it("accepts a process's own viewer token as well as the global one", async () => {
+  const admin = { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` };
+  await server.json('/api/v3/process', {
+    ...jsonBody({
+      ...testPatternProcess('own-token'),
+      webrtc: { enabled: true, force_transcode: true, token: 'own-secret-1' },
+    }),
+    headers: admin,
+  });
+  const offer = (token: string) =>
+    server.api('/api/v3/process/own-token/whep', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${token}` },
+      body: 'v=0\r\n',
+    });
+  // Past the token check an invalid offer is a 400 (or 409 before media flows), never a 401.
+  expect([400, 409]).toContain((await offer('own-secret-1')).status);
+  expect([400, 409]).toContain((await offer(secrets.viewerToken)).status);
+  expect((await offer('own-secret-2')).status).toBe(401);
+  // The guarded process does not take another process's token.
+  const other = await server.api('/api/v3/process/guarded/whep', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer own-secret-1' },
+    body: 'v=0\r\n',
+  });
+  expect(other.status).toBe(401);
+});
+
 it('never shows the configured secrets, not even to an administrator', async () => {
   const authorized = { headers: { Authorization: `Bearer ${accessToken}` } };
   const bodies = await Promise.all(

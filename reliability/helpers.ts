@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import {
+  childProcesses,
   jsonBody,
   type RunningServer,
   startServer,
@@ -42,19 +43,13 @@ export function rssBytes(pid: number): number {
 
 /** Child processes of `pid` whose command is FFmpeg (the server's own children only). */
 export function ffmpegChildren(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  return childProcesses(pid).filter((child) => {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0] ?? '';
-      if (parent === pid && /ffmpeg/.test(command)) found.push(Number(entry));
+      return /ffmpeg/.test(readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0')[0] ?? '');
     } catch {
-      // the process ended while we looked
+      return false;
     }
-  }
-  return found;
+  });
 }
 
 export async function metric(

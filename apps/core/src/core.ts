@@ -134,11 +134,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       lookup: (processId) => {
         // A stopped process has no stream to offer (404); one ordered to run without media yet is a 409.
         if (!manager.has(processId) || manager.getState(processId).order !== 'start') return undefined;
-        if (!manager.getConfig(processId).webrtc.enabled) return { enabled: false };
+        const { webrtc: processWebRtc } = manager.getConfig(processId);
+        if (!processWebRtc.enabled) return { enabled: false };
         const source = subsystem.source(processId);
         const running = manager.getState(processId).exec === 'running';
         return {
           enabled: true,
+          ...(processWebRtc.token ? { token: processWebRtc.token } : {}),
           ...(source && running ? { source } : {}),
           ...(config.webrtc.max_viewers_per_process > 0
             ? { maxViewers: config.webrtc.max_viewers_per_process }

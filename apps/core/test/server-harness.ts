@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -83,17 +83,52 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return exited;
     },
     kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // A crash takes the server's FFmpegs down with it here, as a container stop would: left
+      // running, every killed server would leave encoders behind that slow the rest of the suite.
+      const ffmpegs = childProcesses(child.pid!);
+      child.kill('SIGKILL');
       await exited;
+      for (const pid of ffmpegs) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     },
   };
   started.push(server);
   return server;
 }
 
-/** Stops every server the tests started and removes their temp directories. */
+/** The direct children of `pid` (the server's FFmpegs), read from /proc. */
+export function childProcesses(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children;
+}
+
+/**
+ * Stops every server the tests started (gracefully, so they stop their FFmpegs; killed with
+ * them if that takes over 10 s) and removes their temp directories.
+ */
 export async function stopAllServers(): Promise<void> {
-  await Promise.all(started.splice(0).map((server) => server.kill()));
+  await Promise.all(
+    started.splice(0).map(async (server) => {
+      const timer = setTimeout(() => void server.kill(), 10_000);
+      await server.stop();
+      clearTimeout(timer);
+    }),
+  );
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 

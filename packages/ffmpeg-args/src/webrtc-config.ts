@@ -19,6 +19,8 @@ export const webRtcConfigSchema = z.object({
   force_transcode: z.boolean().default(false),
   /** Send an audio track; set false for inputs without audio. @default true */
   audio: z.boolean().default(true),
+  /** Bearer token viewers of this process may present over WHEP instead of the global one; empty for none. @default '' */
+  token: z.string().max(256).default(''),
 });
 
 export type WebRtcConfig = z.infer<typeof webRtcConfigSchema>;

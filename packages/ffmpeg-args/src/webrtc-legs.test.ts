@@ -116,6 +116,7 @@ describe('webRtcConfigSchema', () => {
       audio_pt: 111,
       force_transcode: false,
       audio: true,
+      token: '',
     });
   });
 
