@@ -58,11 +58,11 @@ const f = (value, digits = 1) =>
 const lines = [
   `Commit \`${commit}\` · ${latest.date.slice(0, 10)} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node}${quick ? ' · quick run' : ''}`,
   '',
-  '| fan-out (2 Mbit/s + Opus) | viewers connected | server CPU % median (min–max) | CPU % per viewer | µs per packet per viewer | sent | received | latency p50 / p99 ms |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| fan-out (2 Mbit/s + Opus) | viewers connected | server CPU % median (min–max) | CPU % per viewer | µs per packet per viewer | sent | received | forwarding p50 / p99 ms | end to end p50 / p99 ms |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...fanout.results.map(
     (r) =>
-      `| ${r.viewers} viewers | ${r.connected} | ${f(r.cpuPercent.median)} (${f(r.cpuPercent.min)}–${f(r.cpuPercent.max)}) | ${f(r.cpuPercentPerViewer, 2)} | ${f(r.cpuMicrosPerPacketPerViewer)} | ${f(r.serverDelivery * 100, 2)} % | ${f(r.delivery * 100, 2)} %${r.delivery < 0.99 ? ' (below 99 %)' : ''} | ${f(r.latencyMs.p50, 2)} / ${f(r.latencyMs.p99, 2)} |`,
+      `| ${r.viewers} viewers | ${r.connected} | ${f(r.cpuPercent.median)} (${f(r.cpuPercent.min)}–${f(r.cpuPercent.max)}) | ${f(r.cpuPercentPerViewer, 2)} | ${f(r.cpuMicrosPerPacketPerViewer)} | ${f(r.serverDelivery * 100, 2)} % | ${f(r.delivery * 100, 2)} %${r.delivery < 0.99 ? ' (below 99 %)' : ''} | ${f(r.forwardingLatencyMs.p50, 2)} / ${f(r.forwardingLatencyMs.p99, 2)} | ${f(r.latencyMs.p50, 2)} / ${f(r.latencyMs.p99, 2)} |`,
   ),
   '',
   '| time to first frame (Chromium) | median ms (min–max) | joins |',

@@ -2,6 +2,7 @@
 // Prints a table and writes JSON (--out, default bench/results/fanout.json). Numbers, not assertions.
 //   node bench/fanout.mjs [--viewers 10,25,50] [--seconds 10] [--repeats 3]
 import { fork } from 'node:child_process';
+import { createSocket, Socket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
@@ -29,11 +30,48 @@ const packetsIn = (source) => {
 };
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
+/**
+ * Server-side forwarding latency: from the sender's timestamp in a video packet (it enters the
+ * source socket microseconds later, over loopback) to each SRTP datagram for that packet being
+ * handed to the OS. The fan-out of one packet runs before the next datagram's event, so every
+ * RTP send between two arrivals belongs to the packet that arrived last.
+ */
+function instrumentLatency(videoSocket, audioSocket) {
+  const probe = { current: undefined, samples: [] };
+  videoSocket.prependListener('message', (packet) => {
+    probe.current = packet.length >= 21 ? packet.readDoubleBE(13) : undefined;
+  });
+  audioSocket.prependListener('message', () => {
+    probe.current = undefined;
+  });
+  const send = Socket.prototype.send;
+  Socket.prototype.send = function (buffer, ...rest) {
+    // RTP only (version 2, not an RTCP packet type): consent checks and reports are not media.
+    if (probe.current !== undefined && Buffer.isBuffer(buffer) && buffer.length > 12) {
+      if ((buffer[0] & 0xc0) === 0x80 && (buffer[1] < 200 || buffer[1] > 207)) {
+        probe.samples.push(performance.timeOrigin + performance.now() - probe.current);
+      }
+    }
+    return send.call(this, buffer, ...rest);
+  };
+  return { probe, restore: () => (Socket.prototype.send = send) };
+}
+
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
 async function measure(viewerCount) {
+  const bound = async () => {
+    const socket = createSocket('udp4');
+    await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return socket;
+  };
+  const [videoSocket, audioSocket] = [await bound(), await bound()];
+  const latency = instrumentLatency(videoSocket, audioSocket);
   const source = await RtpSource.open({
     id: 'bench',
-    video: { payloadType: 96 },
-    audio: { payloadType: 111 },
+    video: { payloadType: 96, socket: videoSocket },
+    audio: { payloadType: 111, socket: audioSocket },
     keyframeCache: false,
   });
   const factory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'] });
@@ -64,6 +102,7 @@ async function measure(viewerCount) {
   const runs = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
     await request(child, { type: 'reset' }, 'reset');
+    latency.probe.samples = [];
     const inBefore = packetsIn(source);
     const sentBefore = source.sentStats().packetsSent;
     const cpuBefore = process.cpuUsage();
@@ -72,6 +111,7 @@ async function measure(viewerCount) {
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
     const report = await request(child, { type: 'report' }, 'report');
+    const forwarding = latency.probe.samples.sort((a, b) => a - b);
     const serverDelivery =
       (source.sentStats().packetsSent - sentBefore) / Math.max(1, (packetsIn(source) - inBefore) * connected);
     const cpuPercent = ((cpu.user + cpu.system) / 1000 / wall) * 100;
@@ -86,12 +126,15 @@ async function measure(viewerCount) {
       sentPerSecond: report.sent.video / (wall / 1000),
       p50: report.p50,
       p99: report.p99,
+      serverP50: percentile(forwarding, 50),
+      serverP99: percentile(forwarding, 99),
       perViewerPps: report.video.reduce((a, b) => a + b, 0) / viewerCount / (wall / 1000),
     });
   }
   await stopViewers(child);
   await factory.close();
   source.close();
+  latency.restore();
   const cpuList = runs.map((run) => run.cpuPercent);
   return {
     viewers: viewerCount,
@@ -104,6 +147,12 @@ async function measure(viewerCount) {
     // Share the viewers actually received: on a small box the viewers' own process can be the limit.
     delivery: median(runs.map((run) => run.delivery)),
     videoPacketsPerViewerPerSecond: median(runs.map((run) => run.perViewerPps)),
+    // Server side: source socket → SRTP datagram to the OS (see instrumentLatency).
+    forwardingLatencyMs: {
+      p50: median(runs.map((run) => run.serverP50)),
+      p99: median(runs.map((run) => run.serverP99)),
+    },
+    // End to end, as measured inside the viewers' process (includes its own werift receive path).
     latencyMs: { p50: median(runs.map((run) => run.p50)), p99: median(runs.map((run) => run.p99)) },
   };
 }
@@ -115,7 +164,7 @@ for (const count of counts) {
   console.log(
     `${String(count).padStart(4)} viewers (${result.connected} connected): CPU ${result.cpuPercent.median.toFixed(1)} % (min ${result.cpuPercent.min.toFixed(1)}, max ${result.cpuPercent.max.toFixed(1)}), ` +
       `${result.cpuPercentPerViewer.toFixed(2)} %/viewer, ${result.cpuMicrosPerPacketPerViewer.toFixed(1)} µs/packet/viewer, ` +
-      `sent ${(result.serverDelivery * 100).toFixed(2)} %, received ${(result.delivery * 100).toFixed(2)} %${result.delivery < 0.99 ? ' (BELOW 99 %)' : ''}, latency p50 ${result.latencyMs.p50.toFixed(2)} ms p99 ${result.latencyMs.p99.toFixed(2)} ms`,
+      `sent ${(result.serverDelivery * 100).toFixed(2)} %, received ${(result.delivery * 100).toFixed(2)} %${result.delivery < 0.99 ? ' (BELOW 99 %)' : ''}, forwarding p50 ${result.forwardingLatencyMs.p50.toFixed(2)} ms p99 ${result.forwardingLatencyMs.p99.toFixed(2)} ms, end to end p50 ${result.latencyMs.p50.toFixed(2)} ms p99 ${result.latencyMs.p99.toFixed(2)} ms`,
   );
 }
 mkdirSync(dirname(values.out), { recursive: true });
