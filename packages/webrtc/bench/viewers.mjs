@@ -3,7 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import { withoutDefaultStunServer } from '../dist/index.js';
+import { useKeyObjectsForSrtp, withoutDefaultStunServer } from '../dist/index.js';
 
 const viewers = [];
 let sender;
@@ -27,6 +27,8 @@ function createViewer() {
     },
   });
   const viewer = { pc, video: 0, audio: 0, latencies: [] };
+  // The viewers decrypt as much as the server encrypts: give them the same key handling.
+  pc.connectionStateChange.subscribe((state) => state === 'connected' && useKeyObjectsForSrtp(pc));
   pc.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
       if (track.kind === 'audio') return void viewer.audio++;

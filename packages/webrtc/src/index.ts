@@ -19,6 +19,7 @@ export { isLoopbackAddress, readRtpHeader } from './rtp-header.js';
 export type { MediaSink, RtpSourceOptions, RtpTrackInput, TrackKind, TrackStats } from './rtp-source.js';
 export { RtpSource } from './rtp-source.js';
 export { SourceRegistry } from './source-registry.js';
+export { useKeyObjectsForSrtp } from './srtp-keys.js';
 export type { UdpMuxOptions, UdpMuxStats } from './udp-mux.js';
 export { UdpMux } from './udp-mux.js';
 export { withoutDefaultStunServer } from './werift-quirks.js';
