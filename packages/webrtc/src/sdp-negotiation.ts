@@ -164,12 +164,15 @@ function rejectSection(section: MediaSection): string[] {
   return [[parts[0], '0', ...parts.slice(2)].join(' '), ...(mid ? [mid] : []), 'a=inactive'];
 }
 
+/** RFC 8445 §5.1.2.1 with a host type preference below UDP's, so UDP wins when both work. */
+const tcpPassivePriority = (90 << 24) + (65_535 << 8) + 255;
+
 export interface AnswerFixOptions {
   /** One media stream id for both tracks, so players put them in one MediaStream. */
   streamId: string;
   /** Keep only candidates on these addresses (undefined keeps all). */
   candidateAddresses: Set<string> | undefined;
-  /** The shared ICE-TCP port: passive TCP candidates are advertised on it, active ones dropped. */
+  /** The shared ICE-TCP port: a passive TCP candidate on it is added for every host address. */
   tcpPort?: number | undefined;
 }
 
@@ -184,23 +187,35 @@ export function finishAnswer(
 ): { sdp: string; candidates: number } {
   const sdp = parseSdp(answerSdp);
   let candidates = 0;
+  const tcpAddresses = new Set<string>();
   for (const section of sdp.media) {
     const rejected = section.lines[0]!.split(' ')[1] === '0';
     const sending = !rejected && section.lines.includes('a=sendonly');
     const lines: string[] = [];
+    tcpAddresses.clear();
     for (const line of section.lines) {
-      let kept = line;
       if (line.startsWith('a=candidate:')) {
         const fields = line.split(' ');
         const address = fields[4] ?? '';
         if (options.candidateAddresses && !options.candidateAddresses.has(address)) continue;
-        if (fields[2]?.toLowerCase() === 'tcp') {
-          // A server only accepts: its active candidates would make it dial viewers.
-          if (options.tcpPort === undefined || !line.includes(' tcptype passive')) continue;
-          fields[5] = String(options.tcpPort);
-          kept = fields.join(' ');
-        }
+        // werift's own TCP candidates are per-peer listeners (closed once answered) or active
+        // ones that would dial viewers; the shared ICE-TCP port is advertised below instead.
+        if (fields[2]?.toLowerCase() === 'tcp') continue;
         candidates++;
+        if (options.tcpPort !== undefined && fields[7] === 'host') tcpAddresses.add(address);
+      }
+      if (line === 'a=end-of-candidates' && tcpAddresses.size > 0) {
+        // One passive TCP candidate per advertised address, public and NAT 1:1 ones included
+        // (werift cannot listen on an address that is not local, so it would not offer them).
+        let index = 0;
+        for (const address of tcpAddresses) {
+          lines.push(
+            `a=candidate:tcp${index} 1 tcp ${tcpPassivePriority - index} ${address} ${options.tcpPort} typ host tcptype passive`,
+          );
+          index++;
+          candidates++;
+        }
+        tcpAddresses.clear();
       }
       // Every candidate is in the answer: we do not trickle.
       if (
@@ -209,7 +224,7 @@ export function finishAnswer(
         line.startsWith('a=msid:')
       )
         continue;
-      lines.push(kept.replace(/^(a=ssrc:\d+ msid:)\S+/, `$1${options.streamId}`));
+      lines.push(line.replace(/^(a=ssrc:\d+ msid:)\S+/, `$1${options.streamId}`));
       if (line === 'a=rtcp-mux' && !rejected) lines.push('a=rtcp-mux-only');
       if (line === 'a=sendonly' && sending)
         lines.push(`a=msid:${options.streamId} ${options.streamId}-${section.kind}`);

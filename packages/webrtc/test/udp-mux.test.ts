@@ -101,6 +101,29 @@ describe('UDP mux: one socket for every viewer', () => {
     for (const candidate of candidates) expect(candidate).toContain(` ${mux.port} typ host`);
   });
 
+  it('advertises ICE-TCP on the shared TCP port for the NAT 1:1 address too', async () => {
+    const { IceTcpMux } = await import('../src/index.js');
+    const tcpMux = await IceTcpMux.open({ port: 0, address: '127.0.0.1' });
+    cleanups.push(() => tcpMux.close());
+    const { mux, source } = await setup();
+    const factory = new PeerFactory({
+      interfaceAddresses: ['127.0.0.1'],
+      publicIps: ['203.0.113.7'],
+      udpMux: mux,
+      tcpMux,
+    });
+    cleanups.push(() => factory.close());
+    const viewer = new WeriftViewer();
+    cleanups.push(() => viewer.close());
+    const { answerSdp } = await factory.createPeer(source, await viewer.offer());
+    for (const address of ['203.0.113.7', '127.0.0.1']) {
+      expect(answerSdp).toContain(`${address} ${mux.port} typ host`);
+      expect(answerSdp).toContain(`${address} ${tcpMux.port} typ host tcptype passive`);
+    }
+    expect(answerSdp).not.toContain('tcptype active');
+    expect(tcpMux.bindingCount).toBe(1);
+  });
+
   it('refuses a port that is taken, with a typed error', async () => {
     const { mux } = await setup();
     await expect(UdpMux.open({ port: mux.port, address: '127.0.0.1' })).rejects.toBeInstanceOf(UdpMuxError);
