@@ -4,6 +4,8 @@
 # pnpm at the version pinned in package.json, FFmpeg (apt, as root) and, for tests, Chromium.
 # Source it: it exports PATH so that `node` and `pnpm` are the provisioned ones.
 # Usage: source scripts/bootstrap.sh [--with-browser]
+# Sourced: strict mode is on while it runs and off again at the end, so an interactive shell
+# that sources it is not left exiting on the first failed command (scripts re-enable it).
 set -euo pipefail
 
 DRAGON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
