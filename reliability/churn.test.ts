@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
-import {
-  connected,
-  joinOverWhep,
-  metric,
-  openFiles,
-  rssBytes,
-  startServerWithProcess,
-  vanish,
-} from './helpers.js';
+import { metric, type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
+import { connected, joinOverWhep, openFiles, rssBytes, startServerWithProcess, vanish } from './helpers.js';
 
 const cycles = Number(process.env.RELIABILITY_CHURN_CYCLES ?? 500);
 const batch = 10;

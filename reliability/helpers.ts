@@ -52,16 +52,6 @@ export function ffmpegChildren(pid: number): number[] {
   });
 }
 
-export async function metric(
-  server: RunningServer,
-  name: string,
-  labels: string,
-): Promise<number | undefined> {
-  const text = await (await server.api('/metrics')).text();
-  const line = text.split('\n').find((entry) => entry.startsWith(`${name}{${labels}}`));
-  return line === undefined ? undefined : Number(line.split(' ').pop());
-}
-
 /** A werift viewer that has joined `processId` over WHEP; `location` is its session URL. */
 export async function joinOverWhep(
   server: RunningServer,

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   jsonBody,
+  metric,
   type RunningServer,
   startServer,
   stopAllServers,
   testPatternProcess,
   waitFor,
 } from '../apps/core/test/server-harness.js';
-import { connected, joinOverWhep, metric } from './helpers.js';
+import { connected, joinOverWhep } from './helpers.js';
 
 const viewerCount = 50;
 const seconds = Number(process.env.RELIABILITY_LOAD_SECONDS ?? 60);

@@ -102,6 +102,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   return server;
 }
 
+/** One sample of a Prometheus metric from `/metrics`, e.g. `metric(server, 'dragon_process_viewers', 'process_id="cam"')`. */
+export async function metric(
+  server: RunningServer,
+  name: string,
+  labels: string,
+): Promise<number | undefined> {
+  const text = await (await server.api('/metrics')).text();
+  const line = text.split('\n').find((entry) => entry.startsWith(`${name}{${labels}}`));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
 /** The direct children of `pid` (the server's FFmpegs), read from /proc. */
 export function childProcesses(pid: number): number[] {
   const children: number[] = [];

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 import {
   jsonBody,
+  metric,
   type RunningServer,
   startServer,
   stopAllServers,
@@ -48,11 +49,8 @@ async function waitRunning(server: RunningServer, id: string): Promise<void> {
   });
 }
 
-async function viewersOf(server: RunningServer, id: string): Promise<number | undefined> {
-  const text = await (await server.api('/metrics')).text();
-  const match = text.match(new RegExp(`^dragon_process_viewers\\{process_id="${id}"\\} (\\d+)$`, 'm'));
-  return match ? Number(match[1]) : undefined;
-}
+const viewersOf = (server: RunningServer, id: string) =>
+  metric(server, 'dragon_process_viewers', `process_id="${id}"`);
 
 describe('the server, end to end', () => {
   it('plays a test pattern in Chromium on another origin, counts and drops the viewer, stops, and restores after a restart', async () => {

@@ -1,6 +1,6 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { UdpMuxError } from './errors.js';
-import { readStun, StunClass } from './stun.js';
+import { iceUsername, readStun, StunClass } from './stun.js';
 
 /** What the mux needs of werift's passive ICE-TCP protocol: to hand it an accepted connection. */
 export interface PassiveTcpProtocol {
@@ -77,7 +77,7 @@ export class IceTcpMux {
   /** Routes connections for `serverUfrag:viewerUfrag` to `protocol`; returns the release function. */
   register(serverUfrag: string, viewerUfrag: string, protocol: PassiveTcpProtocol): () => void {
     if (this.#closed) throw new UdpMuxError('the ICE-TCP listener is closed');
-    const username = `${serverUfrag}:${viewerUfrag}`;
+    const username = iceUsername(serverUfrag, viewerUfrag);
     if (this.#byUsername.has(username)) throw new UdpMuxError(`ICE username ${username} is already in use`);
     this.#byUsername.set(username, protocol);
     return () => {

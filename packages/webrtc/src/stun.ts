@@ -2,6 +2,11 @@
 export const StunClass = { request: 0, indication: 1, success: 2, error: 3 } as const;
 export type StunClass = (typeof StunClass)[keyof typeof StunClass];
 
+/** The USERNAME a viewer puts in its binding requests to us (RFC 8445 §7.2.2): ours, then its own. */
+export function iceUsername(serverUfrag: string, viewerUfrag: string): string {
+  return `${serverUfrag}:${viewerUfrag}`;
+}
+
 const stunMagicCookie = 0x2112a442;
 const usernameAttribute = 0x0006;
 

@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { UdpTransport } from 'werift';
 import { UdpMuxError } from './errors.js';
-import { readStun, StunClass } from './stun.js';
+import { iceUsername, readStun, StunClass } from './stun.js';
 
 /**
  * One UDP socket for every viewer's ICE, DTLS and SRTP traffic (what users publish from a container).
@@ -73,7 +73,7 @@ class MuxedTransport {
     if (this.closed) return;
     this.closed = true;
     this.mux.forget(this);
-    this.binding.transportClosed(this);
+    this.binding.transportClosed();
   };
 
   deliver(data: Buffer, rinfo: RemoteInfo): void {
@@ -97,13 +97,9 @@ export class UdpMuxBinding {
 
   /** Routes binding requests for `serverUfrag:viewerUfrag` here. Throws when the pair is taken. */
   activate(serverUfrag: string, viewerUfrag: string): void {
-    const username = `${serverUfrag}:${viewerUfrag}`;
+    const username = iceUsername(serverUfrag, viewerUfrag);
     this.mux.claimUsername(username, this);
     this.#username = username;
-  }
-
-  get username(): string | undefined {
-    return this.#username;
   }
 
   /** Frees the username and every remote address learnt for this peer. Idempotent. */
@@ -125,7 +121,7 @@ export class UdpMuxBinding {
     return transport;
   }
 
-  transportClosed(_transport: MuxedTransport): void {
+  transportClosed(): void {
     if (this.transports.every((transport) => transport.closed)) this.release();
   }
 }
