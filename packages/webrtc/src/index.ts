@@ -6,20 +6,26 @@ export {
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
-export { startsKeyframe } from './h264.js';
-export type { IceTcpMuxOptions } from './ice-tcp-mux.js';
-export { IceTcpMux } from './ice-tcp-mux.js';
-export type { PeerCloseReason, PeerState } from './peer.js';
-export { Peer } from './peer.js';
-export type { IceServer, PeerFactoryOptions } from './peer-factory.js';
-export { PeerFactory } from './peer-factory.js';
-export { RtpContinuity } from './rtp-continuity.js';
-export type { RtpHeaderView } from './rtp-header.js';
-export { isLoopbackAddress, readRtpHeader } from './rtp-header.js';
-export type { MediaSink, RtpSourceOptions, RtpTrackInput, TrackKind, TrackStats } from './rtp-source.js';
-export { RtpSource } from './rtp-source.js';
-export { SourceRegistry } from './source-registry.js';
-export { useKeyObjectsForSrtp } from './srtp-keys.js';
-export type { UdpMuxOptions, UdpMuxStats } from './udp-mux.js';
-export { UdpMux } from './udp-mux.js';
-export { withoutDefaultStunServer } from './werift-quirks.js';
+export type { IceTcpMuxOptions } from './ice/ice-tcp-mux.js';
+export { IceTcpMux } from './ice/ice-tcp-mux.js';
+export type { UdpMuxOptions, UdpMuxStats } from './ice/udp-mux.js';
+export { UdpMux } from './ice/udp-mux.js';
+export { startsKeyframe } from './ingest/h264.js';
+export { RtpContinuity } from './ingest/rtp-continuity.js';
+export type { RtpHeaderView } from './ingest/rtp-header.js';
+export { isLoopbackAddress, readRtpHeader } from './ingest/rtp-header.js';
+export type {
+  MediaSink,
+  RtpSourceOptions,
+  RtpTrackInput,
+  TrackKind,
+  TrackStats,
+} from './ingest/rtp-source.js';
+export { RtpSource } from './ingest/rtp-source.js';
+export { SourceRegistry } from './ingest/source-registry.js';
+export type { PeerCloseReason, PeerState } from './session/peer.js';
+export { Peer } from './session/peer.js';
+export type { IceServer, PeerFactoryOptions } from './session/peer-factory.js';
+export { PeerFactory } from './session/peer-factory.js';
+export { useKeyObjectsForSrtp } from './werift/srtp-keys.js';
+export { withoutDefaultStunServer } from './werift/werift-quirks.js';

@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
-import { IcePortsExhaustedError, InvalidSdpError, SourceClosedError } from './errors.js';
-import type { IceTcpMux, PassiveTcpProtocol } from './ice-tcp-mux.js';
+import { IcePortsExhaustedError, InvalidSdpError, SourceClosedError } from '../errors.js';
+import type { IceTcpMux, PassiveTcpProtocol } from '../ice/ice-tcp-mux.js';
+import type { UdpMux, UdpMuxBinding } from '../ice/udp-mux.js';
+import { isLoopbackAddress } from '../ingest/rtp-header.js';
+import type { RtpSource } from '../ingest/rtp-source.js';
+import { withoutDefaultStunServer } from '../werift/werift-quirks.js';
 import { Peer } from './peer.js';
-import { isLoopbackAddress } from './rtp-header.js';
-import type { RtpSource } from './rtp-source.js';
 import { finishAnswer, planOffer } from './sdp-negotiation.js';
-import type { UdpMux, UdpMuxBinding } from './udp-mux.js';
-import { withoutDefaultStunServer } from './werift-quirks.js';
 
 export interface IceServer {
   urls: string | string[];

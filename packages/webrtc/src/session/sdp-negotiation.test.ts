@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidSdpError, NoUsableCodecError, SourceAlreadyRegisteredError } from './errors.js';
+import { InvalidSdpError, NoUsableCodecError, SourceAlreadyRegisteredError } from '../errors.js';
+import { SourceRegistry } from '../ingest/source-registry.js';
 import { finishAnswer, planOffer } from './sdp-negotiation.js';
-import { SourceRegistry } from './source-registry.js';
 
 function offer(
   video: string[],

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender, RtpPacket } from 'werift';
-import type { MediaSink, RtpSource, TrackKind } from './rtp-source.js';
-import { useKeyObjectsForSrtp } from './srtp-keys.js';
+import type { MediaSink, RtpSource, TrackKind } from '../ingest/rtp-source.js';
+import { useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
 
 export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 export type PeerCloseReason = 'closed' | 'ice-failed' | 'disconnected-timeout' | 'source-closed';

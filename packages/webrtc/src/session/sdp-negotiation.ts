@@ -1,4 +1,4 @@
-import { InvalidSdpError, NoUsableCodecError } from './errors.js';
+import { InvalidSdpError, NoUsableCodecError } from '../errors.js';
 
 interface MediaSection {
   kind: string;

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { RtpPacket } from 'werift';
-import { SourceClosedError } from './errors.js';
+import { SourceClosedError } from '../errors.js';
 import { startsKeyframe } from './h264.js';
 import { RtpContinuity } from './rtp-continuity.js';
 import { isLoopbackAddress, readRtpHeader } from './rtp-header.js';

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { UdpTransport } from 'werift';
-import { UdpMuxError } from './errors.js';
+import { UdpMuxError } from '../errors.js';
 import { iceUsername, readStun, StunClass } from './stun.js';
 
 /**

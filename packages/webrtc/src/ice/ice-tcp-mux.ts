@@ -1,5 +1,5 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { UdpMuxError } from './errors.js';
+import { UdpMuxError } from '../errors.js';
 import { iceUsername, readStun, StunClass } from './stun.js';
 
 /** What the mux needs of werift's passive ICE-TCP protocol: to hand it an accepted connection. */

@@ -1,4 +1,4 @@
-import { SourceAlreadyRegisteredError } from './errors.js';
+import { SourceAlreadyRegisteredError } from '../errors.js';
 import type { RtpSource } from './rtp-source.js';
 
 /** Process id → its RTP source. */
