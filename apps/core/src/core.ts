@@ -60,7 +60,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     logLines: config.ffmpeg.log.max_lines,
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
-    placeholders: { diskfs: config.db.dir },
+    placeholders: { diskfs: config.storage.disk.dir },
   });
 
   const app = new Hono();
@@ -164,11 +164,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/ping', (c) => c.text('pong'));
   app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
   app.get('/', (c) => c.redirect('/api/swagger'));
-  app.get('/metrics', (c) =>
-    c.text(renderMetrics(collectMetrics(manager, webrtc)), 200, {
-      'Content-Type': 'text/plain; version=0.0.4',
-    }),
-  );
+  if (config.metrics.enable_prometheus) {
+    app.get('/metrics', (c) =>
+      c.text(renderMetrics(collectMetrics(manager, webrtc)), 200, {
+        'Content-Type': 'text/plain; version=0.0.4',
+      }),
+    );
+  }
   app.route('/', auth.routes);
   app.get('/api', async (c) => {
     const about = {
@@ -207,8 +209,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   v3.route('/', createProcessRoutes(manager));
   v3.get('/config', (c) => c.json(configStore.view()));
   v3.put('/config', async (c) => {
-    configStore.save(await readJson(c));
-    return c.json(configStore.view());
+    configStore.update(await readJson(c));
+    return c.json('OK');
   });
   v3.get('/config/reload', (c) => {
     if (!options.requestReload) throw new ApiError(501, 'Reload is not available');

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ServerType, serve } from '@hono/node-server';
 import { pino } from 'pino';
-import { ConfigInvalidError, ConfigStore } from './config/config-store.js';
+import { ConfigStore } from './config/config-store.js';
+import { ConfigInvalidError } from './config/errors.js';
 import { type Core, createCore } from './core.js';
 import { ensureDemoProcess } from './demo.js';
 
@@ -23,7 +24,7 @@ function listenTarget(address: string): { hostname?: string; port: number } {
 }
 
 const configFile =
-  args.config ?? process.env.CORE_CONFIGFILE ?? join(process.env.CORE_DB_DIR ?? './data', 'config.json');
+  args.config ?? process.env.CORE_CONFIGFILE ?? join(process.env.CORE_DB_DIR ?? './config', 'config.json');
 let configStore: ConfigStore;
 try {
   configStore = new ConfigStore(configFile);
