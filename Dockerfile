@@ -21,6 +21,7 @@ COPY --from=build /out /app
 USER dragon
 ENV CORE_ADDRESS=:8080 \
     CORE_DB_DIR=/data \
+    CORE_STORAGE_DISK_DIR=/data/disk \
     CORE_WEBRTC_UDP_MUX_PORT=8189 \
     CORE_WEBRTC_TCP_MUX_PORT=8189 \
     NODE_ENV=production

@@ -36,6 +36,8 @@ const server = spawn(process.execPath, [new URL('../dist/main.js', import.meta.u
     PATH: process.env.PATH ?? '',
     CORE_ADDRESS: '127.0.0.1:0',
     CORE_DB_DIR: dataDir,
+    CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
+    CORE_METRICS_ENABLE_PROMETHEUS: 'true',
     CORE_WEBRTC_INTERFACES: '127.0.0.1',
     CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
     CORE_LOG_LEVEL: 'info',

@@ -6,15 +6,17 @@ import { IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
-import { ApiError, errorResponse, readJson } from './api/api-error.js';
+import { createAboutRoute } from './api/about-route.js';
+import { ApiError, errorResponse } from './api/api-error.js';
+import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from './api/api-middleware.js';
 import { createAuth } from './api/auth.js';
+import { createConfigRoutes } from './api/config-routes.js';
 import { createProcessRoutes } from './api/process-routes.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { collectMetrics } from './ops/collect-metrics.js';
-import { renderMetrics } from './ops/metrics.js';
+import { renderMetrics, withoutProcessSamples } from './ops/metrics.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
@@ -23,11 +25,10 @@ export const coreVersion: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version;
 
-/** Largest management request body (a process config with many inputs is a few KiB). */
-const apiBodyLimitBytes = 1024 * 1024;
-
 export interface CoreOptions {
   configStore: ConfigStore;
+  /** The config to build from. @default configStore.config (the running one) */
+  config?: Config;
   logger: Logger;
   /** Asks the owner to apply the saved config (datarhei's `GET /api/v3/config/reload`). */
   requestReload?: () => void;
@@ -52,7 +53,7 @@ export function clientAddress(c: Context): string | undefined {
 /** Assembles process manager, WebRTC and HTTP API for one configuration. */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
-  const config = configStore.config;
+  const config = options.config ?? configStore.config;
   const startedAt = new Date();
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
@@ -60,15 +61,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     logLines: config.ffmpeg.log.max_lines,
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
-    placeholders: { diskfs: config.db.dir },
+    placeholders: { diskfs: config.storage.disk.dir },
   });
 
   const app = new Hono();
   app.onError((error, c) => {
-    if (!(error instanceof ApiError) && !(error as { code?: unknown }).code) {
-      logger.error({ err: error, path: c.req.path }, 'request failed');
-    }
-    return errorResponse(error, c);
+    const response = errorResponse(error, c);
+    if (response.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
+    return response;
   });
   app.notFound((c) => c.json({ code: 404, message: 'Not Found', details: [] }, 404));
 
@@ -164,25 +164,28 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/ping', (c) => c.text('pong'));
   app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
   app.get('/', (c) => c.redirect('/api/swagger'));
-  app.get('/metrics', (c) =>
-    c.text(renderMetrics(collectMetrics(manager, webrtc)), 200, {
-      'Content-Type': 'text/plain; version=0.0.4',
+  if (config.metrics.enable_prometheus) {
+    app.get('/metrics', async (c) => {
+      const metrics = collectMetrics(manager, webrtc);
+      // With auth on, an anonymous scraper gets totals only: process ids are not public.
+      const visible = (await auth.isAuthorized(c)) ? metrics : withoutProcessSamples(metrics);
+      return c.text(renderMetrics(visible), 200, { 'Content-Type': 'text/plain; version=0.0.4' });
+    });
+  }
+  app.use('/api/login', limitBody(loginBodyLimitBytes));
+  app.use('/api/*', apiCors(), limitBody(apiBodyLimitBytes));
+  app.route('/', auth.routes);
+  app.route(
+    '/',
+    createAboutRoute({
+      auth,
+      id: config.id,
+      name: config.name,
+      startedAt,
+      dragonVersion: coreVersion,
+      webrtcEnabled: config.webrtc.enable,
     }),
   );
-  app.route('/', auth.routes);
-  app.get('/api', async (c) => {
-    const about = {
-      app: 'dragon-core',
-      name: 'dragon',
-      created_at: startedAt.toISOString(),
-      uptime_seconds: Math.floor((Date.now() - startedAt.getTime()) / 1000),
-      auths: config.api.auth.enable ? ['localjwt'] : [],
-      version: { number: coreVersion, api: 'v3' },
-    };
-    return c.json(
-      (await auth.isAuthorized(c)) ? { ...about, webrtc: { enabled: config.webrtc.enable } } : about,
-    );
-  });
   app.get('/api/swagger', (c) => c.html(swaggerPage('/api/swagger/doc.json', '/api/swagger/ui')));
   app.get('/api/swagger/ui/:file', (c) => {
     const asset = swaggerAsset(c.req.param('file'));
@@ -195,26 +198,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/api/swagger/doc.json', (c) => c.json(openApiDocument(coreVersion)));
 
   const v3 = new Hono();
-  v3.use(
-    bodyLimit({
-      maxSize: apiBodyLimitBytes,
-      onError: () => {
-        throw new ApiError(413, 'Request body too large', [`the limit is ${apiBodyLimitBytes} bytes`]);
-      },
-    }),
-  );
   v3.use(auth.guard);
   v3.route('/', createProcessRoutes(manager));
-  v3.get('/config', (c) => c.json(configStore.view()));
-  v3.put('/config', async (c) => {
-    configStore.save(await readJson(c));
-    return c.json(configStore.view());
-  });
-  v3.get('/config/reload', (c) => {
-    if (!options.requestReload) throw new ApiError(501, 'Reload is not available');
-    setImmediate(options.requestReload);
-    return c.json('OK');
-  });
+  v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
   app.route('/api/v3', v3);
 
   let closed: Promise<void> | undefined;

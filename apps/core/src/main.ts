@@ -1,91 +1,87 @@
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ServerType, serve } from '@hono/node-server';
 import { pino } from 'pino';
-import { ConfigInvalidError, ConfigStore } from './config/config-store.js';
-import { type Core, createCore } from './core.js';
+import { ConfigStore } from './config/config-store.js';
+import { ConfigInvalidError } from './config/errors.js';
 import { ensureDemoProcess } from './demo.js';
+import { ListenError, Runtime } from './runtime.js';
 
-const { values: args } = parseArgs({
-  options: { config: { type: 'string' }, demo: { type: 'boolean', default: false } },
-});
+const usage = `Usage: dragon-core [--config FILE] [--demo]
+
+  --config FILE  the JSON config file (else $CORE_CONFIGFILE, else <db dir>/config.json,
+                 with the db dir from $CORE_DB_DIR or ./config)
+  --demo         add a test-pattern process "demo" if there is none
+  --help         show this text
+
+Every config field can also be set by an environment variable: CORE_ + its JSON path in capitals
+with _ for dots (CORE_ADDRESS, CORE_API_AUTH_ENABLE, CORE_WEBRTC_UDP_MUX_PORT, ...).
+`;
 
 function fail(message: string, details: string[] = []): never {
   process.stderr.write(`dragon-core: ${message}\n${details.map((line) => `  - ${line}\n`).join('')}`);
   process.exit(1);
 }
 
-function listenTarget(address: string): { hostname?: string; port: number } {
-  const separator = address.lastIndexOf(':');
-  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
-  return { ...(host ? { hostname: host } : {}), port: Number(address.slice(separator + 1)) };
+let args: { config?: string | undefined; demo: boolean; help: boolean };
+try {
+  args = parseArgs({
+    options: {
+      config: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (error) {
+  process.stderr.write(`dragon-core: ${(error as Error).message}\n\n${usage}`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(usage);
+  process.exit(0);
 }
 
 const configFile =
-  args.config ?? process.env.CORE_CONFIGFILE ?? join(process.env.CORE_DB_DIR ?? './data', 'config.json');
+  args.config ?? process.env.CORE_CONFIGFILE ?? join(process.env.CORE_DB_DIR ?? './config', 'config.json');
 let configStore: ConfigStore;
 try {
   configStore = new ConfigStore(configFile);
 } catch (error) {
-  if (error instanceof ConfigInvalidError) fail('the configuration is invalid:', error.details);
+  if (error instanceof ConfigInvalidError)
+    fail(`the configuration (${configFile}) is invalid:`, error.details);
   throw error;
 }
 
 const logger = pino({ level: configStore.config.log.level, base: { app: 'dragon-core' } });
-let core: Core;
-let server: ServerType | undefined;
-let listeningOn = '';
-
-async function startCore(): Promise<Core> {
-  try {
-    return await createCore({ configStore, logger, requestReload: () => void reload() });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'FFMPEG_UNAVAILABLE' || code === 'STORE_CORRUPT') fail((error as Error).message);
-    throw error;
-  }
+try {
+  configStore.persistGenerated();
+} catch (error) {
+  logger.warn(
+    { err: error, file: configFile },
+    'could not write the generated id and secrets to the config file: they change with every start',
+  );
 }
 
-function listen(address: string): Promise<void> {
-  listeningOn = address;
-  return new Promise((resolve, reject) => {
-    const target = listenTarget(address);
-    server = serve(
-      { fetch: (request, env) => core.app.fetch(request, env), ...target },
-      (info: AddressInfo) => {
-        logger.info({ address: info.address, port: info.port }, 'listening');
-        resolve();
-      },
-    );
-    server.once('error', reject);
+/** Failures at boot a user can fix: one line each, no stack trace. */
+const bootFailures = new Set(['FFMPEG_UNAVAILABLE', 'STORE_CORRUPT', 'UDP_MUX']);
+
+let runtime: Runtime;
+try {
+  runtime = await Runtime.start({
+    configStore,
+    logger,
+    onFatal: (error) => {
+      logger.fatal({ err: error }, 'a config reload failed and the last good config could not be restored');
+      logger.flush();
+      process.exit(1);
+    },
   });
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  if (error instanceof ListenError) fail(error.message);
+  if (code && bootFailures.has(code)) fail((error as Error).message);
+  throw error;
 }
-
-function closeServer(): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server) return resolve();
-    server.close(() => resolve());
-    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-  });
-}
-
-/** Applies the saved config: everything is rebuilt; the listener only moves if the address changed. */
-async function reload(): Promise<void> {
-  try {
-    configStore.reload();
-  } catch (error) {
-    logger.error({ err: error }, 'reload refused: the saved config is invalid');
-    return;
-  }
-  logger.info('reloading configuration');
-  await core.close();
-  core = await startCore();
-  if (configStore.config.address !== listeningOn) {
-    await closeServer();
-    await listen(configStore.config.address);
-  }
-}
+if (args.demo) await ensureDemoProcess(runtime.core.manager, logger);
 
 let shuttingDown = false;
 async function shutdown(signal: string): Promise<void> {
@@ -94,13 +90,8 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
   const forceExit = setTimeout(() => process.exit(1), 15_000);
   forceExit.unref();
-  await closeServer();
-  await core.close();
+  await runtime.close();
   logger.flush();
   process.exit(0);
 }
-
-core = await startCore();
-if (args.demo) await ensureDemoProcess(core.manager, logger);
-await listen(configStore.config.address);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));

@@ -13,6 +13,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'dragon-api-'));
   const configStore = new ConfigStore(join(dataDir, 'config.json'), {
     CORE_DB_DIR: dataDir,
+    CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
+    CORE_METRICS_ENABLE_PROMETHEUS: 'true',
+    PATH: process.env.PATH,
     CORE_WEBRTC_INTERFACES: '127.0.0.1',
   });
   core = await createCore({ configStore, logger: pino({ level: 'silent' }) });
@@ -117,7 +120,7 @@ describe('the process API', () => {
         send('/api/v3/process', { ...idleProcess('z'), reference: 'x'.repeat(2 * 1024 * 1024) }),
         413,
       ],
-      ['invalid global config', send('/api/v3/config', { address: 5 }, 'PUT'), 409],
+      ['mistyped global config', send('/api/v3/config', { address: 5 }, 'PUT'), 400],
     ];
     for (const [name, response, status] of cases) {
       const answer = await response;
@@ -133,8 +136,9 @@ describe('the process API', () => {
   it('serves ping, about, skills, config, metrics and the OpenAPI document', async () => {
     expect(await (await request('/ping')).text()).toBe('pong');
     expect(await (await request('/api')).json()).toMatchObject({
-      app: 'dragon-core',
-      version: { api: 'v3' },
+      app: 'datarhei-core',
+      version: { number: '16.16.0' },
+      dragon: { app: 'dragon-core' },
     });
     expect(await (await request('/api/v3/skills')).json()).toHaveProperty('ffmpeg');
     const config = (await (await request('/api/v3/config')).json()) as Record<string, unknown>;

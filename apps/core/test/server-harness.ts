@@ -40,6 +40,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       HOME: process.env.HOME ?? '/tmp',
       CORE_ADDRESS: '127.0.0.1:0',
       CORE_DB_DIR: dataDir,
+      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
+      CORE_METRICS_ENABLE_PROMETHEUS: 'true',
       CORE_WEBRTC_INTERFACES: '127.0.0.1',
       CORE_LOG_LEVEL: 'info',
       ...options.env,

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError } from '../config/errors.js';
 
 /** An error that already knows its HTTP answer. Body shape is datarhei's: `{code, message, details}`. */
 export class ApiError extends Error {
@@ -22,7 +23,6 @@ const statusByCode: Record<string, ContentfulStatusCode> = {
   PROCESS_EXISTS: 400,
   PROCESS_CONFIG_INVALID: 400,
   METADATA_KEY_INVALID: 400,
-  CONFIG_INVALID: 409,
   HOOK_ABORTED: 500,
   INVALID_SDP: 400,
   NO_USABLE_CODEC: 422,
@@ -51,6 +51,14 @@ export function errorResponse(error: unknown, c: Context): Response {
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     return c.json({ code: status, message: error.message || 'Error', details: [] }, status);
+  }
+  // datarhei's config answers: 400 "Invalid JSON", and for invalid values a bare map of field → messages.
+  if (error instanceof ConfigMalformedError) {
+    return c.json({ code: 400, message: 'Invalid JSON', details: error.details }, 400);
+  }
+  if (error instanceof ConfigInvalidError) return c.json(error.fields, 409);
+  if (error instanceof ConfigWriteError) {
+    return c.json({ code: 500, message: 'Failed to store config', details: [] }, 500);
   }
   if (error instanceof z.ZodError) {
     return c.json({ code: 400, message: 'Invalid request', details: detailsOf(error) }, 400);

@@ -1,9 +1,11 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { z } from 'zod';
+import { appName } from './about-route.js';
 import { ApiError, readJson } from './api-error.js';
+import { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
 
 export interface AuthOptions {
   enable: boolean;
@@ -13,16 +15,29 @@ export interface AuthOptions {
   jwtSecret: string;
   /** Let requests from loopback through without a token. */
   disableLocalhost: boolean;
-  /** The client's address, for `disableLocalhost`. */
+  /** The client's address: for `disableLocalhost` and the per-client login limit. */
   clientAddress: (c: Context) => string | undefined;
-  /** Added to each failed login's answer, against guessing. @default 1000 */
+  /** Added to each failed login's answer, as datarhei does. @default 5000 */
   failedLoginDelayMs?: number;
+  /** Login attempts per client. @default { maxAttempts: 10, windowMs: 300_000 } */
+  loginLimit?: AttemptLimiterOptions;
+}
+
+/** What `GET /api/v3/...` needs: `guard` for a route group, `isAuthorized` for a route that answers both ways. */
+export interface Auth {
+  /** `POST /api/login`, `GET /api/login/refresh`. */
+  readonly routes: Hono;
+  /** Middleware: a valid access token, unless auth is off or the client is an exempt loopback one. */
+  readonly guard: MiddlewareHandler;
+  /** The same rule as `guard`, as a question. */
+  isAuthorized(c: Context): Promise<boolean>;
+  /** datarhei's `auths` of `GET /api`: `['localjwt']` when login is on. */
+  readonly methods: string[];
 }
 
 const accessTtlSeconds = 10 * 60;
 const refreshTtlSeconds = 24 * 60 * 60;
-const issuer = 'dragon-core';
-const loginSchema = z.object({ username: z.string(), password: z.string() });
+const loginSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -36,74 +51,115 @@ export function isLoopback(address: string | undefined): boolean {
   return plain === '::1' || plain.startsWith('127.');
 }
 
-/** datarhei-style JWT login: `POST /api/login`, `GET /api/login/refresh`, and a guard for `/api`. */
-export function createAuth(options: AuthOptions) {
-  const secret = options.jwtSecret || randomBytes(32).toString('hex');
-  const failedLoginDelayMs = options.failedLoginDelayMs ?? 1000;
+const unauthorized = (reason: string) =>
+  new ApiError(401, 'Unauthorized', [reason], { 'WWW-Authenticate': 'Bearer' });
 
-  const issue = async (username: string, use: 'access' | 'refresh') => {
+/**
+ * datarhei's JWT login (`http/jwt`): HS256 tokens with its claims (`iss`, `sub`, `usefor`, `iat`,
+ * `exp`, `exi` — the seconds a token lives, from which the Restreamer UI times its refresh — and a
+ * `jti`), 10 minutes for access and 24 hours for refresh. As datarhei, the signing key depends on the
+ * username and password, so a changed credential ends every token issued before it.
+ */
+export function createAuth(options: AuthOptions): Auth {
+  const signingKey = createHmac('sha256', options.jwtSecret || randomBytes(32))
+    .update(`${options.username}\0${options.password}`)
+    .digest('hex');
+  const failedLoginDelayMs = options.failedLoginDelayMs ?? 5000;
+  const limiter = new AttemptLimiter(options.loginLimit);
+
+  const issue = (use: 'access' | 'refresh') => {
     const now = Math.floor(Date.now() / 1000);
     const ttl = use === 'access' ? accessTtlSeconds : refreshTtlSeconds;
-    return sign({ iss: issuer, sub: username, usefor: use, iat: now, exp: now + ttl }, secret, 'HS256');
+    const claims = {
+      iss: appName,
+      sub: options.username,
+      usefor: use,
+      iat: now,
+      exp: now + ttl,
+      exi: ttl,
+      jti: randomUUID(),
+    };
+    return sign(claims, signingKey, 'HS256');
   };
 
   const verifyToken = async (c: Context, use: 'access' | 'refresh'): Promise<void> => {
     const header = c.req.header('authorization') ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!token) throw new ApiError(401, 'Missing or invalid JWT', [], { 'WWW-Authenticate': 'Bearer' });
-    try {
-      const claims = await verify(token, secret, 'HS256');
-      if (claims.usefor !== use || claims.iss !== issuer || claims.sub !== options.username) {
-        throw new Error('wrong token kind');
-      }
-    } catch {
-      throw new ApiError(401, 'Invalid or expired JWT', [], {
-        'WWW-Authenticate': 'Bearer error="invalid_token"',
-      });
-    }
+    if (!token) throw unauthorized('Missing or invalid JWT token');
+    const valid = await verify(token, signingKey, 'HS256').then(
+      (claims) => claims.usefor === use && claims.iss === appName && claims.sub === options.username,
+      () => false,
+    );
+    if (!valid) throw unauthorized('Missing or invalid JWT token');
   };
+
+  const exempt = (c: Context) =>
+    !options.enable || (options.disableLocalhost && isLoopback(options.clientAddress(c)));
 
   const routes = new Hono();
   routes.post('/api/login', async (c) => {
-    if (!options.enable) throw new ApiError(404, 'Authentication is disabled');
-    const parsed = loginSchema.safeParse(await readJson(c));
-    if (!parsed.success || !parsed.data.username || !parsed.data.password) {
-      throw new ApiError(400, 'Missing username or password');
+    if (!options.enable) throw new ApiError(404, 'Not Found');
+    const client = options.clientAddress(c) ?? 'unknown';
+    const retryAfter = limiter.take(client);
+    if (retryAfter > 0) {
+      throw new ApiError(429, 'Too Many Requests', ['too many login attempts from this address'], {
+        'Retry-After': String(retryAfter),
+      });
+    }
+    const parsed = loginSchema.safeParse(await readJson(c).catch(() => undefined));
+    if (!parsed.success) {
+      await sleep(failedLoginDelayMs);
+      throw new ApiError(400, 'Bad Request', ['Missing authorization credentials']);
     }
     const userOk = safeEqual(parsed.data.username, options.username);
     const passwordOk = safeEqual(parsed.data.password, options.password);
-    if (!userOk || !passwordOk || !options.password) {
+    if (!userOk || !passwordOk) {
       await sleep(failedLoginDelayMs);
-      throw new ApiError(401, 'Wrong username or password');
+      throw unauthorized('Invalid authorization credentials: invalid username or password');
     }
-    return c.json({
-      access_token: await issue(options.username, 'access'),
-      refresh_token: await issue(options.username, 'refresh'),
-    });
+    limiter.forgive(client);
+    return c.json({ access_token: await issue('access'), refresh_token: await issue('refresh') });
   });
   routes.get('/api/login/refresh', async (c) => {
-    if (!options.enable) throw new ApiError(404, 'Authentication is disabled');
+    if (!options.enable) throw new ApiError(404, 'Not Found');
     await verifyToken(c, 'refresh');
-    return c.json({ access_token: await issue(options.username, 'access') });
+    return c.json({ access_token: await issue('access') });
   });
 
-  /** Guards a route group; a no-op when auth is off or the client is local and exempt. */
   const guard: MiddlewareHandler = async (c, next) => {
-    if (options.enable && !(options.disableLocalhost && isLoopback(options.clientAddress(c)))) {
-      await verifyToken(c, 'access');
-    }
+    if (!exempt(c)) await verifyToken(c, 'access');
     await next();
   };
 
-  /** Whether this request carries a valid access token (for the public `GET /api` about). */
-  const isAuthorized = async (c: Context): Promise<boolean> => {
-    if (!options.enable) return true;
-    if (options.disableLocalhost && isLoopback(options.clientAddress(c))) return true;
-    return verifyToken(c, 'access').then(
+  const isAuthorized = async (c: Context): Promise<boolean> =>
+    exempt(c) ||
+    verifyToken(c, 'access').then(
       () => true,
       () => false,
     );
-  };
 
-  return { routes, guard, isAuthorized };
+  return { routes, guard, isAuthorized, methods: options.enable ? ['localjwt'] : [] };
+}
+
+/**
+ * HTTP Basic auth for a route (datarhei guards memfs writes with `storage.memory.auth` this way; FFmpeg
+ * sends the credentials from the output URL). Answers 401 with a `WWW-Authenticate` challenge.
+ */
+export function basicAuth(
+  credentials: { username: string; password: string },
+  realm = appName,
+): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const decoded = header.startsWith('Basic ')
+      ? Buffer.from(header.slice(6).trim(), 'base64').toString()
+      : '';
+    const separator = decoded.indexOf(':');
+    const ok =
+      separator > 0 &&
+      safeEqual(decoded.slice(0, separator), credentials.username) &&
+      safeEqual(decoded.slice(separator + 1), credentials.password);
+    if (!ok) throw new ApiError(401, 'Unauthorized', [], { 'WWW-Authenticate': `Basic realm="${realm}"` });
+    await next();
+  };
 }

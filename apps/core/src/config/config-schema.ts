@@ -1,4 +1,81 @@
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
+
+/**
+ * The server configuration: datarhei Core v16's config document (layout version 3, `config/data.go`)
+ * key for key with its defaults, plus Dragon's `webrtc` block. The environment variable of a field is
+ * `CORE_` + its JSON path upper-cased with dots as `_` (see `env-overrides.ts` for datarhei's
+ * other names).
+ */
+
+/** `host:port` or `:port`, as datarhei's `address` values. */
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]*):\d{1,5}$/, 'must be host:port or :port')
+  .refine(
+    (address) => !/:\d+$/.test(address) || Number(address.slice(address.lastIndexOf(':') + 1)) <= 65535,
+    {
+      message: 'the port must be at most 65535',
+    },
+  );
+
+const port = z.number().int().min(0).max(65535);
+const count = z.number().int().min(0);
+const stringList = z.array(z.string());
+
+/** An IP range in CIDR notation (`10.0.0.0/8`, `::1/128`). */
+const cidr = z.string().refine(
+  (value) => {
+    const [address, bits, ...rest] = value.split('/');
+    if (rest.length > 0 || !address || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+    const family = isIP(address);
+    return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
+  },
+  { message: 'must be an IP range in CIDR notation' },
+);
+
+const allowBlock = z.object({ allow: stringList.default([]), block: stringList.default([]) }).prefault({});
+
+/** datarhei's haikunator-style instance name: readable, unique enough, generated once. */
+const adjectives = ['autumn', 'bold', 'calm', 'dawn', 'ember', 'frosty', 'golden', 'hidden', 'misty'];
+const nouns = ['river', 'meadow', 'cloud', 'forest', 'glade', 'harbor', 'peak', 'sun', 'wave'];
+function instanceName(): string {
+  const pick = (words: string[]) => words[randomInt(words.length)];
+  return `${pick(adjectives)}-${pick(nouns)}-${randomInt(1000, 10000)}`;
+}
+
+/** Alphanumeric secret, as datarhei generates the JWT secret and the memfs password. */
+function randomSecret(length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+const auth0TenantSchema = z.object({
+  domain: z.string().default(''),
+  audience: z.string().default(''),
+  clientid: z.string().default(''),
+  users: stringList.default([]),
+});
+
+const s3StorageSchema = z.object({
+  name: z.string().min(1),
+  mountpoint: z.string().default(''),
+  auth: z
+    .object({
+      enable: z.boolean().default(false),
+      username: z.string().default(''),
+      password: z.string().default(''),
+    })
+    .prefault({}),
+  endpoint: z.string().default(''),
+  access_key_id: z.string().default(''),
+  secret_access_key: z.string().default(''),
+  bucket: z.string().default(''),
+  region: z.string().default(''),
+  use_ssl: z.boolean().default(false),
+});
 
 const iceServerSchema = z.object({
   urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
@@ -6,22 +83,164 @@ const iceServerSchema = z.object({
   credential: z.string().optional(),
 });
 
-/** `host:port` or `:port`, as datarhei's `address`. */
-const listenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port or :port');
+const webrtcSchema = z
+  .object({
+    enable: z.boolean().default(true),
+    public_ip: z.string().default(''),
+    nat_1_to_1_ips: z.array(z.string().min(1)).default([]),
+    /** One UDP port for every viewer's ICE/DTLS/SRTP; 0 gives each viewer its own ephemeral port. */
+    udp_mux_port: port.default(0),
+    /** Passive ICE-TCP on this port for networks that block UDP; 0 disables ICE-TCP. */
+    tcp_mux_port: port.default(0),
+    /** Bearer token viewers must present for WHEP; empty means open. */
+    token: z.string().default(''),
+    ice_servers: z.array(iceServerSchema).default([]),
+    /** Interfaces ICE gathers host candidates on; empty means all. */
+    interfaces: z.array(z.string().min(1)).default([]),
+    ice_port_min: port.default(0),
+    ice_port_max: port.default(0),
+    /** Loopback UDP range for FFmpeg's RTP legs; 0/0 lets the OS choose. */
+    rtp_port_min: port.default(0),
+    rtp_port_max: port.default(0),
+    /**
+     * Viewers over all processes; 0 means no limit. 100 viewers of a 2 Mbit/s stream are 200 Mbit/s of
+     * upload and about 60 % of one desktop core (docs/performance.md) — already more than a NAS or a
+     * home uplink carries.
+     */
+    max_viewers: count.default(100),
+    /** 0 means only `max_viewers` applies. */
+    max_viewers_per_process: count.default(0),
+    /** Offers one client address may make per minute; 0 means no limit. */
+    max_offers_per_minute: count.default(120),
+    /** How long a disconnected viewer is kept before it is dropped (RFC 7675 consent expiry is 30 s). */
+    disconnect_timeout_seconds: z.number().int().min(8).max(30).default(15),
+  })
+  .prefault({});
 
-/**
- * The server configuration. JSON paths mirror datarhei Core's config where they overlap, so
- * `CORE_` + the path upper-cased with dots as `_` is the environment variable (CORE_DB_DIR, …).
- */
-export const configSchema = z.object({
-  /** HTTP listen address. @default ':8080' */
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const configObject = z.object({
+  /** Config layout version; datarhei's current layout is 3. */
+  version: z.literal(3).default(3),
+  /** When this config was first persisted. */
+  created_at: z.iso.datetime({ offset: true }).default(() => new Date().toISOString()),
+  /** This instance's id, generated once and kept in the config file. */
+  id: z
+    .string()
+    .min(1, 'a value is required')
+    .default(() => randomUUID()),
+  name: z.string().default(instanceName),
+  /** HTTP listen address. */
   address: listenAddress.default(':8080'),
-  db: z.object({ dir: z.string().min(1).default('./data') }).prefault({}),
+  /** Kept for datarhei clients; Dragon never contacts an update service. */
+  update_check: z.boolean().default(true),
+  log: z
+    .object({
+      level: z.enum(logLevels).default('info'),
+      topics: stringList.default([]),
+      max_lines: count.default(1000),
+    })
+    .prefault({}),
+  db: z
+    .object({ dir: z.string().trim().min(1, 'path name must not be empty').default('./config') })
+    .prefault({}),
+  host: z.object({ name: stringList.default([]), auto: z.boolean().default(true) }).prefault({}),
+  api: z
+    .object({
+      read_only: z.boolean().default(false),
+      access: z
+        .object({
+          http: z.object({ allow: z.array(cidr).default([]), block: z.array(cidr).default([]) }).prefault({}),
+          https: z
+            .object({ allow: z.array(cidr).default([]), block: z.array(cidr).default([]) })
+            .prefault({}),
+        })
+        .prefault({}),
+      auth: z
+        .object({
+          enable: z.boolean().default(false),
+          disable_localhost: z.boolean().default(false),
+          username: z.string().default(''),
+          password: z.string().default(''),
+          jwt: z.object({ secret: z.string().default(() => randomSecret(32)) }).prefault({}),
+          auth0: z
+            .object({ enable: z.boolean().default(false), tenants: z.array(auth0TenantSchema).default([]) })
+            .prefault({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  tls: z
+    .object({
+      address: listenAddress.default(':8181'),
+      enable: z.boolean().default(false),
+      auto: z.boolean().default(false),
+      email: z.union([z.literal(''), z.email()]).default('cert@datarhei.com'),
+      cert_file: z.string().default(''),
+      key_file: z.string().default(''),
+    })
+    .prefault({}),
+  storage: z
+    .object({
+      disk: z
+        .object({
+          dir: z.string().trim().min(1, 'path name must not be empty').default('./data'),
+          max_size_mbytes: count.default(0),
+          cache: z
+            .object({
+              enable: z.boolean().default(true),
+              max_size_mbytes: count.default(0),
+              ttl_seconds: z.number().int().min(0, 'must be equal or greater than 0').default(300),
+              max_file_size_mbytes: count.default(1),
+              types: z
+                .object({ allow: stringList.default([]), block: stringList.default(['.m3u8', '.mpd']) })
+                .prefault({}),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
+      memory: z
+        .object({
+          auth: z
+            .object({
+              enable: z.boolean().default(true),
+              username: z.string().default('admin'),
+              password: z.string().default(() => randomSecret(18)),
+            })
+            .prefault({}),
+          max_size_mbytes: count.default(0),
+          purge: z.boolean().default(false),
+        })
+        .prefault({}),
+      s3: z.array(s3StorageSchema).default([]),
+      cors: z.object({ origins: z.array(z.string().min(1)).default(['*']) }).prefault({}),
+      mimetypes_file: z.string().default('./mime.types'),
+    })
+    .prefault({}),
+  rtmp: z
+    .object({
+      enable: z.boolean().default(false),
+      enable_tls: z.boolean().default(false),
+      address: listenAddress.default(':1935'),
+      address_tls: listenAddress.default(':1936'),
+      app: z.string().startsWith('/', 'must be an absolute path').default('/'),
+      token: z.string().default(''),
+    })
+    .prefault({}),
+  srt: z
+    .object({
+      enable: z.boolean().default(false),
+      address: listenAddress.default(':6000'),
+      passphrase: z.string().default(''),
+      token: z.string().default(''),
+      log: z.object({ enable: z.boolean().default(false), topics: stringList.default([]) }).prefault({}),
+    })
+    .prefault({}),
   ffmpeg: z
     .object({
-      binary: z.string().min(1).default('ffmpeg'),
+      binary: z.string().min(1, 'a value is required').default('ffmpeg'),
+      max_processes: count.default(0),
+      access: z.object({ input: allowBlock, output: allowBlock }).prefault({}),
       log: z
         .object({
           max_lines: z.number().int().min(1).max(10000).default(50),
@@ -30,57 +249,140 @@ export const configSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
-  api: z
+  playout: z
+    .object({ enable: z.boolean().default(false), min_port: port.default(0), max_port: port.default(0) })
+    .prefault({}),
+  debug: z
     .object({
-      auth: z
-        .object({
-          enable: z.boolean().default(false),
-          disable_localhost: z.boolean().default(false),
-          username: z.string().default(''),
-          password: z.string().default(''),
-          jwt: z.object({ secret: z.string().default('') }).prefault({}),
-        })
-        .prefault({}),
+      profiling: z.boolean().default(false),
+      force_gc: count.default(0),
+      memory_limit_mbytes: count.default(0),
     })
     .prefault({}),
-  webrtc: z
+  metrics: z
+    .object({
+      enable: z.boolean().default(false),
+      enable_prometheus: z.boolean().default(false),
+      range_sec: count.default(300),
+      interval_sec: count.default(2),
+    })
+    .prefault({}),
+  sessions: z
     .object({
       enable: z.boolean().default(true),
-      public_ip: z.string().default(''),
-      nat_1_to_1_ips: z.array(z.string().min(1)).default([]),
-      /** One UDP port for every viewer's ICE/DTLS/SRTP; 0 gives each viewer its own ephemeral port. */
-      udp_mux_port: z.number().int().min(0).max(65535).default(0),
-      /** Passive ICE-TCP on this port for networks that block UDP; 0 disables ICE-TCP. */
-      tcp_mux_port: z.number().int().min(0).max(65535).default(0),
-      /** Bearer token viewers must present for WHEP; empty means open. */
-      token: z.string().default(''),
-      ice_servers: z.array(iceServerSchema).default([]),
-      /** Interfaces ICE gathers host candidates on; empty means all. */
-      interfaces: z.array(z.string().min(1)).default([]),
-      ice_port_min: z.number().int().min(0).max(65535).default(0),
-      ice_port_max: z.number().int().min(0).max(65535).default(0),
-      /** Loopback UDP range for FFmpeg's RTP legs; 0/0 lets the OS choose. */
-      rtp_port_min: z.number().int().min(0).max(65535).default(0),
-      rtp_port_max: z.number().int().min(0).max(65535).default(0),
-      /** 0 means no limit. */
-      max_viewers: z.number().int().min(0).default(0),
-      max_viewers_per_process: z.number().int().min(0).default(0),
-      /** Offers one client address may make per minute; 0 means no limit. */
-      max_offers_per_minute: z.number().int().min(0).default(120),
-      /** How long a disconnected viewer is kept before it is dropped (RFC 7675 consent expiry is 30 s). */
-      disconnect_timeout_seconds: z.number().int().min(8).max(30).default(15),
+      ip_ignorelist: z.array(cidr).default(['127.0.0.1/32', '::1/128']),
+      session_timeout_sec: z.number().int().default(30),
+      persist: z.boolean().default(false),
+      persist_interval_sec: z.number().int().default(300),
+      max_bitrate_mbit: count.default(0),
+      max_sessions: count.default(0),
     })
-    .prefault({})
-    .refine((webrtc) => webrtc.ice_port_min <= webrtc.ice_port_max, {
-      message: 'ice_port_min must not exceed ice_port_max',
-    })
-    .refine((webrtc) => webrtc.rtp_port_min <= webrtc.rtp_port_max, {
-      message: 'rtp_port_min must not exceed rtp_port_max',
-    }),
-  log: z
-    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),
+  service: z
+    .object({
+      enable: z.boolean().default(false),
+      token: z.string().default(''),
+      url: z.union([z.literal(''), z.url()]).default('https://service.datarhei.com'),
+    })
+    .prefault({}),
+  router: z
+    .object({
+      blocked_prefixes: stringList.default(['/api']),
+      routes: z.record(z.string(), z.string()).default({}),
+      ui_path: z.string().default(''),
+    })
+    .prefault({}),
+  webrtc: webrtcSchema,
+});
+
+type ConfigShape = z.output<typeof configObject>;
+type Issue = { path: string[]; message: string };
+
+/** datarhei's cross-field checks (`config.Validate`), with its field names and messages, plus Dragon's. */
+function crossFieldIssues(config: ConfigShape): Issue[] {
+  const issues: Issue[] = [];
+  const add = (path: string, message: string) => issues.push({ path: path.split('.'), message });
+  const { api, tls, rtmp, storage, playout, sessions, service, metrics, webrtc } = config;
+
+  if (api.auth.enable && (api.auth.username === '' || api.auth.password === '')) {
+    add('api.auth.enable', 'api.auth.username and api.auth.password must be set');
+  }
+  if (api.auth.auth0.enable) {
+    if (api.auth.auth0.tenants.length === 0) add('api.auth.auth0.enable', 'at least one tenants must be set');
+    api.auth.auth0.tenants.forEach((tenant, index) => {
+      if (!tenant.domain || !tenant.audience || !tenant.clientid) {
+        add('api.auth.auth0.tenants', `domain, audience, and clientid must be set (tenant ${index})`);
+      }
+    });
+  }
+  if (tls.enable && !tls.auto && (tls.cert_file === '' || tls.key_file === '')) {
+    add('tls.enable', 'tls.certfile and tls.keyfile must be set');
+  }
+  if (tls.enable && tls.auto && config.host.name.length === 0) {
+    add('host.name', 'a hostname must be set in order to get an automatic TLS certificate');
+  }
+  if (rtmp.enable_tls) {
+    if (!rtmp.enable) add('rtmp.enable', 'RTMP server must be enabled if RTMPS server is enabled');
+    if (!tls.enable) add('rtmp.enable_tls', 'RTMPS server can only be enabled if TLS is enabled');
+    if (rtmp.enable && rtmp.address === rtmp.address_tls) {
+      add('rtmp.address', "The RTMP and RTMPS server can't listen on the same address");
+    }
+  }
+  if (
+    storage.memory.auth.enable &&
+    (storage.memory.auth.username === '' || storage.memory.auth.password === '')
+  ) {
+    add(
+      'storage.memory.auth.enable',
+      'storage.memory.auth.username and storage.memory.auth.password must be set',
+    );
+  }
+  const names = new Set(['disk', 'mem']);
+  for (const s3 of storage.s3) {
+    if (names.has(s3.name)) add('storage.s3', `the name ${s3.name} is already in use or reserved`);
+    names.add(s3.name);
+  }
+  if (playout.enable && playout.min_port >= playout.max_port) {
+    add('playout.min_port', 'must be bigger than playout.max_port');
+  }
+  if (sessions.enable && sessions.session_timeout_sec < 1) {
+    add('sessions.session_timeout_sec', 'must be equal or greater than 1');
+  }
+  if (sessions.enable && sessions.persist_interval_sec < 0) {
+    add('sessions.persist_interval_sec', 'must be at equal or greater than 0');
+  }
+  if (service.enable) {
+    if (service.token === '') add('service.token', 'must be non-empty');
+    if (service.url === '') add('service.url', 'must be non-empty');
+  }
+  if (metrics.enable) {
+    if (metrics.range_sec <= 0) add('metrics.range_sec', 'must be greater 0');
+    if (metrics.interval_sec <= 0) add('metrics.interval_sec', 'must be greater 0');
+    if (metrics.interval_sec > metrics.range_sec)
+      add('metrics.interval_sec', 'must be smaller than the range');
+  }
+  // The disk filesystem is served over HTTP: the config file and the process store must not be in it.
+  const fromDisk = relative(resolve(storage.disk.dir), resolve(config.db.dir));
+  if (fromDisk === '' || (!fromDisk.startsWith('..') && !isAbsolute(fromDisk))) {
+    add('db.dir', 'must not be storage.disk.dir or inside it (the disk filesystem is public)');
+  }
+  if (webrtc.ice_port_min > webrtc.ice_port_max) add('webrtc.ice_port_min', 'must not exceed ice_port_max');
+  if (webrtc.rtp_port_min > webrtc.rtp_port_max) add('webrtc.rtp_port_min', 'must not exceed rtp_port_max');
+  return issues;
+}
+
+export const configSchema = configObject.superRefine((config, context) => {
+  for (const issue of crossFieldIssues(config)) context.addIssue({ code: 'custom', ...issue });
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** Paths whose default is generated (an id, a name, secrets): created once, then kept in the file. */
+export const generatedPaths = [
+  'created_at',
+  'id',
+  'name',
+  'api.auth.jwt.secret',
+  'storage.memory.auth.password',
+] as const;

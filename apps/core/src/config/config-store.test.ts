@@ -2,18 +2,45 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigInvalidError, ConfigStore, redacted } from './config-store.js';
+import { ConfigStore } from './config-store.js';
 import { applyEnvOverrides, envName } from './env-overrides.js';
+import { ConfigInvalidError, ConfigMalformedError } from './errors.js';
+import { redacted } from './secrets.js';
 
 const dirs: string[] = [];
-function tempFile(content?: unknown): string {
+function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dragon-config-'));
   dirs.push(dir);
+  return dir;
+}
+/** A config file in its own directory, with db and disk directories inside it. */
+function tempFile(content?: unknown): string {
+  const dir = tempDir();
   const file = join(dir, 'config.json');
   if (content !== undefined)
     writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
 }
+/** Environment every store in these tests runs with: its own directories, the machine's PATH. */
+function envFor(file: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const dir = join(file, '..');
+  return {
+    PATH: process.env.PATH,
+    CORE_DB_DIR: join(dir, 'db'),
+    CORE_STORAGE_DISK_DIR: join(dir, 'disk'),
+    ...extra,
+  };
+}
+const saved = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+function thrown(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -24,28 +51,45 @@ describe('environment overrides', () => {
     expect(envName('webrtc.nat_1_to_1_ips')).toBe('CORE_WEBRTC_NAT_1_TO_1_IPS');
   });
 
-  it('reads booleans, numbers, space-separated lists and JSON ice servers', () => {
+  it('reads booleans, numbers, lists and JSON', () => {
     const { merged, overrides, errors } = applyEnvOverrides(
       {},
       {
         CORE_API_AUTH_ENABLE: 'true',
         CORE_WEBRTC_UDP_MUX_PORT: '8189',
         CORE_WEBRTC_NAT_1_TO_1_IPS: '203.0.113.5 198.51.100.7',
+        CORE_SESSIONS_IP_IGNORELIST: '127.0.0.1/32,10.0.0.0/8',
+        CORE_FFMPEG_ACCESS_INPUT_ALLOW: '^rtmp://.{1,3} ^srt://',
         CORE_WEBRTC_ICE_SERVERS: '[{"urls":"turn:turn.example.org","username":"u","credential":"c"}]',
+        CORE_ROUTER_ROUTES: '{"/foo":"/bar"}',
       },
     );
     expect(errors).toEqual([]);
     expect(merged).toMatchObject({
       api: { auth: { enable: true } },
+      sessions: { ip_ignorelist: ['127.0.0.1/32', '10.0.0.0/8'] },
+      ffmpeg: { access: { input: { allow: ['^rtmp://.{1,3}', '^srt://'] } } },
+      router: { routes: { '/foo': '/bar' } },
       webrtc: {
         udp_mux_port: 8189,
         nat_1_to_1_ips: ['203.0.113.5', '198.51.100.7'],
         ice_servers: [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }],
       },
     });
-    expect(overrides.sort()).toEqual(
-      ['api.auth.enable', 'webrtc.ice_servers', 'webrtc.nat_1_to_1_ips', 'webrtc.udp_mux_port'].sort(),
+    expect(overrides).toHaveLength(7);
+  });
+
+  it("takes datarhei's own variable names where they are not CORE_ plus the path", () => {
+    const { merged, overrides } = applyEnvOverrides(
+      {},
+      { CORE_FFMPEG_MAXPROCESSES: '4', CORE_METRICS_RANGE_SECONDS: '600', RS_PASSWORD: 'legacy' },
     );
+    expect(merged).toMatchObject({
+      ffmpeg: { max_processes: 4 },
+      metrics: { range_sec: 600 },
+      api: { auth: { password: 'legacy' } },
+    });
+    expect(overrides.sort()).toEqual(['api.auth.password', 'ffmpeg.max_processes', 'metrics.range_sec']);
   });
 
   it('reports a value that is not of the field type', () => {
@@ -60,69 +104,171 @@ describe('environment overrides', () => {
   });
 });
 
-describe('ConfigStore', () => {
-  it('uses defaults without a file, with WebRTC on', () => {
-    const store = new ConfigStore(tempFile(), {});
-    expect(store.config.address).toBe(':8080');
-    expect(store.config.db.dir).toBe('./data');
+describe('ConfigStore at boot', () => {
+  it("uses datarhei's defaults without a file, and lets the environment win", () => {
+    const file = tempFile();
+    const store = new ConfigStore(file, envFor(file, { CORE_ADDRESS: '127.0.0.1:7000' }));
+    expect(store.config.address).toBe('127.0.0.1:7000');
     expect(store.config.webrtc.enable).toBe(true);
+    expect(store.config.storage.memory.auth.username).toBe('admin');
+    expect(store.view().overrides.sort()).toEqual(['address', 'db.dir', 'storage.disk.dir']);
   });
 
-  it('lets the environment win over the file and lists what it overrode', () => {
-    const store = new ConfigStore(tempFile({ address: ':9000', db: { dir: '/srv' } }), {
-      CORE_ADDRESS: ':7000',
-    });
-    expect(store.config.address).toBe(':7000');
-    expect(store.config.db.dir).toBe('/srv');
-    expect(store.view().overrides).toEqual(['address']);
+  it('writes the generated id and secrets once, so a restart keeps them', () => {
+    const file = tempFile({ name: 'studio' });
+    const first = new ConfigStore(file, envFor(file));
+    first.persistGenerated();
+    const onDisk = saved(file);
+    expect(onDisk.id).toBe(first.config.id);
+    expect(onDisk.name).toBe('studio');
+    expect(onDisk.api.auth.jwt.secret).toBe(first.config.api.auth.jwt.secret);
+    const second = new ConfigStore(file, envFor(file));
+    expect(second.config.id).toBe(first.config.id);
+    expect(second.config.storage.memory.auth.password).toBe(first.config.storage.memory.auth.password);
   });
 
-  it('refuses to boot with readable messages for an invalid file or variable', () => {
+  it('refuses to boot with one message per problem, file and environment alike', () => {
     const file = tempFile({ address: 'nonsense', webrtc: { max_viewers: -1 } });
-    const error = (() => {
-      try {
-        new ConfigStore(file, { CORE_WEBRTC_ENABLE: 'maybe' });
-      } catch (caught) {
-        return caught as ConfigInvalidError;
-      }
-    })();
+    const error = thrown(() => new ConfigStore(file, envFor(file, { CORE_WEBRTC_ENABLE: 'maybe' })));
     expect(error).toBeInstanceOf(ConfigInvalidError);
-    expect(error?.details).toEqual([
-      'CORE_WEBRTC_ENABLE: expected true or false',
+    expect((error as ConfigInvalidError).details).toEqual([
       'address: must be host:port or :port',
       expect.stringMatching(/^webrtc.max_viewers: /),
+      'environment: CORE_WEBRTC_ENABLE: expected true or false',
     ]);
   });
 
-  it('refuses a file that is not JSON', () => {
+  it('refuses a file that is not JSON, and an older layout it cannot read', () => {
     expect(() => new ConfigStore(tempFile('{ not json'), {})).toThrow(ConfigInvalidError);
+    const old = tempFile({ version: 2 });
+    expect(() => new ConfigStore(old, envFor(old))).toThrow(/expecting version 3/);
   });
 
-  it('never shows secrets, and keeps them when a redacted config is saved back', () => {
-    const file = tempFile({
-      api: { auth: { enable: true, username: 'admin', password: 's3cret' } },
-      webrtc: { token: 'viewer' },
-    });
-    const store = new ConfigStore(file, {});
+  it('refuses an FFmpeg binary that is not there', () => {
+    const file = tempFile({ ffmpeg: { binary: '/nonexistent/ffmpeg' } });
+    const error = thrown(() => new ConfigStore(file, envFor(file))) as ConfigInvalidError;
+    expect(error.fields).toEqual({ 'ffmpeg.binary': ['/nonexistent/ffmpeg not found or is not executable'] });
+  });
+});
+
+describe('ConfigStore.update (PUT /api/v3/config)', () => {
+  const authed = {
+    address: '127.0.0.1:8080',
+    api: { auth: { enable: true, username: 'admin', password: 's3cret', jwt: { secret: 'jwt-secret' } } },
+    webrtc: {
+      token: 'viewer-token-x1',
+      ice_servers: [
+        { urls: 'stun:stun.example.org' },
+        { urls: ['turn:turn.example.org'], username: 'u', credential: 'turn-pass' },
+      ],
+    },
+  };
+
+  it('changes only what a partial config names', () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
+    const before = store.active;
+    store.update({ log: { level: 'debug' } });
+    const after = saved(file);
+    expect(after.log.level).toBe('debug');
+    expect(after.api.auth).toEqual({ ...before.api.auth, username: 'admin', password: 's3cret' });
+    expect(after.address).toBe('127.0.0.1:8080');
+    expect(after.webrtc.ice_servers).toEqual(authed.webrtc.ice_servers);
+    expect({ ...store.active, log: before.log, created_at: before.created_at }).toEqual(before);
+  });
+
+  it('leaves the running config alone until a reload is applied', () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
+    store.update({ log: { level: 'debug' } });
+    expect(store.config.log.level).toBe('info');
+    expect(store.view().config.log.level).toBe('debug');
+    const next = store.reload();
+    expect(store.config.log.level).toBe('info');
+    store.applied(next);
+    expect(store.config.log.level).toBe('debug');
+  });
+
+  it('never shows secrets, and keeps them when the redacted config is sent back', () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
     const view = store.view();
-    expect(JSON.stringify(view)).not.toContain('s3cret');
-    expect(view.config.api.auth.password).toBe(redacted);
-    expect(view.config.webrtc.token).toBe(redacted);
+    const text = JSON.stringify(view);
+    for (const secret of ['s3cret', 'jwt-secret', 'viewer-token-x1', 'turn-pass'])
+      expect(text).not.toContain(secret);
+    expect(view.config.webrtc.ice_servers[1]!.credential).toBe(redacted);
+    // The Restreamer UI builds publish and HLS URLs from these, as datarhei shows them.
+    expect(view.config.storage.memory.auth.password).toBe(store.config.storage.memory.auth.password);
 
-    store.save({ ...view.config, address: ':9090' });
-    const saved = JSON.parse(readFileSync(file, 'utf8'));
-    expect(saved.api.auth.password).toBe('s3cret');
-    expect(saved.webrtc.token).toBe('viewer');
-    expect(saved.address).toBe(':9090');
-    expect(store.config.address).toBe(':8080');
-    expect(store.reload().address).toBe(':9090');
+    // Sent back whole, in another order, with one change.
+    const body = structuredClone(view.config) as unknown as Record<string, unknown>;
+    (body.webrtc as { ice_servers: unknown[] }).ice_servers.reverse();
+    store.update({ ...body, name: 'renamed' });
+    const after = saved(file);
+    expect(after.name).toBe('renamed');
+    expect(after.api.auth.password).toBe('s3cret');
+    expect(after.api.auth.jwt.secret).toBe('jwt-secret');
+    expect(after.webrtc.token).toBe('viewer-token-x1');
+    expect(after.webrtc.ice_servers[0].credential).toBe('turn-pass');
+    expect(readFileSync(file, 'utf8')).not.toContain(redacted);
   });
 
-  it('rejects an invalid config on save and leaves the file as it was', () => {
-    const file = tempFile({ address: ':9000' });
-    const store = new ConfigStore(file, {});
-    expect(() => store.save({ address: 12 })).toThrow(ConfigInvalidError);
-    expect(() => store.save([1, 2])).toThrow(ConfigInvalidError);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ address: ':9000' });
+  it('refuses the placeholder for a secret it never had', () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
+    const error = thrown(() =>
+      store.update({
+        webrtc: { ice_servers: [{ urls: 'turn:other.example.org', username: 'x', credential: redacted }] },
+      }),
+    ) as ConfigInvalidError;
+    expect(Object.keys(error.fields)).toEqual(['webrtc.ice_servers']);
+    expect(saved(file).webrtc.ice_servers).toEqual(authed.webrtc.ice_servers);
+  });
+
+  it("answers type errors as datarhei's 400 and value errors as its per-field 409, writing nothing", () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
+    const before = readFileSync(file, 'utf8');
+    expect(thrown(() => store.update({ address: 12 }))).toBeInstanceOf(ConfigMalformedError);
+    expect(thrown(() => store.update([1, 2]))).toBeInstanceOf(ConfigMalformedError);
+    expect(thrown(() => store.update({ version: 2 }))).toBeInstanceOf(ConfigMalformedError);
+    const invalid = thrown(() =>
+      store.update({
+        address: 'nonsense',
+        api: { auth: { password: '' } },
+        ffmpeg: { binary: '/nonexistent/ffmpeg' },
+      }),
+    ) as ConfigInvalidError;
+    expect(invalid).toBeInstanceOf(ConfigInvalidError);
+    expect(invalid.fields).toEqual({
+      address: ['must be host:port or :port'],
+      'api.auth.enable': ['api.auth.username and api.auth.password must be set'],
+    });
+    const binary = thrown(() =>
+      store.update({ ffmpeg: { binary: '/nonexistent/ffmpeg' } }),
+    ) as ConfigInvalidError;
+    expect(binary.fields).toEqual({
+      'ffmpeg.binary': ['/nonexistent/ffmpeg not found or is not executable'],
+    });
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('keeps the file value of a field the environment sets when the client sends the shown value back', () => {
+    const file = tempFile({ address: '127.0.0.1:9000' });
+    const store = new ConfigStore(file, envFor(file, { CORE_ADDRESS: '127.0.0.1:7000' }));
+    store.update(store.view().config);
+    expect(saved(file).address).toBe('127.0.0.1:9000');
+    expect(saved(file).db).toEqual({ dir: './config' });
+    store.update({ address: '127.0.0.1:9100' });
+    expect(saved(file).address).toBe('127.0.0.1:9100');
+    expect(store.active.address).toBe('127.0.0.1:7000');
+  });
+
+  it('ignores prototype keys in a body', () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
+    store.update(JSON.parse('{"__proto__":{"polluted":true},"log":{"constructor":{"x":1},"level":"warn"}}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(saved(file).log.level).toBe('warn');
   });
 });

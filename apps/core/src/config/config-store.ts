@@ -9,22 +9,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
-import { type Config, configSchema } from './config-schema.js';
+import { type Config, configSchema, generatedPaths } from './config-schema.js';
 import { applyEnvOverrides } from './env-overrides.js';
+import { checkEnvironment } from './environment-checks.js';
+import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError, type FieldErrors } from './errors.js';
+import { placeholderErrors, redactSecrets, restoreSecrets } from './secrets.js';
 
-/** The configuration could not be read or does not validate; `details` are readable one-liners. */
-export class ConfigInvalidError extends Error {
-  override readonly name = 'ConfigInvalidError';
-  readonly code = 'CONFIG_INVALID' as const;
-  constructor(
-    readonly details: string[],
-    options?: { cause?: unknown },
-  ) {
-    super(`invalid configuration: ${details.join('; ')}`, options);
-  }
-}
-
+/** `GET /api/v3/config`, datarhei's shape. */
 export interface ConfigView {
   created_at: string;
   loaded_at: string;
@@ -33,156 +26,271 @@ export interface ConfigView {
   overrides: string[];
 }
 
-/** Values that never leave the server in a response; a PUT that sends this back keeps the stored value. */
-export const redacted = '********';
-const secretPaths = [
-  ['api', 'auth', 'password'],
-  ['api', 'auth', 'jwt', 'secret'],
-  ['webrtc', 'token'],
-] as const;
+export interface ConfigStoreOptions {
+  /** Machine checks before a config is accepted (FFmpeg found, directories made). @default checkEnvironment */
+  checkEnvironment?: (config: Config, env: NodeJS.ProcessEnv) => FieldErrors;
+}
 
-export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+type Tree = Record<string, unknown>;
+const isTree = (value: unknown): value is Tree =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Maps replaced as a whole by a `PUT`, so a key can be removed. */
+const replacedWhole = new Set(['router.routes']);
+
+/** `PUT` semantics: objects merge key by key, everything else (lists included) is replaced. */
+function mergeInto(base: Tree, patch: Tree, path: string[] = []): Tree {
+  const result: Tree = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    const childPath = [...path, key];
+    const current = result[key];
+    result[key] =
+      isTree(value) && isTree(current) && !replacedWhole.has(childPath.join('.'))
+        ? mergeInto(current, value, childPath)
+        : structuredClone(value);
+  }
+  return result;
+}
+
+function valueAt(tree: unknown, path: string): unknown {
+  let node = tree;
+  for (const key of path.split('.')) node = isTree(node) ? node[key] : undefined;
+  return node;
+}
+
+function setAt(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    if (!isTree(node[key])) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[keys.at(-1)!] = value;
+}
+
+/** zod issues as datarhei names them: the field path up to the first list index, then the rest in the message. */
+function fieldErrorsOf(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const index = issue.path.findIndex((segment) => typeof segment === 'number');
+    const fieldPath = index === -1 ? issue.path : issue.path.slice(0, index);
+    const rest = index === -1 ? [] : issue.path.slice(index);
+    const field = fieldPath.join('.') || '(root)';
+    const where =
+      rest.length > 0
+        ? `${rest.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: `
+        : '';
+    errors[field] ??= [];
+    errors[field].push(`${where}${issue.message}`);
+  }
+  return errors;
+}
+
+function merge(...all: FieldErrors[]): FieldErrors {
+  const result: FieldErrors = {};
+  for (const errors of all) {
+    for (const [field, messages] of Object.entries(errors))
+      result[field] = [...(result[field] ?? []), ...messages];
+  }
+  return result;
 }
 
 /**
- * The config file plus `CORE_*` environment variables (the environment wins), validated once.
- * `save` validates and writes the file; `reload` makes the saved file the running config.
+ * The config file plus `CORE_*` environment variables (the environment wins), as datarhei's store:
+ * the file layer is what is saved, the merged config is what `GET` shows, and the running config
+ * is what the server was built from — it changes only when the owner applies a reload that worked.
  */
 export class ConfigStore {
   readonly #file: string;
   readonly #env: NodeJS.ProcessEnv;
-  #createdAt: Date;
+  readonly #check: (config: Config, env: NodeJS.ProcessEnv) => FieldErrors;
+  #fileConfig: Config;
+  #active: Config;
+  #overrides: string[];
+  #running: Config;
   #loadedAt = new Date();
   #updatedAt: Date;
-  #config: Config;
-  #overrides: string[];
+  #missingGenerated: boolean;
 
-  constructor(file: string, env: NodeJS.ProcessEnv = process.env) {
+  /** @throws ConfigInvalidError when the file or the environment does not make a valid config. */
+  constructor(file: string, env: NodeJS.ProcessEnv = process.env, options: ConfigStoreOptions = {}) {
     this.#file = file;
     this.#env = env;
-    const { config, overrides } = this.#read();
-    this.#config = config;
-    this.#overrides = overrides;
-    this.#createdAt = new Date();
-    this.#updatedAt = this.#createdAt;
+    this.#check = options.checkEnvironment ?? checkEnvironment;
+    const read = this.#read();
+    this.#fileConfig = read.fileConfig;
+    this.#active = read.active;
+    this.#overrides = read.overrides;
+    this.#missingGenerated = read.missingGenerated;
+    this.#running = read.active;
+    this.#updatedAt = this.#loadedAt;
   }
 
   get file(): string {
     return this.#file;
   }
 
+  /** The config the server is running with. */
   get config(): Config {
-    return this.#config;
+    return this.#running;
   }
 
-  /** The running config with secrets replaced, as `GET /api/v3/config` shows it. */
+  /** The saved config with the environment applied: what `GET` shows and a reload would run. */
+  get active(): Config {
+    return this.#active;
+  }
+
+  /** `GET /api/v3/config`: the saved config, environment applied, secrets redacted. */
   view(): ConfigView {
     return {
-      created_at: this.#createdAt.toISOString(),
+      created_at: this.#active.created_at,
       loaded_at: this.#loadedAt.toISOString(),
       updated_at: this.#updatedAt.toISOString(),
-      config: redactSecrets(this.#config),
+      config: redactSecrets(this.#active),
       overrides: [...this.#overrides],
     };
   }
 
-  /** Validates a new config (with the environment applied on top) and writes it to the file. */
-  save(candidate: unknown): Config {
-    if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
-      throw new ConfigInvalidError(['the config must be a JSON object']);
+  /**
+   * Writes the generated values (id, name, secrets) into the file the first time, as datarhei does,
+   * so the instance keeps its id and tokens across restarts.
+   * @throws ConfigWriteError
+   */
+  persistGenerated(): void {
+    if (!this.#missingGenerated) return;
+    writeJsonAtomically(this.#file, this.#fileConfig);
+    this.#missingGenerated = false;
+  }
+
+  /**
+   * `PUT /api/v3/config`: merges a complete or partial config into the saved one, validates it with the
+   * environment applied and checks it against this machine, then writes the file. The running server is
+   * unchanged until a reload. Secrets sent back as `********` keep their stored value; a value sent back
+   * unchanged for a field the environment sets keeps the file's value.
+   * @throws ConfigMalformedError (datarhei's 400), ConfigInvalidError (its 409), ConfigWriteError
+   */
+  update(body: unknown): Config {
+    if (!isTree(body)) throw new ConfigMalformedError(['the config must be a JSON object']);
+    if (body.version !== undefined && body.version !== 3) {
+      throw new ConfigMalformedError([
+        `version ${JSON.stringify(body.version)}: only layout version 3 is accepted`,
+      ]);
     }
-    const withSecrets = restoreSecrets(candidate as Record<string, unknown>, this.#config);
-    const fileConfig = this.#validate(withSecrets, []);
-    this.#validate(applyEnvOverrides(withSecrets, this.#env).merged, []);
-    writeJsonAtomically(this.#file, fileConfig);
-    this.#updatedAt = new Date();
-    return fileConfig;
-  }
-
-  /** Re-reads file and environment; the caller restarts what depends on the config. */
-  reload(): Config {
-    const { config, overrides } = this.#read();
-    this.#config = config;
-    this.#overrides = overrides;
-    this.#loadedAt = new Date();
-    return config;
-  }
-
-  #read(): { config: Config; overrides: string[] } {
-    let fileConfig: Record<string, unknown> = {};
-    if (existsSync(this.#file)) {
-      try {
-        const parsed: unknown = JSON.parse(readFileSync(this.#file, 'utf8'));
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          throw new Error('not a JSON object');
-        }
-        fileConfig = parsed as Record<string, unknown>;
-      } catch (error) {
-        throw new ConfigInvalidError([`${this.#file}: ${(error as Error).message}`], { cause: error });
+    const candidate = mergeInto(this.#fileConfig as unknown as Tree, body);
+    restoreSecrets(candidate, this.#fileConfig);
+    for (const path of this.#overrides) {
+      const sent = valueAt(body, path);
+      if (sent !== undefined && isDeepStrictEqual(sent, valueAt(this.#active, path))) {
+        setAt(candidate, path, structuredClone(valueAt(this.#fileConfig, path)));
       }
     }
-    const { merged, overrides, errors } = applyEnvOverrides(fileConfig, this.#env);
-    return { config: this.#validate(merged, errors), overrides };
+    const parsed = configSchema.safeParse(candidate);
+    if (!parsed.success) {
+      const typeErrors = parsed.error.issues.filter((issue) => issue.code === 'invalid_type');
+      if (typeErrors.length > 0) {
+        throw new ConfigMalformedError(
+          typeErrors.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+        );
+      }
+      throw new ConfigInvalidError(fieldErrorsOf(parsed.error));
+    }
+    const fileConfig: Config = { ...parsed.data, created_at: new Date().toISOString() };
+    const placeholders = placeholderErrors(fileConfig);
+    if (Object.keys(placeholders).length > 0) throw new ConfigInvalidError(placeholders);
+    const { active, overrides } = this.#withEnvironment(fileConfig);
+    writeJsonAtomically(this.#file, fileConfig);
+    this.#fileConfig = fileConfig;
+    this.#active = active;
+    this.#overrides = overrides;
+    this.#missingGenerated = false;
+    this.#updatedAt = new Date();
+    return active;
   }
 
-  #validate(candidate: unknown, earlierErrors: string[]): Config {
-    const result = configSchema.safeParse(candidate);
-    const details = [...earlierErrors, ...(result.success ? [] : describeIssues(result.error))];
-    if (details.length > 0 || !result.success) throw new ConfigInvalidError(details);
-    return result.data;
+  /**
+   * Re-reads file and environment and returns the config to apply; `GET` shows it from now on.
+   * Nothing runs with it until the owner calls {@link applied}.
+   * @throws ConfigInvalidError
+   */
+  reload(): Config {
+    const read = this.#read();
+    this.#fileConfig = read.fileConfig;
+    this.#active = read.active;
+    this.#overrides = read.overrides;
+    return read.active;
   }
-}
 
-function redactSecrets(config: Config): Config {
-  const copy = structuredClone(config) as unknown as Record<string, unknown>;
-  for (const path of secretPaths) {
-    const parent = walk(copy, path.slice(0, -1));
-    const key = path.at(-1)!;
-    if (parent && typeof parent[key] === 'string' && parent[key] !== '') parent[key] = redacted;
+  /** The owner now runs `config` (a reload worked). */
+  applied(config: Config): void {
+    this.#running = config;
+    this.#loadedAt = new Date();
   }
-  for (const server of (copy.webrtc as Config['webrtc']).ice_servers) {
-    if (server.credential) server.credential = redacted;
-  }
-  return copy as unknown as Config;
-}
 
-function restoreSecrets(candidate: Record<string, unknown>, current: Config): Record<string, unknown> {
-  const copy = structuredClone(candidate);
-  const currentTree = current as unknown as Record<string, unknown>;
-  for (const path of secretPaths) {
-    const parent = walk(copy, path.slice(0, -1));
-    const key = path.at(-1)!;
-    if (parent?.[key] === redacted) parent[key] = walk(currentTree, path.slice(0, -1))?.[key];
+  #read(): { fileConfig: Config; active: Config; overrides: string[]; missingGenerated: boolean } {
+    let raw: Tree = {};
+    if (existsSync(this.#file)) {
+      try {
+        const text = readFileSync(this.#file, 'utf8');
+        const parsed: unknown = text.trim() === '' ? {} : JSON.parse(text);
+        if (!isTree(parsed)) throw new Error('not a JSON object');
+        raw = parsed;
+      } catch (error) {
+        throw new ConfigInvalidError({ [this.#file]: [(error as Error).message] }, { cause: error });
+      }
+    }
+    if (raw.version !== undefined && raw.version !== 3) {
+      throw new ConfigInvalidError({
+        version: [
+          `unknown configuration layout version (found version ${JSON.stringify(raw.version)}, expecting version 3)`,
+        ],
+      });
+    }
+    // The file layer is completed first, so generated values (id, secrets) are made once, not per layer.
+    const parsed = configSchema.safeParse(raw);
+    const envErrors = applyEnvOverrides({}, this.#env).errors;
+    if (!parsed.success) {
+      throw new ConfigInvalidError(
+        merge(fieldErrorsOf(parsed.error), envErrors.length ? { environment: envErrors } : {}),
+      );
+    }
+    const missingGenerated = generatedPaths.some((path) => valueAt(raw, path) === undefined);
+    return { fileConfig: parsed.data, ...this.#withEnvironment(parsed.data), missingGenerated };
   }
-  return copy;
-}
 
-function walk(tree: Record<string, unknown>, path: readonly string[]): Record<string, unknown> | undefined {
-  let node: unknown = tree;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
+  /** The file config with the environment applied, validated and checked against this machine. */
+  #withEnvironment(fileConfig: Config): { active: Config; overrides: string[] } {
+    const { merged, overrides, errors } = applyEnvOverrides(fileConfig as unknown as Tree, this.#env);
+    if (errors.length > 0) throw new ConfigInvalidError({ environment: errors });
+    const parsed = configSchema.safeParse(merged);
+    if (!parsed.success) throw new ConfigInvalidError(fieldErrorsOf(parsed.error));
+    const problems = merge(placeholderErrors(parsed.data), this.#check(parsed.data, this.#env));
+    if (Object.keys(problems).length > 0) throw new ConfigInvalidError(problems);
+    return { active: parsed.data, overrides };
   }
-  return node !== null && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
 }
 
 /** temp file + fsync + rename + fsync of the directory: the file is either old or new, never half. */
 export function writeJsonAtomically(file: string, value: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w', 0o600);
+  // One fixed temp name: a write cut short by a crash leaves at most this file, replaced by the next write.
+  const temp = `${file}.tmp`;
   try {
-    writeFileSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
-  const dirFd = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
+    mkdirSync(dirname(file), { recursive: true });
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeFileSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    const dirFd = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  } catch (error) {
+    throw new ConfigWriteError(file, { cause: error });
   }
 }

@@ -28,3 +28,11 @@ export function renderMetrics(metrics: Metric[]): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** The metrics without samples labelled by process: what an anonymous scraper sees when auth is on. */
+export function withoutProcessSamples(metrics: Metric[]): Metric[] {
+  return metrics.map((metric) => ({
+    ...metric,
+    samples: metric.samples.filter((sample) => sample.labels?.process_id === undefined),
+  }));
+}

@@ -63,7 +63,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
             type: 'object',
             properties: { username: { type: 'string' }, password: { type: 'string' } },
           }),
-          responses: { '200': ok('Tokens'), '400': failures['400'], '401': failures['401'] },
+          responses: {
+            '200': ok('Tokens'),
+            '400': failures['400'],
+            '401': failures['401'],
+            '413': ok('Body over 16 KiB', errorSchema),
+            '429': ok('Too many attempts from this address (see Retry-After)', errorSchema),
+          },
         },
       },
       '/api/login/refresh': {
@@ -174,16 +180,29 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/v3/config': {
         get: {
-          summary: 'The running config, which keys the environment overrides',
+          summary:
+            'The saved config with the environment applied (secrets redacted), which keys the environment overrides',
           responses: { '200': ok('Config') },
         },
         put: {
-          summary: 'Validate and save a config (applied by reload)',
-          requestBody: json({ $ref: '#/components/schemas/Config' }),
-          responses: { '200': ok('Config'), '409': ok('Invalid config', errorSchema) },
+          summary: 'Merge a complete or partial config into the saved one (applied by reload)',
+          requestBody: json({ type: 'object' }),
+          responses: {
+            '200': ok('Saved', { type: 'string', const: 'OK' }),
+            '400': ok('Malformed JSON or a wrong type', errorSchema),
+            '409': ok('Invalid values: messages per field', {
+              type: 'object',
+              additionalProperties: { type: 'array', items: { type: 'string' } },
+            }),
+          },
         },
       },
-      '/api/v3/config/reload': { get: { summary: 'Apply the saved config', responses: { '200': ok('OK') } } },
+      '/api/v3/config/reload': {
+        get: {
+          summary: 'Apply the saved config; one that cannot start is rolled back to the last that ran',
+          responses: { '200': ok('OK') },
+        },
+      },
       '/api/v3/skills': {
         get: { summary: 'What the installed FFmpeg can do', responses: { '200': ok('Skills') } },
       },

@@ -1,0 +1,61 @@
+import { Hono } from 'hono';
+import type { Auth } from './auth.js';
+
+/** The `app` datarhei clients require: the Restreamer UI refuses any other (`restreamer.js` `About()`). */
+export const appName = 'datarhei-core';
+
+/**
+ * The datarhei Core version whose API Dragon answers (the swagger fixture's). The Restreamer UI needs a
+ * version within its `^16.11.0`.
+ */
+export const datarheiVersion = '16.16.0';
+
+export interface AboutOptions {
+  auth: Auth;
+  /** `id` and `name` of the running config. */
+  id: string;
+  name: string;
+  /** When this server (this config) started; a reload starts it anew, which is how the UI sees a restart. */
+  startedAt: Date;
+  dragonVersion: string;
+  webrtcEnabled: boolean;
+}
+
+/**
+ * `GET /api`: datarhei's `About` for a client with access, and its `MinimalAbout` (no `id`: the UI
+ * then asks for a login) for one without. Dragon's own name and version ride along under `dragon`.
+ */
+export function createAboutRoute(options: AboutOptions): Hono {
+  const routes = new Hono();
+  routes.get('/api', async (c) => {
+    if (!(await options.auth.isAuthorized(c))) {
+      return c.json({
+        app: appName,
+        auths: options.auth.methods,
+        version: { number: `${datarheiVersion.split('.')[0]}.0.0` },
+      });
+    }
+    return c.json({
+      app: appName,
+      auths: options.auth.methods,
+      name: options.name,
+      id: options.id,
+      created_at: options.startedAt.toISOString(),
+      uptime_seconds: Math.floor((Date.now() - options.startedAt.getTime()) / 1000),
+      version: {
+        number: datarheiVersion,
+        repository_commit: '',
+        repository_branch: '',
+        build_date: '',
+        arch: `${process.platform}/${process.arch}`,
+        compiler: `node ${process.version}`,
+      },
+      dragon: {
+        app: 'dragon-core',
+        version: options.dragonVersion,
+        webrtc: { enabled: options.webrtcEnabled },
+      },
+    });
+  });
+  return routes;
+}

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, expect, it } from 'vitest';
+
+const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** Runs the built server to its exit; returns exit code and output. */
+function run(args: string[], env: Record<string, string> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dragon-cli-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [mainScript, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      CORE_DB_DIR: dataDir,
+      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
+      CORE_WEBRTC_INTERFACES: '127.0.0.1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+it('prints its usage for --help', async () => {
+  const { code, stdout, stderr } = await run(['--help']);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/^Usage: dragon-core/);
+  expect(stderr).toBe('');
+});
+
+it('names an unknown option and shows the usage, without a stack trace', async () => {
+  const { code, stderr } = await run(['--nope']);
+  expect(code).toBe(2);
+  expect(stderr).toMatch(/--nope/);
+  expect(stderr).toMatch(/Usage: dragon-core/);
+  expect(stderr).not.toMatch(/\n\s+at /);
+});
+
+it('says in one line that the address is in use', async () => {
+  const server: Server = createServer();
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
+  cleanups.push(() => server.close());
+  const { code, stderr } = await run([], { CORE_ADDRESS: `127.0.0.1:${port}` });
+  expect(code).toBe(1);
+  expect(stderr).toBe(`dragon-core: cannot listen on 127.0.0.1:${port}: the address is already in use\n`);
+});
+
+it('lists each problem of an invalid config, without a stack trace', async () => {
+  const { code, stderr } = await run([], {
+    CORE_ADDRESS: 'nonsense',
+    CORE_FFMPEG_BINARY: '/nonexistent/ffmpeg',
+  });
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/^dragon-core: the configuration \(.*config\.json\) is invalid:\n/);
+  expect(stderr).toMatch(/ {2}- address: must be host:port or :port\n/);
+  expect(stderr).not.toMatch(/\n\s+at /);
+});
