@@ -79,6 +79,13 @@ describe('factsFromBanner', () => {
     ]);
   });
 
+  it('keeps cover art apart from video tracks', () => {
+    const [input] = factsFromBanner([
+      bannerStream({ index: 0, stream: 1, type: 'video', codec: 'png', attached_pic: true }),
+    ]);
+    expect(input?.streams[0]).toMatchObject({ kind: 'video', attached_pic: true });
+  });
+
   it('leaves B-frames unknown: a banner does not print them', () => {
     const [input] = factsFromBanner([bannerStream({ index: 0, stream: 0, type: 'video', codec: 'h264' })]);
     expect(input?.streams[0]).not.toHaveProperty('reorders');

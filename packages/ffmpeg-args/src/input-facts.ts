@@ -76,6 +76,8 @@ export interface BannerStream {
   fps?: number;
   sampling_hz?: number;
   channels?: number;
+  /** The line ends in `(attached pic)`: cover art, not a video track. */
+  attached_pic?: boolean;
 }
 
 /**
@@ -119,6 +121,7 @@ function bannerStreamFacts(stream: BannerStream): StreamFacts {
     ...(stream.pix_fmt ? { pix_fmt: stream.pix_fmt } : {}),
     ...known('sample_rate', stream.sampling_hz),
     ...known('channels', stream.channels),
+    ...(stream.attached_pic ? { attached_pic: true } : {}),
   };
 }
 
