@@ -13,7 +13,14 @@ export const audioModeSchema = z.enum(['auto', 'copy', 'transcode', 'off']);
  * `audio` used to be a boolean; stored process configs still say `true`/`false`. `false` meant "send
  * no audio" (`off`); `true` meant "send the input's audio", which is what `auto` does now.
  */
-const audioSetting = z.union([audioModeSchema, z.boolean().transform((on) => (on ? 'auto' : 'off'))]);
+const audioSetting = z.union([
+  audioModeSchema,
+  // Piped into the enum, so the schema's output side (OpenAPI responses) says what comes out.
+  z
+    .boolean()
+    .transform((on) => (on ? 'auto' : 'off'))
+    .pipe(audioModeSchema),
+]);
 
 /**
  * The per-process `webrtc` block (JSON names as in datarhei Core's process config).
