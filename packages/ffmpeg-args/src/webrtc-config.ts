@@ -18,7 +18,7 @@ const audioSetting = z.union([
   // Piped into the enum, so the schema's output side (OpenAPI responses) says what comes out.
   z
     .boolean()
-    .transform((on) => (on ? 'auto' : 'off'))
+    .transform((on): z.infer<typeof audioModeSchema> => (on ? 'auto' : 'off'))
     .pipe(audioModeSchema),
 ]);
 
