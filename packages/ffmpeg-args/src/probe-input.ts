@@ -67,6 +67,8 @@ export async function probeInput(input: ProcessInput, options: ProbeOptions = {}
   try {
     json = JSON.parse(output);
   } catch {
+    // No `cause`: the parser's message quotes the output, and ffprobe's `format.filename` is the
+    // address, credentials and all.
     throw new ProbeFailedError('output', 'ffprobe did not answer JSON');
   }
   const parsed = ffprobeOutputSchema.safeParse(json);
