@@ -1,5 +1,24 @@
-export { InvalidLegOptionsError } from './errors.js';
-export type { WebRtcConfig, WebRtcConfigInput } from './webrtc-config.js';
-export { webRtcConfigSchema } from './webrtc-config.js';
+export type { ProbeFailure } from './errors.js';
+export { InvalidLegOptionsError, ProbeFailedError } from './errors.js';
+export type { BannerStream, InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
+export { factsFromBanner, inputFactsSchema, streamFactsSchema } from './input-facts.js';
+export type { ProcessInput } from './listening-input.js';
+export { isListeningInput } from './listening-input.js';
+export type { MediaPlan, PlanSettings, TrackAction, TrackPlan } from './media-plan.js';
+export { mediaPlanSchema, planMedia, trackPlanSchema } from './media-plan.js';
+export type { PlanCheck } from './plan-check.js';
+export { checkPlan } from './plan-check.js';
+export type { ProbeOptions } from './probe-input.js';
+export { probeInput } from './probe-input.js';
+export { ffprobePathFor, probeInputOptions } from './probe-options.js';
+export { redactCredentials } from './redact.js';
+export type { AudioMode, VideoMode, WebRtcConfig, WebRtcConfigInput } from './webrtc-config.js';
+export { audioModeSchema, videoModeSchema, webRtcConfigSchema } from './webrtc-config.js';
 export type { RtpLeg, TrackKind, WebRtcLegOptions } from './webrtc-legs.js';
-export { buildWebRtcLegs, legToArgs, maxRtpPacketSize } from './webrtc-legs.js';
+export {
+  buildWebRtcLegs,
+  droppedNalTypes,
+  h264CopyBitstreamFilters,
+  legToArgs,
+  maxRtpPacketSize,
+} from './webrtc-legs.js';

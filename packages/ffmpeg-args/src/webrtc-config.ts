@@ -3,10 +3,31 @@ import { z } from 'zod';
 /** RTP dynamic payload types (RFC 3551 §3): what FFmpeg stamps on its packets before the peer rewrites them. */
 const dynamicPayloadType = z.number().int().min(96).max(127);
 
+/** What to do with the video track: `auto` lets the media plan decide from the input's facts. */
+export const videoModeSchema = z.enum(['auto', 'copy', 'transcode']);
+
+/** What to do with the audio track: `auto` lets the media plan decide; `off` sends no audio. */
+export const audioModeSchema = z.enum(['auto', 'copy', 'transcode', 'off']);
+
+/**
+ * `audio` used to be a boolean; stored process configs still say `true`/`false`. `false` meant "send
+ * no audio" (`off`); `true` meant "send the input's audio", which is what `auto` does now.
+ */
+const audioSetting = z.union([
+  audioModeSchema,
+  // Piped into the enum, so the schema's output side (OpenAPI responses) says what comes out.
+  z
+    .boolean()
+    .transform((on): z.infer<typeof audioModeSchema> => (on ? 'auto' : 'off'))
+    .pipe(audioModeSchema),
+]);
+
 /**
  * The per-process `webrtc` block (JSON names as in datarhei Core's process config).
- * Audio is explicit because FFmpeg cannot make an RTP output optional: an optional map that
- * matches nothing makes it pick a stream on its own (seen with FFmpeg 5.1).
+ *
+ * `video` and `audio` say how each track reaches the browser; the media plan (`planMedia`) turns
+ * `auto` into copy or transcode from what the input really is. The `max_*` and `gop_seconds` fields
+ * bound what a transcode produces; a copied track is sent as the input has it.
  */
 export const webRtcConfigSchema = z.object({
   /** Send this process to WebRTC viewers. @default false */
@@ -15,13 +36,39 @@ export const webRtcConfigSchema = z.object({
   video_pt: dynamicPayloadType.default(96),
   /** Payload type FFmpeg uses for audio; 111 is what browsers use for Opus. @default 111 */
   audio_pt: dynamicPayloadType.default(111),
-  /** Re-encode to H.264 constrained baseline + Opus instead of copying the input's codecs. @default false */
+  /**
+   * Re-encode both tracks (H.264 constrained baseline + Opus) whatever the input is; wins over
+   * `video`/`audio` except `audio: 'off'`. @default false
+   */
   force_transcode: z.boolean().default(false),
-  /** Send an audio track; set false for inputs without audio. @default true */
-  audio: z.boolean().default(true),
+  /**
+   * `auto`: copy H.264 that browsers decode over WebRTC (no B-frames, 4:2:0 8-bit), transcode
+   * anything else to H.264. `copy`/`transcode` force it. @default 'auto'
+   */
+  video: videoModeSchema.default('auto'),
+  /**
+   * `auto`: copy Opus at 48 kHz, transcode anything else to Opus, none when the input has no audio.
+   * `copy`/`transcode` force it; `off` sends no audio. The former booleans are accepted: `false` is
+   * `off`, `true` is `auto`. @default 'auto' @example 'off'
+   */
+  audio: audioSetting.default('auto'),
+  /**
+   * Height cap of transcoded video, in pixels: larger inputs are scaled down (aspect kept, even
+   * dimensions), smaller ones are not scaled up. 0 keeps the input's height. @default 720
+   */
+  max_height: z.union([z.literal(0), z.number().int().min(144).max(4320)]).default(720),
+  /** Bitrate cap of transcoded video (`-maxrate`, with a one-second `-bufsize`), in kbit/s. @default 2500 */
+  max_bitrate_kbit: z.number().int().min(100).max(50_000).default(2500),
+  /**
+   * Keyframe interval of transcoded video, in seconds: how long a new viewer waits for a picture
+   * at worst. @default 1
+   */
+  gop_seconds: z.number().min(0.2).max(10).default(1),
   /** Bearer token viewers of this process may present over WHEP instead of the global one; empty for none. @default '' */
   token: z.string().max(256).default(''),
 });
 
 export type WebRtcConfig = z.infer<typeof webRtcConfigSchema>;
 export type WebRtcConfigInput = z.input<typeof webRtcConfigSchema>;
+export type VideoMode = z.infer<typeof videoModeSchema>;
+export type AudioMode = z.infer<typeof audioModeSchema>;

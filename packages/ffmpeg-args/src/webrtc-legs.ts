@@ -1,4 +1,5 @@
 import { InvalidLegOptionsError } from './errors.js';
+import { type MediaPlan, planMedia, type TrackPlan } from './media-plan.js';
 import type { WebRtcConfig } from './webrtc-config.js';
 
 export type TrackKind = 'video' | 'audio';
@@ -16,7 +17,24 @@ export interface RtpLeg {
 
 export interface WebRtcLegOptions {
   /** The process's `webrtc` block (already parsed by `webRtcConfigSchema`). */
-  webrtc: Pick<WebRtcConfig, 'video_pt' | 'audio_pt' | 'force_transcode' | 'audio'>;
+  webrtc: Pick<
+    WebRtcConfig,
+    | 'video_pt'
+    | 'audio_pt'
+    | 'force_transcode'
+    | 'video'
+    | 'audio'
+    | 'max_height'
+    | 'max_bitrate_kbit'
+    | 'gop_seconds'
+  >;
+  /**
+   * This start's media plan (`planMedia` over the input's facts). Without one, the legs follow the
+   * plan for an input not known: both tracks transcoded from the first video and audio streams,
+   * unless the settings say otherwise.
+   * @default planMedia(undefined, webrtc)
+   */
+  plan?: MediaPlan;
   /** Loopback port the video RTP goes to. */
   videoPort: number;
   /** Loopback port the audio RTP goes to. @default videoPort + 1 */
@@ -29,30 +47,43 @@ export interface WebRtcLegOptions {
    * @default 1200
    */
   packetSize?: number;
-  /** FFmpeg stream specifier of the video to send. @default '0:v:0' */
-  videoStream?: string;
-  /** FFmpeg stream specifier of the audio to send. @default '0:a:0' */
-  audioStream?: string;
-  /**
-   * Override `force_transcode` per track, e.g. keep copying H.264 video but encode AAC audio to
-   * Opus, which is all a browser plays.
-   */
-  transcode?: { video?: boolean; audio?: boolean };
-  /** Keyframe interval when transcoding video, in seconds. @default 1 */
-  gopSeconds?: number;
 }
 
 /** Largest packet: 1280 (IPv6 minimum MTU) − 40 IPv6 − 8 UDP − 10 SRTP tag − 22 header extensions. */
 export const maxRtpPacketSize = 1200;
 
 /**
- * Builds the FFmpeg output legs that send a process's video (and audio, unless disabled) as RTP to
- * loopback. Each leg is one FFmpeg output, because FFmpeg's RTP muxer takes one stream per output.
+ * H.264 NAL unit types a browser does not need (H.264 Table 7-1): SEI (6), access unit delimiter
+ * (9), end of sequence (10), end of stream (11), filler (12). Sent as RTP packets of their own they
+ * cost every viewer a packet to encrypt and send: an x264 MPEG-TS at 25 fps carries an AUD per frame,
+ * 126 packets/s where 101 carry the picture.
+ */
+export const droppedNalTypes = [6, 9, 10, 11, 12] as const;
+
+/**
+ * The bitstream filters of an H.264 copy, in order:
+ * 1. `h264_mp4toannexb`: MP4/FLV/MKV (length-prefixed, parameter sets in the `avcC` header) to Annex B,
+ *    inserting SPS/PPS before every IDR; an Annex B input (RTSP, MPEG-TS) passes unchanged;
+ * 2. `filter_units`: drops the NAL unit types in `droppedNalTypes`;
+ * 3. `dump_extra=freq=keyframe`: prepends the stream's SPS/PPS to every keyframe that does not start
+ *    with them — an RTSP camera that sends them only in its SDP (`sprop-parameter-sets`). Placed after
+ *    the filter, so keyframes that already start with them (x264's MPEG-TS, step 1's output) stay as
+ *    they are rather than carrying them twice.
+ * Checked with FFmpeg 5.1 on MP4, FLV, Matroska, MPEG-TS and RTSP (parameter sets in the SDP only).
+ */
+export const h264CopyBitstreamFilters = `h264_mp4toannexb,filter_units=remove_types=${droppedNalTypes.join('|')},dump_extra=freq=keyframe`;
+
+/**
+ * Builds the FFmpeg output legs that send a process's tracks as RTP to loopback, following the
+ * start's media plan: one leg per track that is not `off` (so no `-map` can fail), each one FFmpeg
+ * output because FFmpeg's RTP muxer takes one stream per output.
  */
 export function buildWebRtcLegs(options: WebRtcLegOptions): RtpLeg[] {
+  const { webrtc } = options;
   const host = options.host ?? '127.0.0.1';
   const packetSize = options.packetSize ?? maxRtpPacketSize;
   const audioPort = options.audioPort ?? options.videoPort + 1;
+  const plan = options.plan ?? planMedia(undefined, webrtc);
   assertPort('videoPort', options.videoPort);
   if (packetSize < 256 || packetSize > maxRtpPacketSize || !Number.isInteger(packetSize)) {
     throw new InvalidLegOptionsError(
@@ -61,26 +92,25 @@ export function buildWebRtcLegs(options: WebRtcLegOptions): RtpLeg[] {
       `must be an integer in 256-${maxRtpPacketSize}`,
     );
   }
-  const gopSeconds = options.gopSeconds ?? 1;
-  if (!(gopSeconds > 0 && gopSeconds <= 10)) {
-    throw new InvalidLegOptionsError('gopSeconds', gopSeconds, 'must be in (0, 10]');
+  if (!(webrtc.gop_seconds > 0 && webrtc.gop_seconds <= 10)) {
+    throw new InvalidLegOptionsError('gop_seconds', webrtc.gop_seconds, 'must be in (0, 10]');
   }
-  const { webrtc } = options;
-  const transcodeVideo = options.transcode?.video ?? webrtc.force_transcode;
-  const transcodeAudio = options.transcode?.audio ?? webrtc.force_transcode;
 
-  const legs: RtpLeg[] = [
-    rtpLeg({
-      kind: 'video',
-      stream: options.videoStream ?? '0:v:0',
-      codec: transcodeVideo ? h264EncoderOptions(gopSeconds) : ['-c:v', 'copy'],
-      payloadType: webrtc.video_pt,
-      host,
-      port: options.videoPort,
-      packetSize,
-    }),
-  ];
-  if (webrtc.audio) {
+  const legs: RtpLeg[] = [];
+  if (plan.video.action !== 'off') {
+    legs.push(
+      rtpLeg({
+        kind: 'video',
+        stream: streamOf(plan.video, 'video'),
+        codec: plan.video.action === 'copy' ? videoCopyOptions(plan.video) : h264EncoderOptions(webrtc),
+        payloadType: webrtc.video_pt,
+        host,
+        port: options.videoPort,
+        packetSize,
+      }),
+    );
+  }
+  if (plan.audio.action !== 'off') {
     assertPort('audioPort', audioPort);
     if (audioPort === options.videoPort) {
       throw new InvalidLegOptionsError('audioPort', audioPort, 'must differ from videoPort');
@@ -88,8 +118,8 @@ export function buildWebRtcLegs(options: WebRtcLegOptions): RtpLeg[] {
     legs.push(
       rtpLeg({
         kind: 'audio',
-        stream: options.audioStream ?? '0:a:0',
-        codec: transcodeAudio ? opusEncoderOptions : ['-c:a', 'copy'],
+        stream: streamOf(plan.audio, 'audio'),
+        codec: plan.audio.action === 'copy' ? ['-c:a', 'copy'] : opusEncoderOptions,
         payloadType: webrtc.audio_pt,
         host,
         port: audioPort,
@@ -103,6 +133,12 @@ export function buildWebRtcLegs(options: WebRtcLegOptions): RtpLeg[] {
 /** The leg as a flat argument list, for logging or a hand-built command line. */
 export function legToArgs(leg: RtpLeg): string[] {
   return [...leg.options, leg.address];
+}
+
+function streamOf(track: TrackPlan, kind: TrackKind): string {
+  if (!track.stream)
+    throw new InvalidLegOptionsError(`${kind} stream`, track.stream, 'a planned track needs one');
+  return track.stream;
 }
 
 interface LegParts {
@@ -131,11 +167,27 @@ function rtpLeg(parts: LegParts): RtpLeg {
 }
 
 /**
- * H.264 every browser decodes: constrained baseline (no B-frames), 4:2:0, low-latency tuning,
- * a keyframe every `gopSeconds` whatever the frame rate, with SPS/PPS repeated in-band (x264's
- * default when the muxer asks for no global header, as FFmpeg's RTP muxer does).
+ * A copy sends the packets as they are; H.264 (or what is expected to be H.264) gets its parameter
+ * sets in-band and loses the NAL units browsers do not need. A copy of another codec (set
+ * explicitly, with a warning in the plan) goes out untouched: the H.264 filters would refuse it.
  */
-function h264EncoderOptions(gopSeconds: number): string[] {
+function videoCopyOptions(track: TrackPlan): string[] {
+  const h264 = track.from === 'h264' || track.from === 'unknown';
+  return h264 ? ['-c:v', 'copy', '-bsf:v', h264CopyBitstreamFilters] : ['-c:v', 'copy'];
+}
+
+/**
+ * H.264 every browser decodes: constrained baseline (no B-frames), 4:2:0 8-bit, low-latency tuning,
+ * scaled down (never up) to `max_height` with the display aspect kept in square pixels and even
+ * dimensions (4:2:0 needs them), capped at `max_bitrate_kbit` over one second, a keyframe every
+ * `gop_seconds` whatever the frame rate. x264 repeats SPS/PPS before each IDR by itself, as FFmpeg's
+ * RTP muxer asks for no global header.
+ */
+function h264EncoderOptions(
+  webrtc: Pick<WebRtcConfig, 'max_height' | 'max_bitrate_kbit' | 'gop_seconds'>,
+): string[] {
+  const height = webrtc.max_height > 0 ? `min(ih,${webrtc.max_height})` : 'ih';
+  const bitrate = `${webrtc.max_bitrate_kbit}k`;
   return [
     '-c:v',
     'libx264',
@@ -145,14 +197,20 @@ function h264EncoderOptions(gopSeconds: number): string[] {
     'zerolatency',
     '-profile:v',
     'baseline',
+    '-vf',
+    `scale=w='trunc(oh*dar/2)*2':h='trunc(${height}/2)*2',setsar=1`,
     '-pix_fmt',
     'yuv420p',
     '-bf',
     '0',
+    '-maxrate',
+    bitrate,
+    '-bufsize',
+    bitrate,
     '-sc_threshold',
     '0',
     '-force_key_frames',
-    `expr:gte(t,n_forced*${gopSeconds})`,
+    `expr:gte(t,n_forced*${webrtc.gop_seconds})`,
   ];
 }
 
