@@ -7,6 +7,7 @@ import { createWhepRoutes } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { ApiError, errorResponse, readJson } from './api/api-error.js';
 import { createAuth } from './api/auth.js';
@@ -18,6 +19,7 @@ import { renderMetrics } from './ops/metrics.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
+import { createWhepLookup } from './webrtc/whep-lookup.js';
 
 export const coreVersion: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -65,7 +67,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const app = new Hono();
   app.onError((error, c) => {
-    if (!(error instanceof ApiError) && !(error as { code?: unknown }).code) {
+    const expected = error instanceof ApiError || error instanceof HTTPException;
+    if (!expected && !(error as { code?: unknown }).code) {
       logger.error({ err: error, path: c.req.path }, 'request failed');
     }
     return errorResponse(error, c);
@@ -130,23 +133,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     subsystem.install();
     webrtc = subsystem;
     const factory = peerFactory;
+    const { lookup, concealProcessIds } = createWhepLookup({
+      manager,
+      source: (processId) => subsystem.source(processId),
+      maxViewersPerProcess: config.webrtc.max_viewers_per_process,
+    });
     whep = createWhepRoutes({
-      lookup: (processId) => {
-        // A stopped process has no stream to offer (404); one ordered to run without media yet is a 409.
-        if (!manager.has(processId) || manager.getState(processId).order !== 'start') return undefined;
-        const { webrtc: processWebRtc } = manager.getConfig(processId);
-        if (!processWebRtc.enabled) return { enabled: false };
-        const source = subsystem.source(processId);
-        const running = manager.getState(processId).exec === 'running';
-        return {
-          enabled: true,
-          ...(processWebRtc.token ? { token: processWebRtc.token } : {}),
-          ...(source && running ? { source } : {}),
-          ...(config.webrtc.max_viewers_per_process > 0
-            ? { maxViewers: config.webrtc.max_viewers_per_process }
-            : {}),
-        };
-      },
+      lookup,
+      concealProcessIds,
       createPeer: (source, offerSdp) => factory.createPeer(source, offerSdp),
       iceServers: config.webrtc.ice_servers,
       ...(config.webrtc.token ? { token: config.webrtc.token } : {}),
@@ -165,7 +159,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
   app.get('/', (c) => c.redirect('/api/swagger'));
   app.get('/metrics', (c) =>
-    c.text(renderMetrics(collectMetrics(manager, webrtc)), 200, {
+    c.text(renderMetrics(collectMetrics(manager, webrtc, (id) => whep?.sessions.count(id) ?? 0)), 200, {
       'Content-Type': 'text/plain; version=0.0.4',
     }),
   );

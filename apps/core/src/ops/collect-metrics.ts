@@ -5,7 +5,11 @@ import type { Metric } from './metrics.js';
 const execStates = ['finished', 'starting', 'running', 'finishing', 'failed', 'killed'] as const;
 
 /** Reads the current numbers; nothing is kept between scrapes. */
-export function collectMetrics(manager: ProcessManager, webrtc: WebRtcSubsystem | undefined): Metric[] {
+export function collectMetrics(
+  manager: ProcessManager,
+  webrtc: WebRtcSubsystem | undefined,
+  viewerCount: (processId: string) => number,
+): Metric[] {
   const byState = new Map<string, number>(execStates.map((state) => [state, 0]));
   const ids = manager.list();
   for (const id of ids) {
@@ -14,7 +18,7 @@ export function collectMetrics(manager: ProcessManager, webrtc: WebRtcSubsystem 
   }
   const viewers: Metric = {
     name: 'dragon_process_viewers',
-    help: 'Connected WebRTC viewers per process.',
+    help: 'WebRTC viewers per process: open WHEP sessions plus offers being answered.',
     type: 'gauge',
     samples: [],
   };
@@ -42,11 +46,11 @@ export function collectMetrics(manager: ProcessManager, webrtc: WebRtcSubsystem 
     type: 'counter',
     samples: [],
   };
-  for (const id of webrtc?.registry.ids() ?? []) {
-    const source = webrtc?.registry.get(id);
+  for (const id of ids) {
+    const source = webrtc?.source(id);
     if (!source) continue;
     const labels = { process_id: id };
-    viewers.samples.push({ labels, value: source.peerCount });
+    viewers.samples.push({ labels, value: viewerCount(id) });
     const stats = source.stats();
     for (const [track, trackStats] of Object.entries(stats)) {
       if (!trackStats || typeof trackStats !== 'object' || !('packets' in trackStats)) continue;
