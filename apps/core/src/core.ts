@@ -14,8 +14,7 @@ import { createAuth } from './api/auth.js';
 import { createProcessRoutes } from './api/process-routes.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
-import { collectMetrics } from './ops/collect-metrics.js';
-import { renderMetrics } from './ops/metrics.js';
+import { createMetrics } from './ops/collect-metrics.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
@@ -158,10 +157,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/ping', (c) => c.text('pong'));
   app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
   app.get('/', (c) => c.redirect('/api/swagger'));
-  app.get('/metrics', (c) =>
-    c.text(renderMetrics(collectMetrics(manager, webrtc, (id) => whep?.sessions.count(id) ?? 0)), 200, {
-      'Content-Type': 'text/plain; version=0.0.4',
-    }),
+  const metrics = createMetrics({
+    manager,
+    source: (processId) => webrtc?.source(processId),
+    viewers: (processId) => whep?.sessions.count(processId) ?? 0,
+  });
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }),
   );
   app.route('/', auth.routes);
   app.get('/api', async (c) => {
