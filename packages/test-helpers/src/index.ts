@@ -1,1 +1,2 @@
-export { waitFor } from './wait-for.js';
+export { vp8OnlyOffer } from './offers.js';
+export { type Condition, waitFor } from './wait-for.js';

@@ -1,7 +1,7 @@
 import { Socket } from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
-import { waitFor } from '@dragon/test-helpers';
+import { vp8OnlyOffer, waitFor } from '@dragon/test-helpers';
 import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerFactory, RtpSource } from '../src/index.js';
@@ -132,22 +132,7 @@ describe('fan-out to werift viewers', () => {
 
   it('answers 422-class errors for an offer with no usable codec, and closes peers with the source', async () => {
     const { source, factory } = await setup();
-    const vp8Only = [
-      'v=0',
-      'o=- 1 1 IN IP4 127.0.0.1',
-      's=-',
-      't=0 0',
-      'a=ice-ufrag:abcd',
-      'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-      'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
-      'm=video 9 UDP/TLS/RTP/SAVPF 100',
-      'c=IN IP4 0.0.0.0',
-      'a=mid:0',
-      'a=recvonly',
-      'a=rtpmap:100 VP8/90000',
-      '',
-    ].join('\r\n');
-    await expect(factory.createPeer(source, vp8Only)).rejects.toMatchObject({ code: 'NO_USABLE_CODEC' });
+    await expect(factory.createPeer(source, vp8OnlyOffer)).rejects.toMatchObject({ code: 'NO_USABLE_CODEC' });
     await expect(factory.createPeer(source, 'hello')).rejects.toMatchObject({ code: 'INVALID_SDP' });
     const { peer } = await connectViewer(factory, source);
     const closed = new Promise((resolve) => peer.once('closed', resolve));

@@ -1,4 +1,4 @@
-import { waitFor } from '@dragon/test-helpers';
+import { vp8OnlyOffer, waitFor } from '@dragon/test-helpers';
 import { SyntheticSender } from '@dragon/test-helpers/werift';
 import { PeerFactory, RtpSource } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
@@ -38,22 +38,6 @@ const post = (body: string) =>
     body,
   });
 
-const vp8Only = [
-  'v=0',
-  'o=- 1 1 IN IP4 127.0.0.1',
-  's=-',
-  't=0 0',
-  'a=ice-ufrag:abcd',
-  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
-  'm=video 9 UDP/TLS/RTP/SAVPF 100',
-  'c=IN IP4 0.0.0.0',
-  'a=mid:0',
-  'a=recvonly',
-  'a=rtpmap:100 VP8/90000',
-  '',
-].join('\r\n');
-
 beforeAll(async () => {
   source = await RtpSource.open({ id: 'cam', video: { payloadType: 96 } });
   sender = new SyntheticSender({ video: source.videoPort });
@@ -71,7 +55,7 @@ afterAll(async () => {
 describe('errors become HTTP answers in one place', () => {
   it("answers the engine's NoUsableCodecError with 422 and its code", async () => {
     failure = undefined;
-    const res = await post(vp8Only);
+    const res = await post(vp8OnlyOffer);
 
     expect(res.status).toBe(422);
     const body = (await res.json()) as { code: number; message: string; details: string[] };
@@ -91,7 +75,7 @@ describe('errors become HTTP answers in one place', () => {
 
   it("keeps a library's exception text out of the answer", async () => {
     failure = new TypeError("Cannot read properties of undefined (reading 'kind')");
-    const res = await post(vp8Only);
+    const res = await post(vp8OnlyOffer);
     const text = await res.text();
 
     expect(res.status).toBe(500);
