@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { WeriftViewer } from '@dragon/test-helpers/werift';
 import {
   childProcesses,
   jsonBody,
@@ -7,7 +8,6 @@ import {
   testPatternProcess,
   waitFor,
 } from '../apps/core/test/server-harness.js';
-import { WeriftViewer } from '../packages/webrtc/test/werift-viewer.js';
 
 /** The server's open file descriptors, by kind; UDP sockets found through /proc/net/udp{,6}. */
 export function openFiles(pid: number): { udp: number; tcpOrOther: number; files: number } {

@@ -3,11 +3,11 @@
 //   node bench/api.mjs [--processes 1000] [--seconds 5] [--repeats 3] [--concurrency 8] [--out file.json]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { WeriftViewer } from '@dragon/test-helpers/werift';
 
 const { values } = parseArgs({
   options: {
@@ -24,11 +24,6 @@ const concurrency = Number(values.concurrency);
 const processCount = Number(values.processes);
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// werift comes with @dragon/webrtc; the viewer offers are made in this (load) process.
-const requireFromWebrtc = createRequire(new URL('../../../packages/webrtc/package.json', import.meta.url));
-const { RTCPeerConnection, RTCRtpCodecParameters } = await import(requireFromWebrtc.resolve('werift'));
-const { withoutDefaultStunServer } = await import('../../../packages/webrtc/dist/index.js');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'dragon-bench-'));
 const server = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
@@ -125,26 +120,9 @@ for (let tries = 0; tries < 100; tries++) {
 }
 await sleep(1500);
 
-const viewer = new RTCPeerConnection({
-  iceServers: [],
-  iceInterfaceAddresses: { udp4: '127.0.0.1' },
-  iceAdditionalHostAddresses: ['127.0.0.1'],
-  codecs: {
-    video: [
-      new RTCRtpCodecParameters({
-        mimeType: 'video/H264',
-        clockRate: 90000,
-        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-      }),
-    ],
-    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
-  },
-});
-viewer.addTransceiver('video', { direction: 'recvonly' });
-viewer.addTransceiver('audio', { direction: 'recvonly' });
-withoutDefaultStunServer(viewer);
-await viewer.setLocalDescription(await viewer.createOffer());
-const offer = viewer.localDescription.sdp;
+// The viewer offers are made in this (load) process, shaped like a browser's.
+const viewer = new WeriftViewer();
+const offer = await viewer.offer();
 
 const whepRuns = [];
 for (let repeat = 0; repeat < repeats; repeat++) {

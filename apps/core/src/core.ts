@@ -15,11 +15,11 @@ import { createConfigRoutes } from './api/config-routes.js';
 import { createProcessRoutes } from './api/process-routes.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
-import { collectMetrics } from './ops/collect-metrics.js';
-import { renderMetrics, withoutProcessSamples } from './ops/metrics.js';
+import { createMetrics } from './ops/collect-metrics.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
+import { createWhepLookup } from './webrtc/whep-lookup.js';
 
 export const coreVersion: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -130,23 +130,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     subsystem.install();
     webrtc = subsystem;
     const factory = peerFactory;
+    const { lookup, concealProcessIds } = createWhepLookup({
+      manager,
+      source: (processId) => subsystem.source(processId),
+      maxViewersPerProcess: config.webrtc.max_viewers_per_process,
+    });
     whep = createWhepRoutes({
-      lookup: (processId) => {
-        // A stopped process has no stream to offer (404); one ordered to run without media yet is a 409.
-        if (!manager.has(processId) || manager.getState(processId).order !== 'start') return undefined;
-        const { webrtc: processWebRtc } = manager.getConfig(processId);
-        if (!processWebRtc.enabled) return { enabled: false };
-        const source = subsystem.source(processId);
-        const running = manager.getState(processId).exec === 'running';
-        return {
-          enabled: true,
-          ...(processWebRtc.token ? { token: processWebRtc.token } : {}),
-          ...(source && running ? { source } : {}),
-          ...(config.webrtc.max_viewers_per_process > 0
-            ? { maxViewers: config.webrtc.max_viewers_per_process }
-            : {}),
-        };
-      },
+      lookup,
+      concealProcessIds,
       createPeer: (source, offerSdp) => factory.createPeer(source, offerSdp),
       iceServers: config.webrtc.ice_servers,
       ...(config.webrtc.token ? { token: config.webrtc.token } : {}),
@@ -165,11 +156,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
   app.get('/', (c) => c.redirect('/api/swagger'));
   if (config.metrics.enable_prometheus) {
+    const metrics = createMetrics({
+      manager,
+      source: (processId) => webrtc?.source(processId),
+      viewers: (processId) => whep?.sessions.count(processId) ?? 0,
+    });
     app.get('/metrics', async (c) => {
-      const metrics = collectMetrics(manager, webrtc);
-      // With auth on, an anonymous scraper gets totals only: process ids are not public.
-      const visible = (await auth.isAuthorized(c)) ? metrics : withoutProcessSamples(metrics);
-      return c.text(renderMetrics(visible), 200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      const withProcessIds = await auth.isAuthorized(c);
+      return c.body(await metrics.render({ withProcessIds }), 200, { 'Content-Type': metrics.contentType });
     });
   }
   app.use('/api/login', limitBody(loginBodyLimitBytes));

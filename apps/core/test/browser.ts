@@ -1,28 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
 
-/** Debian's Chromium, with what headless WebRTC on loopback needs in a closed sandbox. */
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-      // Loopback candidates are hidden by default, and mDNS names would need multicast to resolve.
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      ...extraArgs,
-    ],
-  });
-}
+// The one Chromium launcher (Debian's Chromium, the flags this machine needs) is a shared test helper.
+export { launchChromium } from '@dragon/test-helpers/chromium';
 
 /** A blank page on its own port: a player on another origin than the server. */
 export async function startOtherOrigin(): Promise<{ url: string; close(): Promise<void> }> {

@@ -149,25 +149,7 @@ export function jsonBody(value: unknown, method = 'POST'): RequestInit {
   return { method, body: JSON.stringify(value), headers: { 'Content-Type': 'application/json' } };
 }
 
-/** Polls until `check` returns a value other than undefined, or fails after the deadline. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-}
+export { waitFor } from '@dragon/test-helpers';
 
 /** A lavfi test pattern + tone process with WebRTC on, as a user would create it. */
 export function testPatternProcess(id: string, extra: Record<string, unknown> = {}) {

@@ -82,13 +82,19 @@ describe('the server, end to end', () => {
     await page.close();
 
     await server.json('/api/v3/process/cam1/command', jsonBody({ command: 'stop' }, 'PUT'));
-    await waitFor('whep 404 after stop', async () => {
+    // A stopped process exists: 409 without Retry-After (only its operator can start it).
+    await waitFor('whep 409 PROCESS_STOPPED after stop', async () => {
       const response = await server.api('/api/v3/process/cam1/whep', {
         method: 'POST',
         headers: { 'Content-Type': 'application/sdp' },
         body: 'v=0\r\n',
       });
-      return response.status === 404 ? true : undefined;
+      const body = (await response.json()) as { details: string[] };
+      return response.status === 409 &&
+        body.details[0] === 'PROCESS_STOPPED' &&
+        !response.headers.has('retry-after')
+        ? true
+        : undefined;
     });
 
     const configBefore = await server.json('/api/v3/process/cam1/config');
@@ -199,9 +205,15 @@ describe('the server, end to end', () => {
       'a=fmtp:96 packetization-mode=1;profile-level-id=42e01f',
       '',
     ].join('\r\n');
-    const notRunning = await offer('/api/v3/process/dead/whep', wellFormed);
-    expect(notRunning.status).toBe(409);
-    expect(notRunning.headers.get('retry-after')).toMatch(/^\d+$/);
+    // Its input keeps failing: 503 with a Retry-After, and nothing of the input in the answer.
+    const failing = await waitFor('the failing input answered 503', async () => {
+      const response = await offer('/api/v3/process/dead/whep', wellFormed);
+      return response.status === 503 ? response : undefined;
+    });
+    expect(failing.headers.get('retry-after')).toMatch(/^\d+$/);
+    const failingBody = await failing.text();
+    expect(JSON.parse(failingBody)).toMatchObject({ code: 503, details: ['INPUT_FAILING'] });
+    expect(failingBody).not.toContain('rtsp:');
     expect((await offer('/api/v3/process/cam2/whep', 'v=0\r\n', 'text/plain')).status).toBe(415);
     expect((await offer('/api/v3/process/cam2/whep', 'this is not sdp')).status).toBe(400);
     expect((await offer('/api/v3/process/cam2/whep', new Uint8Array([0, 255, 1, 2, 3]))).status).toBe(400);

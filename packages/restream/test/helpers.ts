@@ -50,19 +50,7 @@ ${body}
   return { binary, argsFile };
 }
 
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor } from '@dragon/test-helpers';
 
 export const nullProcess = {
   input: [{ id: 'in', address: 'testsrc2=size=160x120:rate=25', options: ['-re', '-f', 'lavfi'] }],

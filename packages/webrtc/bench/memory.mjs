@@ -110,8 +110,8 @@ const result = {
   lingerSeconds: Number(values.linger),
   rssAfterLingerMiB: mib(afterLinger),
   heapAfterLingerMiB: mib(heapAfterLinger),
-  peersLeft: factory.peerCount,
-  sourcePeersLeft: source.peerCount,
+  peersLeft: factory.connectionCount,
+  sourcePeersLeft: source.subscriberCount,
 };
 console.log(
   `idle: ${result.rssPerIdleViewerKiB.toFixed(0)} KiB RSS per connected viewer (${idle.connected}/${idleCount}); ` +

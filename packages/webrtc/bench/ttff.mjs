@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '@dragon/test-helpers/chromium';
 import { PeerFactory, RtpSource } from '../dist/index.js';
 
 const { values } = parseArgs({
@@ -20,22 +20,7 @@ const fps = 25;
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required',
-    '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-  ],
-});
+const browser = await launchChromium();
 
 async function measure(gopSeconds, keyframeCache) {
   const source = await RtpSource.open({ id: 'ttff', video: { payloadType: 96 }, keyframeCache });

@@ -2,55 +2,27 @@
 // N werift viewers and a synthetic sender (≈2 Mbit/s of video, Opus-sized audio) on loopback.
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import { useKeyObjectsForSrtp, withoutDefaultStunServer } from '../dist/index.js';
+import { WeriftViewer } from '@dragon/test-helpers/werift';
 
 const viewers = [];
 let sender;
 const sent = { video: 0, audio: 0 };
 
 function createViewer() {
-  const pc = new RTCPeerConnection({
-    iceServers: [],
-    iceInterfaceAddresses: { udp4: '127.0.0.1' },
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === '127.0.0.1',
-    codecs: {
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: 'video/H264',
-          clockRate: 90000,
-          parameters: 'packetization-mode=1;profile-level-id=42e01f',
-        }),
-      ],
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
-    },
-  });
-  const viewer = { pc, video: 0, audio: 0, latencies: [] };
+  const entry = { video: 0, audio: 0, latencies: [] };
   // The viewers decrypt as much as the server encrypts: give them the same key handling.
-  pc.connectionStateChange.subscribe((state) => state === 'connected' && useKeyObjectsForSrtp(pc));
-  pc.onTrack.subscribe((track) => {
-    track.onReceiveRtp.subscribe((rtp) => {
-      if (track.kind === 'audio') return void viewer.audio++;
-      viewer.video++;
+  entry.viewer = new WeriftViewer({
+    record: false,
+    keyObjects: true,
+    onRtp: (kind, rtp) => {
+      if (kind === 'audio') return void entry.audio++;
+      entry.video++;
       // Bytes 1..8 of each video payload carry the sender's wall clock in ms (float64).
       if (rtp.payload.length >= 9)
-        viewer.latencies.push(performance.timeOrigin + performance.now() - rtp.payload.readDoubleBE(1));
-    });
+        entry.latencies.push(performance.timeOrigin + performance.now() - rtp.payload.readDoubleBE(1));
+    },
   });
-  pc.addTransceiver('video', { direction: 'recvonly' });
-  pc.addTransceiver('audio', { direction: 'recvonly' });
-  withoutDefaultStunServer(pc);
-  return viewer;
-}
-
-async function offerOf(pc) {
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((resolve) => {
-    if (pc.iceGatheringState === 'complete') return resolve();
-    pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && resolve());
-  });
-  return pc.localDescription.sdp;
+  return entry;
 }
 
 function startSender({ videoPort, audioPort, videoPps, audioPps, payloadBytes }) {
@@ -113,14 +85,10 @@ process.on('message', async (message) => {
   if (message.type === 'offers') {
     const created = Array.from({ length: message.count }, createViewer);
     viewers.push(...created);
-    process.send({ type: 'offers', sdps: await Promise.all(created.map((viewer) => offerOf(viewer.pc))) });
+    process.send({ type: 'offers', sdps: await Promise.all(created.map((entry) => entry.viewer.offer())) });
   } else if (message.type === 'answers') {
     const start = message.start ?? viewers.length - message.sdps.length;
-    await Promise.all(
-      message.sdps.map((sdp, index) =>
-        viewers[start + index].pc.setRemoteDescription({ type: 'answer', sdp }),
-      ),
-    );
+    await Promise.all(message.sdps.map((sdp, index) => viewers[start + index].viewer.accept(sdp)));
     process.send({ type: 'answered' });
   } else if (message.type === 'send') {
     sender = startSender(message);
@@ -145,11 +113,11 @@ process.on('message', async (message) => {
       p99: percentile(latencies, 99),
     });
   } else if (message.type === 'closeAll') {
-    await Promise.all(viewers.splice(0).map((viewer) => viewer.pc.close().catch(() => {})));
+    await Promise.all(viewers.splice(0).map((entry) => entry.viewer.close().catch(() => {})));
     process.send({ type: 'closed' });
   } else if (message.type === 'stop') {
     sender?.stop();
-    await Promise.all(viewers.map((viewer) => viewer.pc.close().catch(() => {})));
+    await Promise.all(viewers.map((entry) => entry.viewer.close().catch(() => {})));
     process.exit(0);
   }
 });

@@ -1,8 +1,16 @@
-/** The offer is not SDP we can read. */
+// Engine failures, one class each. They know nothing of HTTP: @dragon/whep-http answers them.
+
+/**
+ * The offer is not SDP we can use. `reason` is written for the offer's author (what is wrong with
+ * the offer); a library's exception text is never a reason, it goes into `cause`.
+ */
 export class InvalidSdpError extends Error {
   override readonly name = 'InvalidSdpError';
   readonly code = 'INVALID_SDP' as const;
-  constructor(reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`invalid SDP offer: ${reason}`, options);
   }
 }
@@ -27,14 +35,7 @@ export class IcePortsExhaustedError extends Error {
   }
 }
 
-export class SourceAlreadyRegisteredError extends Error {
-  override readonly name = 'SourceAlreadyRegisteredError';
-  readonly code = 'SOURCE_ALREADY_REGISTERED' as const;
-  constructor(readonly sourceId: string) {
-    super(`a source "${sourceId}" is registered already`);
-  }
-}
-
+/** The source closed (its process stopped) while a viewer was being added to it. */
 export class SourceClosedError extends Error {
   override readonly name = 'SourceClosedError';
   readonly code = 'SOURCE_CLOSED' as const;

@@ -2,7 +2,6 @@ export {
   IcePortsExhaustedError,
   InvalidSdpError,
   NoUsableCodecError,
-  SourceAlreadyRegisteredError,
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
@@ -10,10 +9,6 @@ export type { IceTcpMuxOptions } from './ice/ice-tcp-mux.js';
 export { IceTcpMux } from './ice/ice-tcp-mux.js';
 export type { UdpMuxOptions, UdpMuxStats } from './ice/udp-mux.js';
 export { UdpMux } from './ice/udp-mux.js';
-export { startsKeyframe } from './ingest/h264.js';
-export { RtpContinuity } from './ingest/rtp-continuity.js';
-export type { RtpHeaderView } from './ingest/rtp-header.js';
-export { isLoopbackAddress, readRtpHeader } from './ingest/rtp-header.js';
 export type {
   MediaSink,
   RtpSourceOptions,
@@ -22,10 +17,7 @@ export type {
   TrackStats,
 } from './ingest/rtp-source.js';
 export { RtpSource } from './ingest/rtp-source.js';
-export { SourceRegistry } from './ingest/source-registry.js';
 export type { PeerCloseReason, PeerState } from './session/peer.js';
 export { Peer } from './session/peer.js';
 export type { IceServer, PeerFactoryOptions } from './session/peer-factory.js';
 export { PeerFactory } from './session/peer-factory.js';
-export { useKeyObjectsForSrtp } from './werift/srtp-keys.js';
-export { withoutDefaultStunServer } from './werift/werift-quirks.js';

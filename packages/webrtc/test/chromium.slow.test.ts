@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type Browser, chromium } from 'playwright-core';
+import { waitFor } from '@dragon/test-helpers';
+import { launchChromium } from '@dragon/test-helpers/chromium';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IceTcpMux, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
 
@@ -45,22 +47,7 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      ...[
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-      ...['--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-      // Chromium hides loopback candidates and uses mDNS names by default; neither works in a closed sandbox.
-      ...['--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -104,10 +91,7 @@ it('plays in headless Chromium over ICE-TCP on one port when UDP cannot be used'
     expect(result.selectedProtocol).toBe('tcp');
     expect(tcpMux.stats.accepted).toBeGreaterThanOrEqual(1);
     // The page is closed: its TCP connection ends, so the peer goes and frees its entry.
-    for (let tries = 0; tries < 100 && tcpMux.bindingCount > 0; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(tcpMux.bindingCount).toBe(0);
+    await waitFor('the TCP binding freed', () => tcpMux.bindingCount === 0);
   } finally {
     await tcpFactory.close();
     tcpMux.close();

@@ -1,9 +1,11 @@
 import { Socket } from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
+import { vp8OnlyOffer, waitFor } from '@dragon/test-helpers';
+import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isLoopbackAddress, PeerFactory, RtpSource } from '../src/index.js';
-import { SyntheticSender, WeriftViewer, waitFor } from './werift-viewer.js';
+import { PeerFactory, RtpSource } from '../src/index.js';
+import { isLoopbackAddress } from '../src/ingest/rtp-header.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -46,7 +48,8 @@ describe('fan-out to werift viewers', () => {
     expect(new Set(answerSdp.match(/a=msid:\S+/g))).toEqual(new Set(['a=msid:dragon-cam']));
     expect(answerSdp).toMatch(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/);
     expect(answerSdp).not.toContain('a=ice-options:trickle');
-    expect(source.peerCount).toBe(1);
+    expect(source.subscriberCount).toBe(1);
+    expect(factory.connectionCount).toBe(1);
     expect(peer.stats().packetsSent).toBeGreaterThan(0);
   });
 
@@ -81,12 +84,12 @@ describe('fan-out to werift viewers', () => {
     const viewers = await Promise.all(Array.from({ length: 10 }, () => connectViewer(factory, source)));
     await waitFor('all ten receiving', () => viewers.every(({ viewer }) => viewer.received.video.length > 5));
     viewers[0]!.peer.close();
-    expect(source.peerCount).toBe(9);
+    expect(source.subscriberCount).toBe(9);
     const before = viewers.slice(1).map(({ viewer }) => viewer.received.video.length);
     await waitFor('the other nine still receiving', () =>
       viewers.slice(1).every(({ viewer }, index) => viewer.received.video.length > before[index]! + 10),
     );
-    expect(factory.peerCount).toBe(9);
+    expect(factory.connectionCount).toBe(9);
   });
 
   it('keeps sequence numbers continuous and one SSRC across an FFmpeg restart', async () => {
@@ -120,35 +123,16 @@ describe('fan-out to werift viewers', () => {
     const reasons: string[] = [];
     peer.on('closed', (reason) => reasons.push(reason));
     // Stop the viewer's network without any goodbye: its ICE sockets close, nothing more is sent.
-    for (const transport of viewer.pc.iceTransports) {
-      for (const protocol of (transport.connection as unknown as { protocols: { close(): Promise<void> }[] })
-        .protocols) {
-        await protocol.close();
-      }
-    }
+    await viewer.vanish();
     await waitFor('the peer reaped', () => peer.state === 'closed', 20_000);
     expect(reasons).toEqual(['disconnected-timeout']);
-    expect(source.peerCount).toBe(0);
+    expect(source.subscriberCount).toBe(0);
+    expect(factory.connectionCount).toBe(0);
   });
 
   it('answers 422-class errors for an offer with no usable codec, and closes peers with the source', async () => {
     const { source, factory } = await setup();
-    const vp8Only = [
-      'v=0',
-      'o=- 1 1 IN IP4 127.0.0.1',
-      's=-',
-      't=0 0',
-      'a=ice-ufrag:abcd',
-      'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-      'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
-      'm=video 9 UDP/TLS/RTP/SAVPF 100',
-      'c=IN IP4 0.0.0.0',
-      'a=mid:0',
-      'a=recvonly',
-      'a=rtpmap:100 VP8/90000',
-      '',
-    ].join('\r\n');
-    await expect(factory.createPeer(source, vp8Only)).rejects.toMatchObject({ code: 'NO_USABLE_CODEC' });
+    await expect(factory.createPeer(source, vp8OnlyOffer)).rejects.toMatchObject({ code: 'NO_USABLE_CODEC' });
     await expect(factory.createPeer(source, 'hello')).rejects.toMatchObject({ code: 'INVALID_SDP' });
     const { peer } = await connectViewer(factory, source);
     const closed = new Promise((resolve) => peer.once('closed', resolve));

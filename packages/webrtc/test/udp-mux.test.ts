@@ -1,7 +1,8 @@
 import { createSocket } from 'node:dgram';
+import { waitFor } from '@dragon/test-helpers';
+import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerFactory, RtpSource, UdpMux, UdpMuxError } from '../src/index.js';
-import { SyntheticSender, WeriftViewer, waitFor } from './werift-viewer.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

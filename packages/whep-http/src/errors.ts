@@ -1,221 +1,285 @@
-/**
- * Typed failures of the WHEP routes. Each one knows its HTTP status; `app.onError` in
- * `whep-routes.ts` is the one place they become responses (`{code, message, details}`,
- * datarhei style, where `code` is the HTTP status and `details[0]` the string `code` below).
- */
+import { type IcePortsExhaustedError, InvalidSdpError, type NoUsableCodecError } from '@dragon/webrtc';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+// The offer checks here reject malformed SDP with the engine's own class: one failure, one class.
+export { InvalidSdpError };
+
+/** The engine failures an offer can meet, each a class of `@dragon/webrtc`. */
+export type OfferFailure = InvalidSdpError | NoUsableCodecError | IcePortsExhaustedError;
+
+/** The string codes of the HTTP answers (`details[0]` of the response body). */
 export type WhepErrorCode =
   | 'UNAUTHORIZED'
   | 'PROCESS_NOT_FOUND'
   | 'SESSION_NOT_FOUND'
-  | 'PROCESS_NOT_RUNNING'
+  | 'PROCESS_STARTING'
+  | 'PROCESS_STOPPED'
+  | 'INPUT_FAILING'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'BODY_TOO_LARGE'
-  | 'INVALID_SDP'
   | 'INVALID_SDPFRAG'
-  | 'NO_USABLE_CODEC'
+  | OfferFailure['code']
   | 'ICE_RESTART_UNSUPPORTED'
   | 'PRECONDITION_REQUIRED'
   | 'PRECONDITION_FAILED'
   | 'VIEWER_LIMIT_REACHED'
-  | 'ICE_PORTS_EXHAUSTED'
   | 'RATE_LIMITED'
-  | 'METHOD_NOT_ALLOWED'
-  | 'INVALID_OPTIONS';
+  | 'METHOD_NOT_ALLOWED';
 
-/** Base class: an error that already knows its HTTP answer. */
-export abstract class WhepError extends Error {
-  abstract readonly code: WhepErrorCode;
-  abstract readonly status: 400 | 401 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 500 | 503;
-  /** Extra response headers (`Retry-After`, `WWW-Authenticate`, `Accept-Post`…). */
-  readonly headers: Record<string, string> = {};
-  /** Readable one-liners appended after the code in the response `details`. */
-  readonly details: string[] = [];
+/**
+ * Base class of the WHEP routes' HTTP answers: a Hono `HTTPException`, so the app that mounts the
+ * routes renders it in its one `onError`, with datarhei's body `{code, message, details}` (`code`
+ * the HTTP status, `details[0]` the string `code`). Like Hono's own middleware, it also carries
+ * that response in `res` (headers such as `Retry-After`, `WWW-Authenticate`, `Allow` included), so
+ * an app without an `onError` of its own answers the same through Hono's default handler.
+ * The message is written for the client; internal exception text only ever goes into `cause`.
+ */
+export abstract class WhepError<C extends WhepErrorCode = WhepErrorCode> extends HTTPException {
+  readonly code: C;
+  /** Readable one-liners that follow the code in the response `details`. */
+  readonly details: readonly string[];
+
+  constructor(
+    status: ContentfulStatusCode,
+    code: C,
+    message: string,
+    options: { headers?: Record<string, string>; details?: readonly string[]; cause?: unknown } = {},
+  ) {
+    const details = options.details ?? [];
+    const body = JSON.stringify({ code: status, message, details: [code, ...details] });
+    super(status, {
+      message,
+      res: new Response(body, {
+        status,
+        headers: { ...options.headers, 'Content-Type': 'application/json' },
+      }),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.code = code;
+    this.details = details;
+  }
 }
 
-export class UnauthorizedError extends WhepError {
+export class UnauthorizedError extends WhepError<'UNAUTHORIZED'> {
   override readonly name = 'UnauthorizedError';
-  readonly code = 'UNAUTHORIZED';
-  readonly status = 401;
   constructor(readonly reason: 'missing' | 'invalid') {
-    super(reason === 'missing' ? 'A bearer token is required' : 'The bearer token is not valid');
-    this.headers['WWW-Authenticate'] =
-      reason === 'missing' ? 'Bearer realm="whep"' : 'Bearer realm="whep", error="invalid_token"';
+    super(
+      401,
+      'UNAUTHORIZED',
+      reason === 'missing' ? 'A bearer token is required' : 'The bearer token is not valid',
+      {
+        headers: {
+          'WWW-Authenticate':
+            reason === 'missing' ? 'Bearer realm="whep"' : 'Bearer realm="whep", error="invalid_token"',
+        },
+      },
+    );
   }
 }
 
-export class ProcessNotFoundError extends WhepError {
+export class ProcessNotFoundError extends WhepError<'PROCESS_NOT_FOUND'> {
   override readonly name = 'ProcessNotFoundError';
-  readonly code = 'PROCESS_NOT_FOUND';
-  readonly status = 404;
   constructor(readonly processId: string) {
-    super(`Process "${processId}" does not exist or does not have WebRTC enabled`);
+    super(404, 'PROCESS_NOT_FOUND', `Process "${processId}" does not exist or does not have WebRTC enabled`);
   }
 }
 
-export class SessionNotFoundError extends WhepError {
+export class SessionNotFoundError extends WhepError<'SESSION_NOT_FOUND'> {
   override readonly name = 'SessionNotFoundError';
-  readonly code = 'SESSION_NOT_FOUND';
-  readonly status = 404;
   constructor(
     readonly processId: string,
     readonly sessionId: string,
   ) {
-    super(`WHEP session "${sessionId}" of process "${processId}" does not exist`);
+    super(404, 'SESSION_NOT_FOUND', `WHEP session "${sessionId}" of process "${processId}" does not exist`);
   }
 }
 
-/** WHEP §4.3 "Session Management": 409 with Retry-After while there is nothing to watch. */
-export class ProcessNotRunningError extends WhepError {
-  override readonly name = 'ProcessNotRunningError';
-  readonly code = 'PROCESS_NOT_RUNNING';
-  readonly status = 409;
+/** The process is starting (or has no media yet): 409 with a short `Retry-After`. */
+export class ProcessStartingError extends WhepError<'PROCESS_STARTING'> {
+  override readonly name = 'ProcessStartingError';
   constructor(
     readonly processId: string,
     readonly retryAfterSeconds: number,
   ) {
-    super(`Process "${processId}" is not running or has no media yet`);
-    this.headers['Retry-After'] = String(retryAfterSeconds);
+    super(409, 'PROCESS_STARTING', `Process "${processId}" is starting; retry shortly`, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
   }
 }
 
-export class UnsupportedMediaTypeError extends WhepError {
+/**
+ * The process is ordered to run but its input keeps failing: 503 with a longer `Retry-After`. The
+ * message says no more than that: input addresses (RTSP URLs carry passwords) and FFmpeg's log stay
+ * on the server.
+ */
+export class InputFailingError extends WhepError<'INPUT_FAILING'> {
+  override readonly name = 'InputFailingError';
+  constructor(
+    readonly processId: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(503, 'INPUT_FAILING', `The input of process "${processId}" is failing; retry later`, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  }
+}
+
+/**
+ * The process exists and is stopped: 409 without `Retry-After`, since only its operator can start
+ * it. Only clients that passed the token check learn this.
+ */
+export class ProcessStoppedError extends WhepError<'PROCESS_STOPPED'> {
+  override readonly name = 'ProcessStoppedError';
+  constructor(readonly processId: string) {
+    super(409, 'PROCESS_STOPPED', `Process "${processId}" is stopped`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends WhepError<'UNSUPPORTED_MEDIA_TYPE'> {
   override readonly name = 'UnsupportedMediaTypeError';
-  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
-  readonly status = 415;
   constructor(
     readonly contentType: string | undefined,
     readonly expected: 'application/sdp' | 'application/trickle-ice-sdpfrag',
   ) {
-    super(`Content-Type must be ${expected}, got ${contentType ?? 'none'}`);
-    this.headers[expected === 'application/sdp' ? 'Accept-Post' : 'Accept-Patch'] = expected;
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${expected}, got ${contentType ?? 'none'}`, {
+      headers: { [expected === 'application/sdp' ? 'Accept-Post' : 'Accept-Patch']: expected },
+    });
   }
 }
 
-export class BodyTooLargeError extends WhepError {
+export class BodyTooLargeError extends WhepError<'BODY_TOO_LARGE'> {
   override readonly name = 'BodyTooLargeError';
-  readonly code = 'BODY_TOO_LARGE';
-  readonly status = 413;
   constructor(readonly limitBytes: number) {
-    super(`The request body is larger than ${limitBytes} bytes`);
+    super(413, 'BODY_TOO_LARGE', `The request body is larger than ${limitBytes} bytes`);
   }
 }
 
-export class InvalidSdpError extends WhepError {
-  override readonly name = 'InvalidSdpError';
-  readonly code = 'INVALID_SDP';
-  readonly status = 400;
-  constructor(reason: string, options?: ErrorOptions) {
-    super(`Malformed SDP offer: ${reason}`, options);
-  }
-}
-
-export class InvalidSdpFragmentError extends WhepError {
+export class InvalidSdpFragmentError extends WhepError<'INVALID_SDPFRAG'> {
   override readonly name = 'InvalidSdpFragmentError';
-  readonly code = 'INVALID_SDPFRAG';
-  readonly status = 400;
   constructor(reason: string) {
-    super(`Malformed trickle-ice-sdpfrag: ${reason}`);
+    super(400, 'INVALID_SDPFRAG', `Malformed trickle-ice-sdpfrag: ${reason}`);
   }
 }
 
-/** 422, never 406: WHEP reserves 406 for a server counter-offer. */
-export class NoUsableCodecError extends WhepError {
-  override readonly name = 'NoUsableCodecError';
-  readonly code = 'NO_USABLE_CODEC';
-  readonly status = 422;
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+const offerAnswers = {
+  INVALID_SDP: { status: 400, message: 'The SDP offer cannot be used' },
+  // 422, never 406: WHEP reserves 406 for a server counter-offer.
+  NO_USABLE_CODEC: { status: 422, message: 'The offer has no codec this server sends' },
+  ICE_PORTS_EXHAUSTED: { status: 503, message: 'No ICE port is free for a new viewer' },
+} as const satisfies Record<OfferFailure['code'], { status: ContentfulStatusCode; message: string }>;
+
+/**
+ * The engine (or the cheap offer check) refused the offer: the HTTP answer to an
+ * {@link OfferFailure}, which stays the `cause`. `code` is the engine error's code; the message is
+ * this class's own text plus the engine's reason where that reason was written for the client
+ * (`InvalidSdpError.reason`, `NoUsableCodecError.offered`) — never a library's exception text.
+ */
+export class OfferRefusedError extends WhepError<OfferFailure['code']> {
+  override readonly name = 'OfferRefusedError';
+  constructor(
+    readonly failure: OfferFailure,
+    retryAfterSeconds: number,
+  ) {
+    const answer = offerAnswers[failure.code];
+    const detail =
+      failure.code === 'INVALID_SDP'
+        ? `: ${failure.reason}`
+        : failure.code === 'NO_USABLE_CODEC'
+          ? ` (H.264 packetization-mode=1, Opus; offered: ${failure.offered.join(', ') || 'nothing'})`
+          : '';
+    super(answer.status, failure.code, `${answer.message}${detail}`, {
+      cause: failure,
+      ...(failure.code === 'ICE_PORTS_EXHAUSTED'
+        ? { headers: { 'Retry-After': String(retryAfterSeconds) } }
+        : {}),
+    });
   }
 }
 
-/** WHEP §4.4.1: a session supporting trickle but not ICE restart answers restarts with 422. */
-export class IceRestartUnsupportedError extends WhepError {
+/** WHEP §4.4.1: a session that supports trickle ICE but not ICE restarts answers restarts with 422. */
+export class IceRestartUnsupportedError extends WhepError<'ICE_RESTART_UNSUPPORTED'> {
   override readonly name = 'IceRestartUnsupportedError';
-  readonly code = 'ICE_RESTART_UNSUPPORTED';
-  readonly status = 422;
   constructor(readonly sessionId: string) {
-    super('ICE restart is not supported by this server; the existing ICE session is kept');
+    super(
+      422,
+      'ICE_RESTART_UNSUPPORTED',
+      'ICE restart is not supported by this server; the existing ICE session is kept',
+    );
   }
 }
 
-export class PreconditionRequiredError extends WhepError {
+export class PreconditionRequiredError extends WhepError<'PRECONDITION_REQUIRED'> {
   override readonly name = 'PreconditionRequiredError';
-  readonly code = 'PRECONDITION_REQUIRED';
-  readonly status = 428;
   constructor(readonly sessionId: string) {
-    super('This PATCH needs an If-Match header (the session ETag, or "*" for an ICE restart)');
+    super(
+      428,
+      'PRECONDITION_REQUIRED',
+      'This PATCH needs an If-Match header (the session ETag, or "*" for an ICE restart)',
+    );
   }
 }
 
-export class PreconditionFailedError extends WhepError {
+export class PreconditionFailedError extends WhepError<'PRECONDITION_FAILED'> {
   override readonly name = 'PreconditionFailedError';
-  readonly code = 'PRECONDITION_FAILED';
-  readonly status = 412;
   constructor(
     readonly sessionId: string,
     readonly ifMatch: string,
   ) {
-    super('If-Match does not match the current ICE session of this WHEP session');
+    super(412, 'PRECONDITION_FAILED', 'If-Match does not match the current ICE session of this WHEP session');
   }
 }
 
-export class ViewerLimitError extends WhepError {
+export class ViewerLimitError extends WhepError<'VIEWER_LIMIT_REACHED'> {
   override readonly name = 'ViewerLimitError';
-  readonly code = 'VIEWER_LIMIT_REACHED';
-  readonly status = 503;
   constructor(
     readonly scope: 'process' | 'server',
     readonly limit: number,
     retryAfterSeconds: number,
   ) {
-    super(`The ${scope === 'process' ? 'process' : 'server'} viewer limit of ${limit} is reached`);
-    this.headers['Retry-After'] = String(retryAfterSeconds);
+    super(503, 'VIEWER_LIMIT_REACHED', `The ${scope} viewer limit of ${limit} is reached`, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
   }
 }
 
-export class IcePortsExhaustedError extends WhepError {
-  override readonly name = 'IcePortsExhaustedError';
-  readonly code = 'ICE_PORTS_EXHAUSTED';
-  readonly status = 503;
-  constructor(retryAfterSeconds: number, options?: ErrorOptions) {
-    super('No ICE port is free for a new viewer', options);
-    this.headers['Retry-After'] = String(retryAfterSeconds);
-  }
-}
-
-export class RateLimitedError extends WhepError {
+/** Too many offers, or too many refused tokens, from one client address: 429 with `Retry-After`. */
+export class RateLimitedError extends WhepError<'RATE_LIMITED'> {
   override readonly name = 'RateLimitedError';
-  readonly code = 'RATE_LIMITED';
-  readonly status = 429;
   constructor(
+    readonly limit: 'offers' | 'token-failures',
     readonly clientAddress: string,
     readonly retryAfterSeconds: number,
   ) {
-    super('Too many offers from this address; retry later');
-    this.headers['Retry-After'] = String(retryAfterSeconds);
+    super(
+      429,
+      'RATE_LIMITED',
+      limit === 'offers'
+        ? 'Too many offers from this address; retry later'
+        : 'Too many refused tokens from this address; retry later',
+      { headers: { 'Retry-After': String(retryAfterSeconds) } },
+    );
   }
 }
 
-export class MethodNotAllowedError extends WhepError {
+export class MethodNotAllowedError extends WhepError<'METHOD_NOT_ALLOWED'> {
   override readonly name = 'MethodNotAllowedError';
-  readonly code = 'METHOD_NOT_ALLOWED';
-  readonly status = 405;
   constructor(
     readonly method: string,
     readonly allow: string,
   ) {
-    super(`${method} is not allowed here`);
-    this.headers.Allow = allow;
+    super(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, { headers: { Allow: allow } });
   }
 }
 
-/** `createWhepRoutes` was called with options that do not validate. */
-export class InvalidWhepOptionsError extends WhepError {
+/** `createWhepRoutes` was called with options that do not validate (a programming error, not HTTP). */
+export class InvalidWhepOptionsError extends Error {
   override readonly name = 'InvalidWhepOptionsError';
-  readonly code = 'INVALID_OPTIONS';
-  readonly status = 500;
-  constructor(issues: string[], options?: ErrorOptions) {
+  readonly code = 'INVALID_OPTIONS' as const;
+  constructor(
+    readonly issues: string[],
+    options?: ErrorOptions,
+  ) {
     super(`Invalid WHEP route options: ${issues.join('; ')}`, options);
-    this.details.push(...issues);
   }
 }

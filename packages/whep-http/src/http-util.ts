@@ -52,13 +52,17 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * Checks `Authorization: Bearer …` (RFC 6750 §2.1) against the accepted tokens; no accepted
- * token means no authentication.
+ * Checks `Authorization: Bearer …` (RFC 6750 §2.1) against the accepted tokens. No accepted token
+ * means no authentication, unless `required`: then nothing opens the door.
  * @throws UnauthorizedError
  */
-export function requireBearer(header: string | undefined, accepted: readonly (string | undefined)[]): void {
+export function requireBearer(
+  header: string | undefined,
+  accepted: readonly (string | undefined)[],
+  required = false,
+): void {
   const tokens = accepted.filter((token): token is string => token !== undefined && token.length > 0);
-  if (tokens.length === 0) return;
+  if (tokens.length === 0 && !required) return;
   const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   const presented = match?.[1];
   if (presented === undefined) throw new UnauthorizedError('missing');

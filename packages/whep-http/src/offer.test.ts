@@ -1,12 +1,19 @@
+import {
+  IcePortsExhaustedError,
+  InvalidSdpError,
+  NoUsableCodecError,
+  SourceClosedError,
+} from '@dragon/webrtc';
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import {
   ANSWER,
-  engineError,
   FakeSource,
   harness,
   OFFER,
   openSession,
   postOffer,
+  running,
   URL_BASE,
 } from './testing/fake-engine.js';
 
@@ -59,33 +66,74 @@ describe('POST on the WHEP endpoint', () => {
     expect(res.headers.get('link')).toBeNull();
   });
 
-  it('answers 404 for an unknown process and for one without WebRTC', async () => {
+  it('answers 404 for a process the lookup does not know (unknown, or WebRTC off)', async () => {
     const h = harness();
-    h.processes.set('plain', { enabled: false, source: new FakeSource() });
 
     const unknown = await postOffer(h, 'nope');
-    const disabled = await postOffer(h, 'plain');
 
     expect(unknown.status).toBe(404);
     expect(await errorBody(unknown)).toMatchObject({ code: 404, details: ['PROCESS_NOT_FOUND'] });
-    expect(disabled.status).toBe(404);
     expect(h.peers).toHaveLength(0);
   });
 
-  it('answers 409 with Retry-After while the process is not running or has no media yet', async () => {
+  it('answers 409 with the short Retry-After while the process starts or has no media yet', async () => {
     const h = harness({ retryAfterSeconds: 3 });
     const waiting = new FakeSource();
     waiting.hasMedia = false;
-    h.processes.set('stopped', { enabled: true });
-    h.processes.set('starting', { enabled: true, source: waiting });
+    h.processes.set('starting', { state: 'starting' });
+    h.processes.set('no-media', running(waiting));
 
-    const stopped = await postOffer(h, 'stopped');
-    const starting = await postOffer(h, 'starting');
+    for (const id of ['starting', 'no-media']) {
+      const res = await postOffer(h, id);
+      expect(res.status).toBe(409);
+      expect(res.headers.get('retry-after')).toBe('3');
+      expect(await errorBody(res)).toMatchObject({ code: 409, details: ['PROCESS_STARTING'] });
+    }
+    expect(h.peers).toHaveLength(0);
+  });
 
-    expect(stopped.status).toBe(409);
-    expect(stopped.headers.get('retry-after')).toBe('3');
-    expect(starting.status).toBe(409);
-    expect(await errorBody(starting)).toMatchObject({ code: 409, details: ['PROCESS_NOT_RUNNING'] });
+  it('answers 503 with the longer Retry-After and a generic message while the input is failing', async () => {
+    const h = harness({ retryAfterSeconds: 3, failingRetryAfterSeconds: 20 });
+    // A failing input may still have a source with media from its last good run.
+    h.processes.set('cam', { state: 'failing', source: new FakeSource() });
+
+    const res = await postOffer(h);
+    const body = await errorBody(res);
+
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('20');
+    expect(body).toEqual({
+      code: 503,
+      message: 'The input of process "cam" is failing; retry later',
+      details: ['INPUT_FAILING'],
+    });
+    expect(h.peers).toHaveLength(0);
+  });
+
+  it('answers 409 without Retry-After for a stopped process', async () => {
+    const h = harness();
+    h.processes.set('cam', { state: 'stopped' });
+
+    const res = await postOffer(h);
+
+    expect(res.status).toBe(409);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(await errorBody(res)).toMatchObject({ details: ['PROCESS_STOPPED'] });
+  });
+
+  it('tells where a process stands only to a client that passed the token check', async () => {
+    const h = harness({ token: 'secret' });
+    h.processes.set('cam', { state: 'stopped' });
+    h.processes.set('broken', { state: 'failing' });
+
+    for (const id of ['cam', 'broken', 'nope']) {
+      const anonymous = await postOffer(h, id);
+      expect(anonymous.status).toBe(401);
+      expect(await errorBody(anonymous)).toMatchObject({ details: ['UNAUTHORIZED'] });
+    }
+    expect((await postOffer(h, 'cam', { Authorization: 'Bearer secret' })).status).toBe(409);
+    expect((await postOffer(h, 'broken', { Authorization: 'Bearer secret' })).status).toBe(503);
+    expect((await postOffer(h, 'nope', { Authorization: 'Bearer secret' })).status).toBe(404);
   });
 
   it('answers 415 with Accept-Post for a body that is not application/sdp', async () => {
@@ -135,29 +183,80 @@ describe('POST on the WHEP endpoint', () => {
   });
 
   it.each([
-    ['NO_USABLE_CODEC', 422],
-    ['INVALID_SDP', 400],
-    ['ICE_PORTS_EXHAUSTED', 503],
-  ])('maps the engine error %s to %i', async (code, status) => {
+    ['INVALID_SDP', 400, new InvalidSdpError('it has no usable m= line')],
+    ['NO_USABLE_CODEC', 422, new NoUsableCodecError(['VP8/90000'])],
+    ['ICE_PORTS_EXHAUSTED', 503, new IcePortsExhaustedError()],
+  ])('answers the engine failure %s with %i', async (code, status, failure) => {
     const h = harness();
-    h.failWith = engineError(code, `engine says ${code}`);
+    h.failWith = failure;
 
     const res = await postOffer(h);
 
     expect(res.status).toBe(status);
-    expect((await errorBody(res)).code).toBe(status);
+    expect(await errorBody(res)).toMatchObject({ code: status, details: [code] });
     if (status === 503) expect(res.headers.get('retry-after')).toBe('5');
     expect(h.sessions.count()).toBe(0);
   });
 
-  it('answers 500 without the engine message for an unexpected engine failure', async () => {
+  it("keeps a library's exception text out of the answer and in the log", async () => {
+    const logged: object[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (obj: object) => logged.push(obj) };
+    const h = harness({ logger });
+    const internal = new TypeError("Cannot read properties of undefined (reading 'codecs')");
+    h.failWith = new InvalidSdpError('the WebRTC stack could not apply it', { cause: internal });
+
+    const res = await postOffer(h);
+    const body = await errorBody(res);
+
+    expect(res.status).toBe(400);
+    expect(body.message).toBe('The SDP offer cannot be used: the WebRTC stack could not apply it');
+    expect(JSON.stringify(body)).not.toContain('codecs');
+    expect(logged).toEqual([expect.objectContaining({ code: 'INVALID_SDP', err: h.failWith })]);
+    expect((h.failWith as Error).cause).toBe(internal);
+  });
+
+  it("hands any other engine failure unchanged to the host app's onError", async () => {
     const h = harness();
-    h.failWith = new Error('secret internal detail');
+    const failure = new Error('secret internal detail');
+    h.failWith = failure;
+    const seen: Error[] = [];
+    const app = new Hono();
+    app.onError((error, c) => {
+      seen.push(error);
+      return c.json({ code: 500, message: 'Internal server error', details: [] }, 500);
+    });
+    app.route('/', h.routes);
+
+    const res = await app.request(`${URL_BASE}/cam/whep`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: OFFER,
+    });
+
+    expect(res.status).toBe(500);
+    expect(seen).toEqual([failure]);
+    expect(h.sessions.count()).toBe(0);
+  });
+
+  it('names the codecs an offer had when none is usable', async () => {
+    const h = harness();
+    h.failWith = new NoUsableCodecError(['VP8/90000', 'AV1/90000']);
+
+    const body = await errorBody(await postOffer(h));
+
+    expect(body.message).toContain('offered: VP8/90000, AV1/90000');
+  });
+
+  it('answers with where the process stands when its source closed while the offer was answered', async () => {
+    const h = harness();
+    h.duringCreate = () => h.processes.set('cam', { state: 'stopped' });
+    h.failWith = new SourceClosedError('cam');
 
     const res = await postOffer(h);
 
-    expect(res.status).toBe(500);
-    expect(await errorBody(res)).toEqual({ code: 500, message: 'Internal server error', details: [] });
+    expect(res.status).toBe(409);
+    expect(await errorBody(res)).toMatchObject({ details: ['PROCESS_STOPPED'] });
+    expect(h.sessions.count()).toBe(0);
   });
 
   it('answers 413 from Content-Length alone for a body over the limit', async () => {
@@ -193,8 +292,8 @@ describe('POST on the WHEP endpoint', () => {
 
   it('answers 503 with Retry-After when the process viewer limit is reached', async () => {
     const h = harness();
-    h.processes.set('cam', { enabled: true, source: new FakeSource(), maxViewers: 1 });
-    h.processes.set('other', { enabled: true, source: new FakeSource() });
+    h.processes.set('cam', running(new FakeSource(), { maxViewers: 1 }));
+    h.processes.set('other', running());
     await openSession(h);
 
     const full = await postOffer(h);
@@ -208,7 +307,7 @@ describe('POST on the WHEP endpoint', () => {
 
   it('answers 503 when the server-wide viewer limit is reached', async () => {
     const h = harness({ maxViewers: 1 });
-    h.processes.set('other', { enabled: true, source: new FakeSource() });
+    h.processes.set('other', running());
     await openSession(h);
 
     const res = await postOffer(h, 'other');
@@ -232,11 +331,12 @@ describe('POST on the WHEP endpoint', () => {
 
   it('answers 409 and closes the new peer when the process stopped while the answer was made', async () => {
     const h = harness();
-    h.duringCreate = () => h.processes.set('cam', { enabled: true });
+    h.duringCreate = () => h.processes.set('cam', { state: 'stopped' });
 
     const res = await postOffer(h);
 
     expect(res.status).toBe(409);
+    expect(await errorBody(res)).toMatchObject({ details: ['PROCESS_STOPPED'] });
     expect(h.peers[0]?.state).toBe('closed');
     expect(h.sessions.count()).toBe(0);
   });

@@ -1,75 +1,103 @@
-import type { Context } from 'hono';
 import {
   IcePortsExhaustedError,
   InvalidSdpError,
   NoUsableCodecError,
+  SourceClosedError,
+} from '@dragon/webrtc';
+import type { Context } from 'hono';
+import type { ProcessAccess } from './access.js';
+import {
+  InputFailingError,
+  OfferRefusedError,
   ProcessNotFoundError,
-  ProcessNotRunningError,
+  ProcessStartingError,
+  ProcessStoppedError,
   RateLimitedError,
   ViewerLimitError,
-  WhepError,
+  type WhepError,
 } from './errors.js';
-import {
-  iceServerLinks,
-  newEtag,
-  randomId,
-  readBodyLimited,
-  requireBearer,
-  requireContentType,
-} from './http-util.js';
+import { iceServerLinks, newEtag, randomId, readBodyLimited, requireContentType } from './http-util.js';
 import type { ResolvedWhepOptions, WhepPeer, WhepProcessEntry, WhepSource } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { answerIceAttributes, validateOffer } from './sdp.js';
+import { validateOffer } from './sdp.js';
 import type { SessionRegistry } from './session-registry.js';
-
-/** Authenticates a request for a process and returns its entry; 401 before 404 so ids do not leak. */
-export function authorizeProcess<S extends WhepSource>(
-  c: Context,
-  options: ResolvedWhepOptions<S>,
-  processId: string,
-): WhepProcessEntry<S> | undefined {
-  const entry = options.lookup(processId);
-  requireBearer(c.req.header('authorization'), [entry?.token, options.token]);
-  return entry?.enabled === true ? entry : undefined;
-}
-
-/** Maps the engine's rejections (by `code`) to typed errors; unknown failures stay 500. */
-function engineError(error: unknown, retryAfterSeconds: number): unknown {
-  if (error instanceof WhepError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'INVALID_SDP') return new InvalidSdpError(message, { cause: error });
-  if (code === 'NO_USABLE_CODEC') return new NoUsableCodecError(message, { cause: error });
-  if (code === 'ICE_PORTS_EXHAUSTED') return new IcePortsExhaustedError(retryAfterSeconds, { cause: error });
-  return error;
-}
 
 export interface OfferDeps<S extends WhepSource> {
   options: ResolvedWhepOptions<S>;
+  access: ProcessAccess<S>;
   sessions: SessionRegistry;
-  rateLimiter: RateLimiter | undefined;
+  offerLimiter: RateLimiter | undefined;
+}
+
+/**
+ * The source to answer from, or the error that says why there is none: the process's state as the
+ * server told it (starting, failing, stopped), or no media yet (starting).
+ */
+function playable<S extends WhepSource>(
+  processId: string,
+  entry: WhepProcessEntry<S>,
+  options: ResolvedWhepOptions<S>,
+): S | WhepError {
+  switch (entry.state) {
+    case 'stopped':
+      return new ProcessStoppedError(processId);
+    case 'failing':
+      return new InputFailingError(processId, options.failingRetryAfterSeconds);
+    case 'starting':
+      return new ProcessStartingError(processId, options.retryAfterSeconds);
+    case 'running':
+      return entry.source?.hasMedia === true
+        ? entry.source
+        : new ProcessStartingError(processId, options.retryAfterSeconds);
+  }
+}
+
+/** The HTTP answer to an offer that failed in the cheap check or in the engine; others rethrown. */
+function refusal<S extends WhepSource>(
+  error: unknown,
+  processId: string,
+  options: ResolvedWhepOptions<S>,
+): unknown {
+  if (
+    error instanceof InvalidSdpError ||
+    error instanceof NoUsableCodecError ||
+    error instanceof IcePortsExhaustedError
+  ) {
+    return new OfferRefusedError(error, options.retryAfterSeconds);
+  }
+  if (error instanceof SourceClosedError) {
+    // The process stopped while the offer was read: answer with where it stands now.
+    const now = options.lookup(processId);
+    if (now === undefined) return new ProcessNotFoundError(processId);
+    const source = playable(processId, now, options);
+    return source instanceof Error ? source : new ProcessStartingError(processId, options.retryAfterSeconds);
+  }
+  return error;
 }
 
 /** POST on the endpoint (WHEP §4.2): the offer in, a session and its answer out. */
 export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferDeps<S>): Promise<Response> {
-  const { options, sessions, rateLimiter } = deps;
+  const { options, access, sessions, offerLimiter } = deps;
   const processId = c.req.param('id') ?? '';
 
   // WHEP §6: rate-limit POSTs against flooding; counted first so it also slows token guessing.
-  if (rateLimiter !== undefined) {
+  if (offerLimiter !== undefined) {
     const address = options.clientAddress(c);
-    const verdict = rateLimiter.hit(address);
-    if (!verdict.allowed) throw new RateLimitedError(address, verdict.retryAfterSeconds);
+    const verdict = offerLimiter.hit(address);
+    if (!verdict.allowed) throw new RateLimitedError('offers', address, verdict.retryAfterSeconds);
   }
-  const entry = authorizeProcess(c, options, processId);
+  const entry = access.authorize(c, processId);
   if (entry === undefined) throw new ProcessNotFoundError(processId);
   requireContentType(c.req.header('content-type'), 'application/sdp');
+  // Where the process stands is told before the body is read: players retry while it starts.
+  const source = playable(processId, entry, options);
+  if (source instanceof Error) throw source;
   const body = await readBodyLimited(c.req.raw, options.maxBodyBytes);
-  const offer = validateOffer(body);
-
-  const source = entry.source;
-  if (source === undefined || !source.hasMedia) {
-    throw new ProcessNotRunningError(processId, options.retryAfterSeconds);
+  let offer: ReturnType<typeof validateOffer>;
+  try {
+    offer = validateOffer(body);
+  } catch (error) {
+    throw refusal(error, processId, options);
   }
   if (entry.maxViewers !== undefined && sessions.count(processId) >= entry.maxViewers) {
     throw new ViewerLimitError('process', entry.maxViewers, options.retryAfterSeconds);
@@ -83,11 +111,12 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
   try {
     created = await options.createPeer(source, offer.sdp);
   } catch (error) {
-    const mapped = engineError(error, options.retryAfterSeconds);
-    if (mapped instanceof WhepError) {
-      options.logger.warn({ processId, code: mapped.code, err: error }, 'whep offer refused');
+    const answer = refusal(error, processId, options);
+    if (answer !== error) {
+      // The engine's own text (werift's, say) is logged here and never sent.
+      options.logger.warn({ processId, code: (answer as WhepError).code, err: error }, 'whep offer refused');
     }
-    throw mapped;
+    throw answer;
   } finally {
     release();
   }
@@ -95,9 +124,13 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
   const { peer, answerSdp } = created;
   // The process may have stopped (or its peer closed) while the answer was being made.
   const now = options.lookup(processId);
-  if (now?.enabled !== true || now.source !== source || peer.state === 'closed') {
+  const stillPlayable =
+    now === undefined ? new ProcessNotFoundError(processId) : playable(processId, now, options);
+  if (stillPlayable !== source || peer.state === 'closed') {
     peer.close();
-    throw new ProcessNotRunningError(processId, options.retryAfterSeconds);
+    throw stillPlayable instanceof Error
+      ? stillPlayable
+      : new ProcessStartingError(processId, options.retryAfterSeconds);
   }
 
   const sessionId = randomId();
@@ -109,7 +142,6 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
     etag,
     remoteUfrag: offer.ice.ufrag,
     remotePwd: offer.ice.pwd,
-    iceAttributes: answerIceAttributes(answerSdp),
   });
   options.logger.info({ processId, sessionId, peerId: peer.id }, 'whep session created');
 

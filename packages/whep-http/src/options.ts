@@ -2,22 +2,13 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { InvalidWhepOptionsError } from './errors.js';
 
-/** What the routes need to know of a media source (structurally satisfied by `@dragon/webrtc`'s Source). */
+/** What the routes need to know of a media source (`@dragon/webrtc`'s `RtpSource` fits). */
 export interface WhepSource {
   /** False until the source has received media; a POST then answers 409 + Retry-After. */
   readonly hasMedia: boolean;
-  readonly peerCount: number;
 }
 
-/** ICE credentials and candidates of one side of an ICE session (used for ICE restarts). */
-export interface WhepIceParameters {
-  ufrag: string;
-  pwd: string;
-  /** Candidate lines without the `a=` prefix (`candidate:1 1 UDP …`). */
-  candidates: string[];
-}
-
-/** One viewer's peer connection (structurally satisfied by `@dragon/webrtc`'s Peer). */
+/** One viewer's peer connection (`@dragon/webrtc`'s `Peer` fits). */
 export interface WhepPeer {
   readonly id: string;
   readonly state: string;
@@ -27,19 +18,20 @@ export interface WhepPeer {
   addRemoteCandidate(candidateLine: string): Promise<void>;
   on(event: 'closed', listener: (reason: string) => void): unknown;
   off(event: 'closed', listener: (reason: string) => void): unknown;
-  /**
-   * Optional: performs an ICE restart with the viewer's new credentials and returns the
-   * server's new ones. Without it, ICE restart PATCHes answer 422 and the session is kept.
-   */
-  restartIce?(remote: WhepIceParameters): Promise<WhepIceParameters>;
 }
 
-/** What `lookup(processId)` tells the routes about one process. */
+/**
+ * Where a process stands, as the server tells it: `running` (FFmpeg runs; viewers are answered once
+ * the source has media), `starting` (409, short Retry-After), `failing` (ordered to run, but the
+ * input keeps failing: 503, longer Retry-After), `stopped` (409, no Retry-After).
+ */
+export type WhepProcessState = 'running' | 'starting' | 'failing' | 'stopped';
+
+/** What `lookup(processId)` tells the routes about a process that has WebRTC enabled. */
 export interface WhepProcessEntry<S extends WhepSource> {
-  /** Absent while the process is not running. */
+  state: WhepProcessState;
+  /** The process's media source, while it has one. */
   source?: S | undefined;
-  /** WebRTC enabled for this process; false → 404. */
-  enabled: boolean;
   /** Per-process bearer token; either it or the global token is accepted. */
   token?: string | undefined;
   /** Per-process viewer limit; reached → 503 + Retry-After. */
@@ -54,106 +46,6 @@ export interface WhepLogger {
   error(obj: object, msg: string): void;
 }
 
-/** One ICE server, advertised to viewers in a `Link: <…>; rel="ice-server"` header (RFC 9725 §4.6). */
-export interface WhepIceServer {
-  urls: string | string[];
-  username?: string | undefined;
-  credential?: string | undefined;
-}
-
-export interface WhepRoutesOptions<S extends WhepSource> {
-  /** Maps a process id to its WebRTC state; `undefined` or `enabled: false` → 404. */
-  lookup(processId: string): WhepProcessEntry<S> | undefined;
-  /**
-   * Creates a peer for an offer. Rejections carrying `code` map to statuses:
-   * `INVALID_SDP` → 400, `NO_USABLE_CODEC` → 422, `ICE_PORTS_EXHAUSTED` → 503; anything else → 500.
-   */
-  createPeer(source: S, offerSdp: string): Promise<{ peer: WhepPeer; answerSdp: string }>;
-  /** @default [] @example [{ urls: 'turn:turn.example.net:3478', username: 'u', credential: 'p' }] */
-  iceServers?: WhepIceServer[] | undefined;
-  /** Global bearer token. @default undefined (no token needed unless the process has one) */
-  token?: string | undefined;
-  /** Server-wide viewer limit. @default undefined (unlimited) */
-  maxViewers?: number | undefined;
-  /** Largest accepted request body. @default 65536 */
-  maxBodyBytes?: number | undefined;
-  /** Offers (POSTs) allowed per client address per window. @default undefined (no limit) */
-  rateLimit?: { windowMs: number; maxOffers: number } | undefined;
-  /**
-   * The client address used by `rateLimit`. The default reads the socket's remote address from
-   * `@hono/node-server` (`c.env.incoming.socket.remoteAddress`), else `'unknown'`. Behind a reverse
-   * proxy, pass a function that reads the header your proxy sets.
-   * @example (c) => c.req.header('x-real-ip') ?? 'unknown'
-   */
-  clientAddress?: ((c: Context) => string) | undefined;
-  /** `Retry-After` seconds for 409 (no media yet) and 503 (viewer or port limit). @default 5 */
-  retryAfterSeconds?: number | undefined;
-  /** `Access-Control-Allow-Origin`: `'*'`, one origin, or a list (the request's Origin is echoed when listed). @default '*' */
-  corsOrigin?: string | string[] | undefined;
-  /**
-   * Answer trickle PATCHes without `If-Match` with 428. Off by default because the reference
-   * client (medooze whip-whep-js) only sends `If-Match` after an ICE restart. ICE restarts
-   * always need `If-Match`. @default false
-   */
-  requireIfMatchForTrickle?: boolean | undefined;
-  /** Where the routes live: `${basePath}/:id/whep[/:sessionId]`. @default '/api/v3/process' */
-  basePath?: string | undefined;
-  /** @default a logger that drops everything */
-  logger?: WhepLogger | undefined;
-}
-
-const fn = <T>() => z.custom<T>((value) => typeof value === 'function', { message: 'must be a function' });
-const iceUrl = z
-  .string()
-  .regex(/^(stun|stuns|turn|turns):[^\s<>]+$/, 'must be a stun:, stuns:, turn: or turns: URL');
-const quotable = z.string().regex(/^[^\r\n"\\]*$/, 'must not contain quotes, backslashes or newlines');
-
-const optionsSchema = z.object({
-  lookup: fn<unknown>(),
-  createPeer: fn<unknown>(),
-  iceServers: z
-    .array(
-      z.object({
-        urls: z.union([iceUrl, z.array(iceUrl).min(1)]),
-        username: quotable.optional(),
-        credential: quotable.optional(),
-      }),
-    )
-    .default([]),
-  token: z.string().min(1).optional(),
-  maxViewers: z.number().int().nonnegative().optional(),
-  maxBodyBytes: z.number().int().positive().default(65536),
-  rateLimit: z
-    .object({ windowMs: z.number().int().positive(), maxOffers: z.number().int().positive() })
-    .optional(),
-  clientAddress: fn<unknown>().optional(),
-  retryAfterSeconds: z.number().int().positive().default(5),
-  corsOrigin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('*'),
-  requireIfMatchForTrickle: z.boolean().default(false),
-  basePath: z
-    .string()
-    .regex(/^(\/[^/:*?#]+)*$/, 'must be empty or start with "/" and have no trailing "/"')
-    .default('/api/v3/process'),
-  logger: z.custom<WhepLogger>((v) => typeof v === 'object' && v !== null).optional(),
-});
-
-/** Options after validation and defaults. */
-export interface ResolvedWhepOptions<S extends WhepSource> {
-  lookup(processId: string): WhepProcessEntry<S> | undefined;
-  createPeer(source: S, offerSdp: string): Promise<{ peer: WhepPeer; answerSdp: string }>;
-  iceServers: WhepIceServer[];
-  token: string | undefined;
-  maxViewers: number | undefined;
-  maxBodyBytes: number;
-  rateLimit: { windowMs: number; maxOffers: number } | undefined;
-  clientAddress: (c: Context) => string;
-  retryAfterSeconds: number;
-  corsOrigin: string | string[];
-  requireIfMatchForTrickle: boolean;
-  basePath: string;
-  logger: WhepLogger;
-}
-
 const silentLogger: WhepLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Reads `@hono/node-server`'s `env.incoming.socket.remoteAddress` without depending on it. */
@@ -163,29 +55,123 @@ export function nodeRemoteAddress(c: Context): string {
   return typeof address === 'string' && address.length > 0 ? address : 'unknown';
 }
 
-/** Validates the options once (zod) and fills in the defaults. */
+const isFunction = (value: unknown) => typeof value === 'function';
+const fn = <F>() => z.custom<F>(isFunction, { message: 'must be a function' });
+const iceUrl = z
+  .string()
+  .regex(/^(stun|stuns|turn|turns):[^\s<>]+$/, 'must be a stun:, stuns:, turn: or turns: URL');
+const quotable = z.string().regex(/^[^\r\n"\\]*$/, 'must not contain quotes, backslashes or newlines');
+const seconds = z.number().int().positive();
+
+const iceServerSchema = z.object({
+  urls: z.union([iceUrl, z.array(iceUrl).min(1)]),
+  username: quotable.optional(),
+  credential: quotable.optional(),
+});
+
+/** One ICE server, advertised to viewers in a `Link: <…>; rel="ice-server"` header (RFC 9725 §4.6). */
+export type WhepIceServer = z.input<typeof iceServerSchema>;
+
+/**
+ * The options of `createWhepRoutes`, declared once: validated with zod at creation, the TypeScript
+ * types (`WhepRoutesOptions`, `ResolvedWhepOptions`) inferred from it. A function of the source type
+ * so that `createPeer` receives the `source` your `lookup` returned.
+ */
+function optionsSchema<S extends WhepSource>() {
+  return z.object({
+    /**
+     * Tells where a process stands. `undefined` for an unknown process or one without WebRTC (404,
+     * or 401 to a client without a valid token while `concealProcessIds` is on).
+     */
+    lookup: fn<(processId: string) => WhepProcessEntry<S> | undefined>(),
+    /**
+     * Creates a peer for an offer. Rejections with `@dragon/webrtc`'s `InvalidSdpError` (400),
+     * `NoUsableCodecError` (422), `IcePortsExhaustedError` (503) and `SourceClosedError` (answered by
+     * the process's state) are answered; anything else is a 500 without details.
+     */
+    createPeer: fn<(source: S, offerSdp: string) => Promise<{ peer: WhepPeer; answerSdp: string }>>(),
+    /** @default [] @example [{ urls: 'turn:turn.example.net:3478', username: 'u', credential: 'p' }] */
+    iceServers: z.array(iceServerSchema).default([]),
+    /** Global bearer token. @default undefined (no token needed unless the process has one) */
+    token: z.string().min(1).optional(),
+    /**
+     * Answer 401 rather than 404 for an unknown process to a client without the global token, so
+     * that per-process tokens do not reveal which ids exist. Pass a function when it depends on
+     * whether any process has a token. With a global `token` this is always the case. @default false
+     * @example () => processes.some((p) => p.token !== undefined)
+     */
+    concealProcessIds: z.union([z.boolean(), fn<() => boolean>()]).default(false),
+    /** Server-wide viewer limit (open sessions plus offers being answered). @default undefined (unlimited) */
+    maxViewers: z.number().int().nonnegative().optional(),
+    /** Largest accepted request body. @default 65536 */
+    maxBodyBytes: z.number().int().positive().default(65536),
+    /** Offers (POSTs) allowed per client address per window. @default undefined (no limit) */
+    rateLimit: z
+      .object({ windowMs: z.number().int().positive(), maxOffers: z.number().int().positive() })
+      .optional(),
+    /**
+     * Refused tokens (401s) allowed per client address per window, on every route; past it the
+     * address gets 429 + Retry-After until the window ends. `false` turns it off.
+     * @default { windowMs: 60000, maxFailures: 20 }
+     */
+    tokenFailureLimit: z
+      .union([
+        z.literal(false),
+        z.object({ windowMs: z.number().int().positive(), maxFailures: z.number().int().positive() }),
+      ])
+      .default({ windowMs: 60_000, maxFailures: 20 }),
+    /**
+     * The client address the limits count by. The default reads the socket's remote address from
+     * `@hono/node-server` (`c.env.incoming.socket.remoteAddress`), else `'unknown'`. Behind a
+     * reverse proxy, pass a function that reads the header your proxy sets.
+     * @example (c) => c.req.header('x-real-ip') ?? 'unknown'
+     */
+    clientAddress: fn<(c: Context) => string>().default(() => nodeRemoteAddress),
+    /** `Retry-After` seconds while a process starts (409) and when a limit is reached (503). @default 5 */
+    retryAfterSeconds: seconds.default(5),
+    /** `Retry-After` seconds while a process's input is failing (503). @default 15 */
+    failingRetryAfterSeconds: seconds.default(15),
+    /** `Access-Control-Allow-Origin`: `'*'`, one origin, or a list (the request's Origin is echoed when listed). @default '*' */
+    corsOrigin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('*'),
+    /**
+     * Answer trickle PATCHes without `If-Match` with 428. Off by default because the reference
+     * client (medooze whip-whep-js) only sends `If-Match` after an ICE restart. @default false
+     */
+    requireIfMatchForTrickle: z.boolean().default(false),
+    /** Where the routes live: `${basePath}/:id/whep[/:sessionId]`. @default '/api/v3/process' */
+    basePath: z
+      .string()
+      .regex(/^(\/[^/:*?#]+)*$/, 'must be empty or start with "/" and have no trailing "/"')
+      .default('/api/v3/process'),
+    /** @default a logger that drops everything */
+    logger: z
+      .custom<WhepLogger>((value) => typeof value === 'object' && value !== null, {
+        message: 'must be a logger',
+      })
+      .default(silentLogger),
+  });
+}
+
+/** What `createWhepRoutes` accepts. */
+export type WhepRoutesOptions<S extends WhepSource = WhepSource> = z.input<
+  ReturnType<typeof optionsSchema<S>>
+>;
+/** The options after validation, with their defaults. */
+export type ResolvedWhepOptions<S extends WhepSource = WhepSource> = z.output<
+  ReturnType<typeof optionsSchema<S>>
+>;
+
+/**
+ * Validates the options once (zod) and fills in the defaults.
+ * @throws InvalidWhepOptionsError
+ */
 export function resolveOptions<S extends WhepSource>(options: WhepRoutesOptions<S>): ResolvedWhepOptions<S> {
-  const result = optionsSchema.safeParse(options);
+  const result = optionsSchema<S>().safeParse(options);
   if (!result.success) {
     const issues = result.error.issues.map(
       (issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`,
     );
     throw new InvalidWhepOptionsError(issues, { cause: result.error });
   }
-  const parsed = result.data;
-  return {
-    lookup: options.lookup,
-    createPeer: options.createPeer,
-    iceServers: parsed.iceServers,
-    token: parsed.token,
-    maxViewers: parsed.maxViewers,
-    maxBodyBytes: parsed.maxBodyBytes,
-    rateLimit: parsed.rateLimit,
-    clientAddress: options.clientAddress ?? nodeRemoteAddress,
-    retryAfterSeconds: parsed.retryAfterSeconds,
-    corsOrigin: parsed.corsOrigin,
-    requireIfMatchForTrickle: parsed.requireIfMatchForTrickle,
-    basePath: parsed.basePath,
-    logger: options.logger ?? silentLogger,
-  };
+  return result.data;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { harness, openSession, RestartablePeer, trickleFragment } from './testing/fake-engine.js';
+import { harness, openSession, running, trickleFragment } from './testing/fake-engine.js';
 
 const HOST = 'candidate:1 1 UDP 2122252543 127.0.0.1 50000 typ host';
 const SRFLX = 'candidate:2 1 UDP 1686052607 127.0.0.1 50001 typ srflx raddr 0.0.0.0 rport 0';
@@ -120,36 +120,6 @@ describe('PATCH on a WHEP session', () => {
     expect((await h.routes.request(url, { method: 'DELETE' })).status).toBe(200);
   });
 
-  it('restarts ICE on a peer that supports it: 200, an sdpfrag body and a new ETag', async () => {
-    const h = harness();
-    h.peerClass = RestartablePeer;
-    const { url, etag } = await openSession(h);
-    const req = patch(url, trickleFragment([HOST], 'newu', 'newpassword'), { 'If-Match': '*' });
-
-    const res = await h.routes.request(req.url, req.init);
-
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/trickle-ice-sdpfrag');
-    const newEtag = res.headers.get('etag');
-    expect(newEtag).toMatch(/^"[\w-]+"$/);
-    expect(newEtag).not.toBe(etag);
-    expect(await res.text()).toBe(
-      'a=ice-lite\r\na=ice-options:trickle\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n' +
-        'a=ice-ufrag:server1\r\na=ice-pwd:newserverpassword\r\n' +
-        'a=candidate:1 1 UDP 1 127.0.0.1 40000 typ host\r\na=end-of-candidates\r\n',
-    );
-    expect((h.peers[0] as RestartablePeer).restarts).toEqual([
-      { ufrag: 'newu', pwd: 'newpassword', candidates: [HOST] },
-    ]);
-
-    // The old ETag is stale now; trickles with the new credentials are plain trickles.
-    const stale = patch(url, trickleFragment([SRFLX], 'newu', 'newpassword'), { 'If-Match': etag });
-    expect((await h.routes.request(stale.url, stale.init)).status).toBe(412);
-    const fresh = patch(url, trickleFragment([SRFLX], 'newu', 'newpassword'), { 'If-Match': newEtag! });
-    expect((await h.routes.request(fresh.url, fresh.init)).status).toBe(204);
-    expect(h.peers[0]?.candidates).toEqual([SRFLX]);
-  });
-
   it('answers 415 with Accept-Patch to a body that is not a trickle-ice-sdpfrag', async () => {
     const h = harness();
     const { url } = await openSession(h);
@@ -189,7 +159,7 @@ describe('PATCH on a WHEP session', () => {
 
   it('answers 404 for an unknown session and for a session of another process', async () => {
     const h = harness();
-    h.processes.set('other', { enabled: true, source: h.processes.get('cam')!.source! });
+    h.processes.set('other', running(h.processes.get('cam')!.source!));
     const { url } = await openSession(h);
     const unknown = patch(url.replace(/[^/]+$/, 'nope'), trickleFragment([HOST]));
     const crossed = patch(url.replace('/cam/', '/other/'), trickleFragment([HOST]));

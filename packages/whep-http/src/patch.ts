@@ -1,39 +1,36 @@
 import type { Context } from 'hono';
+import type { ProcessAccess } from './access.js';
 import {
   IceRestartUnsupportedError,
   PreconditionFailedError,
   PreconditionRequiredError,
   SessionNotFoundError,
 } from './errors.js';
-import { ifMatchSatisfied, newEtag, readBodyLimited, requireContentType } from './http-util.js';
-import { authorizeProcess } from './offer.js';
+import { ifMatchSatisfied, readBodyLimited, requireContentType } from './http-util.js';
 import type { ResolvedWhepOptions, WhepSource } from './options.js';
-import { buildRestartFragment, parseSdpFragment, type SdpFragment } from './sdp.js';
+import { parseSdpFragment, type SdpFragment } from './sdp.js';
 import type { SessionRegistry, WhepSession } from './session-registry.js';
 
 /** Finds the session of `:id`/`:sessionId` after authenticating the request. */
 export function authorizeSession<S extends WhepSource>(
   c: Context,
-  options: ResolvedWhepOptions<S>,
+  access: ProcessAccess<S>,
   sessions: SessionRegistry,
 ): WhepSession {
   const processId = c.req.param('id') ?? '';
   const sessionId = c.req.param('sessionId') ?? '';
   // The session outlives a lookup change (e.g. WebRTC switched off), so only the token is taken from it.
-  authorizeProcess(c, options, processId);
+  access.authorize(c, processId);
   const session = sessions.get(processId, sessionId);
   if (session === undefined) throw new SessionNotFoundError(processId, sessionId);
   return session;
 }
 
-/** RFC 8840 / WHEP §4.4.3: new ice-ufrag/ice-pwd in the fragment mean an ICE restart; returns them. */
-function restartCredentials(
-  session: WhepSession,
-  fragment: SdpFragment,
-): { ufrag: string; pwd: string } | undefined {
+/** RFC 8840 / WHEP §4.4.3: ice-ufrag/ice-pwd in the fragment that differ from the offer's ask for an ICE restart. */
+function asksForIceRestart(session: WhepSession, fragment: SdpFragment): boolean {
   const { ufrag, pwd } = fragment;
-  if (ufrag === undefined || pwd === undefined) return undefined;
-  return ufrag !== session.remoteUfrag || pwd !== session.remotePwd ? { ufrag, pwd } : undefined;
+  if (ufrag === undefined || pwd === undefined) return false;
+  return ufrag !== session.remoteUfrag || pwd !== session.remotePwd;
 }
 
 /**
@@ -49,43 +46,34 @@ function checkPrecondition(c: Context, session: WhepSession, required: boolean):
   if (!ifMatchSatisfied(ifMatch, session.etag)) throw new PreconditionFailedError(session.id, ifMatch);
 }
 
-/** PATCH on a session: trickle ICE (204) or ICE restart (200 + sdpfrag, or 422 when unsupported). */
+/**
+ * PATCH on a session: trickle ICE (204). An ICE restart gets the draft's answer for a server that
+ * does not support it (422, session kept): the engine cannot restart ICE on a peer.
+ */
 export async function handlePatch<S extends WhepSource>(
   c: Context,
-  options: ResolvedWhepOptions<S>,
-  sessions: SessionRegistry,
+  deps: { options: ResolvedWhepOptions<S>; access: ProcessAccess<S>; sessions: SessionRegistry },
 ): Promise<Response> {
-  const session = authorizeSession(c, options, sessions);
+  const { options, access, sessions } = deps;
+  const session = authorizeSession(c, access, sessions);
   requireContentType(c.req.header('content-type'), 'application/trickle-ice-sdpfrag');
   const fragment = parseSdpFragment(await readBodyLimited(c.req.raw, options.maxBodyBytes));
-  const restart = restartCredentials(session, fragment);
-  checkPrecondition(c, session, restart !== undefined || options.requireIfMatchForTrickle);
+  const restart = asksForIceRestart(session, fragment);
+  checkPrecondition(c, session, restart || options.requireIfMatchForTrickle);
   const log = { processId: session.processId, sessionId: session.id, peerId: session.peer.id };
 
-  if (restart === undefined) {
-    for (const candidate of fragment.candidates) {
-      try {
-        await session.peer.addRemoteCandidate(candidate);
-      } catch (error) {
-        // WHEP §4.4.2: a candidate the server cannot use is discarded silently, the rest still count.
-        options.logger.debug({ ...log, candidate, err: error }, 'whep remote candidate discarded');
-      }
-    }
-    // WHEP §4.4.2: 204, no body, no ETag. `a=end-of-candidates` needs no action from the engine.
-    return c.body(null, 204);
-  }
-
-  const restartIce = session.peer.restartIce?.bind(session.peer);
-  if (restartIce === undefined) {
+  if (restart) {
     options.logger.info(log, 'whep ice restart refused: not supported');
     throw new IceRestartUnsupportedError(session.id);
   }
-  const local = await restartIce({ ...restart, candidates: fragment.candidates });
-  session.remoteUfrag = restart.ufrag;
-  session.remotePwd = restart.pwd;
-  session.etag = newEtag();
-  options.logger.info(log, 'whep ice restarted');
-  c.header('ETag', session.etag);
-  c.header('Content-Type', 'application/trickle-ice-sdpfrag');
-  return c.body(buildRestartFragment(session.iceAttributes, fragment.media, local), 200);
+  for (const candidate of fragment.candidates) {
+    try {
+      await session.peer.addRemoteCandidate(candidate);
+    } catch (error) {
+      // WHEP §4.4.2: a candidate the server cannot use is discarded silently, the rest still count.
+      options.logger.debug({ ...log, candidate, err: error }, 'whep remote candidate discarded');
+    }
+  }
+  // WHEP §4.4.2: 204, no body, no ETag. `a=end-of-candidates` needs no action from the engine.
+  return c.body(null, 204);
 }

@@ -17,6 +17,19 @@ describe('RateLimiter', () => {
     expect(limiter.hit('a')).toEqual({ allowed: false, retryAfterSeconds: 8 });
   });
 
+  it('checks a key without counting a hit', () => {
+    const time = clock();
+    const limiter = new RateLimiter({ windowMs: 10_000, max: 1, now: () => time.now });
+
+    expect(limiter.check('a')).toEqual({ allowed: true });
+    expect(limiter.check('a')).toEqual({ allowed: true });
+    limiter.hit('a');
+    time.advance(4_000);
+    expect(limiter.check('a')).toEqual({ allowed: false, retryAfterSeconds: 6 });
+    time.advance(6_000);
+    expect(limiter.check('a')).toEqual({ allowed: true });
+  });
+
   it('counts each key on its own', () => {
     const limiter = new RateLimiter({ windowMs: 10_000, max: 1, now: () => 0 });
 

@@ -36,13 +36,26 @@ export class RateLimiter {
     }
     window.count += 1;
     if (window.count <= this.#max) return { allowed: true };
-    const remainingMs = window.startedAt + this.#windowMs - now;
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) };
+    return { allowed: false, retryAfterSeconds: this.#secondsLeft(window, now) };
+  }
+
+  /** Whether `key` is still within the limit, without counting a hit (e.g. before a token check). */
+  check(key: string): RateVerdict {
+    const now = this.#now();
+    const window = this.#windows.get(key);
+    if (window === undefined || now - window.startedAt >= this.#windowMs || window.count < this.#max) {
+      return { allowed: true };
+    }
+    return { allowed: false, retryAfterSeconds: this.#secondsLeft(window, now) };
   }
 
   /** Number of keys currently tracked. */
   get size(): number {
     return this.#windows.size;
+  }
+
+  #secondsLeft(window: Window, now: number): number {
+    return Math.max(1, Math.ceil((window.startedAt + this.#windowMs - now) / 1000));
   }
 
   #sweep(now: number): void {

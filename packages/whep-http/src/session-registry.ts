@@ -5,18 +5,19 @@ export interface WhepSession {
   readonly id: string;
   readonly processId: string;
   readonly peer: WhepPeer;
-  /** Current strong entity-tag of the ICE session (changes on ICE restart). */
-  etag: string;
-  /** The viewer's current ICE credentials, to tell a trickle from an ICE restart. */
-  remoteUfrag: string | undefined;
-  remotePwd: string | undefined;
-  /** ice-lite / ice-options lines of the answer, repeated in ICE restart responses. */
-  readonly iceAttributes: readonly string[];
+  /** Strong entity-tag of the ICE session (WHEP §4.4.1). */
+  readonly etag: string;
+  /** The viewer's ICE credentials, to tell a trickle from an ICE restart. */
+  readonly remoteUfrag: string | undefined;
+  readonly remotePwd: string | undefined;
 }
 
 /** The viewers the routes hold, for the server to count and to drop when a process stops. */
 export interface WhepSessions {
-  /** Open sessions plus offers being answered, of one process or of all. */
+  /**
+   * The viewer count: open sessions plus offers being answered, of one process or of all. The
+   * viewer limits use it; it is what a server reports as viewers.
+   */
   count(processId?: string): number;
   /** Closes the peers of one process (or all) and forgets their sessions; returns how many. */
   closeAll(processId?: string): number;

@@ -7,6 +7,7 @@ import {
   OFFER,
   openSession,
   postOffer,
+  running,
   trickleFragment,
   URL_BASE,
 } from './testing/fake-engine.js';
@@ -49,7 +50,7 @@ describe('WHEP session lifetime', () => {
 
   it('closes the sessions of one process with closeAll and leaves the others', async () => {
     const h = harness();
-    h.processes.set('other', { enabled: true, source: new FakeSource() });
+    h.processes.set('other', running());
     const a = await openSession(h);
     await openSession(h);
     const b = await openSession(h, 'other');
@@ -66,7 +67,7 @@ describe('WHEP session lifetime', () => {
 
   it('closes every session with closeAll and no process id', async () => {
     const h = harness();
-    h.processes.set('other', { enabled: true, source: new FakeSource() });
+    h.processes.set('other', running());
     await openSession(h);
     await openSession(h, 'other');
 
@@ -190,7 +191,7 @@ describe('bearer tokens', () => {
 
   it('accepts a per-process token or the global one for that process', async () => {
     const h = harness({ token: 'global' });
-    h.processes.set('cam', { enabled: true, source: new FakeSource(), token: 'cam-token' });
+    h.processes.set('cam', running(new FakeSource(), { token: 'cam-token' }));
 
     expect((await postOffer(h, 'cam', { Authorization: 'Bearer cam-token' })).status).toBe(201);
     expect((await postOffer(h, 'cam', { Authorization: 'Bearer global' })).status).toBe(201);
@@ -199,7 +200,7 @@ describe('bearer tokens', () => {
 
   it('requires a per-process token even without a global one', async () => {
     const h = harness();
-    h.processes.set('cam', { enabled: true, source: new FakeSource(), token: 'cam-token' });
+    h.processes.set('cam', running(new FakeSource(), { token: 'cam-token' }));
 
     expect((await postOffer(h)).status).toBe(401);
     expect((await postOffer(h, 'cam', { Authorization: 'Bearer cam-token' })).status).toBe(201);

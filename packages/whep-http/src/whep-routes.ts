@@ -1,14 +1,9 @@
-import { type Context, Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { Hono } from 'hono';
+import { ProcessAccess } from './access.js';
 import { corsHeaders, preflight } from './cors.js';
-import { MethodNotAllowedError, ProcessNotFoundError, WhepError } from './errors.js';
-import { authorizeProcess, handleOffer } from './offer.js';
-import {
-  type ResolvedWhepOptions,
-  resolveOptions,
-  type WhepRoutesOptions,
-  type WhepSource,
-} from './options.js';
+import { MethodNotAllowedError, ProcessNotFoundError } from './errors.js';
+import { handleOffer } from './offer.js';
+import { resolveOptions, type WhepRoutesOptions, type WhepSource } from './options.js';
 import { authorizeSession, handlePatch } from './patch.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SessionRegistry, type WhepSessions } from './session-registry.js';
@@ -20,21 +15,12 @@ export interface WhepRoutes {
   sessions: WhepSessions;
 }
 
-/** The one place errors become responses: `{code, message, details}` (datarhei), `code` = HTTP status. */
-function errorResponse(error: Error, c: Context, options: ResolvedWhepOptions<WhepSource>): Response {
-  const log = { path: c.req.path, method: c.req.method };
-  if (error instanceof WhepError) {
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    const status = error.status as ContentfulStatusCode;
-    return c.json({ code: status, message: error.message, details: [error.code, ...error.details] }, status);
-  }
-  options.logger.error({ ...log, err: error }, 'whep request failed');
-  return c.json({ code: 500, message: 'Internal server error', details: [] }, 500);
-}
-
 /**
  * Creates the WHEP routes (draft-ietf-wish-whep, RFC 9725 for the shared rules):
  * `POST|GET|HEAD|OPTIONS ${basePath}/:id/whep` and `PATCH|DELETE|GET|HEAD|OPTIONS ${basePath}/:id/whep/:sessionId`.
+ *
+ * Failures are thrown as `WhepError`s (Hono `HTTPException`s): the app that mounts the routes
+ * renders them in its `onError`.
  *
  * @throws InvalidWhepOptionsError when the options do not validate.
  * @example
@@ -44,8 +30,9 @@ function errorResponse(error: Error, c: Context, options: ResolvedWhepOptions<Wh
  */
 export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOptions<S>): WhepRoutes {
   const resolved = resolveOptions(options);
+  const access = new ProcessAccess(resolved);
   const sessions = new SessionRegistry(resolved.logger);
-  const rateLimiter =
+  const offerLimiter =
     resolved.rateLimit === undefined
       ? undefined
       : new RateLimiter({ windowMs: resolved.rateLimit.windowMs, max: resolved.rateLimit.maxOffers });
@@ -58,12 +45,12 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
   routes.use(session, corsHeaders(resolved.corsOrigin));
 
   routes.options(endpoint, preflight('endpoint'));
-  routes.post(endpoint, (c) => handleOffer(c, { options: resolved, sessions, rateLimiter }));
+  routes.post(endpoint, (c) => handleOffer(c, { options: resolved, access, sessions, offerLimiter }));
   // WHEP §4.1: no representation, so 2xx without content. §4.2 (discoverability): HEAD → 200 with
   // Content-Type application/sdp; HEAD mirrors GET (Hono answers HEAD with the GET handler, body dropped).
   routes.get(endpoint, (c) => {
     const processId = c.req.param('id') ?? '';
-    if (authorizeProcess(c, resolved, processId) === undefined) throw new ProcessNotFoundError(processId);
+    if (access.authorize(c, processId) === undefined) throw new ProcessNotFoundError(processId);
     c.header('Content-Type', 'application/sdp');
     c.header('Content-Length', '0');
     return c.body(null, 200);
@@ -73,10 +60,10 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
   });
 
   routes.options(session, preflight('session'));
-  routes.patch(session, (c) => handlePatch(c, resolved, sessions));
+  routes.patch(session, (c) => handlePatch(c, { options: resolved, access, sessions }));
   routes.delete(session, (c) => {
     // WHEP §4.3: 200 OK; If-Match is ignored on DELETE (§4.4.1).
-    const found = authorizeSession(c, resolved, sessions);
+    const found = authorizeSession(c, access, sessions);
     sessions.close(found.id);
     resolved.logger.info(
       { processId: found.processId, sessionId: found.id, peerId: found.peer.id },
@@ -86,13 +73,12 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
     return c.body(null, 200);
   });
   routes.get(session, (c) => {
-    authorizeSession(c, resolved, sessions);
+    authorizeSession(c, access, sessions);
     return c.body(null, 204);
   });
   routes.all(session, (c) => {
     throw new MethodNotAllowedError(c.req.method, 'PATCH, DELETE, GET, HEAD, OPTIONS');
   });
 
-  routes.onError((error, c) => errorResponse(error, c, resolved as ResolvedWhepOptions<WhepSource>));
   return { routes, sessions };
 }

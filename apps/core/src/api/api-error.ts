@@ -17,15 +17,16 @@ export class ApiError extends Error {
   }
 }
 
-/** Maps the typed errors of the packages (by their `code`) to HTTP statuses. */
+/**
+ * Maps the typed errors of the packages that know nothing of HTTP (by their `code`) to statuses.
+ * HTTP-facing errors (WHEP's) are `HTTPException`s and carry their status themselves.
+ */
 const statusByCode: Record<string, ContentfulStatusCode> = {
   PROCESS_NOT_FOUND: 404,
   PROCESS_EXISTS: 400,
   PROCESS_CONFIG_INVALID: 400,
   METADATA_KEY_INVALID: 400,
   HOOK_ABORTED: 500,
-  INVALID_SDP: 400,
-  NO_USABLE_CODEC: 422,
 };
 
 function detailsOf(error: unknown): string[] {
@@ -49,8 +50,14 @@ export function errorResponse(error: unknown, c: Context): Response {
     return c.json({ code: error.status, message: error.message, details: error.details }, error.status);
   }
   if (error instanceof HTTPException) {
+    // Hono's convention: the headers an answer needs (Retry-After, WWW-Authenticate…) ride in `res`.
+    error.res?.headers.forEach((value, name) => {
+      if (name !== 'content-type' && name !== 'content-length') c.header(name, value);
+    });
     const status = error.status as ContentfulStatusCode;
-    return c.json({ code: status, message: error.message || 'Error', details: [] }, status);
+    const code = (error as { code?: unknown }).code;
+    const details = [...(typeof code === 'string' ? [code] : []), ...detailsOf(error)];
+    return c.json({ code: status, message: error.message || 'Error', details }, status);
   }
   // datarhei's config answers: 400 "Invalid JSON", and for invalid values a bare map of field → messages.
   if (error instanceof ConfigMalformedError) {

@@ -1,73 +1,107 @@
 import type { ProcessManager } from '@dragon/restream';
-import type { WebRtcSubsystem } from '../webrtc/webrtc-subsystem.js';
-import type { Metric } from './metrics.js';
+import type { RtpSource } from '@dragon/webrtc';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { processMetrics } from './metrics.js';
 
 const execStates = ['finished', 'starting', 'running', 'finishing', 'failed', 'killed'] as const;
 
-/** Reads the current numbers; nothing is kept between scrapes. */
-export function collectMetrics(manager: ProcessManager, webrtc: WebRtcSubsystem | undefined): Metric[] {
-  const byState = new Map<string, number>(execStates.map((state) => [state, 0]));
-  const ids = manager.list();
-  for (const id of ids) {
-    const exec = manager.getState(id).exec;
-    byState.set(exec, (byState.get(exec) ?? 0) + 1);
-  }
-  const viewers: Metric = {
+export interface MetricsInput {
+  manager: Pick<ProcessManager, 'list' | 'getState'>;
+  /** A process's RTP source, while it has one. */
+  source(processId: string): Pick<RtpSource, 'stats' | 'sentStats'> | undefined;
+  /** The viewer count of a process (the WHEP session count). */
+  viewers(processId: string): number;
+}
+
+export interface Metrics {
+  readonly contentType: string;
+  /**
+   * The Prometheus text of the process metrics and this core's figures, read now. Without
+   * `withProcessIds` (an anonymous scraper while auth is on) only totals: process ids are not public.
+   */
+  render(options: { withProcessIds: boolean }): Promise<string>;
+}
+
+/**
+ * `/metrics`: the process metrics plus Dragon's figures per process. Nothing is counted as it
+ * happens: the figures are read from the process manager and the sources when scraped, so the
+ * media path does no work for metrics.
+ */
+export function createMetrics(input: MetricsInput): Metrics {
+  // Totals go to `registry`; figures labelled by process id to `perProcess`, rendered only to
+  // clients allowed to learn the ids.
+  const registry = new Registry();
+  const perProcess = new Registry();
+  const registers = [perProcess];
+  // Registered for its collect(): one scrape reads everything once, here, as prom-client collects
+  // this metric first; the per-process metrics below only hold what it set.
+  new Gauge({
+    name: 'dragon_processes',
+    help: 'Processes by FFmpeg execution state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const byState = new Map<string, number>(execStates.map((state) => [state, 0]));
+      packetsIn.reset();
+      bytesIn.reset();
+      packetsOut.reset();
+      bytesOut.reset();
+      viewers.reset();
+      for (const id of input.manager.list()) {
+        const exec = input.manager.getState(id).exec;
+        byState.set(exec, (byState.get(exec) ?? 0) + 1);
+        const source = input.source(id);
+        if (source === undefined) continue;
+        const labels = { process_id: id };
+        viewers.set(labels, input.viewers(id));
+        for (const [track, stats] of Object.entries(source.stats())) {
+          if (stats === undefined) continue;
+          packetsIn.inc({ ...labels, track }, stats.packets);
+          bytesIn.inc({ ...labels, track }, stats.bytes);
+        }
+        const sent = source.sentStats();
+        packetsOut.inc(labels, sent.packetsSent);
+        bytesOut.inc(labels, sent.bytesSent);
+      }
+      this.reset();
+      for (const [state, count] of byState) this.set({ state }, count);
+    },
+  });
+  const viewers = new Gauge({
     name: 'dragon_process_viewers',
-    help: 'Connected WebRTC viewers per process.',
-    type: 'gauge',
-    samples: [],
-  };
-  const packetsIn: Metric = {
+    help: 'WebRTC viewers per process: open WHEP sessions plus offers being answered.',
+    labelNames: ['process_id'],
+    registers,
+  });
+  const packetsIn = new Counter({
     name: 'dragon_process_rtp_packets_received_total',
     help: 'RTP packets received from FFmpeg per process and track.',
-    type: 'counter',
-    samples: [],
-  };
-  const bytesIn: Metric = {
+    labelNames: ['process_id', 'track'],
+    registers,
+  });
+  const bytesIn = new Counter({
     name: 'dragon_process_rtp_bytes_received_total',
     help: 'RTP bytes received from FFmpeg per process and track.',
-    type: 'counter',
-    samples: [],
-  };
-  const packetsOut: Metric = {
+    labelNames: ['process_id', 'track'],
+    registers,
+  });
+  const packetsOut = new Counter({
     name: 'dragon_process_packets_sent_total',
     help: 'RTP packets sent to viewers per process.',
-    type: 'counter',
-    samples: [],
-  };
-  const bytesOut: Metric = {
+    labelNames: ['process_id'],
+    registers,
+  });
+  const bytesOut = new Counter({
     name: 'dragon_process_bytes_sent_total',
     help: 'RTP bytes sent to viewers per process.',
-    type: 'counter',
-    samples: [],
+    labelNames: ['process_id'],
+    registers,
+  });
+  // Order matters: `dragon_processes` (in `registry`) collects before the per-process metrics are read.
+  const totals = Registry.merge([processMetrics(), registry]);
+  const all = Registry.merge([processMetrics(), registry, perProcess]);
+  return {
+    contentType: all.contentType,
+    render: ({ withProcessIds }) => (withProcessIds ? all : totals).metrics(),
   };
-  for (const id of webrtc?.registry.ids() ?? []) {
-    const source = webrtc?.registry.get(id);
-    if (!source) continue;
-    const labels = { process_id: id };
-    viewers.samples.push({ labels, value: source.peerCount });
-    const stats = source.stats();
-    for (const [track, trackStats] of Object.entries(stats)) {
-      if (!trackStats || typeof trackStats !== 'object' || !('packets' in trackStats)) continue;
-      packetsIn.samples.push({ labels: { ...labels, track }, value: trackStats.packets });
-      bytesIn.samples.push({ labels: { ...labels, track }, value: trackStats.bytes });
-    }
-    const sent = source.sentStats();
-    packetsOut.samples.push({ labels, value: sent.packetsSent });
-    bytesOut.samples.push({ labels, value: sent.bytesSent });
-  }
-  return [
-    {
-      name: 'dragon_processes',
-      help: 'Processes by FFmpeg execution state.',
-      type: 'gauge',
-      samples: [...byState].map(([state, value]) => ({ labels: { state }, value })),
-    },
-    viewers,
-    packetsIn,
-    bytesIn,
-    packetsOut,
-    bytesOut,
-  ];
 }

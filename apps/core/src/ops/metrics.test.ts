@@ -1,36 +1,118 @@
-import { expect, it } from 'vitest';
-import { renderMetrics, withoutProcessSamples } from './metrics.js';
+import { waitFor } from '@dragon/test-helpers';
+import { describe, expect, it } from 'vitest';
+import { createMetrics, type MetricsInput } from './collect-metrics.js';
 
-it('renders gauges in the Prometheus text format with escaped labels', () => {
-  const text = renderMetrics([
-    {
-      name: 'dragon_process_viewers',
-      help: 'Connected viewers.',
-      type: 'gauge',
-      samples: [{ labels: { process_id: 'cam"1' }, value: 3 }],
-    },
-  ]);
-  expect(text).toBe(
-    '# HELP dragon_process_viewers Connected viewers.\n# TYPE dragon_process_viewers gauge\ndragon_process_viewers{process_id="cam\\"1"} 3\n',
-  );
+const trackStats = (packets: number) => ({
+  packets,
+  bytes: packets * 1000,
+  dropped: 0,
+  bitrateBps: 0,
+  lastPacketAt: 1,
 });
 
-it('drops the samples labelled by process, keeping totals', () => {
-  const metrics = withoutProcessSamples([
-    {
-      name: 'dragon_processes',
-      help: 'Processes.',
-      type: 'gauge',
-      samples: [{ labels: { state: 'running' }, value: 2 }],
+const all = { withProcessIds: true };
+
+function fakeInput(): MetricsInput {
+  const states: Record<string, 'running' | 'failed'> = {
+    cam: 'running',
+    'cam"2': 'running',
+    broken: 'failed',
+  };
+  return {
+    manager: {
+      list: () => Object.keys(states),
+      getState: (id: string) => ({ exec: states[id] }) as ReturnType<MetricsInput['manager']['getState']>,
     },
-    {
-      name: 'dragon_process_viewers',
-      help: 'Viewers.',
-      type: 'gauge',
-      samples: [{ labels: { process_id: 'secret-cam' }, value: 3 }],
-    },
-  ]);
-  const text = renderMetrics(metrics);
-  expect(text).toContain('dragon_processes{state="running"} 2');
-  expect(text).not.toContain('secret-cam');
+    source: (id) =>
+      id === 'broken'
+        ? undefined
+        : {
+            stats: () => ({ video: trackStats(10), ...(id === 'cam' ? { audio: trackStats(4) } : {}) }),
+            sentStats: () => ({ packetsSent: 28, bytesSent: 28_000 }),
+          },
+    viewers: (id) => (id === 'cam' ? 2 : 0),
+  };
+}
+
+/** The value of one sample line, e.g. `sample(text, 'dragon_process_viewers{process_id="cam"}')`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((entry) => entry.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('/metrics', () => {
+  it("has Dragon's figures under their names, read when scraped", async () => {
+    const metrics = createMetrics(fakeInput());
+
+    const text = await metrics.render(all);
+
+    expect(metrics.contentType).toContain('text/plain');
+    expect(sample(text, 'dragon_processes{state="running"}')).toBe(2);
+    expect(sample(text, 'dragon_processes{state="failed"}')).toBe(1);
+    expect(sample(text, 'dragon_processes{state="finished"}')).toBe(0);
+    expect(sample(text, 'dragon_process_viewers{process_id="cam"}')).toBe(2);
+    expect(sample(text, 'dragon_process_viewers{process_id="cam\\"2"}')).toBe(0);
+    expect(sample(text, 'dragon_process_rtp_packets_received_total{process_id="cam",track="audio"}')).toBe(4);
+    expect(sample(text, 'dragon_process_rtp_bytes_received_total{process_id="cam",track="video"}')).toBe(
+      10_000,
+    );
+    expect(sample(text, 'dragon_process_packets_sent_total{process_id="cam"}')).toBe(28);
+    expect(sample(text, 'dragon_process_bytes_sent_total{process_id="cam"}')).toBe(28_000);
+    // A process without a source has no per-process figures.
+    expect(text).not.toContain('process_id="broken"');
+    expect(text).toMatch(/^# TYPE dragon_process_packets_sent_total counter$/m);
+  });
+
+  it('reads the figures afresh at each scrape: gone processes vanish, counters follow their sources', async () => {
+    const input = fakeInput();
+    const metrics = createMetrics(input);
+    await metrics.render(all);
+    input.manager.list = () => ['cam'];
+
+    const text = await metrics.render(all);
+
+    expect(text).not.toContain('cam\\"2');
+    expect(sample(text, 'dragon_process_packets_sent_total{process_id="cam"}')).toBe(28);
+  });
+
+  it("has prom-client's process and GC metrics", async () => {
+    const text = await createMetrics(fakeInput()).render(all);
+
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_gc_duration_seconds',
+    ]) {
+      expect(text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+    }
+  });
+
+  it('has an event-loop delay histogram that records a blocked loop', async () => {
+    const metrics = createMetrics(fakeInput());
+    const over100ms = async () => {
+      const text = await metrics.render(all);
+      const total = sample(text, 'dragon_event_loop_delay_seconds_count') ?? 0;
+      return total - (sample(text, 'dragon_event_loop_delay_seconds_bucket{le="0.1"}') ?? 0);
+    };
+    expect(await metrics.render(all)).toMatch(/^# TYPE dragon_event_loop_delay_seconds histogram$/m);
+    const before = await over100ms();
+
+    // Block the loop for 150 ms: the sampling timer due meanwhile fires at least 130 ms late.
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      // busy on purpose
+    }
+
+    await waitFor('a sample over 100 ms', async () => ((await over100ms()) > before ? true : undefined));
+  });
+
+  it('shows an anonymous scraper totals only, no process ids', async () => {
+    const text = await createMetrics(fakeInput()).render({ withProcessIds: false });
+
+    expect(sample(text, 'dragon_processes{state="running"}')).toBe(2);
+    expect(text).not.toContain('process_id=');
+    expect(text).toMatch(/^# TYPE dragon_event_loop_delay_seconds histogram$/m);
+  });
 });

@@ -1,7 +1,7 @@
 import { buildWebRtcLegs, type WebRtcConfig } from '@dragon/ffmpeg-args';
 import type { PortAllocator, RtpPortPair } from '@dragon/portalloc';
 import type { ProcessConfig, ProcessManager } from '@dragon/restream';
-import { RtpSource, SourceRegistry } from '@dragon/webrtc';
+import { RtpSource } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 
 interface SourceEntry {
@@ -25,7 +25,6 @@ export interface WebRtcSubsystemOptions {
  * FFmpeg run — so viewers keep watching across FFmpeg crashes and reconnects.
  */
 export class WebRtcSubsystem {
-  readonly registry = new SourceRegistry();
   readonly #entries = new Map<string, SourceEntry>();
   readonly #options: WebRtcSubsystemOptions;
 
@@ -48,7 +47,7 @@ export class WebRtcSubsystem {
   }
 
   source(processId: string): RtpSource | undefined {
-    return this.registry.get(processId);
+    return this.#entries.get(processId)?.source;
   }
 
   async close(): Promise<void> {
@@ -89,7 +88,6 @@ export class WebRtcSubsystem {
           ? { audio: { socket: ports.audio.takeSocket(), payloadType: webrtc.audio_pt } }
           : {}),
       });
-      this.registry.register(id, source);
       const entry = { source, ports, webrtc: fingerprint };
       this.#entries.set(id, entry);
       this.#options.logger.info({ processId: id, videoPort: ports.video.port }, 'webrtc source opened');
@@ -112,7 +110,6 @@ export class WebRtcSubsystem {
     const entry = this.#entries.get(id);
     if (!entry) return;
     this.#entries.delete(id);
-    this.registry.remove(id);
     this.#options.onSourceClosed?.(id);
     entry.source.close();
     entry.ports.release();

@@ -49,7 +49,6 @@ class Track {
   readonly stats: TrackStats = { packets: 0, bytes: 0, dropped: 0, bitrateBps: 0, lastPacketAt: null };
   readonly continuity: RtpContinuity;
   readonly sinks = new Set<MediaSink>();
-  inputSsrc: number | undefined;
   windowStart = 0;
   windowBytes = 0;
 
@@ -66,7 +65,7 @@ class Track {
  * The receiving end of one process's RTP legs: loopback UDP sockets bound for the process's whole
  * life, validated packets made continuous across FFmpeg restarts and handed to every subscribed peer.
  */
-export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: []; media: [kind: TrackKind] }> {
+export class RtpSource extends EventEmitter<{ closed: [] }> {
   readonly id: string;
   readonly #tracks: Track[];
   readonly #video: Track;
@@ -132,7 +131,11 @@ export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: []; m
     return this.#closed;
   }
 
-  get peerCount(): number {
+  /**
+   * Sinks (connected peers) this source delivers to: a resource count for leak checks. The viewer
+   * count is the WHEP session count.
+   */
+  get subscriberCount(): number {
     return this.#video.sinks.size;
   }
 
@@ -158,16 +161,10 @@ export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: []; m
       sink.deliver('video', packet, packet.payload.length + 12);
     }
     for (const track of this.#tracks) track.sinks.add(sink);
-    if (this.#keyframeCache.length === 0) this.emit('keyframeRequest');
   }
 
   unsubscribe(sink: MediaSink): void {
     for (const track of this.#tracks) track.sinks.delete(sink);
-  }
-
-  /** Forwarded picture-loss indications: the process layer may act (e.g. force a keyframe). */
-  requestKeyframe(): void {
-    this.emit('keyframeRequest');
   }
 
   /** @internal counts what peers actually sent */
@@ -195,8 +192,6 @@ export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: []; m
       return;
     }
     const now = Date.now();
-    const restarted = header.ssrc !== track.inputSsrc;
-    track.inputSsrc = header.ssrc;
     track.continuity.rewrite(packet, header.ssrc, header.sequenceNumber, header.timestamp, now);
     const stats = track.stats;
     stats.packets++;
@@ -218,7 +213,6 @@ export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: []; m
     }
     if (track === this.#video && this.#cacheEnabled)
       this.#cache(parsed, packet, header.payloadOffset, header.payloadLength);
-    if (restarted) this.emit('media', track.kind);
     for (const sink of track.sinks) sink.deliver(track.kind, parsed, packet.length);
   }
 

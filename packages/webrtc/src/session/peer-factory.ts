@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import { IcePortsExhaustedError, InvalidSdpError, SourceClosedError } from '../errors.js';
-import type { IceTcpMux, PassiveTcpProtocol } from '../ice/ice-tcp-mux.js';
+import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
 import type { UdpMux, UdpMuxBinding } from '../ice/udp-mux.js';
 import { isLoopbackAddress } from '../ingest/rtp-header.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
-import { withoutDefaultStunServer } from '../werift/werift-quirks.js';
+import { withoutDefaultStunServer } from '../werift/default-stun.js';
+import { passiveTcpProtocols } from '../werift/ice-internals.js';
 import { Peer } from './peer.js';
 import { finishAnswer, planOffer } from './sdp-negotiation.js';
 
@@ -67,7 +68,11 @@ export class PeerFactory {
     this.#reaper.unref();
   }
 
-  get peerCount(): number {
+  /**
+   * werift peer connections this factory holds open (being answered, connecting or connected): a
+   * resource count for leak checks. The viewer count is the WHEP session count.
+   */
+  get connectionCount(): number {
     return this.#peers.size;
   }
 
@@ -119,7 +124,8 @@ export class PeerFactory {
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: plan.sdp });
     } catch (error) {
-      throw new InvalidSdpError((error as Error).message, { cause: error });
+      // werift's exception text describes werift, not the offer: it stays in `cause` (for the log).
+      throw new InvalidSdpError('the WebRTC stack could not apply it', { cause: error });
     }
     const senders: { video?: RTCRtpTransceiver['sender']; audio?: RTCRtpTransceiver['sender'] } = {};
     const streamId = `dragon-${source.id}`;
@@ -192,15 +198,7 @@ export class PeerFactory {
  * shared port instead, so those listeners are closed and the peer's protocol is registered there.
  */
 function routeTcp(pc: RTCPeerConnection, tcpMux: IceTcpMux, serverUfrag: string, viewerUfrag: string) {
-  const passive = pc.iceTransports
-    .flatMap((transport) => (transport.connection as unknown as { protocols: unknown[] }).protocols)
-    .filter(
-      (protocol): protocol is PassiveTcpProtocol & { server: { close(): void } } =>
-        typeof protocol === 'object' &&
-        protocol !== null &&
-        'server' in protocol &&
-        'registerSocket' in protocol,
-    );
+  const passive = passiveTcpProtocols(pc);
   for (const protocol of passive) protocol.server.close();
   const first = passive[0];
   // Without a passive protocol the viewer simply has no TCP candidate to use.

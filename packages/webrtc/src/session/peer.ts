@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender, RtpPacket } from 'werift';
 import type { MediaSink, RtpSource, TrackKind } from '../ingest/rtp-source.js';
+import { consentResponses } from '../werift/ice-internals.js';
 import { useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
 
 export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -42,11 +43,12 @@ export class Peer
     this.#video = senders.video;
     this.#audio = senders.audio;
     source.once('closed', this.#onSourceClosed);
+    // PLIs are not forwarded: new viewers are primed from the source's keyframe cache, and FFmpeg
+    // (copying, or encoding with a fixed GOP) has no way to act on a keyframe request.
     for (const sender of [this.#video, this.#audio]) {
       sender?.onRtcp.subscribe(() => {
         this.lastHeardAt = Date.now();
       });
-      sender?.onPictureLossIndication.subscribe(() => source.requestKeyframe());
     }
     pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
   }
@@ -60,12 +62,7 @@ export class Peer
    * no RTCP is not mistaken for a vanished one. Called by the factory's reaper.
    */
   refreshLiveness(now = Date.now()): void {
-    let responses = 0;
-    for (const transport of this.#pc.iceTransports) {
-      const nominated = (transport.connection as unknown as { nominated?: { responsesReceived?: number } })
-        .nominated;
-      responses += nominated?.responsesReceived ?? 0;
-    }
+    const responses = consentResponses(this.#pc) ?? 0;
     if (responses !== this.#consentResponses) {
       this.#consentResponses = responses;
       this.lastHeardAt = now;

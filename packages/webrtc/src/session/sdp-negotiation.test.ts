@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidSdpError, NoUsableCodecError, SourceAlreadyRegisteredError } from '../errors.js';
-import { SourceRegistry } from '../ingest/source-registry.js';
+import { InvalidSdpError, NoUsableCodecError } from '../errors.js';
 import { finishAnswer, planOffer } from './sdp-negotiation.js';
 
 function offer(
@@ -130,19 +129,5 @@ describe('finishAnswer', () => {
     expect(sdp.match(/a=rtcp-mux-only/g)).toHaveLength(1);
     expect(sdp).toContain('a=msid:s1 s1-video');
     expect(sdp.match(/a=msid/g)).toHaveLength(1);
-  });
-});
-
-describe('SourceRegistry', () => {
-  it('registers, finds and removes sources, refusing a second registration', () => {
-    const registry = new SourceRegistry();
-    const source = {} as never;
-    registry.register('a', source);
-    expect(registry.get('a')).toBe(source);
-    expect(() => registry.register('a', source)).toThrow(SourceAlreadyRegisteredError);
-    expect(registry.ids()).toEqual(['a']);
-    expect(registry.remove('a')).toBe(source);
-    expect(registry.size).toBe(0);
-    expect(registry.get('a')).toBeUndefined();
   });
 });

@@ -1,3 +1,6 @@
+// werift internals, checked against werift 0.25.2 (see checked-version.ts): `RTCPeerConnection`'s
+// `dtlsTransports`, and the SRTP/SRTCP sessions' `localContext`/`remoteContext` cipher key fields
+// (`lib/rtp/src/srtp/context/context.js`).
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { RTCPeerConnection } from 'werift';
 

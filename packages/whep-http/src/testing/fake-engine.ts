@@ -1,10 +1,4 @@
-import type {
-  WhepIceParameters,
-  WhepPeer,
-  WhepProcessEntry,
-  WhepRoutesOptions,
-  WhepSource,
-} from '../options.js';
+import type { WhepPeer, WhepProcessEntry, WhepRoutesOptions, WhepSource } from '../options.js';
 import { createWhepRoutes } from '../whep-routes.js';
 
 // In-process stand-ins for `@dragon/webrtc`, injected through the options (no module mocking).
@@ -89,27 +83,13 @@ export class FakePeer implements WhepPeer {
   }
 }
 
-/** A peer that also implements ICE restart. */
-export class RestartablePeer extends FakePeer {
-  readonly restarts: WhepIceParameters[] = [];
-  async restartIce(remote: WhepIceParameters): Promise<WhepIceParameters> {
-    this.restarts.push(remote);
-    return {
-      ufrag: `server${this.restarts.length}`,
-      pwd: 'newserverpassword',
-      candidates: ['candidate:1 1 UDP 1 127.0.0.1 40000 typ host'],
-    };
-  }
-}
-
 export class FakeSource implements WhepSource {
   hasMedia = true;
-  peerCount = 0;
 }
 
-/** An error shaped like the engine's (a `code` field). */
-export function engineError(code: string, message = code): Error {
-  return Object.assign(new Error(message), { code });
+/** A process that runs and has media (or the given source). */
+export function running(source = new FakeSource(), extra: Partial<WhepProcessEntry<FakeSource>> = {}) {
+  return { state: 'running' as const, source, ...extra };
 }
 
 export interface Harness {
@@ -117,9 +97,8 @@ export interface Harness {
   peers: FakePeer[];
   /** Make the next createPeer calls fail with this. */
   failWith: Error | undefined;
-  /** Runs inside createPeer, before it resolves. */
+  /** Runs inside createPeer, before it resolves or rejects. */
   duringCreate: (() => void) | undefined;
-  peerClass: typeof FakePeer;
   routes: ReturnType<typeof createWhepRoutes>['routes'];
   sessions: ReturnType<typeof createWhepRoutes>['sessions'];
 }
@@ -127,21 +106,18 @@ export interface Harness {
 /** Routes over one enabled, running process `cam` (plus whatever the test adds). */
 export function harness(options: Partial<WhepRoutesOptions<FakeSource>> = {}): Harness {
   const h = {
-    processes: new Map<string, WhepProcessEntry<FakeSource>>([
-      ['cam', { enabled: true, source: new FakeSource() }],
-    ]),
+    processes: new Map<string, WhepProcessEntry<FakeSource>>([['cam', running()]]),
     peers: [] as FakePeer[],
     failWith: undefined as Error | undefined,
     duringCreate: undefined as (() => void) | undefined,
-    peerClass: FakePeer,
   };
   const { routes, sessions } = createWhepRoutes<FakeSource>({
     lookup: (id) => h.processes.get(id),
     createPeer: async (_source, offerSdp) => {
-      if (h.failWith !== undefined) throw h.failWith;
-      const peer = new h.peerClass(`peer-${h.peers.length + 1}`, offerSdp);
-      h.peers.push(peer);
       h.duringCreate?.();
+      if (h.failWith !== undefined) throw h.failWith;
+      const peer = new FakePeer(`peer-${h.peers.length + 1}`, offerSdp);
+      h.peers.push(peer);
       return { peer, answerSdp: ANSWER };
     },
     ...options,

@@ -1,3 +1,5 @@
+// werift internals, checked against werift 0.25.2 (see checked-version.ts): the ICE `Connection`'s
+// `options.stunServer` and its `stunServer` field (`lib/ice/src/ice.js`).
 import type { RTCPeerConnection } from 'werift';
 
 /**

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { createWhepLookup, type WhepLookupOptions, whepProcessState } from './whep-lookup.js';
+
+describe('whepProcessState', () => {
+  it.each([
+    ['stop', 'running', true, 'stopped'],
+    ['stop', 'finished', true, 'stopped'],
+    ['start', 'running', false, 'running'],
+    ['start', 'starting', false, 'starting'],
+    ['start', 'finishing', true, 'starting'],
+    ['start', 'failed', true, 'failing'],
+    ['start', 'killed', true, 'failing'],
+    ['start', 'failed', false, 'stopped'],
+    ['start', 'finished', true, 'starting'],
+    ['start', 'finished', false, 'stopped'],
+  ] as const)('order %s, exec %s, reconnect %s → %s', (order, exec, reconnect, expected) => {
+    expect(whepProcessState({ order, exec }, reconnect)).toBe(expected);
+  });
+});
+
+type Config = { reconnect: boolean; webrtc: { enabled: boolean; token?: string } };
+
+function fakeManager(configs: Record<string, Config>, exec = 'running' as const) {
+  let configReads = 0;
+  const manager = {
+    has: (id: string) => id in configs,
+    list: () => Object.keys(configs),
+    getConfig: (id: string) => {
+      configReads++;
+      return structuredClone(configs[id]!);
+    },
+    getState: () => ({ order: 'start', exec }),
+  } as unknown as WhepLookupOptions['manager'];
+  return { manager, reads: () => configReads };
+}
+
+describe('createWhepLookup', () => {
+  it('answers undefined for unknown processes and for those without WebRTC', () => {
+    const { manager } = fakeManager({ plain: { reconnect: true, webrtc: { enabled: false } } });
+    const { lookup } = createWhepLookup({ manager, source: () => undefined, maxViewersPerProcess: 0 });
+
+    expect(lookup('nope')).toBeUndefined();
+    expect(lookup('plain')).toBeUndefined();
+  });
+
+  it('tells state, source, token and the per-process limit', () => {
+    const { manager } = fakeManager({ cam: { reconnect: true, webrtc: { enabled: true, token: 't' } } });
+    const source = { hasMedia: true } as never;
+    const { lookup } = createWhepLookup({ manager, source: () => source, maxViewersPerProcess: 3 });
+
+    expect(lookup('cam')).toEqual({ state: 'running', source, token: 't', maxViewers: 3 });
+  });
+
+  it('conceals process ids while some process has a viewer token, rescanning at most once a second', () => {
+    const configs: Record<string, Config> = { cam: { reconnect: true, webrtc: { enabled: true } } };
+    const { manager, reads } = fakeManager(configs);
+    const { concealProcessIds } = createWhepLookup({
+      manager,
+      source: () => undefined,
+      maxViewersPerProcess: 0,
+    });
+
+    expect(concealProcessIds()).toBe(false);
+    configs.cam!.webrtc.token = 'secret';
+    const before = reads();
+    expect(concealProcessIds()).toBe(false);
+    expect(reads()).toBe(before);
+  });
+});

@@ -1,0 +1,74 @@
+import type { ProcessManager } from '@dragon/restream';
+import type { RtpSource } from '@dragon/webrtc';
+import type { WhepProcessEntry, WhepProcessState } from '@dragon/whep-http';
+
+type ProcessState = ReturnType<ProcessManager['getState']>;
+
+/**
+ * Where a process stands for a viewer, from restream's order and FFmpeg state. A process that will
+ * not run again by itself (stopped, or exited without `reconnect`) is `stopped`; one that failed and
+ * will reconnect is `failing`; one on its way up (or ended and about to reconnect) is `starting`.
+ */
+export function whepProcessState(
+  state: Pick<ProcessState, 'order' | 'exec'>,
+  reconnect: boolean,
+): WhepProcessState {
+  if (state.order === 'stop') return 'stopped';
+  switch (state.exec) {
+    case 'running':
+      return 'running';
+    case 'starting':
+    case 'finishing':
+      return 'starting';
+    case 'failed':
+    case 'killed':
+      return reconnect ? 'failing' : 'stopped';
+    case 'finished':
+      return reconnect ? 'starting' : 'stopped';
+  }
+}
+
+export interface WhepLookupOptions {
+  manager: Pick<ProcessManager, 'has' | 'list' | 'getConfig' | 'getState'>;
+  source(processId: string): RtpSource | undefined;
+  /** Viewer limit per process; 0 is unlimited. */
+  maxViewersPerProcess: number;
+}
+
+/** How often the "does any process have a viewer token" answer is recomputed (it clones configs). */
+const tokenScanIntervalMs = 1000;
+
+/**
+ * What the WHEP routes learn about processes: each one's state, source, token and limit, and
+ * whether any process has a viewer token (then unknown ids answer 401, like protected ones).
+ */
+export function createWhepLookup(options: WhepLookupOptions): {
+  lookup(processId: string): WhepProcessEntry<RtpSource> | undefined;
+  concealProcessIds(): boolean;
+} {
+  const { manager } = options;
+  let tokensInUse = false;
+  let scannedAt = Number.NEGATIVE_INFINITY;
+  return {
+    lookup(processId) {
+      if (!manager.has(processId)) return undefined;
+      const config = manager.getConfig(processId);
+      if (!config.webrtc.enabled) return undefined;
+      const source = options.source(processId);
+      return {
+        state: whepProcessState(manager.getState(processId), config.reconnect),
+        ...(source ? { source } : {}),
+        ...(config.webrtc.token ? { token: config.webrtc.token } : {}),
+        ...(options.maxViewersPerProcess > 0 ? { maxViewers: options.maxViewersPerProcess } : {}),
+      };
+    },
+    concealProcessIds() {
+      const now = Date.now();
+      if (now - scannedAt >= tokenScanIntervalMs) {
+        scannedAt = now;
+        tokensInUse = manager.list().some((id) => Boolean(manager.getConfig(id).webrtc.token));
+      }
+      return tokensInUse;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// werift internals, checked against werift 0.25.2 (see checked-version.ts): the ICE `Connection`
+// behind each `RTCIceTransport` (`lib/ice/src/ice.js`): its `nominated` candidate pair's
+// `responsesReceived` counter and its private `protocols` list (one per gathered socket; passive
+// ICE-TCP ones carry `server` and `registerSocket`).
+import type { RTCPeerConnection } from 'werift';
+import type { PassiveTcpProtocol } from '../ice/ice-tcp-mux.js';
+
+interface ConnectionShape {
+  nominated?: { responsesReceived?: unknown };
+  protocols?: unknown;
+}
+
+function connections(pc: RTCPeerConnection): ConnectionShape[] {
+  return pc.iceTransports.map((transport) => transport.connection as unknown as ConnectionShape);
+}
+
+/**
+ * STUN responses the peer's nominated pairs have received, all transports together: werift's ICE
+ * consent checks (RFC 7675) answered by the viewer. `undefined` when no transport has a nominated
+ * pair with that counter (not connected yet, or werift changed shape).
+ */
+export function consentResponses(pc: RTCPeerConnection): number | undefined {
+  let total: number | undefined;
+  for (const connection of connections(pc)) {
+    const responses = connection.nominated?.responsesReceived;
+    if (typeof responses === 'number') total = (total ?? 0) + responses;
+  }
+  return total;
+}
+
+/** werift's passive ICE-TCP listeners of a peer, each with the server socket it opened. */
+export function passiveTcpProtocols(
+  pc: RTCPeerConnection,
+): (PassiveTcpProtocol & { server: { close(): void } })[] {
+  return connections(pc)
+    .flatMap((connection) => (Array.isArray(connection.protocols) ? (connection.protocols as unknown[]) : []))
+    .filter(
+      (protocol): protocol is PassiveTcpProtocol & { server: { close(): void } } =>
+        typeof protocol === 'object' &&
+        protocol !== null &&
+        'server' in protocol &&
+        'registerSocket' in protocol,
+    );
+}
+
+/**
+ * Closes every ICE socket of a peer without a word: no DTLS alert, no RTCP BYE, nothing on the
+ * wire — what a viewer whose network vanished looks like to the server.
+ */
+export async function dropIceSockets(pc: RTCPeerConnection): Promise<void> {
+  for (const connection of connections(pc)) {
+    const protocols = Array.isArray(connection.protocols) ? (connection.protocols as unknown[]) : [];
+    for (const protocol of protocols) {
+      const close = (protocol as { close?: unknown }).close;
+      if (typeof close === 'function') await Promise.resolve(close.call(protocol)).catch(() => undefined);
+    }
+  }
+}

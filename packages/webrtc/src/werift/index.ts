@@ -1,0 +1,8 @@
+/**
+ * `@dragon/webrtc/werift`: helpers for werift peers you run yourself (viewers in tests and
+ * benchmarks). The factory's own peers get the same treatment without them.
+ */
+export { weriftCheckedVersion } from './checked-version.js';
+export { withoutDefaultStunServer } from './default-stun.js';
+export { dropIceSockets } from './ice-internals.js';
+export { useKeyObjectsForSrtp } from './srtp-keys.js';
