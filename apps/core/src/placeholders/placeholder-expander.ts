@@ -131,14 +131,14 @@ export function createPlaceholderExpander(sources: PlaceholderSources) {
   ): string {
     return text.replace(
       placeholderPattern,
-      (whole, name: string, escape: string | undefined, params = '') => {
+      (whole, name: string, escaped: string | undefined, params = '') => {
         if (only && !only.includes(name) && !(name.startsWith('fs:') && only.includes('fs:*'))) return whole;
         const template = templates.get(name);
         if (!template) return whole;
         let value = fill(template.render(section), params, vars, template.defaults);
-        if (escape) {
-          if (escape !== '\\') value = value.replaceAll('\\', '\\\\\\');
-          value = value.replaceAll(escape, `\\\\${escape}`);
+        if (escaped) {
+          if (escaped !== '\\') value = value.replaceAll('\\', '\\\\\\');
+          value = value.replaceAll(escaped, `\\${escaped}`);
         }
         return value;
       },
