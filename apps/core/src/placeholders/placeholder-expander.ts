@@ -138,7 +138,7 @@ export function createPlaceholderExpander(sources: PlaceholderSources) {
         let value = fill(template.render(section), params, vars, template.defaults);
         if (escaped) {
           if (escaped !== '\\') value = value.replaceAll('\\', '\\\\\\');
-          value = value.replaceAll(escaped, `\\${escaped}`);
+          value = value.replaceAll(escaped, `\\\\${escaped}`);
         }
         return value;
       },
