@@ -13,7 +13,9 @@ import { createAuth } from './api/auth.js';
 import { createProcessRoutes } from './api/process-routes.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
+import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-services.js';
 import { collectMetrics } from './ops/collect-metrics.js';
+import type { LogRing } from './ops/log-ring.js';
 import { renderMetrics } from './ops/metrics.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
@@ -31,6 +33,10 @@ export interface CoreOptions {
   logger: Logger;
   /** Asks the owner to apply the saved config (datarhei's `GET /api/v3/config/reload`). */
   requestReload?: () => void;
+  /** The address the HTTP server listens on once bound (`{memfs}` URLs need the real port). */
+  httpAddress?: () => string;
+  /** The logger's recent lines, for `GET /api/v3/log`. */
+  logRing?: LogRing;
 }
 
 export interface Core {
@@ -38,6 +44,7 @@ export interface Core {
   readonly manager: ProcessManager;
   readonly webrtc: WebRtcSubsystem | undefined;
   readonly config: Config;
+  readonly services: DatarheiServices;
   close(): Promise<void>;
 }
 
@@ -54,14 +61,36 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
   const config = configStore.config;
   const startedAt = new Date();
+  const auth = createAuth({
+    enable: config.api.auth.enable,
+    username: config.api.auth.username,
+    password: config.api.auth.password,
+    jwtSecret: config.api.auth.jwt.secret,
+    disableLocalhost: config.api.auth.disable_localhost,
+    clientAddress,
+  });
+  const services = await DatarheiServices.create({
+    config: datarheiServicesConfigSchema.parse(config),
+    dbDir: config.db.dir,
+    logger,
+    startedAt,
+    httpAddress: options.httpAddress ?? (() => config.address),
+    clientAddress,
+    guard: auth.guard,
+    logRing: options.logRing,
+  });
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
     ffmpegBinary: config.ffmpeg.binary,
     logLines: config.ffmpeg.log.max_lines,
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
-    placeholders: { diskfs: config.db.dir },
+    placeholders: services.placeholderValues,
+  }).catch(async (error: unknown) => {
+    await services.close();
+    throw error;
   });
+  const { publicRoutes } = services.attachProcesses(manager);
 
   const app = new Hono();
   app.onError((error, c) => {
@@ -71,15 +100,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     return errorResponse(error, c);
   });
   app.notFound((c) => c.json({ code: 404, message: 'Not Found', details: [] }, 404));
-
-  const auth = createAuth({
-    enable: config.api.auth.enable,
-    username: config.api.auth.username,
-    password: config.api.auth.password,
-    jwtSecret: config.api.auth.jwt.secret,
-    disableLocalhost: config.api.auth.disable_localhost,
-    clientAddress,
-  });
 
   let webrtc: WebRtcSubsystem | undefined;
   let whep: ReturnType<typeof createWhepRoutes> | undefined;
@@ -163,7 +183,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   app.get('/ping', (c) => c.text('pong'));
   app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
-  app.get('/', (c) => c.redirect('/api/swagger'));
   app.get('/metrics', (c) =>
     c.text(renderMetrics(collectMetrics(manager, webrtc)), 200, {
       'Content-Type': 'text/plain; version=0.0.4',
@@ -194,6 +213,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
   app.get('/api/swagger/doc.json', (c) => c.json(openApiDocument(coreVersion)));
 
+  // Public (the widget) and the file API (its own guard, no JSON body limit) come before the group.
+  app.route('/api/v3', publicRoutes);
+  app.route('/api/v3', services.fsApiRoutes);
   const v3 = new Hono();
   v3.use(
     bodyLimit({
@@ -215,7 +237,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     setImmediate(options.requestReload);
     return c.json('OK');
   });
+  v3.route('/', services.apiRoutes);
   app.route('/api/v3', v3);
+  // The filesystems last: disk is mounted at `/` and falls through when it has no such file.
+  app.route('/', services.fileRoutes);
+  app.get('/', (c) => c.redirect('/api/swagger'));
 
   let closed: Promise<void> | undefined;
   const close = () => {
@@ -223,6 +249,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       whep?.sessions.closeAll();
       await webrtc?.close();
       await manager.close();
+      await services.close();
       await peerFactory?.close();
       udpMux?.close();
       tcpMux?.close();
@@ -230,5 +257,5 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     })();
     return closed;
   };
-  return { app, manager, webrtc, config, close };
+  return { app, manager, webrtc, config, services, close };
 }

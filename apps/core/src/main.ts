@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { ConfigInvalidError, ConfigStore } from './config/config-store.js';
 import { type Core, createCore } from './core.js';
 import { ensureDemoProcess } from './demo.js';
+import { LogRing } from './ops/log-ring.js';
 
 const { values: args } = parseArgs({
   options: { config: { type: 'string' }, demo: { type: 'boolean', default: false } },
@@ -32,14 +33,26 @@ try {
   throw error;
 }
 
-const logger = pino({ level: configStore.config.log.level, base: { app: 'dragon-core' } });
+const logRing = new LogRing();
+const logger = pino(
+  { level: configStore.config.log.level, base: { app: 'dragon-core' } },
+  logRing.destination(process.stdout),
+);
 let core: Core;
 let server: ServerType | undefined;
 let listeningOn = '';
+/** `host:port` as bound, so `{memfs}` URLs carry the real port even when `address` asked for 0. */
+let boundAddress = '';
 
 async function startCore(): Promise<Core> {
   try {
-    return await createCore({ configStore, logger, requestReload: () => void reload() });
+    return await createCore({
+      configStore,
+      logger,
+      logRing,
+      httpAddress: () => boundAddress || configStore.config.address,
+      requestReload: () => void reload(),
+    });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'FFMPEG_UNAVAILABLE' || code === 'STORE_CORRUPT') fail((error as Error).message);
@@ -54,6 +67,7 @@ function listen(address: string): Promise<void> {
     server = serve(
       { fetch: (request, env) => core.app.fetch(request, env), ...target },
       (info: AddressInfo) => {
+        boundAddress = `${target.hostname ?? ''}:${info.port}`;
         logger.info({ address: info.address, port: info.port }, 'listening');
         resolve();
       },

@@ -102,12 +102,6 @@ export class MemFilesystem extends EventEmitter<MemFilesystemEvents> implements 
     return this.#delete(normalizeFsPath(path));
   }
 
-  /** Drops every file (the server's shutdown). */
-  clear(): void {
-    this.#files.clear();
-    this.#sizeBytes = 0;
-  }
-
   #delete(name: string): number {
     const file = this.#files.get(name);
     if (!file) return -1;

@@ -74,6 +74,11 @@ export class MetricsHistory {
     }
   }
 
+  /** Adds a source (one that exists only later, like the process manager's). */
+  add(source: MetricSource): void {
+    this.#sources.push(source);
+  }
+
   describe(): MetricDescription[] {
     return this.#sources.flatMap((source) => source.describe).sort((a, b) => (a.name < b.name ? -1 : 1));
   }

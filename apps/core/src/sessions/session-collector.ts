@@ -108,12 +108,12 @@ export class SessionCollector {
     for (const cidr of this.#options.ipIgnoreList) parseCidr(this.#ignored, cidr);
   }
 
-  /** False for addresses in `sessions.ip_ignorelist` (loopback by default). */
+  /** False for addresses in `sessions.ip_ignorelist` (loopback by default) and for unknown ones. */
   isCollectableIp(ip: string): boolean {
     const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
     if (isIPv4(plain)) return !this.#ignored.check(plain, 'ipv4');
     if (isIPv6(plain)) return !this.#ignored.check(plain, 'ipv6');
-    return true;
+    return false;
   }
 
   isKnown(id: string): boolean {

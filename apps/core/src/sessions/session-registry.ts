@@ -17,7 +17,7 @@ export type CollectorName = (typeof collectorNames)[number];
 export interface SessionRegistryOptions {
   collector?: CollectorOptions;
   /** The current WebRTC viewers, read every second. */
-  webrtcSessions?: () => WebRtcSessionInfo[];
+  webrtcSessions?: (() => WebRtcSessionInfo[]) | undefined;
   /** @default 1000 */
   tickMs?: number;
 }
