@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { ConfigInvalidError, ConfigStore } from './config/config-store.js';
 import { type Core, createCore } from './core.js';
 import { ensureDemoProcess } from './demo.js';
+import { continueOnRead } from './fs/expect-continue.js';
 import { LogRing } from './ops/log-ring.js';
 
 const { values: args } = parseArgs({
@@ -73,6 +74,7 @@ function listen(address: string): Promise<void> {
       },
     );
     server.once('error', reject);
+    continueOnRead(server);
   });
 }
 
