@@ -136,7 +136,7 @@ export class RtmpServer {
   /** The listen address with the bound port, for `{rtmp}` URLs. */
   get address(): string {
     const { host } = hostPort(this.#options.address);
-    return `${host && host.includes(':') ? `[${host}]` : (host ?? '')}:${this.port}`;
+    return `${host?.includes(':') ? `[${host}]` : (host ?? '')}:${this.port}`;
   }
 
   /** The paths being published, datarhei's `/api/v3/rtmp` names. */
