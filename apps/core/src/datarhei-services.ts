@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import type { ProcessManager } from '@dragon/restream';
-import type { Context, Hono, MiddlewareHandler } from 'hono';
-import { Hono as Router } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { createFsApiRoutes } from './api/fs-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
@@ -242,7 +241,7 @@ export class DatarheiServices {
     });
     this.fsApiRoutes = createFsApiRoutes(mounts, options.guard);
 
-    const api = new Router();
+    const api = new Hono();
     api.route('/', createSessionRoutes(sessions));
     api.route('/', createOpsRoutes(this.logRing, this.metrics));
     if (rtmp) api.get('/rtmp', (c) => c.json(rtmp.channels().map((name) => ({ name }))));
