@@ -15,7 +15,9 @@ import { createConfigRoutes } from './api/config-routes.js';
 import { createProcessRoutes } from './api/process-routes.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
+import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-services.js';
 import { createMetrics } from './ops/collect-metrics.js';
+import type { LogRing } from './ops/log-ring.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
@@ -32,6 +34,10 @@ export interface CoreOptions {
   logger: Logger;
   /** Asks the owner to apply the saved config (datarhei's `GET /api/v3/config/reload`). */
   requestReload?: () => void;
+  /** The address the HTTP server listens on once bound (`{memfs}` URLs need the real port). */
+  httpAddress?: () => string;
+  /** The logger's recent lines, for `GET /api/v3/log`. */
+  logRing?: LogRing;
 }
 
 export interface Core {
@@ -39,6 +45,7 @@ export interface Core {
   readonly manager: ProcessManager;
   readonly webrtc: WebRtcSubsystem | undefined;
   readonly config: Config;
+  readonly services: DatarheiServices;
   close(): Promise<void>;
 }
 
@@ -55,23 +62,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
   const config = options.config ?? configStore.config;
   const startedAt = new Date();
-  const manager = await ProcessManager.create({
-    dataDir: config.db.dir,
-    ffmpegBinary: config.ffmpeg.binary,
-    logLines: config.ffmpeg.log.max_lines,
-    historyRuns: config.ffmpeg.log.max_history,
-    logger: logger.child({ component: 'restream' }),
-    placeholders: { diskfs: config.storage.disk.dir },
-  });
-
-  const app = new Hono();
-  app.onError((error, c) => {
-    const response = errorResponse(error, c);
-    if (response.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
-    return response;
-  });
-  app.notFound((c) => c.json({ code: 404, message: 'Not Found', details: [] }, 404));
-
   const auth = createAuth({
     enable: config.api.auth.enable,
     username: config.api.auth.username,
@@ -80,6 +70,36 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     disableLocalhost: config.api.auth.disable_localhost,
     clientAddress,
   });
+  const services = await DatarheiServices.create({
+    config: datarheiServicesConfigSchema.parse(config),
+    dbDir: config.db.dir,
+    logger,
+    startedAt,
+    httpAddress: options.httpAddress ?? (() => config.address),
+    clientAddress,
+    guard: auth.guard,
+    logRing: options.logRing,
+  });
+  const manager = await ProcessManager.create({
+    dataDir: config.db.dir,
+    ffmpegBinary: config.ffmpeg.binary,
+    logLines: config.ffmpeg.log.max_lines,
+    historyRuns: config.ffmpeg.log.max_history,
+    logger: logger.child({ component: 'restream' }),
+    placeholders: services.placeholderValues,
+  }).catch(async (error: unknown) => {
+    await services.close();
+    throw error;
+  });
+  const { publicRoutes } = services.attachProcesses(manager);
+
+  const app = new Hono();
+  app.onError((error, c) => {
+    const response = errorResponse(error, c);
+    if (response.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
+    return response;
+  });
+  app.notFound((c) => c.json({ code: 404, message: 'Not Found', details: [] }, 404));
 
   let webrtc: WebRtcSubsystem | undefined;
   let whep: ReturnType<typeof createWhepRoutes> | undefined;
@@ -154,7 +174,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   app.get('/ping', (c) => c.text('pong'));
   app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
-  app.get('/', (c) => c.redirect('/api/swagger'));
   if (config.metrics.enable_prometheus) {
     const metrics = createMetrics({
       manager,
@@ -167,7 +186,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     });
   }
   app.use('/api/login', limitBody(loginBodyLimitBytes));
-  app.use('/api/*', apiCors(), limitBody(apiBodyLimitBytes));
+  // File uploads (`/api/v3/fs/…`) are bounded by their filesystem's size, not the JSON body limit.
+  const jsonBodyLimit = limitBody(apiBodyLimitBytes);
+  app.use('/api/*', apiCors(), (c, next) =>
+    c.req.path.startsWith('/api/v3/fs/') ? next() : jsonBodyLimit(c, next),
+  );
   app.route('/', auth.routes);
   app.route(
     '/',
@@ -191,11 +214,18 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
   app.get('/api/swagger/doc.json', (c) => c.json(openApiDocument(coreVersion)));
 
+  // Public (the widget) and the file API (its own guard, no JSON body limit) come before the group.
+  app.route('/api/v3', publicRoutes);
+  app.route('/api/v3', services.fsApiRoutes);
   const v3 = new Hono();
   v3.use(auth.guard);
   v3.route('/', createProcessRoutes(manager));
   v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
+  v3.route('/', services.apiRoutes);
   app.route('/api/v3', v3);
+  // The filesystems last: disk is mounted at `/` and falls through when it has no such file.
+  app.route('/', services.fileRoutes);
+  app.get('/', (c) => c.redirect('/api/swagger'));
 
   let closed: Promise<void> | undefined;
   const close = () => {
@@ -203,6 +233,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       whep?.sessions.closeAll();
       await webrtc?.close();
       await manager.close();
+      await services.close();
       await peerFactory?.close();
       udpMux?.close();
       tcpMux?.close();
@@ -210,5 +241,5 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     })();
     return closed;
   };
-  return { app, manager, webrtc, config, close };
+  return { app, manager, webrtc, config, services, close };
 }

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError } from './config/errors.js';
 import { ensureDemoProcess } from './demo.js';
+import { LogRing } from './ops/log-ring.js';
 import { ListenError, Runtime } from './runtime.js';
 
 const usage = `Usage: dragon-core [--config FILE] [--demo]
@@ -51,7 +52,11 @@ try {
   throw error;
 }
 
-const logger = pino({ level: configStore.config.log.level, base: { app: 'dragon-core' } });
+const logRing = new LogRing();
+const logger = pino(
+  { level: configStore.config.log.level, base: { app: 'dragon-core' } },
+  logRing.destination(process.stdout),
+);
 try {
   configStore.persistGenerated();
 } catch (error) {
@@ -69,6 +74,7 @@ try {
   runtime = await Runtime.start({
     configStore,
     logger,
+    logRing,
     onFatal: (error) => {
       logger.fatal({ err: error }, 'a config reload failed and the last good config could not be restored');
       logger.flush();

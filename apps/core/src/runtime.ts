@@ -6,6 +6,8 @@ import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError } from './config/errors.js';
 import { type Core, type CoreOptions, createCore } from './core.js';
+import { continueOnRead } from './fs/expect-continue.js';
+import type { LogRing } from './ops/log-ring.js';
 
 /** The HTTP address could not be listened on (in use, not permitted, not an address of this host). */
 export class ListenError extends Error {
@@ -32,6 +34,8 @@ export interface RuntimeOptions {
   createCore?: (options: CoreOptions) => Promise<Core>;
   /** A reload failed and so did going back to the last good config: the owner should exit. */
   onFatal?: (error: unknown) => void;
+  /** The logger's recent lines, for `GET /api/v3/log`. */
+  logRing?: LogRing;
 }
 
 function listenTarget(address: string): { hostname?: string; port: number } {
@@ -52,6 +56,7 @@ function listen(
 ): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, ...listenTarget(address) }, () => resolve(server));
+    continueOnRead(server);
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(new ListenError(address, listenReasons[error.code ?? ''] ?? error.message, { cause: error }));
     });
@@ -102,6 +107,8 @@ export class Runtime {
       config,
       logger: options.logger,
       requestReload: () => runtime?.requestReload(),
+      httpAddress: () => runtime?.boundAddress ?? config.address,
+      ...(options.logRing ? { logRing: options.logRing } : {}),
     });
     let server: ServerType;
     try {
@@ -122,6 +129,11 @@ export class Runtime {
   /** Where the HTTP server listens (the real port when the config says 0). */
   get address(): AddressInfo {
     return this.#server.address() as AddressInfo;
+  }
+
+  /** `host:port` as bound: `{memfs}` URLs carry the real port even when `address` asked for 0. */
+  get boundAddress(): string {
+    return `${listenTarget(this.#listeningOn).hostname ?? ''}:${this.address.port}`;
   }
 
   /** Applies the saved config (`GET /api/v3/config/reload`); one reload at a time. */
@@ -205,6 +217,8 @@ export class Runtime {
       config,
       logger: this.#options.logger,
       requestReload: () => this.requestReload(),
+      httpAddress: () => this.boundAddress,
+      ...(this.#options.logRing ? { logRing: this.#options.logRing } : {}),
     });
     if (config.address === this.#listeningOn) return;
     await closeServer(this.#server);

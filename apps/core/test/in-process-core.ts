@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigStore } from '../src/config/config-store.js';
-import { type Core, createCore } from '../src/core.js';
+import { type Core, type CoreOptions, createCore } from '../src/core.js';
 
 export interface InProcessCore {
   core: Core;
   configStore: ConfigStore;
+  /** The db dir; the disk filesystem is its `disk` subfolder. */
+  dataDir: string;
   /** `app.request` on `http://localhost`. */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** How often `GET /api/v3/config/reload` asked for a reload. */
@@ -15,8 +17,14 @@ export interface InProcessCore {
   close(): Promise<void>;
 }
 
-/** A core answering in-process (no listener) with its own directories; `env` adds `CORE_*` variables. */
-export async function startInProcessCore(env: Record<string, string> = {}): Promise<InProcessCore> {
+/**
+ * A core answering in-process (no listener) with its own directories; `env` adds `CORE_*` variables,
+ * `options` the core options a test needs (e.g. `httpAddress` when the test serves it itself).
+ */
+export async function startInProcessCore(
+  env: Record<string, string> = {},
+  options: Pick<CoreOptions, 'httpAddress'> = {},
+): Promise<InProcessCore> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dragon-core-'));
   const configStore = new ConfigStore(join(dataDir, 'config.json'), {
     PATH: process.env.PATH,
@@ -27,6 +35,7 @@ export async function startInProcessCore(env: Record<string, string> = {}): Prom
   });
   let reloads = 0;
   const core = await createCore({
+    ...options,
     configStore,
     logger: pino({ level: 'silent' }),
     requestReload: () => {
@@ -36,6 +45,7 @@ export async function startInProcessCore(env: Record<string, string> = {}): Prom
   return {
     core,
     configStore,
+    dataDir,
     request: (path, init) => Promise.resolve(core.app.request(`http://localhost${path}`, init)),
     reloads: () => reloads,
     close: async () => {

@@ -1,0 +1,33 @@
+import type { ProcessManager } from '@dragon/restream';
+import { Hono } from 'hono';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import { ApiError } from './api-error.js';
+
+/**
+ * datarhei's public `GET /api/v3/widget/process/{id}`: uptime and viewer counts for an embeddable
+ * widget. HLS sessions count as datarhei counts them (reference prefixed by the process's reference);
+ * Dragon adds the process's WebRTC viewers.
+ */
+export function createWidgetRoutes(manager: ProcessManager, registry: SessionRegistry): Hono {
+  const routes = new Hono();
+  routes.get('/widget/process/:id', (c) => {
+    const id = c.req.param('id');
+    if (!manager.has(id)) throw new ApiError(404, 'Unknown process ID', [`no process "${id}"`]);
+    const { reference } = manager.getConfig(id);
+    const state = manager.getState(id);
+    const hls = registry.summary('hls');
+    const webrtc = registry.summary('webrtc');
+    let current = hls.active.list.filter((session) => session.reference.startsWith(reference)).length;
+    let total = Object.entries(hls.summary.reference)
+      .filter(([name]) => name.startsWith(reference))
+      .reduce((sum, [, stats]) => sum + stats.sessions, 0);
+    current += webrtc.active.list.filter((session) => session.reference === id).length;
+    total += webrtc.summary.reference[id]?.sessions ?? 0;
+    return c.json({
+      current_sessions: current,
+      total_sessions: total,
+      uptime: state.exec === 'running' ? Math.floor(state.runtime_seconds) : 0,
+    });
+  });
+  return routes;
+}

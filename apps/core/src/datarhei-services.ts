@@ -1,0 +1,336 @@
+import { randomBytes } from 'node:crypto';
+import { relative, resolve } from 'node:path';
+import type { ProcessManager } from '@dragon/restream';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import { createFsApiRoutes } from './api/fs-routes.js';
+import { createOpsRoutes } from './api/ops-routes.js';
+import { createSessionRoutes } from './api/session-routes.js';
+import { createWidgetRoutes } from './api/widget-routes.js';
+import { CleanupManager } from './fs/cleanup-manager.js';
+import { DiskFilesystem } from './fs/disk-filesystem.js';
+import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
+import { MemFilesystem } from './fs/mem-filesystem.js';
+import type { IngestLogger } from './ingest/rtmp-server.js';
+import { RtmpServer } from './ingest/rtmp-server.js';
+import { LogRing } from './ops/log-ring.js';
+import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
+import { MetricsHistory } from './ops/metrics-history.js';
+import {
+  cleanupRulesOf,
+  createPlaceholderExpander,
+  memfsBaseUrl,
+  type PlaceholderExpander,
+} from './placeholders/placeholder-expander.js';
+import { createHlsSessions } from './sessions/hls-sessions.js';
+import { SessionRegistry, type WebRtcSessionInfo } from './sessions/session-registry.js';
+
+const mebibyte = 1024 * 1024;
+
+/**
+ * The part of datarhei's config document these services read, key for key. Parsing Dragon's config
+ * with it takes datarhei's defaults for whatever is absent.
+ */
+export const datarheiServicesConfigSchema = z.object({
+  storage: z
+    .object({
+      disk: z
+        .object({
+          /** `storage.disk.dir`; when absent, `<db.dir>/diskfs`. Must not contain `db.dir`. */
+          dir: z.string().min(1).optional(),
+          max_size_mbytes: z.number().int().min(0).default(0),
+        })
+        .prefault({}),
+      memory: z
+        .object({
+          auth: z
+            .object({
+              enable: z.boolean().default(true),
+              username: z.string().default('admin'),
+              /** Empty: a random password per boot, as datarhei generates one. */
+              password: z.string().default(''),
+            })
+            .prefault({}),
+          max_size_mbytes: z.number().int().min(0).default(0),
+          purge: z.boolean().default(false),
+        })
+        .prefault({}),
+      cors: z.object({ origins: z.array(z.string()).default(['*']) }).prefault({}),
+    })
+    .prefault({}),
+  rtmp: z
+    .object({
+      enable: z.boolean().default(false),
+      enable_tls: z.boolean().default(false),
+      address: z.string().default(':1935'),
+      address_tls: z.string().default(':1936'),
+      app: z.string().default('/'),
+      token: z.string().default(''),
+    })
+    .prefault({}),
+  srt: z
+    .object({
+      enable: z.boolean().default(false),
+      address: z.string().default(':6000'),
+      passphrase: z.string().default(''),
+      token: z.string().default(''),
+    })
+    .prefault({}),
+  tls: z.object({ cert_file: z.string().default(''), key_file: z.string().default('') }).prefault({}),
+  sessions: z
+    .object({
+      enable: z.boolean().default(true),
+      ip_ignorelist: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
+      session_timeout_sec: z.number().int().min(1).default(30),
+      max_bitrate_mbit: z.number().min(0).default(0),
+      max_sessions: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      enable: z.boolean().default(false),
+      range_sec: z.number().int().min(1).default(300),
+      interval_sec: z.number().int().min(1).default(2),
+    })
+    .prefault({}),
+  log: z.object({ max_lines: z.number().int().min(1).default(1000) }).prefault({}),
+});
+export type DatarheiServicesConfig = z.infer<typeof datarheiServicesConfigSchema>;
+
+export class DiskDirExposesDataError extends Error {
+  override readonly name = 'DiskDirExposesDataError';
+  readonly code = 'CONFIG_INVALID' as const;
+  readonly details: string[];
+  constructor(
+    readonly diskDir: string,
+    readonly dbDir: string,
+  ) {
+    super('storage.disk.dir would publish db.dir');
+    this.details = [
+      `storage.disk.dir (${diskDir}) must not contain db.dir (${dbDir}): it is served over HTTP`,
+    ];
+  }
+}
+
+export interface DatarheiServicesOptions {
+  config: DatarheiServicesConfig;
+  dbDir: string;
+  logger: IngestLogger & { error(object: object, message: string): void };
+  startedAt: Date;
+  /** The HTTP address actually listened on (`host:port`), for `{memfs}` URLs. */
+  httpAddress: () => string;
+  clientAddress: (c: Context) => string | undefined;
+  /** The API's JWT guard, for `/api/v3/fs`. */
+  guard: MiddlewareHandler;
+  /** Recent log lines for `/api/v3/log`; one is made when the caller has none. */
+  logRing?: LogRing | undefined;
+  /** The current WebRTC viewers, for the `webrtc` session collector. */
+  webrtcSessions?: (() => WebRtcSessionInfo[]) | undefined;
+}
+
+/**
+ * datarhei Core's services around the process API: disk and memory filesystems (over HTTP and
+ * `/api/v3/fs`), cleanup rules, the RTMP server, session collectors, log, metrics and the widget.
+ */
+export class DatarheiServices {
+  readonly disk: DiskFilesystem;
+  readonly mem: MemFilesystem;
+  readonly cleanup: CleanupManager;
+  readonly sessions: SessionRegistry;
+  readonly metrics: MetricsHistory;
+  readonly logRing: LogRing;
+  readonly rtmp: RtmpServer | undefined;
+  /** datarhei's placeholder expansion over these services (see `expandProcessConfig`). */
+  readonly expandPlaceholders: PlaceholderExpander;
+  /** `{diskfs}` and `{memfs}` for a process manager that takes plain values; read at each start. */
+  readonly placeholderValues: Record<string, string>;
+  /** `/memfs/…` and `/…` file routes; mount after every other route (disk falls through to them). */
+  readonly fileRoutes: Hono;
+  /** `/fs…` with its own guard; mount at `/api/v3` before the JSON API (no 1 MiB body limit). */
+  readonly fsApiRoutes: Hono;
+  /** `/session…`, `/log`, `/metrics`, `/rtmp`; mount inside the guarded `/api/v3` group. */
+  readonly apiRoutes: Hono;
+  readonly #logger: DatarheiServicesOptions['logger'];
+  #detach: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  private constructor(
+    options: DatarheiServicesOptions,
+    rtmp: RtmpServer | undefined,
+    sessions: SessionRegistry,
+  ) {
+    const { config, logger } = options;
+    this.#logger = logger;
+    this.rtmp = rtmp;
+    this.sessions = sessions;
+    this.disk = new DiskFilesystem({
+      root: config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'),
+      maxBytes: config.storage.disk.max_size_mbytes * mebibyte,
+    });
+    this.mem = new MemFilesystem({
+      maxBytes: config.storage.memory.max_size_mbytes * mebibyte,
+      purge: config.storage.memory.purge,
+    });
+    this.mem.on('purged', (paths) =>
+      logger.warn({ component: 'memfs', files: paths.length }, 'memfs full: oldest files purged'),
+    );
+    const memoryAuth = config.storage.memory.auth;
+    const writeAuth = memoryAuth.enable
+      ? {
+          username: memoryAuth.username,
+          password: memoryAuth.password || randomBytes(12).toString('base64url'),
+        }
+      : undefined;
+    const memfsUrl = () => memfsBaseUrl(options.httpAddress(), writeAuth);
+    this.expandPlaceholders = createPlaceholderExpander({
+      diskfsDir: this.disk.root,
+      memfsUrl,
+      rtmp: rtmp
+        ? { address: () => rtmp.address, app: config.rtmp.app, token: config.rtmp.token }
+        : undefined,
+    });
+    const disk = this.disk;
+    this.placeholderValues = {
+      diskfs: disk.root,
+      get memfs() {
+        return memfsUrl();
+      },
+    };
+
+    this.cleanup = new CleanupManager([this.disk, this.mem], {
+      warn: (object, message) => logger.warn({ component: 'cleanup', ...object }, message),
+      debug: (object, message) => logger.debug({ component: 'cleanup', ...object }, message),
+    });
+    this.logRing = options.logRing ?? new LogRing({ maxLines: config.log.max_lines });
+    this.metrics = new MetricsHistory(
+      [
+        systemMetrics(options.startedAt),
+        filesystemMetrics([this.disk, this.mem], this.disk),
+        sessionMetrics(sessions),
+      ],
+      {
+        enable: config.metrics.enable,
+        rangeSec: config.metrics.range_sec,
+        intervalSec: config.metrics.interval_sec,
+      },
+    );
+
+    const mounts: FsMount[] = [
+      {
+        filesystem: this.disk,
+        mountpoint: '',
+        allowWrite: false,
+        defaultFile: 'index.html',
+        defaultContentType: 'text/html',
+      },
+      {
+        filesystem: this.mem,
+        mountpoint: '/memfs',
+        allowWrite: true,
+        writeAuth,
+        defaultContentType: 'application/data',
+      },
+    ];
+    this.fileRoutes = createFsHttpRoutes({
+      mounts,
+      corsOrigins: config.storage.cors.origins,
+      clientAddress: options.clientAddress,
+      hls: config.sessions.enable
+        ? createHlsSessions(sessions.collector('hls'), sessions.collector('hlsingress'))
+        : undefined,
+    });
+    this.fsApiRoutes = createFsApiRoutes(mounts, options.guard);
+
+    const api = new Hono();
+    api.route('/', createSessionRoutes(sessions));
+    api.route('/', createOpsRoutes(this.logRing, this.metrics));
+    if (rtmp) api.get('/rtmp', (c) => c.json(rtmp.channels().map((name) => ({ name }))));
+    this.apiRoutes = api;
+  }
+
+  /**
+   * Connects the process manager: cleanup rules are set at each start and purged on delete,
+   * processes join the metrics, and the widget route is made. Returns the public routes
+   * (`/widget/process/:id`) to mount at `/api/v3` before the guard.
+   */
+  attachProcesses(manager: ProcessManager): { publicRoutes: Hono } {
+    const onStarted = (id: string) => this.cleanup.add(id, cleanupRulesOf(manager.getConfig(id)));
+    const onRemoved = (id: string) => {
+      this.cleanup.remove(id, { purge: true }).catch((error: unknown) => {
+        this.#logger.error({ component: 'cleanup', processId: id, err: error }, 'purge on delete failed');
+      });
+    };
+    manager.on('started', onStarted);
+    manager.on('removed', onRemoved);
+    this.#detach = () => {
+      manager.off('started', onStarted);
+      manager.off('removed', onRemoved);
+    };
+    // Processes that are already running got their start before this listener existed.
+    for (const id of manager.list()) if (manager.getState(id).exec === 'running') onStarted(id);
+    this.metrics.add(restreamMetrics(manager));
+    return { publicRoutes: createWidgetRoutes(manager, this.sessions) };
+  }
+
+  /** Builds the services; starts the RTMP server when `rtmp.enable` (rejects if it cannot listen). */
+  static async create(options: DatarheiServicesOptions): Promise<DatarheiServices> {
+    const { config, logger } = options;
+    const diskDir = resolve(config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'));
+    const fromDisk = relative(diskDir, resolve(options.dbDir));
+    if (fromDisk === '' || (!fromDisk.startsWith('..') && !fromDisk.startsWith('/'))) {
+      throw new DiskDirExposesDataError(diskDir, resolve(options.dbDir));
+    }
+    const sessions = new SessionRegistry({
+      collector: {
+        sessionTimeoutSec: config.sessions.session_timeout_sec,
+        ipIgnoreList: config.sessions.ip_ignorelist,
+        maxSessions: config.sessions.max_sessions,
+        maxTxBitrate: config.sessions.max_bitrate_mbit * mebibyte,
+      },
+      webrtcSessions: options.webrtcSessions,
+    });
+    let rtmp: RtmpServer | undefined;
+    try {
+      if (config.rtmp.enable) {
+        const tls =
+          config.rtmp.enable_tls && config.tls.cert_file && config.tls.key_file
+            ? {
+                address: config.rtmp.address_tls,
+                certFile: config.tls.cert_file,
+                keyFile: config.tls.key_file,
+              }
+            : undefined;
+        rtmp = await RtmpServer.start(
+          {
+            address: config.rtmp.address,
+            app: config.rtmp.app,
+            token: config.rtmp.token,
+            ...(tls ? { tls } : {}),
+          },
+          sessions.collector('rtmp'),
+          logger,
+        );
+        logger.info({ component: 'rtmp', address: rtmp.address, tls: Boolean(tls) }, 'RTMP server listening');
+      }
+      if (config.srt.enable) {
+        logger.warn({ component: 'srt' }, 'srt.enable is set, but Dragon has no SRT server (see the README)');
+      }
+      return new DatarheiServices(options, rtmp, sessions);
+    } catch (error) {
+      sessions.close();
+      await rtmp?.close();
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#detach?.();
+      this.cleanup.close();
+      this.metrics.close();
+      this.sessions.close();
+      await this.rtmp?.close();
+    })();
+    return this.#closed;
+  }
+}

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RtmpServer } from '../src/ingest/rtmp-server.js';
+import { createPlaceholderExpander } from '../src/placeholders/placeholder-expander.js';
+import { SessionCollector } from '../src/sessions/session-collector.js';
+import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
+import { waitFor } from './server-harness.js';
+
+const quiet = { info() {}, warn() {}, debug() {} };
+const servers: RtmpServer[] = [];
+afterEach(async () => {
+  await stopFFmpegs();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function startRtmp(options: { app?: string; token?: string } = {}) {
+  const collector = new SessionCollector('rtmp', { ipIgnoreList: [] });
+  const server = await RtmpServer.start({ address: '127.0.0.1:0', ...options }, collector, quiet);
+  servers.push(server);
+  return { server, collector };
+}
+
+describe('the RTMP server', () => {
+  it('takes an FFmpeg publish with the token and lets a reader of {rtmp,name=…} decode frames', async () => {
+    const { server, collector } = await startRtmp({ app: '/live', token: 'secret' });
+    runFFmpeg([...testPatternInput(), '-f', 'flv', `rtmp://127.0.0.1:${server.port}/live/cam1?token=secret`]);
+    await waitFor('the publish to be listed', () =>
+      server.channels().includes('/live/cam1') ? true : undefined,
+    );
+
+    const expand = createPlaceholderExpander({
+      diskfsDir: '/tmp',
+      memfsUrl: () => 'http://localhost/memfs',
+      rtmp: { address: () => server.address, app: '/live', token: 'secret' },
+    });
+    const playUrl = expand('{rtmp,name=cam1}', 'input');
+    expect(playUrl).toBe(`rtmp://127.0.0.1:${server.port}/live/cam1?token=secret`);
+    const reader = runFFmpeg(['-i', playUrl, '-frames:v', '50', '-f', 'null', '-']);
+    expect(await reader.exited).toBe(0);
+    expect(reader.stderr()).toMatch(/Video: h264/);
+    expect(reader.stderr()).toMatch(/frame=\s*50/);
+
+    const sessions = collector.summary();
+    expect(sessions.active.list.map((session) => session.local)).toContain('publish:/live/cam1');
+    expect(sessions.summary.local['play:/live/cam1']?.sessions).toBe(1);
+  });
+
+  it('accepts the token as the last path element, as datarhei does', async () => {
+    const { server } = await startRtmp({ token: 'secret' });
+    runFFmpeg([...testPatternInput(), '-f', 'flv', `rtmp://127.0.0.1:${server.port}/live/cam2/secret`]);
+    await waitFor('the publish to be listed', () =>
+      server.channels().includes('/live/cam2') ? true : undefined,
+    );
+  });
+
+  it('refuses a publish without the token and a second publisher on the same path', async () => {
+    const { server } = await startRtmp({ token: 'secret' });
+    const intruder = runFFmpeg([
+      ...testPatternInput(),
+      '-t',
+      '5',
+      '-f',
+      'flv',
+      `rtmp://127.0.0.1:${server.port}/live/x`,
+    ]);
+    expect(await intruder.exited).not.toBe(0);
+    expect(server.channels()).toEqual([]);
+
+    runFFmpeg([...testPatternInput(), '-f', 'flv', `rtmp://127.0.0.1:${server.port}/live/x?token=secret`]);
+    await waitFor('the first publish', () => (server.channels().length === 1 ? true : undefined));
+    const second = runFFmpeg([
+      ...testPatternInput(),
+      '-t',
+      '5',
+      '-f',
+      'flv',
+      `rtmp://127.0.0.1:${server.port}/live/x?token=secret`,
+    ]);
+    expect(await second.exited).not.toBe(0);
+    expect(server.channels()).toEqual(['/live/x']);
+  });
+});
