@@ -1,16 +1,18 @@
 export {
+  FanoutUnavailableError,
   IcePortsExhaustedError,
   InvalidSdpError,
   NoUsableCodecError,
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
+export type { FanoutPlaneOptions } from './fanout/fanout-plane.js';
+export { FanoutPlane } from './fanout/fanout-plane.js';
 export type { IceTcpMuxOptions } from './ice/ice-tcp-mux.js';
 export { IceTcpMux } from './ice/ice-tcp-mux.js';
 export type { UdpMuxOptions, UdpMuxStats } from './ice/udp-mux.js';
 export { UdpMux } from './ice/udp-mux.js';
 export type {
-  MediaSink,
   RtpSourceOptions,
   RtpTrackInput,
   TrackKind,
