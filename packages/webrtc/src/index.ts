@@ -2,12 +2,14 @@ export {
   IcePortsExhaustedError,
   InvalidSdpError,
   NoUsableCodecError,
+  RemoteCandidateRefusedError,
   SourceAlreadyRegisteredError,
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
 export type { IceTcpMuxOptions } from './ice/ice-tcp-mux.js';
 export { IceTcpMux } from './ice/ice-tcp-mux.js';
+export type { RemoteCandidatePolicy } from './ice/remote-candidates.js';
 export type { UdpMuxOptions, UdpMuxStats } from './ice/udp-mux.js';
 export { UdpMux } from './ice/udp-mux.js';
 export { startsKeyframe } from './ingest/h264.js';

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IceTcpMux, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
+import { expectRejectedSection } from './rejected-section.js';
 
 let browser: Browser;
 let ffmpeg: ChildProcess | undefined;
@@ -114,19 +115,78 @@ it('plays in headless Chromium over ICE-TCP on one port when UDP cannot be used'
   }
 });
 
+it('answers a browser that offers VP8 only: video rejected well-formed, audio decodes', async () => {
+  const result = await playInChromium(factory, { videoCodec: 'video/VP8' });
+  expect(result.error).toBeUndefined();
+  expectRejectedSection(result.answerSdp, 'video');
+  expect(result.audioSamples).toBeGreaterThan(0);
+  expect(result.framesDecoded).toBe(0);
+});
+
+it('answers an audio and video offer from a video-only source with the audio section rejected', async () => {
+  const videoOnly = await RtpSource.open({ id: 'video-only', video: { payloadType: 96 } });
+  const encoder = spawn(
+    process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg',
+    [
+      ...[
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=320x240:rate=25',
+      ],
+      ...[
+        '-c:v',
+        'libx264',
+        '-profile:v',
+        'baseline',
+        '-tune',
+        'zerolatency',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        '25',
+      ],
+      ...['-payload_type', '96', '-f', 'rtp', `udp://127.0.0.1:${videoOnly.videoPort}?pkt_size=1200`],
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    const result = await playInChromium(factory, { source: videoOnly });
+    expect(result.error).toBeUndefined();
+    expectRejectedSection(result.answerSdp, 'audio');
+    expect(result.framesDecoded).toBeGreaterThan(0);
+  } finally {
+    encoder.kill('SIGKILL');
+    videoOnly.close();
+  }
+});
+
 const withoutUdpCandidates = (sdp: string) =>
   sdp
     .split('\r\n')
     .filter((line) => !/^a=candidate:\S+ \d+ udp /i.test(line))
     .join('\r\n');
 
-async function playInChromium(factory: PeerFactory, options: { tcpOnly?: boolean } = {}) {
+async function playInChromium(
+  factory: PeerFactory,
+  options: { tcpOnly?: boolean; videoCodec?: string; source?: RtpSource } = {},
+) {
   const page = await browser.newPage();
   await page.setContent('<video id="v" autoplay muted playsinline></video>');
-  const offer = await page.evaluate(async () => {
+  const offer = await page.evaluate(async (videoCodec) => {
     const pc = new RTCPeerConnection();
     (window as unknown as { pc: RTCPeerConnection }).pc = pc;
-    pc.addTransceiver('video', { direction: 'recvonly' });
+    const video = pc.addTransceiver('video', { direction: 'recvonly' });
+    // A browser without an H.264 decoder offers only what it has, video first.
+    if (videoCodec) {
+      const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
+      video.setCodecPreferences(codecs.filter((codec) => codec.mimeType === videoCodec));
+    }
     pc.addTransceiver('audio', { direction: 'recvonly' });
     const stream = new MediaStream();
     (document.getElementById('v') as HTMLVideoElement).srcObject = stream;
@@ -138,35 +198,55 @@ async function playInChromium(factory: PeerFactory, options: { tcpOnly?: boolean
       setTimeout(resolve, 3000);
     });
     return pc.localDescription!.sdp;
-  });
-  const created = await factory.createPeer(source, options.tcpOnly ? withoutUdpCandidates(offer) : offer);
+  }, options.videoCodec);
+  const from = options.source ?? source;
+  const created = await factory.createPeer(from, options.tcpOnly ? withoutUdpCandidates(offer) : offer);
   const answerSdp = options.tcpOnly ? withoutUdpCandidates(created.answerSdp) : created.answerSdp;
-  const result = await page.evaluate(async (answer) => {
-    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-    const deadline = Date.now() + 20_000;
-    let framesDecoded = 0;
-    let audioBytes = 0;
-    while (Date.now() < deadline && (framesDecoded === 0 || audioBytes === 0)) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  const expected = { video: !options.videoCodec, audio: from.hasAudio };
+  const result = await page.evaluate(
+    async ({ answer, expected }) => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      try {
+        await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      } catch (error) {
+        return {
+          error: String(error),
+          framesDecoded: 0,
+          audioBytes: 0,
+          audioSamples: 0,
+          selectedProtocol: '',
+        };
+      }
+      const deadline = Date.now() + 20_000;
+      let framesDecoded = 0;
+      let audioBytes = 0;
+      let audioSamples = 0;
+      const flowing = () => (!expected.video || framesDecoded > 0) && (!expected.audio || audioSamples > 0);
+      while (Date.now() < deadline && !flowing()) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        (await pc.getStats()).forEach((report) => {
+          if (report.type !== 'inbound-rtp') return;
+          if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
+          if (report.kind === 'audio') {
+            audioBytes = report.bytesReceived ?? 0;
+            audioSamples = report.totalSamplesReceived ?? 0;
+          }
+        });
+      }
+      let selectedProtocol = '';
+      const reports = new Map<string, Record<string, string | undefined>>();
       (await pc.getStats()).forEach((report) => {
-        if (report.type !== 'inbound-rtp') return;
-        if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
-        if (report.kind === 'audio') audioBytes = report.bytesReceived ?? 0;
+        reports.set(report.id, report);
       });
-    }
-    let selectedProtocol = '';
-    const reports = new Map<string, Record<string, string | undefined>>();
-    (await pc.getStats()).forEach((report) => {
-      reports.set(report.id, report);
-    });
-    for (const report of reports.values()) {
-      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
-      const pair = reports.get(report.selectedCandidatePairId);
-      selectedProtocol = reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
-    }
-    return { framesDecoded, audioBytes, selectedProtocol };
-  }, answerSdp);
+      for (const report of reports.values()) {
+        if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+        const pair = reports.get(report.selectedCandidatePairId);
+        selectedProtocol = reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
+      }
+      return { error: undefined, framesDecoded, audioBytes, audioSamples, selectedProtocol };
+    },
+    { answer: answerSdp, expected },
+  );
   await page.close();
   return { ...result, answerSdp };
 }

@@ -3,8 +3,8 @@ import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { withoutDefaultStunServer } from '../src/index.js';
 
 /**
- * A werift viewer on loopback. werift offers VP8 only by default, so H.264 and Opus are listed here,
- * and ICE is kept to 127.0.0.1 with no STUN server.
+ * A werift viewer on loopback. werift offers VP8 only by default, so H.264 and Opus are listed here
+ * (pass `videoCodecs` to offer something else), and ICE is kept to 127.0.0.1 with no STUN server.
  */
 export class WeriftViewer {
   readonly pc: RTCPeerConnection;
@@ -13,14 +13,14 @@ export class WeriftViewer {
     audio: [] as { seq: number; ts: number; ssrc: number }[],
   };
 
-  constructor() {
+  constructor(videoCodecs?: RTCRtpCodecParameters[]) {
     this.pc = new RTCPeerConnection({
       iceServers: [],
       iceInterfaceAddresses: { udp4: '127.0.0.1' },
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === '127.0.0.1',
       codecs: {
-        video: [
+        video: videoCodecs ?? [
           new RTCRtpCodecParameters({
             mimeType: 'video/H264',
             clockRate: 90_000,
