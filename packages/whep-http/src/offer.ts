@@ -19,7 +19,7 @@ import {
 } from './http-util.js';
 import type { ResolvedWhepOptions, WhepPeer, WhepProcessEntry, WhepSource } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { answerIceAttributes, validateOffer } from './sdp.js';
+import { answerIceAttributes, readOffer } from './sdp.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** Authenticates a request for a process and returns its entry; 401 before 404 so ids do not leak. */
@@ -65,7 +65,7 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
   if (entry === undefined) throw new ProcessNotFoundError(processId);
   requireContentType(c.req.header('content-type'), 'application/sdp');
   const body = await readBodyLimited(c.req.raw, options.maxBodyBytes);
-  const offer = validateOffer(body);
+  const offer = readOffer(body);
 
   const source = entry.source;
   if (source === undefined || !source.hasMedia) {

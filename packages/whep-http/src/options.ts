@@ -65,7 +65,8 @@ export interface WhepRoutesOptions<S extends WhepSource> {
   /** Maps a process id to its WebRTC state; `undefined` or `enabled: false` → 404. */
   lookup(processId: string): WhepProcessEntry<S> | undefined;
   /**
-   * Creates a peer for an offer. Rejections carrying `code` map to statuses:
+   * Creates a peer for an offer, given as the request's text: the engine alone decides whether it
+   * is acceptable SDP. Rejections carrying `code` map to statuses:
    * `INVALID_SDP` → 400, `NO_USABLE_CODEC` → 422, `ICE_PORTS_EXHAUSTED` → 503; anything else → 500.
    */
   createPeer(source: S, offerSdp: string): Promise<{ peer: WhepPeer; answerSdp: string }>;

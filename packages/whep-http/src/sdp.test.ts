@@ -1,24 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidSdpError, InvalidSdpFragmentError } from './errors.js';
-import { answerIceAttributes, buildRestartFragment, parseSdpFragment, validateOffer } from './sdp.js';
+import { answerIceAttributes, buildRestartFragment, parseSdpFragment, readOffer } from './sdp.js';
 import { ANSWER, OFFER, trickleFragment } from './testing/fake-engine.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-describe('validateOffer', () => {
+describe('readOffer', () => {
   it('returns the offer text and its ICE credentials', () => {
-    expect(validateOffer(bytes(OFFER))).toEqual({
+    expect(readOffer(bytes(OFFER))).toEqual({
       sdp: OFFER,
       ice: { ufrag: 'zjkk', pwd: 'bP+XJMM09aR8AiX1jdukzR6Y' },
     });
   });
 
   it('accepts bare LF line endings', () => {
-    expect(validateOffer(bytes(OFFER.replaceAll('\r\n', '\n'))).ice.ufrag).toBe('zjkk');
+    expect(readOffer(bytes(OFFER.replaceAll('\r\n', '\n'))).ice.ufrag).toBe('zjkk');
   });
 
-  it('refuses an offer whose first line is not v=0', () => {
-    expect(() => validateOffer(bytes(` ${OFFER}`))).toThrow(InvalidSdpError);
+  it('leaves judging the SDP to the engine: any UTF-8 text is read as is', () => {
+    expect(readOffer(bytes(`hello\r\n${OFFER}`)).sdp).toBe(`hello\r\n${OFFER}`);
+  });
+
+  it('refuses a body that is not UTF-8', () => {
+    expect(() => readOffer(new Uint8Array([0x76, 0x3d, 0x30, 0xff, 0xfe]))).toThrow(InvalidSdpError);
   });
 });
 

@@ -1,7 +1,9 @@
 import { InvalidSdpError, InvalidSdpFragmentError } from './errors.js';
 
-// Cheap checks only: the engine parses the SDP for real. These catch garbage before a peer
-// (ports, DTLS keys) is allocated for it.
+// What is HTTP about SDP bodies: decoding them, reading the ICE credentials WHEP's PATCH compares
+// against, and the trickle-ice-sdpfrag format of PATCH bodies. Whether an offer is acceptable SDP
+// is the engine's decision alone (`createPeer` rejects with `INVALID_SDP`), made before it
+// allocates anything for the viewer.
 
 // Control characters other than TAB, LF and CR never occur in SDP text (RFC 8866 §5).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this pattern
@@ -13,15 +15,19 @@ function splitLines(text: string): string[] {
   return text.split(/\r?\n/).filter((line) => line.length > 0);
 }
 
-/** Decodes a body as UTF-8 text; `undefined` when it is binary. */
-export function decodeText(bytes: Uint8Array): string | undefined {
-  let text: string;
+/** Decodes a body as UTF-8 (RFC 8866 §5: SDP text is UTF-8); `undefined` when it is not. */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return undefined;
   }
-  return controlCharacter.test(text) ? undefined : text;
+}
+
+/** Decodes a body as UTF-8 text; `undefined` when it is binary. */
+export function decodeText(bytes: Uint8Array): string | undefined {
+  const text = decodeUtf8(bytes);
+  return text === undefined || controlCharacter.test(text) ? undefined : text;
 }
 
 /** The ICE credentials an SDP (offer) declares: the first `a=ice-ufrag`/`a=ice-pwd`, session or media level. */
@@ -37,17 +43,13 @@ function attribute(lines: readonly string[], name: string): string | undefined {
 }
 
 /**
- * Validates an SDP offer cheaply: text, starts with `v=0`, only `x=` lines, at least one `m=` line.
- * @throws InvalidSdpError
+ * Reads an offer body: its text, handed to the engine as is, and the ICE credentials it declares.
+ * @throws InvalidSdpError when the body is not UTF-8 text
  */
-export function validateOffer(body: Uint8Array): { sdp: string; ice: SdpIceCredentials } {
-  const sdp = decodeText(body);
-  if (sdp === undefined) throw new InvalidSdpError('the body is not SDP text');
+export function readOffer(body: Uint8Array): { sdp: string; ice: SdpIceCredentials } {
+  const sdp = decodeUtf8(body);
+  if (sdp === undefined) throw new InvalidSdpError('the body is not UTF-8 text');
   const lines = splitLines(sdp);
-  if (lines[0] !== 'v=0') throw new InvalidSdpError('it must start with "v=0"');
-  const bad = lines.findIndex((line) => !sdpLine.test(line));
-  if (bad !== -1) throw new InvalidSdpError(`line ${bad + 1} is not of the form "<type>=<value>"`);
-  if (!lines.some((line) => line.startsWith('m='))) throw new InvalidSdpError('it has no "m=" line');
   return { sdp, ice: { ufrag: attribute(lines, 'ice-ufrag'), pwd: attribute(lines, 'ice-pwd') } };
 }
 
