@@ -29,5 +29,6 @@ export type { PeerCloseReason, PeerState } from './session/peer.js';
 export { Peer } from './session/peer.js';
 export type { IceServer, PeerFactoryOptions } from './session/peer-factory.js';
 export { PeerFactory } from './session/peer-factory.js';
+export { checkOffer } from './session/sdp-negotiation.js';
 export { useKeyObjectsForSrtp } from './werift/srtp-keys.js';
 export { withoutDefaultStunServer } from './werift/werift-quirks.js';

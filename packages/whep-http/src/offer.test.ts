@@ -114,6 +114,24 @@ describe('POST on the WHEP endpoint', () => {
     expect(h.peers[0]?.offerSdp).toBe('not sdp at all');
   });
 
+  it("asks the engine's checkOffer first: a malformed offer is 400 even while the process has no media", async () => {
+    const checked: string[] = [];
+    const h = harness({
+      checkOffer: (offerSdp) => {
+        checked.push(offerSdp);
+        throw engineError('INVALID_SDP', 'invalid SDP offer: does not start with v=0');
+      },
+    });
+    h.processes.get('cam')!.source!.hasMedia = false;
+
+    const res = await postOffer(h, 'cam', {}, 'not sdp at all');
+
+    expect(res.status).toBe(400);
+    expect(await errorBody(res)).toMatchObject({ code: 400, details: ['INVALID_SDP'] });
+    expect(checked).toEqual(['not sdp at all']);
+    expect(h.peers).toHaveLength(0);
+  });
+
   it('answers 400 for a body that is not valid UTF-8', async () => {
     const h = harness();
     const bytes = new Uint8Array([0x76, 0x3d, 0x30, 0x0d, 0x0a, 0xff, 0xfe, 0x6d, 0x3d]);

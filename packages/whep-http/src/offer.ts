@@ -66,6 +66,11 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
   requireContentType(c.req.header('content-type'), 'application/sdp');
   const body = await readBodyLimited(c.req.raw, options.maxBodyBytes);
   const offer = readOffer(body);
+  try {
+    options.checkOffer?.(offer.sdp);
+  } catch (error) {
+    throw engineError(error, options.retryAfterSeconds);
+  }
 
   const source = entry.source;
   if (source === undefined || !source.hasMedia) {

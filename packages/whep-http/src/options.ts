@@ -70,6 +70,13 @@ export interface WhepRoutesOptions<S extends WhepSource> {
    * `INVALID_SDP` → 400, `NO_USABLE_CODEC` → 422, `ICE_PORTS_EXHAUSTED` → 503; anything else → 500.
    */
   createPeer(source: S, offerSdp: string): Promise<{ peer: WhepPeer; answerSdp: string }>;
+  /**
+   * The engine's check of an offer's SDP, run before the process state and viewer limits, so that
+   * a malformed offer is a 400 whatever state the process is in. Throws like `createPeer`
+   * (`INVALID_SDP` → 400). @default undefined (`createPeer` alone judges the offer)
+   * @example checkOffer // from @dragon/webrtc
+   */
+  checkOffer?: ((offerSdp: string) => void) | undefined;
   /** @default [] @example [{ urls: 'turn:turn.example.net:3478', username: 'u', credential: 'p' }] */
   iceServers?: WhepIceServer[] | undefined;
   /** Global bearer token. @default undefined (no token needed unless the process has one) */
@@ -112,6 +119,7 @@ const quotable = z.string().regex(/^[^\r\n"\\]*$/, 'must not contain quotes, bac
 const optionsSchema = z.object({
   lookup: fn<unknown>(),
   createPeer: fn<unknown>(),
+  checkOffer: fn<unknown>().optional(),
   iceServers: z
     .array(
       z.object({
@@ -142,6 +150,7 @@ const optionsSchema = z.object({
 export interface ResolvedWhepOptions<S extends WhepSource> {
   lookup(processId: string): WhepProcessEntry<S> | undefined;
   createPeer(source: S, offerSdp: string): Promise<{ peer: WhepPeer; answerSdp: string }>;
+  checkOffer: ((offerSdp: string) => void) | undefined;
   iceServers: WhepIceServer[];
   token: string | undefined;
   maxViewers: number | undefined;
@@ -177,6 +186,7 @@ export function resolveOptions<S extends WhepSource>(options: WhepRoutesOptions<
   return {
     lookup: options.lookup,
     createPeer: options.createPeer,
+    checkOffer: options.checkOffer,
     iceServers: parsed.iceServers,
     token: parsed.token,
     maxViewers: parsed.maxViewers,

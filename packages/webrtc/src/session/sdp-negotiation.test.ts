@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidSdpError, NoUsableCodecError, SourceAlreadyRegisteredError } from '../errors.js';
 import { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import { SourceRegistry } from '../ingest/source-registry.js';
-import { finishAnswer, type PlanOptions, planOffer } from './sdp-negotiation.js';
+import { checkOffer, finishAnswer, type PlanOptions, planOffer } from './sdp-negotiation.js';
 
 const withAudio = (): PlanOptions => ({ hasAudio: true, candidates: new RemoteCandidateGate() });
 
@@ -142,6 +142,15 @@ describe('planOffer', () => {
       `v=0\r\n${'a=x\r\n'.repeat(20000)}`,
     ]) {
       expect(() => planOffer(bad, withAudio())).toThrow(InvalidSdpError);
+    }
+  });
+});
+
+describe('checkOffer', () => {
+  it("runs planOffer's check that the text is SDP, whatever the codecs", () => {
+    expect(() => checkOffer(offer(['a=rtpmap:96 VP8/90000'], ['a=rtpmap:0 PCMU/8000']))).not.toThrow();
+    for (const bad of ['', 'hello', 'v=0\r\ns=-\r\n', `v=0\r\n${'a=x\r\n'.repeat(20000)}`]) {
+      expect(() => checkOffer(bad)).toThrow(InvalidSdpError);
     }
   });
 });

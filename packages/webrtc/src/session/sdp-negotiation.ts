@@ -39,6 +39,16 @@ export function parseSdp(sdp: string): ParsedSdp {
   return { session, media };
 }
 
+/**
+ * Checks that an offer is SDP text (size, no binary, `v=0`, `<type>=<value>` lines, an m-section),
+ * without planning it: what an HTTP front end asks before it looks at anything else (whep-http's
+ * `checkOffer`). {@link planOffer} runs the same check, then the WebRTC-specific ones.
+ * @throws InvalidSdpError
+ */
+export function checkOffer(offerSdp: string): void {
+  parseSdp(offerSdp);
+}
+
 /** WebRTC needs ICE credentials and a DTLS fingerprint (RFC 8829 §5.8), per session or per m-line. */
 function requireTransportAttributes(sdp: ParsedSdp): void {
   for (const attribute of ['a=ice-ufrag:', 'a=ice-pwd:', 'a=fingerprint:']) {
