@@ -11,41 +11,7 @@ const factory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'] });
 
 beforeAll(async () => {
   source = await RtpSource.open({ id: 'pattern', video: { payloadType: 96 }, audio: { payloadType: 111 } });
-  // What the server's WebRTC legs look like: H.264 constrained baseline and Opus, RTP to loopback.
-  ffmpeg = spawn(
-    process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg',
-    [
-      ...[
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-nostdin',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=320x240:rate=25[out0];sine[out1]',
-      ],
-      ...[
-        '-map',
-        '0:v:0',
-        '-c:v',
-        'libx264',
-        '-profile:v',
-        'baseline',
-        '-tune',
-        'zerolatency',
-        '-pix_fmt',
-        'yuv420p',
-        '-g',
-        '25',
-      ],
-      ...['-payload_type', '96', '-f', 'rtp', `udp://127.0.0.1:${source.videoPort}?pkt_size=1200`],
-      ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2'],
-      ...['-payload_type', '111', '-f', 'rtp', `udp://127.0.0.1:${source.audioPort}?pkt_size=1200`],
-    ],
-    { stdio: 'ignore' },
-  );
+  ffmpeg = playPattern(source);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -125,36 +91,7 @@ it('answers a browser that offers VP8 only: video rejected well-formed, audio de
 
 it('answers an audio and video offer from a video-only source with the audio section rejected', async () => {
   const videoOnly = await RtpSource.open({ id: 'video-only', video: { payloadType: 96 } });
-  const encoder = spawn(
-    process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg',
-    [
-      ...[
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-nostdin',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=320x240:rate=25',
-      ],
-      ...[
-        '-c:v',
-        'libx264',
-        '-profile:v',
-        'baseline',
-        '-tune',
-        'zerolatency',
-        '-pix_fmt',
-        'yuv420p',
-        '-g',
-        '25',
-      ],
-      ...['-payload_type', '96', '-f', 'rtp', `udp://127.0.0.1:${videoOnly.videoPort}?pkt_size=1200`],
-    ],
-    { stdio: 'ignore' },
-  );
+  const encoder = playPattern(videoOnly);
   try {
     const result = await playInChromium(factory, { source: videoOnly });
     expect(result.error).toBeUndefined();
@@ -165,6 +102,30 @@ it('answers an audio and video offer from a video-only source with the audio sec
     videoOnly.close();
   }
 });
+
+/**
+ * What the server's WebRTC legs look like: H.264 constrained baseline (and Opus when the source
+ * has audio), RTP to the source's loopback ports.
+ */
+function playPattern(to: RtpSource): ChildProcess {
+  return spawn(
+    process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg',
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi'],
+      ...['-i', `testsrc2=size=320x240:rate=25[out0]${to.hasAudio ? ';sine[out1]' : ''}`],
+      ...['-map', '0:v:0', '-c:v', 'libx264', '-profile:v', 'baseline', '-tune', 'zerolatency'],
+      ...['-pix_fmt', 'yuv420p', '-g', '25'],
+      ...['-payload_type', '96', '-f', 'rtp', `udp://127.0.0.1:${to.videoPort}?pkt_size=1200`],
+      ...(to.hasAudio
+        ? [
+            ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2'],
+            ...['-payload_type', '111', '-f', 'rtp', `udp://127.0.0.1:${to.audioPort}?pkt_size=1200`],
+          ]
+        : []),
+    ],
+    { stdio: 'ignore' },
+  );
+}
 
 const withoutUdpCandidates = (sdp: string) =>
   sdp

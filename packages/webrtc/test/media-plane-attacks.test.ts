@@ -4,6 +4,7 @@ import {
   authenticCloseNotify,
   bindingRequest,
   forgedRecords,
+  handwrittenOffer,
   iceCredentials,
   listeningSocket,
   selectedPath,
@@ -115,7 +116,8 @@ describe.each(modes)('only authenticated traffic affects a session (%s)', (mode)
     cleanups.push(() => {
       for (const target of targets) target.socket.close();
     });
-    const offer = offerWithCandidates(
+    const offer = handwrittenOffer(
+      'video',
       targets.map(
         ({ socket }, index) =>
           `a=candidate:${index} 1 udp ${2_000_000_000 - index} 127.0.0.77 ${socket.address().port} typ host`,
@@ -152,26 +154,3 @@ describe.each(modes)('only authenticated traffic affects a session (%s)', (mode)
     expect(peer.stats().packetsSent).toBe(sent);
   });
 });
-
-function offerWithCandidates(candidates: string[]): string {
-  return [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    't=0 0',
-    'a=group:BUNDLE 0',
-    'a=ice-ufrag:vwxy',
-    'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-    'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
-    'a=setup:actpass',
-    'm=video 9 UDP/TLS/RTP/SAVPF 106',
-    'c=IN IP4 0.0.0.0',
-    'a=mid:0',
-    'a=recvonly',
-    'a=rtcp-mux',
-    'a=rtpmap:106 H264/90000',
-    'a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-    ...candidates,
-    '',
-  ].join('\r\n');
-}

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { handwrittenOffer } from '../../test/forged-packets.js';
 import { installedWeriftVersion } from '../../test/werift-version.js';
 import { waitFor } from '../../test/werift-viewer.js';
 import { paceConnectivityChecks } from './check-pacing.js';
@@ -11,24 +12,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const offer = [
-  'v=0',
-  'o=- 1 1 IN IP4 127.0.0.1',
-  's=-',
-  't=0 0',
-  'a=ice-ufrag:vwxy',
-  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
-  'a=setup:actpass',
-  'm=audio 9 UDP/TLS/RTP/SAVPF 111',
-  'c=IN IP4 0.0.0.0',
-  'a=mid:0',
-  'a=recvonly',
-  'a=rtcp-mux',
-  'a=rtpmap:111 opus/48000/2',
-  'a=candidate:1 1 udp 2122260223 127.0.0.1 9999 typ host',
-  '',
-].join('\r\n');
+const offer = handwrittenOffer('audio', ['a=candidate:1 1 udp 2122260223 127.0.0.1 9999 typ host']);
 
 describe('paceConnectivityChecks (werift 0.25.2)', () => {
   it('is checked against the installed werift', () => {
