@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
 import { ProcessManager } from '@dragon/restream';
-import { IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
+import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
@@ -159,6 +159,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       lookup,
       concealProcessIds,
       createPeer: (source, offerSdp) => factory.createPeer(source, offerSdp),
+      checkOffer,
       iceServers: config.webrtc.ice_servers,
       ...(config.webrtc.token ? { token: config.webrtc.token } : {}),
       ...(config.webrtc.max_viewers > 0 ? { maxViewers: config.webrtc.max_viewers } : {}),

@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import { vp8OnlyOffer } from '@dragon/test-helpers';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
@@ -87,7 +88,7 @@ describe('the server, end to end', () => {
       const response = await server.api('/api/v3/process/cam1/whep', {
         method: 'POST',
         headers: { 'Content-Type': 'application/sdp' },
-        body: 'v=0\r\n',
+        body: vp8OnlyOffer,
       });
       const body = (await response.json()) as { details: string[] };
       return response.status === 409 &&

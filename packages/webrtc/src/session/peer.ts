@@ -1,12 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender, RtpPacket } from 'werift';
+import { RemoteCandidateRefusedError } from '../errors.js';
+import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { MediaSink, RtpSource, TrackKind } from '../ingest/rtp-source.js';
 import { consentResponses } from '../werift/ice-internals.js';
 import { useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
 
 export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
-export type PeerCloseReason = 'closed' | 'ice-failed' | 'disconnected-timeout' | 'source-closed';
+export type PeerCloseReason =
+  | 'closed'
+  | 'ice-failed'
+  | 'dtls-closed'
+  | 'dtls-failed'
+  | 'disconnected-timeout'
+  | 'source-closed';
 
 const ignore = () => undefined;
 
@@ -25,6 +33,7 @@ export class Peer
   readonly #source: RtpSource;
   readonly #video: RTCRtpSender | undefined;
   readonly #audio: RTCRtpSender | undefined;
+  readonly #candidates: RemoteCandidateGate;
   #state: PeerState = 'new';
   #packetsSent = 0;
   #consentResponses = 0;
@@ -35,8 +44,10 @@ export class Peer
     pc: RTCPeerConnection,
     source: RtpSource,
     senders: { video?: RTCRtpSender; audio?: RTCRtpSender },
+    candidates: RemoteCandidateGate,
   ) {
     super();
+    this.#candidates = candidates;
     this.#pc = pc;
     this.#source = source;
     this.sourceId = source.id;
@@ -51,6 +62,14 @@ export class Peer
       });
     }
     pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
+    // werift leaves the connection state alone when DTLS ends (a close_notify or fatal alert from
+    // the viewer, a failed handshake): without its transport the viewer gets nothing, so it goes.
+    for (const transport of pc.dtlsTransports) {
+      transport.onStateChange.subscribe((state) => {
+        if (state === 'closed') this.close('dtls-closed');
+        else if (state === 'failed') this.close('dtls-failed');
+      });
+    }
   }
 
   get state(): PeerState {
@@ -83,9 +102,15 @@ export class Peer
     this.#source.countSent(size);
   }
 
-  /** A trickled candidate (`candidate:…`, from a WHEP PATCH). */
+  /**
+   * A trickled candidate (`candidate:…`, from a WHEP PATCH). It counts against the same cap as
+   * the offer's candidates and passes the same address rules ({@link RemoteCandidateGate}).
+   * @throws RemoteCandidateRefusedError
+   */
   async addRemoteCandidate(candidateLine: string): Promise<void> {
     const candidate = candidateLine.replace(/^a=/, '');
+    const verdict = this.#candidates.admit(candidate);
+    if (!verdict.admitted) throw new RemoteCandidateRefusedError(verdict.reason);
     await this.#pc.addIceCandidate({ candidate, sdpMLineIndex: 0 });
   }
 
