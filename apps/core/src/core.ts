@@ -54,6 +54,20 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
   const config = configStore.config;
   const startedAt = new Date();
+  const ports = new PortAllocator(
+    config.webrtc.rtp_port_max > 0
+      ? { range: { min: config.webrtc.rtp_port_min, max: config.webrtc.rtp_port_max } }
+      : {},
+  );
+  let whep: ReturnType<typeof createWhepRoutes> | undefined;
+  // The hooks go in at creation, so processes restored from the store start with their WebRTC legs.
+  const webrtc = config.webrtc.enable
+    ? new WebRtcSubsystem({
+        ports,
+        logger: logger.child({ component: 'webrtc' }),
+        onSourceClosed: (processId) => whep?.sessions.closeAll(processId),
+      })
+    : undefined;
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
     ffmpegBinary: config.ffmpeg.binary,
@@ -61,6 +75,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
     placeholders: { diskfs: config.db.dir },
+    access: { protectedPaths: [configStore.file] },
+    ...(webrtc ? { hooks: webrtc.hooks } : {}),
   });
 
   const app = new Hono();
@@ -81,17 +97,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     clientAddress,
   });
 
-  let webrtc: WebRtcSubsystem | undefined;
-  let whep: ReturnType<typeof createWhepRoutes> | undefined;
   let peerFactory: PeerFactory | undefined;
   let udpMux: UdpMux | undefined;
   let tcpMux: IceTcpMux | undefined;
-  const ports = new PortAllocator(
-    config.webrtc.rtp_port_max > 0
-      ? { range: { min: config.webrtc.rtp_port_min, max: config.webrtc.rtp_port_max } }
-      : {},
-  );
-  if (config.webrtc.enable) {
+  if (webrtc) {
     const publicIps = [config.webrtc.public_ip, ...config.webrtc.nat_1_to_1_ips].filter((ip) => ip !== '');
     // The shared ports listen where ICE gathers: the first configured IPv4 interface, else all.
     const muxAddress = config.webrtc.interfaces.find((address) => isIPv4(address)) ?? '0.0.0.0';
@@ -121,14 +130,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         ? { icePortRange: [config.webrtc.ice_port_min, config.webrtc.ice_port_max] as [number, number] }
         : {}),
     });
-    const subsystem = new WebRtcSubsystem({
-      manager,
-      ports,
-      logger: logger.child({ component: 'webrtc' }),
-      onSourceClosed: (processId) => whep?.sessions.closeAll(processId),
-    });
-    subsystem.install();
-    webrtc = subsystem;
+    const subsystem = webrtc;
     const factory = peerFactory;
     whep = createWhepRoutes({
       lookup: (processId) => {
