@@ -13,7 +13,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const access = (options: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) =>
   new FFmpegAccess(
     ffmpegAccessSchema.parse({ protectedPaths: [configFile], ...options }),
-    { dataDir, storeFile: join(dataDir, 'db.json'), defaultOutputDirectory: dataDir },
+    { cwd: dataDir, storeFile: join(dataDir, 'db.json'), defaultOutputDirectory: dataDir },
     env,
   );
 

@@ -99,10 +99,15 @@ export class FFmpegAccess {
 
   constructor(
     options: z.output<typeof ffmpegAccessSchema>,
-    context: { dataDir: string; storeFile: string; defaultOutputDirectory: string },
+    context: {
+      /** FFmpeg's working directory (the server's, so relative paths mean what they meant before). */
+      cwd: string;
+      storeFile: string;
+      defaultOutputDirectory: string;
+    },
     env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.cwd = realPath(resolve(context.dataDir));
+    this.cwd = realPath(resolve(context.cwd));
     const protectedPaths = ['/proc', '/sys', ...options.protectedPaths].map((path) => ({
       path: realPath(resolve(path)),
       prefix: false,

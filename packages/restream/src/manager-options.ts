@@ -15,7 +15,7 @@ const isObject = (value: unknown) => value !== null && typeof value === 'object'
 
 /** The options of `ProcessManager.create`, parsed once. */
 export const processManagerOptionsSchema = z.object({
-  /** Where `db.json` and `ffmpeg.pids` live; FFmpeg's working directory. */
+  /** Where `db.json` and `ffmpeg.pids` live. */
   dataDir: z.string().min(1),
   /** @default 'ffmpeg' */
   ffmpegBinary: z.string().min(1).default('ffmpeg'),

@@ -87,7 +87,7 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     this.#skills = skills;
     const { logger, placeholders, dataDir } = options;
     this.#access = new FFmpegAccess(options.access, {
-      dataDir,
+      cwd: process.cwd(),
       storeFile: store.file.path,
       defaultOutputDirectory: resolve(placeholders.diskfs ?? dataDir),
     });
