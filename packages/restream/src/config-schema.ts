@@ -58,8 +58,9 @@ export const processConfigSchema = z
   .object({
     id: z
       .string()
-      .refine(
-        (id) => id === '' || processIdPattern.test(id),
+      // Empty: the manager generates one.
+      .regex(
+        new RegExp(`^(?:${processIdPattern.source.slice(1, -1)})?$`),
         'letters, digits, _ . : - only, at most 128, and not "." or ".."',
       )
       .default(''),
