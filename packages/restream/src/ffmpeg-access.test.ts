@@ -142,6 +142,19 @@ describe('FFmpegAccess', () => {
     expect(output(join(dataDir, 'a.mp4'))).toBeDefined();
   });
 
+  it('follows symbolic links of output directories and paths', () => {
+    const linked = join(dataDir, 'linked-media');
+    symlinkSync(dataDir, linked);
+    const viaLink = access({ outputDirectories: [linked] });
+    const output = (address: string) =>
+      denial(() => viaLink.check('p', process({ address: 'x' }, { address, options: [] })));
+    expect(output(join(linked, 'a.ts'))).toBeUndefined();
+    expect(output(join(dataDir, 'a.ts'))).toBeUndefined();
+    const outward = join(dataDir, 'outward');
+    symlinkSync('/tmp', outward);
+    expect(output(join(outward, 'a.ts'))).toBeDefined();
+  });
+
   it('lets outputs write only into the configured directories', () => {
     const elsewhere = access({ outputDirectories: ['/srv/media'] });
     const output = (address: string) =>

@@ -169,12 +169,10 @@ export class FFmpegAccess {
     // `a/link/../b` is not `a/b` when `link` is a symbolic link; no output needs `..`.
     if (address.split('/').includes('..')) throw deny(where, 'an output path may not contain ".."');
     const path = resolve(this.cwd, address);
+    // Without `..`, the real path of the longest existing ancestor is where FFmpeg would write.
     const real = realPath(path);
-    const inside = [path, real].every(
-      (candidate) =>
-        candidate === '/dev/null' ||
-        this.#outputDirectories.some((directory) => isWithin(candidate, directory)),
-    );
+    const inside =
+      real === '/dev/null' || this.#outputDirectories.some((directory) => isWithin(real, directory));
     if (!inside) throw deny(where, `${path} is outside the directories outputs may write to`);
     if (!listAllows(this.#output, `file:${path}`)) throw deny(where, 'the address is not allowed');
   }
