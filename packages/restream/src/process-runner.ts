@@ -202,8 +202,9 @@ export class ProcessRunner {
     );
   }
 
+  /** Aborts the signal of an `onStart` still running; after it, the order check calls the start off. */
   #callOff(reason: string): void {
-    if (this.exec === 'starting' && this.#attempt && !this.#attempt.run) this.#attempt.abort(reason);
+    if (this.#attempt?.open) this.#attempt.abort(reason);
   }
 
   async #start(): Promise<void> {
@@ -268,6 +269,7 @@ export class ProcessRunner {
 
   /** A start that never ran FFmpeg: the access check, `onStart` or the spawn failed. */
   async #failStart(attempt: StartAttempt, error: Error): Promise<void> {
+    attempt.close();
     attempt.log.add(error.message);
     this.#record(attempt, null);
     this.#setExec('failed');

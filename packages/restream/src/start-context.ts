@@ -123,6 +123,11 @@ export class StartAttempt {
     };
   }
 
+  /** `onStart` has not settled yet. */
+  get open(): boolean {
+    return this.#open;
+  }
+
   /** `onStart` settled: no more outputs. */
   close(): void {
     this.#open = false;
