@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
 import { ProcessManager } from '@dragon/restream';
-import { IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
+import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
@@ -62,6 +62,44 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
   const config = options.config ?? configStore.config;
   const startedAt = new Date();
+  const ports = new PortAllocator(
+    config.webrtc.rtp_port_max > 0
+      ? { range: { min: config.webrtc.rtp_port_min, max: config.webrtc.rtp_port_max } }
+      : {},
+  );
+  let whep: ReturnType<typeof createWhepRoutes> | undefined;
+  // The hooks go in at creation, so processes restored from the store start with their WebRTC legs.
+  const webrtc = config.webrtc.enable
+    ? new WebRtcSubsystem({
+        ports,
+        logger: logger.child({ component: 'webrtc' }),
+        onSourceClosed: (processId) => whep?.sessions.closeAll(processId),
+      })
+    : undefined;
+  // The shared ports open before anything starts FFmpeg: a port in use fails the boot with nothing
+  // left running (restored processes start inside `ProcessManager.create`).
+  let udpMux: UdpMux | undefined;
+  let tcpMux: IceTcpMux | undefined;
+  const closeEarly = () => {
+    udpMux?.close();
+    tcpMux?.close();
+    ports.close();
+  };
+  if (webrtc) {
+    // The shared ports listen where ICE gathers: the first configured IPv4 interface, else all.
+    const muxAddress = config.webrtc.interfaces.find((address) => isIPv4(address)) ?? '0.0.0.0';
+    try {
+      if (config.webrtc.udp_mux_port > 0) {
+        udpMux = await UdpMux.open({ port: config.webrtc.udp_mux_port, address: muxAddress });
+      }
+      if (config.webrtc.tcp_mux_port > 0) {
+        tcpMux = await IceTcpMux.open({ port: config.webrtc.tcp_mux_port, address: muxAddress });
+      }
+    } catch (error) {
+      closeEarly();
+      throw error;
+    }
+  }
   const auth = createAuth({
     enable: config.api.auth.enable,
     username: config.api.auth.username,
@@ -79,6 +117,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     clientAddress,
     guard: auth.guard,
     logRing: options.logRing,
+  }).catch((error: unknown) => {
+    closeEarly();
+    throw error;
   });
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
@@ -87,8 +128,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
     placeholders: services.placeholderValues,
+    access: { protectedPaths: [configStore.file] },
+    ...(webrtc ? { hooks: webrtc.hooks } : {}),
   }).catch(async (error: unknown) => {
     await services.close();
+    closeEarly();
     throw error;
   });
   const { publicRoutes } = services.attachProcesses(manager);
@@ -101,31 +145,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
   app.notFound((c) => c.json({ code: 404, message: 'Not Found', details: [] }, 404));
 
-  let webrtc: WebRtcSubsystem | undefined;
-  let whep: ReturnType<typeof createWhepRoutes> | undefined;
   let peerFactory: PeerFactory | undefined;
-  let udpMux: UdpMux | undefined;
-  let tcpMux: IceTcpMux | undefined;
-  const ports = new PortAllocator(
-    config.webrtc.rtp_port_max > 0
-      ? { range: { min: config.webrtc.rtp_port_min, max: config.webrtc.rtp_port_max } }
-      : {},
-  );
-  if (config.webrtc.enable) {
+  if (webrtc) {
     const publicIps = [config.webrtc.public_ip, ...config.webrtc.nat_1_to_1_ips].filter((ip) => ip !== '');
-    // The shared ports listen where ICE gathers: the first configured IPv4 interface, else all.
-    const muxAddress = config.webrtc.interfaces.find((address) => isIPv4(address)) ?? '0.0.0.0';
-    if (config.webrtc.udp_mux_port > 0) {
-      udpMux = await UdpMux.open({ port: config.webrtc.udp_mux_port, address: muxAddress });
-    }
-    if (config.webrtc.tcp_mux_port > 0) {
-      tcpMux = await IceTcpMux.open({ port: config.webrtc.tcp_mux_port, address: muxAddress }).catch(
-        (error) => {
-          udpMux?.close();
-          throw error;
-        },
-      );
-    }
     peerFactory = new PeerFactory({
       iceServers: config.webrtc.ice_servers.map(({ urls, username, credential }) => ({
         urls,
@@ -141,14 +163,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         ? { icePortRange: [config.webrtc.ice_port_min, config.webrtc.ice_port_max] as [number, number] }
         : {}),
     });
-    const subsystem = new WebRtcSubsystem({
-      manager,
-      ports,
-      logger: logger.child({ component: 'webrtc' }),
-      onSourceClosed: (processId) => whep?.sessions.closeAll(processId),
-    });
-    subsystem.install();
-    webrtc = subsystem;
+    const subsystem = webrtc;
     const factory = peerFactory;
     const { lookup, concealProcessIds } = createWhepLookup({
       manager,
@@ -159,6 +174,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       lookup,
       concealProcessIds,
       createPeer: (source, offerSdp) => factory.createPeer(source, offerSdp),
+      checkOffer,
       iceServers: config.webrtc.ice_servers,
       ...(config.webrtc.token ? { token: config.webrtc.token } : {}),
       ...(config.webrtc.max_viewers > 0 ? { maxViewers: config.webrtc.max_viewers } : {}),

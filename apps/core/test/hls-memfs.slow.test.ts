@@ -22,7 +22,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await inProcess?.close();
 });
-});
 
 const request = (path: string, init?: RequestInit) => fetch(`http://${boundAddress}${path}`, init);
 /** A viewer from a public address: loopback is in `sessions.ip_ignorelist` by default, so the app sees this one. */

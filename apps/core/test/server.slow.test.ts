@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import { vp8OnlyOffer } from '@dragon/test-helpers';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
@@ -87,7 +88,7 @@ describe('the server, end to end', () => {
       const response = await server.api('/api/v3/process/cam1/whep', {
         method: 'POST',
         headers: { 'Content-Type': 'application/sdp' },
-        body: 'v=0\r\n',
+        body: vp8OnlyOffer,
       });
       const body = (await response.json()) as { details: string[] };
       return response.status === 409 &&
@@ -103,6 +104,71 @@ describe('the server, end to end', () => {
     expect(await restarted.json('/api/v3/process/cam1/config')).toEqual(configBefore);
     const state = await restarted.json<{ order: string }>('/api/v3/process/cam1/state');
     expect(state.order).toBe('stop');
+    await restarted.stop();
+  });
+
+  it('keeps WebRTC across a restart command, a server restart and a config reload of a process that also writes another output', async () => {
+    const server = await startServer();
+    const process = testPatternProcess('both', {
+      output: [{ id: 'null', address: '-', options: ['-map', '0:v', '-f', 'null'] }],
+      reconnect: false,
+    });
+    await server.json('/api/v3/process', jsonBody(process));
+    await waitRunning(server, 'both');
+    const whepUrl = (base: string) => `${base}/api/v3/process/both/whep`;
+    const play = async (base: string) => {
+      const page = await browser.newPage();
+      await page.goto(otherOrigin.url);
+      const played = await waitFor('a playing WHEP session', async () => {
+        const result = await playInPage(page, whepUrl(base));
+        return result.status === 409 ? undefined : result;
+      });
+      return { page, played };
+    };
+    const framesNow = (page: import('playwright-core').Page) =>
+      page.evaluate(async () => {
+        const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+        let frames = 0;
+        (await pc.getStats()).forEach((report) => {
+          if (report.type === 'inbound-rtp' && report.kind === 'video') frames = report.framesDecoded ?? 0;
+        });
+        return frames;
+      });
+
+    // A restart of a reconnect:false process comes straight back: the viewer keeps its session.
+    const first = await play(server.baseUrl);
+    expect(first.played.status).toBe(201);
+    expect(first.played.framesDecoded).toBeGreaterThan(0);
+    await server.json('/api/v3/process/both/command', jsonBody({ command: 'restart' }, 'PUT'));
+    await waitRunning(server, 'both');
+    const afterRestart = await framesNow(first.page);
+    await waitFor('frames after the restart', async () =>
+      (await framesNow(first.page)) > afterRestart + 25 ? true : undefined,
+    );
+    expect(await viewersOf(server, 'both')).toBe(1);
+    await first.page.close();
+
+    // The server stops with the process running; the restored process starts with its WebRTC legs.
+    expect(await server.stop()).toBe(0);
+    const restarted = await startServer({ dataDir: server.dataDir });
+    await waitRunning(restarted, 'both');
+    const afterBoot = await play(restarted.baseUrl);
+    expect(afterBoot.played.status).toBe(201);
+    expect(afterBoot.played.framesDecoded).toBeGreaterThan(0);
+    await afterBoot.page.close();
+
+    // A config reload rebuilds the core; the process comes back with WebRTC again.
+    expect((await restarted.api('/api/v3/config/reload')).status).toBe(200);
+    await waitFor('the reloaded process running with WebRTC', async () => {
+      const response = await restarted.api('/api/v3/process/both/state').catch(() => undefined);
+      if (!response?.ok) return undefined;
+      const state = (await response.json()) as { exec: string; command: string[] };
+      return state.exec === 'running' && state.command.includes('rtp') ? true : undefined;
+    });
+    const afterReload = await play(restarted.baseUrl);
+    expect(afterReload.played.status).toBe(201);
+    expect(afterReload.played.framesDecoded).toBeGreaterThan(0);
+    await afterReload.page.close();
     await restarted.stop();
   });
 

@@ -1,11 +1,38 @@
 import { webRtcConfigSchema } from '@dragon/ffmpeg-args';
 import { z } from 'zod';
 
-/** Ids become path segments and log fields: no slashes, no spaces, bounded. */
-export const processIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * Process ids (and metadata keys) become URL path segments, file names and log fields: no
+ * slashes, no spaces, bounded, and not `.` or `..`, which no URL can address as a segment.
+ */
+export const processIdPattern = /^(?!\.\.?$)[A-Za-z0-9_.:-]{1,128}$/;
 const ioIdPattern = /^[A-Za-z0-9_.:-]{0,128}$/;
 
-const optionList = z.array(z.string().max(4096)).max(512).default([]);
+/**
+ * A NUL cannot be passed to a program at all (spawn refuses it) and other control characters have
+ * no place in an address; options may keep tab, CR and LF (`-headers` needs CRLF).
+ */
+function hasControlCharacter(text: string, allowed: readonly number[] = []): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if ((code < 0x20 || code === 0x7f) && !allowed.includes(code)) return true;
+  }
+  return false;
+}
+const optionWhitespace = [0x09, 0x0a, 0x0d];
+
+const optionList = z
+  .array(
+    z
+      .string()
+      .max(4096)
+      .refine(
+        (option) => !hasControlCharacter(option, optionWhitespace),
+        'control characters are not allowed',
+      ),
+  )
+  .max(512)
+  .default([]);
 
 const cleanupSchema = z.object({
   pattern: z.string().min(1),
@@ -16,7 +43,11 @@ const cleanupSchema = z.object({
 
 const inputSchema = z.object({
   id: z.string().regex(ioIdPattern, 'letters, digits, _ . : - only').default(''),
-  address: z.string().min(1).max(8192),
+  address: z
+    .string()
+    .min(1)
+    .max(8192)
+    .refine((address) => !hasControlCharacter(address), 'control characters are not allowed'),
   options: optionList,
 });
 
@@ -27,10 +58,19 @@ export const processConfigSchema = z
   .object({
     id: z
       .string()
-      .regex(/^([A-Za-z0-9_.:-]{1,128})?$/, 'letters, digits, _ . : - only, at most 128')
+      // Empty: the manager generates one.
+      .regex(
+        new RegExp(`^(?:${processIdPattern.source.slice(1, -1)})?$`),
+        'letters, digits, _ . : - only, at most 128, and not "." or ".."',
+      )
       .default(''),
     type: z.literal('ffmpeg').default('ffmpeg'),
-    reference: z.string().max(1024).default(''),
+    // `{reference}` expands into addresses, so it obeys their rule.
+    reference: z
+      .string()
+      .max(1024)
+      .refine((reference) => !hasControlCharacter(reference), 'control characters are not allowed')
+      .default(''),
     input: z.array(inputSchema).min(1, 'at least one input').max(64),
     output: z.array(outputSchema).max(64).default([]),
     options: optionList,

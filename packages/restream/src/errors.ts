@@ -30,16 +30,28 @@ export class ProcessConfigInvalidError extends Error {
   }
 }
 
-/** `appendOutput` was called outside an `onStart` hook of that process. */
+/** The options given to `ProcessManager.create` do not validate. */
+export class ManagerOptionsInvalidError extends Error {
+  override readonly name = 'ManagerOptionsInvalidError';
+  readonly code = 'MANAGER_OPTIONS_INVALID' as const;
+  readonly details: string[];
+  constructor(readonly issues: z.core.$ZodIssue[]) {
+    const details = issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`);
+    super(`invalid process manager options: ${details.join('; ')}`);
+    this.details = details;
+  }
+}
+
+/** `appendOutput` was called after the `onStart` that received it had settled. */
 export class AppendOutputOutsideStartError extends Error {
   override readonly name = 'AppendOutputOutsideStartError';
   readonly code = 'APPEND_OUTPUT_OUTSIDE_START' as const;
   constructor(readonly processId: string) {
-    super(`appendOutput("${processId}") is only valid inside that process's onStart hook`);
+    super(`appendOutput for "${processId}" is only valid until the onStart that received it has settled`);
   }
 }
 
-/** An `onStart` hook threw: this start of FFmpeg did not happen. */
+/** An `onStart` hook threw: this start of FFmpeg did not happen; `cause` is what the hook threw. */
 export class HookAbortedError extends Error {
   override readonly name = 'HookAbortedError';
   readonly code = 'HOOK_ABORTED' as const;
@@ -47,10 +59,39 @@ export class HookAbortedError extends Error {
     readonly processId: string,
     options: { cause: unknown },
   ) {
-    super(
-      `onStart hook aborted the start of "${processId}": ${String((options.cause as Error)?.message ?? options.cause)}`,
-      options,
-    );
+    super(`the onStart hook aborted the start: ${messageOf(options.cause)}`, options);
+  }
+}
+
+/** FFmpeg could not be spawned (missing binary, no permission, …): the start failed, nothing ran. */
+export class FFmpegSpawnError extends Error {
+  override readonly name = 'FFmpegSpawnError';
+  readonly code = 'FFMPEG_SPAWN_FAILED' as const;
+  constructor(
+    readonly binary: string,
+    options: { cause: unknown },
+  ) {
+    super(`FFmpeg "${binary}" could not be started: ${messageOf(options.cause)}`, options);
+  }
+}
+
+/**
+ * An address or option of a process reaches something FFmpeg may not touch (a protected path,
+ * a file output outside the allowed directories, or an address the access lists refuse).
+ */
+export class FFmpegAccessDeniedError extends Error {
+  override readonly name = 'FFmpegAccessDeniedError';
+  readonly code = 'FFMPEG_ACCESS_DENIED' as const;
+  /** One readable line, as `ProcessConfigInvalidError` has them. */
+  readonly details: string[];
+  constructor(
+    readonly processId: string,
+    /** Where: `input in`, `output out`, `options`, … */
+    readonly where: string,
+    readonly reason: string,
+  ) {
+    super(`${where}: ${reason}`);
+    this.details = [`${where}: ${reason}`];
   }
 }
 
@@ -92,6 +133,43 @@ export class MetadataKeyInvalidError extends Error {
   }
 }
 
+/** A metadata value is larger than the manager allows. */
+export class MetadataTooLargeError extends Error {
+  override readonly name = 'MetadataTooLargeError';
+  readonly code = 'METADATA_TOO_LARGE' as const;
+  constructor(
+    readonly key: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`metadata "${key.slice(0, 64)}" has ${bytes} bytes of JSON; the limit is ${limit}`);
+  }
+}
+
+/** The change would make the process store larger than the manager allows. */
+export class StoreFullError extends Error {
+  override readonly name = 'StoreFullError';
+  readonly code = 'STORE_FULL' as const;
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the process store would hold ${bytes} bytes; the limit is ${limit}`);
+  }
+}
+
+/** The store could not be written (disk full, permissions); the change stays in memory and the next write retries. */
+export class StoreWriteError extends Error {
+  override readonly name = 'StoreWriteError';
+  readonly code = 'STORE_WRITE_FAILED' as const;
+  constructor(
+    readonly file: string,
+    options: { cause: unknown },
+  ) {
+    super(`could not write ${file}: ${messageOf(options.cause)}`, options);
+  }
+}
+
 /** The manager was closed. */
 export class ManagerClosedError extends Error {
   override readonly name = 'ManagerClosedError';
@@ -99,4 +177,8 @@ export class ManagerClosedError extends Error {
   constructor() {
     super('the process manager is closed');
   }
+}
+
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -30,9 +30,14 @@ export interface ProbeResult {
 
 /**
  * Opens the process's inputs with no outputs: FFmpeg prints what it found and exits. Bounded by
- * `timeoutMs` for inputs that never answer.
+ * `timeoutMs` for inputs that never answer. `env` and `cwd` are what a run of the process gets.
  */
-export function probeInputs(binary: string, config: ProcessConfig, timeoutMs: number): Promise<ProbeResult> {
+export function probeInputs(
+  binary: string,
+  config: ProcessConfig,
+  timeoutMs: number,
+  spawnOptions: { env: Record<string, string>; cwd: string },
+): Promise<ProbeResult> {
   const args = ['-hide_banner', ...config.options];
   for (const input of config.input) args.push(...input.options, '-i', input.address);
   const banner = new BannerParser();
@@ -42,7 +47,7 @@ export function probeInputs(binary: string, config: ProcessConfig, timeoutMs: nu
     if (log.length < 1000) log.push(line);
   });
   return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], ...spawnOptions });
     const timer = setTimeout(() => {
       log.push(`probe timed out after ${timeoutMs} ms`);
       child.kill('SIGKILL');

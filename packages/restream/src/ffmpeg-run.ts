@@ -1,8 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import { FFmpegSpawnError } from './errors.js';
 import { progressFd } from './ffmpeg-command.js';
-import { BannerParser, LineSplitter, type ProgressBlock, ProgressParser } from './ffmpeg-output-parser.js';
+import {
+  BannerParser,
+  LineSplitter,
+  type ProgressBlock,
+  ProgressParser,
+  type StreamFacts,
+} from './ffmpeg-output-parser.js';
 
 export type ExecState = 'finished' | 'starting' | 'running' | 'finishing' | 'failed' | 'killed';
 
@@ -18,10 +24,28 @@ export interface LogEntry {
   line: string;
 }
 
+/** The log of one start: notes before the spawn, then FFmpeg's lines after its banner, bounded. */
+export class RunLog {
+  readonly entries: LogEntry[] = [];
+  /** The last line seen, banner lines included (datarhei's `last_logline`). */
+  last = '';
+
+  constructor(readonly limit: number) {}
+
+  add(line: string): void {
+    this.last = line;
+    this.entries.push({ at: Date.now(), line });
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+  }
+}
+
 export interface RunOptions {
   binary: string;
   args: string[];
-  logLines: number;
+  log: RunLog;
+  /** The environment FFmpeg gets, and nothing else. */
+  env: Record<string, string>;
+  cwd: string;
   /** Grace between SIGINT and SIGKILL on stop. @default 5000 */
   stopTimeoutMs?: number;
 }
@@ -29,60 +53,89 @@ export interface RunOptions {
 const preludeHead = 100;
 const preludeTail = 50;
 const statsLine = /^(frame|size)=/;
+/** After these the banner has listed every input (`-loglevel level` prefixes lines with `[info] `). */
+const inputsListed = /^(\[\w+\] )?(Stream mapping:|Output #\d)/;
 
-/** One FFmpeg execution: its output parsed as it comes, its exit classified. */
-export class FFmpegRun extends EventEmitter<{ exit: [RunExit]; progress: [ProgressBlock] }> {
+/** One FFmpeg execution that did spawn: its output parsed as it comes, its exit classified. */
+export class FFmpegRun {
   readonly startedAt = Date.now();
   readonly banner = new BannerParser();
-  readonly log: LogEntry[] = [];
   readonly preludeStart: string[] = [];
   readonly preludeEnd: string[] = [];
-  lastLogline = '';
   progress: ProgressBlock | undefined;
   /** When the frame counter last moved (stale detection). */
   lastFrameChangeAt = Date.now();
   /** The last ten seconds of counters, for moving averages. */
   readonly window: { at: number; frame: number; sizeKb: number }[] = [];
   readonly exited: Promise<RunExit>;
+  /**
+   * The input streams as the banner listed them, once it has (an empty list when the log level
+   * hides them); `undefined` when FFmpeg exited before listing any.
+   */
+  readonly inputs: Promise<StreamFacts[] | undefined>;
   readonly #child: ChildProcess;
   readonly #options: RunOptions;
+  readonly #runLog: RunLog;
   #inPrelude = true;
   #exit: RunExit | undefined;
+  #listInputs: (facts: StreamFacts[] | undefined) => void = () => {};
 
-  constructor(options: RunOptions) {
-    super();
+  /**
+   * Spawns FFmpeg; resolves once the child exists (Node's `spawn` event) and rejects with
+   * `FFmpegSpawnError` when it could not be started — a start that failed, not a run that died.
+   */
+  static start(options: RunOptions): Promise<FFmpegRun> {
+    return new Promise((resolve, reject) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(options.binary, options.args, {
+          stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+          env: options.env,
+          cwd: options.cwd,
+        });
+      } catch (error) {
+        reject(new FFmpegSpawnError(options.binary, { cause: error }));
+        return;
+      }
+      const onError = (error: Error) => reject(new FFmpegSpawnError(options.binary, { cause: error }));
+      child.once('error', onError);
+      child.once('spawn', () => {
+        child.off('error', onError);
+        resolve(new FFmpegRun(child, options));
+      });
+    });
+  }
+
+  private constructor(child: ChildProcess, options: RunOptions) {
+    this.#child = child;
     this.#options = options;
-    this.#child = spawn(options.binary, options.args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      detached: false,
+    this.#runLog = options.log;
+    this.inputs = new Promise((resolve) => {
+      this.#listInputs = (facts) => {
+        this.#listInputs = () => {};
+        resolve(facts);
+      };
     });
     const stderr = new LineSplitter((line) => this.#onStderrLine(line));
-    this.#child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     const progressParser = new ProgressParser();
     const progress = new LineSplitter((line) => {
       const block = progressParser.feed(line);
-      if (!block) return;
-      this.#inPrelude = false;
-      if (!this.progress || block.frame !== this.progress.frame) this.lastFrameChangeAt = Date.now();
-      this.progress = block;
-      this.window.push({ at: Date.now(), frame: block.frame, sizeKb: block.size_kb });
-      if (this.window.length > 11) this.window.shift();
-      this.emit('progress', block);
+      if (block) this.#onProgress(block);
     });
-    (this.#child.stdio[progressFd] as Readable).on('data', (chunk: Buffer) => progress.push(chunk));
+    (child.stdio[progressFd] as Readable).on('data', (chunk: Buffer) => progress.push(chunk));
     this.exited = new Promise((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.#exit) return;
         stderr.flush();
         this.#exit = { code, signal, state: classify(code, signal) };
+        const listed = this.banner.facts.inputs;
+        this.#listInputs(listed.length > 0 ? [...listed] : undefined);
         resolve(this.#exit);
-        this.emit('exit', this.#exit);
       };
-      this.#child.once('error', (error) => {
-        this.#onStderrLine(`failed to start ${options.binary}: ${error.message}`);
-        finish(null, null);
-      });
-      this.#child.once('close', finish);
+      // After a successful spawn an 'error' means a failed kill or pipe; the exit still comes by 'close'.
+      child.on('error', (error) => this.#runLog.add(`FFmpeg process error: ${error.message}`));
+      child.once('close', finish);
     });
   }
 
@@ -92,6 +145,14 @@ export class FFmpegRun extends EventEmitter<{ exit: [RunExit]; progress: [Progre
 
   get running(): boolean {
     return this.#exit === undefined;
+  }
+
+  get log(): LogEntry[] {
+    return this.#runLog.entries;
+  }
+
+  get lastLogline(): string {
+    return this.#runLog.last;
   }
 
   /** The prelude as datarhei reports it: the first 100 and the last 50 banner lines. */
@@ -113,17 +174,31 @@ export class FFmpegRun extends EventEmitter<{ exit: [RunExit]; progress: [Progre
 
   /** Adds a line of our own (why we stopped it, …) to the log. */
   note(line: string): void {
-    this.#append(line);
+    this.#runLog.add(line);
+  }
+
+  #onProgress(block: ProgressBlock): void {
+    this.#endPrelude();
+    if (!this.progress || block.frame !== this.progress.frame) this.lastFrameChangeAt = Date.now();
+    this.progress = block;
+    this.window.push({ at: Date.now(), frame: block.frame, sizeKb: block.size_kb });
+    if (this.window.length > 11) this.window.shift();
+  }
+
+  #endPrelude(): void {
+    this.#inPrelude = false;
+    this.#listInputs([...this.banner.facts.inputs]);
   }
 
   #onStderrLine(line: string): void {
     if (statsLine.test(line)) {
-      this.#inPrelude = false;
+      this.#endPrelude();
       return;
     }
+    if (inputsListed.test(line)) this.#listInputs([...this.banner.facts.inputs]);
     this.banner.feed(line);
-    this.lastLogline = line;
     if (this.#inPrelude) {
+      this.#runLog.last = line;
       if (this.preludeStart.length < preludeHead) this.preludeStart.push(line);
       else {
         this.preludeEnd.push(line);
@@ -131,14 +206,7 @@ export class FFmpegRun extends EventEmitter<{ exit: [RunExit]; progress: [Progre
       }
       return;
     }
-    this.#append(line);
-  }
-
-  #append(line: string): void {
-    this.lastLogline = line;
-    this.log.push({ at: Date.now(), line });
-    if (this.log.length > this.#options.logLines)
-      this.log.splice(0, this.log.length - this.#options.logLines);
+    this.#runLog.add(line);
   }
 }
 

@@ -1,3 +1,5 @@
+export type { AtomicJsonFileOptions } from './atomic-json-file.js';
+export { AtomicJsonFile } from './atomic-json-file.js';
 export type {
   ProcessConfig,
   ProcessConfigInput,
@@ -7,26 +9,32 @@ export type {
 export { processConfigSchema, processIdPattern } from './config-schema.js';
 export {
   AppendOutputOutsideStartError,
+  FFmpegAccessDeniedError,
+  FFmpegSpawnError,
   FFmpegUnavailableError,
   HookAbortedError,
   ManagerClosedError,
+  ManagerOptionsInvalidError,
   MetadataKeyInvalidError,
+  MetadataTooLargeError,
   ProcessConfigInvalidError,
   ProcessExistsError,
   ProcessNotFoundError,
   StoreCorruptError,
+  StoreFullError,
+  StoreWriteError,
 } from './errors.js';
+export type { FFmpegAccessOptions } from './ffmpeg-access.js';
+export { defaultFFmpegEnvironment } from './ffmpeg-access.js';
 export type { AppendedOutput } from './ffmpeg-command.js';
+export type { StreamFacts } from './ffmpeg-output-parser.js';
 export type { ProbeResult, ProbeStream } from './ffmpeg-probe.js';
 export type { ExecState, RunExit } from './ffmpeg-run.js';
 export type { Skills } from './ffmpeg-skills.js';
 export { minimumFFmpegVersion } from './ffmpeg-skills.js';
-export type {
-  ListFilter,
-  ManagerLogger,
-  ProcessCommand,
-  ProcessHooks,
-  ProcessManagerOptions,
-} from './process-manager.js';
+export type { ManagerLogger, ProcessManagerOptions } from './manager-options.js';
+export { processManagerOptionsSchema } from './manager-options.js';
+export type { ListFilter, ProcessCommand, ProcessManagerEvents } from './process-manager.js';
 export { ProcessManager } from './process-manager.js';
 export type { ProcessReportJson, ProcessStateJson, ProgressIoJson, ProgressJson } from './process-views.js';
+export type { ProcessHooks, StartContext, StopContext, StopReason } from './start-context.js';

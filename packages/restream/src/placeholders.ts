@@ -24,12 +24,3 @@ export function replacePlaceholders(config: ProcessConfig, globals: Record<strin
     })),
   };
 }
-
-/** A glob with `*` and `?` (datarhei's idpattern/refpattern), matched against the whole string. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${escaped}$`);
-}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
 import { ChildRegistry } from './child-registry.js';
 import {
   type ProcessConfig,
@@ -8,248 +9,250 @@ import {
   withGeneratedIds,
 } from './config-schema.js';
 import {
-  AppendOutputOutsideStartError,
-  HookAbortedError,
   ManagerClosedError,
-  MetadataKeyInvalidError,
+  ManagerOptionsInvalidError,
   ProcessConfigInvalidError,
   ProcessExistsError,
   ProcessNotFoundError,
 } from './errors.js';
-import { type AppendedOutput, buildCommand } from './ffmpeg-command.js';
+import { FFmpegAccess } from './ffmpeg-access.js';
 import { type ProbeResult, probeInputs } from './ffmpeg-probe.js';
-import { type ExecState, FFmpegRun, type RunExit } from './ffmpeg-run.js';
+import type { ExecState, RunExit } from './ffmpeg-run.js';
 import { detectSkills, type Skills } from './ffmpeg-skills.js';
-import { globToRegExp, replacePlaceholders } from './placeholders.js';
-import { ProcessStore } from './process-store.js';
+import { compileGlob } from './glob.js';
+import { KeyedLock } from './keyed-lock.js';
+import {
+  type ProcessManagerOptions,
+  processManagerOptionsSchema,
+  type ResolvedManagerOptions,
+} from './manager-options.js';
+import { MetadataMap } from './metadata-map.js';
+import { replacePlaceholders } from './placeholders.js';
+import { ProcessRunner, type RunnerContext } from './process-runner.js';
+import { ProcessStore, type StoreData } from './process-store.js';
 import {
   describeReport,
   describeState,
   type ProcessReportJson,
   type ProcessStateJson,
-  type RunRecord,
 } from './process-views.js';
 import { ResourceSampler } from './resource-sampler.js';
 
 export type ProcessCommand = 'start' | 'stop' | 'restart' | 'reload';
 
-export interface ProcessHooks {
-  /** After the command is assembled, before FFmpeg is spawned; may `appendOutput`; throwing aborts this start. */
-  onStart?(id: string, config: ProcessConfig): void | Promise<void>;
-  /** After FFmpeg exited, on every exit (stop, crash, stale kill, before a reconnect). */
-  onStop?(
-    id: string,
-    config: ProcessConfig,
-    exit: { code: number | null; signal: string | null },
-  ): void | Promise<void>;
-}
-
-/** pino-compatible, optional. */
-export interface ManagerLogger {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
-
-export interface ProcessManagerOptions {
-  dataDir: string;
-  /** @default 'ffmpeg' */
-  ffmpegBinary?: string;
-  /** Log lines kept per run. @default 50 */
-  logLines?: number;
-  /** Earlier runs kept in the report. @default 3 */
-  historyRuns?: number;
-  hooks?: ProcessHooks;
-  logger?: ManagerLogger;
-  /** Extra placeholders, e.g. `{ diskfs: '/data' }`. */
-  placeholders?: Record<string, string>;
-  /** Skip the FFmpeg capability check (tests that run a fake FFmpeg). */
-  skipSkills?: boolean;
-  /** Grace between SIGINT and SIGKILL. @default 5000 */
-  stopTimeoutMs?: number;
-}
-
 export interface ListFilter {
   ids?: string[];
+  /** A glob (`*`, `?`) over the whole id. */
   idPattern?: string;
   reference?: string;
+  /** A glob (`*`, `?`) over the whole reference. */
   referencePattern?: string;
 }
 
-interface ProcessEntry {
-  config: ProcessConfig;
-  createdAt: number;
-  order: 'start' | 'stop';
-  metadata: Record<string, unknown>;
-  exec: ExecState;
-  run: FFmpegRun | undefined;
-  command: string[];
-  history: RunRecord[];
-  reconnectTimer: NodeJS.Timeout | undefined;
-  reconnectAt: number | undefined;
-  /** Serialises start/stop/update of this process. */
-  queue: Promise<unknown>;
-  /** The run was stopped on purpose: no reconnect after it. */
-  intentionalStop: boolean;
-  limitExceededSince: number | undefined;
-}
-
-const silentLogger: ManagerLogger = { info() {}, warn() {}, error() {} };
-
-/**
- * datarhei Core's restream in TypeScript: process configs, FFmpeg supervision, progress, logs,
- * persistence, and lifecycle hooks through which other subsystems add outputs.
- */
-export class ProcessManager extends EventEmitter<{
+export interface ProcessManagerEvents {
   started: [id: string];
   exited: [id: string, exit: RunExit];
   removed: [id: string];
   state: [id: string, exec: ExecState];
   order: [id: string, order: 'start' | 'stop'];
-}> {
-  readonly #entries = new Map<string, ProcessEntry>();
-  readonly #store: ProcessStore;
-  readonly #options: Required<Omit<ProcessManagerOptions, 'hooks' | 'logger' | 'placeholders'>>;
-  readonly #logger: ManagerLogger;
-  readonly #placeholders: Record<string, string>;
-  readonly #children: ChildRegistry;
-  readonly #sampler = new ResourceSampler();
-  #hooks: ProcessHooks;
-  #globalMetadata: Record<string, unknown> = {};
-  #skills: Skills | undefined;
-  #appendWindow: { id: string; outputs: AppendedOutput[] } | undefined;
-  #ticker: NodeJS.Timeout;
-  #closed = false;
+}
 
-  private constructor(options: ProcessManagerOptions) {
+/**
+ * datarhei Core's restream in TypeScript: the collection of processes and its persistence. Each
+ * process runs in its own `ProcessRunner`; adding, removing and renaming hold a lock per id (a
+ * rename holds both), so racing requests never lose an entry or an FFmpeg.
+ */
+export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
+  readonly #runners = new Map<string, ProcessRunner>();
+  readonly #locks = new KeyedLock();
+  readonly #options: ResolvedManagerOptions;
+  readonly #store: ProcessStore;
+  readonly #children: ChildRegistry;
+  readonly #access: FFmpegAccess;
+  readonly #runnerContext: RunnerContext;
+  readonly #globalMetadata: MetadataMap;
+  readonly #ticker: NodeJS.Timeout;
+  #skills: Skills | undefined;
+  #closed: Promise<void> | undefined;
+
+  private constructor(
+    options: ResolvedManagerOptions,
+    store: ProcessStore,
+    data: StoreData,
+    skills: Skills | undefined,
+  ) {
     super();
-    this.#options = {
-      dataDir: options.dataDir,
-      ffmpegBinary: options.ffmpegBinary ?? 'ffmpeg',
-      logLines: options.logLines ?? 50,
-      historyRuns: options.historyRuns ?? 3,
-      skipSkills: options.skipSkills ?? false,
-      stopTimeoutMs: options.stopTimeoutMs ?? 5000,
+    this.#options = options;
+    this.#store = store;
+    this.#skills = skills;
+    const { logger, placeholders, dataDir } = options;
+    this.#access = new FFmpegAccess(options.access, {
+      cwd: process.cwd(),
+      storeFile: store.file.path,
+      defaultOutputDirectory: resolve(placeholders.diskfs ?? dataDir),
+    });
+    this.#children = new ChildRegistry(dataDir, options.ffmpegBinary);
+    this.#children.reapOrphans((pid) => logger.warn({ pid }, 'killed an FFmpeg left by an earlier run'));
+    this.#runnerContext = {
+      binary: options.ffmpegBinary,
+      logLines: options.logLines,
+      historyRuns: options.historyRuns,
+      stopTimeoutMs: options.stopTimeoutMs,
+      hooks: options.hooks,
+      logger,
+      access: this.#access,
+      children: this.#children,
+      sampler: new ResourceSampler(),
+      expand: (config) => replacePlaceholders(config, placeholders),
+      observer: {
+        state: (runner, exec) => this.emit('state', runner.id, exec),
+        order: (runner, order) => this.emit('order', runner.id, order),
+        started: (runner) => this.emit('started', runner.id),
+        exited: (runner, exit) => this.emit('exited', runner.id, exit),
+        changed: () =>
+          void this.#persist().catch((error: unknown) =>
+            logger.error({ err: error }, 'could not write the process store'),
+          ),
+      },
     };
-    this.#hooks = options.hooks ?? {};
-    this.#logger = options.logger ?? silentLogger;
-    this.#placeholders = options.placeholders ?? {};
-    this.#store = new ProcessStore(options.dataDir);
-    this.#children = new ChildRegistry(options.dataDir, this.#options.ffmpegBinary);
-    this.#ticker = setInterval(() => this.#tick(), 1000);
+    this.#globalMetadata = new MetadataMap(options.maxMetadataBytes, data.metadata);
+    for (const stored of data.processes) {
+      const runner = new ProcessRunner(this.#runnerContext, {
+        config: stored.config,
+        order: stored.order,
+        metadata: new MetadataMap(options.maxMetadataBytes, stored.metadata),
+        createdAt: stored.created_at,
+        updatedAt: stored.updated_at,
+      });
+      this.#runners.set(stored.config.id, runner);
+    }
+    this.#ticker = setInterval(() => {
+      const now = Date.now();
+      for (const runner of this.#runners.values()) runner.tick(now);
+    }, 1000);
     this.#ticker.unref();
   }
 
-  /** Checks FFmpeg, loads the store, reaps FFmpegs a crashed predecessor left, starts what was running. */
+  /**
+   * Checks FFmpeg, loads the store, reaps FFmpegs a crashed predecessor left, and starts what was
+   * running — with the hooks given here, so a restored process starts exactly like a new one.
+   */
   static async create(options: ProcessManagerOptions): Promise<ProcessManager> {
-    const manager = new ProcessManager(options);
-    try {
-      if (!manager.#options.skipSkills) manager.#skills = await detectSkills(manager.#options.ffmpegBinary);
-      const data = manager.#store.load();
-      manager.#children.reapOrphans((pid) =>
-        manager.#logger.warn({ pid }, 'killed an FFmpeg left by an earlier run'),
-      );
-      manager.#globalMetadata = data.metadata;
-      for (const stored of data.processes) {
-        manager.#entries.set(
-          stored.config.id,
-          manager.#newEntry(stored.config, stored.order, stored.metadata, stored.created_at),
-        );
-      }
-    } catch (error) {
-      clearInterval(manager.#ticker);
-      throw error;
-    }
-    for (const [id, entry] of manager.#entries) {
-      if (entry.order === 'start') manager.#enqueue(entry, () => manager.#startRun(id, entry));
+    const parsed = processManagerOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new ManagerOptionsInvalidError(parsed.error.issues);
+    const resolved = parsed.data;
+    const skills = resolved.skipSkills ? undefined : await detectSkills(resolved.ffmpegBinary);
+    const store = new ProcessStore(resolved.dataDir, resolved.maxStoreBytes);
+    const data = await store.load();
+    const manager = new ProcessManager(resolved, store, data, skills);
+    for (const runner of manager.#runners.values()) {
+      if (runner.order === 'start') manager.#startInBackground(runner);
     }
     return manager;
   }
 
-  setHooks(hooks: ProcessHooks): void {
-    this.#hooks = hooks;
-  }
-
   has(id: string): boolean {
-    return this.#entries.has(id);
+    return this.#runners.has(id);
   }
 
   async add(input: ProcessConfigInput): Promise<ProcessConfig> {
     this.#assertOpen();
     const config = withGeneratedIds(parseConfig(input), randomUUID);
-    if (this.#entries.has(config.id)) throw new ProcessExistsError(config.id);
-    const entry = this.#newEntry(
-      config,
-      config.autostart ? 'start' : 'stop',
-      {},
-      Math.floor(Date.now() / 1000),
-    );
-    this.#entries.set(config.id, entry);
-    this.#persist();
-    if (entry.order === 'start') this.#enqueue(entry, () => this.#startRun(config.id, entry));
-    return config;
+    this.#access.check(config.id, this.#runnerContext.expand(config));
+    return this.#locks.run([config.id], async () => {
+      this.#assertOpen();
+      if (this.#runners.has(config.id)) throw new ProcessExistsError(config.id);
+      const now = Math.floor(Date.now() / 1000);
+      const runner = new ProcessRunner(this.#runnerContext, {
+        config,
+        order: config.autostart ? 'start' : 'stop',
+        metadata: new MetadataMap(this.#options.maxMetadataBytes),
+        createdAt: now,
+        updatedAt: now,
+      });
+      this.#assertStoreRoom(runner.stored.bytes);
+      this.#runners.set(config.id, runner);
+      await this.#persist();
+      if (runner.order === 'start') this.#startInBackground(runner);
+      return structuredClone(config);
+    });
   }
 
-  /** Replaces the config (the id may change); a running process restarts with it, keeping order, metadata and history. */
+  /**
+   * Replaces the config (the id may change); a running process restarts with it, keeping order,
+   * metadata and history. Holds the old and the new id while it runs.
+   */
   async update(id: string, input: ProcessConfigInput): Promise<ProcessConfig> {
     this.#assertOpen();
-    const entry = this.#entry(id);
     const parsed = parseConfig(input);
     const config = withGeneratedIds({ ...parsed, id: parsed.id || id }, randomUUID);
-    if (config.id !== id && this.#entries.has(config.id)) throw new ProcessExistsError(config.id);
-    await this.#enqueue(entry, async () => {
-      const wasRunning = entry.run?.running ?? false;
-      if (wasRunning) await this.#stopRun(id, entry, 'config updated');
-      entry.config = config;
+    this.#access.check(config.id, this.#runnerContext.expand(config));
+    return this.#locks.run([id, config.id], async () => {
+      this.#assertOpen();
+      const runner = this.#runner(id);
+      if (config.id !== id && this.#runners.has(config.id)) throw new ProcessExistsError(config.id);
+      this.#assertStoreRoom(
+        Buffer.byteLength(JSON.stringify(config)) - Buffer.byteLength(JSON.stringify(runner.config)),
+      );
+      await runner.replace(config);
       if (config.id !== id) {
-        this.#entries.delete(id);
-        this.#entries.set(config.id, entry);
+        this.#runners.delete(id);
+        this.#runners.set(config.id, runner);
       }
-      this.#persist();
-      if (entry.order === 'start') await this.#startRun(config.id, entry);
+      await this.#persist();
+      await runner.start();
+      return structuredClone(config);
     });
-    return config;
   }
 
   async remove(id: string): Promise<void> {
-    const entry = this.#entry(id);
-    this.#setOrder(id, entry, 'stop');
-    await this.#enqueue(entry, () => this.#stopRun(id, entry, 'process removed'));
-    this.#entries.delete(id);
-    this.#persist();
-    this.emit('removed', id);
+    this.#assertOpen();
+    await this.#locks.run([id], async () => {
+      const runner = this.#runner(id);
+      runner.setOrder('stop');
+      await runner.dispose('remove');
+      this.#runners.delete(id);
+      await this.#persist();
+      this.emit('removed', id);
+    });
   }
 
   getConfig(id: string): ProcessConfig {
-    return structuredClone(this.#entry(id).config);
+    return structuredClone(this.#runner(id).config);
   }
 
   /** Unix seconds when the process was added. */
   getCreatedAt(id: string): number {
-    return this.#entry(id).createdAt;
+    return this.#runner(id).createdAt;
+  }
+
+  /** Unix seconds when its config was last replaced (datarhei's `updated_at`; `created_at` until then). */
+  getUpdatedAt(id: string): number {
+    return this.#runner(id).updatedAt;
   }
 
   getState(id: string): ProcessStateJson {
-    const entry = this.#entry(id);
-    const sample = entry.run?.pid ? this.#sampler.last(entry.run.pid) : undefined;
-    return describeState(entry, sample);
+    const runner = this.#runner(id);
+    const pid = runner.run?.pid;
+    return describeState(runner, pid ? this.#runnerContext.sampler.last(pid) : undefined);
   }
 
   getReport(id: string): ProcessReportJson {
-    const entry = this.#entry(id);
-    return describeReport(entry.run, entry.history);
+    const runner = this.#runner(id);
+    return describeReport(runner.run, runner.history);
   }
 
   list(filter: ListFilter = {}): string[] {
-    const idPattern = filter.idPattern ? globToRegExp(filter.idPattern) : undefined;
-    const referencePattern = filter.referencePattern ? globToRegExp(filter.referencePattern) : undefined;
+    const idMatches = filter.idPattern ? compileGlob(filter.idPattern) : undefined;
+    const referenceMatches = filter.referencePattern ? compileGlob(filter.referencePattern) : undefined;
     const ids = filter.ids ? new Set(filter.ids) : undefined;
-    return [...this.#entries]
-      .filter(([id, entry]) => {
+    return [...this.#runners]
+      .filter(([id, runner]) => {
         if (ids && !ids.has(id)) return false;
-        if (idPattern && !idPattern.test(id)) return false;
-        if (filter.reference !== undefined && entry.config.reference !== filter.reference) return false;
-        return !referencePattern || referencePattern.test(entry.config.reference);
+        if (idMatches && !idMatches(id)) return false;
+        const reference = runner.config.reference;
+        if (filter.reference !== undefined && reference !== filter.reference) return false;
+        return !referenceMatches || referenceMatches(reference);
       })
       .map(([id]) => id)
       .sort();
@@ -257,59 +260,62 @@ export class ProcessManager extends EventEmitter<{
 
   async command(id: string, command: ProcessCommand): Promise<void> {
     this.#assertOpen();
-    const entry = this.#entry(id);
+    const runner = this.#runner(id);
     switch (command) {
       case 'start':
-        this.#setOrder(id, entry, 'start');
-        await this.#enqueue(entry, () => this.#startRun(id, entry));
-        return;
+        runner.setOrder('start');
+        await this.#persist();
+        return runner.start();
       case 'stop':
-        this.#setOrder(id, entry, 'stop');
-        await this.#enqueue(entry, () => this.#stopRun(id, entry, 'stop command'));
-        return;
+        runner.setOrder('stop');
+        await this.#persist();
+        return runner.stop();
       case 'restart':
         // Unlike datarhei, a restart always ends running, whatever `reconnect` says.
-        this.#setOrder(id, entry, 'start');
-        await this.#enqueue(entry, async () => {
-          await this.#stopRun(id, entry, 'restart command');
-          await this.#startRun(id, entry);
-        });
-        return;
+        runner.setOrder('start');
+        await this.#persist();
+        return runner.restart('restart');
       case 'reload':
         // Re-reads the config into a new command: restarts a running process, leaves a stopped one.
-        await this.#enqueue(entry, async () => {
-          if (entry.order !== 'start') return;
-          await this.#stopRun(id, entry, 'reload command');
-          await this.#startRun(id, entry);
-        });
-        return;
+        return runner.restart('reload');
     }
   }
 
+  /** Runs FFmpeg on the process's inputs only, to list their streams. */
   async probe(id: string, options: { timeoutMs?: number } = {}): Promise<ProbeResult> {
-    const config = replacePlaceholders(this.#entry(id).config, this.#placeholders);
-    return probeInputs(this.#options.ffmpegBinary, config, options.timeoutMs ?? 20_000);
+    const config = this.#runnerContext.expand(this.#runner(id).config);
+    this.#access.check(id, config);
+    return probeInputs(this.#options.ffmpegBinary, config, options.timeoutMs ?? 20_000, {
+      env: this.#access.environment,
+      cwd: this.#access.cwd,
+    });
   }
 
   getMetadata(id: string, key?: string): unknown {
-    const metadata = this.#entry(id).metadata;
-    return key === undefined ? structuredClone(metadata) : structuredClone(metadata[key]);
+    return this.#runner(id).metadata.get(key);
   }
 
+  /** Sets a metadata value (`null` deletes it); resolves once the store has it. */
   async setMetadata(id: string, key: string, value: unknown): Promise<void> {
-    setKey(this.#entry(id).metadata, key, value);
-    this.#persist();
+    this.#assertOpen();
+    const runner = this.#runner(id);
+    const { text, delta } = runner.metadata.prepare(key, value);
+    this.#assertStoreRoom(delta);
+    runner.metadata.commit(key, text);
+    runner.changed();
+    await this.#persist();
   }
 
   getGlobalMetadata(key?: string): unknown {
-    return key === undefined
-      ? structuredClone(this.#globalMetadata)
-      : structuredClone(this.#globalMetadata[key]);
+    return this.#globalMetadata.get(key);
   }
 
   async setGlobalMetadata(key: string, value: unknown): Promise<void> {
-    setKey(this.#globalMetadata, key, value);
-    this.#persist();
+    this.#assertOpen();
+    const { text, delta } = this.#globalMetadata.prepare(key, value);
+    this.#assertStoreRoom(delta);
+    this.#globalMetadata.commit(key, text);
+    await this.#persist();
   }
 
   /** What FFmpeg can do, detected at boot. */
@@ -322,231 +328,38 @@ export class ProcessManager extends EventEmitter<{
     return this.#skills;
   }
 
-  /** Adds an output to the FFmpeg about to start; valid only inside that process's `onStart`. */
-  appendOutput(id: string, output: AppendedOutput): void {
-    if (this.#appendWindow?.id !== id) throw new AppendOutputOutsideStartError(id);
-    this.#appendWindow.outputs.push({ ...output, options: [...output.options] });
-  }
-
   /** Stops every FFmpeg (stored orders are kept, so the next start brings them back) and flushes the store. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#ticker);
-    await Promise.all(
-      [...this.#entries].map(([id, entry]) => {
-        clearTimeout(entry.reconnectTimer);
-        entry.reconnectTimer = undefined;
-        return this.#enqueue(entry, () => this.#stopRun(id, entry, 'server shutting down'));
-      }),
-    );
-    this.#persist();
-    this.#children.close();
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#ticker);
+      await Promise.all([...this.#runners.values()].map((runner) => runner.dispose('close')));
+      await this.#store.flush();
+      this.#children.close();
+    })();
+    return this.#closed;
   }
 
-  #newEntry(
-    config: ProcessConfig,
-    order: 'start' | 'stop',
-    metadata: Record<string, unknown>,
-    createdAt: number,
-  ): ProcessEntry {
-    return {
-      config,
-      createdAt,
-      order,
-      metadata,
-      exec: 'finished',
-      run: undefined,
-      command: [],
-      history: [],
-      reconnectTimer: undefined,
-      reconnectAt: undefined,
-      queue: Promise.resolve(),
-      intentionalStop: false,
-      limitExceededSince: undefined,
-    };
+  #runner(id: string): ProcessRunner {
+    const runner = this.#runners.get(id);
+    if (!runner) throw new ProcessNotFoundError(id);
+    return runner;
   }
 
-  #entry(id: string): ProcessEntry {
-    const entry = this.#entries.get(id);
-    if (!entry) throw new ProcessNotFoundError(id);
-    return entry;
+  #startInBackground(runner: ProcessRunner): void {
+    runner
+      .start()
+      .catch((error: unknown) =>
+        this.#options.logger.error({ processId: runner.id, err: error }, 'could not start the process'),
+      );
   }
 
-  #enqueue<T>(entry: ProcessEntry, task: () => Promise<T>): Promise<T> {
-    const next = entry.queue.then(task, task);
-    entry.queue = next.catch(() => undefined);
-    return next;
+  /** Schedules a store write (coalesced with others) and resolves when it is durable. */
+  #persist(): Promise<void> {
+    return this.#store.save(() => this.#runners.values(), this.#globalMetadata);
   }
 
-  #setOrder(id: string, entry: ProcessEntry, order: 'start' | 'stop'): void {
-    if (entry.order === order) return;
-    entry.order = order;
-    this.#persist();
-    this.emit('order', id, order);
-  }
-
-  #setExec(id: string, entry: ProcessEntry, exec: ExecState): void {
-    entry.exec = exec;
-    this.emit('state', id, exec);
-  }
-
-  async #startRun(id: string, entry: ProcessEntry): Promise<void> {
-    if (this.#closed || entry.order !== 'start' || entry.run?.running) return;
-    clearTimeout(entry.reconnectTimer);
-    entry.reconnectTimer = undefined;
-    entry.reconnectAt = undefined;
-    this.#setExec(id, entry, 'starting');
-    const config = replacePlaceholders(entry.config, this.#placeholders);
-    const window = { id, outputs: [] as AppendedOutput[] };
-    this.#appendWindow = window;
-    try {
-      await this.#hooks.onStart?.(id, structuredClone(entry.config));
-    } catch (error) {
-      const aborted = new HookAbortedError(id, { cause: error });
-      this.#logger.error({ processId: id, err: error }, 'onStart hook aborted the start');
-      entry.history.push({
-        createdAt: Date.now(),
-        prelude: [],
-        log: [{ at: Date.now(), line: aborted.message }],
-        exit: undefined,
-      });
-      this.#trimHistory(entry);
-      this.#setExec(id, entry, 'failed');
-      this.#scheduleReconnect(id, entry);
-      return;
-    } finally {
-      if (this.#appendWindow === window) this.#appendWindow = undefined;
-    }
-    if (entry.order !== 'start' || this.#closed) {
-      this.#setExec(id, entry, 'finished');
-      return;
-    }
-    entry.command = buildCommand(config, window.outputs);
-    entry.intentionalStop = false;
-    entry.limitExceededSince = undefined;
-    const run = new FFmpegRun({
-      binary: this.#options.ffmpegBinary,
-      args: entry.command,
-      logLines: this.#options.logLines,
-      stopTimeoutMs: this.#options.stopTimeoutMs,
-    });
-    entry.run = run;
-    if (run.pid) this.#children.add(run.pid);
-    this.#setExec(id, entry, 'running');
-    this.#logger.info({ processId: id, pid: run.pid }, 'ffmpeg started');
-    this.emit('started', id);
-    void run.exited.then((exit) => this.#onExit(id, entry, run, exit));
-  }
-
-  async #onExit(initialId: string, entry: ProcessEntry, run: FFmpegRun, exit: RunExit): Promise<void> {
-    if (run.pid) {
-      this.#children.remove(run.pid);
-      this.#sampler.forget(run.pid);
-    }
-    const id = this.#entries.get(initialId) === entry ? initialId : entry.config.id;
-    entry.history.push({ createdAt: run.startedAt, prelude: run.prelude, log: run.log, exit, run });
-    this.#trimHistory(entry);
-    const exec = entry.intentionalStop && exit.state !== 'failed' ? 'finished' : exit.state;
-    this.#setExec(id, entry, exec);
-    this.#logger.info({ processId: id, code: exit.code, signal: exit.signal, exec }, 'ffmpeg exited');
-    this.emit('exited', id, exit);
-    try {
-      await this.#hooks.onStop?.(id, structuredClone(entry.config), { code: exit.code, signal: exit.signal });
-    } catch (error) {
-      this.#logger.warn({ processId: id, err: error }, 'onStop hook failed');
-    }
-    if (!entry.intentionalStop) this.#scheduleReconnect(id, entry);
-  }
-
-  #scheduleReconnect(id: string, entry: ProcessEntry): void {
-    if (this.#closed || entry.order !== 'start' || !entry.config.reconnect || !this.#entries.has(id)) return;
-    const delayMs = entry.config.reconnect_delay_seconds * 1000;
-    entry.reconnectAt = Date.now() + delayMs;
-    entry.reconnectTimer = setTimeout(() => {
-      entry.reconnectTimer = undefined;
-      void this.#enqueue(entry, () => this.#startRun(entry.config.id, entry));
-    }, delayMs);
-  }
-
-  async #stopRun(id: string, entry: ProcessEntry, reason: string): Promise<void> {
-    clearTimeout(entry.reconnectTimer);
-    entry.reconnectTimer = undefined;
-    entry.reconnectAt = undefined;
-    const run = entry.run;
-    if (!run?.running) {
-      if (entry.exec === 'starting') this.#setExec(id, entry, 'finished');
-      return;
-    }
-    entry.intentionalStop = true;
-    run.note(`stopping: ${reason}`);
-    this.#setExec(id, entry, 'finishing');
-    await run.stop();
-    // The exit handler (hooks included) runs from the exit event; wait for it to settle.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-
-  #trimHistory(entry: ProcessEntry): void {
-    // The current run's log lives in `run`; history keeps the previous runs.
-    const keep = this.#options.historyRuns + 1;
-    if (entry.history.length > keep) entry.history.splice(0, entry.history.length - keep);
-  }
-
-  /** Once a second: CPU and memory of each FFmpeg, stale detection, limits. */
-  #tick(): void {
-    const now = Date.now();
-    for (const [id, entry] of this.#entries) {
-      const run = entry.run;
-      if (!run?.running || !run.pid || entry.exec !== 'running') continue;
-      const sample = this.#sampler.sample(run.pid, now);
-      const stale = entry.config.stale_timeout_seconds;
-      if (stale > 0 && now - run.lastFrameChangeAt > stale * 1000) {
-        this.#killForCause(id, entry, run, `no progress for ${stale} s: stale, killing FFmpeg`);
-        continue;
-      }
-      const limits = entry.config.limits;
-      const overCpu = limits.cpu_usage > 0 && sample !== undefined && sample.cpuPercent > limits.cpu_usage;
-      const overMemory =
-        limits.memory_mbytes > 0 &&
-        sample !== undefined &&
-        sample.memoryBytes > limits.memory_mbytes * 1024 * 1024;
-      if (!overCpu && !overMemory) {
-        entry.limitExceededSince = undefined;
-        continue;
-      }
-      entry.limitExceededSince ??= now;
-      if (now - entry.limitExceededSince >= limits.waitfor_seconds * 1000) {
-        const what = overCpu
-          ? `CPU ${sample?.cpuPercent.toFixed(1)} % > ${limits.cpu_usage} %`
-          : `memory ${sample?.memoryBytes} bytes > ${limits.memory_mbytes} MiB`;
-        this.#killForCause(
-          id,
-          entry,
-          run,
-          `limit exceeded (${what}) for ${limits.waitfor_seconds} s: stopping FFmpeg`,
-        );
-      }
-    }
-  }
-
-  #killForCause(id: string, entry: ProcessEntry, run: FFmpegRun, line: string): void {
-    run.note(line);
-    this.#logger.warn({ processId: id }, line);
-    entry.limitExceededSince = undefined;
-    run.kill();
-  }
-
-  #persist(): void {
-    this.#store.save({
-      version: 1,
-      processes: [...this.#entries.values()].map((entry) => ({
-        config: entry.config,
-        order: entry.order,
-        metadata: entry.metadata,
-        created_at: entry.createdAt,
-      })),
-      metadata: this.#globalMetadata,
-    });
+  #assertStoreRoom(growth: number): void {
+    this.#store.assertRoom(growth, this.#runners.values(), this.#globalMetadata);
   }
 
   #assertOpen(): void {
@@ -558,10 +371,4 @@ function parseConfig(input: unknown): ProcessConfig {
   const result = processConfigSchema.safeParse(input);
   if (!result.success) throw new ProcessConfigInvalidError(result.error.issues);
   return result.data;
-}
-
-function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(key)) throw new MetadataKeyInvalidError(key);
-  if (value === null || value === undefined) delete target[key];
-  else target[key] = structuredClone(value);
 }

@@ -1,84 +1,122 @@
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { processConfigSchema } from './config-schema.js';
-import { StoreCorruptError } from './errors.js';
+import { AtomicJsonFile } from './atomic-json-file.js';
+import { type ProcessConfig, processConfigSchema } from './config-schema.js';
+import { StoreCorruptError, StoreFullError } from './errors.js';
 
-const storedProcessSchema = z.object({
-  config: processConfigSchema,
-  order: z.enum(['start', 'stop']),
-  metadata: z.record(z.string(), z.unknown()).default({}),
-  created_at: z.number().int(),
-});
+/**
+ * Metadata as key/value pairs. Read through `Object.entries`, because zod's record drops a
+ * `__proto__` key and a plain object would turn it into a prototype.
+ */
+const metadataSchema = z
+  .custom<Record<string, unknown>>(
+    (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
+    'an object',
+  )
+  .default({})
+  .transform((record) => Object.entries(record));
+
+const storedProcessSchema = z
+  .object({
+    config: processConfigSchema,
+    order: z.enum(['start', 'stop']),
+    metadata: metadataSchema,
+    created_at: z.number().int(),
+    updated_at: z.number().int().optional(),
+  })
+  .transform((stored) => ({ ...stored, updated_at: stored.updated_at ?? stored.created_at }));
 
 /** The store's layout; `version` lets a later release migrate it. */
 const storeSchema = z.object({
   version: z.literal(1),
   processes: z.array(storedProcessSchema),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  metadata: metadataSchema,
 });
 
-export type StoredProcess = z.infer<typeof storedProcessSchema>;
-export type StoreData = z.infer<typeof storeSchema>;
+export type StoredProcess = z.output<typeof storedProcessSchema>;
+export type StoreData = z.output<typeof storeSchema>;
 
 export const storeFileName = 'db.json';
 
-/** `db.json` in the data directory, written atomically: temp file, fsync, rename, fsync of the directory. */
-export class ProcessStore {
-  readonly file: string;
-  readonly #dir: string;
+/** Anything that keeps its own line of the store (a process), cached as text with its size. */
+export interface StoredLine {
+  readonly stored: { text: string; bytes: number };
+}
 
-  constructor(dataDir: string) {
+/**
+ * `db.json` in the data directory: read once at boot, then written through `AtomicJsonFile`
+ * (coalesced, asynchronous, atomic). Processes arrive as ready JSON texts, each cached by its
+ * owner, so a write costs a concatenation, not a serialisation of every config and metadata value.
+ */
+export class ProcessStore {
+  readonly file: AtomicJsonFile;
+  readonly #dir: string;
+  readonly #maxBytes: number;
+
+  constructor(dataDir: string, maxBytes = Number.POSITIVE_INFINITY) {
     this.#dir = dataDir;
-    this.file = join(dataDir, storeFileName);
+    this.#maxBytes = maxBytes;
+    this.file = new AtomicJsonFile(join(dataDir, storeFileName));
   }
 
   /** Reads the store; a missing one is empty, a corrupt one is copied aside and refused. */
-  load(): StoreData {
-    mkdirSync(this.#dir, { recursive: true });
-    if (!existsSync(this.file)) return { version: 1, processes: [], metadata: {} };
-    let raw: string;
+  async load(): Promise<StoreData> {
+    await mkdir(this.#dir, { recursive: true });
+    await this.file.removeStaleTemps();
     try {
-      raw = readFileSync(this.file, 'utf8');
-      return storeSchema.parse(JSON.parse(raw));
+      const raw = await this.file.read();
+      if (raw === undefined) return { version: 1, processes: [], metadata: [] };
+      return storeSchema.parse(raw);
     } catch (error) {
-      const backup = `${this.file}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
-      let copied: string | undefined;
-      try {
-        copyFileSync(this.file, backup);
-        copied = backup;
-      } catch {
-        copied = undefined;
-      }
-      throw new StoreCorruptError(this.file, copied, { cause: error });
+      const backup = `${this.file.path}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
+      const copied = await copyFile(this.file.path, backup).then(
+        () => backup,
+        () => undefined,
+      );
+      throw new StoreCorruptError(this.file.path, copied, { cause: error });
     }
   }
 
-  save(data: StoreData): void {
-    const temp = join(this.#dir, `${storeFileName}.${process.pid}.tmp`);
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeFileSync(fd, `${JSON.stringify(data, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, this.file);
-    const dirFd = openSync(this.#dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+  /**
+   * Schedules a write of the processes and global metadata as they are when the write begins
+   * (see `AtomicJsonFile.schedule`); resolves when it is durable.
+   */
+  save(processes: () => Iterable<StoredLine>, metadata: { readonly json: string }): Promise<void> {
+    return this.file.schedule(() =>
+      storeJson(
+        [...processes()].map((entry) => entry.stored.text),
+        metadata.json,
+      ),
+    );
   }
+
+  /** Throws `StoreFullError` when growing the store by `growth` bytes would pass its limit. */
+  assertRoom(growth: number, processes: Iterable<StoredLine>, metadata: { bytes: number }): void {
+    if (growth <= 0) return;
+    let bytes = metadata.bytes + growth;
+    for (const entry of processes) bytes += entry.stored.bytes;
+    if (bytes > this.#maxBytes) throw new StoreFullError(bytes, this.#maxBytes);
+  }
+
+  flush(): Promise<void> {
+    return this.file.flush();
+  }
+}
+
+/** One process as a line of the store. */
+export function processJson(stored: {
+  config: ProcessConfig;
+  order: 'start' | 'stop';
+  metadataJson: string;
+  createdAt: number;
+  updatedAt: number;
+}): string {
+  return `{"config":${JSON.stringify(stored.config)},"order":${JSON.stringify(stored.order)},"metadata":${stored.metadataJson},"created_at":${stored.createdAt},"updated_at":${stored.updatedAt}}`;
+}
+
+/** The whole store, one process per line. */
+export function storeJson(processes: readonly string[], metadataJson: string): string {
+  const list = processes.length === 0 ? '[]' : `[\n${processes.join(',\n')}\n]`;
+  return `{"version":1,"processes":${list},"metadata":${metadataJson}}\n`;
 }

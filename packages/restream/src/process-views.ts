@@ -83,6 +83,8 @@ interface StateSource {
   order: 'start' | 'stop';
   exec: ExecState;
   run: FFmpegRun | undefined;
+  /** The latest start's last line (a failed start has no run to ask). */
+  lastLogline: string;
   command: string[];
   reconnectAt: number | undefined;
 }
@@ -97,7 +99,7 @@ export function describeState(entry: StateSource, sample: ResourceSample | undef
     reconnect_seconds: entry.reconnectAt
       ? Math.max(0, Math.ceil((entry.reconnectAt - Date.now()) / 1000))
       : -1,
-    last_logline: run?.lastLogline ?? '',
+    last_logline: entry.lastLogline,
     progress: describeProgress(entry.config, running ? run : undefined),
     memory_bytes: running ? (sample?.memoryBytes ?? 0) : 0,
     cpu_usage: running ? Number((sample?.cpuPercent ?? 0).toFixed(2)) : 0,

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AppendOutputOutsideStartError,
   FFmpegUnavailableError,
+  MetadataKeyInvalidError,
+  MetadataTooLargeError,
   ProcessConfigInvalidError,
   ProcessNotFoundError,
+  StoreFullError,
 } from '../src/index.js';
 import { cleanup, createManager, fakeFfmpeg, tempDir, waitFor } from './helpers.js';
 
@@ -88,49 +91,162 @@ describe('supervision with a fake FFmpeg', () => {
   });
 });
 
-describe('hooks', () => {
-  it('lets onStart append outputs for this start only, never to the stored config', async () => {
-    const { binary, argsFile } = fakeFfmpeg('while true; do sleep 0.1; done');
+describe('a start that cannot spawn', () => {
+  it('is a failed start with the reason in the log, never started, and backs off instead of spinning', async () => {
+    const binary = join(tempDir(), 'no-such-ffmpeg');
     const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
-    manager.setHooks({
-      onStart: (id) => manager.appendOutput(id, { address: 'udp://127.0.0.1:5000', options: ['-f', 'rtp'] }),
-    });
-    await manager.add(process());
-    await waitFor('running', () => manager.getState('p').exec === 'running');
-    await waitFor('the args file', () => readFileSync(argsFile, 'utf8').includes('udp://127.0.0.1:5000'));
-    expect(manager.getState('p').command.slice(-3)).toEqual(['-f', 'rtp', 'udp://127.0.0.1:5000']);
-    expect(manager.getConfig('p').output).toHaveLength(1);
-    expect(() => manager.appendOutput('p', { address: 'x', options: [] })).toThrow(
-      AppendOutputOutsideStartError,
-    );
-  });
-
-  it('aborts the start when onStart throws, and reconnect retries it', async () => {
-    const { binary } = fakeFfmpeg('while true; do sleep 0.1; done');
-    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
-    let attempts = 0;
-    manager.setHooks({
-      onStart: () => {
-        attempts++;
-        if (attempts === 1) throw new Error('no ports left');
-      },
-    });
-    await manager.add(process({ reconnect: true, reconnect_delay_seconds: 1 }));
-    await waitFor('the aborted start', () => manager.getState('p').exec === 'failed');
-    expect(manager.getReport('p').history.at(-1)?.log[0]?.[1]).toContain('no ports left');
-    await waitFor('the retry', () => manager.getState('p').exec === 'running');
-    expect(attempts).toBe(2);
-  });
-
-  it('calls onStop after every exit, crashes included, with the exit code', async () => {
-    const { binary } = fakeFfmpeg('exit 7');
-    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
-    const exits: (number | null)[] = [];
-    manager.setHooks({ onStop: (_id, _config, exit) => void exits.push(exit.code) });
+    let starts = 0;
+    manager.on('started', () => starts++);
     await manager.add(process({ reconnect: true, reconnect_delay_seconds: 0 }));
-    await waitFor('two crashes', () => exits.length >= 2);
-    await manager.command('p', 'stop');
-    expect(exits.slice(0, 2)).toEqual([7, 7]);
+    await waitFor('the failed start', () => manager.getState('p').exec === 'failed');
+    const state = manager.getState('p');
+    expect(state.last_logline).toContain('could not be started');
+    expect(state.last_logline).toContain('ENOENT');
+    // A reconnect delay of 0 would retry at once; a failed start waits at least a second.
+    expect(state.reconnect_seconds).toBeGreaterThanOrEqual(1);
+    expect(manager.getReport('p').history.at(-1)?.log.at(-1)?.[1]).toContain(binary);
+    expect(starts).toBe(0);
+  });
+
+  it('fails an FFmpeg that is not executable the same way', async () => {
+    const binary = join(tempDir(), 'ffmpeg');
+    writeFileSync(binary, '#!/bin/sh\n', { mode: 0o644 });
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
+    let starts = 0;
+    manager.on('started', () => starts++);
+    await manager.add(process());
+    await waitFor('the failed start', () => manager.getState('p').exec === 'failed');
+    expect(manager.getState('p').last_logline).toContain('EACCES');
+    expect(starts).toBe(0);
+  });
+});
+
+describe('what FFmpeg may touch', () => {
+  it("gives FFmpeg none of the server's environment beyond what it needs", async () => {
+    const dir = tempDir();
+    const { binary } = fakeFfmpeg(`env > ${JSON.stringify(join(dir, 'env'))}; exit 0`);
+    globalThis.process.env.DRAGON_TEST_SECRET = 'hunter2';
+    try {
+      const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
+      await manager.add(process());
+      await waitFor('the env dump', () => manager.getState('p').exec === 'finished');
+    } finally {
+      delete globalThis.process.env.DRAGON_TEST_SECRET;
+    }
+    const env = readFileSync(join(dir, 'env'), 'utf8');
+    expect(env).not.toContain('hunter2');
+    expect(env).not.toMatch(/^HOME=/m);
+    expect(env).toMatch(/^PATH=/m);
+  });
+
+  it('refuses a process that reads /proc, the store or a protected file, with a 400-class error', async () => {
+    const dataDir = tempDir();
+    const { binary } = fakeFfmpeg('exit 0');
+    const configFile = join(dataDir, 'config.json');
+    const manager = await createManager({
+      dataDir,
+      ffmpegBinary: binary,
+      skipSkills: true,
+      placeholders: { diskfs: dataDir },
+      access: { protectedPaths: [configFile] },
+    });
+    for (const address of ['/proc/self/environ', configFile, '{diskfs}/db.json', 'file:/proc/1/environ']) {
+      await expect(manager.add(process({ input: [{ id: 'in', address }] })), address).rejects.toMatchObject({
+        code: 'FFMPEG_ACCESS_DENIED',
+      });
+    }
+    await expect(
+      manager.add(process({ output: [{ id: 'out', address: '/etc/evil.ts', options: ['-f', 'mpegts'] }] })),
+    ).rejects.toMatchObject({ code: 'FFMPEG_ACCESS_DENIED' });
+    expect(manager.list()).toEqual([]);
+  });
+});
+
+describe('input hygiene', () => {
+  it.each([
+    ['the id "."', { id: '.' }],
+    ['the id ".."', { id: '..' }],
+    ['a NUL in an option', { options: ['-loglevel', 'info\u0000'] }],
+    ['a NUL in an address', { input: [{ id: 'in', address: 'rtsp://cam\u0000/x' }] }],
+    [
+      'an escape character in an output option',
+      { output: [{ id: 'out', address: '-', options: ['-f\u001b'] }] },
+    ],
+  ])('refuses %s at validation', async (_name, extra) => {
+    const { binary } = fakeFfmpeg('exit 0');
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
+    await expect(manager.add(process(extra))).rejects.toBeInstanceOf(ProcessConfigInvalidError);
+    expect(manager.list()).toEqual([]);
+  });
+
+  it('keeps metadata keys like __proto__ and constructor ordinary: no 500, no phantom values', async () => {
+    const dataDir = tempDir();
+    const { binary } = fakeFfmpeg('exit 0');
+    const manager = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    await manager.add(process({ autostart: false }));
+    expect(manager.getMetadata('p', 'constructor')).toBeUndefined();
+    expect(manager.getMetadata('p', 'toString')).toBeUndefined();
+    expect(manager.getGlobalMetadata('hasOwnProperty')).toBeUndefined();
+    await manager.setMetadata('p', '__proto__', { polluted: true });
+    await manager.setGlobalMetadata('constructor', 'mine');
+    expect(manager.getMetadata('p', '__proto__')).toEqual({ polluted: true });
+    expect(Object.keys(manager.getMetadata('p') as object)).toEqual(['__proto__']);
+    expect((manager.getMetadata('p') as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    await manager.close();
+
+    const reloaded = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    expect(reloaded.getMetadata('p', '__proto__')).toEqual({ polluted: true });
+    expect(reloaded.getGlobalMetadata('constructor')).toBe('mine');
+  });
+
+  it('refuses metadata keys that are not path segments and values or stores over their caps', async () => {
+    const { binary } = fakeFfmpeg('exit 0');
+    const manager = await createManager({
+      ffmpegBinary: binary,
+      skipSkills: true,
+      maxMetadataBytes: 1000,
+      maxStoreBytes: 20_000,
+    });
+    await manager.add(process({ autostart: false }));
+    await expect(manager.setMetadata('p', '..', 1)).rejects.toBeInstanceOf(MetadataKeyInvalidError);
+    await expect(manager.setMetadata('p', 'big', 'x'.repeat(2000))).rejects.toBeInstanceOf(
+      MetadataTooLargeError,
+    );
+    let refused: unknown;
+    let stored = 0;
+    while (!refused && stored < 100) {
+      await manager.setMetadata('p', `k${stored}`, 'x'.repeat(900)).then(
+        () => stored++,
+        (error: unknown) => {
+          refused = error;
+        },
+      );
+    }
+    expect(refused).toBeInstanceOf(StoreFullError);
+    expect(stored).toBeLessThan(22);
+    expect(manager.getMetadata('p', `k${stored}`)).toBeUndefined();
+    await manager.setMetadata('p', 'k0', null);
+    await manager.setMetadata('p', `k${stored}`, 'x'.repeat(900));
+  });
+
+  it('removes a db.json temp file left by a SIGKILLed server when it loads', async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'db.json'), JSON.stringify({ version: 1, processes: [] }));
+    writeFileSync(join(dataDir, `db.json.${2 ** 22 + 1}.tmp`), '{"version":1,"pro');
+    const { binary } = fakeFfmpeg('exit 0');
+    await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    expect(readdirSync(dataDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('answers a many-star refpattern against a long reference', async () => {
+    const { binary } = fakeFfmpeg('exit 0');
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
+    await manager.add(process({ autostart: false, reference: 'a'.repeat(1024) }));
+    for (let round = 0; round < 200; round++) {
+      expect(manager.list({ referencePattern: '*a*a*a*a*a*a*a*a*a*a*b' })).toEqual([]);
+    }
+    expect(manager.list({ referencePattern: '*a*a*' })).toEqual(['p']);
   });
 });
 

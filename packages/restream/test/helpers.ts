@@ -13,7 +13,7 @@ export function tempDir(): string {
 }
 
 export async function createManager(
-  options: Partial<ProcessManagerOptions> & { dataDir?: string } = {},
+  options: Omit<ProcessManagerOptions, 'dataDir'> & { dataDir?: string } = {},
 ): Promise<ProcessManager> {
   const manager = await ProcessManager.create({
     dataDir: options.dataDir ?? tempDir(),

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StreamFacts } from '../src/index.js';
 import { cleanup, createManager, nullProcess, tempDir, waitFor } from './helpers.js';
 
 afterEach(cleanup);
@@ -54,6 +55,19 @@ describe('ProcessManager with real FFmpeg', () => {
     expect(second.getGlobalMetadata('site')).toBe('home');
     await waitFor('on running', () => second.getState('on').exec === 'running');
     expect(second.getState('off')).toMatchObject({ order: 'stop', exec: 'finished' });
+  });
+
+  it("tells each start the input streams once FFmpeg's banner has listed them", async () => {
+    const starts: Promise<StreamFacts[] | undefined>[] = [];
+    const manager = await createManager({ hooks: { onStart: (start) => void starts.push(start.inputs) } });
+    await manager.add({ id: 'facts', ...nullProcess, autostart: true });
+    await waitFor('the first start', () => starts[0]);
+    expect(await starts[0]).toEqual([
+      expect.objectContaining({ type: 'video', codec: 'rawvideo', width: 160, height: 120 }),
+    ]);
+    await manager.command('facts', 'restart');
+    expect(starts).toHaveLength(2);
+    expect(await starts[1]).toEqual([expect.objectContaining({ width: 160, height: 120 })]);
   });
 
   it('probes the inputs of a process', async () => {

@@ -13,6 +13,8 @@ export interface WeriftViewerOptions {
    * cheaply as the server encrypts (benchmarks: viewers and server share the CPU). @default false
    */
   keyObjects?: boolean;
+  /** The video codecs to offer instead of H.264 (e.g. VP8 only, as a browser without H.264). */
+  videoCodecs?: RTCRtpCodecParameters[];
 }
 
 /**
@@ -38,7 +40,7 @@ export class WeriftViewer {
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === '127.0.0.1',
       codecs: {
-        video: [
+        video: options.videoCodecs ?? [
           new RTCRtpCodecParameters({
             mimeType: 'video/H264',
             clockRate: 90_000,

@@ -44,6 +44,15 @@ export class SourceClosedError extends Error {
   }
 }
 
+/** A remote ICE candidate the server will not check (see `RemoteCandidatePolicy`). */
+export class RemoteCandidateRefusedError extends Error {
+  override readonly name = 'RemoteCandidateRefusedError';
+  readonly code = 'REMOTE_CANDIDATE_REFUSED' as const;
+  constructor(readonly reason: string) {
+    super(`remote candidate refused: ${reason}`);
+  }
+}
+
 /** The shared ICE socket cannot be opened or used (port taken, closed, credentials in use). */
 export class UdpMuxError extends Error {
   override readonly name = 'UdpMuxError';

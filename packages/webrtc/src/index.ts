@@ -3,6 +3,7 @@ export {
   IcePortsExhaustedError,
   InvalidSdpError,
   NoUsableCodecError,
+  RemoteCandidateRefusedError,
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
@@ -10,6 +11,7 @@ export type { FanoutPlaneOptions } from './fanout/fanout-plane.js';
 export { FanoutPlane } from './fanout/fanout-plane.js';
 export type { IceTcpMuxOptions } from './ice/ice-tcp-mux.js';
 export { IceTcpMux } from './ice/ice-tcp-mux.js';
+export type { RemoteCandidatePolicy } from './ice/remote-candidates.js';
 export type { UdpMuxOptions, UdpMuxStats } from './ice/udp-mux.js';
 export { UdpMux } from './ice/udp-mux.js';
 export type {
@@ -23,3 +25,4 @@ export type { PeerCloseReason, PeerState } from './session/peer.js';
 export { Peer } from './session/peer.js';
 export type { IceServer, PeerFactoryOptions } from './session/peer-factory.js';
 export { PeerFactory } from './session/peer-factory.js';
+export { checkOffer } from './session/sdp-negotiation.js';

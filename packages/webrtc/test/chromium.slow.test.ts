@@ -4,6 +4,7 @@ import { launchChromium } from '@dragon/test-helpers/chromium';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IceTcpMux, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
+import { expectRejectedSection } from './rejected-section.js';
 
 let browser: Browser;
 let ffmpeg: ChildProcess | undefined;
@@ -12,41 +13,7 @@ const factory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'] });
 
 beforeAll(async () => {
   source = await RtpSource.open({ id: 'pattern', video: { payloadType: 96 }, audio: { payloadType: 111 } });
-  // What the server's WebRTC legs look like: H.264 constrained baseline and Opus, RTP to loopback.
-  ffmpeg = spawn(
-    process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg',
-    [
-      ...[
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-nostdin',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=320x240:rate=25[out0];sine[out1]',
-      ],
-      ...[
-        '-map',
-        '0:v:0',
-        '-c:v',
-        'libx264',
-        '-profile:v',
-        'baseline',
-        '-tune',
-        'zerolatency',
-        '-pix_fmt',
-        'yuv420p',
-        '-g',
-        '25',
-      ],
-      ...['-payload_type', '96', '-f', 'rtp', `udp://127.0.0.1:${source.videoPort}?pkt_size=1200`],
-      ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2'],
-      ...['-payload_type', '111', '-f', 'rtp', `udp://127.0.0.1:${source.audioPort}?pkt_size=1200`],
-    ],
-    { stdio: 'ignore' },
-  );
+  ffmpeg = playPattern(source);
   browser = await launchChromium();
 });
 
@@ -98,19 +65,73 @@ it('plays in headless Chromium over ICE-TCP on one port when UDP cannot be used'
   }
 });
 
+it('answers a browser that offers VP8 only: video rejected well-formed, audio decodes', async () => {
+  const result = await playInChromium(factory, { videoCodec: 'video/VP8' });
+  expect(result.error).toBeUndefined();
+  expectRejectedSection(result.answerSdp, 'video');
+  expect(result.audioSamples).toBeGreaterThan(0);
+  expect(result.framesDecoded).toBe(0);
+});
+
+it('answers an audio and video offer from a video-only source with the audio section rejected', async () => {
+  const videoOnly = await RtpSource.open({ id: 'video-only', video: { payloadType: 96 } });
+  const encoder = playPattern(videoOnly);
+  try {
+    const result = await playInChromium(factory, { source: videoOnly });
+    expect(result.error).toBeUndefined();
+    expectRejectedSection(result.answerSdp, 'audio');
+    expect(result.framesDecoded).toBeGreaterThan(0);
+  } finally {
+    encoder.kill('SIGKILL');
+    videoOnly.close();
+  }
+});
+
+/**
+ * What the server's WebRTC legs look like: H.264 constrained baseline (and Opus when the source
+ * has audio), RTP to the source's loopback ports.
+ */
+function playPattern(to: RtpSource): ChildProcess {
+  return spawn(
+    process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg',
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi'],
+      ...['-i', `testsrc2=size=320x240:rate=25[out0]${to.hasAudio ? ';sine[out1]' : ''}`],
+      ...['-map', '0:v:0', '-c:v', 'libx264', '-profile:v', 'baseline', '-tune', 'zerolatency'],
+      ...['-pix_fmt', 'yuv420p', '-g', '25'],
+      ...['-payload_type', '96', '-f', 'rtp', `udp://127.0.0.1:${to.videoPort}?pkt_size=1200`],
+      ...(to.hasAudio
+        ? [
+            ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2'],
+            ...['-payload_type', '111', '-f', 'rtp', `udp://127.0.0.1:${to.audioPort}?pkt_size=1200`],
+          ]
+        : []),
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
 const withoutUdpCandidates = (sdp: string) =>
   sdp
     .split('\r\n')
     .filter((line) => !/^a=candidate:\S+ \d+ udp /i.test(line))
     .join('\r\n');
 
-async function playInChromium(factory: PeerFactory, options: { tcpOnly?: boolean } = {}) {
+async function playInChromium(
+  factory: PeerFactory,
+  options: { tcpOnly?: boolean; videoCodec?: string; source?: RtpSource } = {},
+) {
   const page = await browser.newPage();
   await page.setContent('<video id="v" autoplay muted playsinline></video>');
-  const offer = await page.evaluate(async () => {
+  const offer = await page.evaluate(async (videoCodec) => {
     const pc = new RTCPeerConnection();
     (window as unknown as { pc: RTCPeerConnection }).pc = pc;
-    pc.addTransceiver('video', { direction: 'recvonly' });
+    const video = pc.addTransceiver('video', { direction: 'recvonly' });
+    // A browser without an H.264 decoder offers only what it has, video first.
+    if (videoCodec) {
+      const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
+      video.setCodecPreferences(codecs.filter((codec) => codec.mimeType === videoCodec));
+    }
     pc.addTransceiver('audio', { direction: 'recvonly' });
     const stream = new MediaStream();
     (document.getElementById('v') as HTMLVideoElement).srcObject = stream;
@@ -122,35 +143,55 @@ async function playInChromium(factory: PeerFactory, options: { tcpOnly?: boolean
       setTimeout(resolve, 3000);
     });
     return pc.localDescription!.sdp;
-  });
-  const created = await factory.createPeer(source, options.tcpOnly ? withoutUdpCandidates(offer) : offer);
+  }, options.videoCodec);
+  const from = options.source ?? source;
+  const created = await factory.createPeer(from, options.tcpOnly ? withoutUdpCandidates(offer) : offer);
   const answerSdp = options.tcpOnly ? withoutUdpCandidates(created.answerSdp) : created.answerSdp;
-  const result = await page.evaluate(async (answer) => {
-    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-    const deadline = Date.now() + 20_000;
-    let framesDecoded = 0;
-    let audioBytes = 0;
-    while (Date.now() < deadline && (framesDecoded === 0 || audioBytes === 0)) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  const expected = { video: !options.videoCodec, audio: from.hasAudio };
+  const result = await page.evaluate(
+    async ({ answer, expected }) => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      try {
+        await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      } catch (error) {
+        return {
+          error: String(error),
+          framesDecoded: 0,
+          audioBytes: 0,
+          audioSamples: 0,
+          selectedProtocol: '',
+        };
+      }
+      const deadline = Date.now() + 20_000;
+      let framesDecoded = 0;
+      let audioBytes = 0;
+      let audioSamples = 0;
+      const flowing = () => (!expected.video || framesDecoded > 0) && (!expected.audio || audioSamples > 0);
+      while (Date.now() < deadline && !flowing()) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        (await pc.getStats()).forEach((report) => {
+          if (report.type !== 'inbound-rtp') return;
+          if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
+          if (report.kind === 'audio') {
+            audioBytes = report.bytesReceived ?? 0;
+            audioSamples = report.totalSamplesReceived ?? 0;
+          }
+        });
+      }
+      let selectedProtocol = '';
+      const reports = new Map<string, Record<string, string | undefined>>();
       (await pc.getStats()).forEach((report) => {
-        if (report.type !== 'inbound-rtp') return;
-        if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
-        if (report.kind === 'audio') audioBytes = report.bytesReceived ?? 0;
+        reports.set(report.id, report);
       });
-    }
-    let selectedProtocol = '';
-    const reports = new Map<string, Record<string, string | undefined>>();
-    (await pc.getStats()).forEach((report) => {
-      reports.set(report.id, report);
-    });
-    for (const report of reports.values()) {
-      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
-      const pair = reports.get(report.selectedCandidatePairId);
-      selectedProtocol = reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
-    }
-    return { framesDecoded, audioBytes, selectedProtocol };
-  }, answerSdp);
+      for (const report of reports.values()) {
+        if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+        const pair = reports.get(report.selectedCandidatePairId);
+        selectedProtocol = reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
+      }
+      return { error: undefined, framesDecoded, audioBytes, audioSamples, selectedProtocol };
+    },
+    { answer: answerSdp, expected },
+  );
   await page.close();
   return { ...result, answerSdp };
 }

@@ -4,8 +4,10 @@ import { isIP } from 'node:net';
 import { vp8OnlyOffer, waitFor } from '@dragon/test-helpers';
 import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RTCRtpCodecParameters } from 'werift';
 import { PeerFactory, RtpSource } from '../src/index.js';
 import { isLoopbackAddress } from '../src/ingest/rtp-header.js';
+import { expectRejectedSection } from './rejected-section.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -26,8 +28,7 @@ async function setup(options: { disconnectTimeoutMs?: number } = {}) {
   return { source, factory, sender };
 }
 
-async function connectViewer(factory: PeerFactory, source: RtpSource) {
-  const viewer = new WeriftViewer();
+async function connectViewer(factory: PeerFactory, source: RtpSource, viewer = new WeriftViewer()) {
   cleanups.push(() => viewer.close());
   const { peer, answerSdp } = await factory.createPeer(source, await viewer.offer());
   await viewer.accept(answerSdp);
@@ -138,5 +139,35 @@ describe('fan-out to werift viewers', () => {
     const closed = new Promise((resolve) => peer.once('closed', resolve));
     source.close();
     expect(await closed).toBe('source-closed');
+  });
+
+  it('answers a viewer that offers VP8 only: its video section rejected, audio flowing', async () => {
+    const { source, factory } = await setup();
+    const vp8 = new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90_000 });
+    const { viewer, answerSdp, peer } = await connectViewer(
+      factory,
+      source,
+      new WeriftViewer({ videoCodecs: [vp8] }),
+    );
+    expectRejectedSection(answerSdp, 'video');
+    await waitFor('audio at the viewer', () => viewer.received.audio.length > 10);
+    expect(viewer.received.video).toEqual([]);
+    expect(peer.state).toBe('connected');
+  });
+
+  it('answers an audio and video offer from a video-only source: the audio section rejected', async () => {
+    const videoOnly = await RtpSource.open({ id: 'video-only', video: { payloadType: 96 } });
+    const { factory } = await setup();
+    const sender = new SyntheticSender({ video: videoOnly.videoPort });
+    const timer = setInterval(() => sender.sendFrame(), 40);
+    cleanups.push(
+      () => videoOnly.close(),
+      () => sender.close(),
+      () => clearInterval(timer),
+    );
+    const { viewer, answerSdp } = await connectViewer(factory, videoOnly);
+    expectRejectedSection(answerSdp, 'audio');
+    await waitFor('video at the viewer', () => viewer.received.video.length > 10);
+    expect(viewer.received.audio).toEqual([]);
   });
 });

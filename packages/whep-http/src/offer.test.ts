@@ -153,19 +153,30 @@ describe('POST on the WHEP endpoint', () => {
     expect(res.status).toBe(201);
   });
 
-  it.each([
-    ['does not start with v=0', 'o=- 1 1 IN IP4 127.0.0.1\r\nm=audio 9 RTP/AVP 0\r\n'],
-    ['has no m= line', 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n'],
-    ['has a line that is not an SDP line', 'v=0\r\nhello world\r\nm=audio 9 RTP/AVP 0\r\n'],
-    ['is binary', 'v=0\r\n\u0000\u0001\u0002m=audio\r\n'],
-    ['is empty', ''],
-  ])('answers 400 without calling the engine when the offer %s', async (_why, body) => {
+  it('hands the offer text to the engine, which alone judges the SDP', async () => {
     const h = harness();
 
-    const res = await postOffer(h, 'cam', {}, body);
+    const res = await postOffer(h, 'cam', {}, 'not sdp at all');
+
+    expect(res.status).toBe(201);
+    expect(h.peers[0]?.offerSdp).toBe('not sdp at all');
+  });
+
+  it("asks the engine's checkOffer first: a malformed offer is 400 even while the process has no media", async () => {
+    const checked: string[] = [];
+    const h = harness({
+      checkOffer: (offerSdp) => {
+        checked.push(offerSdp);
+        throw new InvalidSdpError('it does not start with v=0');
+      },
+    });
+    h.processes.get('cam')!.source!.hasMedia = false;
+
+    const res = await postOffer(h, 'cam', {}, 'not sdp at all');
 
     expect(res.status).toBe(400);
     expect(await errorBody(res)).toMatchObject({ code: 400, details: ['INVALID_SDP'] });
+    expect(checked).toEqual(['not sdp at all']);
     expect(h.peers).toHaveLength(0);
   });
 
@@ -180,6 +191,7 @@ describe('POST on the WHEP endpoint', () => {
     });
 
     expect(res.status).toBe(400);
+    expect(h.peers).toHaveLength(0);
   });
 
   it.each([

@@ -19,7 +19,7 @@ import {
 import { iceServerLinks, newEtag, randomId, readBodyLimited, requireContentType } from './http-util.js';
 import type { ResolvedWhepOptions, WhepPeer, WhepProcessEntry, WhepSource } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { validateOffer } from './sdp.js';
+import { readOffer } from './sdp.js';
 import type { SessionRegistry } from './session-registry.js';
 
 export interface OfferDeps<S extends WhepSource> {
@@ -89,16 +89,18 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
   const entry = access.authorize(c, processId);
   if (entry === undefined) throw new ProcessNotFoundError(processId);
   requireContentType(c.req.header('content-type'), 'application/sdp');
-  // Where the process stands is told before the body is read: players retry while it starts.
-  const source = playable(processId, entry, options);
-  if (source instanceof Error) throw source;
   const body = await readBodyLimited(c.req.raw, options.maxBodyBytes);
-  let offer: ReturnType<typeof validateOffer>;
+  let offer: ReturnType<typeof readOffer>;
   try {
-    offer = validateOffer(body);
+    offer = readOffer(body);
+    // The engine judges the SDP before the process state, so a malformed offer is a 400 whatever
+    // state the process is in; a well-formed one then learns where the process stands.
+    options.checkOffer?.(offer.sdp);
   } catch (error) {
     throw refusal(error, processId, options);
   }
+  const source = playable(processId, entry, options);
+  if (source instanceof Error) throw source;
   if (entry.maxViewers !== undefined && sessions.count(processId) >= entry.maxViewers) {
     throw new ViewerLimitError('process', entry.maxViewers, options.retryAfterSeconds);
   }

@@ -90,6 +90,13 @@ function optionsSchema<S extends WhepSource>() {
      * the process's state) are answered; anything else is a 500 without details.
      */
     createPeer: fn<(source: S, offerSdp: string) => Promise<{ peer: WhepPeer; answerSdp: string }>>(),
+    /**
+     * The engine's check of an offer's SDP, run before the process state and viewer limits, so that
+     * a malformed offer is a 400 whatever state the process is in; throws like `createPeer`.
+     * @default undefined (`createPeer` alone judges the offer)
+     * @example checkOffer // from @dragon/webrtc
+     */
+    checkOffer: fn<(offerSdp: string) => void>().optional(),
     /** @default [] @example [{ urls: 'turn:turn.example.net:3478', username: 'u', credential: 'p' }] */
     iceServers: z.array(iceServerSchema).default([]),
     /** Global bearer token. @default undefined (no token needed unless the process has one) */

@@ -1,7 +1,9 @@
 import { InvalidSdpError, InvalidSdpFragmentError } from './errors.js';
 
-// Cheap checks only: the engine parses the SDP for real. These catch garbage before a peer
-// (ports, DTLS keys) is allocated for it.
+// What is HTTP about SDP bodies: decoding them, reading the ICE credentials WHEP's PATCH compares
+// against, and the trickle-ice-sdpfrag format of PATCH bodies. Whether an offer is acceptable SDP
+// is the engine's decision alone (`createPeer` rejects with `INVALID_SDP`), made before it
+// allocates anything for the viewer.
 
 // Control characters other than TAB, LF and CR never occur in SDP text (RFC 8866 §5).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this pattern
@@ -13,15 +15,19 @@ function splitLines(text: string): string[] {
   return text.split(/\r?\n/).filter((line) => line.length > 0);
 }
 
-/** Decodes a body as UTF-8 text; `undefined` when it is binary. */
-export function decodeText(bytes: Uint8Array): string | undefined {
-  let text: string;
+/** Decodes a body as UTF-8 (RFC 8866 §5: SDP text is UTF-8); `undefined` when it is not. */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return undefined;
   }
-  return controlCharacter.test(text) ? undefined : text;
+}
+
+/** Decodes a body as UTF-8 text; `undefined` when it is binary. */
+export function decodeText(bytes: Uint8Array): string | undefined {
+  const text = decodeUtf8(bytes);
+  return text === undefined || controlCharacter.test(text) ? undefined : text;
 }
 
 /** The ICE credentials an SDP (offer) declares: the first `a=ice-ufrag`/`a=ice-pwd`, session or media level. */
@@ -37,29 +43,14 @@ function attribute(lines: readonly string[], name: string): string | undefined {
 }
 
 /**
- * Validates an SDP offer cheaply: text, starts with `v=0`, only `x=` lines, at least one `m=` line.
- * @throws InvalidSdpError
+ * Reads an offer body: its text, handed to the engine as is, and the ICE credentials it declares.
+ * @throws InvalidSdpError when the body is not UTF-8 text
  */
-export function validateOffer(body: Uint8Array): { sdp: string; ice: SdpIceCredentials } {
-  const sdp = decodeText(body);
-  if (sdp === undefined) throw new InvalidSdpError('the body is not SDP text');
+export function readOffer(body: Uint8Array): { sdp: string; ice: SdpIceCredentials } {
+  const sdp = decodeUtf8(body);
+  if (sdp === undefined) throw new InvalidSdpError('the body is not UTF-8 text');
   const lines = splitLines(sdp);
-  if (lines[0] !== 'v=0') throw new InvalidSdpError('it must start with "v=0"');
-  const bad = lines.findIndex((line) => !sdpLine.test(line));
-  if (bad !== -1) throw new InvalidSdpError(`line ${bad + 1} is not of the form "<type>=<value>"`);
-  if (!lines.some((line) => line.startsWith('m='))) throw new InvalidSdpError('it has no "m=" line');
   return { sdp, ice: { ufrag: attribute(lines, 'ice-ufrag'), pwd: attribute(lines, 'ice-pwd') } };
-}
-
-/** The ICE-related attributes an answer declares, repeated in ICE restart responses (WHEP §4.4.3). */
-export function answerIceAttributes(answerSdp: string): string[] {
-  const lines = splitLines(answerSdp);
-  const kept: string[] = [];
-  for (const name of ['a=ice-lite', 'a=ice-options:', 'a=ice-pacing:']) {
-    const line = lines.find((l) => l === name || l.startsWith(name));
-    if (line !== undefined) kept.push(line);
-  }
-  return kept;
 }
 
 /** A parsed `application/trickle-ice-sdpfrag` body (RFC 8840 §9). */
@@ -70,8 +61,6 @@ export interface SdpFragment {
   /** Candidate lines without the `a=` prefix. */
   candidates: string[];
   endOfCandidates: boolean;
-  /** The media sections as `[m= line, a=mid line | undefined]`, to echo in a restart response. */
-  media: Array<{ mLine: string; midLine: string | undefined }>;
 }
 
 /**
@@ -87,19 +76,13 @@ export function parseSdpFragment(body: Uint8Array): SdpFragment {
     pwd: undefined,
     candidates: [],
     endOfCandidates: false,
-    media: [],
   };
   const lines = splitLines(text);
   for (const [index, line] of lines.entries()) {
     if (!sdpLine.test(line)) {
       throw new InvalidSdpFragmentError(`line ${index + 1} is not of the form "<type>=<value>"`);
     }
-    if (line.startsWith('m=')) {
-      fragment.media.push({ mLine: line, midLine: undefined });
-    } else if (line.startsWith('a=mid:')) {
-      const current = fragment.media.at(-1);
-      if (current !== undefined) current.midLine = line;
-    } else if (line.startsWith('a=ice-ufrag:')) {
+    if (line.startsWith('a=ice-ufrag:')) {
       fragment.ufrag ??= line.slice('a=ice-ufrag:'.length).trim();
     } else if (line.startsWith('a=ice-pwd:')) {
       fragment.pwd ??= line.slice('a=ice-pwd:'.length).trim();
@@ -113,27 +96,4 @@ export function parseSdpFragment(body: Uint8Array): SdpFragment {
     throw new InvalidSdpFragmentError('a=ice-ufrag and a=ice-pwd must come together');
   }
   return fragment;
-}
-
-/**
- * Builds the 200 body of a successful ICE restart (WHEP §4.4.3): the answer's ice-lite/ice-options,
- * then each media section of the request with the server's new credentials and candidates.
- */
-export function buildRestartFragment(
-  iceAttributes: readonly string[],
-  media: SdpFragment['media'],
-  local: { ufrag: string; pwd: string; candidates: readonly string[] },
-): string {
-  const lines = [...iceAttributes];
-  const sections = media.length > 0 ? media : [undefined];
-  for (const section of sections) {
-    if (section !== undefined) {
-      lines.push(section.mLine);
-      if (section.midLine !== undefined) lines.push(section.midLine);
-    }
-    lines.push(`a=ice-ufrag:${local.ufrag}`, `a=ice-pwd:${local.pwd}`);
-    for (const candidate of local.candidates) lines.push(`a=${candidate}`);
-    lines.push('a=end-of-candidates');
-  }
-  return `${lines.join('\r\n')}\r\n`;
 }

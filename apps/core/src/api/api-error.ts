@@ -26,7 +26,9 @@ const statusByCode: Record<string, ContentfulStatusCode> = {
   PROCESS_EXISTS: 400,
   PROCESS_CONFIG_INVALID: 400,
   METADATA_KEY_INVALID: 400,
-  HOOK_ABORTED: 500,
+  METADATA_TOO_LARGE: 413,
+  FFMPEG_ACCESS_DENIED: 400,
+  STORE_FULL: 507,
 };
 
 function detailsOf(error: unknown): string[] {

@@ -1,4 +1,4 @@
-import type { ProcessManager } from '@dragon/restream';
+import { type ProcessManager, processIdPattern } from '@dragon/restream';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, readJson } from './api-error.js';
@@ -17,8 +17,6 @@ function parseFilter(filter: string | undefined): Set<ProcessField> {
   return new Set(wanted.length > 0 ? wanted : processFields);
 }
 
-/** Process ids are path segments and file-name material downstream: keep them boring. */
-const processIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
 function checkId(id: string): string {
   if (!processIdPattern.test(id)) throw new ApiError(404, 'Unknown process ID', [`no process "${id}"`]);
   return id;

@@ -1,6 +1,6 @@
 import { buildWebRtcLegs, type WebRtcConfig } from '@dragon/ffmpeg-args';
 import type { PortAllocator, RtpPortPair } from '@dragon/portalloc';
-import type { ProcessConfig, ProcessManager } from '@dragon/restream';
+import type { ProcessHooks, StartContext, StopContext } from '@dragon/restream';
 import { RtpSource } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 
@@ -12,7 +12,6 @@ interface SourceEntry {
 }
 
 export interface WebRtcSubsystemOptions {
-  manager: ProcessManager;
   ports: PortAllocator;
   logger: Logger;
   /** Called when a process's source goes away for good, so its viewers' sessions are dropped. */
@@ -20,30 +19,22 @@ export interface WebRtcSubsystemOptions {
 }
 
 /**
- * Connects the process manager to the WebRTC engine through restream's hooks. A process's Source
- * lives from its start until it is stopped, removed, or its `webrtc` block changes — not just one
- * FFmpeg run — so viewers keep watching across FFmpeg crashes and reconnects.
+ * Connects the process manager to the WebRTC engine through restream's hooks, given to
+ * `ProcessManager.create({ hooks: subsystem.hooks })`. A process's source lives from its start
+ * until the manager says the process is not coming back (stop, remove, rename, shutdown, an exit
+ * without reconnect) or its `webrtc` block changes — so viewers keep watching across FFmpeg
+ * crashes, reconnects, restarts and config updates.
  */
 export class WebRtcSubsystem {
+  readonly hooks: ProcessHooks = {
+    onStart: (context) => this.#onStart(context),
+    onStop: (context) => this.#onStop(context),
+  };
   readonly #entries = new Map<string, SourceEntry>();
   readonly #options: WebRtcSubsystemOptions;
 
   constructor(options: WebRtcSubsystemOptions) {
     this.#options = options;
-  }
-
-  install(): void {
-    const manager = this.#options.manager;
-    manager.setHooks({
-      onStart: (id, config) => this.#onStart(id, config),
-      onStop: (id) => this.#onStop(id),
-    });
-    // A process stopped or removed while FFmpeg is not running (failed, waiting to reconnect) has no
-    // exit to wait for: its source goes now.
-    manager.on('order', (id, order) => {
-      if (order === 'stop' && manager.getState(id).exec !== 'running') this.#teardown(id, 'process stopped');
-    });
-    manager.on('removed', (id) => this.#teardown(id, 'process removed'));
   }
 
   source(processId: string): RtpSource | undefined {
@@ -54,8 +45,9 @@ export class WebRtcSubsystem {
     for (const id of [...this.#entries.keys()]) this.#teardown(id, 'shutdown');
   }
 
-  async #onStart(id: string, config: ProcessConfig): Promise<void> {
-    const webrtc = config.webrtc as WebRtcConfig | undefined;
+  async #onStart(context: StartContext): Promise<void> {
+    const { id } = context;
+    const webrtc = context.config.webrtc as WebRtcConfig | undefined;
     const existing = this.#entries.get(id);
     if (!webrtc?.enabled) {
       if (existing) this.#teardown(id, 'webrtc disabled');
@@ -70,11 +62,7 @@ export class WebRtcSubsystem {
       audioPort: entry.ports.audio.port,
     });
     for (const leg of legs) {
-      this.#options.manager.appendOutput(id, {
-        id: `webrtc_${leg.kind}`,
-        address: leg.address,
-        options: [...leg.options],
-      });
+      context.appendOutput({ id: `webrtc_${leg.kind}`, address: leg.address, options: [...leg.options] });
     }
   }
 
@@ -98,12 +86,10 @@ export class WebRtcSubsystem {
     }
   }
 
-  #onStop(id: string): void {
-    // A process that will come back (reconnect) keeps its source and viewers; a stopped or removed one does not.
-    const manager = this.#options.manager;
-    const comingBack =
-      manager.has(id) && manager.getState(id).order === 'start' && manager.getConfig(id).reconnect;
-    if (!comingBack) this.#teardown(id, 'process stopped');
+  #onStop(context: StopContext): void {
+    // The manager knows whether it starts the process again (restart, reload, update, reconnect):
+    // if it does, the source and its viewers stay for the next run.
+    if (!context.comingBack) this.#teardown(context.id, `process ${context.reason}`);
   }
 
   #teardown(id: string, reason: string): void {

@@ -1,6 +1,6 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { UdpMuxError } from '../errors.js';
-import { iceUsername, readStun, StunClass } from './stun.js';
+import { iceUsername, readStun, StunClass, verifyStunIntegrity } from './stun.js';
 
 /** What the mux needs of werift's passive ICE-TCP protocol: to hand it an accepted connection. */
 export interface PassiveTcpProtocol {
@@ -23,12 +23,13 @@ const maxFirstFrameBytes = 4096;
  * ICE-TCP (RFC 6544, passive) on one TCP port for every viewer, the fallback for networks that
  * block UDP. werift listens on one port per peer; here a single listener reads the first framed
  * STUN binding request of each connection, finds the peer by its ICE USERNAME
- * (`serverUfrag:viewerUfrag`) and hands the connection to that peer's werift protocol, which
- * then sees the request as if it had accepted the connection itself.
+ * (`serverUfrag:viewerUfrag`), checks its MESSAGE-INTEGRITY against the peer's ICE password (the
+ * USERNAME is plaintext on the wire, RFC 8445 §7.3) and hands the connection to that peer's werift
+ * protocol, which then sees the request as if it had accepted the connection itself.
  */
 export class IceTcpMux {
   readonly #server: Server;
-  readonly #byUsername = new Map<string, PassiveTcpProtocol>();
+  readonly #byUsername = new Map<string, { protocol: PassiveTcpProtocol; password: string }>();
   readonly #pending = new Set<Socket>();
   readonly #handshakeTimeoutMs: number;
   readonly #stats = { accepted: 0, rejected: 0 };
@@ -69,19 +70,28 @@ export class IceTcpMux {
   get bindingCount(): number {
     return this.#byUsername.size;
   }
-  /** Connections handed to a peer, and those closed for unknown or missing credentials. */
+  /** Connections handed to a peer, and those closed for unknown, missing or wrong credentials. */
   get stats(): Readonly<{ accepted: number; rejected: number }> {
     return { ...this.#stats };
   }
 
-  /** Routes connections for `serverUfrag:viewerUfrag` to `protocol`; returns the release function. */
-  register(serverUfrag: string, viewerUfrag: string, protocol: PassiveTcpProtocol): () => void {
+  /**
+   * Routes connections for `serverUfrag:viewerUfrag` whose first request authenticates with
+   * `serverPassword` (the server's `a=ice-pwd`) to `protocol`; returns the release function.
+   */
+  register(
+    serverUfrag: string,
+    viewerUfrag: string,
+    serverPassword: string,
+    protocol: PassiveTcpProtocol,
+  ): () => void {
     if (this.#closed) throw new UdpMuxError('the ICE-TCP listener is closed');
     const username = iceUsername(serverUfrag, viewerUfrag);
     if (this.#byUsername.has(username)) throw new UdpMuxError(`ICE username ${username} is already in use`);
-    this.#byUsername.set(username, protocol);
+    const route = { protocol, password: serverPassword };
+    this.#byUsername.set(username, route);
     return () => {
-      if (this.#byUsername.get(username) === protocol) this.#byUsername.delete(username);
+      if (this.#byUsername.get(username) === route) this.#byUsername.delete(username);
     };
   }
 
@@ -112,9 +122,11 @@ export class IceTcpMux {
       const frameLength = buffered.readUInt16BE(0);
       if (2 + frameLength > maxFirstFrameBytes) return reject();
       if (buffered.length < 2 + frameLength) return;
-      const stun = readStun(buffered.subarray(2, 2 + frameLength));
-      const protocol =
+      const frame = buffered.subarray(2, 2 + frameLength);
+      const stun = readStun(frame);
+      const route =
         stun?.cls === StunClass.request && stun.username ? this.#byUsername.get(stun.username) : undefined;
+      const protocol = route && verifyStunIntegrity(frame, route.password) ? route.protocol : undefined;
       if (!protocol || !socket.remoteAddress || !socket.remotePort) return reject();
       finish();
       this.#stats.accepted++;

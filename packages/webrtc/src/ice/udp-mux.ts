@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { UdpTransport } from 'werift';
 import { UdpMuxError } from '../errors.js';
-import { iceUsername, readStun, StunClass } from './stun.js';
+import { iceUsername, readStun, StunClass, verifyStunIntegrity } from './stun.js';
 
 /**
  * One UDP socket for every viewer's ICE, DTLS and SRTP traffic (what users publish from a container).
@@ -14,9 +14,11 @@ import { iceUsername, readStun, StunClass } from './stun.js';
  * This keeps werift unpatched, so the package works the same when installed from the registry.
  *
  * Demultiplexing: a STUN binding request is routed by its USERNAME (`serverUfrag:viewerUfrag`,
- * unique per peer) and teaches the mux the viewer's address; STUN responses to our own checks are
- * routed by transaction id; everything else (DTLS, SRTP, RTCP) by the sender's address. Datagrams
- * that match nothing are dropped and counted.
+ * unique per peer) and, once its MESSAGE-INTEGRITY proves the sender knows the peer's ICE password,
+ * teaches the mux the viewer's address; STUN responses to our own checks are routed by transaction
+ * id; everything else (DTLS, SRTP, RTCP, binding indications) by the sender's address. Datagrams
+ * that match nothing, and requests that do not authenticate, are dropped and counted: the USERNAME
+ * travels in plaintext, so it alone must never move a viewer's traffic (RFC 8445 §7.3).
  */
 export interface UdpMuxOptions {
   /** UDP port to listen on; 0 lets the OS choose (tests). */
@@ -28,8 +30,10 @@ export interface UdpMuxOptions {
 export interface UdpMuxStats {
   /** Datagrams handed to a peer. */
   delivered: number;
-  /** Datagrams from unknown senders or with unknown credentials. */
+  /** Datagrams from unknown senders or with unknown credentials (including `unauthenticated`). */
   dropped: number;
+  /** STUN requests for a known peer without a valid MESSAGE-INTEGRITY and FINGERPRINT. */
+  unauthenticated: number;
 }
 
 const bindingKey = Symbol.for('@dragon/webrtc.udpMuxBinding');
@@ -86,10 +90,11 @@ class MuxedTransport {
   }
 }
 
-/** One peer's place on the mux: the transports werift opens while gathering, and its ICE username. */
+/** One peer's place on the mux: the transports werift opens while gathering, and its ICE credentials. */
 export class UdpMuxBinding {
   readonly transports: MuxedTransport[] = [];
   #username: string | undefined;
+  #password: string | undefined;
   #released = false;
 
   constructor(private readonly mux: UdpMux) {}
@@ -99,11 +104,20 @@ export class UdpMuxBinding {
     return Object.assign(interfaceAddresses, { [bindingKey]: this });
   }
 
-  /** Routes binding requests for `serverUfrag:viewerUfrag` here. Throws when the pair is taken. */
-  activate(serverUfrag: string, viewerUfrag: string): void {
+  /**
+   * Routes binding requests for `serverUfrag:viewerUfrag` here, those that authenticate with
+   * `serverPassword` (the server's `a=ice-pwd`). Throws when the pair is taken.
+   */
+  activate(serverUfrag: string, viewerUfrag: string, serverPassword: string): void {
     const username = iceUsername(serverUfrag, viewerUfrag);
     this.mux.claimUsername(username, this);
     this.#username = username;
+    this.#password = serverPassword;
+  }
+
+  /** True when a binding request proves knowledge of this peer's ICE password. */
+  authenticates(request: Buffer): boolean {
+    return this.#password !== undefined && verifyStunIntegrity(request, this.#password);
   }
 
   /** Frees the username and every remote address learnt for this peer. Idempotent. */
@@ -150,7 +164,7 @@ export class UdpMux {
   readonly #byUsername = new Map<string, UdpMuxBinding>();
   readonly #byRemote = new Map<string, MuxedTransport>();
   readonly #byTransaction = new Map<string, MuxedTransport>();
-  readonly #stats: UdpMuxStats = { delivered: 0, dropped: 0 };
+  readonly #stats: UdpMuxStats = { delivered: 0, dropped: 0, unauthenticated: 0 };
   #closed = false;
 
   private constructor(socket: Socket) {
@@ -250,11 +264,18 @@ export class UdpMux {
     const remote = `${rinfo.address}:${rinfo.port}`;
     const stun = readStun(data);
     let transport: MuxedTransport | undefined;
-    if (stun?.cls === StunClass.request || stun?.cls === StunClass.indication) {
+    if (stun?.cls === StunClass.request) {
       const binding = stun.username === undefined ? undefined : this.#byUsername.get(stun.username);
-      transport = binding?.primary ?? this.#byRemote.get(remote);
-      // Only a request carrying a peer's credentials may (re)map an address to it.
-      if (binding && transport) this.#byRemote.set(remote, transport);
+      if (binding && !binding.authenticates(data)) {
+        this.#stats.unauthenticated++;
+      } else {
+        transport = binding?.primary;
+        // Only an authenticated request may (re)map an address to a peer (a NAT rebinding).
+        if (transport) this.#byRemote.set(remote, transport);
+      }
+    } else if (stun?.cls === StunClass.indication) {
+      // Keepalives (RFC 8445 §11) carry no credentials: they go where the address already goes.
+      transport = this.#byRemote.get(remote);
     } else if (stun) {
       transport = this.#byTransaction.get(stun.transactionId);
       if (transport) this.#byTransaction.delete(stun.transactionId);

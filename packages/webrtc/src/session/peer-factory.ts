@@ -2,13 +2,17 @@ import { isIP } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import { IcePortsExhaustedError, InvalidSdpError, SourceClosedError } from '../errors.js';
 import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
+import { RemoteCandidateGate, type RemoteCandidatePolicy } from '../ice/remote-candidates.js';
 import type { UdpMux, UdpMuxBinding } from '../ice/udp-mux.js';
 import { isLoopbackAddress } from '../ingest/rtp-header.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
+import { paceConnectivityChecks } from '../werift/check-pacing.js';
 import { withoutDefaultStunServer } from '../werift/default-stun.js';
+import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
 import { passiveTcpProtocols } from '../werift/ice-internals.js';
+import { requireAuthenticatedStun } from '../werift/stun-request-guard.js';
 import { Peer } from './peer.js';
-import { finishAnswer, planOffer } from './sdp-negotiation.js';
+import { finishAnswer, type OfferPlan, planOffer } from './sdp-negotiation.js';
 
 export interface IceServer {
   urls: string | string[];
@@ -16,7 +20,7 @@ export interface IceServer {
   credential?: string;
 }
 
-export interface PeerFactoryOptions {
+export interface PeerFactoryOptions extends RemoteCandidatePolicy {
   /** STUN/TURN servers. Empty by default: werift's default public STUN server only adds a timeout. @default [] */
   iceServers?: IceServer[];
   /** Addresses advertised as host candidates (public IP, NAT 1:1). */
@@ -54,9 +58,15 @@ const opus = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate
 /** Creates viewers (werift peers) for sources and reaps those that vanish. */
 export class PeerFactory {
   readonly #options: Required<
-    Omit<PeerFactoryOptions, 'icePortRange' | 'publicIps' | 'interfaceAddresses' | 'udpMux' | 'tcpMux'>
+    Omit<
+      PeerFactoryOptions,
+      'icePortRange' | 'publicIps' | 'interfaceAddresses' | 'udpMux' | 'tcpMux' | keyof RemoteCandidatePolicy
+    >
   > &
-    Pick<PeerFactoryOptions, 'icePortRange' | 'publicIps' | 'interfaceAddresses' | 'udpMux' | 'tcpMux'>;
+    Pick<
+      PeerFactoryOptions,
+      'icePortRange' | 'publicIps' | 'interfaceAddresses' | 'udpMux' | 'tcpMux' | keyof RemoteCandidatePolicy
+    >;
   readonly #peers = new Set<Peer>();
   readonly #reaper: NodeJS.Timeout;
   #closed = false;
@@ -79,10 +89,12 @@ export class PeerFactory {
   /** Answers a viewer's offer: sendonly H.264 + Opus, every candidate in the answer (no trickle). */
   async createPeer(source: RtpSource, offerSdp: string): Promise<{ peer: Peer; answerSdp: string }> {
     if (source.closed) throw new SourceClosedError(source.id);
-    const plan = planOffer(offerSdp, { hasAudio: source.hasAudio });
+    const candidates = new RemoteCandidateGate(this.#options);
+    const plan = planOffer(offerSdp, { hasAudio: source.hasAudio, candidates });
     const interfaces = this.#options.interfaceAddresses ?? [];
     const publicIps = this.#options.publicIps ?? [];
     const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopbackAddress);
+    const advertised = interfaces.length > 0 ? new Set([...interfaces, ...publicIps]) : undefined;
     const mux = this.#options.udpMux;
     const binding = mux?.createBinding();
     const interfaceAddresses = interfaces.length > 0 ? interfaceMap(interfaces) : mux ? {} : undefined;
@@ -99,13 +111,19 @@ export class PeerFactory {
       ...(interfaces.length > 0 || publicIps.length > 0
         ? { iceAdditionalHostAddresses: [...publicIps, ...interfaces] }
         : {}),
-      // On loopback-only deployments (tests, a local relay) pair only with loopback viewers.
-      ...(loopbackOnly
-        ? { iceFilterCandidatePair: (pair) => isLoopbackAddress(pair.remoteCandidate.host) }
+      // Check only from candidates the answer advertises (werift also gathers the machine's other
+      // addresses, which would double every check); on loopback-only deployments (tests, a local
+      // relay) pair only with loopback viewers.
+      ...(advertised
+        ? {
+            iceFilterCandidatePair: (pair) =>
+              advertised.has(pair.localCandidate.host) &&
+              (!loopbackOnly || isLoopbackAddress(pair.remoteCandidate.host)),
+          }
         : {}),
     });
     try {
-      return await this.#answer(pc, source, plan, binding);
+      return await this.#answer(pc, source, { plan, binding, candidates, advertised });
     } catch (error) {
       binding?.release();
       await pc.close().catch(() => undefined);
@@ -116,11 +134,18 @@ export class PeerFactory {
   async #answer(
     pc: RTCPeerConnection,
     source: RtpSource,
-    plan: ReturnType<typeof planOffer>,
-    binding: UdpMuxBinding | undefined,
+    {
+      plan,
+      binding,
+      candidates,
+      advertised,
+    }: {
+      plan: OfferPlan;
+      binding: UdpMuxBinding | undefined;
+      candidates: RemoteCandidateGate;
+      advertised: Set<string> | undefined;
+    },
   ): Promise<{ peer: Peer; answerSdp: string }> {
-    const interfaces = this.#options.interfaceAddresses ?? [];
-    const publicIps = this.#options.publicIps ?? [];
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: plan.sdp });
     } catch (error) {
@@ -145,22 +170,25 @@ export class PeerFactory {
       senders[kind] = transceiver.sender;
     }
     withoutDefaultStunServer(pc);
+    requireAuthenticatedStun(pc);
+    paceConnectivityChecks(pc);
+    guardDtlsRecords(pc);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     await waitForGathering(pc, this.#options.gatherTimeoutMs);
-    const allowed = interfaces.length > 0 ? new Set([...interfaces, ...publicIps]) : undefined;
     const tcpMux = this.#options.tcpMux;
-    const finished = finishAnswer(pc.localDescription?.sdp ?? '', {
+    const finished = finishAnswer(pc.localDescription?.sdp ?? '', plan, {
       streamId,
-      candidateAddresses: allowed,
+      candidateAddresses: advertised,
       tcpPort: tcpMux?.port,
     });
     if (finished.candidates === 0) throw new IcePortsExhaustedError();
-    const serverUfrag = iceUfrag(finished.sdp);
-    const viewerUfrag = iceUfrag(plan.sdp);
-    if (binding) binding.activate(serverUfrag, viewerUfrag);
-    const releaseTcp = tcpMux ? routeTcp(pc, tcpMux, serverUfrag, viewerUfrag) : undefined;
-    const peer = new Peer(pc, source, senders);
+    const serverUfrag = iceAttribute(finished.sdp, 'ice-ufrag');
+    const serverPwd = iceAttribute(finished.sdp, 'ice-pwd');
+    const viewerUfrag = iceAttribute(plan.sdp, 'ice-ufrag');
+    if (binding) binding.activate(serverUfrag, viewerUfrag, serverPwd);
+    const releaseTcp = tcpMux ? routeTcp(pc, tcpMux, serverUfrag, viewerUfrag, serverPwd) : undefined;
+    const peer = new Peer(pc, source, senders, candidates);
     this.#peers.add(peer);
     peer.once('closed', () => {
       this.#peers.delete(peer);
@@ -197,18 +225,24 @@ export class PeerFactory {
  * werift opened a passive ICE-TCP listener per peer while gathering; connections arrive on the
  * shared port instead, so those listeners are closed and the peer's protocol is registered there.
  */
-function routeTcp(pc: RTCPeerConnection, tcpMux: IceTcpMux, serverUfrag: string, viewerUfrag: string) {
+function routeTcp(
+  pc: RTCPeerConnection,
+  tcpMux: IceTcpMux,
+  serverUfrag: string,
+  viewerUfrag: string,
+  serverPwd: string,
+) {
   const passive = passiveTcpProtocols(pc);
   for (const protocol of passive) protocol.server.close();
   const first = passive[0];
   // Without a passive protocol the viewer simply has no TCP candidate to use.
-  return first ? tcpMux.register(serverUfrag, viewerUfrag, first) : undefined;
+  return first ? tcpMux.register(serverUfrag, viewerUfrag, serverPwd, first) : undefined;
 }
 
-function iceUfrag(sdp: string): string {
-  const ufrag = /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
-  if (!ufrag) throw new InvalidSdpError('no a=ice-ufrag');
-  return ufrag;
+function iceAttribute(sdp: string, name: 'ice-ufrag' | 'ice-pwd'): string {
+  const value = new RegExp(`^a=${name}:(\\S+)`, 'm').exec(sdp)?.[1];
+  if (!value) throw new InvalidSdpError(`no a=${name}`);
+  return value;
 }
 
 function interfaceMap(addresses: string[]): { udp4?: string; udp6?: string } {

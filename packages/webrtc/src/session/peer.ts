@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
+import { RemoteCandidateRefusedError } from '../errors.js';
 import type { PlaneViewer, ViewerTarget } from '../fanout/fanout-plane.js';
+import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import type { TrackKind } from '../ingest/track-ingest.js';
 import { consentResponses } from '../werift/ice-internals.js';
@@ -10,7 +12,13 @@ import { srtpSendKeys, useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
 import { SenderReports } from './sender-reports.js';
 
 export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
-export type PeerCloseReason = 'closed' | 'ice-failed' | 'disconnected-timeout' | 'source-closed';
+export type PeerCloseReason =
+  | 'closed'
+  | 'ice-failed'
+  | 'dtls-closed'
+  | 'dtls-failed'
+  | 'disconnected-timeout'
+  | 'source-closed';
 
 const ignore = () => undefined;
 
@@ -29,6 +37,7 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
   readonly #pc: RTCPeerConnection;
   readonly #source: RtpSource;
   readonly #senders: { kind: TrackKind; sender: RTCRtpSender }[];
+  readonly #candidates: RemoteCandidateGate;
   #state: PeerState = 'new';
   #consentResponses = 0;
   #viewer: PlaneViewer | undefined;
@@ -40,8 +49,10 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     pc: RTCPeerConnection,
     source: RtpSource,
     senders: { video?: RTCRtpSender; audio?: RTCRtpSender },
+    candidates: RemoteCandidateGate,
   ) {
     super();
+    this.#candidates = candidates;
     this.#pc = pc;
     this.#source = source;
     this.sourceId = source.id;
@@ -60,6 +71,14 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
       sender.onGenericNack.subscribe((nack) => this.#viewer?.nack(kind, nack.lost));
     }
     pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
+    // werift leaves the connection state alone when DTLS ends (a close_notify or fatal alert from
+    // the viewer, a failed handshake): without its transport the viewer gets nothing, so it goes.
+    for (const transport of pc.dtlsTransports) {
+      transport.onStateChange.subscribe((state) => {
+        if (state === 'closed') this.close('dtls-closed');
+        else if (state === 'failed') this.close('dtls-failed');
+      });
+    }
   }
 
   get state(): PeerState {
@@ -86,9 +105,15 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     return { packetsSent: stats?.packetsSent ?? 0, bytesSent: stats?.bytesSent ?? 0 };
   }
 
-  /** A trickled candidate (`candidate:…`, from a WHEP PATCH). */
+  /**
+   * A trickled candidate (`candidate:…`, from a WHEP PATCH). It counts against the same cap as
+   * the offer's candidates and passes the same address rules ({@link RemoteCandidateGate}).
+   * @throws RemoteCandidateRefusedError
+   */
   async addRemoteCandidate(candidateLine: string): Promise<void> {
     const candidate = candidateLine.replace(/^a=/, '');
+    const verdict = this.#candidates.admit(candidate);
+    if (!verdict.admitted) throw new RemoteCandidateRefusedError(verdict.reason);
     await this.#pc.addIceCandidate({ candidate, sdpMLineIndex: 0 });
   }
 

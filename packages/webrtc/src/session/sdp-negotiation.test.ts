@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidSdpError, NoUsableCodecError } from '../errors.js';
-import { finishAnswer, planOffer } from './sdp-negotiation.js';
+import { RemoteCandidateGate } from '../ice/remote-candidates.js';
+import { checkOffer, finishAnswer, type PlanOptions, planOffer } from './sdp-negotiation.js';
+
+const withAudio = (): PlanOptions => ({ hasAudio: true, candidates: new RemoteCandidateGate() });
 
 function offer(
   video: string[],
@@ -48,7 +51,7 @@ describe('planOffer', () => {
       ...h264(112, 1, '64001f'),
       'a=rtpmap:45 AV1/90000',
     ]);
-    const plan = planOffer(chrome, { hasAudio: true });
+    const plan = planOffer(chrome, withAudio());
     expect(plan.videoPayloadType).toBe(106);
     expect(plan.audioPayloadType).toBe(111);
     expect(plan.sdp).toContain('m=video 9 UDP/TLS/RTP/SAVPF 106\r\n');
@@ -57,35 +60,78 @@ describe('planOffer', () => {
 
   it('takes Firefox numbering and a Safari offer with only baseline and high', () => {
     expect(
-      planOffer(offer([...h264(126, 1, '42e01f'), ...h264(97, 0, '42e01f'), 'a=rtpmap:120 VP8/90000']), {
-        hasAudio: true,
-      }).videoPayloadType,
+      planOffer(
+        offer([...h264(126, 1, '42e01f'), ...h264(97, 0, '42e01f'), 'a=rtpmap:120 VP8/90000']),
+        withAudio(),
+      ).videoPayloadType,
     ).toBe(126);
     expect(
-      planOffer(offer([...h264(98, 1, '640c1f'), ...h264(100, 1, '42c01f')]), { hasAudio: true })
-        .videoPayloadType,
+      planOffer(offer([...h264(98, 1, '640c1f'), ...h264(100, 1, '42c01f')]), withAudio()).videoPayloadType,
     ).toBe(100);
   });
 
-  it('rejects an m-line without a usable codec and keeps the other', () => {
-    const plan = planOffer(offer(['a=rtpmap:96 VP8/90000']), { hasAudio: true });
+  it('leaves an m-section without a usable codec out of what werift sees, and out of the bundle', () => {
+    const vp8First = offer(['a=rtpmap:96 VP8/90000', 'a=rtpmap:98 VP9/90000']).replace(
+      'a=rtcp-mux\r\na=rtpmap:96',
+      'a=rtcp-mux\r\na=candidate:1 1 udp 2122260223 192.0.2.10 50000 typ host\r\na=rtpmap:96',
+    );
+    const plan = planOffer(vp8First, withAudio());
     expect(plan.videoPayloadType).toBeUndefined();
-    expect(plan.sdp).toContain('m=video 0 UDP/TLS/RTP/SAVPF 96');
     expect(plan.audioPayloadType).toBe(111);
+    expect(plan.sdp).not.toContain('m=video');
+    expect(plan.sdp).toContain('a=group:BUNDLE 1\r\n');
+    // The bundle's candidates, listed in its first section, move to the first answered one.
+    expect(plan.sdp).toMatch(/m=audio[\s\S]*a=candidate:1 1 udp 2122260223 192\.0\.2\.10 50000 typ host/);
+    expect(plan.sections).toEqual([
+      {
+        answered: false,
+        kind: 'video',
+        proto: 'UDP/TLS/RTP/SAVPF',
+        format: '96',
+        rtpmap: 'a=rtpmap:96 VP8/90000',
+        mid: '0',
+      },
+      { answered: true },
+    ]);
   });
 
-  it('rejects the audio m-line of a source without audio', () => {
-    const plan = planOffer(offer(h264(106, 1, '42e01f')), { hasAudio: false });
+  it('rejects the audio m-section of a source without audio', () => {
+    const plan = planOffer(offer(h264(106, 1, '42e01f')), {
+      hasAudio: false,
+      candidates: new RemoteCandidateGate(),
+    });
     expect(plan.audioPayloadType).toBeUndefined();
-    expect(plan.sdp).toContain('m=audio 0 ');
+    expect(plan.sdp).not.toContain('m=audio');
+    expect(plan.sections[1]).toMatchObject({ answered: false, kind: 'audio', mid: '1' });
+  });
+
+  it("hands werift only the candidates the viewer's gate admits", () => {
+    const candidates = Array.from(
+      { length: 200 },
+      (_, index) =>
+        `a=candidate:${index} 1 udp ${2_000_000_000 - index} 192.0.2.77 ${40_000 + index} typ host`,
+    );
+    const hostile = [
+      'a=candidate:m 1 udp 1 224.0.0.1 40000 typ host',
+      'a=candidate:b 1 udp 1 255.255.255.255 40000 typ host',
+      'a=candidate:z 1 udp 1 192.0.2.8 0 typ host',
+    ];
+    const gate = new RemoteCandidateGate();
+    const plan = planOffer(offer([...h264(106, 1, '42e01f'), ...hostile, ...candidates]), {
+      hasAudio: true,
+      candidates: gate,
+    });
+    expect(plan.sdp.match(/^a=candidate:/gm)).toHaveLength(24);
+    expect(plan.sdp).not.toMatch(/224\.0\.0\.1|255\.255\.255\.255|192\.0\.2\.8 /);
+    expect(gate.admitted).toBe(24);
   });
 
   it('throws a typed error when nothing is usable, and for text that is not SDP', () => {
-    expect(() =>
-      planOffer(offer(['a=rtpmap:96 VP8/90000'], ['a=rtpmap:0 PCMU/8000']), { hasAudio: true }),
-    ).toThrow(NoUsableCodecError);
+    expect(() => planOffer(offer(['a=rtpmap:96 VP8/90000'], ['a=rtpmap:0 PCMU/8000']), withAudio())).toThrow(
+      NoUsableCodecError,
+    );
     const withoutFingerprint = offer(h264(106, 1, '42e01f')).replace(/a=fingerprint:.*\r\n/, '');
-    expect(() => planOffer(withoutFingerprint, { hasAudio: true })).toThrow(/fingerprint/);
+    expect(() => planOffer(withoutFingerprint, withAudio())).toThrow(/fingerprint/);
     for (const bad of [
       '',
       'hello',
@@ -94,7 +140,16 @@ describe('planOffer', () => {
       'v=0\r\n\u0000\u0001m=video 9 RTP 96',
       `v=0\r\n${'a=x\r\n'.repeat(20000)}`,
     ]) {
-      expect(() => planOffer(bad, { hasAudio: true })).toThrow(InvalidSdpError);
+      expect(() => planOffer(bad, withAudio())).toThrow(InvalidSdpError);
+    }
+  });
+});
+
+describe('checkOffer', () => {
+  it("runs planOffer's check that the text is SDP, whatever the codecs", () => {
+    expect(() => checkOffer(offer(['a=rtpmap:96 VP8/90000'], ['a=rtpmap:0 PCMU/8000']))).not.toThrow();
+    for (const bad of ['', 'hello', 'v=0\r\ns=-\r\n', `v=0\r\n${'a=x\r\n'.repeat(20000)}`]) {
+      expect(() => checkOffer(bad)).toThrow(InvalidSdpError);
     }
   });
 });
@@ -119,15 +174,62 @@ describe('finishAnswer', () => {
   ].join('\r\n');
 
   it('adds rtcp-mux-only and one msid to sending sections, drops trickle and filtered candidates', () => {
-    const { sdp, candidates } = finishAnswer(answer, {
-      streamId: 's1',
-      candidateAddresses: new Set(['127.0.0.1']),
-    });
+    const { sdp, candidates } = finishAnswer(
+      answer,
+      { sections: [{ answered: true }, { answered: true }] },
+      {
+        streamId: 's1',
+        candidateAddresses: new Set(['127.0.0.1']),
+      },
+    );
     expect(candidates).toBe(1);
     expect(sdp).not.toContain('10.1.2.3');
     expect(sdp).not.toContain('ice-options:trickle');
     expect(sdp.match(/a=rtcp-mux-only/g)).toHaveLength(1);
     expect(sdp).toContain('a=msid:s1 s1-video');
     expect(sdp.match(/a=msid/g)).toHaveLength(1);
+  });
+
+  it('puts the rejected sections back in the offered order, well-formed (RFC 8829 §5.3.1, RFC 8843 §7.3.3)', () => {
+    const plan = planOffer(offer(['a=rtpmap:96 VP8/90000']), withAudio());
+    const weriftAnswer = [
+      'v=0',
+      'o=- 1 1 IN IP4 0.0.0.0',
+      's=-',
+      't=0 0',
+      'a=group:BUNDLE 1',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'c=IN IP4 0.0.0.0',
+      'a=ice-ufrag:srvr',
+      'a=ice-pwd:serverpasswordserverpass',
+      'a=fingerprint:sha-256 AA:BB',
+      'a=setup:active',
+      'a=mid:1',
+      'a=sendonly',
+      'a=rtcp-mux',
+      'a=rtpmap:111 opus/48000/2',
+      'a=candidate:1 1 udp 1 127.0.0.1 5000 typ host',
+      'a=end-of-candidates',
+      '',
+    ].join('\r\n');
+
+    const { sdp } = finishAnswer(weriftAnswer, plan, { streamId: 's1', candidateAddresses: undefined });
+
+    const sections = sdp.split(/\r\n(?=m=)/);
+    expect(sections).toHaveLength(3);
+    expect(sections[0]).toMatch(/a=group:BUNDLE 1$/);
+    expect(sections[1]!.trim().split('\r\n')).toEqual([
+      'm=video 0 UDP/TLS/RTP/SAVPF 96',
+      'c=IN IP4 0.0.0.0',
+      'a=ice-ufrag:srvr',
+      'a=ice-pwd:serverpasswordserverpass',
+      'a=fingerprint:sha-256 AA:BB',
+      'a=setup:active',
+      'a=mid:0',
+      'a=inactive',
+      'a=rtcp-mux',
+      'a=rtpmap:96 VP8/90000',
+    ]);
+    expect(sections[2]).toMatch(/^m=audio 9 [\s\S]*a=msid:s1 s1-audio/);
   });
 });

@@ -1,4 +1,5 @@
 import { InvalidSdpError, NoUsableCodecError } from '../errors.js';
+import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 
 interface MediaSection {
   kind: string;
@@ -36,6 +37,16 @@ export function parseSdp(sdp: string): ParsedSdp {
       throw new InvalidSdpError(`malformed media line "${section.lines[0]!.slice(0, 60)}"`);
   }
   return { session, media };
+}
+
+/**
+ * Checks that an offer is SDP text (size, no binary, `v=0`, `<type>=<value>` lines, an m-section),
+ * without planning it: what an HTTP front end asks before it looks at anything else (whep-http's
+ * `checkOffer`). {@link planOffer} runs the same check, then the WebRTC-specific ones.
+ * @throws InvalidSdpError
+ */
+export function checkOffer(offerSdp: string): void {
+  parseSdp(offerSdp);
 }
 
 /** WebRTC needs ICE credentials and a DTLS fingerprint (RFC 8829 §5.8), per session or per m-line. */
@@ -114,37 +125,112 @@ function chooseOpus(maps: Rtpmap[]): number | undefined {
   return maps.find((map) => map.codec === 'opus' && map.clockRate === 48_000)?.payloadType;
 }
 
+/** One offered m-section: answered through werift, or rejected here (RFC 3264 §6). */
+export type PlannedSection =
+  | { answered: true }
+  | {
+      answered: false;
+      kind: string;
+      /** The offered `<proto>` and first format, repeated in the rejected answer section. */
+      proto: string;
+      format: string;
+      rtpmap: string | undefined;
+      mid: string | undefined;
+    };
+
 export interface OfferPlan {
-  /** The offer reduced to one codec per usable m-line; unusable m-lines carry port 0 (rejected). */
+  /**
+   * What werift sees: the offer reduced to the sections we answer, one codec each, with the
+   * remote candidates that passed the gate. Rejected sections are left out (werift 0.25.2 throws
+   * on a BUNDLE offer whose first section it cannot use) and put back by {@link finishAnswer}.
+   */
   sdp: string;
+  /** Every offered m-section, in order. */
+  sections: PlannedSection[];
   videoPayloadType: number | undefined;
   audioPayloadType: number | undefined;
 }
 
+export interface PlanOptions {
+  /** The source sends audio; without it an audio section is rejected. */
+  hasAudio: boolean;
+  /** The viewer's remote candidate gate: the offer's candidates pass through it first. */
+  candidates: RemoteCandidateGate;
+}
+
 /**
- * Reduces a viewer's offer to what we send: one H.264 variant for video, Opus for audio. werift
- * matches codecs by mime type and would otherwise echo every variant and send with the first.
+ * The one place an offer is checked and planned: SDP text within 64 KiB, ICE and DTLS attributes
+ * present, then per m-section the codec we send — one H.264 variant for video, Opus for audio —
+ * or a rejection. werift matches codecs by mime type and would otherwise echo every variant and
+ * send with the first. Remote candidates pass the gate (cap, never-checked addresses); those of
+ * a rejected bundled section move to the first answered one, since browsers list the bundle's
+ * candidates only in its first section.
+ * @throws InvalidSdpError when the text is not a WebRTC offer
+ * @throws NoUsableCodecError when no section can be answered
  */
-export function planOffer(offerSdp: string, options: { hasAudio: boolean }): OfferPlan {
+export function planOffer(offerSdp: string, options: PlanOptions): OfferPlan {
   const sdp = parseSdp(offerSdp);
   requireTransportAttributes(sdp);
+  const bundled = bundleMids(sdp.session);
   let videoPayloadType: number | undefined;
   let audioPayloadType: number | undefined;
   const offered: string[] = [];
+  const sections: PlannedSection[] = [];
+  const answered: MediaSection[] = [];
+  const bundleCandidates: string[] = [];
   for (const section of sdp.media) {
     const maps = rtpmaps(section);
     offered.push(...maps.map((map) => `${section.kind}:${map.codec}`));
-    const port = section.lines[0]!.split(' ')[1];
+    const [, port, proto = '', format = ''] = section.lines[0]!.split(' ');
+    const mid = section.lines.find((line) => line.startsWith('a=mid:'))?.slice('a=mid:'.length);
+    const inBundle = mid !== undefined && bundled.has(mid);
     let chosen: number | undefined;
     if (port !== '0' && section.kind === 'video' && videoPayloadType === undefined)
       chosen = videoPayloadType = chooseH264(maps);
     if (port !== '0' && section.kind === 'audio' && audioPayloadType === undefined && options.hasAudio)
       chosen = audioPayloadType = chooseOpus(maps);
-    section.lines = chosen === undefined ? rejectSection(section) : keepOnly(section, chosen);
+    const candidates = section.lines.filter(
+      (line) => line.startsWith('a=candidate:') || line === 'a=end-of-candidates',
+    );
+    if (inBundle) bundleCandidates.push(...candidates);
+    if (chosen === undefined) {
+      if (inBundle) bundled.delete(mid ?? '');
+      const rtpmap = section.lines.find((line) => line.startsWith(`a=rtpmap:${format} `));
+      sections.push({ answered: false, kind: section.kind, proto, format, rtpmap, mid });
+      continue;
+    }
+    section.lines = keepOnly(section, chosen).filter(
+      (line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates',
+    );
+    if (!inBundle) section.lines.push(...admitted(candidates, options.candidates));
+    sections.push({ answered: true });
+    answered.push(section);
   }
-  if (videoPayloadType === undefined && audioPayloadType === undefined)
-    throw new NoUsableCodecError([...new Set(offered)]);
-  return { sdp: serialise(sdp), videoPayloadType, audioPayloadType };
+  if (answered.length === 0) throw new NoUsableCodecError([...new Set(offered)]);
+  const firstBundled = answered.find((section) => bundled.has(midOf(section) ?? ''));
+  firstBundled?.lines.push(...admitted(bundleCandidates, options.candidates));
+  sdp.session = sdp.session.map((line) =>
+    line.startsWith('a=group:BUNDLE') ? ['a=group:BUNDLE', ...bundled].join(' ') : line,
+  );
+  sdp.media = answered;
+  return { sdp: serialise(sdp), sections, videoPayloadType, audioPayloadType };
+}
+
+function midOf(section: MediaSection): string | undefined {
+  return section.lines.find((line) => line.startsWith('a=mid:'))?.slice('a=mid:'.length);
+}
+
+/** The mids of the offer's BUNDLE group (RFC 8843 §7.1), in order. */
+function bundleMids(session: string[]): Set<string> {
+  const group = session.find((line) => line.startsWith('a=group:BUNDLE'));
+  return new Set(group?.split(' ').slice(1).filter(Boolean) ?? []);
+}
+
+function admitted(lines: string[], gate: RemoteCandidateGate): string[] {
+  const kept = lines.filter((line) => line === 'a=end-of-candidates' || gate.admit(line).admitted);
+  // One end-of-candidates, after the candidates.
+  const end = kept.includes('a=end-of-candidates');
+  return [...kept.filter((line) => line !== 'a=end-of-candidates'), ...(end ? ['a=end-of-candidates'] : [])];
 }
 
 function keepOnly(section: MediaSection, payloadType: number): string[] {
@@ -157,11 +243,25 @@ function keepOnly(section: MediaSection, payloadType: number): string[] {
   return [[...parts.slice(0, 3), String(payloadType)].join(' '), ...kept];
 }
 
-/** Port 0 marks an m-line rejected (RFC 3264 §6); the answer then rejects it too. */
-function rejectSection(section: MediaSection): string[] {
-  const parts = section.lines[0]!.split(' ');
-  const mid = section.lines.find((line) => line.startsWith('a=mid:'));
-  return [[parts[0], '0', ...parts.slice(2)].join(' '), ...(mid ? [mid] : []), 'a=inactive'];
+/**
+ * A rejected m-section of the answer: port 0 (RFC 3264 §6), the offered proto and a format, the
+ * offer's mid, outside the BUNDLE group (RFC 8843 §7.3.3), direction inactive, and the same
+ * transport attributes as the answered sections so that strict parsers (Chromium's, Firefox's)
+ * find everything an m-section of an answer carries (RFC 8829 §5.3.1).
+ */
+function rejectedAnswerSection(
+  section: Extract<PlannedSection, { answered: false }>,
+  transportLines: string[],
+): string[] {
+  const rtp = section.proto.includes('RTP');
+  return [
+    `m=${section.kind} 0 ${section.proto} ${section.format}`,
+    'c=IN IP4 0.0.0.0',
+    ...transportLines,
+    ...(section.mid === undefined ? [] : [`a=mid:${section.mid}`]),
+    ...(rtp ? ['a=inactive', 'a=rtcp-mux'] : []),
+    ...(rtp && section.rtpmap ? [section.rtpmap] : []),
+  ];
 }
 
 /** RFC 8445 §5.1.2.1 with a host type preference below UDP's, so UDP wins when both work. */
@@ -177,12 +277,13 @@ export interface AnswerFixOptions {
 }
 
 /**
- * What werift's answer lacks for WHEP: `a=rtcp-mux-only` in every bundled m-section (draft-ietf-
- * wish-whep requires RTCP multiplexing), one `msid` stream for both tracks, and only the candidates
- * viewers should use.
+ * What werift's answer lacks for WHEP: the sections the plan rejected, back in the offer's order;
+ * `a=rtcp-mux-only` in every bundled m-section (draft-ietf-wish-whep requires RTCP
+ * multiplexing), one `msid` stream for both tracks, and only the candidates viewers should use.
  */
 export function finishAnswer(
   answerSdp: string,
+  plan: Pick<OfferPlan, 'sections'>,
   options: AnswerFixOptions,
 ): { sdp: string; candidates: number } {
   const sdp = parseSdp(answerSdp);
@@ -231,5 +332,22 @@ export function finishAnswer(
     }
     section.lines = lines;
   }
+  sdp.media = withRejectedSections(sdp.media, plan.sections);
   return { sdp: serialise(sdp), candidates };
+}
+
+const transportAttributes = ['a=ice-ufrag:', 'a=ice-pwd:', 'a=fingerprint:', 'a=setup:'];
+
+function withRejectedSections(answered: MediaSection[], planned: PlannedSection[]): MediaSection[] {
+  if (answered.length !== planned.filter((section) => section.answered).length)
+    throw new Error(`werift answered ${answered.length} m-sections, the plan expected another number`);
+  const transportLines = (answered[0]?.lines ?? []).filter((line) =>
+    transportAttributes.some((attribute) => line.startsWith(attribute)),
+  );
+  const next = answered.values();
+  return planned.map((section) =>
+    section.answered
+      ? next.next().value!
+      : { kind: section.kind, lines: rejectedAnswerSection(section, transportLines) },
+  );
 }
