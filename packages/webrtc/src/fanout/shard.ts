@@ -45,6 +45,14 @@ export interface ShardViewerSpec {
   target: OutputTarget;
 }
 
+/**
+ * Bounds on what one NACK can make us resend: a viewer can only ask for recent packets (libwebrtc
+ * gives up on a packet after about a second) and not make the server replay its whole history at
+ * will. Beyond these it gets a keyframe with the next GOP instead.
+ */
+const maxNackAge = 2048;
+const maxNackedPerReport = 256;
+
 class ShardTrack {
   readonly group: OutputGroup;
   /** The newest ext this shard has sent (or, with no viewer, seen). */
@@ -210,8 +218,10 @@ export class Shard {
     const entry = this.#viewers.get(viewerKey)?.streams.get(kind);
     if (!entry) return;
     const { track, stream, counters, offset } = entry;
-    for (const sequenceNumber of sequenceNumbers) {
-      const ext = PacketHistory.before(track.cursor, sequenceNumber & 0xffff);
+    const count = Math.min(sequenceNumbers.length, maxNackedPerReport);
+    for (let index = 0; index < count; index++) {
+      const ext = PacketHistory.before(track.cursor, sequenceNumbers[index]! & 0xffff);
+      if (track.cursor - ext > maxNackAge) continue;
       const length = track.history.read(ext, this.#scratch);
       if (length === 0) continue;
       if (stream.send(this.#scratch.subarray(0, length), ext) === 1) {

@@ -4,5 +4,5 @@
  */
 export { weriftCheckedVersion } from './checked-version.js';
 export { withoutDefaultStunServer } from './default-stun.js';
-export { dropIceSockets } from './ice-internals.js';
+export { dropIceSockets, filterIncoming } from './ice-internals.js';
 export { useKeyObjectsForSrtp } from './srtp-keys.js';

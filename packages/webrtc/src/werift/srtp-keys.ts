@@ -58,7 +58,12 @@ function keyBytes(key: Buffer | KeyObject | undefined): Buffer | undefined {
  */
 export function srtpSendKeys(pc: RTCPeerConnection): SrtpSessionKeys | undefined {
   const transport = (pc as unknown as { dtlsTransports?: unknown[] }).dtlsTransports?.[0];
-  const context = (transport as { srtp?: SrtpSessionShape } | undefined)?.srtp?.localContext;
+  return sessionSendKeys((transport as { srtp?: unknown } | undefined)?.srtp);
+}
+
+/** The local (sending) keys of a werift `SrtpSession`. */
+export function sessionSendKeys(session: unknown): SrtpSessionKeys | undefined {
+  const context = (session as SrtpSessionShape | undefined)?.localContext;
   const cipher = context?.cipher;
   const key = keyBytes(cipher?.srtpSessionKey);
   const salt = cipher?.srtpSessionSalt;
