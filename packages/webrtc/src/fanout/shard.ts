@@ -3,6 +3,7 @@ import { TrackIngest, type TrackKind } from '../ingest/track-ingest.js';
 import type { OutputBackend, OutputGroup, OutputStream, OutputTarget, SocketHandle } from './output.js';
 import { streamCounterFields } from './output.js';
 import { PacketHistory } from './packet-history.js';
+import { RetransmitPacer } from './retransmit-pacer.js';
 import { maxRtpPacket, type SrtpSessionKeys } from './srtp.js';
 
 /** A track's receiving end, on the one shard that receives it. */
@@ -48,7 +49,7 @@ export interface ShardViewerSpec {
 /**
  * Bounds on what one NACK can make us resend: a viewer can only ask for recent packets (libwebrtc
  * gives up on a packet after about a second) and not make the server replay its whole history at
- * will. Beyond these it gets a keyframe with the next GOP instead.
+ * will (see also RetransmitPacer). Beyond these it gets a keyframe with the next GOP instead.
  */
 const maxNackAge = 2048;
 const maxNackedPerReport = 256;
@@ -92,6 +93,7 @@ interface ShardViewerStream {
   track: ShardTrack;
   counters: Float64Array;
   offset: number;
+  pacer: RetransmitPacer;
 }
 
 class ShardViewer {
@@ -177,6 +179,7 @@ export class Shard {
         track,
         counters: streamSpec.counters,
         offset: streamSpec.offset,
+        pacer: new RetransmitPacer(),
       });
     }
     this.#viewers.set(viewer.key, viewer);
@@ -217,11 +220,12 @@ export class Shard {
   nack(viewerKey: number, kind: TrackKind, sequenceNumbers: readonly number[]): void {
     const entry = this.#viewers.get(viewerKey)?.streams.get(kind);
     if (!entry) return;
-    const { track, stream, counters, offset } = entry;
+    const { track, stream, counters, offset, pacer } = entry;
     const count = Math.min(sequenceNumbers.length, maxNackedPerReport);
+    const now = Date.now();
     for (let index = 0; index < count; index++) {
       const ext = PacketHistory.before(track.cursor, sequenceNumbers[index]! & 0xffff);
-      if (track.cursor - ext > maxNackAge) continue;
+      if (track.cursor - ext > maxNackAge || !pacer.allow(ext, now)) continue;
       const length = track.history.read(ext, this.#scratch);
       if (length === 0) continue;
       if (stream.send(this.#scratch.subarray(0, length), ext) === 1) {
