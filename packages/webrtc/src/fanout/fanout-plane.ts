@@ -363,6 +363,10 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     const worker = new Worker(file, { name: `dragon-fanout-${index}` });
     worker.unref();
     let closing: Promise<void> | undefined;
+    let exited = false;
+    worker.once('exit', () => {
+      exited = true;
+    });
     worker.on('message', (event: ShardEvent) => {
       if (event.type === 'relay') {
         const packet = event.packet;
@@ -380,13 +384,20 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
       viewers: 0,
       socketUsers: new Map(),
       send: (command) => {
-        if (!closing) worker.postMessage(command);
+        if (!closing && !exited) worker.postMessage(command);
       },
       close: () => {
-        closing ??= new Promise<void>((resolve) => {
-          worker.once('exit', () => resolve());
-          worker.postMessage({ type: 'close' } satisfies ShardCommand);
-        });
+        // The shard closes its sockets and descriptors first; the caller waits for that, so the
+        // worker is held alive (ref) until it has gone.
+        closing ??= exited
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              worker.ref();
+              const done = () => void worker.terminate().then(() => resolve());
+              worker.on('message', (event: ShardEvent) => event.type === 'closed' && done());
+              worker.once('exit', () => resolve());
+              worker.postMessage({ type: 'close' } satisfies ShardCommand);
+            });
         return closing;
       },
     };

@@ -66,7 +66,6 @@ if ('error' in native) {
       case 'close':
         shard.close();
         port.postMessage({ type: 'closed' } satisfies ShardEvent);
-        port.close();
         return;
     }
   });
