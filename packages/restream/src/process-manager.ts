@@ -20,7 +20,13 @@ import { type AppendedOutput, buildCommand } from './ffmpeg-command.js';
 import { type ProbeResult, probeInputs } from './ffmpeg-probe.js';
 import { type ExecState, FFmpegRun, type RunExit } from './ffmpeg-run.js';
 import { detectSkills, type Skills } from './ffmpeg-skills.js';
-import { globToRegExp, replacePlaceholders } from './placeholders.js';
+import {
+  createPlaceholderResolver,
+  globToRegExp,
+  type PlaceholderResolver,
+  type PlaceholderTemplates,
+  replacePlaceholders,
+} from './placeholders.js';
 import { ProcessStore } from './process-store.js';
 import {
   describeReport,
@@ -61,8 +67,8 @@ export interface ProcessManagerOptions {
   historyRuns?: number;
   hooks?: ProcessHooks;
   logger?: ManagerLogger;
-  /** Extra placeholders, e.g. `{ diskfs: '/data' }`. */
-  placeholders?: Record<string, string>;
+  /** The server's placeholders (`diskfs`, `memfs`, `fs:name`, `rtmp`, `srt`), e.g. `{ diskfs: '/data' }`. */
+  placeholders?: PlaceholderTemplates;
   /** Skip the FFmpeg capability check (tests that run a fake FFmpeg). */
   skipSkills?: boolean;
   /** Grace between SIGINT and SIGKILL. @default 5000 */
@@ -111,7 +117,7 @@ export class ProcessManager extends EventEmitter<{
   readonly #store: ProcessStore;
   readonly #options: Required<Omit<ProcessManagerOptions, 'hooks' | 'logger' | 'placeholders'>>;
   readonly #logger: ManagerLogger;
-  readonly #placeholders: Record<string, string>;
+  readonly #placeholders: PlaceholderResolver;
   readonly #children: ChildRegistry;
   readonly #sampler = new ResourceSampler();
   #hooks: ProcessHooks;
@@ -133,7 +139,7 @@ export class ProcessManager extends EventEmitter<{
     };
     this.#hooks = options.hooks ?? {};
     this.#logger = options.logger ?? silentLogger;
-    this.#placeholders = options.placeholders ?? {};
+    this.#placeholders = createPlaceholderResolver(options.placeholders ?? {});
     this.#store = new ProcessStore(options.dataDir);
     this.#children = new ChildRegistry(options.dataDir, this.#options.ffmpegBinary);
     this.#ticker = setInterval(() => this.#tick(), 1000);

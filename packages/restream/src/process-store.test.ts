@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { processConfigSchema } from './config-schema.js';
 import { StoreCorruptError } from './errors.js';
-import { globToRegExp, replacePlaceholders } from './placeholders.js';
+import { globToRegExp } from './placeholders.js';
 import { ProcessStore } from './process-store.js';
 
 const dirs: string[] = [];
@@ -57,13 +57,6 @@ it('refuses a store of an unknown layout version', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'db.json'), JSON.stringify({ version: 9, processes: [] }));
   expect(() => new ProcessStore(dir).load()).toThrow(StoreCorruptError);
-});
-
-it('replaces datarhei placeholders and leaves unknown ones', () => {
-  const replaced = replacePlaceholders({ ...config, options: ['{unknown}'] }, { diskfs: '/data' });
-  expect(replaced.input[0]?.address).toBe('rtsp://door');
-  expect(replaced.output[0]?.address).toBe('/data/cam-out.ts');
-  expect(replaced.options).toEqual(['{unknown}']);
 });
 
 it('matches id globs on the whole id', () => {
