@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { progressFd } from './ffmpeg-command.js';
-import { BannerParser, LineSplitter, type ProgressBlock, ProgressParser } from './ffmpeg-output-parser.js';
+import {
+  BannerParser,
+  isStatsLine,
+  LineSplitter,
+  type ProgressBlock,
+  ProgressParser,
+} from './ffmpeg-output-parser.js';
 
 export type ExecState = 'finished' | 'starting' | 'running' | 'finishing' | 'failed' | 'killed';
 
@@ -28,7 +34,6 @@ export interface RunOptions {
 
 const preludeHead = 100;
 const preludeTail = 50;
-const statsLine = /^(frame|size)=/;
 
 /** One FFmpeg execution: its output parsed as it comes, its exit classified. */
 export class FFmpegRun extends EventEmitter<{ exit: [RunExit]; progress: [ProgressBlock] }> {
@@ -117,7 +122,7 @@ export class FFmpegRun extends EventEmitter<{ exit: [RunExit]; progress: [Progre
   }
 
   #onStderrLine(line: string): void {
-    if (statsLine.test(line)) {
+    if (isStatsLine(line)) {
       this.#inPrelude = false;
       return;
     }
