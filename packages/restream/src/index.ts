@@ -17,10 +17,19 @@ export {
   StoreCorruptError,
 } from './errors.js';
 export type { AppendedOutput } from './ffmpeg-command.js';
+export type { HardwareDevice } from './ffmpeg-devices.js';
 export type { ProbeResult, ProbeStream } from './ffmpeg-probe.js';
 export type { ExecState, RunExit } from './ffmpeg-run.js';
 export type { Skills } from './ffmpeg-skills.js';
 export { minimumFFmpegVersion } from './ffmpeg-skills.js';
+export type {
+  PlaceholderContext,
+  PlaceholderParams,
+  PlaceholderResolver,
+  PlaceholderTemplate,
+  PlaceholderTemplates,
+} from './placeholders.js';
+export { createPlaceholderResolver, placeholderTemplate, replacePlaceholders } from './placeholders.js';
 export type {
   ListFilter,
   ManagerLogger,
