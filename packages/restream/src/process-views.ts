@@ -133,8 +133,9 @@ function describeProgress(config: ProcessConfig, run: FFmpegRun | undefined): Pr
   const inputs = run
     ? run.banner.facts.inputs.map((stream) => describeIo(config.input[stream.index]?.id ?? '', stream))
     : [];
+  // FFmpeg prints an output's banner when its muxer starts, not in output order.
   const outputs = run
-    ? run.banner.facts.outputs.map((stream) => {
+    ? [...run.banner.facts.outputs].sort(byPosition).map((stream) => {
         const io = describeIo(config.output[stream.index]?.id ?? '', stream);
         const isStream = (ref: { file: number; stream: number }) =>
           ref.file === stream.index && ref.stream === stream.stream;
@@ -161,6 +162,10 @@ function describeProgress(config: ProcessConfig, run: FFmpegRun | undefined): Pr
     drop: block?.drop ?? 0,
     dup: block?.dup ?? 0,
   };
+}
+
+function byPosition(a: StreamFacts, b: StreamFacts): number {
+  return a.index - b.index || a.stream - b.stream;
 }
 
 function describeIo(id: string, stream: StreamFacts): ProgressIoJson {
