@@ -127,7 +127,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     logLines: config.ffmpeg.log.max_lines,
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
-    placeholders: services.placeholderValues,
+    placeholders: services.placeholders,
     access: { protectedPaths: [configStore.file] },
     ...(webrtc ? { hooks: webrtc.hooks } : {}),
   }).catch(async (error: unknown) => {

@@ -53,7 +53,12 @@ const inputSchema = z.object({
 
 const outputSchema = inputSchema.extend({ cleanup: z.array(cleanupSchema).max(64).default([]) });
 
-/** A process config, field for field as datarhei Core v3's `ProcessConfig`, plus `webrtc`. */
+/**
+ * A process config, field for field as datarhei Core v3's `ProcessConfig`, plus `webrtc`. An omitted
+ * field defaults as a `POST /api/v3/process` to datarhei Core defaults it: `autostart` is true (the
+ * API handler presets it), everything else is Go's zero value — `reconnect` false,
+ * `reconnect_delay_seconds` and `stale_timeout_seconds` 0, limits 0 (none).
+ */
 export const processConfigSchema = z
   .object({
     id: z
@@ -75,8 +80,8 @@ export const processConfigSchema = z
     output: z.array(outputSchema).max(64).default([]),
     options: optionList,
     reconnect: z.boolean().default(false),
-    reconnect_delay_seconds: z.number().int().min(0).max(86_400).default(15),
-    autostart: z.boolean().default(false),
+    reconnect_delay_seconds: z.number().int().min(0).max(86_400).default(0),
+    autostart: z.boolean().default(true),
     stale_timeout_seconds: z.number().int().min(0).max(86_400).default(0),
     limits: z
       .object({

@@ -27,7 +27,7 @@ import {
   type ResolvedManagerOptions,
 } from './manager-options.js';
 import { MetadataMap } from './metadata-map.js';
-import { replacePlaceholders } from './placeholders.js';
+import { createPlaceholderResolver, replacePlaceholders } from './placeholders.js';
 import { ProcessRunner, type RunnerContext } from './process-runner.js';
 import { ProcessStore, type StoreData } from './process-store.js';
 import {
@@ -85,11 +85,13 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     this.#options = options;
     this.#store = store;
     this.#skills = skills;
-    const { logger, placeholders, dataDir } = options;
+    const { logger, dataDir } = options;
+    const placeholders = createPlaceholderResolver(options.placeholders);
+    const diskfs = placeholders('diskfs', {}, { section: 'output', processId: '', reference: '', ioId: '' });
     this.#access = new FFmpegAccess(options.access, {
       cwd: process.cwd(),
       storeFile: store.file.path,
-      defaultOutputDirectory: resolve(placeholders.diskfs ?? dataDir),
+      defaultOutputDirectory: resolve(diskfs ?? dataDir),
     });
     this.#children = new ChildRegistry(dataDir, options.ffmpegBinary);
     this.#children.reapOrphans((pid) => logger.warn({ pid }, 'killed an FFmpeg left by an earlier run'));
