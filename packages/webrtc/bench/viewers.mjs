@@ -1,5 +1,6 @@
-// The load side of the fan-out benchmark, in its own process so the server's CPU is its own:
-// N werift viewers and a synthetic sender (≈2 Mbit/s of video, Opus-sized audio) on loopback.
+// The load side of the fan-out benchmarks, in its own process so the server's CPU is its own:
+// N werift viewers and, for the in-process benchmark, a synthetic sender (≈2 Mbit/s of video,
+// Opus-sized audio) on loopback. The viewers make WHEP offers or answer a server's offer (Janus).
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
@@ -7,14 +8,17 @@ import { useKeyObjectsForSrtp, withoutDefaultStunServer } from '../dist/index.js
 
 const viewers = [];
 let sender;
+// When set (by `reset`), viewers keep each video sequence number, so a capture can tell exactly which sent packets arrived.
+let recordSequences = false;
 const sent = { video: 0, audio: 0 };
 
-function createViewer() {
+/** A recvonly viewer whose ICE stays on `host`, a local address (127.0.0.1 unless a server offers only another). */
+function createViewer(host = '127.0.0.1') {
   const pc = new RTCPeerConnection({
     iceServers: [],
-    iceInterfaceAddresses: { udp4: '127.0.0.1' },
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === '127.0.0.1',
+    iceInterfaceAddresses: { udp4: host },
+    iceAdditionalHostAddresses: [host],
+    iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === host,
     codecs: {
       video: [
         new RTCRtpCodecParameters({
@@ -26,30 +30,44 @@ function createViewer() {
       audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
     },
   });
-  const viewer = { pc, video: 0, audio: 0, latencies: [] };
+  const viewer = { pc, video: 0, audio: 0, latencies: [], videoSsrc: 0, sequences: [] };
   // The viewers decrypt as much as the server encrypts: give them the same key handling.
   pc.connectionStateChange.subscribe((state) => state === 'connected' && useKeyObjectsForSrtp(pc));
   pc.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
       if (track.kind === 'audio') return void viewer.audio++;
       viewer.video++;
-      // Bytes 1..8 of each video payload carry the sender's wall clock in ms (float64).
-      if (rtp.payload.length >= 9)
+      viewer.videoSsrc = rtp.header.ssrc;
+      if (recordSequences) viewer.sequences.push(rtp.header.sequenceNumber);
+      // Bytes 1..8 of each synthetic video payload carry the sender's wall clock in ms (float64).
+      if (sender && rtp.payload.length >= 9)
         viewer.latencies.push(performance.timeOrigin + performance.now() - rtp.payload.readDoubleBE(1));
     });
   });
-  pc.addTransceiver('video', { direction: 'recvonly' });
-  pc.addTransceiver('audio', { direction: 'recvonly' });
   withoutDefaultStunServer(pc);
   return viewer;
 }
 
-async function offerOf(pc) {
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((resolve) => {
+function gathered(pc) {
+  return new Promise((resolve) => {
     if (pc.iceGatheringState === 'complete') return resolve();
     pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && resolve());
   });
+}
+
+async function offerOf(pc) {
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  return pc.localDescription.sdp;
+}
+
+/** The answer to a server's offer (Janus's streaming plugin offers; WHEP servers answer). */
+async function answerTo(pc, offerSdp) {
+  await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered(pc);
   return pc.localDescription.sdp;
 }
 
@@ -111,9 +129,14 @@ function percentile(sorted, p) {
 
 process.on('message', async (message) => {
   if (message.type === 'offers') {
-    const created = Array.from({ length: message.count }, createViewer);
+    const created = Array.from({ length: message.count }, () => createViewer(message.host));
     viewers.push(...created);
     process.send({ type: 'offers', sdps: await Promise.all(created.map((viewer) => offerOf(viewer.pc))) });
+  } else if (message.type === 'answerOffers') {
+    const created = message.sdps.map(() => createViewer(message.host));
+    viewers.push(...created);
+    const sdps = await Promise.all(created.map((viewer, index) => answerTo(viewer.pc, message.sdps[index])));
+    process.send({ type: 'answers', sdps });
   } else if (message.type === 'answers') {
     const start = message.start ?? viewers.length - message.sdps.length;
     await Promise.all(
@@ -130,14 +153,19 @@ process.on('message', async (message) => {
       viewer.video = 0;
       viewer.audio = 0;
       viewer.latencies = [];
+      viewer.sequences = [];
     }
+    recordSequences = message.sequences === true;
     sent.video = 0;
     sent.audio = 0;
-    process.send({ type: 'reset' });
+    process.send({ type: 'reset', at: Date.now() });
   } else if (message.type === 'report') {
     const latencies = viewers.flatMap((viewer) => viewer.latencies).sort((a, b) => a - b);
     process.send({
       type: 'report',
+      at: Date.now(),
+      ssrc: viewers.map((viewer) => viewer.videoSsrc),
+      ...(recordSequences ? { sequences: viewers.map((viewer) => viewer.sequences) } : {}),
       video: viewers.map((viewer) => viewer.video),
       audio: viewers.map((viewer) => viewer.audio),
       sent: { ...sent },
