@@ -36,7 +36,8 @@ import {
   spawnPinned,
 } from './e2e/ffmpeg.mjs';
 import { ensureJanus, JanusViewerSession, offeredHost, startJanus } from './e2e/janus.mjs';
-import { cpuMeter, pinSelf, rssMiB, udpPorts } from './e2e/proc.mjs';
+import { cpuMeter, dropsSince, pinSelf, rssMiB, udpDrops, udpPorts } from './e2e/proc.mjs';
+import { e2eMarkdown } from './e2e/report.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +68,7 @@ if (cpus().length < 2) console.log(`only ${cpus().length} core: server and load 
 pinSelf(loadCore);
 const versions = {
   node: process.version,
-  ffmpeg: execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0],
+  ffmpeg: execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0].split(' Copyright')[0],
   kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
 };
 const capture = ensureTcpdump({ install: true });
@@ -203,13 +204,22 @@ async function captureWindow(feed, serverPid, windowSeconds, during) {
   const serverPorts = udpPorts(serverPid);
   for (const port of feed.inPorts) serverPorts.delete(port);
   const tap = await startCapture({ core: loadCore, inPorts: feed.inPorts, outPorts: [...serverPorts] });
+  const drops = { server: udpDrops(serverPid), viewers: udpDrops(viewers.pid) };
   const reset = await request(viewers, { type: 'reset', sequences: true }, 'reset');
   const extra = await during(windowSeconds);
   const end = Date.now();
+  // Packets that entered in the window are followed for one more second (forwarding) and given
+  // another to arrive (delivery); only packets that entered or left in the window count.
+  await sleep(1000);
   const { packets, droppedByKernel } = await tap.stop();
-  // Packets still on their way at the end are given time to arrive; only those sent in the window count.
-  await sleep(500);
+  await sleep(1000);
   const report = await request(viewers, { type: 'report' }, 'report');
+  const serverDrops = dropsSince(drops.server, udpDrops(serverPid), feed.inPorts);
+  const socketDrops = {
+    serverInput: serverDrops.inPorts,
+    serverOther: serverDrops.other,
+    viewers: dropsSince(drops.viewers, udpDrops(viewers.pid), []).other,
+  };
   const result = analyse({
     packets,
     videoInPort: feed.videoInPort,
@@ -245,6 +255,9 @@ async function captureWindow(feed, serverPid, windowSeconds, during) {
     matchedViewers: result.viewers.length,
     forwardingMs: result.forwardingMs,
     captureDroppedByKernel: droppedByKernel,
+    // Datagrams the kernel dropped at full sockets during the window: the server's (it fell
+    // behind its input) and the viewers' (the load generator fell behind).
+    socketDrops,
     ...extra,
   };
 }
@@ -423,4 +436,4 @@ const output = {
 };
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);
-console.log(`written to ${values.out}`);
+console.log(`\n${e2eMarkdown(output).join('\n')}\nwritten to ${values.out}`);

@@ -122,11 +122,12 @@ const percentile = (sorted, p) =>
 
 /**
  * Matches each outgoing stream to the incoming video by its sequence offset. `window` ([from, to]
- * in ms since the epoch) is where inputs count; edges are trimmed by `edgeMs` so packets in flight
- * at either end do not count as lost.
+ * in ms since the epoch) is where inputs count; its start is trimmed by `edgeMs` so packets in
+ * flight when it opened do not count, and the capture is expected to run on past its end so every
+ * input in it can be followed out.
  */
 export function analyse({ packets, videoInPort, inPorts, serverPorts, window, edgeMs = 300 }) {
-  const [from, to] = [window[0] + edgeMs, window[1] - edgeMs];
+  const [from, to] = [window[0] + edgeMs, window[1]];
   const rtpIn = packets.filter((packet) => inPorts.includes(packet.dst) && isRtp(packet));
   const videoIn = rtpIn.filter((packet) => packet.dst === videoInPort);
   const counted = videoIn.filter((packet) => packet.t >= from && packet.t <= to);

@@ -82,8 +82,7 @@ export function commandLine(pid) {
   }
 }
 
-/** Local UDP ports of every socket `pid` holds (matched by inode in /proc/net/udp and udp6). */
-export function udpPorts(pid) {
+function socketInodes(pid) {
   const inodes = new Set();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
@@ -93,14 +92,54 @@ export function udpPorts(pid) {
       // closed while we looked
     }
   }
-  const ports = new Set();
+  return inodes;
+}
+
+/** Rows of /proc/net/udp{,6} for the sockets `pid` holds, as split fields. */
+function udpRows(pid) {
+  const inodes = socketInodes(pid);
+  const rows = [];
   for (const table of ['udp', 'udp6']) {
     for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (inodes.has(fields[9])) ports.add(Number.parseInt(fields[1].split(':').pop(), 16));
+      if (inodes.has(fields[9])) rows.push(fields);
     }
   }
-  return ports;
+  return rows;
+}
+
+/** Local UDP ports of every socket `pid` holds (matched by inode in /proc/net/udp and udp6). */
+export function udpPorts(pid) {
+  return new Set(udpRows(pid).map((fields) => Number.parseInt(fields[1].split(':').pop(), 16)));
+}
+
+/**
+ * Datagrams the kernel dropped because one of `pid`'s UDP sockets was full (the last column of
+ * /proc/net/udp), by local port: the sign that a process did not read its sockets fast enough.
+ */
+export function udpDrops(pid) {
+  const drops = new Map();
+  try {
+    for (const fields of udpRows(pid)) {
+      const port = Number.parseInt(fields[1].split(':').pop(), 16);
+      drops.set(port, (drops.get(port) ?? 0) + Number(fields.at(-1)));
+    }
+  } catch {
+    // the process has gone
+  }
+  return drops;
+}
+
+/** Drops counted since `before` (both from `udpDrops`), split into `ports` and the rest. */
+export function dropsSince(before, after, ports) {
+  let inPorts = 0;
+  let other = 0;
+  for (const [port, count] of after) {
+    const delta = count - (before.get(port) ?? 0);
+    if (ports.includes(port)) inPorts += delta;
+    else other += delta;
+  }
+  return { inPorts, other };
 }
 
 /** Restricts this process (and the children it starts from now on) to `core`. */
