@@ -8,10 +8,22 @@ import {
   testPatternProcess,
   waitFor,
 } from '../apps/core/test/server-harness.js';
-import { connected, joinOverWhep } from './helpers.js';
+import { connected, distinctPackets, ffmpegChildren, joinOverWhep, udpSocketDrops } from './helpers.js';
 
-const viewerCount = 50;
+// Invariants a busy machine cannot break; how much and how fast is the benchmark's business
+// (`pnpm bench`, end-to-end fan-out: delivery and forwarding latency with the API hammered).
+const viewerCount = Number(process.env.RELIABILITY_LOAD_VIEWERS ?? 50);
 const seconds = Number(process.env.RELIABILITY_LOAD_SECONDS ?? 60);
+/**
+ * No viewer may go this long without a video packet. A healthy server on a busy 2-core machine
+ * pauses a viewer for far less: a GC pause is tens of ms, one API request holds the event loop for
+ * at most ~0.5 s (the API p99 measured under this very load on this machine class), and the
+ * scheduler gives every runnable process a slice within a fraction of a second. Five seconds is ten
+ * times the worst of those; a stream silent that long is a frozen picture to a viewer, and the sign
+ * of a defect: a blocked event loop (a pathological request), a session the server stopped serving.
+ * It bounds the viewers' own process too (the packets are timed where they arrive).
+ */
+const stallBoundMs = 5_000;
 let server: RunningServer;
 
 beforeAll(async () => {
@@ -29,22 +41,74 @@ beforeAll(async () => {
 });
 afterAll(stopAllServers);
 
-it(`delivers ≥ 99 % of packets to ${viewerCount} viewers for ${seconds} s while the API is hammered`, async () => {
+/** Resolves once `count()` has not changed for 1.5 s: nothing is on its way any more. */
+async function stillFor(count: () => number): Promise<void> {
+  let last = -1;
+  let stillSince = performance.now();
+  await waitFor('packets to stop arriving', () => {
+    const now = count();
+    if (now !== last) [last, stillSince] = [now, performance.now()];
+    return performance.now() - stillSince > 1500 ? true : undefined;
+  });
+}
+
+it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is hammered: no stall, every packet accounted for, every request answered`, async () => {
+  // Five at a time, each batch connected before the next, as an audience trickles in; a viewer
+  // whose ICE fails on a starved machine tries again, as a player would. Joining fast is not tested.
+  expect(await metric(server, 'dragon_process_packets_sent_total', 'process_id="show"')).toBe(0);
+  const dropsBefore = udpSocketDrops(process.pid);
   const joined: Awaited<ReturnType<typeof joinOverWhep>>[] = [];
-  for (let index = 0; index < viewerCount; index++) {
-    joined.push(await waitFor('a viewer', async () => joinOverWhep(server, 'show').catch(() => undefined)));
+  const abandoned: Awaited<ReturnType<typeof joinOverWhep>>[] = [];
+  let retries = 0;
+  while (joined.length < viewerCount) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(5, viewerCount - joined.length) }, () =>
+        waitFor('a viewer', async () => joinOverWhep(server, 'show').catch(() => undefined)),
+      ),
+    );
+    await Promise.all(
+      batch.map(async (attempt) => {
+        if (await connected(attempt.viewer, 30_000)) return void joined.push(attempt);
+        // Whatever the server sent it still counts: leave as WHEP says (DELETE), keep what arrived.
+        await server.api(attempt.location, { method: 'DELETE' });
+        await stillFor(() => attempt.viewer.received.video.length + attempt.viewer.received.audio.length);
+        await attempt.viewer.close();
+        abandoned.push(attempt);
+        retries++;
+      }),
+    );
+    expect(retries).toBeLessThan(viewerCount);
   }
-  expect((await Promise.all(joined.map(({ viewer }) => connected(viewer)))).every(Boolean)).toBe(true);
   await waitFor('every viewer receiving', () =>
     joined.every(({ viewer }) => viewer.received.video.length > 0) ? true : undefined,
   );
+  const [ffmpeg] = ffmpegChildren(server.child.pid!);
+  expect(ffmpeg).toBeDefined();
 
-  const inBefore = (await metric(
-    server,
-    'dragon_process_rtp_packets_received_total',
-    'process_id="show",track="video"',
-  ))!;
-  const receivedBefore = joined.map(({ viewer }) => viewer.received.video.length);
+  /**
+   * Accounts taken with nothing in flight: FFmpeg is paused (SIGSTOP) until the viewers' counts have
+   * stood still, so the server's sent counter and what the viewers hold describe the same packets.
+   * Taken once, at the end (a paused FFmpeg catches up in a burst when it resumes); the start is
+   * before the first viewer joined, when the process had sent nothing to anyone.
+   */
+  const settledAccounts = async () => {
+    process.kill(ffmpeg!, 'SIGSTOP');
+    try {
+      const received = () =>
+        [...joined, ...abandoned].reduce(
+          (sum, { viewer }) =>
+            sum + distinctPackets(viewer.received.video) + distinctPackets(viewer.received.audio),
+          0,
+        );
+      await stillFor(received);
+      const sent = (await metric(server, 'dragon_process_packets_sent_total', 'process_id="show"'))!;
+      return { sent, received: received(), droppedAtViewers: udpSocketDrops(process.pid) };
+    } finally {
+      process.kill(ffmpeg!, 'SIGCONT');
+    }
+  };
+
+  for (const { gaps } of joined) gaps.reset();
   const latencies: number[] = [];
   let failures = 0;
   const deadline = Date.now() + seconds * 1000;
@@ -63,26 +127,28 @@ it(`delivers ≥ 99 % of packets to ${viewerCount} viewers for ${seconds} s whil
     hammer('/api/v3/process?filter=state'),
     hammer('/metrics'),
   ]);
-  // Packets in flight at the end of the window are not counted against delivery.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const inAfter = (await metric(
-    server,
-    'dragon_process_rtp_packets_received_total',
-    'process_id="show",track="video"',
-  ))!;
-  const entered = inAfter - inBefore;
-  const deliveries = joined.map(
-    ({ viewer }, index) => (viewer.received.video.length - receivedBefore[index]!) / entered,
-  );
+  const longestGaps = joined.map(({ gaps }) => gaps.longestMs());
+  const after = await settledAccounts();
 
+  const { sent, received } = after;
+  const droppedAtViewers = after.droppedAtViewers - dropsBefore;
   latencies.sort((a, b) => a - b);
   const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  // Information for whoever reads the log, not assertions: the benchmark measures these.
   console.log(
-    `load: ${viewerCount} viewers, ${seconds} s, ${entered} video packets in; delivery min ${(Math.min(...deliveries) * 100).toFixed(2)} %; ` +
+    `load: ${viewerCount} viewers, ${seconds} s; server sent ${sent}, viewers received ${received} ` +
+      `(${droppedAtViewers} dropped at their sockets); ${retries} joins retried; longest gap ${Math.max(...longestGaps).toFixed(0)} ms; ` +
       `API ${latencies.length} requests, p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, ${failures} failed`,
   );
-  expect(entered).toBeGreaterThan(0);
+
+  expect(latencies.length).toBeGreaterThan(0);
   expect(failures).toBe(0);
-  for (const delivery of deliveries) expect(delivery).toBeGreaterThanOrEqual(0.99);
+  for (const gap of longestGaps) expect(gap).toBeLessThan(stallBoundMs);
+  expect(sent).toBeGreaterThan(0);
+  // Nothing arrives that the server did not count as sent…
+  expect(received).toBeLessThanOrEqual(sent);
+  // …and everything it sent arrived, but for what the kernel dropped at a full viewer socket
+  // (a retransmission may recover such a packet, hence at most).
+  expect(sent - received).toBeLessThanOrEqual(droppedAtViewers);
   await Promise.all(joined.map(({ viewer }) => viewer.close()));
 });
