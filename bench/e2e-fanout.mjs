@@ -13,8 +13,8 @@
 //        [--janus auto|off] [--out file.json]
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname } from 'node:path';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request, stopViewers } from '../packages/webrtc/bench/viewer-ipc.mjs';
 import { analyse, ensureTcpdump, startCapture } from './e2e/capture.mjs';
@@ -46,7 +46,8 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     repeats: { type: 'string' },
     janus: { type: 'string', default: 'auto' },
-    out: { type: 'string', default: new URL('./results/e2e-fanout.json', import.meta.url).pathname },
+    // pnpm bench passes its own; alone, the JSON goes to a temp file (the table is printed either way).
+    out: { type: 'string', default: join(tmpdir(), 'dragon-e2e-fanout.json') },
   },
 });
 const quick = values.quick;
@@ -64,12 +65,24 @@ const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length 
 const percentile = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : undefined;
 
+function gitCommit() {
+  const run = (args) =>
+    execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' });
+  try {
+    const dirty = run(['status', '--porcelain', '--untracked-files=no']).trim() ? '-dirty' : '';
+    return `${run(['rev-parse', '--short', 'HEAD']).trim()}${dirty}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 if (cpus().length < 2) console.log(`only ${cpus().length} core: server and load will share it`);
 pinSelf(loadCore);
 const versions = {
   node: process.version,
   ffmpeg: execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0].split(' Copyright')[0],
   kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+  commit: gitCommit(),
 };
 const capture = ensureTcpdump({ install: true });
 const janusInstall = values.janus === 'off' ? undefined : ensureJanus({ install: true });

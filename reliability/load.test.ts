@@ -26,6 +26,20 @@ const seconds = Number(process.env.RELIABILITY_LOAD_SECONDS ?? 60);
 const stallBoundMs = 5_000;
 let server: RunningServer;
 
+/**
+ * A light video-only stream (320×180 at 15 fps: tens of packets a second). The test's 50 viewers
+ * decrypt in the test's own process on the same two cores; with a full-rate stream (~150 packets/s
+ * each) a busy machine starves that process, its sockets overflow and the viewers' NACKs add to the
+ * load, which measures the test, not the server. The invariants do not depend on the bitrate; the
+ * benchmark carries the full-rate load.
+ */
+function lightStream(id: string) {
+  return testPatternProcess(id, {
+    input: [{ id: 'in', address: 'testsrc2=size=320x180:rate=15', options: ['-re', '-f', 'lavfi'] }],
+    webrtc: { enabled: true, force_transcode: true, audio: false },
+  });
+}
+
 beforeAll(async () => {
   server = await startServer({ env: { CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0' } });
   for (let index = 0; index < 20; index++) {
@@ -34,7 +48,7 @@ beforeAll(async () => {
       jsonBody({ ...testPatternProcess(`idle-${index}`), autostart: false }),
     );
   }
-  await server.json('/api/v3/process', jsonBody(testPatternProcess('show')));
+  await server.json('/api/v3/process', jsonBody(lightStream('show')));
   await waitFor('show running', async () =>
     (await server.json<{ exec: string }>('/api/v3/process/show/state')).exec === 'running' ? true : undefined,
   );
@@ -110,15 +124,30 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
 
   for (const { gaps } of joined) gaps.reset();
   const latencies: number[] = [];
-  let failures = 0;
   const deadline = Date.now() + seconds * 1000;
+  const errors: string[] = [];
+  /**
+   * One GET as a browser makes it: a request on a kept-alive connection that the server closed as
+   * idle at that very moment is sent again once (HTTP/1.1 lets a client retry an idempotent request,
+   * RFC 9110 §9.2.2); any other outcome than a 2xx answer is a failure.
+   */
+  const get = async (path: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await server.api(path);
+        await response.arrayBuffer();
+        return response.ok ? undefined : `${path} → ${response.status}`;
+      } catch (error) {
+        if (attempt === 2) return `${path}: ${String(error)}`;
+      }
+    }
+  };
   const hammer = async (path: string) => {
     while (Date.now() < deadline) {
       const started = performance.now();
-      const response = await server.api(path);
-      await response.arrayBuffer();
+      const error = await get(path);
       latencies.push(performance.now() - started);
-      if (!response.ok) failures++;
+      if (error) errors.push(error);
     }
   };
   await Promise.all([
@@ -138,11 +167,12 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
   console.log(
     `load: ${viewerCount} viewers, ${seconds} s; server sent ${sent}, viewers received ${received} ` +
       `(${droppedAtViewers} dropped at their sockets); ${retries} joins retried; longest gap ${Math.max(...longestGaps).toFixed(0)} ms; ` +
-      `API ${latencies.length} requests, p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, ${failures} failed`,
+      `API ${latencies.length} requests, p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, ${errors.length} failed`,
   );
 
   expect(latencies.length).toBeGreaterThan(0);
-  expect(failures).toBe(0);
+  expect(errors).toEqual([]);
+  expect(server.child.exitCode).toBeNull();
   for (const gap of longestGaps) expect(gap).toBeLessThan(stallBoundMs);
   expect(sent).toBeGreaterThan(0);
   // Nothing arrives that the server did not count as sent…

@@ -16,7 +16,7 @@ export function e2eMarkdown(e2e) {
   const find = (server, viewers) => e2e.results.find((r) => r.server === server && r.viewers === viewers);
   const counts = [...new Set(e2e.results.map((r) => r.viewers))];
   const lines = [
-    `Node ${e2e.versions.node} · ${e2e.versions.ffmpeg} · Janus ${e2e.versions.janus ?? 'not run'} · Linux ${e2e.versions.kernel} · ${e2e.machine.cores} cores (${e2e.machine.cpu})${e2e.quick ? ' · quick run' : ''}`,
+    `Commit \`${e2e.versions.commit}\` · Node ${e2e.versions.node} · ${e2e.versions.ffmpeg} · Janus ${e2e.versions.janus ?? 'not run'} · Linux ${e2e.versions.kernel} · ${e2e.machine.cores} cores (${e2e.machine.cpu})${e2e.quick ? ' · quick run' : ''}`,
     '',
     `Feed: ${e2e.method.feed}. Server on core ${e2e.method.serverCore}; encoder, viewers and capture on core ${e2e.method.loadCore}. CPU: median of ${e2e.method.repeats} × ${e2e.method.secondsPerWindow} s windows.`,
     '',
