@@ -221,9 +221,9 @@ async function captureWindow(feed, serverPid, windowSeconds, during) {
   const reset = await request(viewers, { type: 'reset', sequences: true }, 'reset');
   const extra = await during(windowSeconds);
   const end = Date.now();
-  // Packets that entered in the window are followed for one more second (forwarding) and given
+  // Packets that entered in the window are followed for a few more seconds (forwarding) and given
   // another to arrive (delivery); only packets that entered or left in the window count.
-  await sleep(1000);
+  await sleep(3000);
   const { packets, droppedByKernel } = await tap.stop();
   await sleep(1000);
   const report = await request(viewers, { type: 'report' }, 'report');

@@ -85,13 +85,15 @@ export function distinctPackets(received: readonly { seq: number; ssrc: number }
 export class ArrivalGaps {
   #last = performance.now();
   #longest = 0;
+  #longestFrom = this.#last;
 
   constructor(viewer: WeriftViewer) {
     viewer.pc.onTrack.subscribe((track) => {
       if (track.kind !== 'video') return;
       track.onReceiveRtp.subscribe(() => {
         const now = performance.now();
-        this.#longest = Math.max(this.#longest, now - this.#last);
+        if (now - this.#last > this.#longest)
+          [this.#longest, this.#longestFrom] = [now - this.#last, this.#last];
         this.#last = now;
       });
     });
@@ -101,11 +103,15 @@ export class ArrivalGaps {
   reset(): void {
     this.#last = performance.now();
     this.#longest = 0;
+    this.#longestFrom = this.#last;
   }
 
-  /** The longest gap since `reset()`, the silence up to now included. */
-  longestMs(): number {
-    return Math.max(this.#longest, performance.now() - this.#last);
+  /** The longest gap since `reset()`, the silence up to now included, and when (performance.now()) it began. */
+  longest(): { ms: number; from: number } {
+    const now = performance.now();
+    return now - this.#last > this.#longest
+      ? { ms: now - this.#last, from: this.#last }
+      : { ms: this.#longest, from: this.#longestFrom };
   }
 }
 

@@ -123,6 +123,7 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
   };
 
   for (const { gaps } of joined) gaps.reset();
+  const hammerStart = performance.now();
   const latencies: number[] = [];
   const deadline = Date.now() + seconds * 1000;
   const errors: string[] = [];
@@ -131,23 +132,37 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
    * idle at that very moment is sent again once (HTTP/1.1 lets a client retry an idempotent request,
    * RFC 9110 §9.2.2); any other outcome than a 2xx answer is a failure.
    */
-  const get = async (path: string) => {
+  const get = async (path: string): Promise<{ error?: string; body?: string }> => {
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await server.api(path);
-        await response.arrayBuffer();
-        return response.ok ? undefined : `${path} → ${response.status}`;
+        const body = await response.text();
+        return response.ok ? { body } : { error: `${path} → ${response.status}` };
       } catch (error) {
-        if (attempt === 2) return `${path}: ${String(error)}`;
+        if (attempt === 2) return { error: `${path}: ${String(error)}` };
       }
     }
+  };
+  // Where a stall comes from, for the log: the packets entering the server, as /metrics reports them.
+  const input = { last: -1, since: performance.now(), longestMs: 0 };
+  const noteInput = (metrics: string) => {
+    const line = metrics
+      .split('\n')
+      .find((entry) =>
+        entry.startsWith('dragon_process_rtp_packets_received_total{process_id="show",track="video"}'),
+      );
+    const packets = Number(line?.split(' ').pop());
+    const now = performance.now();
+    if (packets !== input.last) [input.last, input.since] = [packets, now];
+    input.longestMs = Math.max(input.longestMs, now - input.since);
   };
   const hammer = async (path: string) => {
     while (Date.now() < deadline) {
       const started = performance.now();
-      const error = await get(path);
+      const { error, body } = await get(path);
       latencies.push(performance.now() - started);
       if (error) errors.push(error);
+      else if (path === '/metrics' && body) noteInput(body);
     }
   };
   await Promise.all([
@@ -156,7 +171,8 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
     hammer('/api/v3/process?filter=state'),
     hammer('/metrics'),
   ]);
-  const longestGaps = joined.map(({ gaps }) => gaps.longestMs());
+  const gapList = joined.map(({ gaps }) => gaps.longest());
+  const longestGaps = gapList.map((gap) => gap.ms);
   const after = await settledAccounts();
 
   const { sent, received } = after;
@@ -164,6 +180,11 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
   latencies.sort((a, b) => a - b);
   const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   // Information for whoever reads the log, not assertions: the benchmark measures these.
+  const worst = [...gapList].sort((a, b) => b.ms - a.ms).slice(0, 5);
+  console.log(
+    `load: longest gaps ${worst.map((gap) => `${gap.ms.toFixed(0)} ms from +${((gap.from - hammerStart) / 1000).toFixed(1)} s`).join(', ')}; ` +
+      `longest time the server's input count stood still (as sampled) ${input.longestMs.toFixed(0)} ms`,
+  );
   console.log(
     `load: ${viewerCount} viewers, ${seconds} s; server sent ${sent}, viewers received ${received} ` +
       `(${droppedAtViewers} dropped at their sockets); ${retries} joins retried; longest gap ${Math.max(...longestGaps).toFixed(0)} ms; ` +

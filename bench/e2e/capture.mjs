@@ -114,6 +114,12 @@ export function parsePcap(buffer) {
   return packets;
 }
 
+/**
+ * Longest forwarding delay a packet is followed for. Generous, so a server starved of CPU shows as
+ * a long latency rather than as lost packets; a sequence number repeats only after 65,536 packets.
+ */
+const maxLatencyMs = 5000;
+
 const isRtp = (packet) => (packet.b0 & 0xc0) === 0x80 && (packet.b1 < 192 || packet.b1 > 223);
 const percentile = (sorted, p) =>
   sorted.length === 0
@@ -156,7 +162,7 @@ export function analyse({ packets, videoInPort, inPorts, serverPorts, window, ed
       const inSeq = (packet.seq - offset) & 0xffff;
       if (seen.has(inSeq)) continue; // a retransmission
       const source = (bySeq.get(inSeq) ?? []).find(
-        (candidate) => candidate.t <= packet.t && packet.t - candidate.t < 1000,
+        (candidate) => candidate.t <= packet.t && packet.t - candidate.t < maxLatencyMs,
       );
       if (!source) continue;
       seen.add(inSeq);
@@ -189,22 +195,29 @@ export function analyse({ packets, videoInPort, inPorts, serverPorts, window, ed
   };
 }
 
-/** The sequence offset most outgoing packets share with an input sent shortly before them. */
+/**
+ * The sequence offset of a forwarded copy of the input. Every input sent shortly before an outgoing
+ * packet proposes (its sequence offset, its size difference); only the true source gives the same
+ * pair for every packet, because a forwarder adds a constant overhead (SRTP tag, header
+ * extensions) to each packet while neighbouring packets differ in size (full, end-of-frame, AUD).
+ */
 function sequenceOffset(out, videoIn) {
   const votes = new Map();
-  const sample = out.slice(0, 400);
+  const step = Math.max(1, Math.floor(out.length / 200));
+  const sample = out.filter((_, index) => index % step === 0).slice(0, 200);
   let start = 0;
   for (const packet of sample) {
-    while (start < videoIn.length && videoIn[start].t < packet.t - 200) start++;
+    while (start < videoIn.length && videoIn[start].t < packet.t - maxLatencyMs) start++;
     for (let index = start; index < videoIn.length && videoIn[index].t <= packet.t; index++) {
-      const offset = (packet.seq - videoIn[index].seq) & 0xffff;
-      votes.set(offset, (votes.get(offset) ?? 0) + 1);
+      const key = `${(packet.seq - videoIn[index].seq) & 0xffff}/${packet.length - videoIn[index].length}`;
+      votes.set(key, (votes.get(key) ?? 0) + 1);
     }
   }
   let best;
   let bestVotes = 0;
-  for (const [offset, count] of votes) {
-    if (count > bestVotes) [best, bestVotes] = [offset, count];
+  for (const [key, count] of votes) {
+    if (count > bestVotes) [best, bestVotes] = [key, count];
   }
-  return bestVotes >= sample.length * 0.5 && sample.length >= 10 ? best : undefined;
+  // Header extensions a server adds to some packets only (e.g. the MID early on) split the votes.
+  return bestVotes >= sample.length * 0.3 && sample.length >= 10 ? Number(best.split('/')[0]) : undefined;
 }
