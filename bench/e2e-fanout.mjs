@@ -128,15 +128,15 @@ const sides = {
     serverPid: () => dragon.pid,
     async join(count) {
       const locations = [];
-      // Small batches, answered at once, as WHEP clients do: a peer left silent for seconds fails ICE.
+      // Offers made five at a time; each answer goes to its viewer as soon as it comes, as a WHEP
+      // client applies it: a server peer left without connectivity checks for seconds fails ICE.
       for (let start = 0; start < count; start += 5) {
         const { sdps } = await request(
           viewers,
           { type: 'offers', count: Math.min(5, count - start) },
           'offers',
         );
-        const answers = [];
-        for (const sdp of sdps) {
+        for (const [index, sdp] of sdps.entries()) {
           const response = await dragon.api(`/api/v3/process/${showId}/whep`, {
             method: 'POST',
             headers: { 'Content-Type': 'application/sdp' },
@@ -145,9 +145,9 @@ const sides = {
           if (response.status !== 201)
             throw new Error(`WHEP offer → ${response.status}: ${await response.text()}`);
           locations.push(response.headers.get('Location'));
-          answers.push(await response.text());
+          const answer = await response.text();
+          await request(viewers, { type: 'answers', start: start + index, sdps: [answer] }, 'answered');
         }
-        await request(viewers, { type: 'answers', start, sdps: answers }, 'answered');
       }
       return async () => {
         await Promise.all(
