@@ -37,7 +37,7 @@ import {
 } from './e2e/ffmpeg.mjs';
 import { ensureJanus, JanusViewerSession, offeredHost, startJanus } from './e2e/janus.mjs';
 import { cpuMeter, dropsSince, pinSelf, rssMiB, udpDrops, udpPorts } from './e2e/proc.mjs';
-import { e2eMarkdown } from './e2e/report.mjs';
+import { cpuRatios, e2eMarkdown } from './e2e/report.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -199,17 +199,19 @@ const sides = {
   },
 };
 
-/** Waits until every viewer receives video; returns how many do. */
+/** Waits (30 s at most) until every viewer receives video; how many do, and the others' connection states. */
 async function receivingCount(count) {
   let receiving = 0;
+  let silent = [];
   for (let waited = 0; waited < 30_000 && count > 0; waited += 500) {
     await request(viewers, { type: 'reset' }, 'reset');
     await sleep(500);
-    const { video } = await request(viewers, { type: 'report' }, 'report');
+    const { video, states } = await request(viewers, { type: 'report' }, 'report');
     receiving = video.filter((packets) => packets > 0).length;
+    silent = states.filter((_, index) => video[index] === 0);
     if (receiving === count) break;
   }
-  return receiving;
+  return { receiving, silent };
 }
 
 /** A window with a loopback capture: packets in, delivery per viewer, forwarding latency. */
@@ -314,7 +316,7 @@ async function measure(sideName, count, withHammer) {
   const feed = await side.feed();
   const serverPid = side.serverPid();
   const leave = await side.join(count);
-  const receiving = await receivingCount(count);
+  const { receiving, silent } = await receivingCount(count);
   await sleep(warmupMs);
   const meter = cpuMeter({
     server: serverPid,
@@ -340,6 +342,8 @@ async function measure(sideName, count, withHammer) {
     server: sideName,
     viewers: count,
     receiving,
+    // Connection states of the viewers that never received video (e.g. ICE failed), if any.
+    silentViewerStates: silent,
     cpu: {
       server: { ...chosen.percent.server, min: Math.min(...totals), max: Math.max(...totals) },
       ffmpeg: chosen.percent.ffmpeg,
@@ -411,24 +415,6 @@ try {
   await encoder.stop();
 }
 
-/** Dragon ÷ Janus per N: total CPU, and per viewer ((cpu(N) − cpu(0)) / N). */
-function ratios() {
-  const cpu = (server, count) =>
-    results.find((r) => r.server === server && r.viewers === count)?.cpu.server.total;
-  return counts.map((count) => {
-    const perViewer = (server) =>
-      count > 0 && cpu(server, 0) !== undefined ? (cpu(server, count) - cpu(server, 0)) / count : undefined;
-    const ratio = (a, b) => (a !== undefined && b ? a / b : undefined);
-    return {
-      viewers: count,
-      dragonPerViewer: perViewer('dragon'),
-      janusPerViewer: perViewer('janus'),
-      total: ratio(cpu('dragon', count), cpu('janus', count)),
-      perViewer: ratio(perViewer('dragon'), perViewer('janus')),
-    };
-  });
-}
-
 const output = {
   date: new Date().toISOString(),
   quick,
@@ -445,7 +431,7 @@ const output = {
   },
   janusConfig: janus?.files,
   results,
-  ratios: janus ? ratios() : undefined,
+  ratios: janus ? cpuRatios(results) : undefined,
 };
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);

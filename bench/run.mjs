@@ -12,11 +12,16 @@ import { e2eMarkdown } from './e2e/report.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    render: { type: 'boolean', default: false },
+  },
 });
 const quick = values.quick;
 const only = values.only?.split(',');
-const wanted = (name) => !only || only.includes(name);
+// `--render`: run nothing, write latest.md again from latest.json (after a change to the tables).
+const wanted = (name) => !values.render && (!only || only.includes(name));
 const work = mkdtempSync(join(tmpdir(), 'dragon-bench-'));
 
 function run(name, cwd, args) {
@@ -72,7 +77,9 @@ const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'u
 // Which run each section comes from, since a partial run keeps the others' older figures.
 const sections = { ...previous.sections };
 for (const name of Object.keys(produced)) sections[name] = { date, commit, quick, machine };
-const latest = { ...previous, date, commit, quick, machine, sections, ...produced };
+const latest = values.render
+  ? previous
+  : { ...previous, date, commit, quick, machine, sections, ...produced };
 const { fanout, memory, ttff, api, e2e } = latest;
 const stamp = (name) =>
   sections[name]
@@ -82,7 +89,7 @@ const stamp = (name) =>
 const f = (value, digits = 1) =>
   value === null || value === undefined ? '–' : Number(value).toFixed(digits);
 const lines = [
-  `Latest run: commit \`${commit}\` · ${date.slice(0, 10)} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node}${quick ? ' · quick run' : ''}`,
+  `Latest run: commit \`${latest.commit}\` · ${latest.date.slice(0, 10)} · ${latest.machine.cores} cores (${latest.machine.cpu}) · Node ${latest.machine.node}${latest.quick ? ' · quick run' : ''}`,
   '',
 ];
 if (e2e)

@@ -8,8 +8,40 @@ const drops = (capture) =>
   capture?.socketDrops
     ? `${capture.socketDrops.serverInput} / ${capture.socketDrops.serverOther} / ${capture.socketDrops.viewers}${capture.captureDroppedByKernel ? ` (capture lost ${capture.captureDroppedByKernel})` : ''}`
     : '–';
+/** `; 2 failed, 1 connected` for the viewers that never received video, by connection state. */
+const silent = (states) => {
+  if (!states?.length) return '';
+  const counts = new Map();
+  for (const state of states) counts.set(state, (counts.get(state) ?? 0) + 1);
+  return `; silent: ${[...counts].map(([state, n]) => `${n} ${state}`).join(', ')}`;
+};
 const latency = (value) =>
   value?.samples ? `${f(value.p50, 2)} / ${f(value.p99, 2)} / ${f(value.max, 1)}` : '–';
+
+/**
+ * Dragon ÷ Janus per N: total CPU, and per viewer, (cpu(N) − cpu(0)) / viewers served, where served
+ * viewers are those that received video (a viewer that never did costs a server little).
+ */
+export function cpuRatios(results) {
+  const find = (server, viewers) => results.find((r) => r.server === server && r.viewers === viewers);
+  const counts = [...new Set(results.map((r) => r.viewers))];
+  const ratio = (a, b) => (a !== undefined && b ? a / b : undefined);
+  return counts.map((count) => {
+    const perViewer = (server) => {
+      const [run, idle] = [find(server, count), find(server, 0)];
+      return count > 0 && run?.receiving && idle
+        ? (run.cpu.server.total - idle.cpu.server.total) / run.receiving
+        : undefined;
+    };
+    return {
+      viewers: count,
+      dragonPerViewer: perViewer('dragon'),
+      janusPerViewer: perViewer('janus'),
+      total: ratio(find('dragon', count)?.cpu.server.total, find('janus', count)?.cpu.server.total),
+      perViewer: ratio(perViewer('dragon'), perViewer('janus')),
+    };
+  });
+}
 
 /** Lines of Markdown for the `e2e` section of bench/results/latest.json. */
 export function e2eMarkdown(e2e) {
@@ -20,10 +52,10 @@ export function e2eMarkdown(e2e) {
     '',
     `Feed: ${e2e.method.feed}. Server on core ${e2e.method.serverCore}; encoder, viewers and capture on core ${e2e.method.loadCore}. CPU: median of ${e2e.method.repeats} × ${e2e.method.secondsPerWindow} s windows.`,
     '',
-    '| viewers | Dragon, % of a core (user + sys) | Janus, % of a core (user + sys) | Dragon ÷ Janus | per viewer, Dragon / Janus (% of a core) | per viewer, Dragon ÷ Janus |',
+    '| viewers | Dragon, % of a core (user + sys) | Janus, % of a core (user + sys) | Dragon ÷ Janus | per viewer served, Dragon / Janus (% of a core) | per viewer, Dragon ÷ Janus |',
     '| --- | --- | --- | --- | --- | --- |',
     ...counts.map((viewers) => {
-      const ratio = e2e.ratios?.find((r) => r.viewers === viewers);
+      const ratio = cpuRatios(e2e.results).find((r) => r.viewers === viewers);
       return `| ${viewers} | ${cpu(find('dragon', viewers)?.cpu.server)} | ${cpu(find('janus', viewers)?.cpu.server)} | ${ratio?.total ? `${f(ratio.total, 2)}×` : '–'} | ${f(ratio?.dragonPerViewer, 2)} / ${f(ratio?.janusPerViewer, 2)} | ${ratio?.perViewer ? `${f(ratio.perViewer, 2)}×` : '–'} |`;
     }),
     '',
@@ -31,7 +63,7 @@ export function e2eMarkdown(e2e) {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...e2e.results.map((r) => {
       const c = r.capture;
-      return `| ${r.server} | ${r.viewers} (${r.receiving}) | ${f(r.cpu.server.min)}–${f(r.cpu.server.max)} | ${f(r.rssMiB, 0)} | ${c ? `${f(c.packetsInPerSecond, 0)} (${f(c.videoPacketsInPerSecond, 0)}; ${f(c.auxiliaryShare * 100, 0)} %)` : '–'} | ${f(c?.videoPacketsOutPerViewerPerSecond, 0)} | ${range(c?.serverForwarded)} | ${range(c?.viewersReceived)} | ${latency(c?.forwardingMs)} | ${drops(c)} | ${f(r.cpu.ffmpeg?.total)} | ${f(r.cpu.viewers?.total)} | ${f(r.cpu.encoder?.total)} |`;
+      return `| ${r.server} | ${r.viewers} (${r.receiving}${silent(r.silentViewerStates)}) | ${f(r.cpu.server.min)}–${f(r.cpu.server.max)} | ${f(r.rssMiB, 0)} | ${c ? `${f(c.packetsInPerSecond, 0)} (${f(c.videoPacketsInPerSecond, 0)}; ${f(c.auxiliaryShare * 100, 0)} %)` : '–'} | ${f(c?.videoPacketsOutPerViewerPerSecond, 0)} | ${range(c?.serverForwarded)} | ${range(c?.viewersReceived)} | ${latency(c?.forwardingMs)} | ${drops(c)} | ${f(r.cpu.ffmpeg?.total)} | ${f(r.cpu.viewers?.total)} | ${f(r.cpu.encoder?.total)} |`;
     }),
     '',
   ];

@@ -165,6 +165,7 @@ process.on('message', async (message) => {
       type: 'report',
       at: Date.now(),
       ssrc: viewers.map((viewer) => viewer.videoSsrc),
+      states: viewers.map((viewer) => viewer.pc.connectionState),
       ...(recordSequences ? { sequences: viewers.map((viewer) => viewer.sequences) } : {}),
       video: viewers.map((viewer) => viewer.video),
       audio: viewers.map((viewer) => viewer.audio),
