@@ -76,6 +76,16 @@ const latestFile = join(root, 'bench/results/latest.json');
 const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'utf8')) : {};
 // Which run each section comes from, since a partial run keeps the others' older figures.
 const sections = { ...previous.sections };
+// Results written before sections existed carry the run's stamp at the top level.
+for (const name of ['e2e', 'fanout', 'memory', 'ttff', 'api']) {
+  if (previous[name] && !sections[name])
+    sections[name] = {
+      date: previous.date,
+      commit: previous.commit,
+      quick: previous.quick,
+      machine: previous.machine,
+    };
+}
 for (const name of Object.keys(produced)) sections[name] = { date, commit, quick, machine };
 const latest = values.render
   ? previous
@@ -83,7 +93,7 @@ const latest = values.render
 const { fanout, memory, ttff, api, e2e } = latest;
 const stamp = (name) =>
   sections[name]
-    ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}${sections[name].quick ? ', quick run' : ''})`
+    ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
     : '';
 
 const f = (value, digits = 1) =>

@@ -206,7 +206,10 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
   expect(latencies.length).toBeGreaterThan(0);
   expect(errors).toEqual([]);
   expect(server.child.exitCode).toBeNull();
-  for (const gap of longestGaps) expect(gap).toBeLessThan(stallBoundMs);
+  // A gap the test's own process caused (its event loop held up that long, the packets waiting in
+  // its sockets) is not the server's: the bound applies to what is left.
+  const ownStallMs = ownDelay.max / 1e6;
+  for (const gap of longestGaps) expect(gap).toBeLessThan(stallBoundMs + ownStallMs);
   expect(sent).toBeGreaterThan(0);
   // Nothing arrives that the server did not count as sent…
   expect(received).toBeLessThanOrEqual(sent);
