@@ -40,6 +40,10 @@ export async function startDragon({ core }) {
       HOME: process.env.HOME ?? '/tmp',
       CORE_ADDRESS: '127.0.0.1:0',
       CORE_DB_DIR: dataDir,
+      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
+      CORE_METRICS_ENABLE_PROMETHEUS: 'true',
+      // Above the default viewer limit: the largest run has more viewers than a NAS default allows.
+      CORE_WEBRTC_MAX_VIEWERS: '0',
       CORE_WEBRTC_INTERFACES: '127.0.0.1',
       // The benchmark's viewers all come from one address.
       CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
