@@ -50,6 +50,16 @@ const listenReasons: Record<string, string> = {
   EADDRNOTAVAIL: 'the address is not one of this host',
 };
 
+/** Why a socket could not listen, in words, from the errno an error or its cause carries. */
+export function listenFailureReason(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    const reason = listenReasons[(current as NodeJS.ErrnoException).code ?? ''];
+    if (reason) return reason;
+    current = current.cause;
+  }
+  return undefined;
+}
+
 function listen(
   address: string,
   fetch: (request: Request) => Response | Promise<Response>,
@@ -58,7 +68,7 @@ function listen(
     const server = serve({ fetch, ...listenTarget(address) }, () => resolve(server));
     continueOnRead(server);
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new ListenError(address, listenReasons[error.code ?? ''] ?? error.message, { cause: error }));
+      reject(new ListenError(address, listenFailureReason(error) ?? error.message, { cause: error }));
     });
   });
 }
