@@ -190,6 +190,44 @@ describe('the listening server', () => {
   });
 });
 
+describe('the warning for an open API', () => {
+  async function warningsOf(config: Record<string, unknown>): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'dragon-runtime-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        db: { dir: join(dir, 'db') },
+        storage: { disk: { dir: join(dir, 'disk') } },
+        webrtc: { enable: false },
+        ...config,
+      }),
+    );
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const runtime = await Runtime.start({
+      configStore: new ConfigStore(file, { PATH: process.env.PATH }),
+      logger,
+    });
+    cleanups.push(() => runtime.close());
+    return lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+  }
+
+  it('is logged at start when auth is off and the server listens beyond loopback', async () => {
+    const open = await warningsOf({ address: '0.0.0.0:0' });
+    const local = await warningsOf({ address: '127.0.0.1:0' });
+    const authed = await warningsOf({
+      address: '0.0.0.0:0',
+      api: { auth: { enable: true, username: 'admin', password: 'pw' } },
+    });
+
+    expect(open).toEqual([expect.stringMatching(/^THE API IS OPEN/)]);
+    expect(local).toEqual([]);
+    expect(authed).toEqual([]);
+  });
+});
+
 describe('isOpenToNetwork', () => {
   const config = (address: string, enable: boolean) =>
     ({ address, api: { auth: { enable } } }) as Parameters<typeof isOpenToNetwork>[0];
