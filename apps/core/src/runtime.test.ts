@@ -16,23 +16,25 @@ afterEach(async () => {
 
 const admin = { username: 'admin', password: 'first-password' };
 
+/** A config file in a temp directory of its own, with its db and disk directories there. */
+function configFile(config: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dragon-runtime-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'config.json');
+  const directories = { db: { dir: join(dir, 'db') }, storage: { disk: { dir: join(dir, 'disk') } } };
+  writeFileSync(file, JSON.stringify({ ...directories, ...config }));
+  return file;
+}
+
 /** A runtime on a random loopback port with auth on, its own directories, WebRTC on loopback. */
 async function startRuntime(
   extra: { auth?: Record<string, unknown>; webrtc?: Record<string, unknown> } = {},
 ) {
-  const dir = mkdtempSync(join(tmpdir(), 'dragon-runtime-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      address: '127.0.0.1:0',
-      db: { dir: join(dir, 'db') },
-      storage: { disk: { dir: join(dir, 'disk') } },
-      api: { auth: { enable: true, ...admin, ...extra.auth } },
-      webrtc: { interfaces: ['127.0.0.1'], ...extra.webrtc },
-    }),
-  );
+  const file = configFile({
+    address: '127.0.0.1:0',
+    api: { auth: { enable: true, ...admin, ...extra.auth } },
+    webrtc: { interfaces: ['127.0.0.1'], ...extra.webrtc },
+  });
   const configStore = new ConfigStore(file, { PATH: process.env.PATH });
   const runtime = await Runtime.start({ configStore, logger: pino({ level: 'silent' }) });
   cleanups.push(() => runtime.close());
@@ -192,18 +194,7 @@ describe('the listening server', () => {
 
 describe('the warning for an open API', () => {
   async function warningsOf(config: Record<string, unknown>): Promise<string[]> {
-    const dir = mkdtempSync(join(tmpdir(), 'dragon-runtime-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'config.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        db: { dir: join(dir, 'db') },
-        storage: { disk: { dir: join(dir, 'disk') } },
-        webrtc: { enable: false },
-        ...config,
-      }),
-    );
+    const file = configFile({ webrtc: { enable: false }, ...config });
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
     const runtime = await Runtime.start({
