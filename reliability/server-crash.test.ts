@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { jsonBody, startServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
+import { connected, joinOverWhep } from './helpers.js';
 
 afterAll(stopAllServers);
 
@@ -18,9 +19,26 @@ const nullProcess = (index: number) => ({
   ...(index % 2 === 0 ? { webrtc: { enabled: true, force_transcode: true, audio: false } } : {}),
 });
 
-it('restores all 20 processes exactly after kill -9, and starts the autostart ones', async () => {
+/** p00 also plays over WebRTC: restored after a crash, it must start with its RTP legs. */
+const withWebRtc = (process: ReturnType<typeof nullProcess>) => ({
+  ...process,
+  input: [
+    {
+      id: 'in',
+      address: 'testsrc2=size=160x120:rate=5[out0];sine=frequency=440[out1]',
+      options: ['-re', '-f', 'lavfi'],
+    },
+  ],
+  output: [{ id: 'out', address: '-', options: ['-map', '0:v', '-f', 'null'] }],
+  webrtc: { enabled: true },
+});
+
+it('restores all 20 processes exactly after kill -9, starts the autostart ones, and WebRTC plays again', async () => {
   const server = await startServer();
-  for (let index = 0; index < 20; index++) await server.json('/api/v3/process', jsonBody(nullProcess(index)));
+  for (let index = 0; index < 20; index++) {
+    const process = nullProcess(index);
+    await server.json('/api/v3/process', jsonBody(index === 0 ? withWebRtc(process) : process));
+  }
   await server.json('/api/v3/process/p05/metadata/note', jsonBody({ keep: true }, 'PUT'));
   const before = await server.json<{ id: string; config: unknown; metadata: unknown }[]>(
     '/api/v3/process?filter=config,metadata',
@@ -40,6 +58,16 @@ it('restores all 20 processes exactly after kill -9, and starts the autostart on
     });
   }
   expect((await restarted.json<{ order: string }>('/api/v3/process/p10/state')).order).toBe('stop');
+  // 409 while the restored process has no media yet, the documented retry; then video arrives.
+  const { viewer } = await waitFor('a WHEP session on the restored p00', () =>
+    joinOverWhep(restarted, 'p00').catch(() => undefined),
+  );
+  try {
+    expect(await connected(viewer, 30_000)).toBe(true);
+    await waitFor('video from the restored p00', () => viewer.received.video.length > 0);
+  } finally {
+    await viewer.close();
+  }
   await restarted.stop();
 });
 

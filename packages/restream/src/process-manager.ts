@@ -119,6 +119,17 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     };
     this.#globalMetadata = new MetadataMap(options.maxMetadataBytes, data.metadata);
     for (const stored of data.processes) {
+      const today = processConfigSchema.safeParse(stored.config);
+      if (!today.success) {
+        // Loaded as stored, so an upgrade never strands the store; new configs meet today's rules.
+        logger.warn(
+          {
+            processId: stored.config.id,
+            problems: today.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+          },
+          'a stored process breaks rules added since it was saved; it is kept, but change it (an id "." or ".." cannot be addressed over HTTP: rename it in db.json while the server is stopped)',
+        );
+      }
       const runner = new ProcessRunner(this.#runnerContext, {
         config: stored.config,
         order: stored.order,
