@@ -1,13 +1,27 @@
 // `pnpm bench`: runs every benchmark in turn (each in its own processes, so one's load does not
-// colour another's), then writes bench/results/latest.json and bench/results/latest.md.
-// Numbers only: nothing here passes or fails. `--quick` runs a short smoke version.
+// colour another's), then merges their results into bench/results/latest.json (keys of benchmarks
+// not run this time are kept) and writes bench/results/latest.md from it.
+// Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
+// `--only e2e,api` runs some of them (e2e, fanout, memory, ttff, api).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { e2eMarkdown } from './e2e/report.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const quick = process.argv.includes('--quick');
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    render: { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const only = values.only?.split(',');
+// `--render`: run nothing, write latest.md again from latest.json (after a change to the tables).
+const wanted = (name) => !values.render && (!only || only.includes(name));
 const work = mkdtempSync(join(tmpdir(), 'dragon-bench-'));
 
 function run(name, cwd, args) {
@@ -21,23 +35,29 @@ function run(name, cwd, args) {
   return JSON.parse(readFileSync(out, 'utf8'));
 }
 
-const fanout = run('fanout', 'packages/webrtc', [
-  'bench/fanout.mjs',
-  ...(quick ? ['--viewers', '1,10', '--seconds', '3', '--repeats', '1'] : ['--viewers', '1,10,25,50,100']),
-]);
-const memory = run('memory', 'packages/webrtc', [
-  '--expose-gc',
-  'bench/memory.mjs',
-  ...(quick ? ['--idle', '10', '--cycles', '50'] : ['--idle', '50', '--cycles', '1000', '--linger', '40']),
-]);
-const ttff = run('ttff', 'packages/webrtc', [
-  'bench/ttff.mjs',
-  ...(quick ? ['--joins', '2', '--gops', '2'] : []),
-]);
-const api = run('api', 'apps/core', [
-  'bench/api.mjs',
-  ...(quick ? ['--processes', '100', '--seconds', '2', '--repeats', '1'] : []),
-]);
+const produced = {};
+if (wanted('e2e')) produced.e2e = run('e2e', '.', ['bench/e2e-fanout.mjs', ...(quick ? ['--quick'] : [])]);
+if (wanted('fanout'))
+  produced.fanout = run('fanout', 'packages/webrtc', [
+    'bench/fanout.mjs',
+    ...(quick ? ['--viewers', '1,10', '--seconds', '3', '--repeats', '1'] : ['--viewers', '1,10,25,50,100']),
+  ]);
+if (wanted('memory'))
+  produced.memory = run('memory', 'packages/webrtc', [
+    '--expose-gc',
+    'bench/memory.mjs',
+    ...(quick ? ['--idle', '10', '--cycles', '50'] : ['--idle', '50', '--cycles', '1000', '--linger', '40']),
+  ]);
+if (wanted('ttff'))
+  produced.ttff = run('ttff', 'packages/webrtc', [
+    'bench/ttff.mjs',
+    ...(quick ? ['--joins', '2', '--gops', '2'] : []),
+  ]);
+if (wanted('api'))
+  produced.api = run('api', 'apps/core', [
+    'bench/api.mjs',
+    ...(quick ? ['--processes', '100', '--seconds', '2', '--repeats', '1'] : []),
+  ]);
 rmSync(work, { recursive: true, force: true });
 
 let commit = 'unknown';
@@ -51,39 +71,84 @@ try {
 } catch {}
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
-const latest = { date: new Date().toISOString(), commit, quick, machine, fanout, memory, ttff, api };
+const date = new Date().toISOString();
+const latestFile = join(root, 'bench/results/latest.json');
+const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'utf8')) : {};
+// Which run each section comes from, since a partial run keeps the others' older figures.
+const sections = { ...previous.sections };
+// Results written before sections existed carry the run's stamp at the top level.
+for (const name of ['e2e', 'fanout', 'memory', 'ttff', 'api']) {
+  if (previous[name] && !sections[name])
+    sections[name] = {
+      date: previous.date,
+      commit: previous.commit,
+      quick: previous.quick,
+      machine: previous.machine,
+    };
+}
+for (const name of Object.keys(produced)) sections[name] = { date, commit, quick, machine };
+const latest = values.render
+  ? previous
+  : { ...previous, date, commit, quick, machine, sections, ...produced };
+const { fanout, memory, ttff, api, e2e } = latest;
+const stamp = (name) =>
+  sections[name]
+    ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
+    : '';
 
 const f = (value, digits = 1) =>
   value === null || value === undefined ? '–' : Number(value).toFixed(digits);
 const lines = [
-  `Commit \`${commit}\` · ${latest.date.slice(0, 10)} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node}${quick ? ' · quick run' : ''}`,
-  '',
-  '| fan-out (2 Mbit/s + Opus) | viewers connected | server CPU % median (min–max) | CPU % per viewer | µs per packet per viewer | sent | received | forwarding p50 / p99 ms | end to end p50 / p99 ms |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...fanout.results.map(
-    (r) =>
-      `| ${r.viewers} viewers | ${r.connected} | ${f(r.cpuPercent.median)} (${f(r.cpuPercent.min)}–${f(r.cpuPercent.max)}) | ${f(r.cpuPercentPerViewer, 2)} | ${f(r.cpuMicrosPerPacketPerViewer)} | ${f(r.serverDelivery * 100, 2)} % | ${f(r.delivery * 100, 2)} %${r.delivery < 0.99 ? ' (below 99 %)' : ''} | ${r.forwardingLatencyMs ? `${f(r.forwardingLatencyMs.p50, 2)} / ${f(r.forwardingLatencyMs.p99, 2)}` : 'n/a (native plane: see e2e)'} | ${f(r.latencyMs.p50, 2)} / ${f(r.latencyMs.p99, 2)} |`,
-  ),
-  '',
-  '| time to first frame (Chromium) | median ms (min–max) | joins |',
-  '| --- | --- | --- |',
-  ...ttff.results.map(
-    (r) =>
-      `| GOP ${r.gopSeconds} s, keyframe cache ${r.keyframeCache ? 'on' : 'off'} | ${f(r.medianMs, 0)} (${f(r.minMs, 0)}–${f(r.maxMs, 0)}) | ${r.joins}${r.timedOut ? `, ${r.timedOut} timed out` : ''} |`,
-  ),
-  '',
-  '| memory | value |',
-  '| --- | --- |',
-  `| RSS per idle connected viewer | ${f(memory.rssPerIdleViewerKiB, 0)} KiB (${memory.idleConnected}/${memory.idleViewers} connected) |`,
-  `| RSS before → after ${memory.cycles} join/leave cycles | ${f(memory.rssBeforeCyclesMiB)} → ${f(memory.rssAfterCyclesMiB)} MiB (${f(memory.cycleSeconds, 0)} s, ${memory.peersLeft} peers left) |`,
-  `| JS heap before → after the cycles → ${memory.lingerSeconds} s later | ${f(memory.heapBeforeCyclesMiB)} → ${f(memory.heapAfterCyclesMiB)} → ${f(memory.heapAfterLingerMiB)} MiB (RSS then ${f(memory.rssAfterLingerMiB)} MiB) |`,
-  '',
-  '| API | median (min–max) |',
-  '| --- | --- |',
-  `| \`GET /api/v3/process\`, ${api.processes} processes (${f(api.listResponseBytes / 1024, 0)} KiB), ${api.concurrency} concurrent | ${f(api.listProcessesPerSecond.median)} req/s (${f(api.listProcessesPerSecond.min)}–${f(api.listProcessesPerSecond.max)}) |`,
-  `| \`POST …/whep\` offer → answer (+ DELETE), ${api.concurrency} concurrent | ${f(api.whepOffersPerSecond.median)} /s (${f(api.whepOffersPerSecond.min)}–${f(api.whepOffersPerSecond.max)}), ${api.whepOffersPerSecond.failed} failed |`,
+  `Latest run: commit \`${latest.commit}\` · ${latest.date.slice(0, 10)} · ${latest.machine.cores} cores (${latest.machine.cpu}) · Node ${latest.machine.node}${latest.quick ? ' · quick run' : ''}`,
   '',
 ];
+if (e2e)
+  lines.push(`## End to end: the built server beside Janus${stamp('e2e')}`, '', ...e2eMarkdown(e2e), '');
+if (fanout)
+  lines.push(
+    `## In-process fan-out micro-benchmark (a tool, not the product)${stamp('fanout')}`,
+    '',
+    '| fan-out (2 Mbit/s + Opus) | viewers connected | server CPU % median (min–max) | CPU % per viewer | µs per packet per viewer | sent | received | forwarding p50 / p99 ms | end to end p50 / p99 ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...fanout.results.map(
+      (r) =>
+        `| ${r.viewers} viewers | ${r.connected} | ${f(r.cpuPercent.median)} (${f(r.cpuPercent.min)}–${f(r.cpuPercent.max)}) | ${f(r.cpuPercentPerViewer, 2)} | ${f(r.cpuMicrosPerPacketPerViewer)} | ${f(r.serverDelivery * 100, 2)} % | ${f(r.delivery * 100, 2)} %${r.delivery < 0.99 ? ' (below 99 %)' : ''} | ${r.forwardingLatencyMs ? `${f(r.forwardingLatencyMs.p50, 2)} / ${f(r.forwardingLatencyMs.p99, 2)}` : 'n/a (native plane: see e2e)'} | ${f(r.latencyMs.p50, 2)} / ${f(r.latencyMs.p99, 2)} |`,
+    ),
+    '',
+  );
+if (ttff)
+  lines.push(
+    `## Time to first frame${stamp('ttff')}`,
+    '',
+    '| time to first frame (Chromium) | median ms (min–max) | joins |',
+    '| --- | --- | --- |',
+    ...ttff.results.map(
+      (r) =>
+        `| GOP ${r.gopSeconds} s, keyframe cache ${r.keyframeCache ? 'on' : 'off'} | ${f(r.medianMs, 0)} (${f(r.minMs, 0)}–${f(r.maxMs, 0)}) | ${r.joins}${r.timedOut ? `, ${r.timedOut} timed out` : ''} |`,
+    ),
+    '',
+  );
+if (memory)
+  lines.push(
+    `## Memory${stamp('memory')}`,
+    '',
+    '| memory | value |',
+    '| --- | --- |',
+    `| RSS per idle connected viewer | ${f(memory.rssPerIdleViewerKiB, 0)} KiB (${memory.idleConnected}/${memory.idleViewers} connected) |`,
+    `| RSS before → after ${memory.cycles} join/leave cycles | ${f(memory.rssBeforeCyclesMiB)} → ${f(memory.rssAfterCyclesMiB)} MiB (${f(memory.cycleSeconds, 0)} s, ${memory.peersLeft} peers left) |`,
+    `| JS heap before → after the cycles → ${memory.lingerSeconds} s later | ${f(memory.heapBeforeCyclesMiB)} → ${f(memory.heapAfterCyclesMiB)} → ${f(memory.heapAfterLingerMiB)} MiB (RSS then ${f(memory.rssAfterLingerMiB)} MiB) |`,
+    '',
+  );
+if (api)
+  lines.push(
+    `## API${stamp('api')}`,
+    '',
+    '| API | median (min–max) |',
+    '| --- | --- |',
+    `| \`GET /api/v3/process\`, ${api.processes} processes (${f(api.listResponseBytes / 1024, 0)} KiB), ${api.concurrency} concurrent | ${f(api.listProcessesPerSecond.median)} req/s (${f(api.listProcessesPerSecond.min)}–${f(api.listProcessesPerSecond.max)}) |`,
+    `| \`POST …/whep\` offer → answer (+ DELETE), ${api.concurrency} concurrent | ${f(api.whepOffersPerSecond.median)} /s (${f(api.whepOffersPerSecond.min)}–${f(api.whepOffersPerSecond.max)}), ${api.whepOffersPerSecond.failed} failed |`,
+    '',
+  );
 const markdown = lines.join('\n');
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(latest, null, 2)}\n`);

@@ -34,6 +34,87 @@ export function openFiles(pid: number): { udp: number; tcpOrOther: number; files
   return { udp, tcpOrOther, files };
 }
 
+/**
+ * Datagrams the kernel dropped because a UDP socket of `pid` was full (the last column of
+ * /proc/net/udp{,6}), summed over its sockets: loss that happened before any code could see it.
+ */
+export function udpSocketDrops(pid: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (socket) inodes.add(socket[1]!);
+    } catch {
+      // closed while we looked
+    }
+  }
+  let drops = 0;
+  for (const table of ['udp', 'udp6']) {
+    const lines = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1);
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      if (inodes.has(fields[9] ?? '')) drops += Number(fields.at(-1));
+    }
+  }
+  return drops;
+}
+
+/**
+ * Packets in `received` counted once each, by SSRC and sequence number (unwrapped past 65535):
+ * a retransmitted packet is one packet.
+ */
+export function distinctPackets(received: readonly { seq: number; ssrc: number }[]): number {
+  const seen = new Set<string>();
+  const highest = new Map<number, number>();
+  for (const { seq, ssrc } of received) {
+    const top = highest.get(ssrc) ?? seq;
+    // The extended sequence number closest to the highest one so far (RFC 3550 appendix A.1).
+    let extended = top - (top % 65_536) + seq;
+    if (extended < top - 32_768) extended += 65_536;
+    else if (extended > top + 32_768) extended -= 65_536;
+    highest.set(ssrc, Math.max(top, extended));
+    seen.add(`${ssrc}:${extended}`);
+  }
+  return seen.size;
+}
+
+/**
+ * The longest silence between a viewer's video packets, timed where they arrive. Created before
+ * the viewer accepts its answer, so it sees the track appear.
+ */
+export class ArrivalGaps {
+  #last = performance.now();
+  #longest = 0;
+  #longestFrom = this.#last;
+
+  constructor(viewer: WeriftViewer) {
+    viewer.pc.onTrack.subscribe((track) => {
+      if (track.kind !== 'video') return;
+      track.onReceiveRtp.subscribe(() => {
+        const now = performance.now();
+        if (now - this.#last > this.#longest)
+          [this.#longest, this.#longestFrom] = [now - this.#last, this.#last];
+        this.#last = now;
+      });
+    });
+  }
+
+  /** Starts measuring afresh from now. */
+  reset(): void {
+    this.#last = performance.now();
+    this.#longest = 0;
+    this.#longestFrom = this.#last;
+  }
+
+  /** The longest gap since `reset()`, the silence up to now included, and when (performance.now()) it began. */
+  longest(): { ms: number; from: number } {
+    const now = performance.now();
+    return now - this.#last > this.#longest
+      ? { ms: now - this.#last, from: this.#last }
+      : { ms: this.#longest, from: this.#longestFrom };
+  }
+}
+
 export function rssBytes(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
@@ -52,12 +133,16 @@ export function ffmpegChildren(pid: number): number[] {
   });
 }
 
-/** A werift viewer that has joined `processId` over WHEP; `location` is its session URL. */
+/**
+ * A werift viewer that has joined `processId` over WHEP; `location` is its session URL, `gaps`
+ * times the silences between its video packets.
+ */
 export async function joinOverWhep(
   server: RunningServer,
   processId: string,
-): Promise<{ viewer: WeriftViewer; location: string }> {
+): Promise<{ viewer: WeriftViewer; location: string; gaps: ArrivalGaps }> {
   const viewer = new WeriftViewer();
+  const gaps = new ArrivalGaps(viewer);
   const offer = await viewer.offer();
   const response = await server.api(`/api/v3/process/${processId}/whep`, {
     method: 'POST',
@@ -69,7 +154,7 @@ export async function joinOverWhep(
     throw new Error(`WHEP offer answered ${response.status}: ${await response.text()}`);
   }
   await viewer.accept(await response.text());
-  return { viewer, location: response.headers.get('Location') ?? '' };
+  return { viewer, location: response.headers.get('Location') ?? '', gaps };
 }
 
 export function connected(viewer: WeriftViewer, timeoutMs = 10_000): Promise<boolean> {

@@ -2,9 +2,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { jsonBody, startServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
+import { connected, joinOverWhep } from './helpers.js';
 
 afterAll(stopAllServers);
 
+// WebRTC stays on (the server's default), and every other process also sends to it, so restoring
+// after a crash goes through the WebRTC side as well as the process store.
 const nullProcess = (index: number) => ({
   id: `p${String(index).padStart(2, '0')}`,
   reference: index % 2 === 0 ? 'even' : 'odd',
@@ -13,18 +16,36 @@ const nullProcess = (index: number) => ({
   autostart: index < 4,
   reconnect: true,
   reconnect_delay_seconds: 1,
+  ...(index % 2 === 0 ? { webrtc: { enabled: true, force_transcode: true, audio: false } } : {}),
 });
 
-it('restores all 20 processes exactly after kill -9, and starts the autostart ones', async () => {
-  const server = await startServer({ env: { CORE_WEBRTC_ENABLE: 'false' } });
-  for (let index = 0; index < 20; index++) await server.json('/api/v3/process', jsonBody(nullProcess(index)));
+/** p00 also plays over WebRTC: restored after a crash, it must start with its RTP legs. */
+const withWebRtc = (process: ReturnType<typeof nullProcess>) => ({
+  ...process,
+  input: [
+    {
+      id: 'in',
+      address: 'testsrc2=size=160x120:rate=5[out0];sine=frequency=440[out1]',
+      options: ['-re', '-f', 'lavfi'],
+    },
+  ],
+  output: [{ id: 'out', address: '-', options: ['-map', '0:v', '-f', 'null'] }],
+  webrtc: { enabled: true },
+});
+
+it('restores all 20 processes exactly after kill -9, starts the autostart ones, and WebRTC plays again', async () => {
+  const server = await startServer();
+  for (let index = 0; index < 20; index++) {
+    const process = nullProcess(index);
+    await server.json('/api/v3/process', jsonBody(index === 0 ? withWebRtc(process) : process));
+  }
   await server.json('/api/v3/process/p05/metadata/note', jsonBody({ keep: true }, 'PUT'));
   const before = await server.json<{ id: string; config: unknown; metadata: unknown }[]>(
     '/api/v3/process?filter=config,metadata',
   );
   await server.kill();
 
-  const restarted = await startServer({ dataDir: server.dataDir, env: { CORE_WEBRTC_ENABLE: 'false' } });
+  const restarted = await startServer({ dataDir: server.dataDir });
   const after = await restarted.json<{ id: string; config: unknown; metadata: unknown }[]>(
     '/api/v3/process?filter=config,metadata',
   );
@@ -37,11 +58,21 @@ it('restores all 20 processes exactly after kill -9, and starts the autostart on
     });
   }
   expect((await restarted.json<{ order: string }>('/api/v3/process/p10/state')).order).toBe('stop');
+  // 409 while the restored process has no media yet, the documented retry; then video arrives.
+  const { viewer } = await waitFor('a WHEP session on the restored p00', () =>
+    joinOverWhep(restarted, 'p00').catch(() => undefined),
+  );
+  try {
+    expect(await connected(viewer, 30_000)).toBe(true);
+    await waitFor('video from the restored p00', () => viewer.received.video.length > 0);
+  } finally {
+    await viewer.close();
+  }
   await restarted.stop();
 });
 
 it('loses nothing when a store write was cut off mid-way', async () => {
-  const server = await startServer({ env: { CORE_WEBRTC_ENABLE: 'false' } });
+  const server = await startServer();
   for (let index = 0; index < 3; index++)
     await server.json('/api/v3/process', jsonBody(nullProcess(index + 10)));
   const before = await server.json('/api/v3/process?filter=config');
@@ -54,7 +85,7 @@ it('loses nothing when a store write was cut off mid-way', async () => {
   writeFileSync(join(server.dataDir, `${store}.tmp`), content.slice(0, Math.floor(content.length / 2)));
   writeFileSync(join(server.dataDir, `${store}.4242.tmp`), content.slice(0, 17));
 
-  const restarted = await startServer({ dataDir: server.dataDir, env: { CORE_WEBRTC_ENABLE: 'false' } });
+  const restarted = await startServer({ dataDir: server.dataDir });
   expect(await restarted.json('/api/v3/process?filter=config')).toEqual(before);
   // And it keeps working: a new process is stored next to the old ones.
   await restarted.json('/api/v3/process', jsonBody(nullProcess(19)));
@@ -63,16 +94,14 @@ it('loses nothing when a store write was cut off mid-way', async () => {
 });
 
 it('refuses to start on a corrupt store instead of discarding it', async () => {
-  const server = await startServer({ env: { CORE_WEBRTC_ENABLE: 'false' } });
+  const server = await startServer();
   await server.json('/api/v3/process', jsonBody(nullProcess(1)));
   expect(await server.stop()).toBe(0);
   const store = readdirSync(server.dataDir).find((name) => name.startsWith('db') && name.endsWith('.json'))!;
   const content = readFileSync(join(server.dataDir, store), 'utf8');
   writeFileSync(join(server.dataDir, store), content.slice(0, content.length - 10));
 
-  await expect(
-    startServer({ dataDir: server.dataDir, env: { CORE_WEBRTC_ENABLE: 'false' } }),
-  ).rejects.toThrow(/exited with 1/);
+  await expect(startServer({ dataDir: server.dataDir })).rejects.toThrow(/exited with 1/);
   // The damaged file is still there for the operator, byte for byte.
   expect(readFileSync(join(server.dataDir, store), 'utf8')).toBe(content.slice(0, content.length - 10));
 });

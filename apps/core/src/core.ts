@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
-import { ProcessManager } from '@dragon/restream';
+import { type FFmpegAccessOptions, ProcessManager } from '@dragon/restream';
 import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -55,6 +55,21 @@ export function clientAddress(c: Context): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What FFmpeg may touch: datarhei's `ffmpeg.access` lists; file outputs only into the disk filesystem
+ * and `ffmpeg.access.output.directories`; never the config file or the TLS key (the process store,
+ * `/proc` and `/sys` are restream's own rule); the environment restream hands FFmpeg by default.
+ */
+export function ffmpegAccessOf(config: Config, configFile: string): FFmpegAccessOptions {
+  const { input, output } = config.ffmpeg.access;
+  return {
+    input: { allow: input.allow, block: input.block },
+    output: { allow: output.allow, block: output.block },
+    outputDirectories: [config.storage.disk.dir, ...output.directories],
+    protectedPaths: [configFile, ...(config.tls.key_file ? [config.tls.key_file] : [])],
+  };
 }
 
 /** Assembles process manager, WebRTC and HTTP API for one configuration. */
@@ -127,8 +142,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     logLines: config.ffmpeg.log.max_lines,
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
-    placeholders: services.placeholderValues,
-    access: { protectedPaths: [configStore.file] },
+    placeholders: services.placeholders,
+    access: ffmpegAccessOf(config, configStore.file),
     ...(webrtc ? { hooks: webrtc.hooks } : {}),
   }).catch(async (error: unknown) => {
     await services.close();

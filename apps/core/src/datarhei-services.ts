@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { relative, resolve } from 'node:path';
-import type { ProcessManager } from '@dragon/restream';
+import type { PlaceholderTemplates, ProcessManager } from '@dragon/restream';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { createFsApiRoutes } from './api/fs-routes.js';
@@ -16,12 +16,7 @@ import { RtmpServer } from './ingest/rtmp-server.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
 import { MetricsHistory } from './ops/metrics-history.js';
-import {
-  cleanupRulesOf,
-  createPlaceholderExpander,
-  memfsBaseUrl,
-  type PlaceholderExpander,
-} from './placeholders/placeholder-expander.js';
+import { cleanupRulesOf, memfsBaseUrl, placeholderTemplates } from './placeholders/placeholder-templates.js';
 import { createHlsSessions } from './sessions/hls-sessions.js';
 import { SessionRegistry, type WebRtcSessionInfo } from './sessions/session-registry.js';
 
@@ -140,10 +135,10 @@ export class DatarheiServices {
   readonly metrics: MetricsHistory;
   readonly logRing: LogRing;
   readonly rtmp: RtmpServer | undefined;
-  /** datarhei's placeholder expansion over these services (see `expandProcessConfig`). */
-  readonly expandPlaceholders: PlaceholderExpander;
-  /** `{diskfs}` and `{memfs}` for a process manager that takes plain values; read at each start. */
-  readonly placeholderValues: Record<string, string>;
+  /** `{diskfs}`, `{memfs}`, `{fs:…}`, `{rtmp,…}`, `{srt,…}` for the process manager; read at each start. */
+  readonly placeholders: PlaceholderTemplates;
+  /** The memfs base URL with its write credentials (what `{memfs}` expands to). */
+  readonly memfsUrl: () => string;
   /** `/memfs/…` and `/…` file routes; mount after every other route (disk falls through to them). */
   readonly fileRoutes: Hono;
   /** `/fs…` with its own guard; mount at `/api/v3` before the JSON API (no 1 MiB body limit). */
@@ -182,20 +177,14 @@ export class DatarheiServices {
         }
       : undefined;
     const memfsUrl = () => memfsBaseUrl(options.httpAddress(), writeAuth);
-    this.expandPlaceholders = createPlaceholderExpander({
+    this.memfsUrl = memfsUrl;
+    this.placeholders = placeholderTemplates({
       diskfsDir: this.disk.root,
       memfsUrl,
       rtmp: rtmp
         ? { address: () => rtmp.address, app: config.rtmp.app, token: config.rtmp.token }
         : undefined,
     });
-    const disk = this.disk;
-    this.placeholderValues = {
-      diskfs: disk.root,
-      get memfs() {
-        return memfsUrl();
-      },
-    };
 
     this.cleanup = new CleanupManager([this.disk, this.mem], {
       warn: (object, message) => logger.warn({ component: 'cleanup', ...object }, message),

@@ -5,7 +5,7 @@ import { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError } from './config/errors.js';
 import { ensureDemoProcess } from './demo.js';
 import { LogRing } from './ops/log-ring.js';
-import { ListenError, Runtime } from './runtime.js';
+import { ListenError, listenFailureReason, Runtime } from './runtime.js';
 
 const usage = `Usage: dragon-core [--config FILE] [--demo]
 
@@ -58,7 +58,7 @@ const logger = pino(
   logRing.destination(process.stdout),
 );
 try {
-  configStore.persistGenerated();
+  await configStore.persistGenerated();
 } catch (error) {
   logger.warn(
     { err: error, file: configFile },
@@ -67,7 +67,13 @@ try {
 }
 
 /** Failures at boot a user can fix: one line each, no stack trace. */
-const bootFailures = new Set(['FFMPEG_UNAVAILABLE', 'STORE_CORRUPT', 'UDP_MUX']);
+const bootFailures = new Set(['FFMPEG_UNAVAILABLE', 'STORE_CORRUPT', 'UDP_MUX', 'INGEST_LISTEN']);
+
+/** A boot failure's message, with the reason a socket could not listen when the message lacks it. */
+function bootFailureLine(error: Error): string {
+  const reason = listenFailureReason(error);
+  return reason && !error.message.includes(reason) ? `${error.message}: ${reason}` : error.message;
+}
 
 let runtime: Runtime;
 try {
@@ -84,7 +90,7 @@ try {
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (error instanceof ListenError) fail(error.message);
-  if (code && bootFailures.has(code)) fail((error as Error).message);
+  if (code && bootFailures.has(code)) fail(bootFailureLine(error as Error));
   throw error;
 }
 if (args.demo) await ensureDemoProcess(runtime.core.manager, logger);

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,21 +16,25 @@ afterEach(async () => {
 
 const admin = { username: 'admin', password: 'first-password' };
 
-/** A runtime on a random loopback port with auth on, its own directories, WebRTC on loopback. */
-async function startRuntime() {
+/** A config file in a temp directory of its own, with its db and disk directories there. */
+function configFile(config: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dragon-runtime-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      address: '127.0.0.1:0',
-      db: { dir: join(dir, 'db') },
-      storage: { disk: { dir: join(dir, 'disk') } },
-      api: { auth: { enable: true, ...admin } },
-      webrtc: { interfaces: ['127.0.0.1'] },
-    }),
-  );
+  const directories = { db: { dir: join(dir, 'db') }, storage: { disk: { dir: join(dir, 'disk') } } };
+  writeFileSync(file, JSON.stringify({ ...directories, ...config }));
+  return file;
+}
+
+/** A runtime on a random loopback port with auth on, its own directories, WebRTC on loopback. */
+async function startRuntime(
+  extra: { auth?: Record<string, unknown>; webrtc?: Record<string, unknown> } = {},
+) {
+  const file = configFile({
+    address: '127.0.0.1:0',
+    api: { auth: { enable: true, ...admin, ...extra.auth } },
+    webrtc: { interfaces: ['127.0.0.1'], ...extra.webrtc },
+  });
   const configStore = new ConfigStore(file, { PATH: process.env.PATH });
   const runtime = await Runtime.start({ configStore, logger: pino({ level: 'silent' }) });
   cleanups.push(() => runtime.close());
@@ -144,6 +149,73 @@ describe('Runtime reload', () => {
     expect(configStore.config.address).toBe('127.0.0.1:0');
     expect(runtime.core.config.address).toBe('127.0.0.1:0');
     expect((await api('/api/v3/process')).status).toBe(200);
+  });
+});
+
+/** A GET from a chosen loopback address (127.0.0.0/8 is all local), answering the status. */
+function statusFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { localAddress, headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.once('error', reject);
+    request.end();
+  });
+}
+
+describe('the listening server', () => {
+  it('tells clients apart by their address: one guessing viewer tokens is limited, the others are not', async () => {
+    const { url } = await startRuntime({ webrtc: { token: 'viewer-token' } });
+    const whep = url('/api/v3/process/cam/whep');
+    const guess = { Authorization: 'Bearer wrong' };
+
+    let status = 401;
+    for (let attempt = 0; attempt < 50 && status === 401; attempt++) {
+      status = await statusFrom('127.0.0.2', whep, guess);
+    }
+
+    expect(status).toBe(429);
+    expect(await statusFrom('127.0.0.1', whep, guess)).toBe(401);
+  });
+
+  it('lets loopback clients through without a token when api.auth.disable_localhost is set', async () => {
+    const exempt = await startRuntime({ auth: { disable_localhost: true } });
+    const guarded = await startRuntime();
+
+    expect(await statusFrom('127.0.0.1', exempt.url('/api/v3/process'))).toBe(200);
+    expect(await statusFrom('127.0.0.1', guarded.url('/api/v3/process'))).toBe(401);
+  });
+});
+
+describe('the warning for an open API', () => {
+  async function warningsOf(config: Record<string, unknown>): Promise<string[]> {
+    const file = configFile({ webrtc: { enable: false }, ...config });
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const runtime = await Runtime.start({
+      configStore: new ConfigStore(file, { PATH: process.env.PATH }),
+      logger,
+    });
+    cleanups.push(() => runtime.close());
+    return lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+  }
+
+  it('is logged at start when auth is off and the server listens beyond loopback', async () => {
+    const open = await warningsOf({ address: '0.0.0.0:0' });
+    const local = await warningsOf({ address: '127.0.0.1:0' });
+    const authed = await warningsOf({
+      address: '0.0.0.0:0',
+      api: { auth: { enable: true, username: 'admin', password: 'pw' } },
+    });
+
+    expect(open).toEqual([expect.stringMatching(/^THE API IS OPEN/)]);
+    expect(local).toEqual([]);
+    expect(authed).toEqual([]);
   });
 });
 

@@ -50,15 +50,25 @@ const listenReasons: Record<string, string> = {
   EADDRNOTAVAIL: 'the address is not one of this host',
 };
 
-function listen(
-  address: string,
-  fetch: (request: Request) => Response | Promise<Response>,
-): Promise<ServerType> {
+/** Why a socket could not listen, in words, from the errno an error or its cause carries. */
+export function listenFailureReason(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    const reason = listenReasons[(current as NodeJS.ErrnoException).code ?? ''];
+    if (reason) return reason;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** Hono's fetch: `env` carries the Node request, from which the client's address is read. */
+type Fetch = (request: Request, env: unknown) => Response | Promise<Response>;
+
+function listen(address: string, fetch: Fetch): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, ...listenTarget(address) }, () => resolve(server));
     continueOnRead(server);
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new ListenError(address, listenReasons[error.code ?? ''] ?? error.message, { cause: error }));
+      reject(new ListenError(address, listenFailureReason(error) ?? error.message, { cause: error }));
     });
   });
 }
@@ -112,7 +122,7 @@ export class Runtime {
     });
     let server: ServerType;
     try {
-      server = await listen(config.address, (request) => runtime!.#fetch(request));
+      server = await listen(config.address, (request, env) => runtime!.#fetch(request, env));
     } catch (error) {
       await core.close();
       throw error;
@@ -160,7 +170,11 @@ export class Runtime {
     await this.#core.close();
   }
 
-  #fetch(request: Request): Response | Promise<Response> {
+  /**
+   * Every request, handed on with its Node `env`: without it no route could tell one client's address
+   * from another's (per-client limits, the loopback exemption, session addresses).
+   */
+  #fetch(request: Request, env: unknown): Response | Promise<Response> {
     if (this.#rebuilding) {
       return Response.json(
         { code: 503, message: 'Service Unavailable', details: ['reloading the configuration'] },
@@ -170,7 +184,7 @@ export class Runtime {
         },
       );
     }
-    return this.#core.app.fetch(request);
+    return this.#core.app.fetch(request, env);
   }
 
   #rebuilding = false;
@@ -223,10 +237,10 @@ export class Runtime {
     if (config.address === this.#listeningOn) return;
     await closeServer(this.#server);
     try {
-      this.#server = await listen(config.address, (request) => this.#fetch(request));
+      this.#server = await listen(config.address, (request, env) => this.#fetch(request, env));
       this.#listeningOn = config.address;
     } catch (error) {
-      this.#server = await listen(this.#listeningOn, (request) => this.#fetch(request));
+      this.#server = await listen(this.#listeningOn, (request, env) => this.#fetch(request, env));
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,20 @@ function run(args: string[], env: Record<string, string> = {}) {
   );
 }
 
+async function occupiedTcpPort(): Promise<number> {
+  const server: Server = createServer();
+  cleanups.push(() => server.close());
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
+}
+
+async function occupiedUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  cleanups.push(() => socket.close());
+  return new Promise((resolve) => socket.bind(0, '127.0.0.1', () => resolve(socket.address().port)));
+}
+
 it('prints its usage for --help', async () => {
   const { code, stdout, stderr } = await run(['--help']);
   expect(code).toBe(0);
@@ -55,14 +70,28 @@ it('names an unknown option and shows the usage, without a stack trace', async (
 });
 
 it('says in one line that the address is in use', async () => {
-  const server: Server = createServer();
-  const port = await new Promise<number>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
-  );
-  cleanups.push(() => server.close());
+  const port = await occupiedTcpPort();
   const { code, stderr } = await run([], { CORE_ADDRESS: `127.0.0.1:${port}` });
   expect(code).toBe(1);
   expect(stderr).toBe(`dragon-core: cannot listen on 127.0.0.1:${port}: the address is already in use\n`);
+});
+
+it.each([
+  [
+    'the RTMP port',
+    'tcp',
+    (port: number) => ({ CORE_RTMP_ENABLE: 'true', CORE_RTMP_ADDRESS: `127.0.0.1:${port}` }),
+  ],
+  ['the WebRTC UDP port', 'udp', (port: number) => ({ CORE_WEBRTC_UDP_MUX_PORT: String(port) })],
+  ['the ICE-TCP port', 'tcp', (port: number) => ({ CORE_WEBRTC_TCP_MUX_PORT: String(port) })],
+] as const)('says in one line, without a stack trace, that %s is in use', async (_name, kind, envOf) => {
+  const port = kind === 'udp' ? await occupiedUdpPort() : await occupiedTcpPort();
+
+  const { code, stderr } = await run([], { CORE_ADDRESS: '127.0.0.1:0', ...envOf(port) });
+
+  expect(code).toBe(1);
+  expect(stderr).toMatch(new RegExp(`^dragon-core: .*${port}.*the address is already in use\\n$`));
+  expect(stderr.split('\n')).toHaveLength(2);
 });
 
 it('lists each problem of an invalid config, without a stack trace', async () => {

@@ -8,7 +8,7 @@ let memfsAuth: string;
 
 beforeAll(async () => {
   server = await startInProcessCore({ CORE_WEBRTC_ENABLE: 'false' }, { httpAddress: () => '127.0.0.1:8080' });
-  const url = new URL(server.core.services.placeholderValues.memfs!);
+  const url = new URL(server.core.services.memfsUrl());
   memfsAuth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
+import { createPlaceholderResolver, processConfigSchema, replacePlaceholders } from '@dragon/restream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RtmpServer } from '../src/ingest/rtmp-server.js';
-import { createPlaceholderExpander } from '../src/placeholders/placeholder-expander.js';
+import { placeholderTemplates } from '../src/placeholders/placeholder-templates.js';
 import { SessionCollector } from '../src/sessions/session-collector.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
 import { waitFor } from './server-harness.js';
@@ -27,12 +28,18 @@ describe('the RTMP server', () => {
       server.channels().includes('/live/cam1') ? true : undefined,
     );
 
-    const expand = createPlaceholderExpander({
+    const templates = placeholderTemplates({
       diskfsDir: '/tmp',
       memfsUrl: () => 'http://localhost/memfs',
       rtmp: { address: () => server.address, app: '/live', token: 'secret' },
     });
-    const playUrl = expand('{rtmp,name=cam1}', 'input');
+    const reading = processConfigSchema.parse({
+      id: 'reader',
+      input: [{ address: '{rtmp,name=cam1}' }],
+      output: [{ address: '-' }],
+    });
+    const playUrl =
+      replacePlaceholders(reading, createPlaceholderResolver(templates)).input[0]?.address ?? '';
     expect(playUrl).toBe(`rtmp://127.0.0.1:${server.port}/live/cam1?token=secret`);
     const reader = runFFmpeg(['-i', playUrl, '-frames:v', '50', '-f', 'null', '-']);
     expect(await reader.exited).toBe(0);

@@ -43,6 +43,14 @@ const idleProcess = (id: string, reference = 'ref') => ({
   autostart: false,
 });
 
+type ProcessJson = Record<string, unknown> & { id: string };
+const list = async (query: string) =>
+  (await (await request(`/api/v3/process${query}`)).json()) as ProcessJson[];
+const body = async (response: Response | Promise<Response>) => {
+  const answer = await response;
+  return { status: answer.status, body: await answer.json() };
+};
+
 describe('the process API', () => {
   it('adds, lists with filters, reads, updates and deletes processes in datarhei shapes', async () => {
     const added = await send('/api/v3/process', idleProcess('alpha', 'cams'));
@@ -55,25 +63,17 @@ describe('the process API', () => {
     });
     expect((await send('/api/v3/process', idleProcess('beta', 'other'))).status).toBe(200);
 
-    const all = (await (await request('/api/v3/process')).json()) as {
-      id: string;
-      config: unknown;
-      state: unknown;
-    }[];
+    const all = await list('');
     expect(all.map((process) => process.id).sort()).toEqual(['alpha', 'beta']);
     expect(all[0]).toHaveProperty('state.order', 'stop');
 
-    const byReference = (await (
-      await request('/api/v3/process?reference=cams&filter=config')
-    ).json()) as Record<string, unknown>[];
-    expect(byReference.map((process) => process.id)).toEqual(['alpha']);
-    expect(byReference[0]).toHaveProperty('config');
-    expect(byReference[0]).not.toHaveProperty('state');
-    const byPattern = (await (await request('/api/v3/process?idpattern=b*')).json()) as { id: string }[];
-    expect(byPattern.map((process) => process.id)).toEqual(['beta']);
-
     const one = (await (await request('/api/v3/process/alpha')).json()) as Record<string, unknown>;
-    expect(one).toMatchObject({ id: 'alpha', type: 'ffmpeg', reference: 'cams' });
+    expect(one).toMatchObject({
+      id: 'alpha',
+      type: 'ffmpeg',
+      reference: 'cams',
+      created_at: expect.any(Number),
+    });
     expect(one).toHaveProperty('report');
 
     const updated = await send('/api/v3/process/alpha', { ...idleProcess('alpha', 'renamed') }, 'PUT');
@@ -85,36 +85,248 @@ describe('the process API', () => {
     const removed = await request('/api/v3/process/beta', { method: 'DELETE' });
     expect(await removed.json()).toBe('OK');
     expect((await request('/api/v3/process/beta')).status).toBe(404);
+    await request('/api/v3/process/alpha', { method: 'DELETE' });
   });
 
-  it('keeps per-process and global metadata, where null deletes a key', async () => {
+  it('filters the list as datarhei does: reference over ids, patterns intersected, filter as written', async () => {
+    for (const [id, reference] of [
+      ['cam-1', 'door'],
+      ['cam-2', 'yard'],
+      ['mic-1', 'door'],
+    ] as const) {
+      await send('/api/v3/process', idleProcess(id, reference));
+    }
+    const ids = (processes: ProcessJson[]) => processes.map((process) => process.id).sort();
+
+    expect(ids(await list('?id=cam-2,mic-1'))).toEqual(['cam-2', 'mic-1']);
+    expect(ids(await list('?reference=door'))).toEqual(['cam-1', 'mic-1']);
+    // With a reference, datarhei ignores the id list.
+    expect(ids(await list('?reference=door&id=cam-2'))).toEqual(['cam-1', 'mic-1']);
+    expect(ids(await list('?idpattern=cam-*&refpattern=d*'))).toEqual(['cam-1']);
+    expect(ids(await list('?idpattern=cam-*&id=cam-2,mic-1'))).toEqual(['cam-2']);
+
+    const [configOnly] = await list('?id=cam-1&filter=config');
+    expect(Object.keys(configOnly ?? {}).sort()).toEqual([
+      'config',
+      'created_at',
+      'id',
+      'reference',
+      'type',
+      'updated_at',
+    ]);
+    const [twoParts] = await list('?id=cam-1&filter=state,report');
+    expect(twoParts).toHaveProperty('state');
+    expect(twoParts).toHaveProperty('report');
+    expect(twoParts).not.toHaveProperty('config');
+    // An unknown name selects nothing, and entries are taken as written (no trimming).
+    const [none] = await list('?id=cam-1&filter=bogus, config');
+    expect(Object.keys(none ?? {}).sort()).toEqual(['created_at', 'id', 'reference', 'type', 'updated_at']);
+    // No metadata stored: datarhei leaves the field out.
+    expect((await list('?id=cam-1'))[0]).not.toHaveProperty('metadata');
+
+    for (const id of ['cam-1', 'cam-2', 'mic-1'])
+      await request(`/api/v3/process/${id}`, { method: 'DELETE' });
+  });
+
+  it('defaults an omitted autostart to true and other fields to zero, as datarhei does', async () => {
+    const { autostart: _omitted, ...process } = idleProcess('defaults');
+    // An input FFmpeg cannot open: the process starts, fails at once and stays down.
+    const answer = await body(
+      send('/api/v3/process', {
+        ...process,
+        input: [{ id: 'in', address: 'nosuchfilter', options: ['-f', 'lavfi'] }],
+      }),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      autostart: true,
+      reconnect: false,
+      reconnect_delay_seconds: 0,
+      stale_timeout_seconds: 0,
+      limits: { cpu_usage: 0, memory_mbytes: 0, waitfor_seconds: 0 },
+    });
+    expect(
+      ((await (await request('/api/v3/process/defaults/state')).json()) as { order: string }).order,
+    ).toBe('start');
+    await request('/api/v3/process/defaults', { method: 'DELETE' });
+  });
+
+  it('merges a partial PUT into the current config, element by element, keeping the order', async () => {
+    await send('/api/v3/process', {
+      ...idleProcess('merge', 'before'),
+      output: [{ id: 'out', address: '-', options: ['-f', 'null'], cleanup: [{ pattern: 'memfs:/x_*.ts' }] }],
+      reconnect_delay_seconds: 7,
+    });
+    const merged = await body(send('/api/v3/process/merge', { reference: 'after' }, 'PUT'));
+    expect(merged.status).toBe(200);
+    expect(merged.body).toMatchObject({
+      id: 'merge',
+      reference: 'after',
+      reconnect_delay_seconds: 7,
+      input: idleProcess('merge').input,
+      output: [{ id: 'out', address: '-', options: ['-f', 'null'], cleanup: [{ pattern: 'memfs:/x_*.ts' }] }],
+    });
+
+    // Go decodes array elements into the elements already there: unnamed fields stay.
+    const element = await body(send('/api/v3/process/merge', { output: [{ address: 'pipe:1' }] }, 'PUT'));
+    expect((element.body as { output: unknown[] }).output).toMatchObject([
+      { id: 'out', address: 'pipe:1', options: ['-f', 'null'], cleanup: [{ pattern: 'memfs:/x_*.ts' }] },
+    ]);
+    // `autostart` in a PUT is stored, but the order stays: datarhei keeps the running state.
+    await send('/api/v3/process/merge', { autostart: true, type: '' }, 'PUT');
+    expect(((await (await request('/api/v3/process/merge/state')).json()) as { order: string }).order).toBe(
+      'stop',
+    );
+    await request('/api/v3/process/merge', { method: 'DELETE' });
+  });
+
+  it('renames with a PUT that names another id, and refuses one onto an existing id', async () => {
+    await send('/api/v3/process', idleProcess('old'));
+    await send('/api/v3/process', idleProcess('taken'));
+    await send('/api/v3/process/old/metadata/ui', { tab: 1 }, 'PUT');
+
+    expect(await body(send('/api/v3/process/old', { id: 'taken' }, 'PUT'))).toEqual({
+      status: 400,
+      body: { code: 400, message: "Process can't be updated", details: ['process already exists'] },
+    });
+    const renamed = await body(send('/api/v3/process/old', { id: 'new' }, 'PUT'));
+    expect(renamed).toMatchObject({ status: 200, body: { id: 'new' } });
+    expect((await request('/api/v3/process/old')).status).toBe(404);
+    expect(await (await request('/api/v3/process/new/metadata/ui')).json()).toEqual({ tab: 1 });
+    for (const id of ['new', 'taken']) await request(`/api/v3/process/${id}`, { method: 'DELETE' });
+  });
+
+  it('keeps per-process and global metadata, where null deletes a key and no metadata is null', async () => {
     await send('/api/v3/process', idleProcess('meta'));
+    expect(await (await request('/api/v3/process/meta/metadata')).json()).toBeNull();
     expect(await (await send('/api/v3/process/meta/metadata/ui', { color: 'red' }, 'PUT')).json()).toEqual({
       color: 'red',
     });
     expect(await (await request('/api/v3/process/meta/metadata/ui')).json()).toEqual({ color: 'red' });
     expect(await (await request('/api/v3/process/meta/metadata')).json()).toEqual({ ui: { color: 'red' } });
+    expect(await (await request('/api/v3/process/meta')).json()).toHaveProperty('metadata', {
+      ui: { color: 'red' },
+    });
     await send('/api/v3/process/meta/metadata/ui', null, 'PUT');
-    expect((await request('/api/v3/process/meta/metadata/ui')).status).toBe(404);
+    expect(await body(request('/api/v3/process/meta/metadata/ui'))).toEqual({
+      status: 404,
+      body: { code: 404, message: 'Unknown process ID', details: ['unknown key'] },
+    });
+    expect((await request('/api/v3/process/meta/metadata/constructor')).status).toBe(404);
 
     await send('/api/v3/metadata/site', { name: 'home' }, 'PUT');
     expect(await (await request('/api/v3/metadata/site')).json()).toEqual({ name: 'home' });
+    expect(await body(request('/api/v3/metadata/nothing'))).toEqual({
+      status: 404,
+      body: { code: 404, message: 'Metadata not found', details: ['unknown key'] },
+    });
     expect(stored()).toContain('"home"');
   });
 
   it('answers bad input with the documented 4xx and leaves the store untouched', async () => {
     await send('/api/v3/process', idleProcess('keep'));
     const before = stored();
-    const cases: [string, Response | Promise<Response>, number][] = [
-      ['bad JSON', send('/api/v3/process', '{"id": '), 400],
-      ['invalid config', send('/api/v3/process', { id: 'x', input: 'nope' }), 400],
-      ['unsupported type', send('/api/v3/process', { ...idleProcess('y'), type: 'gstreamer' }), 400],
-      ['duplicate id', send('/api/v3/process', idleProcess('keep')), 400],
-      ['unknown id', request('/api/v3/process/nope'), 404],
-      ['path traversal', request('/api/v3/process/..%2F..%2Fetc%2Fpasswd'), 404],
-      ['unknown command', send('/api/v3/process/keep/command', { command: 'explode' }, 'PUT'), 400],
-      ['command on unknown id', send('/api/v3/process/nope/command', { command: 'start' }, 'PUT'), 404],
-      ['update with bad JSON', send('/api/v3/process/keep', 'not json', 'PUT'), 400],
+    const unknown = { code: 404, message: 'Unknown process ID', details: ['unknown process'] };
+    const cases: [string, Response | Promise<Response>, number, Record<string, unknown>?][] = [
+      ['bad JSON', send('/api/v3/process', '{"id": '), 400, { message: 'Invalid JSON' }],
+      ['a body that is not an object', send('/api/v3/process', '[1]'), 400, { message: 'Invalid JSON' }],
+      [
+        'invalid config',
+        send('/api/v3/process', { id: 'x', input: 'nope', output: [] }),
+        400,
+        { message: 'Invalid JSON' },
+      ],
+      [
+        'no input',
+        send('/api/v3/process', { ...idleProcess('y'), input: [] }),
+        400,
+        { message: 'At least one input and one output need to be defined', details: [] },
+      ],
+      [
+        'missing output',
+        send('/api/v3/process', { id: 'y', input: idleProcess('y').input }),
+        400,
+        { message: 'Invalid JSON' },
+      ],
+      [
+        'unsupported type',
+        send('/api/v3/process', { ...idleProcess('y'), type: 'gstreamer' }),
+        400,
+        { message: 'Invalid JSON' },
+      ],
+      [
+        'empty type',
+        send('/api/v3/process', { ...idleProcess('y'), type: '' }),
+        400,
+        { message: 'Unsupported process type', details: ['Supported process types are: ffmpeg'] },
+      ],
+      [
+        'empty id',
+        send('/api/v3/process', { ...idleProcess('y'), id: '' }),
+        400,
+        { message: 'Invalid process config', details: ['an empty ID is not allowed'] },
+      ],
+      [
+        'duplicate id',
+        send('/api/v3/process', idleProcess('keep')),
+        400,
+        { message: 'Invalid process config', details: ['process already exists'] },
+      ],
+      [
+        'an invalid value',
+        send('/api/v3/process', { ...idleProcess('y'), reconnect_delay_seconds: -1 }),
+        400,
+        { message: 'Invalid process config' },
+      ],
+      ['unknown id', request('/api/v3/process/nope'), 404, unknown],
+      ['unknown id state', request('/api/v3/process/nope/state'), 404, unknown],
+      ['unknown id delete', request('/api/v3/process/nope', { method: 'DELETE' }), 404, unknown],
+      ['path traversal', request('/api/v3/process/..%2F..%2Fetc%2Fpasswd'), 404, unknown],
+      [
+        'unknown command',
+        send('/api/v3/process/keep/command', { command: 'explode' }, 'PUT'),
+        400,
+        {
+          message: 'Unknown command provided',
+          details: ['Known commands are: start, stop, reload, restart'],
+        },
+      ],
+      [
+        'command on unknown id',
+        send('/api/v3/process/nope/command', { command: 'start' }, 'PUT'),
+        400,
+        { message: 'Command failed', details: ['unknown process'] },
+      ],
+      [
+        'update of unknown id',
+        send('/api/v3/process/nope', idleProcess('nope'), 'PUT'),
+        404,
+        { message: 'Process not found', details: ['nope'] },
+      ],
+      [
+        'update with bad JSON',
+        send('/api/v3/process/keep', 'not json', 'PUT'),
+        400,
+        { message: 'Invalid JSON' },
+      ],
+      [
+        'update to another type',
+        send('/api/v3/process/keep', { type: 'gstreamer' }, 'PUT'),
+        400,
+        { message: 'Invalid JSON' },
+      ],
+      [
+        'update without inputs',
+        send('/api/v3/process/keep', { input: [] }, 'PUT'),
+        400,
+        { message: "Process can't be updated" },
+      ],
+      [
+        'update to an empty id',
+        send('/api/v3/process/keep', { id: '' }, 'PUT'),
+        400,
+        { message: "Process can't be updated", details: ['an empty ID is not allowed'] },
+      ],
       [
         'huge body',
         send('/api/v3/process', { ...idleProcess('z'), reference: 'x'.repeat(2 * 1024 * 1024) }),
@@ -122,15 +334,23 @@ describe('the process API', () => {
       ],
       ['mistyped global config', send('/api/v3/config', { address: 5 }, 'PUT'), 400],
     ];
-    for (const [name, response, status] of cases) {
+    for (const [name, response, status, expected] of cases) {
       const answer = await response;
       expect({ name, status: answer.status }).toEqual({ name, status });
       const body = (await answer.json()) as { code: number; message: string; details: unknown[] };
       expect({ name, code: body.code }).toEqual({ name, code: status });
       expect(body.message).toEqual(expect.any(String));
       expect(Array.isArray(body.details)).toBe(true);
+      if (expected) expect({ name, ...body }).toMatchObject({ name, ...expected });
     }
     expect(stored()).toBe(before);
+  });
+
+  it('answers a probe of an unknown id with 200 and the reason in its log, as datarhei', async () => {
+    expect(await body(request('/api/v3/process/nope/probe'))).toEqual({
+      status: 200,
+      body: { streams: [], log: ['Unknown process ID (nope)'] },
+    });
   });
 
   it('serves ping, about, skills, config, metrics and the OpenAPI document', async () => {
@@ -140,7 +360,16 @@ describe('the process API', () => {
       version: { number: '16.16.0' },
       dragon: { app: 'dragon-core' },
     });
-    expect(await (await request('/api/v3/skills')).json()).toHaveProperty('ffmpeg');
+    const skills = (await (await request('/api/v3/skills')).json()) as Record<string, unknown>;
+    expect(Object.keys(skills)).toEqual([
+      'ffmpeg',
+      'filter',
+      'hwaccels',
+      'codecs',
+      'devices',
+      'formats',
+      'protocols',
+    ]);
     const config = (await (await request('/api/v3/config')).json()) as Record<string, unknown>;
     expect(Object.keys(config).sort()).toEqual([
       'config',

@@ -7,18 +7,28 @@ const minimal = {
 };
 
 describe('processConfigSchema', () => {
-  it('fills datarhei defaults and a disabled webrtc block', () => {
+  // datarhei Core v16: http/handler/api/process.go `Add` presets `Autostart: true`; every other field
+  // of `api.ProcessConfig` is Go's zero value when the body omits it.
+  it.each([
+    ['type', 'ffmpeg'],
+    ['reference', ''],
+    ['options', []],
+    ['autostart', true],
+    ['reconnect', false],
+    ['reconnect_delay_seconds', 0],
+    ['stale_timeout_seconds', 0],
+    ['limits', { cpu_usage: 0, memory_mbytes: 0, waitfor_seconds: 0 }],
+  ])('defaults an omitted %s as datarhei does', (field, expected) => {
+    expect(processConfigSchema.parse(minimal)).toHaveProperty([field], expected);
+  });
+
+  it('defaults outputs without cleanup rules and a disabled webrtc block', () => {
     const config = processConfigSchema.parse(minimal);
-    expect(config).toMatchObject({
-      type: 'ffmpeg',
-      reference: '',
-      options: [],
-      reconnect: false,
-      reconnect_delay_seconds: 15,
-      autostart: false,
-      stale_timeout_seconds: 0,
-      limits: { cpu_usage: 0, memory_mbytes: 0, waitfor_seconds: 0 },
-      webrtc: { enabled: false, video_pt: 96, audio_pt: 111, force_transcode: false },
+    expect(config.webrtc).toMatchObject({
+      enabled: false,
+      video_pt: 96,
+      audio_pt: 111,
+      force_transcode: false,
     });
     expect(config.output[0]).toEqual({ id: '', address: '-', options: ['-f', 'null'], cleanup: [] });
   });

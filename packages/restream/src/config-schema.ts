@@ -21,18 +21,35 @@ function hasControlCharacter(text: string, allowed: readonly number[] = []): boo
 }
 const optionWhitespace = [0x09, 0x0a, 0x0d];
 
-const optionList = z
-  .array(
-    z
-      .string()
-      .max(4096)
-      .refine(
-        (option) => !hasControlCharacter(option, optionWhitespace),
-        'control characters are not allowed',
-      ),
-  )
-  .max(512)
-  .default([]);
+/**
+ * Which rules a config is held to. `new` is every config the API hands in. `stored` is a config read
+ * back from the process store: an id `.`/`..` and control characters were accepted before they were
+ * refused, and a store that holds them must still load (the manager logs what no longer passes).
+ */
+type Rules = 'new' | 'stored';
+
+function optionList(rules: Rules) {
+  const option = z.string().max(4096);
+  return z
+    .array(
+      rules === 'stored'
+        ? option
+        : option.refine(
+            (text) => !hasControlCharacter(text, optionWhitespace),
+            'control characters are not allowed',
+          ),
+    )
+    .max(512)
+    .default([]);
+}
+
+/** An address or the reference, which expands into addresses. */
+function addressText(rules: Rules, max: number) {
+  const text = z.string().max(max);
+  return rules === 'stored'
+    ? text
+    : text.refine((value) => !hasControlCharacter(value), 'control characters are not allowed');
+}
 
 const cleanupSchema = z.object({
   pattern: z.string().min(1),
@@ -41,80 +58,88 @@ const cleanupSchema = z.object({
   purge_on_delete: z.boolean().default(false),
 });
 
-const inputSchema = z.object({
-  id: z.string().regex(ioIdPattern, 'letters, digits, _ . : - only').default(''),
-  address: z
-    .string()
-    .min(1)
-    .max(8192)
-    .refine((address) => !hasControlCharacter(address), 'control characters are not allowed'),
-  options: optionList,
-});
-
-const outputSchema = inputSchema.extend({ cleanup: z.array(cleanupSchema).max(64).default([]) });
-
-/** A process config, field for field as datarhei Core v3's `ProcessConfig`, plus `webrtc`. */
-export const processConfigSchema = z
-  .object({
-    id: z
-      .string()
-      // Empty: the manager generates one.
-      .regex(
-        new RegExp(`^(?:${processIdPattern.source.slice(1, -1)})?$`),
-        'letters, digits, _ . : - only, at most 128, and not "." or ".."',
-      )
-      .default(''),
-    type: z.literal('ffmpeg').default('ffmpeg'),
-    // `{reference}` expands into addresses, so it obeys their rule.
-    reference: z
-      .string()
-      .max(1024)
-      .refine((reference) => !hasControlCharacter(reference), 'control characters are not allowed')
-      .default(''),
-    input: z.array(inputSchema).min(1, 'at least one input').max(64),
-    output: z.array(outputSchema).max(64).default([]),
-    options: optionList,
-    reconnect: z.boolean().default(false),
-    reconnect_delay_seconds: z.number().int().min(0).max(86_400).default(15),
-    autostart: z.boolean().default(false),
-    stale_timeout_seconds: z.number().int().min(0).max(86_400).default(0),
-    limits: z
-      .object({
-        cpu_usage: z.number().min(0).default(0),
-        memory_mbytes: z.number().int().min(0).default(0),
-        waitfor_seconds: z.number().int().min(0).default(0),
-      })
-      .prefault({}),
-    webrtc: webRtcConfigSchema.prefault({}),
-  })
-  .check((ctx) => {
-    const config = ctx.value;
-    if (config.output.length === 0 && !config.webrtc.enabled) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'at least one output, or webrtc.enabled',
-        path: ['output'],
-        input: config.output,
-      });
-    }
-    for (const [kind, list] of [
-      ['input', config.input],
-      ['output', config.output],
-    ] as const) {
-      const seen = new Set<string>();
-      list.forEach((io, index) => {
-        if (io.id && seen.has(io.id)) {
-          ctx.issues.push({
-            code: 'custom',
-            message: `duplicate ${kind} id "${io.id}"`,
-            path: [kind, index, 'id'],
-            input: io.id,
-          });
-        }
-        seen.add(io.id);
-      });
-    }
+function inputSchema(rules: Rules) {
+  return z.object({
+    id: z.string().regex(ioIdPattern, 'letters, digits, _ . : - only').default(''),
+    address: addressText(rules, 8192).min(1),
+    options: optionList(rules),
   });
+}
+
+function buildProcessConfigSchema(rules: Rules) {
+  const processId =
+    rules === 'stored'
+      ? /^(?:[A-Za-z0-9_.:-]{1,128})?$/
+      : new RegExp(`^(?:${processIdPattern.source.slice(1, -1)})?$`);
+  return z
+    .object({
+      id: z
+        .string()
+        // Empty: the manager generates one.
+        .regex(processId, 'letters, digits, _ . : - only, at most 128, and not "." or ".."')
+        .default(''),
+      type: z.literal('ffmpeg').default('ffmpeg'),
+      // `{reference}` expands into addresses, so it obeys their rule.
+      reference: addressText(rules, 1024).default(''),
+      input: z.array(inputSchema(rules)).min(1, 'at least one input').max(64),
+      output: z
+        .array(inputSchema(rules).extend({ cleanup: z.array(cleanupSchema).max(64).default([]) }))
+        .max(64)
+        .default([]),
+      options: optionList(rules),
+      reconnect: z.boolean().default(false),
+      reconnect_delay_seconds: z.number().int().min(0).max(86_400).default(0),
+      autostart: z.boolean().default(true),
+      stale_timeout_seconds: z.number().int().min(0).max(86_400).default(0),
+      limits: z
+        .object({
+          cpu_usage: z.number().min(0).default(0),
+          memory_mbytes: z.number().int().min(0).default(0),
+          waitfor_seconds: z.number().int().min(0).default(0),
+        })
+        .prefault({}),
+      webrtc: webRtcConfigSchema.prefault({}),
+    })
+    .check((ctx) => {
+      const config = ctx.value;
+      if (config.output.length === 0 && !config.webrtc.enabled) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'at least one output, or webrtc.enabled',
+          path: ['output'],
+          input: config.output,
+        });
+      }
+      for (const [kind, list] of [
+        ['input', config.input],
+        ['output', config.output],
+      ] as const) {
+        const seen = new Set<string>();
+        list.forEach((io, index) => {
+          if (io.id && seen.has(io.id)) {
+            ctx.issues.push({
+              code: 'custom',
+              message: `duplicate ${kind} id "${io.id}"`,
+              path: [kind, index, 'id'],
+              input: io.id,
+            });
+          }
+          seen.add(io.id);
+        });
+      }
+    });
+}
+
+/**
+ * A process config, field for field as datarhei Core v3's `ProcessConfig`, plus `webrtc`. An omitted
+ * field defaults as a `POST /api/v3/process` to datarhei Core defaults it: `autostart` is true (the
+ * API handler presets it), everything else is Go's zero value — `reconnect` false,
+ * `reconnect_delay_seconds` and `stale_timeout_seconds` 0, limits 0 (none).
+ */
+export const processConfigSchema = buildProcessConfigSchema('new');
+
+/** A config as the process store holds it: {@link processConfigSchema} without the rules added later. */
+export const storedProcessConfigSchema = buildProcessConfigSchema('stored');
 
 export type ProcessConfig = z.infer<typeof processConfigSchema>;
 export type ProcessConfigInput = z.input<typeof processConfigSchema>;

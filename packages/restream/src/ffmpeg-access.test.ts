@@ -58,8 +58,15 @@ describe('FFmpegAccess', () => {
     expect(denial(() => policy.check('p', process({ address })))).toBeInstanceOf(FFmpegAccessDeniedError);
   });
 
-  it('refuses the config file, the store and its temp files by absolute path', () => {
-    for (const address of [configFile, join(dataDir, 'db.json'), join(dataDir, 'db.json.123.tmp')]) {
+  it('refuses the config file, the store and their temp and backup copies by absolute path', () => {
+    for (const address of [
+      configFile,
+      `${configFile}.4242.tmp`,
+      `${configFile}.bak`,
+      join(dataDir, 'db.json'),
+      join(dataDir, 'db.json.123.tmp'),
+      join(dataDir, 'db.json.corrupt-2026-01-01T00-00-00.000Z'),
+    ]) {
       expect(
         denial(() => policy.check('p', process({ address }))),
         address,

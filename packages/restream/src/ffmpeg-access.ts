@@ -53,7 +53,9 @@ export const ffmpegAccessSchema = z.object({
   output: accessListSchema.prefault({}),
   /**
    * Files and directories no address or option may name, for reading or writing — e.g. the server's
-   * config file. `/proc`, `/sys` and the process store are always protected.
+   * config file. A protected path covers what is below it and its copies beside it
+   * (`config.json.1234.tmp`, `config.json.bak`). `/proc`, `/sys` and the process store are always
+   * protected.
    * @default []
    */
   protectedPaths: z.array(z.string().min(1)).default([]),
@@ -81,18 +83,12 @@ const teeSlaveOptions = /^\[[^\]]*\]/;
 /** Separators inside FFmpeg arguments: option syntax (`a=b:c=d`), filter graphs, tee and concat lists. */
 const tokenSeparators = /[\s'"=,;:|[\](){}<>]+/;
 
-interface ProtectedPath {
-  path: string;
-  /** Any path that starts with it (a file and its temp and backup copies). */
-  prefix: boolean;
-}
-
 /** Decides whether a process config may run, and with which environment and working directory. */
 export class FFmpegAccess {
   /** FFmpeg's working directory; relative paths in arguments resolve against it. */
   readonly cwd: string;
   readonly environment: Record<string, string>;
-  readonly #protected: ProtectedPath[];
+  readonly #protected: string[];
   readonly #outputDirectories: string[];
   readonly #input: { allow: RegExp[]; block: RegExp[] };
   readonly #output: { allow: RegExp[]; block: RegExp[] };
@@ -108,12 +104,9 @@ export class FFmpegAccess {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.cwd = realPath(resolve(context.cwd));
-    const protectedPaths = ['/proc', '/sys', ...options.protectedPaths].map((path) => ({
-      path: realPath(resolve(path)),
-      prefix: false,
-    }));
-    protectedPaths.push({ path: realPath(resolve(context.storeFile)), prefix: true });
-    this.#protected = protectedPaths;
+    this.#protected = ['/proc', '/sys', context.storeFile, ...options.protectedPaths].map((path) =>
+      realPath(resolve(path)),
+    );
     this.#outputDirectories = (options.outputDirectories ?? [context.defaultOutputDirectory]).map((path) =>
       realPath(resolve(path)),
     );
@@ -224,9 +217,8 @@ export class FFmpegAccess {
   }
 
   #protectedAt(path: string): string | undefined {
-    return this.#protected.find((entry) =>
-      entry.prefix ? path.startsWith(entry.path) : isWithin(path, entry.path),
-    )?.path;
+    // The atomic writers' temp files and the store's corrupt copies are named `<file>.<suffix>`.
+    return this.#protected.find((entry) => isWithin(path, entry) || path.startsWith(`${entry}.`));
   }
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BannerParser, LineSplitter, ProgressParser } from './ffmpeg-output-parser.js';
+import {
+  BannerParser,
+  isStatsLine,
+  LineSplitter,
+  ProgressParser,
+  stripLogPrefix,
+} from './ffmpeg-output-parser.js';
 
 describe('BannerParser', () => {
   it('reads per-stream facts of inputs and outputs', () => {
@@ -39,6 +45,48 @@ describe('BannerParser', () => {
       { type: 'audio', codec: 'opus', channels: 1, bitrate_kbit: 64 },
     ]);
   });
+
+  it('reads lines with -loglevel level+info prefixes, formats with commas and output encoders', () => {
+    const parser = new BannerParser();
+    for (const line of [
+      "[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'in, from 'x'.mp4':",
+      '[info]   Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 320x240, 25 fps',
+      "[info] Output #0, mpegts, to 'udp://127.0.0.1:5000':",
+      '[info]   Stream #0:0: Video: h264, yuv420p(progressive), 320x240 [SAR 1:1 DAR 4:3], q=2-31, 25 fps, 90k tbn',
+      '[info]     Metadata:',
+      '[info]       encoder         : Lavc59.37.100 libx264',
+      '[info]   Stream #0:1: Audio: mp2, 48000 Hz, mono, s16, 384 kb/s',
+    ]) {
+      parser.feed(line);
+    }
+    expect(parser.facts.inputs).toMatchObject([
+      { index: 0, stream: 0, format: 'mov,mp4,m4a,3gp,3g2,mj2', address: "in, from 'x'.mp4", codec: 'h264' },
+    ]);
+    expect(parser.facts.outputs).toMatchObject([
+      { type: 'video', codec: 'h264', coder: 'libx264', width: 320 },
+      { type: 'audio', codec: 'mp2', coder: 'mp2', channels: 1 },
+    ]);
+  });
+});
+
+describe('stripLogPrefix and isStatsLine', () => {
+  it.each([
+    ['[info] Input #0, lavfi', 'Input #0, lavfi'],
+    ['[libx264 @ 0x5627] [info] using SAR=1/1', 'using SAR=1/1'],
+    ['[info]   Stream #0:0[0x100]: Video', '  Stream #0:0[0x100]: Video'],
+    ['  Stream #0:0[0x100]: Video', '  Stream #0:0[0x100]: Video'],
+    ['[unclosed', '[unclosed'],
+    ['[tight]text', '[tight]text'],
+  ])('strips %j to %j', (line, expected) => {
+    expect(stripLogPrefix(line)).toBe(expected);
+  });
+
+  it('recognises the stats line with and without a level prefix', () => {
+    expect(isStatsLine('frame=   50 fps=0.0 q=-1.0 size=104kB')).toBe(true);
+    expect(isStatsLine('[info] frame=   50 fps=0.0 q=-1.0 size=104kB')).toBe(true);
+    expect(isStatsLine('[info] size=     104kB time=00:00:02.00')).toBe(true);
+    expect(isStatsLine('[info] Input #0, lavfi')).toBe(false);
+  });
 });
 
 describe('ProgressParser', () => {
@@ -58,6 +106,8 @@ describe('ProgressParser', () => {
     for (const line of lines) expect(parser.feed(line)).toBeUndefined();
     expect(parser.feed('progress=continue')).toEqual({
       frame: 250,
+      frameStream: { file: 0, stream: 0 },
+      quantizers: [{ file: 0, stream: 0, q: 28 }],
       fps: 25,
       q: 28,
       size_kb: 1024,
@@ -70,6 +120,37 @@ describe('ProgressParser', () => {
     });
     expect(parser.feed('bitrate=N/A')).toBeUndefined();
     expect(parser.feed('progress=end')).toMatchObject({ frame: 0, bitrate_kbit: 0, end: true });
+  });
+
+  it('names the stream FFmpeg counts frames of: the first quantizer line after frame=', () => {
+    const parser = new ProgressParser();
+    for (const line of ['frame=50', 'fps=25.0', 'stream_1_0_q=14.3', 'stream_0_0_q=-1.0', 'total_size=10']) {
+      parser.feed(line);
+    }
+    expect(parser.feed('progress=continue')).toMatchObject({
+      frame: 50,
+      frameStream: { file: 1, stream: 0 },
+      q: 14.3,
+      quantizers: [
+        { file: 1, stream: 0, q: 14.3 },
+        { file: 0, stream: 0, q: -1 },
+      ],
+    });
+    // Audio only: no frame=, so no stream is counted.
+    parser.feed('total_size=100');
+    expect(parser.feed('progress=continue')).toMatchObject({
+      frame: 0,
+      frameStream: undefined,
+      quantizers: [],
+    });
+  });
+
+  it('keeps a bounded number of keys per block', () => {
+    const parser = new ProgressParser();
+    for (let index = 0; index < 10_000; index++) parser.feed(`key${index}=1`);
+    for (let index = 0; index < 10_000; index++) parser.feed(`stream_${index % 100}_0_q=1`);
+    const block = parser.feed('progress=continue');
+    expect(block?.quantizers.length).toBeLessThanOrEqual(256);
   });
 });
 

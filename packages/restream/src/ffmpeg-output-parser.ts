@@ -4,6 +4,8 @@ export interface StreamFacts {
   stream: number;
   type: 'video' | 'audio' | 'data' | 'subtitle' | 'unknown';
   codec: string;
+  /** The encoder for an output stream (`encoder : Lavc… libx264`), else the codec. */
+  coder: string;
   format: string;
   address: string;
   pix_fmt: string;
@@ -21,10 +23,25 @@ export interface BannerFacts {
   outputs: StreamFacts[];
 }
 
-/** One block of `-progress` output (`frame=…` … `progress=continue`). */
+/** An output stream by FFmpeg's numbering: output file, stream within it. */
+export interface OutputStreamRef {
+  file: number;
+  stream: number;
+}
+
+/**
+ * One block of `-progress` output (`frame=…` … `progress=continue`), as stock FFmpeg (4.4–7) writes
+ * it: totals, plus a quantizer per video output stream. `frame` counts the first video output
+ * stream only, and the block names it: its `stream_F_S_q` line is the first one.
+ */
 export interface ProgressBlock {
   frame: number;
+  /** The output stream `frame` counts; undefined when there is no video output. */
+  frameStream: OutputStreamRef | undefined;
+  /** `stream_<file>_<stream>_q` of each video output stream, in FFmpeg's order. */
+  quantizers: (OutputStreamRef & { q: number })[];
   fps: number;
+  /** The quantizer of the stream `frame` counts, as in FFmpeg's stats line. */
   q: number;
   size_kb: number;
   time: number;
@@ -35,36 +52,86 @@ export interface ProgressBlock {
   end: boolean;
 }
 
-const ioHeader = /^(Input|Output) #(\d+), ([^,]+), (?:from|to) '(.*)':$/;
 const streamLine = /^\s*Stream #(\d+):(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (Video|Audio|Data|Subtitle): (.*)$/;
+const encoderLine = /^\s+encoder\s+: Lavc\S* (\S+)$/;
 
-/** Reads the banner lines into per-stream facts; unknown lines are ignored, nothing throws. */
+/**
+ * A line without FFmpeg's `[component @ 0x…] ` and `[level] ` prefixes (`-loglevel level+info`).
+ * Linear: each bracket group is passed once.
+ */
+export function stripLogPrefix(line: string): string {
+  let start = 0;
+  while (line.charCodeAt(start) === 91 /* [ */) {
+    const close = line.indexOf(']', start + 1);
+    if (close === -1 || line.charCodeAt(close + 1) !== 32 /* space */) break;
+    start = close + 2;
+  }
+  return start === 0 ? line : line.slice(start);
+}
+
+/** FFmpeg's stats line (`frame=… fps=… q=…`, or `size=…` without video), with or without a level prefix. */
+export function isStatsLine(line: string): boolean {
+  const text = stripLogPrefix(line);
+  return text.startsWith('frame=') || text.startsWith('size=');
+}
+
+/**
+ * `Input #0, mov,mp4,m4a, from 'file.mp4':` → kind, index, format, address. The format may hold
+ * commas and the address anything, so the first `, from '` / `, to '` splits them (as datarhei does).
+ */
+function parseIoHeader(
+  line: string,
+): { kind: 'inputs' | 'outputs'; index: number; format: string; address: string } | undefined {
+  const kind = line.startsWith('Input #') ? 'inputs' : line.startsWith('Output #') ? 'outputs' : undefined;
+  if (!kind || !line.endsWith("':")) return undefined;
+  const numberStart = kind === 'inputs' ? 7 : 8;
+  const comma = line.indexOf(', ', numberStart);
+  const index = line.slice(numberStart, comma);
+  if (comma === -1 || !/^\d{1,6}$/.test(index)) return undefined;
+  const separator = kind === 'inputs' ? ", from '" : ", to '";
+  const split = line.indexOf(separator, comma + 2);
+  if (split === -1 || split + separator.length > line.length - 2) return undefined;
+  return {
+    kind,
+    index: Number(index),
+    format: line.slice(comma + 2, split),
+    address: line.slice(split + separator.length, -2),
+  };
+}
+
+/**
+ * Reads the banner lines into per-stream facts; unknown lines are ignored, nothing throws. Lines may
+ * carry `-loglevel level+info` prefixes.
+ */
 export class BannerParser {
   readonly facts: BannerFacts = { inputs: [], outputs: [] };
   #current: { kind: 'inputs' | 'outputs'; format: string; address: string } | undefined;
+  #lastStream: StreamFacts | undefined;
 
-  feed(line: string): void {
-    const header = ioHeader.exec(line);
+  feed(rawLine: string): void {
+    const line = stripLogPrefix(rawLine);
+    const header = parseIoHeader(line);
     if (header) {
-      this.#current = {
-        kind: header[1] === 'Input' ? 'inputs' : 'outputs',
-        format: header[3]!,
-        address: header[4]!,
-      };
+      this.#current = { kind: header.kind, format: header.format, address: header.address };
+      this.#lastStream = undefined;
       return;
     }
+    if (!this.#current) return;
     const stream = streamLine.exec(line);
-    if (!stream || !this.#current) return;
-    this.facts[this.#current.kind].push(
-      parseStream(
+    if (stream) {
+      this.#lastStream = parseStream(
         Number(stream[1]),
         Number(stream[2]),
         stream[3]!,
         stream[4]!,
         this.#current.format,
         this.#current.address,
-      ),
-    );
+      );
+      this.facts[this.#current.kind].push(this.#lastStream);
+      return;
+    }
+    const encoder = this.#current.kind === 'outputs' && this.#lastStream ? encoderLine.exec(line) : null;
+    if (encoder) this.#lastStream!.coder = encoder[1]!;
   }
 }
 
@@ -83,6 +150,7 @@ function parseStream(
     stream,
     type,
     codec: (parts[0] ?? '').split(' ')[0] ?? '',
+    coder: '',
     format,
     address,
     pix_fmt: '',
@@ -116,6 +184,7 @@ function parseStream(
       facts.channels = channelsOf(part);
     }
   }
+  facts.coder = facts.codec;
   return facts;
 }
 
@@ -145,9 +214,14 @@ function channelsOf(layout: string): number {
   return surround ? Number(surround[1]) + Number(surround[2]) : 0;
 }
 
+const quantizerKey = /^stream_(\d{1,4})_(\d{1,4})_q$/;
+/** FFmpeg writes about a dozen keys per block; more is not FFmpeg talking. */
+const maxKeysPerBlock = 256;
+
 /** Accumulates `-progress` key=value lines and hands out a block at each `progress=` line. */
 export class ProgressParser {
   #values = new Map<string, string>();
+  #quantizers: ProgressBlock['quantizers'] = [];
 
   /** Returns a block when `line` ends one. Malformed lines are ignored. */
   feed(line: string): ProgressBlock | undefined {
@@ -156,17 +230,29 @@ export class ProgressParser {
     const key = line.slice(0, separator).trim();
     const value = line.slice(separator + 1).trim();
     if (key !== 'progress') {
-      this.#values.set(key, value);
+      const quantizer = quantizerKey.exec(key);
+      if (quantizer) {
+        if (this.#quantizers.length < maxKeysPerBlock) {
+          this.#quantizers.push({
+            file: Number(quantizer[1]),
+            stream: Number(quantizer[2]),
+            q: toNumber(value),
+          });
+        }
+      } else if (this.#values.size < maxKeysPerBlock || this.#values.has(key)) {
+        this.#values.set(key, value);
+      }
       return undefined;
     }
-    const number = (name: string) => {
-      const parsed = Number.parseFloat(this.#values.get(name) ?? '');
-      return Number.isFinite(parsed) ? parsed : 0;
-    };
+    const number = (name: string) => toNumber(this.#values.get(name));
+    const hasFrame = this.#values.has('frame');
+    const first = this.#quantizers[0];
     const block: ProgressBlock = {
       frame: number('frame'),
+      frameStream: hasFrame && first ? { file: first.file, stream: first.stream } : undefined,
+      quantizers: this.#quantizers,
       fps: number('fps'),
-      q: number('stream_0_0_q'),
+      q: hasFrame ? (first?.q ?? 0) : 0,
       size_kb: Math.round(number('total_size') / 1024),
       time: number('out_time_us') / 1e6,
       bitrate_kbit: number('bitrate'),
@@ -176,8 +262,14 @@ export class ProgressParser {
       end: value === 'end',
     };
     this.#values = new Map();
+    this.#quantizers = [];
     return block;
   }
+}
+
+function toNumber(text: string | undefined): number {
+  const parsed = Number.parseFloat(text ?? '');
+  return Number.isFinite(parsed) ? parsed : 0;
 }
 
 /** Lines from a byte stream, tolerant of `\r` (FFmpeg's stats line) and of partial chunks. */

@@ -4,6 +4,7 @@ import { FFmpegSpawnError } from './errors.js';
 import { progressFd } from './ffmpeg-command.js';
 import {
   BannerParser,
+  isStatsLine,
   LineSplitter,
   type ProgressBlock,
   ProgressParser,
@@ -52,7 +53,6 @@ export interface RunOptions {
 
 const preludeHead = 100;
 const preludeTail = 50;
-const statsLine = /^(frame|size)=/;
 /** After these the banner has listed every input (`-loglevel level` prefixes lines with `[info] `). */
 const inputsListed = /^(\[\w+\] )?(Stream mapping:|Output #\d)/;
 
@@ -191,7 +191,7 @@ export class FFmpegRun {
   }
 
   #onStderrLine(line: string): void {
-    if (statsLine.test(line)) {
+    if (isStatsLine(line)) {
       this.#endPrelude();
       return;
     }

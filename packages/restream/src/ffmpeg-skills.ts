@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FFmpegUnavailableError } from './errors.js';
+import { type HardwareDevice, listDevices } from './ffmpeg-devices.js';
 
 const run = promisify(execFile);
 
@@ -9,19 +10,31 @@ interface Named {
   name: string;
 }
 
-/** What the installed FFmpeg can do, in datarhei's `skills` shape. */
-export interface Skills {
-  ffmpeg: { version: string; compiler: string; configuration: string };
-  filters: Named[];
-  hwaccels: Named[];
-  codecs: { audio: Codec[]; video: Codec[]; subtitle: Codec[] };
-  formats: { demuxers: Named[]; muxers: Named[] };
-  protocols: { input: Named[]; output: Named[] };
+/** A codec and its encoders and decoders; `null` where FFmpeg has none, as datarhei sends it. */
+interface Codec extends Named {
+  encoders: string[] | null;
+  decoders: string[] | null;
 }
 
-interface Codec extends Named {
-  encoders: string[];
-  decoders: string[];
+/** A device format (`alsa`, `video4linux2`, …) and the devices found for it. */
+interface Device extends Named {
+  devices: HardwareDevice[];
+}
+
+/** What the installed FFmpeg can do, field for field datarhei's `api.Skills`. */
+export interface Skills {
+  ffmpeg: {
+    version: string;
+    compiler: string;
+    configuration: string;
+    libraries: { name: string; compiled: string; linked: string }[];
+  };
+  filter: Named[];
+  hwaccels: Named[];
+  codecs: { audio: Codec[]; video: Codec[]; subtitle: Codec[] };
+  devices: { demuxers: Device[]; muxers: Device[] };
+  formats: { demuxers: Named[]; muxers: Named[] };
+  protocols: { input: Named[]; output: Named[] };
 }
 
 /** `-progress` with `-stats_period` needs FFmpeg 4.4. */
@@ -57,79 +70,113 @@ export async function detectSkills(binary: string): Promise<Skills> {
       `version ${major}.${minor} is older than ${minimumFFmpegVersion.join('.')}`,
     );
   }
-  const [codecs, formats, protocols, filters, hwaccels] = await Promise.all(
-    ['-codecs', '-formats', '-protocols', '-filters', '-hwaccels'].map((flag) =>
+  const [codecs, formats, devices, protocols, filters, hwaccels] = await Promise.all(
+    ['-codecs', '-formats', '-devices', '-protocols', '-filters', '-hwaccels'].map((flag) =>
       ask(binary, flag).catch(() => ''),
     ),
   );
   return {
-    ffmpeg: {
-      version: `${version[1]}.${version[2]}.${version[3] ?? '0'}`,
-      compiler: /built with (.*)/.exec(versionText)?.[1]?.trim() ?? '',
-      configuration: /configuration: (.*)/.exec(versionText)?.[1]?.trim() ?? '',
-    },
+    ffmpeg: parseVersion(versionText, `${version[1]}.${version[2]}.${version[3] ?? '0'}`),
+    filter: parseFilters(filters ?? ''),
+    hwaccels: parseHwaccels(hwaccels ?? ''),
     codecs: parseCodecs(codecs ?? ''),
+    devices: await withDevices(parseFormats(devices ?? '')),
     formats: parseFormats(formats ?? ''),
     protocols: parseProtocols(protocols ?? ''),
-    filters: parseFilters(filters ?? ''),
-    hwaccels: (hwaccels ?? '')
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith('Hardware acceleration'))
-      .map((id) => ({ id, name: id })),
   };
 }
 
-function parseCodecs(text: string): Skills['codecs'] {
+/** `-version`: compiler, configuration and each library's compiled / linked version, as printed. */
+export function parseVersion(text: string, version: string): Skills['ffmpeg'] {
+  const libraries: Skills['ffmpeg']['libraries'] = [];
+  for (const line of text.split('\n')) {
+    const library = /^\s*(lib[a-z]+)\s+(\d+\.\s*\d+\.\s*\d+) \/\s+(\d+\.\s*\d+\.\s*\d+)/.exec(line);
+    if (library) libraries.push({ name: library[1]!, compiled: library[2]!, linked: library[3]! });
+  }
+  return {
+    version,
+    compiler: /^\s*built with (.*)$/m.exec(text)?.[1]?.trim() ?? '',
+    configuration: /^\s*configuration: (.*)$/m.exec(text)?.[1]?.trim() ?? '',
+    libraries,
+  };
+}
+
+/**
+ * `-codecs`: ` DEV.LS h264  H.264 / AVC (decoders: h264 h264_qsv ) (encoders: libx264 )`. The flag
+ * columns must be flags and the kind V, A or S, which skips the legend (` D..... = Decoding
+ * supported`) and data and attachment codecs.
+ */
+export function parseCodecs(text: string): Skills['codecs'] {
   const codecs: Skills['codecs'] = { audio: [], video: [], subtitle: [] };
   for (const line of text.split('\n')) {
-    const match = /^ ([D.])([E.])([VAST.])[I.][L.][S.] (\S+)\s+(.*)$/.exec(line);
+    const match = /^ ([D.])([E.])([VAS])[.A-Z]{3} (\w+)\s+(.*)$/.exec(line);
     if (!match) continue;
     const kind = ({ V: 'video', A: 'audio', S: 'subtitle' } as const)[match[3] as 'V' | 'A' | 'S'];
-    if (!kind) continue;
-    const description = match[5]!;
-    const list = (label: string) =>
-      (new RegExp(`\\(${label}: ([^)]*)\\)`).exec(description)?.[1] ?? '').split(' ').filter(Boolean);
     const id = match[4]!;
+    const description = match[5]!;
+    const named = (label: string) => {
+      const listed = new RegExp(`\\(${label}: ([^)]*)\\)`).exec(description)?.[1]?.trim();
+      return listed ? listed.split(' ').filter(Boolean) : [id];
+    };
     codecs[kind].push({
       id,
       name: description.replace(/\s*\((de|en)coders: [^)]*\)/g, '').trim(),
-      decoders: match[1] === 'D' ? (list('decoders').length ? list('decoders') : [id]) : [],
-      encoders: match[2] === 'E' ? (list('encoders').length ? list('encoders') : [id]) : [],
+      encoders: match[2] === 'E' ? named('encoders') : null,
+      decoders: match[1] === 'D' ? named('decoders') : null,
     });
   }
   return codecs;
 }
 
-function parseFormats(text: string): Skills['formats'] {
+/** `-formats` and `-devices`: ` DE mov,mp4,m4a  QuickTime / MOV`; the first name is the id, as in datarhei. */
+export function parseFormats(text: string): Skills['formats'] {
   const formats: Skills['formats'] = { demuxers: [], muxers: [] };
   for (const line of text.split('\n')) {
-    const match = /^ ([D ])([E ])\S* (\S+)\s+(.*)$/.exec(line);
-    if (!match || match[3] === '=') continue;
-    for (const id of match[3]!.split(',')) {
-      if (match[1] === 'D') formats.demuxers.push({ id, name: match[4]!.trim() });
-      if (match[2] === 'E') formats.muxers.push({ id, name: match[4]!.trim() });
-    }
+    const match = /^ ([D ])([E ]) ([\w,]+)\s*(.*)$/.exec(line);
+    if (!match) continue;
+    const format = { id: match[3]!.split(',')[0]!, name: match[4]!.trim() };
+    if (match[1] === 'D') formats.demuxers.push(format);
+    if (match[2] === 'E') formats.muxers.push({ ...format });
   }
   return formats;
 }
 
-function parseProtocols(text: string): Skills['protocols'] {
+async function withDevices(formats: Skills['formats']): Promise<Skills['devices']> {
+  const list = (entries: Named[]) =>
+    Promise.all(entries.map(async (entry) => ({ ...entry, devices: await listDevices(entry.id) })));
+  const [demuxers, muxers] = await Promise.all([list(formats.demuxers), list(formats.muxers)]);
+  return { demuxers, muxers };
+}
+
+/** `-protocols`: the names under `Input:` and under `Output:`. */
+export function parseProtocols(text: string): Skills['protocols'] {
   const protocols: Skills['protocols'] = { input: [], output: [] };
   let section: 'input' | 'output' | undefined;
   for (const line of text.split('\n')) {
-    if (/^Input:/.test(line)) section = 'input';
-    else if (/^Output:/.test(line)) section = 'output';
+    if (line === 'Input:') section = 'input';
+    else if (line === 'Output:') section = 'output';
     else if (section && line.trim()) protocols[section].push({ id: line.trim(), name: line.trim() });
   }
   return protocols;
 }
 
-function parseFilters(text: string): Named[] {
+/** `-filters`: ` ..C acompressor  A->A  Audio compressor.`; the legend has no flag column. */
+export function parseFilters(text: string): Named[] {
   const filters: Named[] = [];
   for (const line of text.split('\n')) {
-    const match = /^ [T.][S.][C.]? (\S+)\s+\S+->\S+\s+(.*)$/.exec(line);
+    const match = /^ [T.][S.][C.] (\w+)\s+\S+->\S+\s+(.*)$/.exec(line);
     if (match) filters.push({ id: match[1]!, name: match[2]!.trim() });
   }
   return filters;
+}
+
+/** `-hwaccels`: one method per line after the heading. */
+export function parseHwaccels(text: string): Named[] {
+  const lines = text.split('\n');
+  const start = lines.indexOf('Hardware acceleration methods:');
+  if (start === -1) return [];
+  return lines
+    .slice(start + 1)
+    .filter((line) => /^[A-Za-z0-9]+$/.test(line))
+    .map((id) => ({ id, name: id }));
 }

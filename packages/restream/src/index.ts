@@ -27,6 +27,7 @@ export {
 export type { FFmpegAccessOptions } from './ffmpeg-access.js';
 export { defaultFFmpegEnvironment } from './ffmpeg-access.js';
 export type { AppendedOutput } from './ffmpeg-command.js';
+export type { HardwareDevice } from './ffmpeg-devices.js';
 export type { StreamFacts } from './ffmpeg-output-parser.js';
 export type { ProbeResult, ProbeStream } from './ffmpeg-probe.js';
 export type { ExecState, RunExit } from './ffmpeg-run.js';
@@ -34,6 +35,14 @@ export type { Skills } from './ffmpeg-skills.js';
 export { minimumFFmpegVersion } from './ffmpeg-skills.js';
 export type { ManagerLogger, ProcessManagerOptions } from './manager-options.js';
 export { processManagerOptionsSchema } from './manager-options.js';
+export type {
+  PlaceholderContext,
+  PlaceholderParams,
+  PlaceholderResolver,
+  PlaceholderTemplate,
+  PlaceholderTemplates,
+} from './placeholders.js';
+export { createPlaceholderResolver, placeholderTemplate, replacePlaceholders } from './placeholders.js';
 export type { ListFilter, ProcessCommand, ProcessManagerEvents } from './process-manager.js';
 export { ProcessManager } from './process-manager.js';
 export type { ProcessReportJson, ProcessStateJson, ProgressIoJson, ProgressJson } from './process-views.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ffmpegAccessSchema } from './ffmpeg-access.js';
+import type { PlaceholderTemplate } from './placeholders.js';
 import type { ProcessHooks } from './start-context.js';
 
 /** pino-compatible, optional. */
@@ -12,6 +13,7 @@ export interface ManagerLogger {
 const silentLogger: ManagerLogger = { info() {}, warn() {}, error() {} };
 
 const isObject = (value: unknown) => value !== null && typeof value === 'object';
+const isFunction = (value: unknown) => typeof value === 'function';
 
 /** The options of `ProcessManager.create`, parsed once. */
 export const processManagerOptionsSchema = z.object({
@@ -29,8 +31,14 @@ export const processManagerOptionsSchema = z.object({
    */
   hooks: z.custom<ProcessHooks>(isObject, 'an object of hooks').default({}),
   logger: z.custom<ManagerLogger>(isObject, 'a logger').default(silentLogger),
-  /** Extra placeholders, e.g. `{ diskfs: '/data' }`. @default {} */
-  placeholders: z.record(z.string(), z.string()).default({}),
+  /**
+   * The server's placeholders (`diskfs`, `memfs`, `fs:<name>`, `rtmp`, `srt`): a value, a `{key}`
+   * template, or a function of the placeholder's parameters, called at each start.
+   * @default {} @example { diskfs: '/data', rtmp: 'rtmp://127.0.0.1:1935/live/{name}' }
+   */
+  placeholders: z
+    .record(z.string(), z.union([z.string(), z.custom<PlaceholderTemplate>(isFunction, 'a function')]))
+    .default({}),
   /** Skip the FFmpeg capability check (tests that run a fake FFmpeg). @default false */
   skipSkills: z.boolean().default(false),
   /** Grace between SIGINT and SIGKILL. @default 5000 */

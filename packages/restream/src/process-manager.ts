@@ -27,7 +27,7 @@ import {
   type ResolvedManagerOptions,
 } from './manager-options.js';
 import { MetadataMap } from './metadata-map.js';
-import { replacePlaceholders } from './placeholders.js';
+import { createPlaceholderResolver, replacePlaceholders } from './placeholders.js';
 import { ProcessRunner, type RunnerContext } from './process-runner.js';
 import { ProcessStore, type StoreData } from './process-store.js';
 import {
@@ -85,11 +85,13 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     this.#options = options;
     this.#store = store;
     this.#skills = skills;
-    const { logger, placeholders, dataDir } = options;
+    const { logger, dataDir } = options;
+    const placeholders = createPlaceholderResolver(options.placeholders);
+    const diskfs = placeholders('diskfs', {}, { section: 'output', processId: '', reference: '', ioId: '' });
     this.#access = new FFmpegAccess(options.access, {
       cwd: process.cwd(),
       storeFile: store.file.path,
-      defaultOutputDirectory: resolve(placeholders.diskfs ?? dataDir),
+      defaultOutputDirectory: resolve(diskfs ?? dataDir),
     });
     this.#children = new ChildRegistry(dataDir, options.ffmpegBinary);
     this.#children.reapOrphans((pid) => logger.warn({ pid }, 'killed an FFmpeg left by an earlier run'));
@@ -117,6 +119,17 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     };
     this.#globalMetadata = new MetadataMap(options.maxMetadataBytes, data.metadata);
     for (const stored of data.processes) {
+      const today = processConfigSchema.safeParse(stored.config);
+      if (!today.success) {
+        // Loaded as stored, so an upgrade never strands the store; new configs meet today's rules.
+        logger.warn(
+          {
+            processId: stored.config.id,
+            problems: today.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+          },
+          'a stored process breaks rules added since it was saved; it is kept, but change it (an id "." or ".." cannot be addressed over HTTP: rename it in db.json while the server is stopped)',
+        );
+      }
       const runner = new ProcessRunner(this.#runnerContext, {
         config: stored.config,
         order: stored.order,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { processConfigSchema } from './config-schema.js';
 import { StoreCorruptError } from './errors.js';
-import { replacePlaceholders } from './placeholders.js';
 import { ProcessStore, processJson } from './process-store.js';
 
 const dirs: string[] = [];
@@ -87,17 +86,4 @@ it('refuses a corrupt store, keeps it untouched and copies it aside', async () =
   expect(error).toBeInstanceOf(StoreCorruptError);
   expect(readFileSync(join(dir, 'db.json'), 'utf8')).toBe('{"version":1,"processes":[{"config":');
   expect(error?.backup && existsSync(error.backup)).toBe(true);
-});
-
-it('refuses a store of an unknown layout version', async () => {
-  const dir = tempDir();
-  writeFileSync(join(dir, 'db.json'), JSON.stringify({ version: 9, processes: [] }));
-  expect(await caught(new ProcessStore(dir).load())).toBeInstanceOf(StoreCorruptError);
-});
-
-it('replaces datarhei placeholders and leaves unknown ones', () => {
-  const replaced = replacePlaceholders({ ...config, options: ['{unknown}'] }, { diskfs: '/data' });
-  expect(replaced.input[0]?.address).toBe('rtsp://door');
-  expect(replaced.output[0]?.address).toBe('/data/cam-out.ts');
-  expect(replaced.options).toEqual(['{unknown}']);
 });

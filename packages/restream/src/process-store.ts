@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AtomicJsonFile } from './atomic-json-file.js';
-import { type ProcessConfig, processConfigSchema } from './config-schema.js';
+import { type ProcessConfig, storedProcessConfigSchema } from './config-schema.js';
 import { StoreCorruptError, StoreFullError } from './errors.js';
 
 /**
@@ -19,7 +19,7 @@ const metadataSchema = z
 
 const storedProcessSchema = z
   .object({
-    config: processConfigSchema,
+    config: storedProcessConfigSchema,
     order: z.enum(['start', 'stop']),
     metadata: metadataSchema,
     created_at: z.number().int(),

@@ -12,7 +12,10 @@ export interface RunRecord {
   run?: FFmpegRun;
 }
 
-/** datarhei's `ProgressIO`: one stream of an input or output. */
+/**
+ * datarhei's `ProgressIO`: one stream of an input or output. As in datarhei, `pix_fmt`, `width`,
+ * `height`, `sampling_hz`, `layout` and `channels` are left out when FFmpeg did not name them.
+ */
 export interface ProgressIoJson {
   id: string;
   address: string;
@@ -23,20 +26,26 @@ export interface ProgressIoJson {
   codec: string;
   coder: string;
   frame: number;
+  keyframe: number;
+  framerate: { min: number; max: number; avg: number };
   fps: number;
   packet: number;
   pps: number;
   size_kb: number;
   bitrate_kbit: number;
-  pix_fmt: string;
+  extradata_size_bytes: number;
+  pix_fmt?: string;
   q: number;
-  width: number;
-  height: number;
-  sampling_hz: number;
-  layout: string;
-  channels: number;
+  width?: number;
+  height?: number;
+  sampling_hz?: number;
+  layout?: string;
+  channels?: number;
+  /** datarhei's playout (`avstream:`) inputs only, which Dragon does not have: always null. */
+  avstream: null;
 }
 
+/** datarhei's `Progress`. */
 export interface ProgressJson {
   inputs: ProgressIoJson[];
   outputs: ProgressIoJson[];
@@ -107,6 +116,12 @@ export function describeState(entry: StateSource, sample: ResourceSample | undef
   };
 }
 
+/**
+ * Progress from what stock FFmpeg reports (see the README's "Progress"): totals from `-progress`,
+ * stream facts from the banner. Per stream, only the output stream FFmpeg counts frames of gets a
+ * frame count and rate, and each video output its quantizer; counters stock FFmpeg does not report
+ * (packets, keyframes, per-stream bytes, input counters, framerate statistics) are 0, never guessed.
+ */
 function describeProgress(config: ProcessConfig, run: FFmpegRun | undefined): ProgressJson {
   const block = run?.progress;
   const window = run?.window ?? [];
@@ -117,13 +132,29 @@ function describeProgress(config: ProcessConfig, run: FFmpegRun | undefined): Pr
   const fps = seconds > 0 ? (last!.frame - first!.frame) / seconds : (block?.fps ?? 0);
   const bitrate =
     seconds > 0 ? ((last!.sizeKb - first!.sizeKb) * 8 * 1.024) / seconds : (block?.bitrate_kbit ?? 0);
-  const ids = (list: { id: string }[], facts: StreamFacts[]) =>
-    facts.map((stream) => describeIo(list[stream.index]?.id ?? '', stream));
+  const inputs = run
+    ? run.banner.facts.inputs.map((stream) => describeIo(config.input[stream.index]?.id ?? '', stream))
+    : [];
+  // FFmpeg prints an output's banner when its muxer starts, not in output order.
+  const outputs = run
+    ? [...run.banner.facts.outputs].sort(byPosition).map((stream) => {
+        const io = describeIo(config.output[stream.index]?.id ?? '', stream);
+        const isStream = (ref: { file: number; stream: number }) =>
+          ref.file === stream.index && ref.stream === stream.stream;
+        const quantizer = block?.quantizers.find(isStream);
+        if (quantizer) io.q = quantizer.q;
+        if (block?.frameStream && isStream(block.frameStream)) {
+          io.frame = block.frame;
+          io.fps = round(fps);
+        }
+        return io;
+      })
+    : [];
   return {
-    inputs: run ? ids(config.input, run.banner.facts.inputs) : [],
-    outputs: run ? ids(config.output, run.banner.facts.outputs) : [],
+    inputs,
+    outputs,
     frame: block?.frame ?? 0,
-    packet: block?.frame ?? 0,
+    packet: 0,
     fps: round(fps),
     q: block?.q ?? 0,
     size_kb: block?.size_kb ?? 0,
@@ -135,6 +166,10 @@ function describeProgress(config: ProcessConfig, run: FFmpegRun | undefined): Pr
   };
 }
 
+function byPosition(a: StreamFacts, b: StreamFacts): number {
+  return a.index - b.index || a.stream - b.stream;
+}
+
 function describeIo(id: string, stream: StreamFacts): ProgressIoJson {
   return {
     id,
@@ -144,20 +179,24 @@ function describeIo(id: string, stream: StreamFacts): ProgressIoJson {
     format: stream.format,
     type: stream.type,
     codec: stream.codec,
-    coder: stream.codec,
+    coder: stream.coder,
     frame: 0,
+    keyframe: 0,
+    framerate: { min: 0, max: 0, avg: 0 },
+    // The rate the banner announces; the measured one replaces it where FFmpeg counts frames.
     fps: stream.fps,
     packet: 0,
     pps: 0,
     size_kb: 0,
     bitrate_kbit: stream.bitrate_kbit,
-    pix_fmt: stream.pix_fmt,
+    extradata_size_bytes: 0,
+    ...(stream.pix_fmt ? { pix_fmt: stream.pix_fmt } : {}),
     q: 0,
-    width: stream.width,
-    height: stream.height,
-    sampling_hz: stream.sampling_hz,
-    layout: stream.layout,
-    channels: stream.channels,
+    ...(stream.width ? { width: stream.width, height: stream.height } : {}),
+    ...(stream.sampling_hz ? { sampling_hz: stream.sampling_hz } : {}),
+    ...(stream.layout ? { layout: stream.layout } : {}),
+    ...(stream.channels ? { channels: stream.channels } : {}),
+    avstream: null,
   };
 }
 

@@ -179,6 +179,52 @@ describe('input hygiene', () => {
     expect(manager.list()).toEqual([]);
   });
 
+  it('refuses a rename onto the id "." or ".."', async () => {
+    const { binary } = fakeFfmpeg('exit 0');
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true });
+    await manager.add(process({ autostart: false }));
+    for (const id of ['.', '..']) {
+      await expect(manager.update('p', process({ id, autostart: false })), id).rejects.toBeInstanceOf(
+        ProcessConfigInvalidError,
+      );
+    }
+    expect(manager.list()).toEqual(['p']);
+  });
+
+  it('loads a store saved before "." and control characters were refused, says so, and refuses new ones', async () => {
+    const dataDir = tempDir();
+    const stored = (config: Record<string, unknown>) => ({
+      config: {
+        ...process({ autostart: false }),
+        output: [{ id: 'out', address: '-', options: ['-f', 'null'], cleanup: [] }],
+        ...config,
+      },
+      order: 'stop',
+      metadata: {},
+      created_at: 1,
+    });
+    writeFileSync(
+      join(dataDir, 'db.json'),
+      JSON.stringify({
+        version: 1,
+        processes: [stored({ id: '.' }), stored({ id: 'nul', options: ['-loglevel', 'info\u0000'] })],
+        metadata: {},
+      }),
+    );
+    const warnings: { processId?: string }[] = [];
+    const logger = { info() {}, error() {}, warn: (object: object) => warnings.push(object) };
+    const { binary } = fakeFfmpeg('exit 0');
+
+    const manager = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true, logger });
+
+    expect(manager.list()).toEqual(['.', 'nul']);
+    expect(warnings.map((warning) => warning.processId).sort()).toEqual(['.', 'nul']);
+    await expect(manager.add(process({ id: '..' }))).rejects.toBeInstanceOf(ProcessConfigInvalidError);
+    await expect(manager.update('nul', process({ id: 'nul' }))).resolves.toMatchObject({ id: 'nul' });
+    await manager.remove('.');
+    expect(manager.list()).toEqual(['nul']);
+  });
+
   it('keeps metadata keys like __proto__ and constructor ordinary: no 500, no phantom values', async () => {
     const dataDir = tempDir();
     const { binary } = fakeFfmpeg('exit 0');

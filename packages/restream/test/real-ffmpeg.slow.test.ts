@@ -46,7 +46,7 @@ describe('ProcessManager with real FFmpeg', () => {
     const dataDir = tempDir();
     const first = await createManager({ dataDir });
     await first.add({ id: 'on', ...nullProcess, autostart: true });
-    await first.add({ id: 'off', ...nullProcess });
+    await first.add({ id: 'off', ...nullProcess, autostart: false });
     await first.setGlobalMetadata('site', 'home');
     await first.close();
 
@@ -72,7 +72,7 @@ describe('ProcessManager with real FFmpeg', () => {
 
   it('probes the inputs of a process', async () => {
     const manager = await createManager();
-    await manager.add({ id: 'probe', ...nullProcess });
+    await manager.add({ id: 'probe', ...nullProcess, autostart: false });
     const probe = await manager.probe('probe');
     expect(probe.streams).toEqual([
       expect.objectContaining({ type: 'video', codec: 'rawvideo', width: 160, height: 120 }),

@@ -15,6 +15,11 @@ export interface WeriftViewerOptions {
   keyObjects?: boolean;
   /** The video codecs to offer instead of H.264 (e.g. VP8 only, as a browser without H.264). */
   videoCodecs?: RTCRtpCodecParameters[];
+  /**
+   * The local address ICE gathers on and pairs with. @default '127.0.0.1' (a server that offers no
+   * loopback candidate, as Janus, needs another address of this machine)
+   */
+  host?: string;
 }
 
 /**
@@ -34,11 +39,12 @@ export class WeriftViewer {
 
   constructor(options: WeriftViewerOptions = {}) {
     const record = options.record ?? true;
+    const host = options.host ?? '127.0.0.1';
     this.pc = new RTCPeerConnection({
       iceServers: [],
-      iceInterfaceAddresses: { udp4: '127.0.0.1' },
-      iceAdditionalHostAddresses: ['127.0.0.1'],
-      iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === '127.0.0.1',
+      iceInterfaceAddresses: { udp4: host },
+      iceAdditionalHostAddresses: [host],
+      iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === host,
       codecs: {
         video: options.videoCodecs ?? [
           new RTCRtpCodecParameters({
@@ -74,15 +80,28 @@ export class WeriftViewer {
     for (const kind of kinds) this.pc.addTransceiver(kind, { direction: 'recvonly' });
     withoutDefaultStunServer(this.pc);
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    await new Promise<void>((resolve) => {
-      if (this.pc.iceGatheringState === 'complete') return resolve();
-      this.pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && resolve());
-    });
+    await this.#gathered();
     return this.pc.localDescription!.sdp;
   }
 
   async accept(answerSdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+  }
+
+  /** Answers a server's offer (Janus's streaming plugin offers; WHEP servers answer) with every candidate. */
+  async answer(offerSdp: string): Promise<string> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    withoutDefaultStunServer(this.pc);
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    await this.#gathered();
+    return this.pc.localDescription!.sdp;
+  }
+
+  #gathered(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.pc.iceGatheringState === 'complete') return resolve();
+      this.pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && resolve());
+    });
   }
 
   /** Resolves true once ICE and DTLS are up, false if that does not happen within `timeoutMs`. */

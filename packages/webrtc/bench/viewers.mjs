@@ -1,24 +1,31 @@
-// The load side of the fan-out benchmark, in its own process so the server's CPU is its own:
-// N werift viewers and a synthetic sender (≈2 Mbit/s of video, Opus-sized audio) on loopback.
+// The load side of the fan-out benchmarks, in its own process so the server's CPU is its own:
+// N werift viewers and, for the in-process benchmark, a synthetic sender (≈2 Mbit/s of video,
+// Opus-sized audio) on loopback. The viewers make WHEP offers or answer a server's offer (Janus).
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 
 const viewers = [];
 let sender;
+// When set (by `reset`), viewers keep each video sequence number, so a capture can tell exactly which sent packets arrived.
+let recordSequences = false;
 const sent = { video: 0, audio: 0 };
 
-function createViewer() {
-  const entry = { video: 0, audio: 0, latencies: [] };
+/** A recvonly viewer whose ICE stays on `host`, a local address (127.0.0.1 unless a server offers only another). */
+function createViewer(host = '127.0.0.1') {
+  const entry = { video: 0, audio: 0, latencies: [], videoSsrc: 0, sequences: [] };
   // The viewers decrypt as much as the server encrypts: give them the same key handling.
   entry.viewer = new WeriftViewer({
+    host,
     record: false,
     keyObjects: true,
     onRtp: (kind, rtp) => {
       if (kind === 'audio') return void entry.audio++;
       entry.video++;
-      // Bytes 1..8 of each video payload carry the sender's wall clock in ms (float64).
-      if (rtp.payload.length >= 9)
+      entry.videoSsrc = rtp.header.ssrc;
+      if (recordSequences) entry.sequences.push(rtp.header.sequenceNumber);
+      // Bytes 1..8 of each synthetic video payload carry the sender's wall clock in ms (float64).
+      if (sender && rtp.payload.length >= 9)
         entry.latencies.push(performance.timeOrigin + performance.now() - rtp.payload.readDoubleBE(1));
     },
   });
@@ -83,9 +90,14 @@ function percentile(sorted, p) {
 
 process.on('message', async (message) => {
   if (message.type === 'offers') {
-    const created = Array.from({ length: message.count }, createViewer);
+    const created = Array.from({ length: message.count }, () => createViewer(message.host));
     viewers.push(...created);
     process.send({ type: 'offers', sdps: await Promise.all(created.map((entry) => entry.viewer.offer())) });
+  } else if (message.type === 'answerOffers') {
+    const created = message.sdps.map(() => createViewer(message.host));
+    viewers.push(...created);
+    const sdps = await Promise.all(created.map((entry, index) => entry.viewer.answer(message.sdps[index])));
+    process.send({ type: 'answers', sdps });
   } else if (message.type === 'answers') {
     const start = message.start ?? viewers.length - message.sdps.length;
     await Promise.all(message.sdps.map((sdp, index) => viewers[start + index].viewer.accept(sdp)));
@@ -98,14 +110,20 @@ process.on('message', async (message) => {
       viewer.video = 0;
       viewer.audio = 0;
       viewer.latencies = [];
+      viewer.sequences = [];
     }
+    recordSequences = message.sequences === true;
     sent.video = 0;
     sent.audio = 0;
-    process.send({ type: 'reset' });
+    process.send({ type: 'reset', at: Date.now() });
   } else if (message.type === 'report') {
     const latencies = viewers.flatMap((viewer) => viewer.latencies).sort((a, b) => a - b);
     process.send({
       type: 'report',
+      at: Date.now(),
+      ssrc: viewers.map((viewer) => viewer.videoSsrc),
+      states: viewers.map((entry) => entry.viewer.pc.connectionState),
+      ...(recordSequences ? { sequences: viewers.map((viewer) => viewer.sequences) } : {}),
       video: viewers.map((viewer) => viewer.video),
       audio: viewers.map((viewer) => viewer.audio),
       sent: { ...sent },

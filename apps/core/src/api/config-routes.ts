@@ -18,7 +18,7 @@ export function createConfigRoutes(options: ConfigRoutesOptions): Hono {
   const routes = new Hono();
   routes.get('/config', (c) => c.json(options.configStore.view()));
   routes.put('/config', async (c) => {
-    options.configStore.update(await readJson(c));
+    await options.configStore.update(await readJson(c));
     return c.json('OK');
   });
   routes.get('/config/reload', (c) => {

@@ -1,34 +1,49 @@
-import { type ProcessManager, processIdPattern } from '@dragon/restream';
+import type { ProcessConfig, ProcessManager } from '@dragon/restream';
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { ApiError, readJson } from './api-error.js';
+import { bindProcessConfig } from './process-body.js';
 
 const processFields = ['config', 'state', 'report', 'metadata'] as const;
 type ProcessField = (typeof processFields)[number];
 
-const commandSchema = z.object({ command: z.enum(['start', 'stop', 'restart', 'reload']) });
+const commands = ['start', 'stop', 'restart', 'reload'] as const;
 
-/** datarhei's `filter` query: a comma list of the parts to include; empty means all. */
+/**
+ * datarhei's `filter` query: a comma list of the parts to include. Empty means all; a non-empty list
+ * means only the known names in it (an unknown name alone yields none), entries taken as written.
+ */
 function parseFilter(filter: string | undefined): Set<ProcessField> {
-  const wanted = (filter ?? '')
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part): part is ProcessField => (processFields as readonly string[]).includes(part));
-  return new Set(wanted.length > 0 ? wanted : processFields);
+  const wanted = (filter ?? '').split(',').filter((part) => part !== '');
+  if (wanted.length === 0) return new Set(processFields);
+  return new Set(processFields.filter((field) => wanted.includes(field)));
 }
 
-function checkId(id: string): string {
-  if (!processIdPattern.test(id)) throw new ApiError(404, 'Unknown process ID', [`no process "${id}"`]);
-  return id;
+/** The bodies datarhei Core answers for an id it does not know. */
+const unknownProcess = () => new ApiError(404, 'Unknown process ID', ['unknown process']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function requireProcess(manager: ProcessManager, id: string): string {
-  checkId(id);
-  if (!manager.has(id)) throw new ApiError(404, 'Unknown process ID', [`no process "${id}"`]);
-  return id;
+/** Metadata as datarhei sends it: `null` when none is stored. */
+function orNull(metadata: unknown): unknown {
+  return isObject(metadata) && Object.keys(metadata).length === 0 ? null : metadata;
 }
 
-/** The datarhei Core v3 process API over a ProcessManager. */
+/**
+ * A manager error as datarhei's handler words it for `action` (`Invalid process config` on add,
+ * `Process can't be updated` on update); a type error in the body is its `Invalid JSON`.
+ */
+function configError(error: unknown, action: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'PROCESS_EXISTS') return new ApiError(400, action, ['process already exists']);
+  if (code !== 'PROCESS_CONFIG_INVALID') return error;
+  const invalid = error as { issues: { code: string }[]; details: string[] };
+  const typeError = invalid.issues.some((issue) => issue.code === 'invalid_type');
+  return new ApiError(400, typeError ? 'Invalid JSON' : action, invalid.details);
+}
+
+/** The datarhei Core v3 process API over a ProcessManager: routes, statuses and bodies as datarhei's. */
 export function createProcessRoutes(manager: ProcessManager): Hono {
   const routes = new Hono();
 
@@ -39,22 +54,30 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
       type: 'ffmpeg',
       reference: config.reference,
       created_at: manager.getCreatedAt(id),
+      updated_at: manager.getUpdatedAt(id),
     };
     if (fields.has('config')) process.config = config;
     if (fields.has('state')) process.state = manager.getState(id);
     if (fields.has('report')) process.report = manager.getReport(id);
-    if (fields.has('metadata')) process.metadata = manager.getMetadata(id) ?? null;
+    // datarhei leaves `metadata` out when a process has none.
+    const metadata = fields.has('metadata') ? orNull(manager.getMetadata(id)) : null;
+    if (metadata !== null) process.metadata = metadata;
     return process;
   };
 
+  const requireProcess = (id: string) => {
+    if (!manager.has(id)) throw unknownProcess();
+    return id;
+  };
+
+  // datarhei: `reference` wins over `id` (the id list is then ignored); both patterns intersect.
   routes.get('/process', (c) => {
-    const ids = c.req.query('id');
-    const reference = c.req.query('reference');
-    const idPattern = c.req.query('idpattern');
-    const referencePattern = c.req.query('refpattern');
+    const ids = (c.req.query('id') ?? '').split(',').filter((id) => id !== '');
+    const reference = c.req.query('reference') ?? '';
+    const idPattern = c.req.query('idpattern') ?? '';
+    const referencePattern = c.req.query('refpattern') ?? '';
     const filter = {
-      ...(ids ? { ids: ids.split(',').map((id) => id.trim()) } : {}),
-      ...(reference ? { reference } : {}),
+      ...(reference ? { reference } : ids.length > 0 ? { ids } : {}),
       ...(idPattern ? { idPattern } : {}),
       ...(referencePattern ? { referencePattern } : {}),
     };
@@ -63,72 +86,104 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
   });
 
   routes.post('/process', async (c) => {
-    const body = await readJson(c);
-    if (body !== null && typeof body === 'object' && 'type' in body && body.type !== 'ffmpeg') {
-      throw new ApiError(400, 'Unsupported process type', ['only "ffmpeg" processes are supported']);
+    const body = bindProcessConfig(await readJson(c), {});
+    if (body.type === '') {
+      throw new ApiError(400, 'Unsupported process type', ['Supported process types are: ffmpeg']);
     }
-    return c.json(await manager.add(body as never));
+    // Dragon adds WebRTC as an output of its own: a process may have no other.
+    const webRtcOnly = isObject(body.webrtc) && body.webrtc.enabled === true;
+    const outputs = (body.output as unknown[] | undefined) ?? [];
+    if ((body.input as unknown[]).length === 0 || (outputs.length === 0 && !webRtcOnly)) {
+      throw new ApiError(400, 'At least one input and one output need to be defined');
+    }
+    // An omitted id is generated; an empty one is an error, as in datarhei.
+    if (typeof body.id === 'string' && body.id.trim() === '') {
+      throw new ApiError(400, 'Invalid process config', ['an empty ID is not allowed']);
+    }
+    try {
+      return c.json(await manager.add(body as never));
+    } catch (error) {
+      throw configError(error, 'Invalid process config');
+    }
   });
 
   routes.get('/process/:id', (c) => {
-    const id = requireProcess(manager, c.req.param('id'));
+    const id = requireProcess(c.req.param('id'));
     return c.json(describe(id, parseFilter(c.req.query('filter'))));
   });
 
+  // datarhei prefills the body with the current config, so a partial body changes only what it names.
   routes.put('/process/:id', async (c) => {
-    const id = requireProcess(manager, c.req.param('id'));
-    return c.json(await manager.update(id, (await readJson(c)) as never));
+    const id = c.req.param('id');
+    if (!manager.has(id)) throw new ApiError(404, 'Process not found', [id]);
+    const current: ProcessConfig = manager.getConfig(id);
+    const body = bindProcessConfig(await readJson(c), current as unknown as Record<string, unknown>);
+    if (typeof body.id === 'string' && body.id.trim() === '') {
+      throw new ApiError(400, "Process can't be updated", ['an empty ID is not allowed']);
+    }
+    try {
+      return c.json(await manager.update(id, { ...body, type: 'ffmpeg' } as never));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'PROCESS_NOT_FOUND') {
+        throw new ApiError(404, 'Process not found', [id]);
+      }
+      throw configError(error, "Process can't be updated");
+    }
   });
 
   routes.delete('/process/:id', async (c) => {
-    await manager.remove(requireProcess(manager, c.req.param('id')));
+    await manager.remove(requireProcess(c.req.param('id')));
     return c.json('OK');
   });
 
+  // datarhei checks the body first, and answers a command for an unknown id with 400.
   routes.put('/process/:id/command', async (c) => {
-    const id = requireProcess(manager, c.req.param('id'));
-    const parsed = commandSchema.safeParse(await readJson(c));
-    if (!parsed.success)
-      throw new ApiError(400, 'Unknown command provided', ['expected start, stop, restart or reload']);
-    await manager.command(id, parsed.data.command);
+    const body = await readJson(c);
+    if (!isObject(body))
+      throw new ApiError(400, 'Invalid JSON', ['the body must be a JSON object (api.Command)']);
+    const command = commands.find((known) => known === body.command);
+    if (!command) {
+      throw new ApiError(400, 'Unknown command provided', [
+        'Known commands are: start, stop, reload, restart',
+      ]);
+    }
+    const id = c.req.param('id');
+    if (!manager.has(id)) throw new ApiError(400, 'Command failed', ['unknown process']);
+    await manager.command(id, command);
     return c.json('OK');
   });
 
-  routes.get('/process/:id/config', (c) =>
-    c.json(manager.getConfig(requireProcess(manager, c.req.param('id')))),
-  );
-  routes.get('/process/:id/state', (c) =>
-    c.json(manager.getState(requireProcess(manager, c.req.param('id')))),
-  );
-  routes.get('/process/:id/report', (c) =>
-    c.json(manager.getReport(requireProcess(manager, c.req.param('id')))),
-  );
-  routes.get('/process/:id/probe', async (c) =>
-    c.json(await manager.probe(requireProcess(manager, c.req.param('id')))),
-  );
-
-  routes.get('/process/:id/metadata', (c) => {
-    const id = requireProcess(manager, c.req.param('id'));
-    return c.json((manager.getMetadata(id) as object | undefined) ?? {});
+  routes.get('/process/:id/config', (c) => c.json(manager.getConfig(requireProcess(c.req.param('id')))));
+  routes.get('/process/:id/state', (c) => c.json(manager.getState(requireProcess(c.req.param('id')))));
+  routes.get('/process/:id/report', (c) => c.json(manager.getReport(requireProcess(c.req.param('id')))));
+  // datarhei answers a probe of an unknown id with 200 and the reason in the log.
+  routes.get('/process/:id/probe', async (c) => {
+    const id = c.req.param('id');
+    if (!manager.has(id)) return c.json({ streams: [], log: [`Unknown process ID (${id})`] });
+    return c.json(await manager.probe(id));
   });
+
+  routes.get('/process/:id/metadata', (c) =>
+    c.json(orNull(manager.getMetadata(requireProcess(c.req.param('id'))))),
+  );
   routes.get('/process/:id/metadata/:key', (c) => {
-    const id = requireProcess(manager, c.req.param('id'));
-    const value = manager.getMetadata(id, c.req.param('key'));
-    if (value === undefined) throw new ApiError(404, 'Unknown key', [`no metadata "${c.req.param('key')}"`]);
-    return c.json(value as object);
+    const all = manager.getMetadata(requireProcess(c.req.param('id'))) as Record<string, unknown>;
+    const key = c.req.param('key');
+    if (!Object.hasOwn(all, key)) throw new ApiError(404, 'Unknown process ID', ['unknown key']);
+    return c.json(all[key] as object);
   });
   routes.put('/process/:id/metadata/:key', async (c) => {
-    const id = requireProcess(manager, c.req.param('id'));
     const value = await readJson(c);
-    await manager.setMetadata(id, c.req.param('key'), value);
+    await manager.setMetadata(requireProcess(c.req.param('id')), c.req.param('key'), value);
     return c.json(value as object);
   });
 
-  routes.get('/metadata', (c) => c.json((manager.getGlobalMetadata() as object | undefined) ?? {}));
+  routes.get('/metadata', (c) => c.json(orNull(manager.getGlobalMetadata())));
   routes.get('/metadata/:key', (c) => {
-    const value = manager.getGlobalMetadata(c.req.param('key'));
-    if (value === undefined) throw new ApiError(404, 'Unknown key', [`no metadata "${c.req.param('key')}"`]);
-    return c.json(value as object);
+    const all = manager.getGlobalMetadata() as Record<string, unknown>;
+    const key = c.req.param('key');
+    if (!Object.hasOwn(all, key)) throw new ApiError(404, 'Metadata not found', ['unknown key']);
+    return c.json(all[key] as object);
   });
   routes.put('/metadata/:key', async (c) => {
     const value = await readJson(c);

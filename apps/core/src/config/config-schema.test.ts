@@ -63,11 +63,11 @@ describe('the config schema', () => {
     }
   });
 
-  it("adds only the webrtc block to datarhei's fields", () => {
+  it("adds only the webrtc block and the output directories to datarhei's fields", () => {
     const datarhei = swaggerLeaves({ $ref: '#/definitions/api.ConfigData' });
     const extra = [...dragonLeaves.keys()].filter((path) => !datarhei.has(path));
     expect(extra.length).toBeGreaterThan(0);
-    expect(extra.filter((path) => !path.startsWith('webrtc.'))).toEqual([]);
+    expect(extra.filter((path) => !path.startsWith('webrtc.'))).toEqual(['ffmpeg.access.output.directories']);
   });
 
   it("defaults every datarhei field to datarhei's default", () => {

@@ -36,7 +36,7 @@ const cidr = z.string().refine(
   { message: 'must be an IP range in CIDR notation' },
 );
 
-const allowBlock = z.object({ allow: stringList.default([]), block: stringList.default([]) }).prefault({});
+const allowBlock = z.object({ allow: stringList.default([]), block: stringList.default([]) });
 
 /** datarhei's haikunator-style instance name: readable, unique enough, generated once. */
 const adjectives = ['autumn', 'bold', 'calm', 'dawn', 'ember', 'frosty', 'golden', 'hidden', 'misty'];
@@ -240,7 +240,20 @@ const configObject = z.object({
     .object({
       binary: z.string().min(1, 'a value is required').default('ffmpeg'),
       max_processes: count.default(0),
-      access: z.object({ input: allowBlock, output: allowBlock }).prefault({}),
+      access: z
+        .object({
+          input: allowBlock.prefault({}),
+          output: allowBlock
+            .extend({
+              /**
+               * Dragon's: directories file outputs may write into besides `storage.disk.dir` (datarhei
+               * allows only that one). `/dev/null` is always allowed.
+               */
+              directories: z.array(z.string().trim().min(1, 'path name must not be empty')).default([]),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
       log: z
         .object({
           max_lines: z.number().int().min(1).max(10000).default(50),

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigStore } from './config-store.js';
 import { applyEnvOverrides, envName } from './env-overrides.js';
-import { ConfigInvalidError, ConfigMalformedError } from './errors.js';
+import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError } from './errors.js';
 import { redacted } from './secrets.js';
 
 const dirs: string[] = [];
@@ -39,6 +39,15 @@ function thrown(action: () => unknown): unknown {
     return error;
   }
   throw new Error('expected an error');
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
 }
 
 afterEach(() => {
@@ -114,10 +123,10 @@ describe('ConfigStore at boot', () => {
     expect(store.view().overrides.sort()).toEqual(['address', 'db.dir', 'storage.disk.dir']);
   });
 
-  it('writes the generated id and secrets once, so a restart keeps them', () => {
+  it('writes the generated id and secrets once, so a restart keeps them', async () => {
     const file = tempFile({ name: 'studio' });
     const first = new ConfigStore(file, envFor(file));
-    first.persistGenerated();
+    await first.persistGenerated();
     const onDisk = saved(file);
     expect(onDisk.id).toBe(first.config.id);
     expect(onDisk.name).toBe('studio');
@@ -151,7 +160,7 @@ describe('ConfigStore at boot', () => {
   });
 });
 
-describe('ConfigStore.update (PUT /api/v3/config)', () => {
+describe('ConfigStore.update (PUT /api/v3/config)', async () => {
   const authed = {
     address: '127.0.0.1:8080',
     api: { auth: { enable: true, username: 'admin', password: 's3cret', jwt: { secret: 'jwt-secret' } } },
@@ -164,11 +173,11 @@ describe('ConfigStore.update (PUT /api/v3/config)', () => {
     },
   };
 
-  it('changes only what a partial config names', () => {
+  it('changes only what a partial config names', async () => {
     const file = tempFile(authed);
     const store = new ConfigStore(file, envFor(file));
     const before = store.active;
-    store.update({ log: { level: 'debug' } });
+    await store.update({ log: { level: 'debug' } });
     const after = saved(file);
     expect(after.log.level).toBe('debug');
     expect(after.api.auth).toEqual({ ...before.api.auth, username: 'admin', password: 's3cret' });
@@ -177,10 +186,10 @@ describe('ConfigStore.update (PUT /api/v3/config)', () => {
     expect({ ...store.active, log: before.log, created_at: before.created_at }).toEqual(before);
   });
 
-  it('leaves the running config alone until a reload is applied', () => {
+  it('leaves the running config alone until a reload is applied', async () => {
     const file = tempFile(authed);
     const store = new ConfigStore(file, envFor(file));
-    store.update({ log: { level: 'debug' } });
+    await store.update({ log: { level: 'debug' } });
     expect(store.config.log.level).toBe('info');
     expect(store.view().config.log.level).toBe('debug');
     const next = store.reload();
@@ -189,7 +198,7 @@ describe('ConfigStore.update (PUT /api/v3/config)', () => {
     expect(store.config.log.level).toBe('debug');
   });
 
-  it('never shows secrets, and keeps them when the redacted config is sent back', () => {
+  it('never shows secrets, and keeps them when the redacted config is sent back', async () => {
     const file = tempFile(authed);
     const store = new ConfigStore(file, envFor(file));
     const view = store.view();
@@ -203,7 +212,7 @@ describe('ConfigStore.update (PUT /api/v3/config)', () => {
     // Sent back whole, in another order, with one change.
     const body = structuredClone(view.config) as unknown as Record<string, unknown>;
     (body.webrtc as { ice_servers: unknown[] }).ice_servers.reverse();
-    store.update({ ...body, name: 'renamed' });
+    await store.update({ ...body, name: 'renamed' });
     const after = saved(file);
     expect(after.name).toBe('renamed');
     expect(after.api.auth.password).toBe('s3cret');
@@ -213,62 +222,110 @@ describe('ConfigStore.update (PUT /api/v3/config)', () => {
     expect(readFileSync(file, 'utf8')).not.toContain(redacted);
   });
 
-  it('refuses the placeholder for a secret it never had', () => {
+  it('refuses the placeholder for a secret it never had', async () => {
     const file = tempFile(authed);
     const store = new ConfigStore(file, envFor(file));
-    const error = thrown(() =>
+    const error = (await rejection(
       store.update({
         webrtc: { ice_servers: [{ urls: 'turn:other.example.org', username: 'x', credential: redacted }] },
       }),
-    ) as ConfigInvalidError;
+    )) as ConfigInvalidError;
     expect(Object.keys(error.fields)).toEqual(['webrtc.ice_servers']);
     expect(saved(file).webrtc.ice_servers).toEqual(authed.webrtc.ice_servers);
   });
 
-  it("answers type errors as datarhei's 400 and value errors as its per-field 409, writing nothing", () => {
+  it("answers type errors as datarhei's 400 and value errors as its per-field 409, writing nothing", async () => {
     const file = tempFile(authed);
     const store = new ConfigStore(file, envFor(file));
     const before = readFileSync(file, 'utf8');
-    expect(thrown(() => store.update({ address: 12 }))).toBeInstanceOf(ConfigMalformedError);
-    expect(thrown(() => store.update([1, 2]))).toBeInstanceOf(ConfigMalformedError);
-    expect(thrown(() => store.update({ version: 2 }))).toBeInstanceOf(ConfigMalformedError);
-    const invalid = thrown(() =>
+    expect(await rejection(store.update({ address: 12 }))).toBeInstanceOf(ConfigMalformedError);
+    expect(await rejection(store.update([1, 2]))).toBeInstanceOf(ConfigMalformedError);
+    expect(await rejection(store.update({ version: 2 }))).toBeInstanceOf(ConfigMalformedError);
+    const invalid = (await rejection(
       store.update({
         address: 'nonsense',
         api: { auth: { password: '' } },
         ffmpeg: { binary: '/nonexistent/ffmpeg' },
       }),
-    ) as ConfigInvalidError;
+    )) as ConfigInvalidError;
     expect(invalid).toBeInstanceOf(ConfigInvalidError);
     expect(invalid.fields).toEqual({
       address: ['must be host:port or :port'],
       'api.auth.enable': ['api.auth.username and api.auth.password must be set'],
     });
-    const binary = thrown(() =>
+    const binary = (await rejection(
       store.update({ ffmpeg: { binary: '/nonexistent/ffmpeg' } }),
-    ) as ConfigInvalidError;
+    )) as ConfigInvalidError;
     expect(binary.fields).toEqual({
       'ffmpeg.binary': ['/nonexistent/ffmpeg not found or is not executable'],
     });
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
-  it('keeps the file value of a field the environment sets when the client sends the shown value back', () => {
+  it('keeps the file value of a field the environment sets when the client sends the shown value back', async () => {
     const file = tempFile({ address: '127.0.0.1:9000' });
     const store = new ConfigStore(file, envFor(file, { CORE_ADDRESS: '127.0.0.1:7000' }));
-    store.update(store.view().config);
+    await store.update(store.view().config);
     expect(saved(file).address).toBe('127.0.0.1:9000');
     expect(saved(file).db).toEqual({ dir: './config' });
-    store.update({ address: '127.0.0.1:9100' });
+    await store.update({ address: '127.0.0.1:9100' });
     expect(saved(file).address).toBe('127.0.0.1:9100');
     expect(store.active.address).toBe('127.0.0.1:7000');
   });
 
-  it('ignores prototype keys in a body', () => {
+  it('ignores prototype keys in a body', async () => {
     const file = tempFile(authed);
     const store = new ConfigStore(file, envFor(file));
-    store.update(JSON.parse('{"__proto__":{"polluted":true},"log":{"constructor":{"x":1},"level":"warn"}}'));
+    await store.update(
+      JSON.parse('{"__proto__":{"polluted":true},"log":{"constructor":{"x":1},"level":"warn"}}'),
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(saved(file).log.level).toBe('warn');
+  });
+
+  it('applies updates made at the same time one after another, losing none', async () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
+
+    await Promise.all([
+      store.update({ log: { level: 'debug' } }),
+      store.update({ name: 'renamed' }),
+      store.update({ webrtc: { max_viewers: 7 } }),
+    ]);
+
+    expect(saved(file)).toMatchObject({
+      log: { level: 'debug' },
+      name: 'renamed',
+      webrtc: { max_viewers: 7 },
+    });
+    expect(store.active).toMatchObject({
+      log: { level: 'debug' },
+      name: 'renamed',
+      webrtc: { max_viewers: 7 },
+    });
+  });
+
+  it('answers ConfigWriteError when the file cannot be written, and keeps the saved config', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'not-a-directory'), '');
+    const file = join(dir, 'not-a-directory', 'config.json');
+    const store = new ConfigStore(file, envFor(join(dir, 'config.json')));
+
+    const error = await rejection(store.update({ name: 'renamed' }));
+
+    expect(error).toBeInstanceOf(ConfigWriteError);
+    expect(store.active.name).not.toBe('renamed');
+    await expect(store.update({ name: 'again' })).rejects.toBeInstanceOf(ConfigWriteError);
+  });
+
+  it('removes at boot the temp files a killed server left beside the config file', async () => {
+    const file = tempFile(authed);
+    const deadPid = 2 ** 22 + 7;
+    writeFileSync(`${file}.${deadPid}.tmp`, '{"half":');
+    const store = new ConfigStore(file, envFor(file));
+
+    await store.persistGenerated();
+
+    expect(readdirSync(join(file, '..')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -1,15 +1,8 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { AtomicJsonFile } from '@dragon/restream';
 import type { z } from 'zod';
 import { type Config, configSchema, generatedPaths } from './config-schema.js';
 import { applyEnvOverrides } from './env-overrides.js';
@@ -102,7 +95,7 @@ function merge(...all: FieldErrors[]): FieldErrors {
  * is what the server was built from — it changes only when the owner applies a reload that worked.
  */
 export class ConfigStore {
-  readonly #file: string;
+  readonly #file: AtomicJsonFile;
   readonly #env: NodeJS.ProcessEnv;
   readonly #check: (config: Config, env: NodeJS.ProcessEnv) => FieldErrors;
   #fileConfig: Config;
@@ -112,10 +105,12 @@ export class ConfigStore {
   #loadedAt = new Date();
   #updatedAt: Date;
   #missingGenerated: boolean;
+  /** Updates run one after another: each merges into what the one before it saved. */
+  #updates: Promise<unknown> = Promise.resolve();
 
   /** @throws ConfigInvalidError when the file or the environment does not make a valid config. */
   constructor(file: string, env: NodeJS.ProcessEnv = process.env, options: ConfigStoreOptions = {}) {
-    this.#file = file;
+    this.#file = new AtomicJsonFile(file);
     this.#env = env;
     this.#check = options.checkEnvironment ?? checkEnvironment;
     const read = this.#read();
@@ -128,7 +123,7 @@ export class ConfigStore {
   }
 
   get file(): string {
-    return this.#file;
+    return this.#file.path;
   }
 
   /** The config the server is running with. */
@@ -153,24 +148,33 @@ export class ConfigStore {
   }
 
   /**
-   * Writes the generated values (id, name, secrets) into the file the first time, as datarhei does,
-   * so the instance keeps its id and tokens across restarts.
+   * At boot: removes the temp files a killed server left beside the config file, and writes the
+   * generated values (id, name, secrets) into the file the first time, as datarhei does, so the
+   * instance keeps its id and tokens across restarts.
    * @throws ConfigWriteError
    */
-  persistGenerated(): void {
+  async persistGenerated(): Promise<void> {
+    await this.#file.removeStaleTemps();
     if (!this.#missingGenerated) return;
-    writeJsonAtomically(this.#file, this.#fileConfig);
+    await this.#write(this.#fileConfig);
     this.#missingGenerated = false;
   }
 
   /**
    * `PUT /api/v3/config`: merges a complete or partial config into the saved one, validates it with the
-   * environment applied and checks it against this machine, then writes the file. The running server is
-   * unchanged until a reload. Secrets sent back as `********` keep their stored value; a value sent back
-   * unchanged for a field the environment sets keeps the file's value.
+   * environment applied and checks it against this machine, then writes the file (atomically, off the
+   * event loop's critical path). The running server is unchanged until a reload. Secrets sent back as
+   * `********` keep their stored value; a value sent back unchanged for a field the environment sets
+   * keeps the file's value. Concurrent updates apply one after another.
    * @throws ConfigMalformedError (datarhei's 400), ConfigInvalidError (its 409), ConfigWriteError
    */
-  update(body: unknown): Config {
+  update(body: unknown): Promise<Config> {
+    const next = this.#updates.then(() => this.#update(body));
+    this.#updates = next.catch(() => undefined);
+    return next;
+  }
+
+  async #update(body: unknown): Promise<Config> {
     if (!isTree(body)) throw new ConfigMalformedError(['the config must be a JSON object']);
     if (body.version !== undefined && body.version !== 3) {
       throw new ConfigMalformedError([
@@ -199,7 +203,7 @@ export class ConfigStore {
     const placeholders = placeholderErrors(fileConfig);
     if (Object.keys(placeholders).length > 0) throw new ConfigInvalidError(placeholders);
     const { active, overrides } = this.#withEnvironment(fileConfig);
-    writeJsonAtomically(this.#file, fileConfig);
+    await this.#write(fileConfig);
     this.#fileConfig = fileConfig;
     this.#active = active;
     this.#overrides = overrides;
@@ -229,14 +233,14 @@ export class ConfigStore {
 
   #read(): { fileConfig: Config; active: Config; overrides: string[]; missingGenerated: boolean } {
     let raw: Tree = {};
-    if (existsSync(this.#file)) {
+    if (existsSync(this.#file.path)) {
       try {
-        const text = readFileSync(this.#file, 'utf8');
+        const text = readFileSync(this.#file.path, 'utf8');
         const parsed: unknown = text.trim() === '' ? {} : JSON.parse(text);
         if (!isTree(parsed)) throw new Error('not a JSON object');
         raw = parsed;
       } catch (error) {
-        throw new ConfigInvalidError({ [this.#file]: [(error as Error).message] }, { cause: error });
+        throw new ConfigInvalidError({ [this.#file.path]: [(error as Error).message] }, { cause: error });
       }
     }
     if (raw.version !== undefined && raw.version !== 3) {
@@ -268,29 +272,14 @@ export class ConfigStore {
     if (Object.keys(problems).length > 0) throw new ConfigInvalidError(problems);
     return { active: parsed.data, overrides };
   }
-}
 
-/** temp file + fsync + rename + fsync of the directory: the file is either old or new, never half. */
-export function writeJsonAtomically(file: string, value: unknown): void {
-  // One fixed temp name: a write cut short by a crash leaves at most this file, replaced by the next write.
-  const temp = `${file}.tmp`;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    const fd = openSync(temp, 'w', 0o600);
+  /** Through restream's atomic JSON writer: temp file, fsync, rename, directory fsync. */
+  async #write(value: Config): Promise<void> {
     try {
-      writeFileSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      await mkdir(dirname(this.#file.path), { recursive: true });
+      await this.#file.write(value);
+    } catch (error) {
+      throw new ConfigWriteError(this.#file.path, { cause: error });
     }
-    renameSync(temp, file);
-    const dirFd = openSync(dirname(file), 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch (error) {
-    throw new ConfigWriteError(file, { cause: error });
   }
 }

@@ -94,7 +94,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': ok('Process'), '404': failures['404'] },
         },
         put: {
-          summary: 'Replace a process config (restarts it when running)',
+          summary:
+            "Merge a body into the process's config, as datarhei does: named fields change, the rest stays; another id renames (restarts it when running)",
           parameters: [idParam],
           requestBody: json(processConfig),
           responses: { '200': ok('The stored config', processConfig), ...failures },

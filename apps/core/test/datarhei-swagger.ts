@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * datarhei Core v16.16.0's API description: `docs/swagger.json` at tag `v16.16.0` of
+ * github.com/datarhei/core, unchanged.
+ */
+export type Schema = {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  allOf?: Schema[];
+  additionalProperties?: Schema | boolean;
+};
+type Operation = { responses: Record<string, { schema?: Schema }> };
+
+export const swagger = JSON.parse(
+  readFileSync(new URL('./fixtures/datarhei-swagger.json', import.meta.url), 'utf8'),
+) as { paths: Record<string, Record<string, Operation>>; definitions: Record<string, Schema> };
+
+/** The schema datarhei documents for one answer of one route. */
+export function responseSchema(path: string, method: string, status: number): Schema {
+  const schema = swagger.paths[path]?.[method]?.responses[String(status)]?.schema;
+  if (!schema) throw new Error(`datarhei documents no ${status} for ${method.toUpperCase()} ${path}`);
+  return schema;
+}
+
+/**
+ * What the description cannot say, per definition: `optional` properties datarhei itself leaves out
+ * (Go's `omitempty`, or parts a query filters away); `nullable` ones it sends as `null` (Go's nil
+ * pointers and slices); `extra` ones Dragon adds.
+ */
+export interface ShapeRules {
+  optional?: Record<string, string[]>;
+  nullable?: Record<string, string[]>;
+  extra?: Record<string, string[]>;
+}
+
+/**
+ * Where `value` departs from `schema`: a property missing, of another type, or not in datarhei's
+ * description. Returns one line per departure, empty when the shape is datarhei's.
+ */
+export function mismatches(value: unknown, schema: Schema, rules: ShapeRules = {}, path = '$'): string[] {
+  const name = schema.$ref?.split('/').pop() ?? schema.allOf?.[0]?.$ref?.split('/').pop();
+  const resolved = name ? swagger.definitions[name] : schema;
+  if (!resolved) return [`${path}: datarhei defines no ${name}`];
+  switch (resolved.type) {
+    case 'object': {
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        return [`${path}: not an object`];
+      const record = value as Record<string, unknown>;
+      const problems: string[] = [];
+      const declared = resolved.properties ?? {};
+      for (const [key, child] of Object.entries(declared)) {
+        const at = `${path}.${key}`;
+        if (!(key in record)) {
+          if (!rules.optional?.[name ?? '']?.includes(key)) problems.push(`${at}: missing`);
+        } else if (record[key] === null && rules.nullable?.[name ?? '']?.includes(key)) {
+          // Go's nil.
+        } else {
+          problems.push(...mismatches(record[key], child, rules, at));
+        }
+      }
+      for (const [key, child] of Object.entries(record)) {
+        if (key in declared) continue;
+        if (typeof resolved.additionalProperties === 'object') {
+          problems.push(...mismatches(child, resolved.additionalProperties, rules, `${path}.${key}`));
+        } else if (!rules.extra?.[name ?? '']?.includes(key)) {
+          problems.push(`${path}.${key}: not in datarhei's ${name ?? 'description'}`);
+        }
+      }
+      return problems;
+    }
+    case 'array':
+      return Array.isArray(value)
+        ? value.flatMap((item, index) => mismatches(item, resolved.items ?? {}, rules, `${path}[${index}]`))
+        : [`${path}: not an array`];
+    case 'integer':
+      return Number.isInteger(value) ? [] : [`${path}: not an integer`];
+    case 'number':
+      return typeof value === 'number' ? [] : [`${path}: not a number`];
+    case 'string':
+    case 'boolean':
+      return typeof value === resolved.type ? [] : [`${path}: not a ${resolved.type}`];
+    default:
+      return [];
+  }
+}

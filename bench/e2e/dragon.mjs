@@ -1,0 +1,147 @@
+// The built server as a user runs it: its own data directory, pinned to one core, WebRTC on,
+// one copy-mode process reading the encode from MPEG-TS over UDP. Viewers join over WHEP.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { spawnPinned } from './ffmpeg.mjs';
+import { childrenOf, commandLine } from './proc.mjs';
+
+const mainScript = new URL('../../apps/core/dist/main.js', import.meta.url).pathname;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns something other than undefined, or throws after `timeoutMs`. */
+export async function waitFor(what, check, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Prometheus text → Map of `name{labels}` → value. */
+export function parseMetrics(text) {
+  const samples = new Map();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.trim()) continue;
+    const cut = line.lastIndexOf(' ');
+    samples.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return samples;
+}
+
+export async function startDragon({ core }) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dragon-e2e-'));
+  const server = spawnPinned(core, process.execPath, [mainScript], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      CORE_ADDRESS: '127.0.0.1:0',
+      CORE_DB_DIR: dataDir,
+      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
+      CORE_METRICS_ENABLE_PROMETHEUS: 'true',
+      // Above the default viewer limit: the largest run has more viewers than a NAS default allows.
+      CORE_WEBRTC_MAX_VIEWERS: '0',
+      CORE_WEBRTC_INTERFACES: '127.0.0.1',
+      // The benchmark's viewers all come from one address.
+      CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
+      CORE_LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    createInterface({ input: server.child.stdout }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
+      } catch {}
+    });
+    server.child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${server.stderr()}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const api = (path, init) => fetch(`${base}${path}`, init);
+  const json = async (path, method, body) => {
+    const response = await api(path, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${await response.text()}`);
+    return response.json();
+  };
+  return {
+    pid: server.pid,
+    base,
+    api,
+    json,
+    async metrics() {
+      return parseMetrics(await (await api('/metrics')).text());
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A process as a user would create it for this feed: copy mode, WebRTC on, no other output. */
+export function showProcess(id, inputPort, autostart) {
+  return {
+    id,
+    reference: 'bench',
+    input: [
+      {
+        id: 'in',
+        address: `udp://127.0.0.1:${inputPort}?overrun_nonfatal=1&fifo_size=50000`,
+        options: ['-f', 'mpegts'],
+      },
+    ],
+    output: [],
+    options: [],
+    autostart,
+    reconnect: true,
+    reconnect_delay_seconds: 1,
+    webrtc: { enabled: true },
+  };
+}
+
+/** Starts process `id` and waits for its FFmpeg and for media at the server. */
+export async function startProcess(dragon, id) {
+  await dragon.json(`/api/v3/process/${id}/command`, 'PUT', { command: 'start' });
+  const ffmpeg = await waitFor('the process FFmpeg', async () => {
+    const state = await dragon.json(`/api/v3/process/${id}/state`, 'GET');
+    if (state.exec !== 'running') return undefined;
+    return childrenOf(dragon.pid).find((pid) => /ffmpeg/.test(commandLine(pid)[0] ?? ''));
+  });
+  await waitFor('packets at the server', async () => {
+    const value = (await dragon.metrics()).get(
+      `dragon_process_rtp_packets_received_total{process_id="${id}",track="video"}`,
+    );
+    return value > 0 ? value : undefined;
+  });
+  return { pid: ffmpeg, argv: commandLine(ffmpeg) };
+}
+
+export async function stopProcess(dragon, id) {
+  await dragon.json(`/api/v3/process/${id}/command`, 'PUT', { command: 'stop' });
+  await waitFor(`${id} stopped`, async () => {
+    const state = await dragon.json(`/api/v3/process/${id}/state`, 'GET');
+    return state.exec === 'running' || state.exec === 'starting' ? undefined : true;
+  });
+}
+
+/** Video and audio packets the server has received for `id` (its own counters). */
+export function packetsIn(metrics, id) {
+  let total = 0;
+  for (const track of ['video', 'audio'])
+    total +=
+      metrics.get(`dragon_process_rtp_packets_received_total{process_id="${id}",track="${track}"}`) ?? 0;
+  return total;
+}
+
+/** Any event-loop or forwarding figure the server exposes, by sample name. */
+export function serverOwnFigures(metrics) {
+  return Object.fromEntries([...metrics].filter(([name]) => /event_?loop|forward|lag/i.test(name)));
+}
