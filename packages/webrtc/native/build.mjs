@@ -51,6 +51,7 @@ const args = [
   // SHA1_Init & co. are deprecated in OpenSSL 3 but are the allocation-free way to reuse HMAC pads.
   '-Wno-deprecated-declarations',
   `-I${headers}`,
+  `-I${join(packageDir, 'native')}`,
   '-o',
   output,
   source,

@@ -1,21 +1,24 @@
 import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { FanoutUnavailableError } from '../errors.js';
 import { type TrackKind, trackStatCount } from '../ingest/track-ingest.js';
 import { JsOutputBackend } from './js-output.js';
+import { InThreadLane, type Lane, WorkerLane, workerScript } from './lanes.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
 import { NativeOutputBackend } from './native-output.js';
-import type { OutputTarget } from './output.js';
-import { streamCounterCount, streamCounterFields } from './output.js';
+import { streamCounterCount } from './output.js';
 import { PacketHistory } from './packet-history.js';
-import { Shard, type ShardSourceSpec, type ShardViewerSpec } from './shard.js';
-import type { ShardCommand, ShardEvent, WireTarget } from './shard-worker.js';
+import {
+  PlaneSource,
+  type PlaneSourceSpec,
+  PlaneViewer,
+  type PlaneViewerSpec,
+  type ViewerTarget,
+} from './plane-handles.js';
+import { Shard, type ShardSourceSpec } from './shard.js';
+import type { ShardTarget } from './shard-protocol.js';
 import { socketFd } from './socket-fd.js';
-import type { SrtpSessionKeys } from './srtp.js';
 
 export const fanoutPlaneOptionsSchema = z.object({
   /**
@@ -38,27 +41,6 @@ const historySize: Record<TrackKind, { entries: number; bytes: number }> = {
   video: { entries: 4096, bytes: 2 * 1024 * 1024 },
   audio: { entries: 1024, bytes: 256 * 1024 },
 };
-
-/** What a viewer's owner asks the plane to send to (resolved from werift's selected ICE pair). */
-export type ViewerTarget =
-  | { type: 'udp'; socket: Socket; host: string; port: number }
-  | { type: 'writer'; write: (packet: Buffer) => void }
-  | { type: 'none' };
-
-interface Lane {
-  readonly index: number;
-  sources: number;
-  viewers: number;
-  /** socket id → streams here that send through it. */
-  readonly socketUsers: Map<number, number>;
-  send(command: ShardCommand, direct: () => void): void;
-  close(): Promise<void>;
-}
-
-const workerFile = 'fanout-worker.js';
-const workerCandidates = [`./${workerFile}`, `../../dist/${workerFile}`].map((path) =>
-  fileURLToPath(new URL(path, import.meta.url)),
-);
 
 /**
  * The data plane: where source packets are received, kept (history) and sent to viewers as SRTP.
@@ -88,32 +70,39 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
   #nextKey = 1;
   #closed = false;
 
-  private constructor(engine: 'native' | 'js', shards: number, addon: NativeAddon | undefined) {
+  private constructor(
+    engine: 'native' | 'js',
+    shards: number,
+    addon: NativeAddon | undefined,
+    script?: string,
+  ) {
     super();
     this.engine = engine;
     this.shards = shards;
     this.#addon = addon;
-    if (shards === 0) {
-      const backend = addon ? new NativeOutputBackend(addon) : new JsOutputBackend();
-      this.#lanes = [this.#inThread(new Shard(backend))];
-    } else {
-      this.#lanes = Array.from({ length: shards }, (_, index) => this.#worker(index));
-    }
+    const events = {
+      relay: (viewerKey: number, packet: Buffer) => this.#writers.get(viewerKey)?.(packet),
+      error: (error: Error) => this.emit('error', error),
+    };
+    this.#lanes =
+      shards === 0 || !script
+        ? [new InThreadLane(new Shard(addon ? new NativeOutputBackend(addon) : new JsOutputBackend()))]
+        : Array.from({ length: shards }, (_, index) => new WorkerLane(script, index, events));
   }
 
-  /** @throws FanoutUnavailableError with `engine: 'native'` where the addon is missing or workers cannot start. */
+  /** @throws FanoutUnavailableError with `engine: 'native'` where the addon or the worker script is missing. */
   static open(options: FanoutPlaneOptions = {}): FanoutPlane {
     const { engine, shards } = fanoutPlaneOptionsSchema.parse(options);
     if (engine === 'js') return new FanoutPlane('js', 0, undefined);
     const native = loadNativeAddon();
-    const worker = workerCandidates.find((candidate) => existsSync(candidate));
+    const script = workerScript();
     const unavailable =
-      'error' in native ? native.error : shards > 0 && !worker ? `${workerFile} was not built` : undefined;
+      'error' in native ? native.error : shards > 0 && !script ? 'fanout-worker.js was not built' : undefined;
     if (unavailable !== undefined || 'error' in native) {
       if (engine === 'native') throw new FanoutUnavailableError(unavailable ?? 'no addon');
       return new FanoutPlane('js', 0, undefined);
     }
-    return new FanoutPlane('native', shards, native.addon);
+    return new FanoutPlane('native', shards, native.addon, script);
   }
 
   /**
@@ -140,131 +129,99 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
   }
 
   /**
-   * @internal A source's sockets go to the least busy shard, which receives them from now on (the
-   * caller must not read them any more).
+   * @internal A source's sockets go to the shard with the fewest sources, which receives them from
+   * now on (the caller must not read them any more).
    */
   openSource(spec: PlaneSourceSpec): PlaneSource {
-    const lane = this.#lanes.reduce((best, lane) => (lane.sources < best.sources ? lane : best));
-    const shared = this.shards > 0;
-    const sourceKey = this.#nextKey++;
+    const lane = this.#leastBusy('sources');
+    const shared = lane.relays;
     const tracks = spec.tracks.map((track) => ({
-      kind: track.kind,
-      socket: track.socket,
-      payloadType: track.payloadType,
+      ...track,
       history: PacketHistory.create({ ...historySize[track.kind], shared }),
       stats: new Float64Array(
         shared ? new SharedArrayBuffer(trackStatCount * 8) : new ArrayBuffer(trackStatCount * 8),
       ),
     }));
-    const source = new PlaneSource(this, lane, sourceKey, {
-      keyframeCache: spec.keyframeCache,
-      maxCachedPackets: spec.maxCachedPackets,
-      tracks: tracks.map(({ kind, history, stats }) => ({ kind, history, stats })),
-    });
-    const followSpec = source.followSpec();
-    let command: ShardSourceSpec;
-    if (shared) {
-      const addon = this.#addon!;
-      const fds = tracks.map((track) => socketFd(track.socket));
-      if (fds.some((fd) => fd === undefined)) {
-        throw new FanoutUnavailableError('the descriptor of a source socket cannot be read');
-      }
-      command = {
-        ...followSpec,
-        tracks: followSpec.tracks.map((track, index) => ({
-          ...track,
-          input: {
-            fd: addon.dup(fds[index]!),
-            family: tracks[index]!.socket.address().family === 'IPv6' ? ('udp6' as const) : ('udp4' as const),
-            payloadType: tracks[index]!.payloadType,
-            stats: tracks[index]!.stats,
-          },
-        })),
-      };
-      // The worker receives on its duplicates from now on; ours would compete for the datagrams.
-      for (const track of tracks) track.socket.close();
-    } else {
-      command = {
-        ...followSpec,
-        tracks: followSpec.tracks.map((track, index) => ({
-          ...track,
-          input: {
-            socket: tracks[index]!.socket,
-            payloadType: tracks[index]!.payloadType,
-            stats: tracks[index]!.stats,
-          },
-        })),
-      };
+    // A worker receives on duplicates of the sockets' descriptors; all must be readable first.
+    const fds = shared ? tracks.map((track) => socketFd(track.socket)) : [];
+    if (fds.some((fd) => fd === undefined)) {
+      throw new FanoutUnavailableError('the descriptor of a source socket cannot be read');
     }
+    const source = new PlaneSource(this, lane, this.#nextKey++, { ...spec, tracks });
+    const followSpec = source.followSpec();
+    const command: ShardSourceSpec = {
+      ...followSpec,
+      tracks: followSpec.tracks.map((track, index) => {
+        const { socket, payloadType, stats } = tracks[index]!;
+        const family = socket.address().family === 'IPv6' ? ('udp6' as const) : ('udp4' as const);
+        return {
+          ...track,
+          input: shared
+            ? { fd: this.#addon!.dup(fds[index]!), family, payloadType, stats }
+            : { socket, payloadType, stats },
+        };
+      }),
+    };
+    // Ours would compete with the worker's duplicates for the datagrams.
+    if (shared) for (const track of tracks) track.socket.close();
     lane.sources++;
     source.lanesFollowing.add(lane);
-    lane.send({ type: 'openSource', spec: command }, () => this.#shardOf(lane).openSource(command));
+    lane.send({ type: 'openSource', spec: command });
     return source;
   }
 
   /** @internal */
   closeSource(source: PlaneSource): void {
     for (const viewer of [...source.viewers]) viewer.close();
-    for (const lane of source.lanesFollowing) {
-      lane.send({ type: 'closeSource', sourceKey: source.key }, () =>
-        this.#shardOf(lane).closeSource(source.key),
-      );
-    }
+    for (const lane of source.lanesFollowing) lane.send({ type: 'closeSource', sourceKey: source.key });
     source.lanesFollowing.clear();
     source.home.sources--;
   }
 
   /** @internal A viewer goes to the shard with the fewest viewers. */
   addViewer(source: PlaneSource, spec: PlaneViewerSpec): PlaneViewer {
-    const lane = this.#lanes.reduce((best, lane) => (lane.viewers < best.viewers ? lane : best));
-    const shared = this.shards > 0;
+    const lane = this.#leastBusy('viewers');
     const viewerKey = this.#nextKey++;
     const size = spec.streams.length * streamCounterCount * 8;
-    const counters = new Float64Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    const counters = new Float64Array(lane.relays ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
     const viewer = new PlaneViewer(this, source, lane, viewerKey, counters, spec);
     if (!source.lanesFollowing.has(lane)) {
-      const followSpec = source.followSpec();
       source.lanesFollowing.add(lane);
-      lane.send({ type: 'openSource', spec: followSpec }, () => this.#shardOf(lane).openSource(followSpec));
+      lane.send({ type: 'openSource', spec: source.followSpec() });
     }
     lane.viewers++;
     source.viewers.add(viewer);
-    const streams = spec.streams.map((stream, index) => ({
-      ...stream,
-      counters,
-      offset: index * streamCounterCount,
-    }));
     const target = this.#useTarget(lane, viewerKey, spec.target);
-    const shardSpec: Omit<ShardViewerSpec, 'target'> = {
-      viewerKey,
-      sourceKey: source.key,
-      keys: spec.keys,
-      streams,
-    };
-    lane.send({ type: 'addViewer', spec: shardSpec, target: target.wire }, () =>
-      this.#shardOf(lane).addViewer({ ...shardSpec, target: target.local }),
-    );
     viewer.targetSocket = target.socketId;
+    lane.send({
+      type: 'addViewer',
+      spec: {
+        viewerKey,
+        sourceKey: source.key,
+        keys: spec.keys,
+        streams: spec.streams.map((stream, index) => ({
+          ...stream,
+          counters,
+          offset: index * streamCounterCount,
+        })),
+      },
+      target: target.shard,
+    });
     return viewer;
   }
 
   /** @internal */
   setViewerTarget(viewer: PlaneViewer, target: ViewerTarget): void {
-    const lane = viewer.lane;
-    const resolved = this.#useTarget(lane, viewer.key, target);
-    lane.send({ type: 'updateTarget', viewerKey: viewer.key, target: resolved.wire }, () =>
-      this.#shardOf(lane).updateTarget(viewer.key, resolved.local),
-    );
-    this.#releaseSocket(lane, viewer.targetSocket);
+    const resolved = this.#useTarget(viewer.lane, viewer.key, target);
+    viewer.lane.send({ type: 'updateTarget', viewerKey: viewer.key, target: resolved.shard });
+    this.#releaseSocket(viewer.lane, viewer.targetSocket);
     viewer.targetSocket = resolved.socketId;
   }
 
   /** @internal */
   removeViewer(viewer: PlaneViewer): void {
     const lane = viewer.lane;
-    lane.send({ type: 'removeViewer', viewerKey: viewer.key }, () =>
-      this.#shardOf(lane).removeViewer(viewer.key),
-    );
+    lane.send({ type: 'removeViewer', viewerKey: viewer.key });
     this.#releaseSocket(lane, viewer.targetSocket);
     viewer.targetSocket = undefined;
     this.#writers.delete(viewer.key);
@@ -275,22 +232,25 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
 
   /** @internal */
   nack(viewer: PlaneViewer, kind: TrackKind, sequenceNumbers: number[]): void {
-    const lane = viewer.lane;
-    lane.send({ type: 'nack', viewerKey: viewer.key, kind, sequenceNumbers }, () =>
-      this.#shardOf(lane).nack(viewer.key, kind, sequenceNumbers),
-    );
+    viewer.lane.send({ type: 'nack', viewerKey: viewer.key, kind, sequenceNumbers });
   }
 
+  #leastBusy(by: 'sources' | 'viewers'): Lane {
+    return this.#lanes.reduce((best, lane) => (lane[by] < best[by] ? lane : best));
+  }
+
+  /** The target as the viewer's shard takes it; a UDP socket is registered with that shard once. */
   #useTarget(
     lane: Lane,
     viewerKey: number,
     target: ViewerTarget,
-  ): { wire: WireTarget; local: OutputTarget; socketId: number | undefined } {
+  ): { shard: ShardTarget; socketId: number | undefined } {
     this.#writers.delete(viewerKey);
-    if (target.type === 'none') return { wire: target, local: target, socketId: undefined };
+    if (target.type === 'none') return { shard: target, socketId: undefined };
     if (target.type === 'writer') {
+      if (!lane.relays) return { shard: target, socketId: undefined };
       this.#writers.set(viewerKey, target.write);
-      return { wire: { type: 'relay' }, local: target, socketId: undefined };
+      return { shard: { type: 'relay' }, socketId: undefined };
     }
     const socket = target.socket;
     let socketId = this.#socketIds.get(socket);
@@ -300,30 +260,22 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
       socket.once('close', () => this.#socketIds.delete(socket));
     }
     const users = lane.socketUsers.get(socketId) ?? 0;
-    if (users === 0) this.#registerSocket(lane, socketId, socket);
+    if (users === 0) {
+      // The native backend sends on a duplicate it owns: valid until it lets go, whatever happens
+      // to the original. A descriptor that cannot be read (-1) gets no media; the viewer is reaped.
+      const fd = this.#addon ? socketFd(socket) : undefined;
+      const handle = this.#addon ? { fd: fd === undefined ? -1 : this.#addon.dup(fd) } : { socket };
+      lane.send({ type: 'registerSocket', id: socketId, handle });
+    }
     lane.socketUsers.set(socketId, users + 1);
-    const wire: WireTarget = {
+    const shard: ShardTarget = {
       type: 'udp',
       socketId,
       host: target.host,
       port: target.port,
       family: socket.address().family === 'IPv6' ? 6 : 4,
     };
-    return { wire, local: wire, socketId };
-  }
-
-  #registerSocket(lane: Lane, socketId: number, socket: Socket): void {
-    if (!this.#addon) {
-      this.#shardOf(lane).registerSocket(socketId, { socket });
-      return;
-    }
-    const fd = socketFd(socket);
-    // A socket whose descriptor cannot be read gets no media from the native plane; its viewer is
-    // reaped as silent. socket-fd.test.ts guards the Node internals this relies on.
-    const copy = fd === undefined ? -1 : this.#addon.dup(fd);
-    lane.send({ type: 'registerSocket', id: socketId, fd: copy }, () =>
-      this.#shardOf(lane).registerSocket(socketId, { fd: copy }),
-    );
+    return { shard, socketId };
   }
 
   #releaseSocket(lane: Lane, socketId: number | undefined): void {
@@ -334,210 +286,7 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
       return;
     }
     lane.socketUsers.delete(socketId);
-    lane.send({ type: 'forgetSocket', id: socketId }, () => this.#shardOf(lane).forgetSocket(socketId));
-  }
-
-  readonly #inThreadShards = new Map<Lane, Shard>();
-
-  #shardOf(lane: Lane): Shard {
-    return this.#inThreadShards.get(lane)!;
-  }
-
-  #inThread(shard: Shard): Lane {
-    const lane: Lane = {
-      index: 0,
-      sources: 0,
-      viewers: 0,
-      socketUsers: new Map(),
-      send: (_command, direct) => {
-        if (!this.#closed) direct();
-      },
-      close: async () => shard.close(),
-    };
-    this.#inThreadShards.set(lane, shard);
-    return lane;
-  }
-
-  #worker(index: number): Lane {
-    const file = workerCandidates.find((candidate) => existsSync(candidate))!;
-    const worker = new Worker(file, { name: `dragon-fanout-${index}` });
-    worker.unref();
-    let closing: Promise<void> | undefined;
-    let exited = false;
-    worker.once('exit', () => {
-      exited = true;
-    });
-    worker.on('message', (event: ShardEvent) => {
-      if (event.type === 'relay') {
-        const packet = event.packet;
-        this.#writers.get(event.viewerKey)?.(Buffer.from(packet.buffer, packet.byteOffset, packet.length));
-      } else if (event.type === 'failed') {
-        this.emit('error', new FanoutUnavailableError(event.message));
-      }
-    });
-    worker.on('error', (error) => {
-      if (!closing) this.emit('error', error);
-    });
-    return {
-      index,
-      sources: 0,
-      viewers: 0,
-      socketUsers: new Map(),
-      send: (command) => {
-        if (!closing && !exited) worker.postMessage(command);
-      },
-      close: () => {
-        // The shard closes its sockets and descriptors first; the caller waits for that, so the
-        // worker is held alive (ref) until it has gone.
-        closing ??= exited
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              worker.ref();
-              const done = () => void worker.terminate().then(() => resolve());
-              worker.on('message', (event: ShardEvent) => event.type === 'closed' && done());
-              worker.once('exit', () => resolve());
-              worker.postMessage({ type: 'close' } satisfies ShardCommand);
-            });
-        return closing;
-      },
-    };
-  }
-}
-
-/** @internal What a source gives the plane. */
-export interface PlaneSourceSpec {
-  tracks: { kind: TrackKind; socket: Socket; payloadType: number }[];
-  keyframeCache: boolean;
-  maxCachedPackets: number;
-}
-
-/** @internal What a viewer gives the plane once its DTLS handshake has produced SRTP keys. */
-export interface PlaneViewerSpec {
-  keys: SrtpSessionKeys;
-  streams: { kind: TrackKind; ssrc: number; payloadType: number }[];
-  target: ViewerTarget;
-}
-
-/** @internal A source as the plane holds it: its shared history and counters. */
-export class PlaneSource {
-  readonly viewers = new Set<PlaneViewer>();
-  readonly lanesFollowing = new Set<Lane>();
-  readonly #tracks: Map<TrackKind, { history: PacketHistory; stats: Float64Array }>;
-  readonly #spec: { keyframeCache: boolean; maxCachedPackets: number };
-  #retired = { packetsSent: 0, bytesSent: 0 };
-  #closed = false;
-
-  constructor(
-    readonly plane: FanoutPlane,
-    readonly home: Lane,
-    readonly key: number,
-    spec: {
-      keyframeCache: boolean;
-      maxCachedPackets: number;
-      tracks: { kind: TrackKind; history: PacketHistory; stats: Float64Array }[];
-    },
-  ) {
-    this.#tracks = new Map(spec.tracks.map(({ kind, history, stats }) => [kind, { history, stats }]));
-    this.#spec = { keyframeCache: spec.keyframeCache, maxCachedPackets: spec.maxCachedPackets };
-  }
-
-  followSpec(): ShardSourceSpec {
-    return {
-      sourceKey: this.key,
-      keyframeCache: this.#spec.keyframeCache,
-      maxCachedPackets: this.#spec.maxCachedPackets,
-      tracks: [...this.#tracks].map(([kind, { history }]) => ({ kind, history: history.buffer })),
-    };
-  }
-
-  /** `trackStatFields` counters of a track. */
-  stats(kind: TrackKind): Float64Array | undefined {
-    return this.#tracks.get(kind)?.stats;
-  }
-
-  /** The newest packet's RTP timestamp and arrival time on a track (the Sender Report clock). */
-  clock(kind: TrackKind): { rtpTimestamp: number; arrivalMs: number } | undefined {
-    return this.#tracks.get(kind)?.history.clock();
-  }
-
-  /** Packets and bytes handed out to viewers, closed ones included. */
-  sentStats(): { packetsSent: number; bytesSent: number } {
-    let { packetsSent, bytesSent } = this.#retired;
-    for (const viewer of this.viewers) {
-      const stats = viewer.stats();
-      packetsSent += stats.packetsSent;
-      bytesSent += stats.bytesSent;
-    }
-    return { packetsSent, bytesSent };
-  }
-
-  retire(viewer: PlaneViewer): void {
-    const stats = viewer.stats();
-    this.#retired = {
-      packetsSent: this.#retired.packetsSent + stats.packetsSent,
-      bytesSent: this.#retired.bytesSent + stats.bytesSent,
-    };
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (!this.plane.closed) this.plane.closeSource(this);
-  }
-}
-
-/** @internal A viewer as the plane holds it: where it is sent from, its counters. */
-export class PlaneViewer {
-  targetSocket: number | undefined;
-  readonly #kinds: TrackKind[];
-  #closed = false;
-
-  constructor(
-    readonly plane: FanoutPlane,
-    readonly source: PlaneSource,
-    readonly lane: Lane,
-    readonly key: number,
-    readonly counters: Float64Array,
-    spec: PlaneViewerSpec,
-  ) {
-    this.#kinds = spec.streams.map((stream) => stream.kind);
-  }
-
-  /** Counters of one stream (`streamCounterFields`), or undefined for a kind it does not send. */
-  streamCounters(kind: TrackKind): { packets: number; payloadOctets: number } | undefined {
-    const index = this.#kinds.indexOf(kind);
-    if (index < 0) return undefined;
-    const offset = index * streamCounterCount;
-    return {
-      packets: this.counters[offset + streamCounterFields.packets]!,
-      payloadOctets: this.counters[offset + streamCounterFields.payloadOctets]!,
-    };
-  }
-
-  stats(): { packetsSent: number; bytesSent: number; retransmitted: number } {
-    let packetsSent = 0;
-    let bytesSent = 0;
-    let retransmitted = 0;
-    for (let offset = 0; offset < this.counters.length; offset += streamCounterCount) {
-      packetsSent += this.counters[offset + streamCounterFields.packets]!;
-      bytesSent += this.counters[offset + streamCounterFields.octets]!;
-      retransmitted += this.counters[offset + streamCounterFields.retransmitted]!;
-    }
-    return { packetsSent, bytesSent, retransmitted };
-  }
-
-  setTarget(target: ViewerTarget): void {
-    if (!this.#closed && !this.plane.closed) this.plane.setViewerTarget(this, target);
-  }
-
-  nack(kind: TrackKind, sequenceNumbers: number[]): void {
-    if (!this.#closed && !this.plane.closed) this.plane.nack(this, kind, sequenceNumbers);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (!this.plane.closed) this.plane.removeViewer(this);
+    lane.send({ type: 'forgetSocket', id: socketId });
   }
 }
 

@@ -1,12 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { SourceClosedError } from '../errors.js';
-import {
-  FanoutPlane,
-  type PlaneSource,
-  type PlaneViewer,
-  type PlaneViewerSpec,
-} from '../fanout/fanout-plane.js';
+import { FanoutPlane } from '../fanout/fanout-plane.js';
+import type { PlaneSource, PlaneViewer, PlaneViewerSpec } from '../fanout/plane-handles.js';
 import { type TrackKind, trackStatFields } from './track-ingest.js';
 
 export type { TrackKind } from './track-ingest.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
 import { RemoteCandidateRefusedError } from '../errors.js';
-import type { PlaneViewer, ViewerTarget } from '../fanout/fanout-plane.js';
+import type { PlaneViewer, ViewerTarget } from '../fanout/plane-handles.js';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import type { TrackKind } from '../ingest/track-ingest.js';

@@ -6,7 +6,7 @@ import {
   SourceDescriptionChunk,
   SourceDescriptionItem,
 } from 'werift';
-import type { PlaneSource, PlaneViewer } from '../fanout/fanout-plane.js';
+import type { PlaneSource, PlaneViewer } from '../fanout/plane-handles.js';
 import { clockRates, type TrackKind } from '../ingest/track-ingest.js';
 import { recordSenderReport, senderCname } from '../werift/sender-internals.js';
 

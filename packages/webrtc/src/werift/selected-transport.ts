@@ -4,7 +4,7 @@
 // `remoteAddr`; `Connection.send` for everything that is not plain UDP.
 import { Socket } from 'node:dgram';
 import type { RTCPeerConnection } from 'werift';
-import type { ViewerTarget } from '../fanout/fanout-plane.js';
+import type { ViewerTarget } from '../fanout/plane-handles.js';
 
 interface ConnectionShape {
   nominated?: { protocol?: { type?: unknown; transport?: { socket?: unknown } }; remoteAddr?: unknown };
