@@ -37,22 +37,31 @@ export function applyCommand(
     wire.type === 'relay' ? relay(viewerKey) : wire;
   switch (command.type) {
     case 'openSource':
-      return shard.openSource(command.spec);
+      shard.openSource(command.spec);
+      return;
     case 'closeSource':
-      return shard.closeSource(command.sourceKey);
+      shard.closeSource(command.sourceKey);
+      return;
     case 'addViewer':
-      return shard.addViewer({ ...command.spec, target: target(command.spec.viewerKey, command.target) });
+      shard.addViewer({ ...command.spec, target: target(command.spec.viewerKey, command.target) });
+      return;
     case 'updateTarget':
-      return shard.updateTarget(command.viewerKey, target(command.viewerKey, command.target));
+      shard.updateTarget(command.viewerKey, target(command.viewerKey, command.target));
+      return;
     case 'removeViewer':
-      return shard.removeViewer(command.viewerKey);
+      shard.removeViewer(command.viewerKey);
+      return;
     case 'nack':
-      return shard.nack(command.viewerKey, command.kind, command.sequenceNumbers);
+      shard.nack(command.viewerKey, command.kind, command.sequenceNumbers);
+      return;
     case 'registerSocket':
-      return shard.registerSocket(command.id, command.handle);
+      shard.registerSocket(command.id, command.handle);
+      return;
     case 'forgetSocket':
-      return shard.forgetSocket(command.id);
+      shard.forgetSocket(command.id);
+      return;
     case 'close':
-      return shard.close();
+      shard.close();
+      return;
   }
 }
