@@ -147,6 +147,18 @@ describe('Runtime reload', () => {
   });
 });
 
+describe('Runtime serving', () => {
+  it("hands the app the client's address, so `disable_localhost` lets a loopback client in", async () => {
+    const { url, putConfig, api } = await startRuntime();
+    expect((await fetch(url('/api/v3/process'))).status).toBe(401);
+    await putConfig({ api: { auth: { disable_localhost: true } } });
+    expect(await (await api('/api/v3/config/reload')).json()).toBe('OK');
+    await expect
+      .poll(async () => (await fetch(url('/api/v3/process'))).status, { timeout: 30_000 })
+      .toBe(200);
+  });
+});
+
 describe('isOpenToNetwork', () => {
   const config = (address: string, enable: boolean) =>
     ({ address, api: { auth: { enable } } }) as Parameters<typeof isOpenToNetwork>[0];

@@ -50,10 +50,10 @@ const listenReasons: Record<string, string> = {
   EADDRNOTAVAIL: 'the address is not one of this host',
 };
 
-function listen(
-  address: string,
-  fetch: (request: Request) => Response | Promise<Response>,
-): Promise<ServerType> {
+/** `env` is @hono/node-server's `{ incoming, outgoing }`: the app reads the client address from it. */
+type Fetch = (request: Request, env: unknown) => Response | Promise<Response>;
+
+function listen(address: string, fetch: Fetch): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, ...listenTarget(address) }, () => resolve(server));
     continueOnRead(server);
@@ -112,7 +112,7 @@ export class Runtime {
     });
     let server: ServerType;
     try {
-      server = await listen(config.address, (request) => runtime!.#fetch(request));
+      server = await listen(config.address, (request, env) => runtime!.#fetch(request, env));
     } catch (error) {
       await core.close();
       throw error;
@@ -160,7 +160,7 @@ export class Runtime {
     await this.#core.close();
   }
 
-  #fetch(request: Request): Response | Promise<Response> {
+  #fetch(request: Request, env: unknown): Response | Promise<Response> {
     if (this.#rebuilding) {
       return Response.json(
         { code: 503, message: 'Service Unavailable', details: ['reloading the configuration'] },
@@ -170,7 +170,9 @@ export class Runtime {
         },
       );
     }
-    return this.#core.app.fetch(request);
+    // Without the node-server bindings every client would be `unknown`: one bucket for the login
+    // limiter, no `disable_localhost`, no session counting.
+    return this.#core.app.fetch(request, env);
   }
 
   #rebuilding = false;
@@ -223,10 +225,10 @@ export class Runtime {
     if (config.address === this.#listeningOn) return;
     await closeServer(this.#server);
     try {
-      this.#server = await listen(config.address, (request) => this.#fetch(request));
+      this.#server = await listen(config.address, (request, env) => this.#fetch(request, env));
       this.#listeningOn = config.address;
     } catch (error) {
-      this.#server = await listen(this.#listeningOn, (request) => this.#fetch(request));
+      this.#server = await listen(this.#listeningOn, (request, env) => this.#fetch(request, env));
       throw error;
     }
   }
