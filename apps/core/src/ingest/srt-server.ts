@@ -78,7 +78,10 @@ export class SrtServer {
   #listener = srtInvalidSocket;
   #epoll = -1;
   #port = 0;
-  #polling: Promise<void> | undefined;
+  /** Resolves the promise `close()` waits on, once no wait runs on libsrt's epoll any more. */
+  #stopped: (() => void) | undefined;
+  /** The wait loop was started; it ends at the first turn after `close()`. */
+  #waiting = false;
   #closed: Promise<void> | undefined;
 
   private constructor(
@@ -107,7 +110,8 @@ export class SrtServer {
       await server.close();
       throw new IngestListenError('srt', parsed.address, { cause: error });
     }
-    server.#polling = server.#poll();
+    server.#waiting = true;
+    server.#wait();
     return server;
   }
 
@@ -147,7 +151,7 @@ export class SrtServer {
       for (const socket of this.#sockets.keys()) this.#drop(socket);
       if (this.#listener !== srtInvalidSocket) this.#srt.close(this.#listener);
       // The epoll may be released only once no thread waits on it.
-      await this.#polling;
+      if (this.#waiting) await new Promise<void>((resolve) => (this.#stopped = resolve));
       if (this.#epoll >= 0) this.#srt.epollRelease(this.#epoll);
     })();
     return this.#closed;
@@ -188,29 +192,37 @@ export class SrtServer {
     this.#check(srt.epollAdd(this.#epoll, this.#listener, int32(SrtEpoll.in | SrtEpoll.err)), 'epoll_add');
   }
 
-  /** Waits for socket events off the event loop, handles them on it, and again until closed. */
-  async #poll(): Promise<void> {
-    const wait = (): Promise<number> =>
-      new Promise((resolve, reject) =>
-        this.#srt.epollUwait.async(
-          this.#epoll,
-          this.#events,
-          maxEventsPerWait,
-          this.#options.pollTimeoutMs,
-          (error: unknown, count: number) => (error ? reject(error) : resolve(count)),
-        ),
-      );
-    while (!this.#closed) {
-      const count = await wait();
-      if (this.#closed) return;
-      for (let index = 0; index < count; index++) {
-        const socket = this.#events.readInt32LE(index * 8);
-        const events = this.#events.readInt32LE(index * 8 + 4);
-        if (socket === this.#listener) this.#acceptOne();
-        else this.#onEvents(socket, events);
-      }
+  /** Waits for socket events off the event loop (one wait at a time on a koffi worker thread). */
+  #wait(): void {
+    if (this.#closed) {
+      this.#stopped?.();
+      return;
     }
+    this.#srt.epollUwait.async(
+      this.#epoll,
+      this.#events,
+      maxEventsPerWait,
+      this.#options.pollTimeoutMs,
+      this.#onWait,
+    );
   }
+
+  /** Handles what a wait reported on the event loop, then waits again until closed. */
+  readonly #onWait = (error: unknown, count: number): void => {
+    if (error && !this.#closed) {
+      // Only koffi's own queue can fail here; back off instead of spinning.
+      this.#logger.warn({ component: 'srt', err: error }, 'waiting for SRT events failed');
+      setTimeout(() => this.#wait(), this.#options.pollTimeoutMs).unref();
+      return;
+    }
+    for (let index = 0; !this.#closed && index < count; index++) {
+      const socket = this.#events.readInt32LE(index * 8);
+      const events = this.#events.readInt32LE(index * 8 + 4);
+      if (socket === this.#listener) this.#acceptOne();
+      else this.#onEvents(socket, events);
+    }
+    this.#wait();
+  };
 
   /** One caller per event: the epoll is level-triggered, so the next wait reports any other at once. */
   #acceptOne(): void {
