@@ -142,3 +142,17 @@ describe('the SRT server', () => {
     expect(await reader.exited).toBeDefined();
   });
 });
+
+describe('the SRT server closing', () => {
+  it('frees its port at once, so a reload can listen on the same address', async () => {
+    const collector = new SessionCollector('srt');
+    const first = await SrtServer.start({ address: '127.0.0.1:0' }, collector, quiet);
+    const port = first.port;
+    publish(srtUrl(first, 'cam', 'output'));
+    await waitFor('the publish', () => first.channels().includes('cam') || undefined);
+    await first.close();
+    const second = await SrtServer.start({ address: `127.0.0.1:${port}` }, collector, quiet);
+    servers.push(second);
+    expect(second.port).toBe(port);
+  });
+});
