@@ -213,19 +213,21 @@ export function decodeSockaddr(address: Buffer): { host: string; port: number } 
   for (let index = 0; index < 8; index++) groups.push(address.readUInt16BE(8 + index * 2).toString(16));
   const mapped = groups.slice(0, 5).every((group) => group === '0') && groups[5] === 'ffff';
   if (mapped) return { host: [...address.subarray(20, 24)].join('.'), port };
-  return {
-    host: groups
-      .join(':')
-      .replace(/\b(?:0:){2,}0?/, ':')
-      .replace(/:{3,}/, '::'),
-    port,
-  };
+  // The WHATWG URL parser writes IPv6 in its canonical short form (RFC 5952).
+  return { host: new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1), port };
 }
 
 function expandIPv6(host: string): number[] {
   const [head = '', tail] = host.split('::');
   const parse = (part: string) =>
-    part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16));
+    part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          // An embedded IPv4 address (`::ffff:192.0.2.1`) is the last two groups.
+          if (!group.includes('.')) return [Number.parseInt(group, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
   const start = parse(head);
   const end = tail === undefined ? [] : parse(tail);
   return [...start, ...new Array<number>(8 - start.length - end.length).fill(0), ...end];
