@@ -55,7 +55,8 @@ interface Connection {
 interface Channel {
   name: string;
   publisher: Connection;
-  players: Map<number, Connection>;
+  /** In join order; an array, so relaying a message allocates no iterator. */
+  players: Connection[];
 }
 
 /**
@@ -136,8 +137,8 @@ export class SrtServer {
     const json: SrtChannelsJson = { publisher: {}, subscriber: {}, connections: {}, log: {} };
     for (const channel of this.#channels.values()) {
       json.publisher[channel.name] = channel.publisher.socket;
-      json.subscriber[channel.name] = [...channel.players.keys()];
-      for (const connection of [channel.publisher, ...channel.players.values()]) {
+      json.subscriber[channel.name] = channel.players.map((player) => player.socket);
+      for (const connection of [channel.publisher, ...channel.players]) {
         const stats = {} as Parameters<typeof srtStatistics>[0];
         if (this.#srt.bstats(connection.socket, stats, 0) < 0) continue;
         json.connections[String(connection.socket)] = { log: {}, stats: srtStatistics(stats) };
@@ -267,7 +268,7 @@ export class SrtServer {
         refuse('publish refused: already publishing');
         return;
       }
-      const channel: Channel = { name, publisher: connection, players: new Map() };
+      const channel: Channel = { name, publisher: connection, players: [] };
       this.#channels.set(name, channel);
       this.#sockets.set(socket, channel);
       this.#srt.epollAdd(this.#epoll, socket, int32(SrtEpoll.in | SrtEpoll.err));
@@ -281,7 +282,7 @@ export class SrtServer {
       refuse('play refused: nothing is published there');
       return;
     }
-    channel.players.set(socket, connection);
+    channel.players.push(connection);
     this.#sockets.set(socket, channel);
     // A player sends nothing; its socket is watched for breaking only.
     this.#srt.epollAdd(this.#epoll, socket, int32(SrtEpoll.err));
@@ -309,7 +310,9 @@ export class SrtServer {
         return;
       }
       if (publisher.sessionId) this.#collector.ingress(publisher.sessionId, size);
-      for (const player of channel.players.values()) {
+      const players = channel.players;
+      for (let index = 0; index < players.length; index++) {
+        const player = players[index]!;
         // A player that cannot take the message loses it, as a live SRT receiver would.
         const sent = srt.sendmsg(player.socket, payload, size, -1, 0);
         if (sent > 0 && player.sessionId) this.#collector.egress(player.sessionId, sent);
@@ -332,11 +335,11 @@ export class SrtServer {
         { component: 'srt', resource: channel.name, client: channel.publisher.remote },
         'publish stopped',
       );
-      for (const player of channel.players.keys()) this.#drop(player);
+      for (const player of [...channel.players]) this.#drop(player.socket);
       return;
     }
-    const player = channel.players.get(socket);
-    channel.players.delete(socket);
+    const at = channel.players.findIndex((candidate) => candidate.socket === socket);
+    const [player] = at < 0 ? [] : channel.players.splice(at, 1);
     if (player?.sessionId) this.#collector.unregister(player.sessionId);
     this.#logger.info({ component: 'srt', resource: channel.name, client: player?.remote }, 'play stopped');
   }
