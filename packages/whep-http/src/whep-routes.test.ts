@@ -65,6 +65,22 @@ describe('WHEP session lifetime', () => {
     expect((await h.routes.request(b.url, { method: 'DELETE' })).status).toBe(200);
   });
 
+  it('lists open sessions with their process, client address, start and bytes sent', async () => {
+    const h = harness({ clientAddress: () => '192.0.2.7' });
+    const before = Date.now();
+    const { url } = await openSession(h);
+    h.peers[0]!.bytesSent = 1234;
+
+    const [session, ...others] = h.sessions.list();
+
+    expect(others).toEqual([]);
+    expect(session).toMatchObject({ processId: 'cam', remote: '192.0.2.7', bytesSent: 1234 });
+    expect(url.endsWith(`/${session?.id}`)).toBe(true);
+    expect(session?.createdAt.getTime()).toBeGreaterThanOrEqual(before);
+    await h.routes.request(url, { method: 'DELETE' });
+    expect(h.sessions.list()).toEqual([]);
+  });
+
   it('closes every session with closeAll and no process id', async () => {
     const h = harness();
     h.processes.set('other', running());

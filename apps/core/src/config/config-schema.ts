@@ -231,7 +231,12 @@ const configObject = z.object({
     .object({
       enable: z.boolean().default(false),
       address: listenAddress.default(':6000'),
-      passphrase: z.string().default(''),
+      // SRT's key derivation takes 10 to 79 characters (libsrt's and datarhei's SRT library's check).
+      passphrase: z
+        .union([z.literal(''), z.string().min(10).max(79)], {
+          error: 'must be empty or 10 to 79 characters',
+        })
+        .default(''),
       token: z.string().default(''),
       log: z.object({ enable: z.boolean().default(false), topics: stringList.default([]) }).prefault({}),
     })
