@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { FFmpegSpawnError } from './errors.js';
 import { progressFd } from './ffmpeg-command.js';
@@ -10,6 +10,7 @@ import {
   ProgressParser,
   type StreamFacts,
 } from './ffmpeg-output-parser.js';
+import { spawnFFmpeg } from './ffmpeg-spawn.js';
 
 export type ExecState = 'finished' | 'starting' | 'running' | 'finishing' | 'failed' | 'killed';
 
@@ -88,7 +89,7 @@ export class FFmpegRun {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn(options.binary, options.args, {
+        child = spawnFFmpeg(options.binary, options.args, {
           stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
           env: options.env,
           cwd: options.cwd,
