@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { type AddressInfo, isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
 import { ProcessManager } from '@dragon/restream';
 import { IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
@@ -13,6 +13,7 @@ import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from './ap
 import { createAuth } from './api/auth.js';
 import { createConfigRoutes } from './api/config-routes.js';
 import { createProcessRoutes } from './api/process-routes.js';
+import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { collectMetrics } from './ops/collect-metrics.js';
@@ -32,6 +33,8 @@ export interface CoreOptions {
   logger: Logger;
   /** Asks the owner to apply the saved config (datarhei's `GET /api/v3/config/reload`). */
   requestReload?: () => void;
+  /** Where the HTTP server listens, once it does: cluster mode advertises it. */
+  listenAddress?: () => AddressInfo | undefined;
 }
 
 export interface Core {
@@ -55,6 +58,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
   const config = options.config ?? configStore.config;
   const startedAt = new Date();
+  // Cluster mode: connected before the manager exists, to learn which processes moved away meanwhile.
+  const cluster = config.cluster.enable
+    ? await Cluster.connect({
+        config,
+        logger,
+        version: coreVersion,
+        listenAddress: options.listenAddress ?? (() => undefined),
+      })
+    : undefined;
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
     ffmpegBinary: config.ffmpeg.binary,
@@ -62,7 +74,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     historyRuns: config.ffmpeg.log.max_history,
     logger: logger.child({ component: 'restream' }),
     placeholders: { diskfs: config.storage.disk.dir },
+  }).catch(async (error: unknown) => {
+    await cluster?.close();
+    throw error;
   });
+  // In the same tick as create(): a process another node took over must not reach its first spawn.
+  cluster?.adopt(manager);
 
   const app = new Hono();
   app.onError((error, c) => {
@@ -129,11 +146,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     });
     subsystem.install();
     webrtc = subsystem;
+    cluster?.serveMedia({ ports, sources: subsystem.registry });
     const factory = peerFactory;
     whep = createWhepRoutes({
       lookup: (processId) => {
+        // Another node's process: served from this node's pull of it, if there is one.
+        if (!manager.has(processId)) return cluster?.lookup(processId);
         // A stopped process has no stream to offer (404); one ordered to run without media yet is a 409.
-        if (!manager.has(processId) || manager.getState(processId).order !== 'start') return undefined;
+        if (manager.getState(processId).order !== 'start') return undefined;
         const { webrtc: processWebRtc } = manager.getConfig(processId);
         if (!processWebRtc.enabled) return { enabled: false };
         const source = subsystem.source(processId);
@@ -157,6 +177,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       clientAddress: (c) => clientAddress(c) ?? 'unknown',
       logger: logger.child({ component: 'whep' }),
     });
+    // Cluster mode: serve here (pulling if need be) or redirect; session URLs made absolute.
+    if (cluster) app.use('/api/v3/process/:id/whep', cluster.whep());
     // WHEP has its own token rule, so it is mounted before the admin guard.
     app.route('/', whep.routes);
   }
@@ -198,7 +220,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/api/swagger/doc.json', (c) => c.json(openApiDocument(coreVersion)));
 
   const v3 = new Hono();
-  v3.use(auth.guard);
+  v3.use(cluster ? cluster.guard(auth.guard) : auth.guard);
+  if (cluster) {
+    v3.route('/', cluster.routes());
+    v3.route('/', cluster.processApi());
+  }
   v3.route('/', createProcessRoutes(manager));
   v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
   app.route('/api/v3', v3);
@@ -207,6 +233,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const close = () => {
     closed ??= (async () => {
       whep?.sessions.closeAll();
+      await cluster?.close();
       await webrtc?.close();
       await manager.close();
       await peerFactory?.close();

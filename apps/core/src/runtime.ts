@@ -102,6 +102,7 @@ export class Runtime {
       config,
       logger: options.logger,
       requestReload: () => runtime?.requestReload(),
+      listenAddress: () => runtime?.address,
     });
     let server: ServerType;
     try {
@@ -205,6 +206,7 @@ export class Runtime {
       config,
       logger: this.#options.logger,
       requestReload: () => this.requestReload(),
+      listenAddress: () => this.address,
     });
     if (config.address === this.#listeningOn) return;
     await closeServer(this.#server);

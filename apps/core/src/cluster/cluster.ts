@@ -1,0 +1,374 @@
+import { type AddressInfo, isIPv4 } from 'node:net';
+import { hostname } from 'node:os';
+import type { PortAllocator } from '@dragon/portalloc';
+import type { ProcessManager } from '@dragon/restream';
+import type { RtpSource, SourceRegistry } from '@dragon/webrtc';
+import type { WhepProcessEntry } from '@dragon/whep-http';
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config-schema.js';
+import { ClusterKeys, type NodeRecord, type ProcessRecord } from './cluster-records.js';
+import { ClusterStore } from './cluster-store.js';
+import { EdgeSources, type PullTarget } from './edge-sources.js';
+import { ClusterUnavailableError } from './errors.js';
+import { NodeAuth } from './node-auth.js';
+import { LoadSampler, sourcesLoad } from './node-load.js';
+import { Ownership } from './ownership.js';
+import { clusterProcessApi } from './process-api.js';
+import { type PlacementTarget, whepPlacement } from './whep-placement.js';
+
+export interface ClusterOptions {
+  config: Config;
+  /** The server's logger; the cluster's parts log under their own `component`. */
+  logger: Logger;
+  /** Dragon's version, shown in the node records. */
+  version: string;
+  /** Where the HTTP server listens, once it does (the advertised URL needs its port). */
+  listenAddress: () => AddressInfo | undefined;
+}
+
+/** How long boot waits for Redis before it starts without knowing which processes moved away. */
+const bootWaitMs = 5000;
+
+/**
+ * This node's part in a cluster coordinated through Redis (docs/scale-out.md): its heartbeat and
+ * load, the leases and records of the processes it runs, failover of processes of nodes that left,
+ * edge pulls of processes other nodes run, WHEP placement and the cluster-wide process API.
+ *
+ * Built in three steps because of the order the core comes up in: `connect` before the process
+ * manager exists (to learn which processes were taken over while this node was away), `adopt` in
+ * the same tick the manager was created in (so none of those starts), `serveMedia` once the WebRTC
+ * engine is up.
+ */
+export class Cluster {
+  readonly nodeId: string;
+  readonly #options: ClusterOptions;
+  readonly #log: Logger;
+  readonly #store: ClusterStore;
+  readonly #auth: NodeAuth;
+  readonly #sampler = new LoadSampler();
+  readonly #startedAt = new Date().toISOString();
+  readonly #stepMs: number;
+  #owners = new Map<string, string>();
+  #nodes = new Map<string, NodeRecord>();
+  #records = new Map<string, ProcessRecord>();
+  #manager: ProcessManager | undefined;
+  #ownership: Ownership | undefined;
+  #edges: EdgeSources | undefined;
+  #originSources: SourceRegistry | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> | undefined;
+  #lastSync = 0;
+  #closed = false;
+
+  private constructor(options: ClusterOptions) {
+    const { config } = options;
+    const logger = options.logger.child({ component: 'cluster' });
+    this.#options = options;
+    this.#log = logger;
+    this.nodeId = config.id;
+    this.#stepMs = Math.max(500, Math.floor((config.cluster.node_timeout_sec * 1000) / 3));
+    this.#auth = new NodeAuth(config.cluster.secret, config.id);
+    this.#store = new ClusterStore({
+      url: config.cluster.redis_url,
+      keys: new ClusterKeys(config.cluster.key_prefix),
+    });
+    this.#store.on('down', (error) =>
+      logger.warn({ err: error }, 'lost Redis: the cluster view is frozen until it is back'),
+    );
+    this.#store.on('ready', () => {
+      logger.info('connected to Redis');
+      // A restarted Redis is empty: write everything again at once rather than at the next sync.
+      this.#lastSync = 0;
+      void this.#beat();
+    });
+  }
+
+  /** Connects to Redis (waiting a little for it) and reads which node holds which process. */
+  static async connect(options: ClusterOptions): Promise<Cluster> {
+    const cluster = new Cluster(options);
+    const up = await cluster.#store.waitUp(bootWaitMs);
+    cluster.#owners = up ? await cluster.#store.owners().catch(() => new Map<string, string>()) : new Map();
+    if (!up) {
+      cluster.#log.warn(
+        "Redis does not answer: this node's processes start; those another node took over meanwhile are removed here once Redis answers",
+      );
+    }
+    return cluster;
+  }
+
+  /**
+   * Takes charge of the node's processes. Call it synchronously after `ProcessManager.create` resolved:
+   * the manager queues its restored starts in `create`, and a process taken over elsewhere is only
+   * kept from spawning if its order turns to stop before that start's first `await` returns.
+   */
+  adopt(manager: ProcessManager): void {
+    const { config } = this.#options;
+    const logger = this.#log;
+    this.#manager = manager;
+    this.#ownership = new Ownership({
+      store: this.#store,
+      nodeId: this.nodeId,
+      manager,
+      leaseMs: config.cluster.node_recover_timeout_sec * 1000,
+      stepMs: this.#stepMs,
+      isLive: (id) => this.#nodes.has(id),
+      rank: () => this.#rank(),
+      logger,
+    });
+    this.#ownership.yieldTakenOver(this.#owners);
+    this.#timer = setInterval(() => void this.#beat(), this.#stepMs);
+    this.#timer.unref();
+    void this.#beat();
+  }
+
+  /** Serves other nodes' processes from here (edge pulls), and counts this node's viewers. */
+  serveMedia(media: { ports: PortAllocator; sources: SourceRegistry }): void {
+    const { config, logger } = this.#options;
+    this.#originSources = media.sources;
+    this.#edges = new EdgeSources({
+      ports: media.ports,
+      resolve: (processId) => this.#resolve(processId),
+      headers: () => this.#auth.headers(),
+      interfaces: config.webrtc.interfaces,
+      idleTimeoutMs: config.cluster.edge_idle_timeout_sec * 1000,
+      // Long enough for the owner to be declared gone and a failover node to start the process.
+      orphanTimeoutMs: (config.cluster.node_recover_timeout_sec + 60) * 1000,
+      logger: logger.child({ component: 'edge' }),
+    });
+  }
+
+  /** This node's base URL as others reach it; undefined until the HTTP server listens. */
+  advertisedUrl(): string | undefined {
+    const { config, listenAddress } = this.#options;
+    if (config.cluster.advertise_url !== '') return config.cluster.advertise_url;
+    const address = listenAddress();
+    if (!address) return undefined;
+    const configured = config.address.slice(0, config.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+    const wildcard = configured === '' || configured === '0.0.0.0' || configured === '::';
+    const host = wildcard
+      ? (config.host.name[0] ?? config.webrtc.interfaces.find((ip) => isIPv4(ip)) ?? hostname())
+      : configured;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  }
+
+  /**
+   * The WHEP routes' view of a process this node does not run: the edge source when it pulls it, else
+   * whether the cluster has it (so an offer that could not be served yet is a 409, not a 404).
+   */
+  lookup(processId: string): WhepProcessEntry<RtpSource> | undefined {
+    const source = this.#edges?.source(processId);
+    const record = this.#records.get(processId);
+    if (!source && (!record?.webrtc.enabled || record.order !== 'start')) return undefined;
+    const token = this.#edges?.token(processId) ?? record?.webrtc.token ?? '';
+    const maxViewers = this.#options.config.webrtc.max_viewers_per_process;
+    return {
+      enabled: true,
+      ...(token ? { token } : {}),
+      ...(source ? { source } : {}),
+      ...(maxViewers > 0 ? { maxViewers } : {}),
+    };
+  }
+
+  /** Middleware for `${basePath}/:id/whep`, mounted before the WHEP routes. */
+  whep(): MiddlewareHandler {
+    const { config, logger } = this.#options;
+    return whepPlacement({
+      nodeId: this.nodeId,
+      advertisedUrl: () => this.advertisedUrl(),
+      target: (processId) => this.#placementTarget(processId),
+      isLocal: (processId) => this.#manager?.has(processId) ?? false,
+      pull: (processId, waitMs) => this.#edges?.ensure(processId, waitMs) ?? Promise.resolve(undefined),
+      liveNodes: () => [...this.#nodes.values()],
+      load: () => ({ viewers: this.#mediaLoad().viewers, maxViewers: config.webrtc.max_viewers }),
+      globalToken: config.webrtc.token,
+      margin: config.cluster.balance_margin,
+      logger: logger.child({ component: 'placement' }),
+    });
+  }
+
+  /** The process API across nodes; mount on the v3 group before the local process routes. */
+  processApi(): Hono {
+    const manager = this.#requireManager();
+    return clusterProcessApi({
+      nodeId: this.nodeId,
+      manager,
+      records: () => this.#storeCall(() => this.#store.processes()),
+      record: (processId) => this.#storeCall(() => this.#store.process(processId)),
+      node: (nodeId) => this.#nodes.get(nodeId),
+      nodeHeaders: () => this.#auth.headers(),
+      changed: async (processId) => {
+        await this.#ownership
+          ?.claimNow(processId)
+          .catch((error: unknown) =>
+            this.#log.warn({ processId, err: error }, 'could not claim the process in Redis yet'),
+          );
+      },
+      forget: (processId, nodeId) => this.#storeCall(() => this.#store.deleteProcess(processId, nodeId)),
+      logger: this.#log,
+    });
+  }
+
+  /** `GET /cluster`: the nodes, their load, and which process runs (and is pulled) where. */
+  routes(): Hono {
+    const routes = new Hono();
+    routes.get('/cluster', async (c) => {
+      const [nodes, records] = await this.#storeCall(() =>
+        Promise.all([this.#store.nodes(), this.#store.processes()]),
+      );
+      nodes.sort((a, b) => a.id.localeCompare(b.id));
+      records.sort((a, b) => a.id.localeCompare(b.id));
+      const live = new Set(nodes.map((node) => node.id));
+      return c.json({
+        node_id: this.nodeId,
+        nodes: nodes.map((node) => ({
+          ...node,
+          processes: records.filter((record) => record.node === node.id).map((record) => record.id),
+        })),
+        processes: records.map((record) => ({
+          id: record.id,
+          node_id: record.node,
+          node_live: live.has(record.node),
+          order: record.order,
+          exec: record.state.exec ?? null,
+          failover: record.failover,
+          pulled_by: nodes.filter((node) => node.pulling.includes(record.id)).map((node) => node.id),
+        })),
+      });
+    });
+    return routes;
+  }
+
+  /** `userGuard`, except for requests another node of this cluster signed. */
+  guard(userGuard: MiddlewareHandler): MiddlewareHandler {
+    return this.#auth.guard(userGuard);
+  }
+
+  /** Stops heartbeats and pulls and leaves the cluster view; leases run out (see docs/scale-out.md). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#ownership?.close();
+    await this.#beating;
+    await this.#edges?.close();
+    if (this.#store.up) {
+      await this.#store
+        .deleteNode(this.nodeId)
+        .catch((error: unknown) =>
+          this.#log.warn({ err: error }, 'could not remove the node record'),
+        );
+    }
+    await this.#store.close();
+  }
+
+  #requireManager(): ProcessManager {
+    if (!this.#manager) throw new Error('Cluster.adopt(manager) must come first');
+    return this.#manager;
+  }
+
+  async #storeCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new ClusterUnavailableError({ cause: error });
+    }
+  }
+
+  #mediaLoad(): { viewers: number; bytesSent: number } {
+    const registry = this.#originSources;
+    const origin = registry
+      ? sourcesLoad(registry.ids().flatMap((id) => registry.get(id) ?? []))
+      : { viewers: 0, bytesSent: 0 };
+    return {
+      viewers: origin.viewers + (this.#edges?.viewers ?? 0),
+      bytesSent: origin.bytesSent + (this.#edges?.bytesSent ?? 0),
+    };
+  }
+
+  #nodeRecord(url: string): NodeRecord {
+    const { config, version } = this.#options;
+    const media = this.#mediaLoad();
+    const rates = this.#sampler.sample(media.bytesSent);
+    return {
+      id: this.nodeId,
+      name: config.name,
+      url,
+      version,
+      started_at: this.#startedAt,
+      heartbeat_at: Date.now(),
+      load: {
+        viewers: media.viewers,
+        max_viewers: config.webrtc.max_viewers,
+        cpu_percent: Math.round(rates.cpuPercent * 10) / 10,
+        egress_bps: rates.egressBps,
+        pulls: this.#edges?.ids().length ?? 0,
+        processes: this.#manager?.list().length ?? 0,
+      },
+      pulling: this.#edges?.ids() ?? [],
+    };
+  }
+
+  /** Position among live nodes ordered by how many processes they run (then id): who takes over first. */
+  #rank(): number {
+    const ordered = [...this.#nodes.values()].sort(
+      (a, b) => a.load.processes - b.load.processes || a.id.localeCompare(b.id),
+    );
+    const index = ordered.findIndex((node) => node.id === this.nodeId);
+    return index === -1 ? ordered.length : index;
+  }
+
+  async #placementTarget(processId: string): Promise<PlacementTarget | undefined> {
+    const manager = this.#manager;
+    if (manager?.has(processId)) {
+      const { webrtc } = manager.getConfig(processId);
+      if (manager.getState(processId).order !== 'start' || !webrtc.enabled) return undefined;
+      return { owner: this.nodeId, token: webrtc.token };
+    }
+    const record = await this.#store.process(processId).catch(() => this.#records.get(processId));
+    if (record?.order !== 'start' || !record.webrtc.enabled) return undefined;
+    return { owner: record.node, token: record.webrtc.token };
+  }
+
+  async #resolve(processId: string): Promise<PullTarget | undefined> {
+    const [record, nodes] = await Promise.all([this.#store.process(processId), this.#store.nodes()]);
+    this.#nodes = new Map(nodes.map((node) => [node.id, node]));
+    if (!record) return undefined;
+    return { record, origin: record.node === this.nodeId ? undefined : this.#nodes.get(record.node) };
+  }
+
+  /** One heartbeat: this node's record, the live nodes, lease renewal; every sync also records and failover. */
+  #beat(): Promise<void> {
+    if (this.#closed || !this.#ownership) return Promise.resolve();
+    this.#beating ??= this.#heartbeat().finally(() => {
+      this.#beating = undefined;
+    });
+    return this.#beating;
+  }
+
+  async #heartbeat(): Promise<void> {
+    const { config } = this.#options;
+    const logger = this.#log;
+    const ownership = this.#ownership!;
+    const url = this.advertisedUrl();
+    try {
+      if (url) await this.#store.writeNode(this.#nodeRecord(url), config.cluster.node_timeout_sec * 1000);
+      const nodes = await this.#store.nodes();
+      this.#nodes = new Map(nodes.map((node) => [node.id, node]));
+    } catch (error) {
+      logger.debug({ err: error }, 'heartbeat not written');
+    }
+    await ownership.renew().catch((error: unknown) => logger.warn({ err: error }, 'lease renewal failed'));
+    if (Date.now() - this.#lastSync < config.cluster.sync_interval_sec * 1000 || !this.#store.up) return;
+    this.#lastSync = Date.now();
+    try {
+      await ownership.publish(true);
+      const [records, owners] = await Promise.all([this.#store.processes(), this.#store.owners()]);
+      this.#records = new Map(records.map((record) => [record.id, record]));
+      await ownership.reconcile(records, owners);
+      await ownership.failover(records, owners);
+    } catch (error) {
+      logger.warn({ err: error }, 'cluster sync failed; retried at the next one');
+    }
+  }
+}
