@@ -334,7 +334,9 @@ export class Cluster {
     const [record, nodes] = await Promise.all([this.#store.process(processId), this.#store.nodes()]);
     this.#nodes = new Map(nodes.map((node) => [node.id, node]));
     if (!record) return undefined;
-    return { record, origin: record.node === this.nodeId ? undefined : this.#nodes.get(record.node) };
+    // The owner may be this node (it took the process over): the pull then goes over loopback, and
+    // the viewers already on this edge source stay connected.
+    return { record, origin: this.#nodes.get(record.node) };
   }
 
   /** One heartbeat: this node's record, the live nodes, lease renewal; every sync also records and failover. */

@@ -3,6 +3,7 @@ import { RtpSource } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 import type { NodeRecord, ProcessRecord } from './cluster-records.js';
 import { EdgePull, pullPayloadTypes } from './edge-pull.js';
+import { placedParam } from './whep-placement.js';
 
 /** Where a process can be pulled from now: its record, and its owner if that node is alive. */
 export interface PullTarget {
@@ -192,7 +193,8 @@ export class EdgeSources {
     try {
       const pull = await EdgePull.open({
         processId,
-        endpoint: `${origin.url}/api/v3/process/${encodeURIComponent(processId)}/whep`,
+        // Already placed: a pull is served by the node asked, never redirected to another edge.
+        endpoint: `${origin.url}/api/v3/process/${encodeURIComponent(processId)}/whep?${placedParam}=1`,
         token: target.record.webrtc.token || undefined,
         headers: await this.#options.headers(),
         videoPort: stream.ports.video.port,
