@@ -61,7 +61,8 @@ export async function startRedis(): Promise<RunningRedis> {
     port = await freePort();
     child = await launch(port, dir);
   }
-  if (!child) throw new Error('redis-server did not start (is it installed? scripts/bootstrap.sh --with-redis)');
+  if (!child)
+    throw new Error('redis-server did not start (is it installed? scripts/bootstrap.sh --with-redis)');
   let current: ChildProcess = child;
   return {
     url: `redis://127.0.0.1:${port}`,

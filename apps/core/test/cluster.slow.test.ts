@@ -80,7 +80,9 @@ async function werift(server: RunningServer, processId: string): Promise<WeriftV
   });
   expect(response.status).toBe(201);
   await viewer.accept(await response.text());
-  await waitFor('werift viewer receiving video', () => (viewer.received.video.length > 10 ? true : undefined));
+  await waitFor('werift viewer receiving video', () =>
+    viewer.received.video.length > 10 ? true : undefined,
+  );
   return viewer;
 }
 
@@ -91,7 +93,8 @@ beforeAll(async () => {
   await a.json('/api/v3/process', jsonBody(smallTestPattern('cam')));
   await waitFor(
     'cam running on A',
-    async () => ((await a.json<{ exec: string }>('/api/v3/process/cam/state')).exec === 'running' ? true : undefined),
+    async () =>
+      (await a.json<{ exec: string }>('/api/v3/process/cam/state')).exec === 'running' ? true : undefined,
     60_000,
   );
   await waitFor('every node sees the three nodes and cam', async () => {

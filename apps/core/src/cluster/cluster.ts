@@ -195,7 +195,7 @@ export class Cluster {
       manager,
       records: () => this.#storeCall(() => this.#store.processes()),
       record: (processId) => this.#storeCall(() => this.#store.process(processId)),
-      node: (nodeId) => this.#nodes.get(nodeId),
+      node: (nodeId) => this.#liveNode(nodeId),
       nodeHeaders: () => this.#auth.headers(),
       changed: async (processId) => {
         await this.#ownership
@@ -255,9 +255,7 @@ export class Cluster {
     if (this.#store.up) {
       await this.#store
         .deleteNode(this.nodeId)
-        .catch((error: unknown) =>
-          this.#log.warn({ err: error }, 'could not remove the node record'),
-        );
+        .catch((error: unknown) => this.#log.warn({ err: error }, 'could not remove the node record'));
     }
     await this.#store.close();
   }
@@ -330,9 +328,21 @@ export class Cluster {
     return { owner: record.node, token: record.webrtc.token };
   }
 
-  async #resolve(processId: string): Promise<PullTarget | undefined> {
-    const [record, nodes] = await Promise.all([this.#store.process(processId), this.#store.nodes()]);
+  /** A live node, from the heartbeat's view, else from Redis now (it may have joined since). */
+  async #liveNode(nodeId: string): Promise<NodeRecord | undefined> {
+    const known = this.#nodes.get(nodeId);
+    if (known) return known;
+    await this.#refreshNodes().catch((error: unknown) => this.#log.debug({ err: error }, 'nodes not read'));
+    return this.#nodes.get(nodeId);
+  }
+
+  async #refreshNodes(): Promise<void> {
+    const nodes = await this.#store.nodes();
     this.#nodes = new Map(nodes.map((node) => [node.id, node]));
+  }
+
+  async #resolve(processId: string): Promise<PullTarget | undefined> {
+    const [record] = await Promise.all([this.#store.process(processId), this.#refreshNodes()]);
     if (!record) return undefined;
     // The owner may be this node (it took the process over): the pull then goes over loopback, and
     // the viewers already on this edge source stay connected.
@@ -353,10 +363,11 @@ export class Cluster {
     const logger = this.#log;
     const ownership = this.#ownership!;
     const url = this.advertisedUrl();
+    // Not listening yet: look again soon, so the node is in the cluster as soon as it can be reached.
+    if (!url) setTimeout(() => void this.#beat(), 100).unref();
     try {
       if (url) await this.#store.writeNode(this.#nodeRecord(url), config.cluster.node_timeout_sec * 1000);
-      const nodes = await this.#store.nodes();
-      this.#nodes = new Map(nodes.map((node) => [node.id, node]));
+      await this.#refreshNodes();
     } catch (error) {
       logger.debug({ err: error }, 'heartbeat not written');
     }

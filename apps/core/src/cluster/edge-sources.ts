@@ -41,6 +41,8 @@ interface EdgeStream {
   connecting: Promise<void> | undefined;
   origin: string | undefined;
   lastViewerAt: number;
+  /** When an offer was last answered from this stream: its viewer may still be connecting. */
+  lastOfferAt: number;
   lastMediaAt: number;
   retryAt: number;
   failures: number;
@@ -48,6 +50,11 @@ interface EdgeStream {
 }
 
 const tickMs = 1000;
+/**
+ * A viewer that got its answer is only counted once ICE and DTLS are up; until then the stream is kept
+ * for it. 15 s is the default bound after which the peer factory drops a viewer that never connected.
+ */
+const connectGraceMs = 15_000;
 
 /**
  * The streams this node serves as an edge: one pull per process, shared by every viewer of it here.
@@ -106,8 +113,9 @@ export class EdgeSources {
     if (this.#closed) return undefined;
     const stream = this.#streams.get(processId) ?? (await this.#open(processId));
     if (stream === undefined) return undefined;
-    stream.lastViewerAt = Date.now();
+    stream.lastOfferAt = Date.now();
     if (!stream.source.hasMedia) await firstMedia(stream.source, waitMs);
+    stream.lastOfferAt = Date.now();
     return stream.closed ? undefined : stream.source;
   }
 
@@ -155,6 +163,7 @@ export class EdgeSources {
       connecting: undefined,
       origin: undefined,
       lastViewerAt: now,
+      lastOfferAt: now,
       lastMediaAt: now,
       retryAt: now,
       failures: 0,
@@ -232,7 +241,8 @@ export class EdgeSources {
       if (stream.source.peerCount > 0) stream.lastViewerAt = now;
       const lastPacket = stream.source.stats().video.lastPacketAt;
       if (lastPacket !== null && lastPacket > stream.lastMediaAt) stream.lastMediaAt = lastPacket;
-      if (now - stream.lastViewerAt > this.#options.idleTimeoutMs) {
+      const idle = this.#options.idleTimeoutMs;
+      if (now - stream.lastViewerAt > idle && now - stream.lastOfferAt > Math.max(idle, connectGraceMs)) {
         void this.#teardown(stream, 'no viewers');
         continue;
       }

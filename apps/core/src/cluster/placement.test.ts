@@ -10,12 +10,24 @@ function node(id: string, viewers: number, maxViewers = 100, pulling: string[] =
     version: '0.1.0',
     started_at: '2026-11-25T00:00:00.000Z',
     heartbeat_at: 0,
-    load: { viewers, max_viewers: maxViewers, cpu_percent: 0, egress_bps: 0, pulls: pulling.length, processes: 0 },
+    load: {
+      viewers,
+      max_viewers: maxViewers,
+      cpu_percent: 0,
+      egress_bps: 0,
+      pulls: pulling.length,
+      processes: 0,
+    },
     pulling,
   };
 }
 
-const place = (self: { viewers: number; maxViewers?: number }, nodes: NodeRecord[], owner = 'origin', margin = 0.2) =>
+const place = (
+  self: { viewers: number; maxViewers?: number },
+  nodes: NodeRecord[],
+  owner = 'origin',
+  margin = 0.2,
+) =>
   choosePlacement({
     processId: 'cam',
     self: { id: 'self', viewers: self.viewers, maxViewers: self.maxViewers ?? 100 },

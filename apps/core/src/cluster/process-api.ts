@@ -12,7 +12,7 @@ export interface ClusterProcessApiOptions {
   records(): Promise<ProcessRecord[]>;
   record(processId: string): Promise<ProcessRecord | undefined>;
   /** A live node by id. */
-  node(nodeId: string): NodeRecord | undefined;
+  node(nodeId: string): Promise<NodeRecord | undefined>;
   /** Headers that let a request past another node's login (see NodeAuth). */
   nodeHeaders(): Promise<Record<string, string>>;
   /** A process was created or changed here through the API. */
@@ -98,8 +98,7 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
   };
 
   /** A record answered here because its node is gone: its last state, marked as such. */
-  const fromRecord = (record: ProcessRecord, fields: Set<ProcessField>): ProcessJson => {
-    const live = options.node(record.node) !== undefined;
+  const fromRecord = (record: ProcessRecord, fields: Set<ProcessField>, live: boolean): ProcessJson => {
     const process: ProcessJson = {
       id: record.id,
       type: 'ffmpeg',
@@ -125,7 +124,7 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
     const found = new Map<string, unknown>();
     await Promise.all(
       [...byNode].map(async ([id, list]) => {
-        const node = options.node(id);
+        const node = await options.node(id);
         if (!node) return;
         const ids = list.map((record) => record.id).join(',');
         try {
@@ -154,10 +153,12 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
       (record) => !manager.has(record.id) && record.node !== nodeId && matchesListQuery(record, c),
     );
     const remoteReports = fields.has('report') ? await reports(remote) : new Map<string, unknown>();
+    const live = new Set<string>();
+    for (const id of new Set(remote.map((record) => record.node))) if (await options.node(id)) live.add(id);
     const merged = [
       ...local,
       ...remote.map((record) => {
-        const process = fromRecord(record, fields);
+        const process = fromRecord(record, fields, live.has(record.node));
         if (remoteReports.has(record.id)) process.report = remoteReports.get(record.id);
         return process;
       }),
@@ -186,7 +187,7 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
     }
     const record = await options.record(id);
     if (!record) return next(); // unknown everywhere: the local routes answer 404
-    const node = options.node(record.node);
+    const node = await options.node(record.node);
     if (node) return forward(c, node);
     // Its node is gone: what can be answered from the record is; a delete forgets it.
     const sub = c.req.path.slice(c.req.path.indexOf(`/process/${id}`) + `/process/${id}`.length);
@@ -195,7 +196,7 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
       return c.json('OK');
     }
     if (c.req.method === 'GET' && sub === '')
-      return c.json(fromRecord(record, fieldsOf(c.req.query('filter'))));
+      return c.json(fromRecord(record, fieldsOf(c.req.query('filter')), false));
     if (c.req.method === 'GET' && sub === '/config') return c.json(record.config);
     if (c.req.method === 'GET' && sub === '/metadata') return c.json(record.metadata);
     throw new NodeUnreachableError(record.node);

@@ -101,7 +101,9 @@ describe('environment overrides', () => {
       { CORE_CLUSTER_REDIS_URL: 'redis://10.0.0.9:6379', CORE_CLUSTER_ENABLE: 'false' },
     );
     expect(off.merged).toMatchObject({ cluster: { enable: false } });
-    expect(applyEnvOverrides({}, { CORE_CLUSTER_REDIS_URL: '' }).merged).toEqual({ cluster: { redis_url: '' } });
+    expect(applyEnvOverrides({}, { CORE_CLUSTER_REDIS_URL: '' }).merged).toEqual({
+      cluster: { redis_url: '' },
+    });
   });
 
   it('reports a value that is not of the field type', () => {
