@@ -67,18 +67,22 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         listenAddress: options.listenAddress ?? (() => undefined),
       })
     : undefined;
-  const manager = await ProcessManager.create({
-    dataDir: config.db.dir,
-    ffmpegBinary: config.ffmpeg.binary,
-    logLines: config.ffmpeg.log.max_lines,
-    historyRuns: config.ffmpeg.log.max_history,
-    logger: logger.child({ component: 'restream' }),
-    placeholders: { diskfs: config.storage.disk.dir },
-  }).catch(async (error: unknown) => {
+  let manager: ProcessManager;
+  try {
+    manager = await ProcessManager.create({
+      dataDir: config.db.dir,
+      ffmpegBinary: config.ffmpeg.binary,
+      logLines: config.ffmpeg.log.max_lines,
+      historyRuns: config.ffmpeg.log.max_history,
+      logger: logger.child({ component: 'restream' }),
+      placeholders: { diskfs: config.storage.disk.dir },
+    });
+  } catch (error) {
     await cluster?.close();
     throw error;
-  });
-  // In the same tick as create(): a process another node took over must not reach its first spawn.
+  }
+  // Right after the await of create() itself (no promise between): a process another node took over
+  // must have its order turned to stop before its restored start gets past its first await.
   cluster?.adopt(manager);
 
   const app = new Hono();
