@@ -162,6 +162,10 @@ describe('a cluster of three nodes on one Redis', () => {
     const listed = await c.json<ListedProcess[]>('/api/v3/process?filter=state');
     expect(listed.map((process) => [process.id, process.core_id])).toEqual([['cam', ids.get(a)]]);
     expect(listed[0]?.state?.exec).toBe('running');
+    expect(await c.json<ListedProcess>('/api/v3/process/cam')).toMatchObject({
+      id: 'cam',
+      core_id: ids.get(a),
+    });
     const state = await c.json<{ exec: string; order: string }>('/api/v3/process/cam/state');
     expect(state).toMatchObject({ exec: 'running', order: 'start' });
     await c.json('/api/v3/process/cam/metadata/note', jsonBody({ set: 'through C' }, 'PUT'));

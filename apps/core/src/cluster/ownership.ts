@@ -194,7 +194,14 @@ export class Ownership {
       logger.error({ processId: record.id, err: error }, 'could not take over the process; another node may');
       if (manager.has(record.id)) {
         this.#yielding.add(record.id);
-        await manager.remove(record.id).catch(() => undefined);
+        await manager
+          .remove(record.id)
+          .catch((removeError: unknown) =>
+            logger.error(
+              { processId: record.id, err: removeError },
+              'could not remove the half-taken process',
+            ),
+          );
       }
       await store.release(record.id, nodeId);
     }

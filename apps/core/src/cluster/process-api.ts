@@ -180,9 +180,12 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
 
   const perProcess = async (c: Context, next: () => Promise<void>) => {
     const id = c.req.param('id') ?? '';
+    const sub = c.req.path.slice(c.req.path.indexOf(`/process/${id}`) + `/process/${id}`.length);
     if (manager.has(id) || c.req.header(forwardedHeader)) {
       await next();
-      if (c.req.method !== 'GET' && c.res.status === 200 && manager.has(id)) await options.changed(id);
+      if (c.res.status !== 200 || !manager.has(id)) return;
+      if (c.req.method !== 'GET') await options.changed(id);
+      else if (sub === '') c.res = c.json({ ...((await c.res.json()) as object), core_id: nodeId });
       return;
     }
     const record = await options.record(id);
@@ -190,7 +193,6 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
     const node = await options.node(record.node);
     if (node) return forward(c, node);
     // Its node is gone: what can be answered from the record is; a delete forgets it.
-    const sub = c.req.path.slice(c.req.path.indexOf(`/process/${id}`) + `/process/${id}`.length);
     if (c.req.method === 'DELETE' && sub === '') {
       await options.forget(id, record.node);
       return c.json('OK');
