@@ -257,7 +257,22 @@ try {
   console.log('hop latency…');
   const atA = await watch(a);
   const atB = await watch(b);
-  await sleep(seconds * 1000);
+  // Meanwhile: the CPU share each node reports, once a second, to see whether it could steer placement.
+  const cpuSamples = [];
+  for (let tick = 0; tick < seconds; tick++) {
+    await sleep(1000);
+    const view = await api(c, '/api/v3/cluster');
+    cpuSamples.push(view.nodes.map((node) => node.load.cpu_percent));
+  }
+  const spreads = cpuSamples.map((sample) => Math.max(...sample) - Math.min(...sample));
+  const series = cpuSamples.flat();
+  results.cpuReports = {
+    samples: cpuSamples.length,
+    minPercent: Math.min(...series),
+    maxPercent: Math.max(...series),
+    largestSpreadBetweenNodesPercent: round(Math.max(...spreads)),
+  };
+  console.log(results.cpuReports);
   // Both viewers were first primed from a keyframe cache (old packets, delivered at once): only
   // packets that reached A well after B joined are compared.
   const steady = atB.viewer.arrivals[0] + 2000;
@@ -266,8 +281,11 @@ try {
     const origin = atA.viewer.keys.get(key);
     if (origin !== undefined && origin > steady) deltas.push(at - origin);
   }
+  const hopEnd = performance.now();
   results.hop = {
     matchedPackets: deltas.length,
+    // For the gaps measured below: the longest silence at the edge viewer in steady state.
+    steadyGapAtEdgeViewerMs: Math.round(longestGap(atB.viewer.arrivals, steady, hopEnd)),
     p50Ms: round(percentile(deltas, 50), 2),
     p95Ms: round(percentile(deltas, 95), 2),
     p99Ms: round(percentile(deltas, 99), 2),

@@ -1,6 +1,7 @@
+import { createSocket, type Socket } from 'node:dgram';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WeriftViewer } from '../../../packages/webrtc/test/werift-viewer.js';
+import { EdgePull } from '../src/cluster/edge-pull.js';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 import { type RunningRedis, smallTestPattern, startNode, startRedis } from './cluster-harness.js';
 import {
@@ -36,7 +37,7 @@ let a: RunningServer;
 let b: RunningServer;
 let c: RunningServer;
 const ids = new Map<RunningServer, string>();
-const viewers: WeriftViewer[] = [];
+const viewers: { pull: EdgePull; socket: Socket }[] = [];
 
 async function nodeId(server: RunningServer): Promise<string> {
   const id = (await server.json<ClusterView>('/api/v3/cluster')).node_id;
@@ -70,20 +71,23 @@ async function decodesMore(target: Page, more: number, timeoutMs = 60_000): Prom
   );
 }
 
-async function werift(server: RunningServer, processId: string): Promise<WeriftViewer> {
-  const viewer = new WeriftViewer();
-  viewers.push(viewer);
-  const response = await server.api(`/api/v3/process/${processId}/whep`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/sdp' },
-    body: await viewer.offer(),
+/**
+ * A werift WHEP viewer: the edge's own WHEP client (werift, recvonly H.264 and Opus), its video
+ * counted as it arrives on a local socket.
+ */
+async function werift(server: RunningServer, processId: string): Promise<void> {
+  const socket = createSocket('udp4');
+  let packets = 0;
+  socket.on('message', () => packets++);
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const pull = await EdgePull.open({
+    processId,
+    endpoint: `${server.baseUrl}/api/v3/process/${processId}/whep`,
+    videoPort: socket.address().port,
+    interfaces: ['127.0.0.1'],
   });
-  expect(response.status).toBe(201);
-  await viewer.accept(await response.text());
-  await waitFor('werift viewer receiving video', () =>
-    viewer.received.video.length > 10 ? true : undefined,
-  );
-  return viewer;
+  viewers.push({ pull, socket });
+  await waitFor('werift viewer receiving video', () => (packets > 10 ? true : undefined));
 }
 
 beforeAll(async () => {
@@ -110,7 +114,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(viewers.map((viewer) => viewer.close()));
+  await Promise.all(viewers.map((viewer) => viewer.pull.close()));
+  for (const viewer of viewers) viewer.socket.close();
   await browser?.close();
   await otherOrigin?.close();
   await stopAllServers();
@@ -194,7 +199,10 @@ describe('a cluster of three nodes on one Redis', () => {
       async () => {
         const view = await c.json<ClusterView>('/api/v3/cluster');
         const cam = view.processes.find((process) => process.id === 'cam');
-        return view.nodes.length === 2 && cam?.node_id === ids.get(a) && cam.pulled_by.includes(ids.get(c)!)
+        return view.nodes.length === 2 &&
+          cam !== undefined &&
+          cam.node_id === ids.get(a) &&
+          cam.pulled_by.includes(ids.get(c)!)
           ? true
           : undefined;
       },
@@ -218,7 +226,9 @@ describe('a cluster of three nodes on one Redis', () => {
       async () => {
         const listed = await c.json<ListedProcess[]>('/api/v3/process?filter=state');
         const cam = listed.find((process) => process.id === 'cam');
-        return cam?.core_id === ids.get(c) && cam.state?.exec === 'running' ? true : undefined;
+        return cam !== undefined && cam.core_id === ids.get(c) && cam.state?.exec === 'running'
+          ? true
+          : undefined;
       },
       90_000,
     );

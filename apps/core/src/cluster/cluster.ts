@@ -372,16 +372,20 @@ export class Cluster {
       logger.debug({ err: error }, 'heartbeat not written');
     }
     await ownership.renew().catch((error: unknown) => logger.warn({ err: error }, 'lease renewal failed'));
-    if (Date.now() - this.#lastSync < config.cluster.sync_interval_sec * 1000 || !this.#store.up) return;
-    this.#lastSync = Date.now();
+    if (!this.#store.up) return;
     try {
-      await ownership.publish(true);
-      const [records, owners] = await Promise.all([this.#store.processes(), this.#store.owners()]);
-      this.#records = new Map(records.map((record) => [record.id, record]));
-      await ownership.reconcile(records, owners);
-      await ownership.failover(records, owners);
+      if (Date.now() - this.#lastSync >= config.cluster.sync_interval_sec * 1000) {
+        this.#lastSync = Date.now();
+        await ownership.publish(true);
+        const [records, owners] = await Promise.all([this.#store.processes(), this.#store.owners()]);
+        this.#records = new Map(records.map((record) => [record.id, record]));
+        await ownership.reconcile(records, owners);
+      }
+      // Every heartbeat, not every sync: an expired lease is taken over a heartbeat later at most.
+      // Records change rarely and are read at the sync; the leases are read now.
+      await ownership.failover([...this.#records.values()], await this.#store.owners());
     } catch (error) {
-      logger.warn({ err: error }, 'cluster sync failed; retried at the next one');
+      logger.warn({ err: error }, 'cluster sync failed; retried at the next heartbeat');
     }
   }
 }

@@ -188,10 +188,14 @@ export class EdgeSources {
     const processId = stream.processId;
     const target = known ?? (await this.#options.resolve(processId).catch(() => 'unknown' as const));
     if (stream.closed) return;
-    if (target === undefined || target === 'unknown' || !target.origin) {
-      // No record: the process was deleted. No live owner (or no Redis): wait, a node may take it over.
-      if (target === undefined) await this.#teardown(stream, 'process gone');
-      else this.#backoff(stream);
+    if (target === undefined) {
+      await this.#teardown(stream, 'process gone');
+      return;
+    }
+    if (target === 'unknown' || !target.origin) {
+      // No live owner (or no Redis): a node may be taking the process over. Looking costs two Redis
+      // reads, so look every tick rather than back off: the viewers are waiting for that node.
+      stream.retryAt = Date.now() + tickMs;
       return;
     }
     if (target.record.order !== 'start' || !target.record.webrtc.enabled) {
