@@ -1,11 +1,17 @@
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgePull } from '../src/cluster/edge-pull.js';
 import { type RunningRedis, smallTestPattern, startNode, startRedis } from './cluster-harness.js';
 import { jsonBody, type RunningServer, stopAllServers, waitFor } from './server-harness.js';
 
-/** Two nodes with the API login on: what one node forwards to the other must pass the other's login. */
+/**
+ * Two nodes with the API login and a viewer token on: what one node forwards to the other must pass
+ * the other's login, and an edge's pull must carry the token the origin asks for.
+ */
 
 const login = { username: 'admin', password: 'cluster-test-password' };
 const secured = {
+  CORE_WEBRTC_TOKEN: 'viewer-token-of-the-cluster',
   CORE_API_AUTH_ENABLE: 'true',
   CORE_API_AUTH_USERNAME: login.username,
   CORE_API_AUTH_PASSWORD: login.password,
@@ -54,5 +60,38 @@ describe('a cluster with the API login on', () => {
     expect((await b.api('/api/v3/process/parked/state', { headers: onA })).status).toBe(401);
     expect((await b.api('/api/v3/process/parked/state')).status).toBe(401);
     expect((await b.api('/api/v3/cluster')).status).toBe(401);
+  });
+
+  it('serves a viewer with the node-wide token from an edge, whose pull carries that token', async () => {
+    const onA = { Authorization: `Bearer ${await token(a)}` };
+    await a.json('/api/v3/process', {
+      ...jsonBody(smallTestPattern('live')),
+      headers: { ...onA, 'Content-Type': 'application/json' },
+    });
+    const socket = createSocket('udp4');
+    let packets = 0;
+    socket.on('message', () => packets++);
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const endpoint = `${b.baseUrl}/api/v3/process/live/whep`;
+    const viewer = (token?: string) =>
+      EdgePull.open({
+        processId: 'live',
+        endpoint,
+        ...(token ? { token } : {}),
+        videoPort: socket.address().port,
+        interfaces: ['127.0.0.1'],
+      });
+    try {
+      await expect(viewer()).rejects.toThrow(/answered 401/);
+      const pull = await waitFor(
+        'live watchable on B',
+        () => viewer(secured.CORE_WEBRTC_TOKEN).catch(() => undefined),
+        60_000,
+      );
+      await waitFor('video from B', () => (packets > 10 ? true : undefined));
+      await pull.close();
+    } finally {
+      socket.close();
+    }
   });
 });

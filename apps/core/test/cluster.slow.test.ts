@@ -167,6 +167,10 @@ describe('a cluster of three nodes on one Redis', () => {
     const listed = await c.json<ListedProcess[]>('/api/v3/process?filter=state');
     expect(listed.map((process) => [process.id, process.core_id])).toEqual([['cam', ids.get(a)]]);
     expect(listed[0]?.state?.exec).toBe('running');
+    const reports = await c.json<{ id: string; report?: { log?: unknown[] } | null }[]>(
+      '/api/v3/process?filter=report',
+    );
+    expect(reports[0]?.report?.log?.length).toBeGreaterThan(0);
     expect(await c.json<ListedProcess>('/api/v3/process/cam')).toMatchObject({
       id: 'cam',
       core_id: ids.get(a),

@@ -130,6 +130,7 @@ export class Cluster {
       ports: media.ports,
       resolve: (processId) => this.#resolve(processId),
       headers: () => this.#auth.headers(),
+      globalToken: config.webrtc.token,
       interfaces: config.webrtc.interfaces,
       idleTimeoutMs: config.cluster.edge_idle_timeout_sec * 1000,
       // Long enough for the owner to be declared gone and a failover node to start the process.

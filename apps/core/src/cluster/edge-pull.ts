@@ -50,27 +50,21 @@ const opus = () =>
  * it treats FFmpeg's legs on an origin (validation, continuity across re-pulls, keyframe cache).
  */
 export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
-  readonly processId: string;
-  readonly endpoint: string;
   /** The origin's session URL, for the DELETE when the pull ends. */
   readonly sessionUrl: string;
   readonly #pc: RTCPeerConnection;
   readonly #socket: Socket;
   readonly #headers: Record<string, string>;
-  #packets = 0;
   #lastPacketAt = Date.now();
   #closed = false;
 
   private constructor(
-    options: EdgePullOptions,
     pc: RTCPeerConnection,
     socket: Socket,
     sessionUrl: string,
     headers: Record<string, string>,
   ) {
     super();
-    this.processId = options.processId;
-    this.endpoint = options.endpoint;
     this.sessionUrl = sessionUrl;
     this.#pc = pc;
     this.#socket = socket;
@@ -123,32 +117,26 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
       if (!location)
         throw new EdgePullError(options.processId, options.endpoint, 'no Location in the answer');
       const sessionUrl = new URL(location, options.endpoint).toString();
-      const pull = new EdgePull(options, pc, socket, sessionUrl, headers);
+      const pull = new EdgePull(pc, socket, sessionUrl, headers);
       forward.pull = pull;
       await pc.setRemoteDescription({ type: 'answer', sdp: answer });
       if (!(await connected(pc, timeoutMs))) {
-        await pull.close('ice did not connect');
         throw new EdgePullError(options.processId, options.endpoint, 'ICE/DTLS did not connect');
       }
       useKeyObjectsForSrtp(pc);
       return pull;
     } catch (error) {
-      socket.close();
-      await pc.close().catch(() => undefined);
+      // Once the pull exists it owns socket and connection (and has an origin session to delete).
+      if (forward.pull) await forward.pull.close('failed to connect');
+      else {
+        socket.close();
+        await pc.close().catch(() => undefined);
+      }
       if (error instanceof EdgePullError) throw error;
       throw new EdgePullError(options.processId, options.endpoint, (error as Error).message, {
         cause: error,
       });
     }
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Packets forwarded so far. */
-  get packets(): number {
-    return this.#packets;
   }
 
   /** When the last packet arrived from the origin (the open time before the first). */
@@ -159,7 +147,6 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
   /** Hot path: one call per packet. werift hands each packet over already parsed; it goes out whole. */
   forward(packet: RtpPacket, port: number): void {
     if (this.#closed) return;
-    this.#packets++;
     this.#lastPacketAt = Date.now();
     this.#socket.send(packet.serialize(), port, '127.0.0.1');
   }

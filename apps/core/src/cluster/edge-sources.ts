@@ -17,6 +17,8 @@ export interface EdgeSourcesOptions {
   resolve(processId: string): Promise<PullTarget | undefined>;
   /** Headers a pull request carries (which node pulls). */
   headers(): Promise<Record<string, string>>;
+  /** The node-wide WHEP token (`webrtc.token`, the same on every node), for processes without their own. */
+  globalToken: string;
   /** Addresses the pulls' ICE gathers on (`webrtc.interfaces`). */
   interfaces: readonly string[];
   /** A stream nobody watched for this long is no longer pulled. */
@@ -208,7 +210,7 @@ export class EdgeSources {
         processId,
         // Already placed: a pull is served by the node asked, never redirected to another edge.
         endpoint: `${origin.url}/api/v3/process/${encodeURIComponent(processId)}/whep?${placedParam}=1`,
-        token: target.record.webrtc.token || undefined,
+        token: target.record.webrtc.token || this.#options.globalToken || undefined,
         headers: await this.#options.headers(),
         videoPort: stream.ports.video.port,
         audioPort: stream.source.audioPort,
