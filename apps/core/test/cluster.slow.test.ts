@@ -167,10 +167,11 @@ describe('a cluster of three nodes on one Redis', () => {
     const listed = await c.json<ListedProcess[]>('/api/v3/process?filter=state');
     expect(listed.map((process) => [process.id, process.core_id])).toEqual([['cam', ids.get(a)]]);
     expect(listed[0]?.state?.exec).toBe('running');
-    const reports = await c.json<{ id: string; report?: { log?: unknown[] } | null }[]>(
+    const reports = await c.json<{ id: string; report?: { created_at?: number } | null }[]>(
       '/api/v3/process?filter=report',
     );
-    expect(reports[0]?.report?.log?.length).toBeGreaterThan(0);
+    const report = await a.json<{ created_at: number }>('/api/v3/process/cam/report');
+    expect(reports[0]?.report?.created_at).toBe(report.created_at);
     expect(await c.json<ListedProcess>('/api/v3/process/cam')).toMatchObject({
       id: 'cam',
       core_id: ids.get(a),
