@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 
 /** One node's load, as its heartbeat reports it. */
-export const nodeLoadSchema = z.object({
+const nodeLoadSchema = z.object({
   /** Connected WebRTC peers on this node (viewers, and pulls of edges served as origin). */
   viewers: z.number().int().min(0),
   /** The viewer limit placement fills nodes against (`webrtc.max_viewers`); 0 for none. */
@@ -21,7 +21,6 @@ export const nodeLoadSchema = z.object({
   /** Processes this node runs (owns). */
   processes: z.number().int().min(0),
 });
-export type NodeLoad = z.infer<typeof nodeLoadSchema>;
 
 export const nodeRecordSchema = z.object({
   id: z.string().min(1),
@@ -40,7 +39,7 @@ export const nodeRecordSchema = z.object({
 export type NodeRecord = z.infer<typeof nodeRecordSchema>;
 
 /** The part of a process's `webrtc` block an edge needs to serve it. */
-export const edgeWebRtcSchema = z.object({
+const edgeWebRtcSchema = z.object({
   enabled: z.boolean(),
   audio: z.boolean(),
   /** The per-process viewer token; edges enforce it as the owner does. */
@@ -73,7 +72,7 @@ export type ProcessRecord = z.infer<typeof processRecordSchema>;
  * `PUT /api/v3/process/{id}/metadata/cluster`. Metadata travels with the process, so the node that
  * takes it over keeps the mark.
  */
-export const clusterMetadataKey = 'cluster';
+const clusterMetadataKey = 'cluster';
 const clusterMetadataSchema = z.object({ failover: z.boolean().default(false) }).loose();
 
 export function isMarkedForFailover(metadata: unknown): boolean {

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import type { RtpSource } from '@dragon/webrtc';
 
 /** What a node's heartbeat reports about the media it serves. */
-export interface MediaLoad {
+interface MediaLoad {
   viewers: number;
   bytesSent: number;
 }

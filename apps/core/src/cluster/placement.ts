@@ -15,7 +15,7 @@ export interface PlacementInput {
 export type Placement = { serve: 'here' } | { redirect: NodeRecord };
 
 /** Share of its viewer capacity a node uses; a node without a limit never fills. */
-export function viewerShare(viewers: number, maxViewers: number): number {
+function viewerShare(viewers: number, maxViewers: number): number {
   return maxViewers > 0 ? viewers / maxViewers : 0;
 }
 
