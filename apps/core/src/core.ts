@@ -13,7 +13,7 @@ import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from './ap
 import { createAuth } from './api/auth.js';
 import { createConfigRoutes } from './api/config-routes.js';
 import { createProcessRoutes } from './api/process-routes.js';
-import { Cluster } from './cluster/cluster.js';
+import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-services.js';
@@ -138,14 +138,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     throw error;
   });
   // Cluster mode: connected before the manager exists, since its start gate runs for restored processes.
+  // Loaded only then: a single node never loads the Redis client.
   const cluster = config.cluster.enable
-    ? await Cluster.connect({ config, logger, version: coreVersion, httpAddress }).catch(
-        async (error: unknown) => {
+    ? await import('./cluster/cluster.js')
+        .then(({ Cluster }) => Cluster.connect({ config, logger, version: coreVersion, httpAddress }))
+        .catch(async (error: unknown) => {
           await services.close();
           closeEarly();
           throw error;
-        },
-      )
+        })
     : undefined;
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
