@@ -81,7 +81,7 @@ describe('supervision with a fake FFmpeg', () => {
     expect(manager.getState('p').exec).toBe('finished');
   });
 
-  it('calls a run finished that died of the stop\'s SIGINT before it could answer it', async () => {
+  it("calls a run finished that died of the stop's SIGINT before it could answer it", async () => {
     // `exec` drops the script's trap: sleep dies of SIGINT, as FFmpeg does in its first milliseconds.
     const { binary } = fakeFfmpeg('exec sleep 60');
     const exits: unknown[] = [];
