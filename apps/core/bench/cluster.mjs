@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { waitFor } from '@dragon/test-helpers';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
+import { request, stopViewers } from '../../../packages/webrtc/bench/viewer-ipc.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -318,16 +319,7 @@ try {
         stdio: 'inherit',
       });
       children.add(load);
-      const ask = (message, reply) =>
-        new Promise((resolve) => {
-          const onMessage = (answer) => {
-            if (answer.type !== reply) return;
-            load.off('message', onMessage);
-            resolve(answer);
-          };
-          load.on('message', onMessage);
-          load.send(message);
-        });
+      const ask = (message, reply) => request(load, message, reply);
       const { sdps } = await ask({ type: 'offers', count }, 'offers');
       const answers = [];
       for (const sdp of sdps) {
@@ -355,9 +347,7 @@ try {
         videoPacketsPerSecondMedian: round(median(perViewer)),
       });
       console.log(results.viewers.at(-1));
-      const exited = new Promise((resolve) => load.once('exit', resolve));
-      load.send({ type: 'stop' });
-      await exited;
+      await stopViewers(load);
       children.delete(load);
       await sleep(2000);
     }

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
-import { type RunningServer, type ServerOptions, startServer, tiedToTests } from './server-harness.js';
+import {
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+  testPatternInput,
+  testPatternProcess,
+  tiedToTests,
+} from './server-harness.js';
 
 /** A throwaway `redis-server` on loopback: no persistence, so a restart loses everything, as a crash would. */
 export interface RunningRedis {
@@ -112,24 +119,7 @@ export function startNode(
 
 /** A small test pattern (less CPU than the default one: three nodes share the test machine). */
 export function smallTestPattern(id: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    reference: 'cluster',
-    input: [
-      {
-        id: 'in',
-        address: 'testsrc2=size=320x180:rate=25[out0];sine=frequency=440[out1]',
-        options: ['-re', '-f', 'lavfi'],
-      },
-    ],
-    output: [],
-    options: [],
-    autostart: true,
-    reconnect: true,
-    reconnect_delay_seconds: 1,
-    webrtc: { enabled: true, force_transcode: true },
-    ...extra,
-  };
+  return testPatternProcess(id, { reference: 'cluster', input: [testPatternInput('320x180')], ...extra });
 }
 
 /** A werift viewer (the shared one) that offered to a node's WHEP endpoint, and the video it got. */

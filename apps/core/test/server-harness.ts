@@ -186,18 +186,21 @@ export function jsonBody(value: unknown, method = 'POST'): RequestInit {
 
 export { waitFor };
 
+/** A lavfi test pattern + tone input of `size`, at 25 fps. */
+export function testPatternInput(size = '640x360') {
+  return {
+    id: 'in',
+    address: `testsrc2=size=${size}:rate=25[out0];sine=frequency=440[out1]`,
+    options: ['-re', '-f', 'lavfi'],
+  };
+}
+
 /** A lavfi test pattern + tone process with WebRTC on, as a user would create it. */
 export function testPatternProcess(id: string, extra: Record<string, unknown> = {}) {
   return {
     id,
     reference: 'e2e',
-    input: [
-      {
-        id: 'in',
-        address: 'testsrc2=size=640x360:rate=25[out0];sine=frequency=440[out1]',
-        options: ['-re', '-f', 'lavfi'],
-      },
-    ],
+    input: [testPatternInput()],
     output: [],
     options: [],
     autostart: true,

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { useKeyObjectsForSrtp, withoutDefaultStunServer } from '@dragon/webrtc/werift';
+import { iceGatheringComplete, useKeyObjectsForSrtp, withoutDefaultStunServer } from '@dragon/webrtc/werift';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
 import { isLoopback } from '../api/auth.js';
 import { EdgePullError } from './errors.js';
@@ -98,7 +98,7 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
       if (options.audioPort !== undefined) pc.addTransceiver('audio', { direction: 'recvonly' });
       withoutDefaultStunServer(pc);
       await pc.setLocalDescription(await pc.createOffer());
-      await gathered(pc, 5000);
+      await iceGatheringComplete(pc, 5000);
       const response = await fetch(options.endpoint, {
         method: 'POST',
         headers: { ...headers, 'Content-Type': 'application/sdp' },
@@ -203,19 +203,6 @@ function loopbackSender(): Promise<Socket> {
       // A full loopback buffer (the source gone) must not crash the node.
       socket.on('error', () => undefined);
       resolve(socket);
-    });
-  });
-}
-
-function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    const subscription = pc.iceGatheringStateChange.subscribe((state) => {
-      if (state !== 'complete') return;
-      clearTimeout(timer);
-      subscription.unSubscribe();
-      resolve();
     });
   });
 }
