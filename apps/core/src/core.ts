@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
-import { type FFmpegAccessOptions, ProcessManager } from '@dragon/restream';
+import { type FFmpegAccessOptions, type ProcessHooks, ProcessManager } from '@dragon/restream';
 import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -13,6 +13,7 @@ import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from './ap
 import { createAuth } from './api/auth.js';
 import { createConfigRoutes } from './api/config-routes.js';
 import { createProcessRoutes } from './api/process-routes.js';
+import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-services.js';
@@ -72,6 +73,20 @@ export function ffmpegAccessOf(config: Config, configFile: string): FFmpegAccess
   };
 }
 
+/**
+ * restream's hooks for every start: the cluster's lease first (a start another node holds spawns
+ * nothing, and gets no RTP legs), then WebRTC's legs.
+ */
+function processHooks(cluster: Cluster | undefined, webrtc: WebRtcSubsystem | undefined): ProcessHooks {
+  return {
+    onStart: async (context) => {
+      await cluster?.startGate(context);
+      await webrtc?.hooks.onStart?.(context);
+    },
+    onStop: (context) => webrtc?.hooks.onStop?.(context),
+  };
+}
+
 /** Assembles process manager, WebRTC and HTTP API for one configuration. */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
@@ -123,12 +138,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     disableLocalhost: config.api.auth.disable_localhost,
     clientAddress,
   });
+  const httpAddress = options.httpAddress ?? (() => config.address);
   const services = await DatarheiServices.create({
     config: datarheiServicesConfigSchema.parse(config),
     dbDir: config.db.dir,
     logger,
     startedAt,
-    httpAddress: options.httpAddress ?? (() => config.address),
+    httpAddress,
     clientAddress,
     guard: auth.guard,
     logRing: options.logRing,
@@ -138,6 +154,17 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     closeEarly();
     throw error;
   });
+  // Cluster mode: connected before the manager exists, since its start gate runs for restored processes.
+  // Loaded only then: a single node never loads the Redis client.
+  const cluster = config.cluster.enable
+    ? await import('./cluster/cluster.js')
+        .then(({ Cluster }) => Cluster.connect({ config, logger, version: coreVersion, httpAddress }))
+        .catch(async (error: unknown) => {
+          await services.close();
+          closeEarly();
+          throw error;
+        })
+    : undefined;
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
     ffmpegBinary: config.ffmpeg.binary,
@@ -146,12 +173,22 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     logger: logger.child({ component: 'restream' }),
     placeholders: services.placeholders,
     access: ffmpegAccessOf(config, configStore.file),
-    ...(webrtc ? { hooks: webrtc.hooks } : {}),
+    hooks: processHooks(cluster, webrtc),
   }).catch(async (error: unknown) => {
+    await cluster?.close();
     await services.close();
     closeEarly();
     throw error;
   });
+  cluster?.attach(
+    manager,
+    webrtc && {
+      ports,
+      viewers: (processId) => whep?.sessions.count(processId) ?? 0,
+      source: (processId) => webrtc.source(processId),
+      sourceClosed: (processId) => whep?.sessions.closeAll(processId),
+    },
+  );
   const { publicRoutes } = services.attachProcesses(manager);
 
   const app = new Hono();
@@ -182,11 +219,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     });
     const subsystem = webrtc;
     const factory = peerFactory;
-    const { lookup, concealProcessIds } = createWhepLookup({
+    const local = createWhepLookup({
       manager,
       source: (processId) => subsystem.source(processId),
       maxViewersPerProcess: config.webrtc.max_viewers_per_process,
     });
+    // In a cluster, other nodes' processes too: served from this node's pull of them.
+    const { lookup, concealProcessIds } = cluster ? cluster.whepLookup(local) : local;
     whep = createWhepRoutes({
       lookup,
       concealProcessIds,
@@ -201,6 +240,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       clientAddress: (c) => clientAddress(c) ?? 'unknown',
       logger: logger.child({ component: 'whep' }),
     });
+    // Cluster mode: serve here (pulling if need be) or redirect; session URLs made absolute.
+    if (cluster) app.use('/api/v3/process/:id/whep', cluster.whep());
     // WHEP has its own token rule, so it is mounted before the admin guard.
     app.route('/', whep.routes);
   }
@@ -251,7 +292,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.route('/api/v3', publicRoutes);
   app.route('/api/v3', services.fsApiRoutes);
   const v3 = new Hono();
-  v3.use(auth.guard);
+  v3.use(cluster ? cluster.guard(auth.guard) : auth.guard);
+  if (cluster) {
+    v3.route('/', cluster.routes());
+    v3.route('/', cluster.processApi());
+  }
   v3.route('/', createProcessRoutes(manager));
   v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
   v3.route('/', services.apiRoutes);
@@ -264,6 +309,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const close = () => {
     closed ??= (async () => {
       whep?.sessions.closeAll();
+      await cluster?.close();
       await webrtc?.close();
       await manager.close();
       await services.close();

@@ -65,7 +65,7 @@ const rules: ShapeRules = {
   },
   extra: {
     'api.About': ['dragon'],
-    'api.ConfigData': ['webrtc'],
+    'api.ConfigData': ['webrtc', 'cluster'],
     // Where FFmpeg may write files (datarhei's lists match addresses only): Dragon's addition.
     'ffmpeg.access.output': ['directories'],
     'api.ProcessConfig': ['webrtc'],

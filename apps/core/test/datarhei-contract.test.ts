@@ -62,7 +62,7 @@ describe('identity, login and config beyond the route walk (datarhei-contract.sl
       mismatches(
         view.config,
         { $ref: '#/definitions/api.ConfigData' },
-        { extra: { 'api.ConfigData': ['webrtc'], 'ffmpeg.access.output': ['directories'] } },
+        { extra: { 'api.ConfigData': ['webrtc', 'cluster'], 'ffmpeg.access.output': ['directories'] } },
       ),
     ).toEqual([]);
     expect(JSON.stringify(view)).not.toContain(credentials.password);

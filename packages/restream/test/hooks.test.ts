@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AppendOutputOutsideStartError,
@@ -85,6 +85,33 @@ describe('onStart', () => {
     await waitFor('the restored process running', () => second.getState('p').exec === 'running');
     expect(second.getState('p').command.slice(-3)).toEqual(['-f', 'rtp', 'udp://127.0.0.1:40000']);
     await waitFor('its args', () => readFileSync(argsFile, 'utf8').includes('udp://127.0.0.1:40000'));
+  });
+
+  it('spawns nothing for a restored process whose onStart refuses the start (a gate)', async () => {
+    const dataDir = tempDir();
+    const { binary, argsFile } = fakeFfmpeg(runForever);
+    const first = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    await first.add(process({ reconnect: true, reconnect_delay_seconds: 1 }));
+    await waitFor('running', () => first.getState('p').exec === 'running');
+    await first.close();
+    rmSync(argsFile);
+
+    let refusals = 0;
+    const second = await createManager({
+      dataDir,
+      ffmpegBinary: binary,
+      skipSkills: true,
+      hooks: {
+        onStart: async () => {
+          refusals++;
+          throw new Error('another node runs it');
+        },
+      },
+    });
+    await waitFor('a refused start retried', () => refusals >= 2 && second.getState('p').exec === 'failed');
+    expect(second.getState('p').order).toBe('start');
+    expect(second.getState('p').last_logline).toContain('another node runs it');
+    expect(existsSync(argsFile)).toBe(false);
   });
 
   it('gives two processes that start at the same time a context each', async () => {

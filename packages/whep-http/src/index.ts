@@ -20,6 +20,7 @@ export {
   WhepError,
   type WhepErrorCode,
 } from './errors.js';
+export { bearerAccepted } from './http-util.js';
 export {
   nodeRemoteAddress,
   type WhepIceServer,

@@ -2,21 +2,9 @@ import type { ProcessConfig, ProcessManager } from '@dragon/restream';
 import { Hono } from 'hono';
 import { ApiError, readJson } from './api-error.js';
 import { bindProcessConfig } from './process-body.js';
-
-const processFields = ['config', 'state', 'report', 'metadata'] as const;
-type ProcessField = (typeof processFields)[number];
+import { listFilterOf, type ProcessField, parseFields } from './process-query.js';
 
 const commands = ['start', 'stop', 'restart', 'reload'] as const;
-
-/**
- * datarhei's `filter` query: a comma list of the parts to include. Empty means all; a non-empty list
- * means only the known names in it (an unknown name alone yields none), entries taken as written.
- */
-function parseFilter(filter: string | undefined): Set<ProcessField> {
-  const wanted = (filter ?? '').split(',').filter((part) => part !== '');
-  if (wanted.length === 0) return new Set(processFields);
-  return new Set(processFields.filter((field) => wanted.includes(field)));
-}
 
 /** The bodies datarhei Core answers for an id it does not know. */
 const unknownProcess = () => new ApiError(404, 'Unknown process ID', ['unknown process']);
@@ -70,19 +58,9 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
     return id;
   };
 
-  // datarhei: `reference` wins over `id` (the id list is then ignored); both patterns intersect.
   routes.get('/process', (c) => {
-    const ids = (c.req.query('id') ?? '').split(',').filter((id) => id !== '');
-    const reference = c.req.query('reference') ?? '';
-    const idPattern = c.req.query('idpattern') ?? '';
-    const referencePattern = c.req.query('refpattern') ?? '';
-    const filter = {
-      ...(reference ? { reference } : ids.length > 0 ? { ids } : {}),
-      ...(idPattern ? { idPattern } : {}),
-      ...(referencePattern ? { referencePattern } : {}),
-    };
-    const fields = parseFilter(c.req.query('filter'));
-    return c.json(manager.list(filter).map((id) => describe(id, fields)));
+    const fields = parseFields(c.req.query('filter'));
+    return c.json(manager.list(listFilterOf((name) => c.req.query(name))).map((id) => describe(id, fields)));
   });
 
   routes.post('/process', async (c) => {
@@ -109,7 +87,7 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
 
   routes.get('/process/:id', (c) => {
     const id = requireProcess(c.req.param('id'));
-    return c.json(describe(id, parseFilter(c.req.query('filter'))));
+    return c.json(describe(id, parseFields(c.req.query('filter'))));
   });
 
   // datarhei prefills the body with the current config, so a partial body changes only what it names.
