@@ -26,6 +26,13 @@ export interface ProbeOptions {
   packets?: number;
   /** Aborts the probe (kills ffprobe), e.g. when the process is stopped meanwhile. */
   signal?: AbortSignal;
+  /**
+   * ffprobe's environment, e.g. the scrubbed one FFmpeg itself runs with (a server's secrets stay
+   * out of reach of an input address). @default process.env
+   */
+  env?: Record<string, string>;
+  /** ffprobe's working directory, which relative input paths are read from. @default process.cwd() */
+  cwd?: string;
 }
 
 /**
@@ -62,7 +69,7 @@ export async function probeInput(input: ProcessInput, options: ProbeOptions = {}
     '-i',
     input.address,
   ];
-  const output = await runProbe(binary, args, timeoutMs, options.signal);
+  const output = await runProbe(binary, args, timeoutMs, options);
   let json: unknown;
   try {
     json = JSON.parse(output);
@@ -82,13 +89,22 @@ export async function probeInput(input: ProcessInput, options: ProbeOptions = {}
 }
 
 /** Runs ffprobe; resolves with its stdout when it exits 0. */
-function runProbe(binary: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> {
+function runProbe(
+  binary: string,
+  args: string[],
+  timeoutMs: number,
+  { signal, env, cwd }: Pick<ProbeOptions, 'signal' | 'env' | 'cwd'>,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new ProbeFailedError('aborted', 'aborted before start'));
       return;
     }
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env ? { env } : {}),
+      ...(cwd ? { cwd } : {}),
+    });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';
