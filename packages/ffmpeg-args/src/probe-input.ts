@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { ProbeFailedError } from './errors.js';
 import type { InputFacts, StreamFacts } from './input-facts.js';
-import { isListeningInput, type ProcessInput } from './listening-input.js';
+import { isListeningInput, isLoopingInput, type ProcessInput } from './listening-input.js';
 import { ffprobePathFor, probeInputOptions } from './probe-options.js';
 import { redactCredentials } from './redact.js';
 
@@ -85,7 +85,8 @@ export async function probeInput(input: ProcessInput, options: ProbeOptions = {}
       `unexpected ffprobe output: ${parsed.error.issues[0]?.message ?? ''}`,
     );
   }
-  return factsFromProbe(parsed.data);
+  const facts = factsFromProbe(parsed.data);
+  return isLoopingInput(input) ? { ...facts, loops: true } : facts;
 }
 
 /** Runs ffprobe; resolves with its stdout when it exits 0. */
