@@ -201,9 +201,12 @@ describe('StartContext.restart', () => {
     await waitFor('the second start', () => rec.starts.length === 2);
     await waitFor('running again', () => manager.getState('p').exec === 'running');
     expect(rec.stopLines()).toEqual(['p:hook-restart:true']);
-    expect(manager.getReport('p').history.at(-1)?.log.map(([, line]) => line)).toContain(
-      'restarting: the plan does not fit',
-    );
+    expect(
+      manager
+        .getReport('p')
+        .history.at(-1)
+        ?.log.map(([, line]) => line),
+    ).toContain('restarting: the plan does not fit');
     // The first start is no longer the latest: asking through it does nothing.
     expect(first.restart('again')).toBe(false);
     expect(rec.starts).toHaveLength(2);
