@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 import { publishInLoop, runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
+import { RtspCamera } from './rtsp-camera.js';
 import {
   freePort,
   jsonBody,
@@ -339,6 +340,52 @@ describe('every input kind plays in Chromium with the default settings', () => {
       }
     }, 400_000);
   }
+
+  it("plays the README's camera example: an RTSP camera with SPS/PPS only in its SDP, video copied", async () => {
+    const camera = await RtspCamera.start(dir);
+    expect(camera.sdp).toMatch(/sprop-parameter-sets=/);
+    const id = 'cam1';
+    try {
+      // apps/core/README.md, word for word but for the camera's address.
+      await server.json(
+        '/api/v3/process',
+        jsonBody({
+          id,
+          input: [{ id: 'in', address: camera.url, options: ['-rtsp_transport', 'tcp'] }],
+          output: [],
+          autostart: true,
+          reconnect: true,
+          reconnect_delay_seconds: 5,
+          webrtc: { enabled: true },
+        }),
+      );
+      const row: Row = {
+        input: { address: camera.url, options: [] },
+        video: 'copy',
+        audio: 'transcode',
+        planLine: /video H\.264 \(copied\) · audio AAC → Opus/,
+      };
+      const webrtc = await waitFor(
+        'the camera copied, decodable',
+        async () => {
+          const state = await server.json<{ webrtc?: WebRtcState }>(`/api/v3/process/${id}/state`);
+          return state.webrtc?.health.status === 'ok' ? state.webrtc : undefined;
+        },
+        120_000,
+      );
+      expect(webrtc.plan).toMatchObject({
+        basis: 'probe',
+        video: { action: 'copy' },
+        audio: { action: 'transcode' },
+      });
+      const watched = await playsInChromium(id, row);
+      expect(watched.text).toMatch(/^(playing|frozen) · 320×240/);
+      expect(watched.plan).toMatch(row.planLine);
+    } finally {
+      await server.api(`/api/v3/process/${id}`, { method: 'DELETE' });
+      await camera.close();
+    }
+  }, 300_000);
 
   it('answers a browser without H.264 (VP8 only) with audio flowing and video rejected', async () => {
     const id = 'matrix-vp8';
