@@ -24,15 +24,16 @@ export class RtspCamera {
     this.#encoder = encoder;
     this.#rtp = rtp;
     this.#sdp = sdp;
-    rtp.forEach((socket, channel) =>
+    for (const [channel, socket] of rtp.entries()) {
+      // RFC 2326 §10.12: `$`, the interleaved channel (FFmpeg asks for 0-1 and 2-3), the length.
       socket.on('message', (packet: Buffer) => {
         const frame = Buffer.alloc(4);
         frame[0] = 0x24;
         frame[1] = channel * 2;
         frame.writeUInt16BE(packet.length, 2);
         for (const client of this.#playing) client.write(Buffer.concat([frame, packet]));
-      }),
-    );
+      });
+    }
     server.on('connection', (client) => this.#serve(client));
   }
 
@@ -130,28 +131,31 @@ export class RtspCamera {
     };
     switch (method) {
       case 'OPTIONS':
-        return reply('200 OK', { Public: 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER' });
+        reply('200 OK', { Public: 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER' });
+        break;
       case 'DESCRIBE':
-        return reply(
-          '200 OK',
-          { 'Content-Type': 'application/sdp', 'Content-Base': `${this.url}/` },
-          this.#sdp,
-        );
+        reply('200 OK', { 'Content-Type': 'application/sdp', 'Content-Base': `${this.url}/` }, this.#sdp);
+        break;
       case 'SETUP': {
         const transport = header('Transport') ?? '';
-        if (!transport.includes('TCP')) return reply('461 Unsupported Transport');
-        return reply('200 OK', { Transport: transport, Session: '12345678;timeout=60' });
+        if (transport.includes('TCP'))
+          reply('200 OK', { Transport: transport, Session: '12345678;timeout=60' });
+        else reply('461 Unsupported Transport');
+        break;
       }
       case 'PLAY':
         this.#playing.add(client);
-        return reply('200 OK', { Session: '12345678', Range: 'npt=0.000-' });
+        reply('200 OK', { Session: '12345678', Range: 'npt=0.000-' });
+        break;
       case 'GET_PARAMETER':
-        return reply('200 OK', { Session: '12345678' });
+        reply('200 OK', { Session: '12345678' });
+        break;
       case 'TEARDOWN':
         this.#playing.delete(client);
-        return reply('200 OK', { Session: '12345678' });
+        reply('200 OK', { Session: '12345678' });
+        break;
       default:
-        return reply('405 Method Not Allowed');
+        reply('405 Method Not Allowed');
     }
   }
 }
