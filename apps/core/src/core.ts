@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
-import { type FFmpegAccessOptions, type ProcessHooks, ProcessManager } from '@dragon/restream';
+import {
+  defaultFFmpegEnvironment,
+  type FFmpegAccessOptions,
+  type ProcessHooks,
+  ProcessManager,
+} from '@dragon/restream';
 import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
-import { createWhepRoutes } from '@dragon/whep-http';
+import { createWhepRoutes, ProcessNotFoundError } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -21,6 +26,7 @@ import { createMetrics } from './ops/collect-metrics.js';
 import type { LogRing } from './ops/log-ring.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
+import { viewerStatus } from './webrtc/webrtc-status.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
 import { createWhepLookup } from './webrtc/whep-lookup.js';
 
@@ -103,6 +109,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ? new WebRtcSubsystem({
         ports,
         logger: logger.child({ component: 'webrtc' }),
+        ffmpegBinary: config.ffmpeg.binary,
+        // ffprobe reads an input as FFmpeg will: same scrubbed environment, same working directory.
+        probeEnvironment: Object.fromEntries(
+          defaultFFmpegEnvironment.flatMap((name) => {
+            const value = process.env[name];
+            return value === undefined ? [] : [[name, value]];
+          }),
+        ),
+        probeCwd: process.cwd(),
         onSourceClosed: (processId) => whep?.sessions.closeAll(processId),
       })
     : undefined;
@@ -244,6 +259,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     if (cluster) app.use('/api/v3/process/:id/whep', cluster.whep());
     // WHEP has its own token rule, so it is mounted before the admin guard.
     app.route('/', whep.routes);
+    const routes = whep;
+    // What the player tells its viewer (plan line, "not decodable" and why), under WHEP's token
+    // rule: codecs and our own health words only, never the input's address or FFmpeg's log.
+    app.get('/player/:id/status', (c) => {
+      const processId = c.req.param('id');
+      const entry = routes.authorize(c, processId);
+      if (!entry) throw new ProcessNotFoundError(processId);
+      c.header('Cache-Control', 'no-store');
+      return c.json(viewerStatus(entry.state, subsystem.status(processId)));
+    });
   }
 
   app.get('/ping', (c) => c.text('pong'));
@@ -297,7 +322,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     v3.route('/', cluster.routes());
     v3.route('/', cluster.processApi());
   }
-  v3.route('/', createProcessRoutes(manager));
+  v3.route(
+    '/',
+    createProcessRoutes(manager, {
+      stateExtras: (id) => {
+        const status = webrtc?.status(id);
+        return status ? { webrtc: status } : {};
+      },
+    }),
+  );
   v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
   v3.route('/', services.apiRoutes);
   app.route('/api/v3', v3);

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -178,6 +180,22 @@ export async function stopAllServers(): Promise<void> {
   );
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   if (failures.length > 0) throw failures[0];
+}
+
+/** A port free right now on loopback (the server, FFmpeg or a publisher binds it a moment later). */
+export async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  if (kind === 'udp') {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return port;
+  }
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export function jsonBody(value: unknown, method = 'POST'): RequestInit {

@@ -215,6 +215,46 @@ describe('onStart', () => {
   });
 });
 
+describe('StartContext.restart', () => {
+  it('stops the run as coming back and starts the process again, once', async () => {
+    const { binary } = fakeFfmpeg(runForever);
+    const rec = recorder();
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true, hooks: rec.hooks });
+    await manager.add(process({ reconnect: false }));
+    await waitFor('running', () => manager.getState('p').exec === 'running');
+    const first = rec.starts[0]!;
+
+    expect(first.restart('the plan does not fit')).toBe(true);
+    await waitFor('the second start', () => rec.starts.length === 2);
+    await waitFor('running again', () => manager.getState('p').exec === 'running');
+    expect(rec.stopLines()).toEqual(['p:hook-restart:true']);
+    expect(
+      manager
+        .getReport('p')
+        .history.at(-1)
+        ?.log.map(([, line]) => line),
+    ).toContain('restarting: the plan does not fit');
+    // The first start is no longer the latest: asking through it does nothing.
+    expect(first.restart('again')).toBe(false);
+    expect(rec.starts).toHaveLength(2);
+  });
+
+  it('does nothing for a process that was stopped, and restarts one that exited', async () => {
+    const { binary } = fakeFfmpeg('exit 1');
+    const rec = recorder();
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true, hooks: rec.hooks });
+    await manager.add(process({ reconnect: false }));
+    await waitFor('the exit', () => rec.stops.length === 1);
+    // An exited run (a map that failed after the banner) is what a plan check restarts.
+    expect(rec.starts[0]!.restart('the input has no audio')).toBe(true);
+    await waitFor('the second start', () => rec.starts.length === 2);
+    await waitFor('its exit', () => rec.stops.length === 2);
+    await manager.command('p', 'stop');
+    expect(rec.starts[1]!.restart('too late')).toBe(false);
+    expect(rec.starts).toHaveLength(2);
+  });
+});
+
 describe('onStop says whether the process is coming back', () => {
   it('restart of a reconnect:false process is coming back; stop is not', async () => {
     const { binary } = fakeFfmpeg(runForever);

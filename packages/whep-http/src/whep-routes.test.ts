@@ -242,6 +242,37 @@ describe('bearer tokens', () => {
   });
 });
 
+describe('authorize, for routes of the app', () => {
+  it("applies the WHEP routes' token rule to a route of the app's own", async () => {
+    const h = harness({ token: 'global', concealProcessIds: true });
+    h.processes.set('cam', running(new FakeSource(), { token: 'cam-token' }));
+    const { routes, authorize } = createWhepRoutes<FakeSource>({
+      lookup: (id) => h.processes.get(id),
+      createPeer: async () => {
+        throw new Error('unused');
+      },
+      token: 'global',
+    });
+    const app = new Hono();
+    app.onError((error, c) => ('getResponse' in error ? error.getResponse() : c.text('error', 500)));
+    app.get('/status/:id', (c) => {
+      const entry = authorize(c, c.req.param('id'));
+      return entry ? c.json({ state: entry.state }) : c.json({ unknown: true }, 404);
+    });
+    app.route('/', routes);
+    const status = (id: string, token?: string) =>
+      app.request(
+        `http://localhost/status/${id}`,
+        token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+      );
+
+    expect((await status('cam')).status).toBe(401);
+    expect(await (await status('cam', 'cam-token')).json()).toEqual({ state: 'running' });
+    expect((await status('nope')).status).toBe(401);
+    expect((await status('nope', 'global')).status).toBe(404);
+  });
+});
+
 describe('options', () => {
   it('refuses invalid options with a readable error', () => {
     expect(() =>

@@ -31,9 +31,18 @@ function configError(error: unknown, action: string): unknown {
   return new ApiError(400, typeError ? 'Invalid JSON' : action, invalid.details);
 }
 
+export interface ProcessRoutesOptions {
+  /**
+   * Dragon's own fields of a process's state, added beside datarhei's (which stay as they are):
+   * `{ webrtc: { plan, health } }` for a process with WebRTC.
+   */
+  stateExtras?: (id: string) => Record<string, unknown>;
+}
+
 /** The datarhei Core v3 process API over a ProcessManager: routes, statuses and bodies as datarhei's. */
-export function createProcessRoutes(manager: ProcessManager): Hono {
+export function createProcessRoutes(manager: ProcessManager, options: ProcessRoutesOptions = {}): Hono {
   const routes = new Hono();
+  const state = (id: string) => ({ ...manager.getState(id), ...options.stateExtras?.(id) });
 
   const describe = (id: string, fields: Set<ProcessField>) => {
     const config = manager.getConfig(id);
@@ -45,7 +54,7 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
       updated_at: manager.getUpdatedAt(id),
     };
     if (fields.has('config')) process.config = config;
-    if (fields.has('state')) process.state = manager.getState(id);
+    if (fields.has('state')) process.state = state(id);
     if (fields.has('report')) process.report = manager.getReport(id);
     // datarhei leaves `metadata` out when a process has none.
     const metadata = fields.has('metadata') ? orNull(manager.getMetadata(id)) : null;
@@ -132,7 +141,7 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
   });
 
   routes.get('/process/:id/config', (c) => c.json(manager.getConfig(requireProcess(c.req.param('id')))));
-  routes.get('/process/:id/state', (c) => c.json(manager.getState(requireProcess(c.req.param('id')))));
+  routes.get('/process/:id/state', (c) => c.json(state(requireProcess(c.req.param('id')))));
   routes.get('/process/:id/report', (c) => c.json(manager.getReport(requireProcess(c.req.param('id')))));
   // datarhei answers a probe of an unknown id with 200 and the reason in the log.
   routes.get('/process/:id/probe', async (c) => {

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { RtpPacket } from 'werift';
 import { SourceClosedError } from '../errors.js';
 import { startsKeyframe } from './h264.js';
+import { H264Inspector, readVideoHealth, type VideoHealth } from './h264-inspector.js';
 import { RtpContinuity } from './rtp-continuity.js';
 import { isLoopbackAddress, readRtpHeader } from './rtp-header.js';
 
@@ -77,6 +78,8 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
   #closed = false;
   #sentPackets = 0;
   #sentBytes = 0;
+  readonly #inspector = new H264Inspector();
+  #active = { video: true, audio: true };
 
   private constructor(options: RtpSourceOptions, video: Socket, audio: Socket | undefined) {
     super();
@@ -118,8 +121,29 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
     return this.#audio?.socket.address().port;
   }
 
+  /** The source sends audio: it has an audio socket and the current run has an audio leg. */
   get hasAudio(): boolean {
-    return this.#audio !== undefined;
+    return this.#audio !== undefined && this.#active.audio;
+  }
+
+  /** The current run has a video leg (an audio-only input has none). */
+  get hasVideo(): boolean {
+    return this.#active.video;
+  }
+
+  /**
+   * Which tracks the current run of FFmpeg sends (both by default): viewers' answers reject the
+   * others, so an audio-only input plays without a video track. The sockets stay bound either way,
+   * for the next run.
+   */
+  setActiveTracks(tracks: { video: boolean; audio: boolean }): void {
+    this.#active = { video: tracks.video, audio: tracks.audio };
+  }
+
+  /** What the video track delivered so far: keyframes, parameter sets, timestamps going back. */
+  health(): { video: VideoHealth & { packets: number; lastPacketAt: number | null } } {
+    const { packets, lastPacketAt } = this.#video.stats;
+    return { video: { packets, lastPacketAt, ...readVideoHealth(this.#inspector.fields) } };
   }
 
   /** A valid RTP packet has arrived since the source opened. */
@@ -193,6 +217,14 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
     }
     const now = Date.now();
     track.continuity.rewrite(packet, header.ssrc, header.sequenceNumber, header.timestamp, now);
+    if (track === this.#video)
+      this.#inspector.inspect(
+        packet,
+        header.payloadOffset,
+        header.payloadLength,
+        packet.readUInt32BE(4),
+        now,
+      );
     const stats = track.stats;
     stats.packets++;
     stats.bytes += packet.length;

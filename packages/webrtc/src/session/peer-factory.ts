@@ -91,7 +91,7 @@ export class PeerFactory {
   async createPeer(source: RtpSource, offerSdp: string): Promise<{ peer: Peer; answerSdp: string }> {
     if (source.closed) throw new SourceClosedError(source.id);
     const candidates = new RemoteCandidateGate(this.#options);
-    const plan = planOffer(offerSdp, { hasAudio: source.hasAudio, candidates });
+    const plan = planOffer(offerSdp, { hasAudio: source.hasAudio, hasVideo: source.hasVideo, candidates });
     const interfaces = this.#options.interfaceAddresses ?? [];
     const publicIps = this.#options.publicIps ?? [];
     const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopbackAddress);
