@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { metric, type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
-import { connected, joinOverWhep, openFiles, rssBytes, startServerWithProcess, vanish } from './helpers.js';
+import { joinOverWhep, openFiles, rssBytes, startServerWithProcess } from './helpers.js';
 
 const cycles = Number(process.env.RELIABILITY_CHURN_CYCLES ?? 500);
 const batch = 10;
@@ -25,7 +25,7 @@ it(`leaves no peer, socket or file behind after ${cycles} WHEP join/leave cycles
   await waitFor('a first viewer', async () => {
     try {
       const { viewer, location } = await joinOverWhep(server, 'churn');
-      await connected(viewer);
+      await viewer.connected();
       await server.api(location, { method: 'DELETE' });
       await viewer.close();
       return true;
@@ -40,12 +40,12 @@ it(`leaves no peer, socket or file behind after ${cycles} WHEP join/leave cycles
   let joined = 0;
   for (let done = 0; done < cycles; done += batch) {
     const round = await Promise.all(Array.from({ length: batch }, () => joinOverWhep(server, 'churn')));
-    joined += (await Promise.all(round.map(({ viewer }) => connected(viewer)))).filter(Boolean).length;
+    joined += (await Promise.all(round.map(({ viewer }) => viewer.connected()))).filter(Boolean).length;
     await Promise.all(
       round.map(async ({ viewer, location }, index) => {
         // Even ones say goodbye with DELETE; odd ones just vanish and must be reaped.
         if (index % 2 === 0) expect((await server.api(location, { method: 'DELETE' })).status).toBe(200);
-        else await vanish(viewer);
+        else await viewer.vanish();
         await viewer.close();
       }),
     );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
-import { connected, ffmpegChildren, joinOverWhep, startServerWithProcess } from './helpers.js';
+import { ffmpegChildren, joinOverWhep, startServerWithProcess } from './helpers.js';
 
 let server: RunningServer;
 
@@ -13,7 +13,7 @@ it('keeps a watching viewer playing, with continuous sequence numbers, when FFmp
   const { viewer } = await waitFor('a viewer', async () =>
     joinOverWhep(server, 'cam').catch(() => undefined),
   );
-  expect(await connected(viewer)).toBe(true);
+  expect(await viewer.connected()).toBe(true);
   await waitFor('media before the crash', () => (viewer.received.video.length > 50 ? true : undefined));
   const [ffmpeg] = ffmpegChildren(server.child.pid!);
   expect(ffmpeg).toBeDefined();

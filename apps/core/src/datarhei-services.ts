@@ -13,6 +13,7 @@ import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
 import { MemFilesystem } from './fs/mem-filesystem.js';
 import type { IngestLogger } from './ingest/rtmp-server.js';
 import { RtmpServer } from './ingest/rtmp-server.js';
+import { SrtServer } from './ingest/srt-server.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
 import { MetricsHistory } from './ops/metrics-history.js';
@@ -135,6 +136,7 @@ export class DatarheiServices {
   readonly metrics: MetricsHistory;
   readonly logRing: LogRing;
   readonly rtmp: RtmpServer | undefined;
+  readonly srt: SrtServer | undefined;
   /** `{diskfs}`, `{memfs}`, `{fs:…}`, `{rtmp,…}`, `{srt,…}` for the process manager; read at each start. */
   readonly placeholders: PlaceholderTemplates;
   /** The memfs base URL with its write credentials (what `{memfs}` expands to). */
@@ -143,7 +145,7 @@ export class DatarheiServices {
   readonly fileRoutes: Hono;
   /** `/fs…` with its own guard; mount at `/api/v3` before the JSON API (no 1 MiB body limit). */
   readonly fsApiRoutes: Hono;
-  /** `/session…`, `/log`, `/metrics`, `/rtmp`; mount inside the guarded `/api/v3` group. */
+  /** `/session…`, `/log`, `/metrics`, `/rtmp`, `/srt`; mount inside the guarded `/api/v3` group. */
   readonly apiRoutes: Hono;
   readonly #logger: DatarheiServicesOptions['logger'];
   #detach: (() => void) | undefined;
@@ -151,12 +153,14 @@ export class DatarheiServices {
 
   private constructor(
     options: DatarheiServicesOptions,
-    rtmp: RtmpServer | undefined,
+    ingest: { rtmp: RtmpServer | undefined; srt: SrtServer | undefined },
     sessions: SessionRegistry,
   ) {
     const { config, logger } = options;
+    const { rtmp, srt } = ingest;
     this.#logger = logger;
     this.rtmp = rtmp;
+    this.srt = srt;
     this.sessions = sessions;
     this.disk = new DiskFilesystem({
       root: config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'),
@@ -183,6 +187,9 @@ export class DatarheiServices {
       memfsUrl,
       rtmp: rtmp
         ? { address: () => rtmp.address, app: config.rtmp.app, token: config.rtmp.token }
+        : undefined,
+      srt: srt
+        ? { address: () => srt.address, token: config.srt.token, passphrase: config.srt.passphrase }
         : undefined,
     });
 
@@ -234,6 +241,9 @@ export class DatarheiServices {
     api.route('/', createSessionRoutes(sessions));
     api.route('/', createOpsRoutes(this.logRing, this.metrics));
     if (rtmp) api.get('/rtmp', (c) => c.json(rtmp.channels().map((name) => ({ name }))));
+    // datarhei's handler answers one object, though its API description says an array; the
+    // Restreamer UI reads `publisher` of the object.
+    if (srt) api.get('/srt', (c) => c.json(srt.channelsJson()));
     this.apiRoutes = api;
   }
 
@@ -261,7 +271,10 @@ export class DatarheiServices {
     return { publicRoutes: createWidgetRoutes(manager, this.sessions) };
   }
 
-  /** Builds the services; starts the RTMP server when `rtmp.enable` (rejects if it cannot listen). */
+  /**
+   * Builds the services; starts the RTMP server when `rtmp.enable` and the SRT server when
+   * `srt.enable` (rejects if either cannot listen, or libsrt is missing).
+   */
   static async create(options: DatarheiServicesOptions): Promise<DatarheiServices> {
     const { config, logger } = options;
     const diskDir = resolve(config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'));
@@ -279,6 +292,7 @@ export class DatarheiServices {
       webrtcSessions: options.webrtcSessions,
     });
     let rtmp: RtmpServer | undefined;
+    let srt: SrtServer | undefined;
     try {
       if (config.rtmp.enable) {
         const tls =
@@ -302,12 +316,18 @@ export class DatarheiServices {
         logger.info({ component: 'rtmp', address: rtmp.address, tls: Boolean(tls) }, 'RTMP server listening');
       }
       if (config.srt.enable) {
-        logger.warn({ component: 'srt' }, 'srt.enable is set, but Dragon has no SRT server (see the README)');
+        srt = await SrtServer.start(
+          { address: config.srt.address, token: config.srt.token, passphrase: config.srt.passphrase },
+          sessions.collector('srt'),
+          logger,
+        );
+        logger.info({ component: 'srt', address: srt.address }, 'SRT server listening');
       }
-      return new DatarheiServices(options, rtmp, sessions);
+      return new DatarheiServices(options, { rtmp, srt }, sessions);
     } catch (error) {
       sessions.close();
       await rtmp?.close();
+      await srt?.close();
       throw error;
     }
   }
@@ -319,6 +339,7 @@ export class DatarheiServices {
       this.metrics.close();
       this.sessions.close();
       await this.rtmp?.close();
+      await this.srt?.close();
     })();
     return this.#closed;
   }

@@ -23,6 +23,8 @@ export interface WhepPlayResult {
   location: string | null;
   framesDecoded: number;
   audioBytes: number;
+  /** Decoded audio samples (`totalSamplesReceived`). */
+  audioSamples: number;
   answerSdp?: string;
   error?: string;
 }
@@ -30,17 +32,24 @@ export interface WhepPlayResult {
 /**
  * Runs inside the page: a plain WHEP client (non-trickle), then waits until video frames are
  * decoded and audio bytes arrive, or the deadline passes. Leaves the peer connection on `window`.
+ * With `videoCodec` (e.g. `video/VP8`) it offers only that for video, as a browser without an
+ * H.264 decoder does, and waits for audio alone.
  */
 export async function playInPage(
   page: import('playwright-core').Page,
   endpoint: string,
   token?: string,
+  options: { videoCodec?: string } = {},
 ): Promise<WhepPlayResult> {
   return page.evaluate(
-    async ({ endpoint, token }) => {
+    async ({ endpoint, token, videoCodec }) => {
       const pc = new RTCPeerConnection();
       (window as unknown as { pc: RTCPeerConnection }).pc = pc;
-      pc.addTransceiver('video', { direction: 'recvonly' });
+      const videoTransceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+      if (videoCodec) {
+        const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
+        videoTransceiver.setCodecPreferences(codecs.filter((codec) => codec.mimeType === videoCodec));
+      }
       pc.addTransceiver('audio', { direction: 'recvonly' });
       const video = document.getElementById('v') as HTMLVideoElement;
       const stream = new MediaStream();
@@ -65,6 +74,7 @@ export async function playInPage(
           location,
           framesDecoded: 0,
           audioBytes: 0,
+          audioSamples: 0,
           error: await response.text(),
         };
       }
@@ -73,17 +83,25 @@ export async function playInPage(
       const deadline = Date.now() + 20_000;
       let framesDecoded = 0;
       let audioBytes = 0;
-      while (Date.now() < deadline && (framesDecoded === 0 || audioBytes === 0)) {
+      let audioSamples = 0;
+      while (Date.now() < deadline && ((!videoCodec && framesDecoded === 0) || audioSamples === 0)) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         const stats = await pc.getStats();
         stats.forEach((report) => {
           if (report.type !== 'inbound-rtp') return;
           if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
-          if (report.kind === 'audio') audioBytes = report.bytesReceived ?? 0;
+          if (report.kind === 'audio') {
+            audioBytes = report.bytesReceived ?? 0;
+            audioSamples = report.totalSamplesReceived ?? 0;
+          }
         });
       }
-      return { status: response.status, location, framesDecoded, audioBytes, answerSdp };
+      return { status: response.status, location, framesDecoded, audioBytes, audioSamples, answerSdp };
     },
-    { endpoint, ...(token ? { token } : {}) },
+    {
+      endpoint,
+      ...(token ? { token } : {}),
+      ...(options.videoCodec ? { videoCodec: options.videoCodec } : {}),
+    },
   );
 }

@@ -12,28 +12,52 @@ export type Schema = {
   allOf?: Schema[];
   additionalProperties?: Schema | boolean;
 };
-type Operation = { responses: Record<string, { schema?: Schema }> };
+type Operation = { responses: Record<string, { schema?: Schema }>; security?: unknown[] };
 
 export const swagger = JSON.parse(
   readFileSync(new URL('./fixtures/datarhei-swagger.json', import.meta.url), 'utf8'),
 ) as { paths: Record<string, Record<string, Operation>>; definitions: Record<string, Schema> };
 
-/** The schema datarhei documents for one answer of one route. */
-export function responseSchema(path: string, method: string, status: number): Schema {
-  const schema = swagger.paths[path]?.[method]?.responses[String(status)]?.schema;
-  if (!schema) throw new Error(`datarhei documents no ${status} for ${method.toUpperCase()} ${path}`);
-  return schema;
+/** One route of the description: `GET /api/v3/process/{id}`, its documented statuses and their schemas. */
+export interface DatarheiOperation {
+  key: string;
+  statuses: number[];
+  responses: Record<number, Schema | undefined>;
+}
+
+/** Every path and method of the description. */
+export function operations(): DatarheiOperation[] {
+  return Object.entries(swagger.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({
+      key: `${method.toUpperCase()} ${path}`,
+      statuses: Object.keys(operation.responses).map(Number),
+      responses: Object.fromEntries(
+        Object.entries(operation.responses).map(([status, response]) => [Number(status), response.schema]),
+      ),
+    })),
+  );
 }
 
 /**
  * What the description cannot say, per definition: `optional` properties datarhei itself leaves out
  * (Go's `omitempty`, or parts a query filters away); `nullable` ones it sends as `null` (Go's nil
- * pointers and slices); `extra` ones Dragon adds.
+ * pointers and slices); `extra` ones Dragon adds; `wire` shapes datarhei's own encoder writes instead.
  */
 export interface ShapeRules {
   optional?: Record<string, string[]>;
   nullable?: Record<string, string[]>;
+  /** By definition name, or by a dotted path ending (`'ffmpeg.access.output'`) for inline objects. */
   extra?: Record<string, string[]>;
+  /** Definitions whose wire format is not what the description says (a Go `MarshalJSON`). */
+  wire?: Record<string, Schema>;
+}
+
+/** Whether `key` at `path` is one Dragon adds: named by its definition, or by a path ending. */
+function isExtra(rules: ShapeRules, name: string | undefined, path: string, key: string): boolean {
+  if (rules.extra?.[name ?? '']?.includes(key)) return true;
+  return Object.entries(rules.extra ?? {}).some(
+    ([where, keys]) => where.includes('.') && path.endsWith(`.${where}`) && keys.includes(key),
+  );
 }
 
 /**
@@ -42,7 +66,7 @@ export interface ShapeRules {
  */
 export function mismatches(value: unknown, schema: Schema, rules: ShapeRules = {}, path = '$'): string[] {
   const name = schema.$ref?.split('/').pop() ?? schema.allOf?.[0]?.$ref?.split('/').pop();
-  const resolved = name ? swagger.definitions[name] : schema;
+  const resolved = name ? (rules.wire?.[name] ?? swagger.definitions[name]) : schema;
   if (!resolved) return [`${path}: datarhei defines no ${name}`];
   switch (resolved.type) {
     case 'object': {
@@ -65,7 +89,7 @@ export function mismatches(value: unknown, schema: Schema, rules: ShapeRules = {
         if (key in declared) continue;
         if (typeof resolved.additionalProperties === 'object') {
           problems.push(...mismatches(child, resolved.additionalProperties, rules, `${path}.${key}`));
-        } else if (!rules.extra?.[name ?? '']?.includes(key)) {
+        } else if (!isExtra(rules, name, path, key)) {
           problems.push(`${path}.${key}: not in datarhei's ${name ?? 'description'}`);
         }
       }

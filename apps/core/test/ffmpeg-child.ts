@@ -27,6 +27,38 @@ export function runFFmpeg(args: string[]): FFmpegChild {
   return { child, stderr: () => stderr, exited };
 }
 
+/**
+ * A publisher that connects again whenever it ends, 0.5 s later — as cameras and OBS do — until
+ * `stop()`: it may start before the server's FFmpeg listens, and survives that FFmpeg's restarts.
+ */
+export function publishInLoop(args: string[]): { stop(): Promise<void>; attempts(): number } {
+  let stopped = false;
+  let attempts = 0;
+  let current: FFmpegChild | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const next = () => {
+    if (stopped) return;
+    attempts++;
+    current = runFFmpeg(args);
+    void current.exited.then(() => {
+      if (!stopped) timer = setTimeout(next, 500);
+    });
+  };
+  next();
+  return {
+    attempts: () => attempts,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      const running = current;
+      if (running && running.child.exitCode === null && running.child.signalCode === null) {
+        running.child.kill('SIGKILL');
+        await running.exited;
+      }
+    },
+  };
+}
+
 /** A 320×240 test pattern with a tone, real time, as a live encoder would send it. */
 export function testPatternInput(): string[] {
   return [

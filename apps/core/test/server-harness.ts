@@ -1,11 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@dragon/test-helpers';
 
 const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const setpriv = '/usr/bin/setpriv';
+
+/**
+ * `command args` run so that it dies with the test process (util-linux `setpriv --pdeathsig KILL`):
+ * a test run that is aborted or crashes leaves no server behind — and through the server's own
+ * parent-death signal on FFmpeg, no encoder either.
+ */
+export function tiedToTests(command: string, args: string[]): [string, string[]] {
+  return existsSync(setpriv) ? [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+}
 
 export interface RunningServer {
   readonly baseUrl: string;
@@ -34,7 +47,8 @@ const tempDirs: string[] = [];
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'dragon-core-'));
   if (!options.dataDir) tempDirs.push(dataDir);
-  const child = spawn(process.execPath, [mainScript, ...(options.args ?? [])], {
+  const [command, args] = tiedToTests(process.execPath, [mainScript, ...(options.args ?? [])]);
+  const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
@@ -86,18 +100,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     kill: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      // A crash takes the server's FFmpegs down with it here, as a container stop would: left
-      // running, every killed server would leave encoders behind that slow the rest of the suite.
       const ffmpegs = childProcesses(child.pid!);
       child.kill('SIGKILL');
       await exited;
-      for (const pid of ffmpegs) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      await endedWithServer(ffmpegs);
     },
   };
   started.push(server);
@@ -113,6 +119,31 @@ export async function metric(
   const text = await (await server.api('/metrics')).text();
   const line = text.split('\n').find((entry) => entry.startsWith(`${name}{${labels}}`));
   return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
+/** A process that ended is gone, or a zombie waiting for init to reap it. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The FFmpegs of a killed server must end with it (restream starts them with a parent-death signal).
+ * Any that do not are killed here — left running, they would encode for ever and slow the rest of
+ * the suite — and the test fails.
+ */
+async function endedWithServer(ffmpegs: number[]): Promise<void> {
+  try {
+    await waitFor('the FFmpegs of the killed server to end with it', () => !ffmpegs.some(running));
+  } catch (error) {
+    for (const pid of ffmpegs.filter(running)) process.kill(pid, 'SIGKILL');
+    throw error;
+  }
 }
 
 /** The direct children of `pid` (the server's FFmpegs), read from /proc. */
@@ -135,34 +166,59 @@ export function childProcesses(pid: number): number[] {
  * them if that takes over 10 s) and removes their temp directories.
  */
 export async function stopAllServers(): Promise<void> {
+  const failures: unknown[] = [];
   await Promise.all(
     started.splice(0).map(async (server) => {
-      const timer = setTimeout(() => void server.kill(), 10_000);
+      let killing: Promise<void> | undefined;
+      const timer = setTimeout(() => {
+        killing = server.kill().catch((error: unknown) => void failures.push(error));
+      }, 10_000);
       await server.stop();
       clearTimeout(timer);
+      await killing;
     }),
   );
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  if (failures.length > 0) throw failures[0];
+}
+
+/** A port free right now on loopback (the server, FFmpeg or a publisher binds it a moment later). */
+export async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  if (kind === 'udp') {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return port;
+  }
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export function jsonBody(value: unknown, method = 'POST'): RequestInit {
   return { method, body: JSON.stringify(value), headers: { 'Content-Type': 'application/json' } };
 }
 
-export { waitFor } from '@dragon/test-helpers';
+export { waitFor };
+
+/** A lavfi test pattern + tone input of `size`, at 25 fps. */
+export function testPatternInput(size = '640x360') {
+  return {
+    id: 'in',
+    address: `testsrc2=size=${size}:rate=25[out0];sine=frequency=440[out1]`,
+    options: ['-re', '-f', 'lavfi'],
+  };
+}
 
 /** A lavfi test pattern + tone process with WebRTC on, as a user would create it. */
 export function testPatternProcess(id: string, extra: Record<string, unknown> = {}) {
   return {
     id,
     reference: 'e2e',
-    input: [
-      {
-        id: 'in',
-        address: 'testsrc2=size=640x360:rate=25[out0];sine=frequency=440[out1]',
-        options: ['-re', '-f', 'lavfi'],
-      },
-    ],
+    input: [testPatternInput()],
     output: [],
     options: [],
     autostart: true,

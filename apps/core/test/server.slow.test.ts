@@ -1,10 +1,9 @@
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { vp8OnlyOffer } from '@dragon/test-helpers';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 import {
+  freePort,
   jsonBody,
   metric,
   type RunningServer,
@@ -26,22 +25,6 @@ afterAll(async () => {
   await otherOrigin?.close();
   await stopAllServers();
 });
-
-/** A port free right now on loopback (the server binds it a moment later). */
-async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
-  if (kind === 'udp') {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const { port } = socket.address();
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
-    return port;
-  }
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitRunning(server: RunningServer, id: string): Promise<void> {
   await waitFor(`${id} running`, async () => {

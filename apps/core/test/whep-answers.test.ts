@@ -34,6 +34,33 @@ const offer = (id: string, token?: string) =>
     body: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n',
   });
 
+describe("the player's status route", () => {
+  it('tells a viewer where a process stands and nothing of its input', async () => {
+    expect((await addProcess('player-stopped', { enabled: true })).status).toBe(200);
+
+    const res = await request('/player/player-stopped/status');
+    const text = await res.text();
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(JSON.parse(text)).toEqual({ state: 'stopped' });
+    expect(text).not.toContain('camera.invalid');
+    expect((await request('/player/player-missing/status')).status).toBe(404);
+  });
+
+  it("asks for the process's viewer token, as WHEP does", async () => {
+    expect((await addProcess('player-guarded', { enabled: true, token: 'player-secret' })).status).toBe(200);
+
+    const anonymous = await request('/player/player-guarded/status');
+    const viewer = await request('/player/player-guarded/status', {
+      headers: { Authorization: 'Bearer player-secret' },
+    });
+
+    expect(anonymous.status).toBe(401);
+    expect(viewer.status).toBe(200);
+  });
+});
+
 describe('WHEP answers of the assembled server', () => {
   it('answers a stopped process with 409 PROCESS_STOPPED, no Retry-After, nothing of its input', async () => {
     expect((await addProcess('stopped', { enabled: true })).status).toBe(200);

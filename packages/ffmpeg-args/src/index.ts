@@ -3,7 +3,7 @@ export { InvalidLegOptionsError, ProbeFailedError } from './errors.js';
 export type { BannerStream, InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
 export { factsFromBanner, inputFactsSchema, streamFactsSchema } from './input-facts.js';
 export type { ProcessInput } from './listening-input.js';
-export { isListeningInput } from './listening-input.js';
+export { isListeningInput, isLoopingInput } from './listening-input.js';
 export type { MediaPlan, PlanSettings, TrackAction, TrackPlan } from './media-plan.js';
 export { mediaPlanSchema, planMedia, trackPlanSchema } from './media-plan.js';
 export type { PlanCheck } from './plan-check.js';

@@ -16,6 +16,14 @@ const bannerStream = (
 });
 
 describe('factsFromBanner', () => {
+  it('marks an input read in a loop', () => {
+    const [facts] = factsFromBanner(
+      [bannerStream({ index: 0, stream: 0, type: 'video', codec: 'h264' })],
+      [{ address: '/media/clip.mp4', options: ['-re', '-stream_loop', '-1'] }],
+    );
+    expect(facts?.loops).toBe(true);
+  });
+
   it('turns the banner streams into facts per input, unknown where the banner printed nothing', () => {
     const facts = factsFromBanner(
       [

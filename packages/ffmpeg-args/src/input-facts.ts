@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isListeningInput, type ProcessInput } from './listening-input.js';
+import { isListeningInput, isLoopingInput, type ProcessInput } from './listening-input.js';
 
 /**
  * What the media plan needs to know about one stream of an input. Absent fields are unknown (a
@@ -41,6 +41,11 @@ export const inputFactsSchema = z.object({
   format: z.string(),
   /** FFmpeg is the server for this input (it waits for a publisher): it must not be probed. */
   listening: z.boolean(),
+  /**
+   * FFmpeg reads the input in a loop (`-stream_loop`): the copy path's bitstream filters stop at
+   * the first pass's end in FFmpeg 5.1, so its video is not copied. Absent: no loop.
+   */
+  loops: z.boolean().optional(),
   streams: z.array(streamFactsSchema),
 });
 
@@ -100,6 +105,7 @@ export function factsFromBanner(
       source: 'banner',
       format: own.find((stream) => stream.format)?.format ?? '',
       listening: config ? isListeningInput(config) : false,
+      ...(config && isLoopingInput(config) ? { loops: true } : {}),
       streams: own.map(bannerStreamFacts),
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isListeningInput } from './listening-input.js';
+import { isListeningInput, isLoopingInput } from './listening-input.js';
 
 describe('isListeningInput', () => {
   it.each([
@@ -30,5 +30,18 @@ describe('isListeningInput', () => {
     ['a test pattern', 'testsrc2=size=640x360', ['-f', 'lavfi']],
   ])('%s is pulled, not served', (_name, address, options) => {
     expect(isListeningInput({ address, options })).toBe(false);
+  });
+});
+
+describe('isLoopingInput', () => {
+  it('is true for -stream_loop other than 0, the last one winning', () => {
+    expect(isLoopingInput({ address: 'a.mp4', options: ['-re', '-stream_loop', '-1'] })).toBe(true);
+    expect(isLoopingInput({ address: 'a.mp4', options: ['-stream_loop', '3'] })).toBe(true);
+    expect(isLoopingInput({ address: 'a.mp4', options: ['-stream_loop', '0'] })).toBe(false);
+    expect(isLoopingInput({ address: 'a.mp4', options: ['-stream_loop', '-1', '-stream_loop', '0'] })).toBe(
+      false,
+    );
+    expect(isLoopingInput({ address: 'a.mp4', options: ['-re'] })).toBe(false);
+    expect(isLoopingInput({ address: 'a.mp4' })).toBe(false);
   });
 });

@@ -46,3 +46,17 @@ function flagSet(value: string, flag: string): boolean {
   }
   return set;
 }
+
+/**
+ * Whether FFmpeg reads this input in a loop (`-stream_loop` other than 0). FFmpeg 5.1 flushes a
+ * copied stream's bitstream filters when the input loops and then refuses every packet ("A non-NULL
+ * packet sent after an EOF"): a copied video leg stops at the end of the first pass.
+ */
+export function isLoopingInput(input: ProcessInput): boolean {
+  const options = input.options ?? [];
+  let loops = false;
+  for (let i = 0; i < options.length - 1; i++) {
+    if (options[i] === '-stream_loop') loops = Number(options[i + 1]) !== 0;
+  }
+  return loops;
+}

@@ -248,6 +248,22 @@ describe('planMedia, settings', () => {
     expect(result.plan.video.reason).toContain(result.plan.video.warning);
   });
 
+  it('auto transcodes browser-ready H.264 from a looped input, whose copy FFmpeg 5.1 stops after one pass', () => {
+    const looped = { ...probed(video({ profile: 'Constrained Baseline' }), audio()), loops: true };
+    const { plan } = summary(looped);
+    expect(plan.video).toMatchObject({
+      action: 'transcode',
+      reason: expect.stringContaining('-stream_loop'),
+    });
+    expect(summary(looped, { video: 'copy' }).plan.video).toMatchObject({
+      action: 'copy',
+      warning: expect.stringContaining('looped input'),
+    });
+    // Audio has no bitstream filter: Opus from a looped input is still copied.
+    const opus = { ...probed(audio({ codec: 'opus', sample_rate: 48_000 })), loops: true };
+    expect(summary(opus).plan.audio.action).toBe('copy');
+  });
+
   it('video: copy of H.264 with B-frames warns too', () => {
     const result = summary(probed(video({ reorders: true, has_b_frames: 2 })), { video: 'copy' });
     expect(result.video).toBe('copy h264→h264 0:0');

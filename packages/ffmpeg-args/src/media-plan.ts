@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { audioVerdict, describeStream, videoVerdict } from './browser-support.js';
+import { audioVerdict, describeStream, type Verdict, videoVerdict } from './browser-support.js';
 import type { InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
 import type { WebRtcConfig } from './webrtc-config.js';
 
@@ -36,7 +36,7 @@ export type PlanSettings = Pick<WebRtcConfig, 'video' | 'audio' | 'force_transco
 
 /** The stream a track would take: a known stream, an input not known yet, or nothing. */
 type Picked =
-  | { found: 'stream'; input: number; stream: StreamFacts }
+  | { found: 'stream'; input: number; stream: StreamFacts; loops: boolean }
   | { found: 'unknown'; input: number }
   | { found: 'none' };
 
@@ -54,7 +54,7 @@ function pickStream(facts: MediaFacts, kind: 'video' | 'audio'): Picked {
   for (const [input, inputFacts] of facts.entries()) {
     if (!inputFacts) return { found: 'unknown', input };
     const stream = inputFacts.streams.find((s) => s.kind === kind && !s.attached_pic);
-    if (stream) return { found: 'stream', input, stream };
+    if (stream) return { found: 'stream', input, stream, loops: inputFacts.loops === true };
   }
   return { found: 'none' };
 }
@@ -123,7 +123,8 @@ function planTrack(kind: 'video' | 'audio', picked: Picked, mode: TrackMode): Tr
         : `the input is not known yet (not probed): transcoded to ${target[kind]}, which plays whatever arrives`,
     );
   }
-  const verdict = kind === 'video' ? videoVerdict(picked.stream) : audioVerdict(picked.stream);
+  const verdict =
+    kind === 'video' ? loopingVerdict(picked, videoVerdict(picked.stream)) : audioVerdict(picked.stream);
   if (mode === 'transcode')
     return transcode(`transcode as set, ${describeStream(picked.stream)} to ${target[kind]}`);
   if (mode === 'copy') {
@@ -152,6 +153,18 @@ function planTrack(kind: 'video' | 'audio', picked: Picked, mode: TrackMode): Tr
     };
   }
   return transcode(`${verdict.why}: transcoded to ${kind === 'video' ? 'H.264' : 'Opus 48 kHz'}`);
+}
+
+/**
+ * Video from a looped input is not copied: FFmpeg 5.1 flushes the copy path's bitstream filters
+ * (which put SPS/PPS in-band) at the first loop and refuses every packet after it.
+ */
+function loopingVerdict(picked: Extract<Picked, { found: 'stream' }>, verdict: Verdict): Verdict {
+  if (!picked.loops || verdict.plays === 'no') return verdict;
+  return {
+    plays: 'no',
+    why: `${describeStream(picked.stream)} from a looped input (-stream_loop), whose copy stops after the first pass`,
+  };
 }
 
 function fromOf(picked: Picked): string {

@@ -54,6 +54,24 @@ const camera = {
 const inOrder = [0, 3600, 7200, 10_800].map((pts) => ({ stream_index: 0, pts }));
 
 describe('probeInput', () => {
+  it('runs ffprobe with the environment and working directory given', async () => {
+    const record = join(dir, 'seen.txt');
+    const ffprobeBinary = fakeProbe(
+      'environment',
+      `echo "secret=$DRAGON_SECRET cwd=$(pwd)" > ${record}\n${answer({ ...camera, packets: inOrder })}`,
+    );
+    process.env.DRAGON_SECRET = 'leaked';
+    try {
+      await probeInput(
+        { address: 'rtsp://10.0.0.2/main' },
+        { ffprobeBinary, env: { PATH: process.env.PATH ?? '' }, cwd: tmpdir() },
+      );
+    } finally {
+      delete process.env.DRAGON_SECRET;
+    }
+    expect(readFileSync(record, 'utf8').trim()).toBe(`secret= cwd=${tmpdir()}`);
+  });
+
   it('reads the streams, with B-frames absent when neither the SPS nor the packets show them', async () => {
     const ffprobeBinary = fakeProbe('camera', answer({ ...camera, packets: inOrder }));
     const facts = await probeInput({ address: 'rtsp://10.0.0.2/main' }, { ffprobeBinary });

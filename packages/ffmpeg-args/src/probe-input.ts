@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { ProbeFailedError } from './errors.js';
 import type { InputFacts, StreamFacts } from './input-facts.js';
-import { isListeningInput, type ProcessInput } from './listening-input.js';
+import { isListeningInput, isLoopingInput, type ProcessInput } from './listening-input.js';
 import { ffprobePathFor, probeInputOptions } from './probe-options.js';
 import { redactCredentials } from './redact.js';
 
@@ -26,6 +26,13 @@ export interface ProbeOptions {
   packets?: number;
   /** Aborts the probe (kills ffprobe), e.g. when the process is stopped meanwhile. */
   signal?: AbortSignal;
+  /**
+   * ffprobe's environment, e.g. the scrubbed one FFmpeg itself runs with (a server's secrets stay
+   * out of reach of an input address). @default process.env
+   */
+  env?: Record<string, string>;
+  /** ffprobe's working directory, which relative input paths are read from. @default process.cwd() */
+  cwd?: string;
 }
 
 /**
@@ -62,7 +69,7 @@ export async function probeInput(input: ProcessInput, options: ProbeOptions = {}
     '-i',
     input.address,
   ];
-  const output = await runProbe(binary, args, timeoutMs, options.signal);
+  const output = await runProbe(binary, args, timeoutMs, options);
   let json: unknown;
   try {
     json = JSON.parse(output);
@@ -78,17 +85,27 @@ export async function probeInput(input: ProcessInput, options: ProbeOptions = {}
       `unexpected ffprobe output: ${parsed.error.issues[0]?.message ?? ''}`,
     );
   }
-  return factsFromProbe(parsed.data);
+  const facts = factsFromProbe(parsed.data);
+  return isLoopingInput(input) ? { ...facts, loops: true } : facts;
 }
 
 /** Runs ffprobe; resolves with its stdout when it exits 0. */
-function runProbe(binary: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> {
+function runProbe(
+  binary: string,
+  args: string[],
+  timeoutMs: number,
+  { signal, env, cwd }: Pick<ProbeOptions, 'signal' | 'env' | 'cwd'>,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new ProbeFailedError('aborted', 'aborted before start'));
       return;
     }
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env ? { env } : {}),
+      ...(cwd ? { cwd } : {}),
+    });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';

@@ -5,6 +5,8 @@ import { progressFd } from './ffmpeg-command.js';
 /**
  * The pids of our FFmpeg children, on disk, so that the FFmpegs a crashed (SIGKILLed) server left
  * behind are found and ended at the next start — and, in-process, killed synchronously when Node exits.
+ * The first line of defence is the parent-death signal FFmpeg is started with (`spawnFFmpeg`); this
+ * catches what that cannot: a system without it, or a server killed between a spawn and its `prctl`.
  */
 export class ChildRegistry {
   readonly #file: string;

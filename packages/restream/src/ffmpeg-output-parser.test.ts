@@ -46,6 +46,27 @@ describe('BannerParser', () => {
     ]);
   });
 
+  it('reads the profile and marks cover art, which is not a video track', () => {
+    const parser = new BannerParser();
+    for (const line of [
+      "Input #0, mp3, from 'song.mp3':",
+      '  Stream #0:0: Audio: mp3, 44100 Hz, stereo, fltp, 128 kb/s',
+      '  Stream #0:1: Video: png, rgb24(pc), 64x64, 90k tbr, 90k tbn (attached pic)',
+      "Input #1, mov,mp4,m4a,3gp,3g2,mj2, from 'clip.mp4':",
+      '  Stream #1:0[0x1](und): Video: h264 (Constrained Baseline) (avc1 / 0x31637661), yuv420p(progressive), 320x240, 25 fps',
+      '  Stream #1:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, mono, fltp, 69 kb/s (default)',
+    ]) {
+      parser.feed(line);
+    }
+    const [mp3, cover, video, audio] = parser.facts.inputs;
+    expect(mp3?.profile).toBeUndefined();
+    expect(mp3?.attached_pic).toBeUndefined();
+    expect(cover).toMatchObject({ type: 'video', codec: 'png', attached_pic: true });
+    expect(video).toMatchObject({ codec: 'h264', profile: 'Constrained Baseline' });
+    expect(video?.attached_pic).toBeUndefined();
+    expect(audio).toMatchObject({ codec: 'aac', profile: 'LC' });
+  });
+
   it('reads lines with -loglevel level+info prefixes, formats with commas and output encoders', () => {
     const parser = new BannerParser();
     for (const line of [

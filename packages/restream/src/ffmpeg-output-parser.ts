@@ -16,6 +16,10 @@ export interface StreamFacts {
   layout: string;
   channels: number;
   bitrate_kbit: number;
+  /** The codec's profile as FFmpeg prints it (`h264 (High)` → `High`); absent when not printed. */
+  profile?: string;
+  /** The line ends in `(attached pic)`: cover art (MP3/M4A artwork), not a video track. */
+  attached_pic?: boolean;
 }
 
 export interface BannerFacts {
@@ -185,6 +189,12 @@ function parseStream(
     }
   }
   facts.coder = facts.codec;
+  // `h264 (High) (avc1 / 0x31637661)`: the first parenthesis that is not a codec tag is the profile.
+  const profile = [...(parts[0] ?? '').matchAll(/\(([^()]+)\)/g)]
+    .map((match) => match[1]!.trim())
+    .find((inner) => !/ \/ 0x[0-9a-f]+$/i.test(inner));
+  if (profile) facts.profile = profile;
+  if (/\(attached pic\)\s*$/.test(rest)) facts.attached_pic = true;
   return facts;
 }
 

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { ProcessConfig } from './config-schema.js';
 import { BannerParser, LineSplitter } from './ffmpeg-output-parser.js';
+import { spawnFFmpeg } from './ffmpeg-spawn.js';
 
 /** One stream found by a probe, with datarhei's `ProbeIO` field names. */
 export interface ProbeStream {
@@ -47,12 +48,18 @@ export function probeInputs(
     if (log.length < 1000) log.push(line);
   });
   return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], ...spawnOptions });
+    let child: ChildProcess;
+    try {
+      child = spawnFFmpeg(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], ...spawnOptions });
+    } catch (error) {
+      resolve({ log: [`failed to run ${binary}: ${(error as Error).message}`], streams: [] });
+      return;
+    }
     const timer = setTimeout(() => {
       log.push(`probe timed out after ${timeoutMs} ms`);
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => lines.push(chunk));
     const finish = () => {
       clearTimeout(timer);
       lines.flush();

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { FFmpegSpawnError } from './errors.js';
 import { progressFd } from './ffmpeg-command.js';
@@ -10,6 +10,7 @@ import {
   ProgressParser,
   type StreamFacts,
 } from './ffmpeg-output-parser.js';
+import { spawnFFmpeg } from './ffmpeg-spawn.js';
 
 export type ExecState = 'finished' | 'starting' | 'running' | 'finishing' | 'failed' | 'killed';
 
@@ -78,6 +79,8 @@ export class FFmpegRun {
   readonly #runLog: RunLog;
   #inPrelude = true;
   #exit: RunExit | undefined;
+  /** `stop` sent SIGINT. */
+  #interrupted = false;
   #listInputs: (facts: StreamFacts[] | undefined) => void = () => {};
 
   /**
@@ -88,7 +91,7 @@ export class FFmpegRun {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn(options.binary, options.args, {
+        child = spawnFFmpeg(options.binary, options.args, {
           stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
           env: options.env,
           cwd: options.cwd,
@@ -128,7 +131,7 @@ export class FFmpegRun {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.#exit) return;
         stderr.flush();
-        this.#exit = { code, signal, state: classify(code, signal) };
+        this.#exit = { code, signal, state: classify(code, signal, this.#interrupted) };
         const listed = this.banner.facts.inputs;
         this.#listInputs(listed.length > 0 ? [...listed] : undefined);
         resolve(this.#exit);
@@ -163,6 +166,7 @@ export class FFmpegRun {
   /** SIGINT, then SIGKILL if FFmpeg has not exited within the grace period. */
   stop(): Promise<RunExit> {
     if (this.#exit) return this.exited;
+    this.#interrupted = true;
     this.#child.kill('SIGINT');
     const timer = setTimeout(() => this.kill(), this.#options.stopTimeoutMs ?? 5000);
     return this.exited.finally(() => clearTimeout(timer));
@@ -210,7 +214,17 @@ export class FFmpegRun {
   }
 }
 
-function classify(code: number | null, signal: NodeJS.Signals | null): RunExit['state'] {
+/**
+ * A run that `stop` interrupted and that died of that SIGINT is finished, as if it had answered it
+ * with 255: the signal came before FFmpeg set up its handler (its first milliseconds, or `setpriv`'s
+ * before it executes FFmpeg).
+ */
+function classify(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  interrupted: boolean,
+): RunExit['state'] {
+  if (signal === 'SIGINT' && interrupted) return 'finished';
   if (signal) return 'killed';
   return code === 0 || code === 255 ? 'finished' : 'failed';
 }

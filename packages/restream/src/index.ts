@@ -33,6 +33,8 @@ export type { ProbeResult, ProbeStream } from './ffmpeg-probe.js';
 export type { ExecState, RunExit } from './ffmpeg-run.js';
 export type { Skills } from './ffmpeg-skills.js';
 export { minimumFFmpegVersion } from './ffmpeg-skills.js';
+export type { ListFilter } from './list-filter.js';
+export { listFilterMatcher } from './list-filter.js';
 export type { ManagerLogger, ProcessManagerOptions } from './manager-options.js';
 export { processManagerOptionsSchema } from './manager-options.js';
 export type {
@@ -43,7 +45,7 @@ export type {
   PlaceholderTemplates,
 } from './placeholders.js';
 export { createPlaceholderResolver, placeholderTemplate, replacePlaceholders } from './placeholders.js';
-export type { ListFilter, ProcessCommand, ProcessManagerEvents } from './process-manager.js';
+export type { ProcessCommand, ProcessManagerEvents } from './process-manager.js';
 export { ProcessManager } from './process-manager.js';
 export type { ProcessReportJson, ProcessStateJson, ProgressIoJson, ProgressJson } from './process-views.js';
 export type { ProcessHooks, StartContext, StopContext, StopReason } from './start-context.js';

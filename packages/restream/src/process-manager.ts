@@ -19,8 +19,9 @@ import { FFmpegAccess } from './ffmpeg-access.js';
 import { type ProbeResult, probeInputs } from './ffmpeg-probe.js';
 import type { ExecState, RunExit } from './ffmpeg-run.js';
 import { detectSkills, type Skills } from './ffmpeg-skills.js';
-import { compileGlob } from './glob.js';
+import { parentDeathSetpriv } from './ffmpeg-spawn.js';
 import { KeyedLock } from './keyed-lock.js';
+import { type ListFilter, listFilterMatcher } from './list-filter.js';
 import {
   type ProcessManagerOptions,
   processManagerOptionsSchema,
@@ -39,15 +40,6 @@ import {
 import { ResourceSampler } from './resource-sampler.js';
 
 export type ProcessCommand = 'start' | 'stop' | 'restart' | 'reload';
-
-export interface ListFilter {
-  ids?: string[];
-  /** A glob (`*`, `?`) over the whole id. */
-  idPattern?: string;
-  reference?: string;
-  /** A glob (`*`, `?`) over the whole reference. */
-  referencePattern?: string;
-}
 
 export interface ProcessManagerEvents {
   started: [id: string];
@@ -95,6 +87,12 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     });
     this.#children = new ChildRegistry(dataDir, options.ffmpegBinary);
     this.#children.reapOrphans((pid) => logger.warn({ pid }, 'killed an FFmpeg left by an earlier run'));
+    if (parentDeathSetpriv() === undefined) {
+      logger.warn(
+        {},
+        'setpriv --pdeathsig is not available: FFmpegs of a killed server run on until a server starts again on this data directory',
+      );
+    }
     this.#runnerContext = {
       binary: options.ffmpegBinary,
       logLines: options.logLines,
@@ -256,17 +254,9 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
   }
 
   list(filter: ListFilter = {}): string[] {
-    const idMatches = filter.idPattern ? compileGlob(filter.idPattern) : undefined;
-    const referenceMatches = filter.referencePattern ? compileGlob(filter.referencePattern) : undefined;
-    const ids = filter.ids ? new Set(filter.ids) : undefined;
+    const matches = listFilterMatcher(filter);
     return [...this.#runners]
-      .filter(([id, runner]) => {
-        if (ids && !ids.has(id)) return false;
-        if (idMatches && !idMatches(id)) return false;
-        const reference = runner.config.reference;
-        if (filter.reference !== undefined && reference !== filter.reference) return false;
-        return !referenceMatches || referenceMatches(reference);
-      })
+      .filter(([id, runner]) => matches({ id, reference: runner.config.reference }))
       .map(([id]) => id)
       .sort();
   }

@@ -41,6 +41,7 @@ const stopReasonText: Partial<Record<StopReason, string>> = {
   reload: 'reload command',
   update: 'config updated',
   rename: 'process renamed',
+  'hook-restart': 'restart asked for by a hook',
   remove: 'process removed',
   close: 'server shutting down',
 };
@@ -218,7 +219,9 @@ export class ProcessRunner {
     this.#reconnect.cancel();
     this.#setExec('starting');
     const context = this.#context;
-    const attempt = new StartAttempt(this.id, this.config, context.logLines);
+    const attempt: StartAttempt = new StartAttempt(this.id, this.config, context.logLines, (why) =>
+      this.#restartAttempt(attempt, why),
+    );
     this.#attempt = attempt;
     this.#watchdog.reset();
     let expanded: ProcessConfig;
@@ -265,6 +268,24 @@ export class ProcessRunner {
     context.logger.info({ processId: this.id, pid: run.pid }, 'ffmpeg started');
     context.observer.started(this);
     void run.exited.then((exit) => this.#background(() => this.#handleExit(attempt, exit)));
+  }
+
+  /**
+   * `StartContext.restart`: queues a stop and a new start of the process, provided `attempt` is
+   * still its latest start and it is ordered to run (checked again when the task runs, since a
+   * stop, an update or another restart may come first).
+   */
+  #restartAttempt(attempt: StartAttempt, why: string): boolean {
+    const current = () => this.#attempt === attempt && !this.#disposed && this.order === 'start';
+    if (!current()) return false;
+    this.#background(async () => {
+      if (!current()) return;
+      attempt.log.add(`restarting: ${why}`);
+      this.#context.logger.info({ processId: this.id, why }, 'restart asked for by a hook');
+      await this.#stop('hook-restart', true);
+      await this.#start();
+    });
+    return true;
   }
 
   /** A start that never ran FFmpeg: the access check, `onStart` or the spawn failed. */

@@ -25,12 +25,22 @@ export interface StartContext {
    * them); `undefined` when this start ends before that (FFmpeg never spawned or exited first).
    */
   readonly inputs: Promise<StreamFacts[] | undefined>;
+  /**
+   * Asks for this process to be started again now, because this start cannot do its job (e.g. the
+   * outputs the hook added do not fit the input FFmpeg found): the run is stopped (`reason`
+   * `hook-restart`, coming back) and a new start follows, with a new `onStart`. `why` goes into the
+   * log. Does nothing once this start is no longer the process's latest, or the process is no
+   * longer ordered to run; returns whether the restart was queued. Restarting on every start loops:
+   * the caller must only ask when the next start will decide differently.
+   */
+  restart(why: string): boolean;
 }
 
 /**
  * Why a run ended. `exit`: FFmpeg exited by itself; `stale`/`limits`: the manager killed it;
  * `start-failed`: it never ran (see `error`); `start-cancelled`: the start was called off after
- * `onStart`; the rest name the command that ended it.
+ * `onStart`; `hook-restart`: a hook asked for another start (`StartContext.restart`); the rest name
+ * the command that ended it.
  */
 export type StopReason =
   | 'stop'
@@ -43,6 +53,7 @@ export type StopReason =
   | 'exit'
   | 'stale'
   | 'limits'
+  | 'hook-restart'
   | 'start-failed'
   | 'start-cancelled';
 
@@ -94,10 +105,13 @@ export class StartAttempt {
   readonly inputs: Promise<StreamFacts[] | undefined>;
   #open = true;
   #listInputs!: (facts: StreamFacts[] | undefined) => void;
+  readonly #restart: (why: string) => boolean;
 
-  constructor(id: string, config: ProcessConfig, logLines: number) {
+  /** `restart` is the runner's: it queues a restart of this attempt, if it is still the latest. */
+  constructor(id: string, config: ProcessConfig, logLines: number, restart: (why: string) => boolean) {
     this.id = id;
     this.config = config;
+    this.#restart = restart;
     this.log = new RunLog(logLines);
     this.inputs = new Promise((resolve) => {
       this.#listInputs = resolve;
@@ -120,6 +134,7 @@ export class StartAttempt {
       note: (line) => this.log.add(line),
       signal: this.#controller.signal,
       inputs: this.inputs,
+      restart: (why) => this.#restart(why),
     };
   }
 

@@ -81,6 +81,21 @@ describe('supervision with a fake FFmpeg', () => {
     expect(manager.getState('p').exec).toBe('finished');
   });
 
+  it("calls a run finished that died of the stop's SIGINT before it could answer it", async () => {
+    // `exec` drops the script's trap: sleep dies of SIGINT, as FFmpeg does in its first milliseconds.
+    const { binary } = fakeFfmpeg('exec sleep 60');
+    const exits: unknown[] = [];
+    const manager = await createManager({
+      ffmpegBinary: binary,
+      skipSkills: true,
+      hooks: { onStop: (stop) => void exits.push(stop.exit) },
+    });
+    await manager.add(process());
+    await waitFor('running', () => manager.getState('p').exec === 'running');
+    await manager.command('p', 'stop');
+    expect(exits).toEqual([{ code: null, signal: 'SIGINT', state: 'finished' }]);
+  });
+
   it('SIGKILLs an FFmpeg that ignores SIGINT and calls it finished', async () => {
     const { binary } = fakeFfmpeg("trap '' INT; while true; do sleep 0.1; done");
     const manager = await createManager({ ffmpegBinary: binary, skipSkills: true, stopTimeoutMs: 300 });

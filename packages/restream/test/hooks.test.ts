@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AppendOutputOutsideStartError,
@@ -85,6 +85,33 @@ describe('onStart', () => {
     await waitFor('the restored process running', () => second.getState('p').exec === 'running');
     expect(second.getState('p').command.slice(-3)).toEqual(['-f', 'rtp', 'udp://127.0.0.1:40000']);
     await waitFor('its args', () => readFileSync(argsFile, 'utf8').includes('udp://127.0.0.1:40000'));
+  });
+
+  it('spawns nothing for a restored process whose onStart refuses the start (a gate)', async () => {
+    const dataDir = tempDir();
+    const { binary, argsFile } = fakeFfmpeg(runForever);
+    const first = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    await first.add(process({ reconnect: true, reconnect_delay_seconds: 1 }));
+    await waitFor('running', () => first.getState('p').exec === 'running');
+    await first.close();
+    rmSync(argsFile);
+
+    let refusals = 0;
+    const second = await createManager({
+      dataDir,
+      ffmpegBinary: binary,
+      skipSkills: true,
+      hooks: {
+        onStart: async () => {
+          refusals++;
+          throw new Error('another node runs it');
+        },
+      },
+    });
+    await waitFor('a refused start retried', () => refusals >= 2 && second.getState('p').exec === 'failed');
+    expect(second.getState('p').order).toBe('start');
+    expect(second.getState('p').last_logline).toContain('another node runs it');
+    expect(existsSync(argsFile)).toBe(false);
   });
 
   it('gives two processes that start at the same time a context each', async () => {
@@ -185,6 +212,46 @@ describe('onStart', () => {
     await manager.add(process());
     await waitFor('the hook', () => inputs !== undefined);
     expect(await inputs).toBeUndefined();
+  });
+});
+
+describe('StartContext.restart', () => {
+  it('stops the run as coming back and starts the process again, once', async () => {
+    const { binary } = fakeFfmpeg(runForever);
+    const rec = recorder();
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true, hooks: rec.hooks });
+    await manager.add(process({ reconnect: false }));
+    await waitFor('running', () => manager.getState('p').exec === 'running');
+    const first = rec.starts[0]!;
+
+    expect(first.restart('the plan does not fit')).toBe(true);
+    await waitFor('the second start', () => rec.starts.length === 2);
+    await waitFor('running again', () => manager.getState('p').exec === 'running');
+    expect(rec.stopLines()).toEqual(['p:hook-restart:true']);
+    expect(
+      manager
+        .getReport('p')
+        .history.at(-1)
+        ?.log.map(([, line]) => line),
+    ).toContain('restarting: the plan does not fit');
+    // The first start is no longer the latest: asking through it does nothing.
+    expect(first.restart('again')).toBe(false);
+    expect(rec.starts).toHaveLength(2);
+  });
+
+  it('does nothing for a process that was stopped, and restarts one that exited', async () => {
+    const { binary } = fakeFfmpeg('exit 1');
+    const rec = recorder();
+    const manager = await createManager({ ffmpegBinary: binary, skipSkills: true, hooks: rec.hooks });
+    await manager.add(process({ reconnect: false }));
+    await waitFor('the exit', () => rec.stops.length === 1);
+    // An exited run (a map that failed after the banner) is what a plan check restarts.
+    expect(rec.starts[0]!.restart('the input has no audio')).toBe(true);
+    await waitFor('the second start', () => rec.starts.length === 2);
+    await waitFor('its exit', () => rec.stops.length === 2);
+    await manager.command('p', 'stop');
+    expect(rec.starts[1]!.restart('too late')).toBe(false);
+    expect(rec.starts).toHaveLength(2);
   });
 });
 

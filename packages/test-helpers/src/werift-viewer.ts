@@ -104,8 +104,11 @@ export class WeriftViewer {
     });
   }
 
-  /** Resolves true once ICE and DTLS are up, false if that does not happen within `timeoutMs`. */
-  connected(timeoutMs = 10_000): Promise<boolean> {
+  /**
+   * Resolves true once ICE and DTLS are up, false if that does not happen within `timeoutMs` —
+   * generous, as a test on a busy two-core machine waits for a condition, never for a time.
+   */
+  connected(timeoutMs = 30_000): Promise<boolean> {
     return new Promise((resolve) => {
       if (this.pc.connectionState === 'connected') return resolve(true);
       const timer = setTimeout(() => {

@@ -14,6 +14,13 @@ export { IceTcpMux } from './ice/ice-tcp-mux.js';
 export type { RemoteCandidatePolicy } from './ice/remote-candidates.js';
 export type { UdpMuxOptions, UdpMuxStats } from './ice/udp-mux.js';
 export { UdpMux } from './ice/udp-mux.js';
+export type { VideoHealth } from './ingest/h264-inspector.js';
+export {
+  H264Inspector,
+  h264HealthFieldCount,
+  h264HealthFields,
+  readVideoHealth,
+} from './ingest/h264-inspector.js';
 export type {
   RtpSourceOptions,
   RtpTrackInput,

@@ -170,4 +170,38 @@ describe('fan-out to werift viewers', () => {
     await waitFor('video at the viewer', () => viewer.received.video.length > 10);
     expect(viewer.received.audio).toEqual([]);
   });
+
+  it('answers an audio and video offer from a source whose run sends audio only: the video section rejected', async () => {
+    const { source, factory } = await setup();
+    source.setActiveTracks({ video: false, audio: true });
+    const { viewer, answerSdp } = await connectViewer(factory, source);
+    expectRejectedSection(answerSdp, 'video');
+    await waitFor('audio at the viewer', () => viewer.received.audio.length > 10);
+    expect(viewer.received.video).toEqual([]);
+  });
+
+  it("reports the video track's health: decodable keyframes, and timestamps that go back", async () => {
+    const source = await RtpSource.open({ id: 'health', video: { payloadType: 96 } });
+    const sender = new SyntheticSender({ video: source.videoPort });
+    cleanups.push(
+      () => source.close(),
+      () => sender.close(),
+    );
+    for (let frame = 0; frame < 50; frame++) sender.sendFrame(25);
+    await waitFor('50 frames at the source', () => source.health().video.accessUnits >= 50);
+    const health = source.health().video;
+    expect(health).toMatchObject({ keyframes: 2, decodableKeyframes: 2, reorderedAccessUnits: 0 });
+    expect(health.packets).toBeGreaterThanOrEqual(52);
+    expect(health.lastDecodableKeyframeAt).toBeTypeOf('number');
+
+    // A B-frame: an access unit whose presentation time is before the previous one's.
+    const back = Buffer.alloc(12);
+    back[0] = 0x80;
+    back[1] = 0x80 | 96;
+    back.writeUInt16BE(60_000, 2);
+    back.writeUInt32BE(1000, 4);
+    back.writeUInt32BE(sender.ssrc.video, 8);
+    sender.socket.send(Buffer.concat([back, Buffer.from([0x41, 0xab])]), source.videoPort, '127.0.0.1');
+    await waitFor('the reordered access unit', () => source.health().video.reorderedAccessUnits > 0);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UnauthorizedError } from './errors.js';
-import { iceServerLinks, ifMatchSatisfied, newEtag, requireBearer } from './http-util.js';
+import { bearerAccepted, iceServerLinks, ifMatchSatisfied, newEtag, requireBearer } from './http-util.js';
 
 describe('ifMatchSatisfied', () => {
   it('matches "*", the exact strong tag, or a list holding it', () => {
@@ -25,6 +25,17 @@ describe('requireBearer', () => {
 
   it('accepts any of the configured tokens', () => {
     expect(() => requireBearer('Bearer two', ['one', 'two'])).not.toThrow();
+  });
+});
+
+describe('bearerAccepted', () => {
+  it('answers the rule requireBearer enforces', () => {
+    expect(bearerAccepted(undefined, ['', undefined])).toBe(true);
+    expect(bearerAccepted(undefined, [], true)).toBe(false);
+    expect(bearerAccepted('Bearer two', ['one', 'two'])).toBe(true);
+    expect(bearerAccepted('bearer  two ', ['two'])).toBe(true);
+    expect(bearerAccepted('Bearer tw', ['two'])).toBe(false);
+    expect(bearerAccepted('Basic dHdvOg==', ['two'])).toBe(false);
   });
 });
 

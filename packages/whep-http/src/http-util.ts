@@ -51,9 +51,36 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/** The token of `Authorization: Bearer …` (RFC 6750 §2.1), if the header carries one. */
+function presentedBearer(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
 /**
- * Checks `Authorization: Bearer …` (RFC 6750 §2.1) against the accepted tokens. No accepted token
- * means no authentication, unless `required`: then nothing opens the door.
+ * WHEP's bearer rule (RFC 9725 §4.5) as the routes apply it: whether `Authorization` carries one of
+ * the accepted tokens (empty ones ignored). No accepted token means no authentication, unless
+ * `required`: then nothing opens the door. For a server that must decide before the routes do (say,
+ * where to send an offer) without telling an unauthorised client anything.
+ * @example bearerAccepted(c.req.header('authorization'), [processToken, globalToken])
+ */
+export function bearerAccepted(
+  header: string | undefined,
+  accepted: readonly (string | undefined)[],
+  required = false,
+): boolean {
+  const tokens = accepted.filter((token): token is string => token !== undefined && token.length > 0);
+  if (tokens.length === 0 && !required) return true;
+  const presented = presentedBearer(header);
+  if (presented === undefined) return false;
+  // Compare against every token so the time does not tell which one matched.
+  let ok = false;
+  for (const token of tokens) ok = sameSecret(presented, token) || ok;
+  return ok;
+}
+
+/**
+ * `bearerAccepted`, or why not.
  * @throws UnauthorizedError
  */
 export function requireBearer(
@@ -61,15 +88,8 @@ export function requireBearer(
   accepted: readonly (string | undefined)[],
   required = false,
 ): void {
-  const tokens = accepted.filter((token): token is string => token !== undefined && token.length > 0);
-  if (tokens.length === 0 && !required) return;
-  const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  const presented = match?.[1];
-  if (presented === undefined) throw new UnauthorizedError('missing');
-  // Compare against every token so the time does not tell which one matched.
-  let ok = false;
-  for (const token of tokens) ok = sameSecret(presented, token) || ok;
-  if (!ok) throw new UnauthorizedError('invalid');
+  if (bearerAccepted(header, accepted, required)) return;
+  throw new UnauthorizedError(presentedBearer(header) === undefined ? 'missing' : 'invalid');
 }
 
 /** A session id or entity-tag value from a cryptographic random source (RFC 4086), URL- and ETag-safe. */

@@ -20,6 +20,7 @@ export {
   WhepError,
   type WhepErrorCode,
 } from './errors.js';
+export { bearerAccepted } from './http-util.js';
 export {
   nodeRemoteAddress,
   type WhepIceServer,
@@ -30,5 +31,5 @@ export {
   type WhepRoutesOptions,
   type WhepSource,
 } from './options.js';
-export type { WhepSessions } from './session-registry.js';
+export type { WhepSessionInfo, WhepSessions } from './session-registry.js';
 export { createWhepRoutes, type WhepRoutes } from './whep-routes.js';

@@ -144,6 +144,8 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
     etag,
     remoteUfrag: offer.ice.ufrag,
     remotePwd: offer.ice.pwd,
+    remote: options.clientAddress(c),
+    createdAt: new Date(),
   });
   options.logger.info({ processId, sessionId, peerId: peer.id }, 'whep session created');
 

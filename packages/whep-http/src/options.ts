@@ -18,6 +18,8 @@ export interface WhepPeer {
   addRemoteCandidate(candidateLine: string): Promise<void>;
   on(event: 'closed', listener: (reason: string) => void): unknown;
   off(event: 'closed', listener: (reason: string) => void): unknown;
+  /** What the peer has sent so far; reported by `WhepSessions.list()`. */
+  stats?(): { bytesSent: number };
 }
 
 /**

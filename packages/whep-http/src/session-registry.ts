@@ -10,6 +10,19 @@ export interface WhepSession {
   /** The viewer's ICE credentials, to tell a trickle from an ICE restart. */
   readonly remoteUfrag: string | undefined;
   readonly remotePwd: string | undefined;
+  /** The viewer's address as the server saw the offer (`clientAddress`). */
+  readonly remote: string;
+  readonly createdAt: Date;
+}
+
+/** One viewer as `WhepSessions.list()` reports it, for a server's session accounting. */
+export interface WhepSessionInfo {
+  id: string;
+  processId: string;
+  remote: string;
+  createdAt: Date;
+  /** Media bytes sent to the viewer so far (0 when the peer does not count them). */
+  bytesSent: number;
 }
 
 /** The viewers the routes hold, for the server to count and to drop when a process stops. */
@@ -21,6 +34,8 @@ export interface WhepSessions {
   count(processId?: string): number;
   /** Closes the peers of one process (or all) and forgets their sessions; returns how many. */
   closeAll(processId?: string): number;
+  /** The open sessions (offers being answered are not sessions yet). */
+  list(): WhepSessionInfo[];
 }
 
 /** Owns the sessions: each one lives until DELETE, `closeAll`, or its peer emitting `closed`. */
@@ -42,6 +57,16 @@ export class SessionRegistry implements WhepSessions {
     let pending = 0;
     for (const [id, n] of this.#pending) if (processId === undefined || id === processId) pending += n;
     return open + pending;
+  }
+
+  list(): WhepSessionInfo[] {
+    return [...this.#sessions.values()].map(({ id, processId, remote, createdAt, peer }) => ({
+      id,
+      processId,
+      remote,
+      createdAt,
+      bytesSent: peer.stats?.().bytesSent ?? 0,
+    }));
   }
 
   /**

@@ -65,6 +65,22 @@ describe('WHEP session lifetime', () => {
     expect((await h.routes.request(b.url, { method: 'DELETE' })).status).toBe(200);
   });
 
+  it('lists open sessions with their process, client address, start and bytes sent', async () => {
+    const h = harness({ clientAddress: () => '192.0.2.7' });
+    const before = Date.now();
+    const { url } = await openSession(h);
+    h.peers[0]!.bytesSent = 1234;
+
+    const [session, ...others] = h.sessions.list();
+
+    expect(others).toEqual([]);
+    expect(session).toMatchObject({ processId: 'cam', remote: '192.0.2.7', bytesSent: 1234 });
+    expect(url.endsWith(`/${session?.id}`)).toBe(true);
+    expect(session?.createdAt.getTime()).toBeGreaterThanOrEqual(before);
+    await h.routes.request(url, { method: 'DELETE' });
+    expect(h.sessions.list()).toEqual([]);
+  });
+
   it('closes every session with closeAll and no process id', async () => {
     const h = harness();
     h.processes.set('other', running());
@@ -223,6 +239,37 @@ describe('bearer tokens', () => {
     expect((await h.routes.request(url, { method: 'DELETE' })).status).toBe(401);
     expect((await h.routes.request(url)).status).toBe(401);
     expect(h.sessions.count()).toBe(1);
+  });
+});
+
+describe('authorize, for routes of the app', () => {
+  it("applies the WHEP routes' token rule to a route of the app's own", async () => {
+    const h = harness({ token: 'global', concealProcessIds: true });
+    h.processes.set('cam', running(new FakeSource(), { token: 'cam-token' }));
+    const { routes, authorize } = createWhepRoutes<FakeSource>({
+      lookup: (id) => h.processes.get(id),
+      createPeer: async () => {
+        throw new Error('unused');
+      },
+      token: 'global',
+    });
+    const app = new Hono();
+    app.onError((error, c) => ('getResponse' in error ? error.getResponse() : c.text('error', 500)));
+    app.get('/status/:id', (c) => {
+      const entry = authorize(c, c.req.param('id'));
+      return entry ? c.json({ state: entry.state }) : c.json({ unknown: true }, 404);
+    });
+    app.route('/', routes);
+    const status = (id: string, token?: string) =>
+      app.request(
+        `http://localhost/status/${id}`,
+        token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+      );
+
+    expect((await status('cam')).status).toBe(401);
+    expect(await (await status('cam', 'cam-token')).json()).toEqual({ state: 'running' });
+    expect((await status('nope')).status).toBe(401);
+    expect((await status('nope', 'global')).status).toBe(404);
   });
 });
 

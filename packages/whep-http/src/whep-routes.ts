@@ -1,18 +1,25 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { ProcessAccess } from './access.js';
 import { corsHeaders, preflight } from './cors.js';
 import { MethodNotAllowedError, ProcessNotFoundError } from './errors.js';
 import { handleOffer } from './offer.js';
-import { resolveOptions, type WhepRoutesOptions, type WhepSource } from './options.js';
+import { resolveOptions, type WhepProcessEntry, type WhepRoutesOptions, type WhepSource } from './options.js';
 import { authorizeSession, handlePatch } from './patch.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SessionRegistry, type WhepSessions } from './session-registry.js';
 
 /** What `createWhepRoutes` returns: the routes to mount and the sessions they hold. */
-export interface WhepRoutes {
+export interface WhepRoutes<S extends WhepSource = WhepSource> {
   /** Mount with `app.route('/', routes)`; change `basePath` rather than mounting under a prefix. */
   routes: Hono;
   sessions: WhepSessions;
+  /**
+   * The routes' own token check, for routes of your own that tell a viewer about a process (a
+   * status for a player): the process's entry, or `undefined` when there is no WHEP for it.
+   * Throws `UnauthorizedError` (401) and `RateLimitedError` (429) exactly as the WHEP routes do,
+   * failures counted against the same per-address limit.
+   */
+  authorize(c: Context, processId: string): WhepProcessEntry<S> | undefined;
 }
 
 /**
@@ -28,7 +35,7 @@ export interface WhepRoutes {
  * app.route('/', whep.routes);
  * onProcessStop((id) => whep.sessions.closeAll(id));
  */
-export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOptions<S>): WhepRoutes {
+export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOptions<S>): WhepRoutes<S> {
   const resolved = resolveOptions(options);
   const access = new ProcessAccess(resolved);
   const sessions = new SessionRegistry(resolved.logger);
@@ -80,5 +87,5 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
     throw new MethodNotAllowedError(c.req.method, 'PATCH, DELETE, GET, HEAD, OPTIONS');
   });
 
-  return { routes, sessions };
+  return { routes, sessions, authorize: (c, processId) => access.authorize(c, processId) };
 }

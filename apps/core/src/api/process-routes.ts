@@ -2,21 +2,9 @@ import type { ProcessConfig, ProcessManager } from '@dragon/restream';
 import { Hono } from 'hono';
 import { ApiError, readJson } from './api-error.js';
 import { bindProcessConfig } from './process-body.js';
-
-const processFields = ['config', 'state', 'report', 'metadata'] as const;
-type ProcessField = (typeof processFields)[number];
+import { listFilterOf, type ProcessField, parseFields } from './process-query.js';
 
 const commands = ['start', 'stop', 'restart', 'reload'] as const;
-
-/**
- * datarhei's `filter` query: a comma list of the parts to include. Empty means all; a non-empty list
- * means only the known names in it (an unknown name alone yields none), entries taken as written.
- */
-function parseFilter(filter: string | undefined): Set<ProcessField> {
-  const wanted = (filter ?? '').split(',').filter((part) => part !== '');
-  if (wanted.length === 0) return new Set(processFields);
-  return new Set(processFields.filter((field) => wanted.includes(field)));
-}
 
 /** The bodies datarhei Core answers for an id it does not know. */
 const unknownProcess = () => new ApiError(404, 'Unknown process ID', ['unknown process']);
@@ -43,9 +31,18 @@ function configError(error: unknown, action: string): unknown {
   return new ApiError(400, typeError ? 'Invalid JSON' : action, invalid.details);
 }
 
+export interface ProcessRoutesOptions {
+  /**
+   * Dragon's own fields of a process's state, added beside datarhei's (which stay as they are):
+   * `{ webrtc: { plan, health } }` for a process with WebRTC.
+   */
+  stateExtras?: (id: string) => Record<string, unknown>;
+}
+
 /** The datarhei Core v3 process API over a ProcessManager: routes, statuses and bodies as datarhei's. */
-export function createProcessRoutes(manager: ProcessManager): Hono {
+export function createProcessRoutes(manager: ProcessManager, options: ProcessRoutesOptions = {}): Hono {
   const routes = new Hono();
+  const state = (id: string) => ({ ...manager.getState(id), ...options.stateExtras?.(id) });
 
   const describe = (id: string, fields: Set<ProcessField>) => {
     const config = manager.getConfig(id);
@@ -57,7 +54,7 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
       updated_at: manager.getUpdatedAt(id),
     };
     if (fields.has('config')) process.config = config;
-    if (fields.has('state')) process.state = manager.getState(id);
+    if (fields.has('state')) process.state = state(id);
     if (fields.has('report')) process.report = manager.getReport(id);
     // datarhei leaves `metadata` out when a process has none.
     const metadata = fields.has('metadata') ? orNull(manager.getMetadata(id)) : null;
@@ -70,19 +67,9 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
     return id;
   };
 
-  // datarhei: `reference` wins over `id` (the id list is then ignored); both patterns intersect.
   routes.get('/process', (c) => {
-    const ids = (c.req.query('id') ?? '').split(',').filter((id) => id !== '');
-    const reference = c.req.query('reference') ?? '';
-    const idPattern = c.req.query('idpattern') ?? '';
-    const referencePattern = c.req.query('refpattern') ?? '';
-    const filter = {
-      ...(reference ? { reference } : ids.length > 0 ? { ids } : {}),
-      ...(idPattern ? { idPattern } : {}),
-      ...(referencePattern ? { referencePattern } : {}),
-    };
-    const fields = parseFilter(c.req.query('filter'));
-    return c.json(manager.list(filter).map((id) => describe(id, fields)));
+    const fields = parseFields(c.req.query('filter'));
+    return c.json(manager.list(listFilterOf((name) => c.req.query(name))).map((id) => describe(id, fields)));
   });
 
   routes.post('/process', async (c) => {
@@ -109,7 +96,7 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
 
   routes.get('/process/:id', (c) => {
     const id = requireProcess(c.req.param('id'));
-    return c.json(describe(id, parseFilter(c.req.query('filter'))));
+    return c.json(describe(id, parseFields(c.req.query('filter'))));
   });
 
   // datarhei prefills the body with the current config, so a partial body changes only what it names.
@@ -154,7 +141,7 @@ export function createProcessRoutes(manager: ProcessManager): Hono {
   });
 
   routes.get('/process/:id/config', (c) => c.json(manager.getConfig(requireProcess(c.req.param('id')))));
-  routes.get('/process/:id/state', (c) => c.json(manager.getState(requireProcess(c.req.param('id')))));
+  routes.get('/process/:id/state', (c) => c.json(state(requireProcess(c.req.param('id')))));
   routes.get('/process/:id/report', (c) => c.json(manager.getReport(requireProcess(c.req.param('id')))));
   // datarhei answers a probe of an unknown id with 200 and the reason in the log.
   routes.get('/process/:id/probe', async (c) => {

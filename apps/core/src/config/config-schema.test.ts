@@ -63,11 +63,44 @@ describe('the config schema', () => {
     }
   });
 
-  it("adds only the webrtc block and the output directories to datarhei's fields", () => {
+  it("adds only the webrtc and cluster blocks and the output directories to datarhei's fields", () => {
     const datarhei = swaggerLeaves({ $ref: '#/definitions/api.ConfigData' });
     const extra = [...dragonLeaves.keys()].filter((path) => !datarhei.has(path));
     expect(extra.length).toBeGreaterThan(0);
-    expect(extra.filter((path) => !path.startsWith('webrtc.'))).toEqual(['ffmpeg.access.output.directories']);
+    expect(extra.filter((path) => !path.startsWith('webrtc.') && !path.startsWith('cluster.'))).toEqual([
+      'ffmpeg.access.output.directories',
+    ]);
+  });
+
+  it("keeps datarhei's cluster keys and leaves cluster mode off", () => {
+    expect(defaults.cluster).toMatchObject({
+      enable: false,
+      sync_interval_sec: 5,
+      node_recover_timeout_sec: 15,
+      redis_url: '',
+    });
+  });
+
+  it('requires Redis in cluster mode, and a shared secret when the API needs a login', () => {
+    const issues = (input: unknown) =>
+      configSchema.safeParse(input).error?.issues.map((issue) => issue.path.join('.')) ?? [];
+    expect(issues({ cluster: { enable: true } })).toEqual(['cluster.redis_url']);
+    expect(issues({ cluster: { enable: true, redis_url: 'redis://r:6379' } })).toEqual([]);
+    const withLogin = { enable: true, username: 'admin', password: 'pw' };
+    expect(issues({ api: { auth: withLogin }, cluster: { enable: true, redis_url: 'redis://r' } })).toEqual([
+      'cluster.secret',
+    ]);
+    expect(
+      issues({
+        api: { auth: withLogin },
+        cluster: { enable: true, redis_url: 'redis://r', secret: 'sixteen-chars-ok' },
+      }),
+    ).toEqual([]);
+    expect(issues({ cluster: { redis_url: 'http://r' } })).toEqual(['cluster.redis_url']);
+    expect(issues({ cluster: { advertise_url: 'http://edge-1:8080/' } })).toEqual(['cluster.advertise_url']);
+    expect(issues({ cluster: { node_timeout_sec: 10, node_recover_timeout_sec: 5 } })).toEqual([
+      'cluster.node_recover_timeout_sec',
+    ]);
   });
 
   it("defaults every datarhei field to datarhei's default", () => {

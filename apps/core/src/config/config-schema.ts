@@ -117,6 +117,53 @@ const webrtcSchema = z
   })
   .prefault({});
 
+/**
+ * Cluster mode. datarhei's `cluster` section names what fits (`enable`, `sync_interval_sec`,
+ * `node_recover_timeout_sec`); its raft keys (`address`, `peers`, `emergency_leader_timeout_sec`) have
+ * no meaning here, because nodes coordinate through Redis instead of a consensus log
+ * (docs/scale-out.md). The rest is Dragon's.
+ */
+const clusterSchema = z
+  .object({
+    /** Join the cluster through `redis_url`. Setting `CORE_CLUSTER_REDIS_URL` turns this on. */
+    enable: z.boolean().default(false),
+    /** `redis://[user:password@]host:port[/db]` or `rediss://` (TLS). */
+    redis_url: z
+      .union([z.literal(''), z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')])
+      .default(''),
+    /** Every key this cluster writes starts with it, so clusters can share one Redis. */
+    key_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"')
+      .default('dragon'),
+    /** Shared by every node: signs the requests nodes make to each other (forwarded API calls). */
+    secret: z.string().default(''),
+    /** The base URL other nodes and redirected viewers reach this node at; empty: derived from `address`. */
+    advertise_url: z
+      .union([
+        z.literal(''),
+        z.string().regex(/^https?:\/\/[^/\s?#]+$/, 'must be http(s)://host[:port] without a path'),
+      ])
+      .default(''),
+    /** Seconds between writes of this node's process records to Redis (they are also written on change). */
+    sync_interval_sec: z.number().int().min(1).default(5),
+    /** A node whose heartbeat is this old has left the cluster. */
+    node_timeout_sec: z.number().int().min(2).default(6),
+    /**
+     * How long the processes of a node that left wait for it before another node takes over the ones
+     * marked for failover. datarhei waits 120 s for its raft cluster; a Redis lease expires exactly.
+     */
+    node_recover_timeout_sec: z.number().int().min(2).default(15),
+    /** An edge keeps pulling a stream this long after its last viewer left. */
+    edge_idle_timeout_sec: z.number().int().min(0).default(30),
+    /**
+     * An offer is redirected to a node whose share of its viewer capacity is lower by more than this
+     * (0–1); a full node always redirects. 1 turns balancing off.
+     */
+    balance_margin: z.number().min(0).max(1).default(0.2),
+  })
+  .prefault({});
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const configObject = z.object({
@@ -231,7 +278,12 @@ const configObject = z.object({
     .object({
       enable: z.boolean().default(false),
       address: listenAddress.default(':6000'),
-      passphrase: z.string().default(''),
+      // SRT's key derivation takes 10 to 79 characters (libsrt's and datarhei's SRT library's check).
+      passphrase: z
+        .union([z.literal(''), z.string().min(10).max(79)], {
+          error: 'must be empty or 10 to 79 characters',
+        })
+        .default(''),
       token: z.string().default(''),
       log: z.object({ enable: z.boolean().default(false), topics: stringList.default([]) }).prefault({}),
     })
@@ -306,6 +358,7 @@ const configObject = z.object({
     })
     .prefault({}),
   webrtc: webrtcSchema,
+  cluster: clusterSchema,
 });
 
 type ConfigShape = z.output<typeof configObject>;
@@ -315,7 +368,7 @@ type Issue = { path: string[]; message: string };
 function crossFieldIssues(config: ConfigShape): Issue[] {
   const issues: Issue[] = [];
   const add = (path: string, message: string) => issues.push({ path: path.split('.'), message });
-  const { api, tls, rtmp, storage, playout, sessions, service, metrics, webrtc } = config;
+  const { api, tls, rtmp, storage, playout, sessions, service, metrics, webrtc, cluster } = config;
 
   if (api.auth.enable && (api.auth.username === '' || api.auth.password === '')) {
     add('api.auth.enable', 'api.auth.username and api.auth.password must be set');
@@ -381,6 +434,17 @@ function crossFieldIssues(config: ConfigShape): Issue[] {
   }
   if (webrtc.ice_port_min > webrtc.ice_port_max) add('webrtc.ice_port_min', 'must not exceed ice_port_max');
   if (webrtc.rtp_port_min > webrtc.rtp_port_max) add('webrtc.rtp_port_min', 'must not exceed rtp_port_max');
+  if (cluster.enable && cluster.redis_url === '') add('cluster.redis_url', 'must be set in cluster mode');
+  // Forwarded API calls are signed with the secret; without a login there is nothing to sign for.
+  if (cluster.enable && api.auth.enable && cluster.secret.length < 16) {
+    add(
+      'cluster.secret',
+      'must be at least 16 characters, the same on every node, when api.auth.enable is on',
+    );
+  }
+  if (cluster.node_recover_timeout_sec < cluster.node_timeout_sec) {
+    add('cluster.node_recover_timeout_sec', 'must not be shorter than cluster.node_timeout_sec');
+  }
   return issues;
 }
 

@@ -101,6 +101,20 @@ describe('environment overrides', () => {
     expect(overrides.sort()).toEqual(['api.auth.password', 'ffmpeg.max_processes', 'metrics.range_sec']);
   });
 
+  it('turns cluster mode on when CORE_CLUSTER_REDIS_URL is set, unless CORE_CLUSTER_ENABLE says otherwise', () => {
+    const on = applyEnvOverrides({}, { CORE_CLUSTER_REDIS_URL: 'redis://10.0.0.9:6379' });
+    expect(on.merged).toMatchObject({ cluster: { enable: true, redis_url: 'redis://10.0.0.9:6379' } });
+    expect(on.overrides.sort()).toEqual(['cluster.enable', 'cluster.redis_url']);
+    const off = applyEnvOverrides(
+      {},
+      { CORE_CLUSTER_REDIS_URL: 'redis://10.0.0.9:6379', CORE_CLUSTER_ENABLE: 'false' },
+    );
+    expect(off.merged).toMatchObject({ cluster: { enable: false } });
+    expect(applyEnvOverrides({}, { CORE_CLUSTER_REDIS_URL: '' }).merged).toEqual({
+      cluster: { redis_url: '' },
+    });
+  });
+
   it('reports a value that is not of the field type', () => {
     const { errors } = applyEnvOverrides(
       {},

@@ -53,6 +53,13 @@ const datarheiNames: Record<string, string[]> = {
   'sessions.max_sessions': ['CORE_SESSIONS_MAXSESSIONS'],
 };
 
+/**
+ * Variables that also turn their section on when set to a non-empty value, as datarhei's
+ * `CORE_STORAGE_MEMORY_AUTH_USERNAME`/`_PASSWORD` turn memfs auth on: `CORE_CLUSTER_REDIS_URL` alone
+ * starts cluster mode. An explicit `CORE_CLUSTER_ENABLE` still wins.
+ */
+const turnsOn: Record<string, string> = { 'cluster.redis_url': 'cluster.enable' };
+
 /** Leaf paths of the config and how an environment string becomes each one's value. */
 function configLeaves(): Map<string, LeafKind> {
   const leaves = new Map<string, LeafKind>();
@@ -132,7 +139,21 @@ export function applyEnvOverrides(fileConfig: Record<string, unknown>, env: Node
       errors.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  for (const [path, switchPath] of Object.entries(turnsOn)) {
+    const value = overrides.includes(path) ? valueAt(merged, path.split('.')) : undefined;
+    if (typeof value !== 'string' || value === '' || overrides.includes(switchPath)) continue;
+    setPath(merged, switchPath.split('.'), true);
+    overrides.push(switchPath);
+  }
   return { merged, overrides, errors };
+}
+
+function valueAt(tree: Record<string, unknown>, path: string[]): unknown {
+  let node: unknown = tree;
+  for (const key of path) {
+    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  }
+  return node;
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

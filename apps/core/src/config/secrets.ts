@@ -15,6 +15,9 @@ const secretPaths = [
   ['api', 'auth', 'jwt', 'secret'],
   ['service', 'token'],
   ['webrtc', 'token'],
+  ['cluster', 'secret'],
+  // May carry the Redis password.
+  ['cluster', 'redis_url'],
 ] as const;
 
 /** Secrets inside list items; an item is matched to the stored one by `key`, not by position. */

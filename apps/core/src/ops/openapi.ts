@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { processConfigSchema } from '@dragon/restream';
 import { z } from 'zod';
 import { configSchema } from '../config/config-schema.js';
+import { viewerStatusSchema, webRtcStateSchema } from '../webrtc/webrtc-status.js';
 
 const errorSchema = {
   type: 'object',
@@ -50,6 +51,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       schemas: {
         ProcessConfig: jsonSchema(processConfigSchema),
         Config: jsonSchema(configSchema),
+        WebRtcState: jsonSchema(webRtcStateSchema, 'output'),
+        ViewerStatus: jsonSchema(viewerStatusSchema, 'output'),
         Error: errorSchema,
       },
     },
@@ -117,8 +120,36 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': ok('OK', { type: 'string' }), ...failures },
         },
       },
+      '/api/v3/process/{id}/state': {
+        get: {
+          summary:
+            "The process state, as datarhei's; with WebRTC on, Dragon adds `webrtc`: the latest start's media plan and its legs' health",
+          parameters: [idParam],
+          responses: {
+            '200': ok('state', {
+              type: 'object',
+              properties: { webrtc: { $ref: '#/components/schemas/WebRtcState' } },
+              additionalProperties: true,
+            }),
+            '404': failures['404'],
+          },
+        },
+      },
+      '/player/{id}/status': {
+        get: {
+          summary:
+            "What the player tells its viewer: the process's state, the plan's codecs and the video's health (WHEP's token rule; no input address, no log)",
+          security: [],
+          parameters: [idParam],
+          responses: {
+            '200': ok('Status', { $ref: '#/components/schemas/ViewerStatus' }),
+            '401': failures['401'],
+            '404': ok('Unknown process or WebRTC off', errorSchema),
+          },
+        },
+      },
       ...Object.fromEntries(
-        ['config', 'state', 'report', 'probe', 'metadata'].map((part) => [
+        ['config', 'report', 'probe', 'metadata'].map((part) => [
           `/api/v3/process/{id}/${part}`,
           {
             get: {

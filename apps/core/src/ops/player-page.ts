@@ -1,6 +1,10 @@
 /**
  * The page a user opens first: it plays one process over WHEP with nothing but the browser's own
- * WebRTC API (non-trickle: the offer carries every candidate, as the server's answer does).
+ * WebRTC API (non-trickle: the offer carries every candidate, as the server's answer does), and
+ * says honestly where things stand — starting, playing (resolution and frame rate from
+ * `getStats`), audio only, input failing, stopped, or connected but not decodable, with the
+ * server's plan line and health message from `/player/:id/status` (codecs and the server's own
+ * words only: no input address, no FFmpeg log).
  */
 export function playerPage(processId: string): string {
   const id = JSON.stringify(processId).replaceAll('<', '\\u003c');
@@ -15,6 +19,7 @@ export function playerPage(processId: string): string {
   main { max-width: 960px; margin: 0 auto; padding: 16px; }
   video { width: 100%; background: #000; aspect-ratio: 16 / 9; }
   #status { margin-top: 8px; min-height: 1.4em; }
+  #plan { color: #999; min-height: 1.4em; }
   button { margin-top: 8px; }
 </style>
 </head>
@@ -22,20 +27,56 @@ export function playerPage(processId: string): string {
 <main>
   <video id="video" autoplay muted playsinline controls></video>
   <div id="status">connecting…</div>
+  <div id="plan"></div>
   <button id="unmute" type="button">Unmute</button>
 </main>
 <script type="module">
 const processId = ${id};
 const params = new URLSearchParams(location.search);
 const token = params.get('token');
-const endpoint = new URL('/api/v3/process/' + encodeURIComponent(processId) + '/whep', location.href);
+const base = new URL('/', location.href);
+const endpoint = new URL('api/v3/process/' + encodeURIComponent(processId) + '/whep', base);
+const statusUrl = new URL('player/' + encodeURIComponent(processId) + '/status', base);
+/** Connected but no frame decoded for this long: the video is not decodable (the server says why). */
+const undecodableAfterMs = 8000;
 const video = document.getElementById('video');
-const status = document.getElementById('status');
+const statusLine = document.getElementById('status');
+const planLine = document.getElementById('plan');
 document.getElementById('unmute').onclick = () => { video.muted = false; video.play(); };
+const auth = token ? { Authorization: 'Bearer ' + token } : {};
 let session = null;
 let pc = null;
+let retryTimer = null;
+let connectedAt = 0;
+let expectVideo = true;
+let lastFrames = 0;
+let lastSamples = 0;
+/** What the page shows: one of starting, playing, audio-only, failing, stopped, not-decodable, error. */
+let state = 'starting';
+let stats = { framesDecoded: 0, width: 0, height: 0, fps: 0, audioSamples: 0, concealedSamples: 0 };
 
-function show(text) { status.textContent = text; }
+function show(next, text) { state = next; statusLine.textContent = text; }
+
+const trackText = (kind, track) => {
+  if (track.action === 'off') return kind + ' off';
+  if (track.action === 'copy') return kind + ' ' + codecName(track.from) + ' (copied)';
+  return kind + ' ' + codecName(track.from) + ' → ' + codecName(track.to);
+};
+const codecNames = { h264: 'H.264', hevc: 'HEVC', opus: 'Opus', aac: 'AAC', mp3: 'MP3', vp9: 'VP9', av1: 'AV1', unknown: 'not known yet' };
+function codecName(codec) { return codecNames[codec] || codec; }
+
+/** The server's view: the plan line, and the health message when the video does not decode. */
+async function serverStatus() {
+  try {
+    const response = await fetch(statusUrl, { headers: auth, cache: 'no-store' });
+    if (!response.ok) return undefined;
+    const body = await response.json();
+    if (body.plan) planLine.textContent = trackText('video', body.plan.video) + ' · ' + trackText('audio', body.plan.audio);
+    return body;
+  } catch {
+    return undefined;
+  }
+}
 
 async function waitForIceGathering(peer) {
   if (peer.iceGatheringState === 'complete') return;
@@ -47,6 +88,7 @@ async function waitForIceGathering(peer) {
 }
 
 async function play() {
+  retryTimer = null;
   pc = new RTCPeerConnection();
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
@@ -54,48 +96,93 @@ async function play() {
   video.srcObject = stream;
   pc.ontrack = (event) => { stream.addTrack(event.track); video.play().catch(() => {}); };
   pc.onconnectionstatechange = () => {
-    if (pc.connectionState === 'failed') { show('connection lost, retrying…'); retry(2); }
+    if (!pc) return;
+    if (pc.connectionState === 'connected') { connectedAt = Date.now(); lastFrames = 0; lastSamples = 0; }
+    if (pc.connectionState === 'failed') { show('starting', 'connection lost, retrying…'); retry(2); }
   };
   await pc.setLocalDescription(await pc.createOffer());
   await waitForIceGathering(pc);
-  const headers = { 'Content-Type': 'application/sdp' };
-  if (token) headers.Authorization = 'Bearer ' + token;
-  const response = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription.sdp });
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/sdp', ...auth },
+    body: pc.localDescription.sdp,
+  });
   if (response.status !== 201) {
     const wait = Number(response.headers.get('Retry-After') || 0);
     const problem = await response.json().catch(() => ({}));
-    show('cannot play (' + response.status + '): ' + (problem.message || response.statusText));
+    const code = (problem.details || [])[0];
     pc.close();
-    if (wait > 0) retry(wait);
+    pc = null;
+    if (code === 'PROCESS_STARTING') { show('starting', 'starting… retrying in ' + wait + ' s'); retry(wait || 2); }
+    else if (code === 'INPUT_FAILING') { show('failing', 'the input is failing; retrying in ' + wait + ' s'); retry(wait || 15); }
+    else if (code === 'PROCESS_STOPPED') { show('stopped', 'stopped'); retry(10); }
+    else if (wait > 0) { show('starting', (problem.message || response.statusText) + '; retrying in ' + wait + ' s'); retry(wait); }
+    else show('error', 'cannot play (' + response.status + '): ' + (problem.message || response.statusText));
+    serverStatus();
     return;
   }
   session = new URL(response.headers.get('Location'), endpoint);
-  await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-  show('connected');
+  const answer = await response.text();
+  // A rejected video section (port 0): the process sends audio only, or this browser has no H.264.
+  expectVideo = /^m=video [1-9]/m.test(answer);
+  await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  show('starting', 'connected, waiting for the first picture…');
+  serverStatus();
 }
 
 function retry(seconds) {
-  setTimeout(() => { stop(); play().catch((error) => show(String(error))); }, seconds * 1000);
+  if (retryTimer) return;
+  retryTimer = setTimeout(() => { stop(); play().catch((error) => show('error', String(error))); }, seconds * 1000);
 }
 
 function stop() {
-  if (session) fetch(session, { method: 'DELETE', keepalive: true }).catch(() => {});
+  if (session) fetch(session, { method: 'DELETE', headers: auth, keepalive: true }).catch(() => {});
   session = null;
   if (pc) pc.close();
+  pc = null;
+}
+
+async function watch() {
+  if (!pc || pc.connectionState !== 'connected') return;
+  const reports = await pc.getStats();
+  const next = { framesDecoded: 0, width: 0, height: 0, fps: 0, audioSamples: 0, concealedSamples: 0 };
+  reports.forEach((report) => {
+    if (report.type !== 'inbound-rtp') return;
+    if (report.kind === 'video') {
+      next.framesDecoded = report.framesDecoded || 0;
+      next.width = report.frameWidth || 0;
+      next.height = report.frameHeight || 0;
+      next.fps = Math.round(report.framesPerSecond || 0);
+    } else if (report.kind === 'audio') {
+      next.audioSamples = report.totalSamplesReceived || 0;
+      next.concealedSamples = report.concealedSamples || 0;
+    }
+  });
+  stats = next;
+  const framesRising = next.framesDecoded > lastFrames;
+  const audioRising = next.audioSamples > lastSamples;
+  lastFrames = next.framesDecoded;
+  lastSamples = next.audioSamples;
+  if (expectVideo && next.framesDecoded > 0 && next.width > 0) {
+    const size = next.width + '×' + next.height + (next.fps > 0 ? ' · ' + next.fps + ' fps' : '');
+    show('playing', (framesRising ? 'playing · ' : 'frozen · ') + size + (audioRising ? ' · with audio' : ''));
+  } else if (!expectVideo && audioRising) {
+    show('audio-only', 'playing audio (no video)');
+  } else if (expectVideo && Date.now() - connectedAt > undecodableAfterMs) {
+    const status = await serverStatus();
+    const why = status && status.health && status.health.message;
+    show('not-decodable', 'connected, but no video frame could be decoded' + (why ? ': ' + why : ''));
+  }
 }
 
 addEventListener('pagehide', stop);
-setInterval(async () => {
-  if (!pc || pc.connectionState !== 'connected') return;
-  const stats = await pc.getStats();
-  stats.forEach((report) => {
-    if (report.type === 'inbound-rtp' && report.kind === 'video') {
-      show('playing · ' + report.frameWidth + '×' + report.frameHeight + ' · ' + (report.framesPerSecond || 0) + ' fps · ' + report.framesDecoded + ' frames');
-    }
-  });
-}, 1000);
-window.dragonPlayer = { get peerConnection() { return pc; } };
-play().catch((error) => show(String(error)));
+setInterval(() => { watch().catch(() => {}); }, 1000);
+window.dragonPlayer = {
+  get peerConnection() { return pc; },
+  get state() { return state; },
+  get stats() { return stats; },
+};
+play().catch((error) => show('error', String(error)));
 </script>
 </body>
 </html>`;

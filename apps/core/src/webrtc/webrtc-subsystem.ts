@@ -1,29 +1,71 @@
-import { buildWebRtcLegs, type WebRtcConfig } from '@dragon/ffmpeg-args';
+import {
+  buildWebRtcLegs,
+  type MediaPlan,
+  probeInput,
+  type TrackPlan,
+  type WebRtcConfig,
+} from '@dragon/ffmpeg-args';
 import type { PortAllocator, RtpPortPair } from '@dragon/portalloc';
 import type { ProcessHooks, StartContext, StopContext } from '@dragon/restream';
 import { RtpSource } from '@dragon/webrtc';
 import type { Logger } from 'pino';
+import { MediaPlanner, type ProbeInput } from './media-planner.js';
+import { isWarning, judgeVideo, type VideoVerdict } from './video-health.js';
+import type { WebRtcHealth, WebRtcState } from './webrtc-status.js';
+
+type SourceHealth = ReturnType<RtpSource['health']>['video'];
+
+/** One start of a process as the WebRTC side sees it: its plan, and what its legs delivered. */
+interface Run {
+  readonly context: StartContext;
+  readonly webrtc: WebRtcConfig;
+  readonly plan: MediaPlan;
+  readonly plannedAt: number;
+  /** The source's counters when the run started: the run's own are the difference. */
+  readonly baseline: { video: SourceHealth; audioPackets: number };
+  firstVideoAt: number | undefined;
+  verdict: VideoVerdict;
+  /** FFmpeg of this run has exited; the next start makes a new run. */
+  ended: boolean;
+}
 
 interface SourceEntry {
   source: RtpSource;
   ports: RtpPortPair;
   /** The `webrtc` block the source was opened for; a change means new sockets and legs. */
   webrtc: string;
+  run: Run | undefined;
 }
 
 export interface WebRtcSubsystemOptions {
   ports: PortAllocator;
   logger: Logger;
+  /** The FFmpeg the processes run; ffprobe is taken from beside it. */
+  ffmpegBinary: string;
+  /** ffprobe's environment and working directory: the ones FFmpeg gets. */
+  probeEnvironment?: Record<string, string>;
+  probeCwd?: string;
+  /**
+   * How long probing one input may take. A live input needs FFmpeg's analysis time (5 s) plus
+   * connecting. @default 10000
+   */
+  probeTimeoutMs?: number;
+  /** The probe itself; a real ffprobe unless a test gives another. */
+  probe?: ProbeInput;
+  /** How often the legs' health is judged. @default 1000 */
+  healthIntervalMs?: number;
   /** Called when a process's source goes away for good, so its viewers' sessions are dropped. */
   onSourceClosed?: (processId: string) => void;
 }
 
 /**
  * Connects the process manager to the WebRTC engine through restream's hooks, given to
- * `ProcessManager.create({ hooks: subsystem.hooks })`. A process's source lives from its start
- * until the manager says the process is not coming back (stop, remove, rename, shutdown, an exit
- * without reconnect) or its `webrtc` block changes — so viewers keep watching across FFmpeg
- * crashes, reconnects, restarts and config updates.
+ * `ProcessManager.create({ hooks: subsystem.hooks })`. At every start it decides the media plan
+ * (probe, or the banner of the previous run) and adds the legs that plan calls for; when FFmpeg's
+ * own banner shows the plan cannot work, or a copied leg turns out to carry B-frames, it asks for
+ * another start. A process's source lives from its start until the manager says the process is
+ * not coming back (stop, remove, rename, shutdown, an exit without reconnect) or its `webrtc`
+ * block changes — so viewers keep watching across FFmpeg crashes, reconnects, restarts and updates.
  */
 export class WebRtcSubsystem {
   readonly hooks: ProcessHooks = {
@@ -32,51 +74,121 @@ export class WebRtcSubsystem {
   };
   readonly #entries = new Map<string, SourceEntry>();
   readonly #options: WebRtcSubsystemOptions;
+  readonly #planner: MediaPlanner;
+  readonly #timer: NodeJS.Timeout;
 
   constructor(options: WebRtcSubsystemOptions) {
     this.#options = options;
+    const timeoutMs = options.probeTimeoutMs ?? 10_000;
+    this.#planner = new MediaPlanner(
+      options.probe ??
+        ((input, signal) =>
+          probeInput(input, {
+            ffmpegBinary: options.ffmpegBinary,
+            timeoutMs,
+            signal,
+            ...(options.probeEnvironment ? { env: options.probeEnvironment } : {}),
+            ...(options.probeCwd ? { cwd: options.probeCwd } : {}),
+          })),
+    );
+    this.#timer = setInterval(() => this.#checkHealth(Date.now()), options.healthIntervalMs ?? 1000);
+    this.#timer.unref();
   }
 
   source(processId: string): RtpSource | undefined {
     return this.#entries.get(processId)?.source;
   }
 
+  /** The latest start's plan and its legs' health, for the process's state; none without a source. */
+  status(processId: string): WebRtcState | undefined {
+    const entry = this.#entries.get(processId);
+    const run = entry?.run;
+    if (!entry || !run) return undefined;
+    return { plan: run.plan, planned_at: Math.floor(run.plannedAt / 1000), health: this.#health(entry, run) };
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#timer);
     for (const id of [...this.#entries.keys()]) this.#teardown(id, 'shutdown');
   }
 
   async #onStart(context: StartContext): Promise<void> {
     const { id } = context;
-    const webrtc = context.config.webrtc as WebRtcConfig | undefined;
     const existing = this.#entries.get(id);
-    if (!webrtc?.enabled) {
+    if (!context.config.webrtc.enabled) {
       if (existing) this.#teardown(id, 'webrtc disabled');
       return;
     }
+    const webrtc = context.config.webrtc;
     const fingerprint = JSON.stringify(webrtc);
     if (existing && existing.webrtc !== fingerprint) this.#teardown(id, 'webrtc config changed');
-    const entry = this.#entries.get(id) ?? (await this.#open(id, webrtc, fingerprint));
+    const { plan, notes } = await this.#planner.plan(id, context.expanded.input, webrtc, context.signal);
+    const entry =
+      this.#entries.get(id) ?? (await this.#open(id, webrtc.video_pt, webrtc.audio_pt, fingerprint));
     const legs = buildWebRtcLegs({
       webrtc,
+      plan,
       videoPort: entry.ports.video.port,
       audioPort: entry.ports.audio.port,
     });
     for (const leg of legs) {
       context.appendOutput({ id: `webrtc_${leg.kind}`, address: leg.address, options: [...leg.options] });
     }
+    entry.source.setActiveTracks({ video: plan.video.action !== 'off', audio: plan.audio.action !== 'off' });
+    const health = entry.source.health().video;
+    const run: Run = {
+      context,
+      webrtc,
+      plan,
+      plannedAt: Date.now(),
+      baseline: { video: health, audioPackets: entry.source.stats().audio?.packets ?? 0 },
+      firstVideoAt: undefined,
+      verdict: { condition: plan.video.action === 'off' ? 'off' : 'waiting' },
+      ended: false,
+    };
+    entry.run = run;
+    for (const note of notes) context.note(`webrtc: ${note}`);
+    context.note(
+      `webrtc plan (${plan.basis}): ${describeTrack('video', plan.video)}; ${describeTrack('audio', plan.audio)}`,
+    );
+    this.#options.logger.info(
+      { processId: id, basis: plan.basis, video: plan.video, audio: plan.audio, notes },
+      'webrtc media plan',
+    );
+    for (const track of [plan.video, plan.audio]) {
+      if (track.warning) this.#options.logger.warn({ processId: id }, track.warning);
+    }
+    void context.inputs.then((streams) => this.#checkPlan(entry, run, streams ?? []));
   }
 
-  async #open(id: string, webrtc: WebRtcConfig, fingerprint: string): Promise<SourceEntry> {
+  /** FFmpeg printed its banner: does the plan fit what it found? If not, start again with it. */
+  #checkPlan(entry: SourceEntry, run: Run, streams: Parameters<MediaPlanner['check']>[2]): void {
+    if (entry.run !== run || this.#entries.get(run.context.id) !== entry) return;
+    const { id } = run.context;
+    const verdict = this.#planner.check(id, run.plan, streams, run.context.expanded.input, run.webrtc);
+    if (verdict.fits) return;
+    const why = `the media plan does not fit the input FFmpeg found: ${verdict.reasons.join('; ')}`;
+    if (verdict.restart && run.context.restart(`webrtc: ${why}`)) {
+      this.#options.logger.warn(
+        { processId: id, reasons: verdict.reasons },
+        'webrtc plan does not fit; replanning',
+      );
+      return;
+    }
+    run.context.note(`webrtc: ${why}; not restarting again (the input keeps changing)`);
+    this.#options.logger.warn({ processId: id, reasons: verdict.reasons }, 'webrtc plan does not fit');
+  }
+
+  async #open(id: string, videoPt: number, audioPt: number, fingerprint: string): Promise<SourceEntry> {
     const ports = await this.#options.ports.allocateRtpPair();
     try {
+      // Both sockets always: which tracks a run sends is decided per start (`setActiveTracks`).
       const source = await RtpSource.open({
         id,
-        video: { socket: ports.video.takeSocket(), payloadType: webrtc.video_pt },
-        ...(webrtc.audio
-          ? { audio: { socket: ports.audio.takeSocket(), payloadType: webrtc.audio_pt } }
-          : {}),
+        video: { socket: ports.video.takeSocket(), payloadType: videoPt },
+        audio: { socket: ports.audio.takeSocket(), payloadType: audioPt },
       });
-      const entry = { source, ports, webrtc: fingerprint };
+      const entry: SourceEntry = { source, ports, webrtc: fingerprint, run: undefined };
       this.#entries.set(id, entry);
       this.#options.logger.info({ processId: id, videoPort: ports.video.port }, 'webrtc source opened');
       return entry;
@@ -87,9 +199,86 @@ export class WebRtcSubsystem {
   }
 
   #onStop(context: StopContext): void {
+    const entry = this.#entries.get(context.id);
+    if (entry?.run) entry.run.ended = true;
+    if (context.reason === 'remove' || context.reason === 'rename') this.#planner.forget(context.id);
     // The manager knows whether it starts the process again (restart, reload, update, reconnect):
     // if it does, the source and its viewers stay for the next run.
     if (!context.comingBack) this.#teardown(context.id, `process ${context.reason}`);
+  }
+
+  /** Judges every running leg; a change of verdict is logged and noted in the process's log. */
+  #checkHealth(now: number): void {
+    for (const [id, entry] of this.#entries) {
+      const run = entry.run;
+      if (!run || run.ended) continue;
+      const video = this.#runVideo(entry, run, now);
+      const verdict = judgeVideo(run.plan.video, video, now, run.webrtc.video);
+      const previous = run.verdict;
+      run.verdict = verdict;
+      if (verdict.condition === previous.condition) continue;
+      if (isWarning(verdict.condition)) {
+        run.context.note(`webrtc: ${verdict.message}`);
+        this.#options.logger.warn({ processId: id, video: verdict.condition }, verdict.message ?? '');
+      } else if (isWarning(previous.condition)) {
+        run.context.note(`webrtc: video ${verdict.condition} again`);
+        this.#options.logger.info({ processId: id, video: verdict.condition }, 'webrtc video recovered');
+      }
+      // B-frames on a copy the plan chose: the next plan transcodes. Restarting now rather than at
+      // the next start, because a live input may run for weeks and every viewer until then would
+      // see a frozen picture; the planner says yes once, so this cannot repeat.
+      if (
+        verdict.condition === 'b-frames' &&
+        run.webrtc.video === 'auto' &&
+        !run.webrtc.force_transcode &&
+        this.#planner.sawReorders(id)
+      ) {
+        run.context.restart('webrtc: B-frames on the copied video; transcoding it');
+      }
+    }
+  }
+
+  #runVideo(entry: SourceEntry, run: Run, now: number) {
+    const current = entry.source.health().video;
+    const base = run.baseline.video;
+    const packets = current.packets - base.packets;
+    if (packets > 0 && run.firstVideoAt === undefined) run.firstVideoAt = now;
+    const after = (at: number | null, since: number | null) => (at !== null && at !== since ? at : null);
+    return {
+      packets,
+      keyframes: current.keyframes - base.keyframes,
+      decodableKeyframes: current.decodableKeyframes - base.decodableKeyframes,
+      reorderedAccessUnits: current.reorderedAccessUnits - base.reorderedAccessUnits,
+      firstPacketAt: run.firstVideoAt,
+      lastPacketAt: after(current.lastPacketAt, base.lastPacketAt),
+      lastDecodableKeyframeAt: after(current.lastDecodableKeyframeAt, base.lastDecodableKeyframeAt),
+    };
+  }
+
+  #health(entry: SourceEntry, run: Run): WebRtcHealth {
+    const now = Date.now();
+    const video = this.#runVideo(entry, run, now);
+    const verdict = run.ended ? run.verdict : judgeVideo(run.plan.video, video, now, run.webrtc.video);
+    const status = run.ended
+      ? 'stopped'
+      : isWarning(verdict.condition)
+        ? 'warning'
+        : verdict.condition === 'waiting'
+          ? 'waiting'
+          : 'ok';
+    return {
+      status,
+      video: verdict.condition,
+      ...(verdict.message === undefined ? {} : { message: verdict.message }),
+      video_packets: video.packets,
+      audio_packets: (entry.source.stats().audio?.packets ?? 0) - run.baseline.audioPackets,
+      keyframes: video.keyframes,
+      decodable_keyframes: video.decodableKeyframes,
+      reordered_frames: video.reorderedAccessUnits,
+      ...(video.lastDecodableKeyframeAt === null
+        ? {}
+        : { last_keyframe_seconds_ago: Math.round((now - video.lastDecodableKeyframeAt) / 100) / 10 }),
+    };
   }
 
   #teardown(id: string, reason: string): void {
@@ -101,4 +290,11 @@ export class WebRtcSubsystem {
     entry.ports.release();
     this.#options.logger.info({ processId: id, reason }, 'webrtc source closed');
   }
+}
+
+/** `video copy h264: H.264 High … copied` — a track's decision as one line of the log. */
+function describeTrack(kind: 'video' | 'audio', track: TrackPlan): string {
+  if (track.action === 'off') return `${kind} off (${track.reason})`;
+  const change = track.action === 'copy' ? track.from : `${track.from} → ${track.to}`;
+  return `${kind} ${track.action} ${change}${track.stream ? ` from ${track.stream}` : ''} (${track.reason})`;
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { FanoutUnavailableError } from '../errors.js';
-import { type TrackKind, trackStatCount } from '../ingest/track-ingest.js';
+import { type TrackKind, trackStatLength } from '../ingest/track-ingest.js';
 import { JsOutputBackend } from './js-output.js';
 import { InThreadLane, type Lane, WorkerLane, workerScript } from './lanes.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
@@ -139,7 +139,9 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
       ...track,
       history: PacketHistory.create({ ...historySize[track.kind], shared }),
       stats: new Float64Array(
-        shared ? new SharedArrayBuffer(trackStatCount * 8) : new ArrayBuffer(trackStatCount * 8),
+        shared
+          ? new SharedArrayBuffer(trackStatLength(track.kind) * 8)
+          : new ArrayBuffer(trackStatLength(track.kind) * 8),
       ),
     }));
     // A worker receives on duplicates of the sockets' descriptors; all must be readable first.

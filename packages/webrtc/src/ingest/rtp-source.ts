@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import { SourceClosedError } from '../errors.js';
 import { FanoutPlane } from '../fanout/fanout-plane.js';
 import type { PlaneSource, PlaneViewer, PlaneViewerSpec } from '../fanout/plane-handles.js';
-import { type TrackKind, trackStatFields } from './track-ingest.js';
+import { readVideoHealth, type VideoHealth } from './h264-inspector.js';
+import { type TrackKind, trackStatCount, trackStatFields } from './track-ingest.js';
 
 export type { TrackKind } from './track-ingest.js';
 
@@ -52,6 +53,7 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
   readonly #videoPort: number;
   readonly #audioPort: number | undefined;
   #closed = false;
+  #active = { video: true, audio: true };
 
   private constructor(id: string, fanout: PlaneSource, videoPort: number, audioPort: number | undefined) {
     super();
@@ -105,13 +107,38 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
     return this.#audioPort;
   }
 
+  /** The source sends audio: it has an audio socket and the current run has an audio leg. */
   get hasAudio(): boolean {
-    return this.#audioPort !== undefined;
+    return this.#audioPort !== undefined && this.#active.audio;
+  }
+
+  /** The current run has a video leg (an audio-only input has none). */
+  get hasVideo(): boolean {
+    return this.#active.video;
+  }
+
+  /**
+   * Which tracks the current run of FFmpeg sends (both by default): viewers' answers reject the
+   * others, so an audio-only input plays without a video track. The sockets stay bound either way,
+   * for the next run.
+   */
+  setActiveTracks(tracks: { video: boolean; audio: boolean }): void {
+    this.#active = { video: tracks.video, audio: tracks.audio };
+  }
+
+  /** What the video track delivered so far: keyframes, parameter sets, timestamps going back. */
+  health(): { video: VideoHealth & { packets: number; lastPacketAt: number | null } } {
+    const { packets, lastPacketAt } = this.#stats('video');
+    // The receiving shard's H.264 inspector writes its counters after the track's own.
+    const fields = this.#fanout.stats('video')!.subarray(trackStatCount);
+    return { video: { packets, lastPacketAt, ...readVideoHealth(fields) } };
   }
 
   /** A valid RTP packet has arrived since the source opened. */
   get hasMedia(): boolean {
-    return this.#stats('video').packets > 0 || (this.hasAudio && this.#stats('audio').packets > 0);
+    return (
+      this.#stats('video').packets > 0 || (this.#audioPort !== undefined && this.#stats('audio').packets > 0)
+    );
   }
 
   get closed(): boolean {
@@ -129,7 +156,7 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
   stats(): { video: TrackStats; audio?: TrackStats } {
     return {
       video: this.#stats('video'),
-      ...(this.hasAudio ? { audio: this.#stats('audio') } : {}),
+      ...(this.#audioPort !== undefined ? { audio: this.#stats('audio') } : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { PacketHistory } from '../fanout/packet-history.js';
 import { startsKeyframe } from './h264.js';
+import { H264Inspector, h264HealthFieldCount } from './h264-inspector.js';
 import { RtpContinuity } from './rtp-continuity.js';
 import { isLoopbackAddress, readRtpHeader } from './rtp-header.js';
 
@@ -21,6 +22,14 @@ export const trackStatFields = {
   windowBytes: 6,
 } as const;
 export const trackStatCount = 7;
+
+/**
+ * The length of a track's counters array: a video track's H.264 inspector keeps its counters
+ * (`h264HealthFields`) right after the track's own.
+ */
+export function trackStatLength(kind: TrackKind): number {
+  return trackStatCount + (kind === 'video' ? h264HealthFieldCount : 0);
+}
 
 export interface TrackIngestOptions {
   kind: TrackKind;
@@ -46,6 +55,7 @@ export class TrackIngest {
   readonly #continuity: RtpContinuity;
   readonly #keyframeCache: boolean;
   readonly #maxCached: number;
+  readonly #inspector: H264Inspector | undefined;
   #keyframeTimestamp = -1;
 
   constructor(options: TrackIngestOptions) {
@@ -56,6 +66,8 @@ export class TrackIngest {
     this.#continuity = new RtpContinuity(clockRates[options.kind]);
     this.#keyframeCache = options.keyframeCache && options.kind === 'video';
     this.#maxCached = options.maxCachedPackets;
+    this.#inspector =
+      options.kind === 'video' ? new H264Inspector(options.stats.subarray(trackStatCount)) : undefined;
   }
 
   /** Hot path, once per datagram. Returns whether the packet was stored (and is to be sent). */
@@ -69,6 +81,7 @@ export class TrackIngest {
     this.#continuity.rewrite(packet, header.ssrc, header.sequenceNumber, header.timestamp, now);
     const sequenceNumber = packet.readUInt16BE(2);
     const timestamp = packet.readUInt32BE(4);
+    this.#inspector?.inspect(packet, header.payloadOffset, header.payloadLength, timestamp, now);
     stats[trackStatFields.packets]!++;
     stats[trackStatFields.bytes]! += packet.length;
     stats[trackStatFields.lastPacketAt] = now;

@@ -11,6 +11,7 @@ import { withoutDefaultStunServer } from '../werift/default-stun.js';
 import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
 import { passiveTcpProtocols } from '../werift/ice-internals.js';
 import { requireAuthenticatedStun } from '../werift/stun-request-guard.js';
+import { iceGatheringComplete } from './ice-gathering.js';
 import { Peer } from './peer.js';
 import { finishAnswer, type OfferPlan, planOffer } from './sdp-negotiation.js';
 
@@ -90,7 +91,7 @@ export class PeerFactory {
   async createPeer(source: RtpSource, offerSdp: string): Promise<{ peer: Peer; answerSdp: string }> {
     if (source.closed) throw new SourceClosedError(source.id);
     const candidates = new RemoteCandidateGate(this.#options);
-    const plan = planOffer(offerSdp, { hasAudio: source.hasAudio, candidates });
+    const plan = planOffer(offerSdp, { hasAudio: source.hasAudio, hasVideo: source.hasVideo, candidates });
     const interfaces = this.#options.interfaceAddresses ?? [];
     const publicIps = this.#options.publicIps ?? [];
     const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopbackAddress);
@@ -175,7 +176,7 @@ export class PeerFactory {
     guardDtlsRecords(pc);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    await waitForGathering(pc, this.#options.gatherTimeoutMs);
+    await iceGatheringComplete(pc, this.#options.gatherTimeoutMs);
     const tcpMux = this.#options.tcpMux;
     const finished = finishAnswer(pc.localDescription?.sdp ?? '', plan, {
       streamId,
@@ -249,17 +250,4 @@ function interfaceMap(addresses: string[]): { udp4?: string; udp6?: string } {
   const v4 = addresses.find((address) => isIP(address) === 4);
   const v6 = addresses.find((address) => isIP(address) === 6);
   return { ...(v4 ? { udp4: v4 } : {}), ...(v6 ? { udp6: v6 } : {}) };
-}
-
-async function waitForGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    const subscription = pc.iceGatheringStateChange.subscribe((state) => {
-      if (state !== 'complete') return;
-      clearTimeout(timer);
-      subscription.unSubscribe();
-      resolve();
-    });
-  });
 }

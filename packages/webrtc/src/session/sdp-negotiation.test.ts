@@ -105,6 +105,18 @@ describe('planOffer', () => {
     expect(plan.sections[1]).toMatchObject({ answered: false, kind: 'audio', mid: '1' });
   });
 
+  it('rejects the video m-section of a source without video (an audio-only input)', () => {
+    const plan = planOffer(offer(h264(106, 1, '42e01f')), {
+      hasAudio: true,
+      hasVideo: false,
+      candidates: new RemoteCandidateGate(),
+    });
+    expect(plan.videoPayloadType).toBeUndefined();
+    expect(plan.audioPayloadType).toBeDefined();
+    expect(plan.sdp).not.toContain('m=video');
+    expect(plan.sections[0]).toMatchObject({ answered: false, kind: 'video', mid: '0' });
+  });
+
   it("hands werift only the candidates the viewer's gate admits", () => {
     const candidates = Array.from(
       { length: 200 },

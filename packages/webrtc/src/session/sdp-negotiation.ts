@@ -154,6 +154,8 @@ export interface OfferPlan {
 export interface PlanOptions {
   /** The source sends audio; without it an audio section is rejected. */
   hasAudio: boolean;
+  /** The source sends video; without it (an audio-only input) a video section is rejected. @default true */
+  hasVideo?: boolean;
   /** The viewer's remote candidate gate: the offer's candidates pass through it first. */
   candidates: RemoteCandidateGate;
 }
@@ -185,7 +187,12 @@ export function planOffer(offerSdp: string, options: PlanOptions): OfferPlan {
     const mid = section.lines.find((line) => line.startsWith('a=mid:'))?.slice('a=mid:'.length);
     const inBundle = mid !== undefined && bundled.has(mid);
     let chosen: number | undefined;
-    if (port !== '0' && section.kind === 'video' && videoPayloadType === undefined)
+    if (
+      port !== '0' &&
+      section.kind === 'video' &&
+      videoPayloadType === undefined &&
+      options.hasVideo !== false
+    )
       chosen = videoPayloadType = chooseH264(maps);
     if (port !== '0' && section.kind === 'audio' && audioPayloadType === undefined && options.hasAudio)
       chosen = audioPayloadType = chooseOpus(maps);

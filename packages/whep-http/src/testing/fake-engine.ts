@@ -44,6 +44,8 @@ export class FakePeer implements WhepPeer {
   state = 'new';
   readonly candidates: string[] = [];
   closeCalls = 0;
+  /** What `stats()` reports as sent. */
+  bytesSent = 0;
   readonly #listeners = new Set<(reason: string) => void>();
 
   constructor(
@@ -61,6 +63,10 @@ export class FakePeer implements WhepPeer {
     if (this.state === 'closed') return;
     this.state = 'closed';
     for (const listener of [...this.#listeners]) listener(reason);
+  }
+
+  stats(): { bytesSent: number } {
+    return { bytesSent: this.bytesSent };
   }
 
   async addRemoteCandidate(candidateLine: string): Promise<void> {

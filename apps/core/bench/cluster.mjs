@@ -1,0 +1,403 @@
+// Cluster benchmark: a redis-server and three built Dragon nodes on loopback (A runs a transcoded
+// test pattern; B and C are edges). Numbers, not assertions:
+//   - the latency one origin→edge hop adds (the same packets seen by a viewer of A and one of B);
+//   - how long an edge takes to serve a stream it does not pull yet, against the origin itself;
+//   - CPU per viewer on an edge against the origin, with werift viewers in a separate process;
+//   - recovery: the media gap an FFmpeg crash on the origin leaves at an edge viewer, the gap a
+//     failover leaves (origin killed, process restarted on another node), and how long the cluster
+//     view takes to come back after Redis restarts empty.
+//   node bench/cluster.mjs [--viewers 10,25,50] [--seconds 10] [--starts 5] [--out file.json]
+import { fork, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { waitFor } from '@dragon/test-helpers';
+import { WeriftViewer } from '@dragon/test-helpers/werift';
+import { request, stopViewers } from '../../../packages/webrtc/bench/viewer-ipc.mjs';
+
+const { values } = parseArgs({
+  options: {
+    viewers: { type: 'string', default: '10,25,50' },
+    seconds: { type: 'string', default: '10' },
+    starts: { type: 'string', default: '5' },
+    out: { type: 'string', default: new URL('./results/cluster.json', import.meta.url).pathname },
+  },
+});
+const viewerSteps = values.viewers.split(',').map(Number);
+const seconds = Number(values.seconds);
+const starts = Number(values.starts);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (list) => (list.length ? [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] : null);
+const percentile = (list, p) => {
+  if (!list.length) return null;
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const round = (value, digits = 1) => (value === null ? null : Number(value.toFixed(digits)));
+
+const work = mkdtempSync(join(tmpdir(), 'dragon-cluster-bench-'));
+const children = new Set();
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis(port) {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  children.add(child);
+  await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', () => reject(new Error('redis-server exited')));
+  });
+  return child;
+}
+
+function kill(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGKILL');
+  });
+}
+
+const redisPort = await freePort();
+let redis = await startRedis(redisPort);
+
+async function startNode(name, dataDir = join(work, name)) {
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      CORE_ADDRESS: '127.0.0.1:0',
+      CORE_DB_DIR: dataDir,
+      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
+      CORE_METRICS_ENABLE_PROMETHEUS: 'true',
+      CORE_WEBRTC_INTERFACES: '127.0.0.1',
+      CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
+      CORE_WEBRTC_MAX_VIEWERS: '0',
+      CORE_LOG_LEVEL: 'info',
+      CORE_CLUSTER_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      CORE_CLUSTER_NODE_TIMEOUT_SEC: '3',
+      CORE_CLUSTER_NODE_RECOVER_TIMEOUT_SEC: '5',
+      CORE_CLUSTER_SYNC_INTERVAL_SEC: '1',
+      CORE_CLUSTER_EDGE_IDLE_TIMEOUT_SEC: '1',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  const port = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'listening') resolve(entry.port);
+      } catch {}
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return { name, child, base, dataDir };
+}
+
+const api = async (node, path, init) => {
+  const response = await fetch(`${node.base}${path}`, init);
+  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path} on ${node.name} → ${response.status}`);
+  return response.json();
+};
+const json = (value, method = 'POST') => ({
+  method,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify(value),
+});
+
+/** Waits for a condition (the shared test helper), with the benchmark's one-minute default. */
+const until = (what, check, timeoutMs = 60_000) => waitFor(what, check, timeoutMs);
+
+/** A werift viewer (the shared one) that timestamps every video packet it receives. */
+function viewer() {
+  const state = { arrivals: [], keys: new Map() };
+  state.viewer = new WeriftViewer({
+    record: false,
+    // Decrypts as cheaply as the server encrypts: viewers and nodes share the CPU.
+    keyObjects: true,
+    onRtp: (kind, rtp) => {
+      if (kind !== 'video') return;
+      const now = performance.now();
+      state.arrivals.push(now);
+      if (state.keys.size < 200_000) {
+        state.keys.set(`${rtp.payload.length}:${rtp.payload.subarray(0, 32).toString('base64')}`, now);
+      }
+    },
+  });
+  state.pc = state.viewer.pc;
+  return state;
+}
+
+async function watch(node, processId = 'cam') {
+  const v = viewer();
+  const offer = await v.viewer.offer();
+  const posted = performance.now();
+  const response = await fetch(`${node.base}/api/v3/process/${processId}/whep`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/sdp' },
+    body: offer,
+  });
+  if (response.status !== 201)
+    throw new Error(`offer to ${node.name} → ${response.status}: ${await response.text()}`);
+  const answered = performance.now();
+  await v.viewer.accept(await response.text());
+  await until('first packet', () => v.arrivals.length > 0, 30_000);
+  return { viewer: v, answerMs: answered - posted, firstPacketMs: v.arrivals[0] - posted };
+}
+
+/** The longest silence between packets in [from, to] (performance.now() times). */
+function longestGap(arrivals, from, to) {
+  let last = from;
+  let gap = 0;
+  for (const at of arrivals) {
+    if (at < from) continue;
+    if (at > to) break;
+    gap = Math.max(gap, at - last);
+    last = at;
+  }
+  return Math.max(gap, to - last);
+}
+
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+function ffmpegOf(pid) {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
+    } catch {}
+  }
+  return undefined;
+}
+
+const results = {
+  machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+};
+try {
+  const [a, b, c] = await Promise.all([startNode('a'), startNode('b'), startNode('c')]);
+  await api(
+    a,
+    '/api/v3/process',
+    json({
+      id: 'cam',
+      input: [
+        {
+          address: 'testsrc2=size=640x360:rate=25[out0];sine=frequency=440[out1]',
+          options: ['-re', '-f', 'lavfi'],
+        },
+      ],
+      output: [],
+      autostart: true,
+      reconnect: true,
+      reconnect_delay_seconds: 1,
+      webrtc: { enabled: true, force_transcode: true },
+    }),
+  );
+  await until('cam running', async () => (await api(a, '/api/v3/process/cam/state')).exec === 'running');
+  await until('three nodes', async () => (await api(c, '/api/v3/cluster')).nodes.length === 3);
+  await sleep(2000);
+
+  // 1. Added latency per hop: the same packets at a viewer of A and at a viewer of B.
+  console.log('hop latency…');
+  const atA = await watch(a);
+  const atB = await watch(b);
+  // Meanwhile: the CPU share each node reports, once a second, to see whether it could steer placement.
+  const cpuSamples = [];
+  for (let tick = 0; tick < seconds; tick++) {
+    await sleep(1000);
+    const view = await api(c, '/api/v3/cluster');
+    cpuSamples.push(view.nodes.map((node) => node.load.cpu_percent));
+  }
+  const spreads = cpuSamples.map((sample) => Math.max(...sample) - Math.min(...sample));
+  const series = cpuSamples.flat();
+  results.cpuReports = {
+    samples: cpuSamples.length,
+    minPercent: Math.min(...series),
+    maxPercent: Math.max(...series),
+    largestSpreadBetweenNodesPercent: round(Math.max(...spreads)),
+  };
+  console.log(results.cpuReports);
+  // Both viewers were first primed from a keyframe cache (old packets, delivered at once): only
+  // packets that reached A well after B joined are compared.
+  const steady = atB.viewer.arrivals[0] + 2000;
+  const deltas = [];
+  for (const [key, at] of atB.viewer.keys) {
+    const origin = atA.viewer.keys.get(key);
+    if (origin !== undefined && origin > steady) deltas.push(at - origin);
+  }
+  const hopEnd = performance.now();
+  results.hop = {
+    matchedPackets: deltas.length,
+    // For the gaps measured below: the longest silence at the edge viewer in steady state.
+    steadyGapAtEdgeViewerMs: Math.round(longestGap(atB.viewer.arrivals, steady, hopEnd)),
+    p50Ms: round(percentile(deltas, 50), 2),
+    p95Ms: round(percentile(deltas, 95), 2),
+    p99Ms: round(percentile(deltas, 99), 2),
+  };
+  console.log(results.hop);
+
+  // 4a. FFmpeg killed on the origin: the gap at the edge viewer and at the origin viewer.
+  console.log('ffmpeg crash…');
+  const ffmpeg = ffmpegOf(a.child.pid);
+  const killedAt = performance.now();
+  process.kill(ffmpeg, 'SIGKILL');
+  await until('ffmpeg back', () => {
+    const next = ffmpegOf(a.child.pid);
+    return next && next !== ffmpeg;
+  });
+  await until('edge media back', () => atB.viewer.arrivals.at(-1) > killedAt + 500, 60_000);
+  await sleep(2000);
+  const crashEnd = performance.now();
+  results.ffmpegCrash = {
+    gapAtOriginViewerMs: Math.round(longestGap(atA.viewer.arrivals, killedAt - 1000, crashEnd)),
+    gapAtEdgeViewerMs: Math.round(longestGap(atB.viewer.arrivals, killedAt - 1000, crashEnd)),
+    edgeStayedConnected: atB.viewer.pc.connectionState === 'connected',
+  };
+  console.log(results.ffmpegCrash);
+
+  // 2. Time to serve a stream the node does not have yet: C (new pull each time) against A (local).
+  console.log('edge start…');
+  const startTimes = { origin: { answer: [], firstPacket: [] }, edge: { answer: [], firstPacket: [] } };
+  for (let round = 0; round < starts; round++) {
+    await until(
+      'C not pulling',
+      async () => (await api(c, '/api/v3/cluster')).nodes.find((n) => n.url === c.base)?.pulling.length === 0,
+      30_000,
+    );
+    const edge = await watch(c);
+    startTimes.edge.answer.push(edge.answerMs);
+    startTimes.edge.firstPacket.push(edge.firstPacketMs);
+    await edge.viewer.pc.close();
+    const origin = await watch(a);
+    startTimes.origin.answer.push(origin.answerMs);
+    startTimes.origin.firstPacket.push(origin.firstPacketMs);
+    await origin.viewer.pc.close();
+  }
+  results.start = {
+    originAnswerMs: round(median(startTimes.origin.answer)),
+    originFirstPacketMs: round(median(startTimes.origin.firstPacket)),
+    edgeAnswerMs: round(median(startTimes.edge.answer)),
+    edgeFirstPacketMs: round(median(startTimes.edge.firstPacket)),
+    rounds: starts,
+  };
+  console.log(results.start);
+
+  // 3. CPU per viewer: N werift viewers (another process) on the origin, then on an edge.
+  console.log('viewers per node…');
+  results.viewers = [];
+  for (const count of viewerSteps) {
+    for (const [role, node] of [
+      ['origin', a],
+      ['edge', b],
+    ]) {
+      const load = fork(new URL('../../../packages/webrtc/bench/viewers.mjs', import.meta.url), {
+        stdio: 'inherit',
+      });
+      children.add(load);
+      const ask = (message, reply) => request(load, message, reply);
+      const { sdps } = await ask({ type: 'offers', count }, 'offers');
+      const answers = [];
+      for (const sdp of sdps) {
+        const response = await fetch(`${node.base}/api/v3/process/cam/whep?placed=1`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/sdp' },
+          body: sdp,
+        });
+        answers.push(await response.text());
+      }
+      await ask({ type: 'answers', sdps: answers, start: 0 }, 'answered');
+      await sleep(3000);
+      await ask({ type: 'reset' }, 'reset');
+      const cpuBefore = cpuSeconds(node.child.pid);
+      const t0 = performance.now();
+      await sleep(seconds * 1000);
+      const cpu = (100 * (cpuSeconds(node.child.pid) - cpuBefore)) / ((performance.now() - t0) / 1000);
+      const report = await ask({ type: 'report' }, 'report');
+      const perViewer = report.video.map((n) => n / seconds);
+      results.viewers.push({
+        role,
+        viewers: count,
+        cpuPercent: round(cpu),
+        videoPacketsPerSecondMin: round(Math.min(...perViewer)),
+        videoPacketsPerSecondMedian: round(median(perViewer)),
+      });
+      console.log(results.viewers.at(-1));
+      await stopViewers(load);
+      children.delete(load);
+      await sleep(2000);
+    }
+  }
+
+  // 4c. Redis restarts empty: time until C's view lists every node and process again.
+  console.log('redis restart…');
+  const beforeRedis = performance.now();
+  await kill(redis);
+  children.delete(redis);
+  redis = await startRedis(redisPort);
+  const restarted = performance.now();
+  await until('cluster view complete', async () => {
+    const view = await api(c, '/api/v3/cluster');
+    return view.nodes.length === 3 && view.processes.some((p) => p.id === 'cam');
+  });
+  const viewBack = performance.now();
+  await sleep(1000);
+  results.redisRestart = {
+    viewCompleteAfterRestartMs: Math.round(viewBack - restarted),
+    gapAtEdgeViewerMs: Math.round(longestGap(atB.viewer.arrivals, beforeRedis, performance.now())),
+  };
+  console.log(results.redisRestart);
+
+  // 4b. Failover: cam marked, A killed; the gap at B's viewer until the new owner's media arrives.
+  console.log('failover…');
+  await api(a, '/api/v3/process/cam/metadata/cluster', json({ failover: true }, 'PUT'));
+  await until('mark replicated', async () => {
+    const list = await api(c, '/api/v3/process?filter=metadata');
+    return list[0]?.metadata?.cluster;
+  });
+  const failedAt = performance.now();
+  // Its FFmpeg dies with it (restream's parent-death signal).
+  await kill(a.child);
+  await until('edge media back after failover', () => atB.viewer.arrivals.at(-1) > failedAt + 1000, 120_000);
+  await sleep(1000);
+  results.failover = {
+    nodeRecoverTimeoutSec: 5,
+    gapAtEdgeViewerMs: Math.round(longestGap(atB.viewer.arrivals, failedAt, performance.now())),
+    edgeStayedConnected: atB.viewer.pc.connectionState === 'connected',
+  };
+  console.log(results.failover);
+  await atA.viewer.pc.close().catch(() => {});
+  await atB.viewer.pc.close().catch(() => {});
+} finally {
+  for (const child of children) await kill(child);
+  rmSync(work, { recursive: true, force: true });
+}
+
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
+console.log(`written ${values.out}`);
+process.exit(0);

@@ -1,0 +1,184 @@
+import { EventEmitter } from 'node:events';
+import { createClient } from '@redis/client';
+import type { z } from 'zod';
+import {
+  type ClusterKeys,
+  type NodeRecord,
+  nodeRecordSchema,
+  type ProcessRecord,
+  processRecordSchema,
+} from './cluster-records.js';
+
+/**
+ * Claims the lease when nobody holds it, renews it when this node does; answers the holder either way.
+ * One script, so no other node can take the lease between the read and the write.
+ */
+const claimOrRenewScript = `
+local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ARGV[1]
+end
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return holder`;
+
+/** Deletes the lease only while this node holds it. */
+const releaseScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export interface ClusterStoreOptions {
+  url: string;
+  keys: ClusterKeys;
+}
+
+type Client = ReturnType<typeof createClient>;
+
+/**
+ * The cluster's view in Redis: node heartbeats, process records and ownership leases. Connects in the
+ * background and reconnects for ever; while Redis is away every call rejects at once (no offline
+ * queue: a heartbeat written late is worse than one not written), and `ready` fires when it is back.
+ */
+export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error] }> {
+  readonly keys: ClusterKeys;
+  readonly #client: Client;
+  #connected: Promise<unknown>;
+  #up = false;
+  #closed = false;
+
+  constructor(options: ClusterStoreOptions) {
+    super();
+    this.keys = options.keys;
+    this.#client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 2000,
+        // A restarted Redis is found within a second; a long outage costs one attempt a second.
+        reconnectStrategy: (attempt) => Math.min(100 * 2 ** attempt, 1000),
+      },
+    });
+    this.#client.on('ready', () => {
+      this.#up = true;
+      this.emit('ready');
+    });
+    this.#client.on('error', (error: Error) => {
+      const wasUp = this.#up;
+      this.#up = this.#client.isReady;
+      if (wasUp && !this.#up) this.emit('down', error);
+    });
+    this.#connected = this.#client.connect().catch((error: unknown) => error);
+  }
+
+  /** Whether Redis answers now. */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** Resolves true once connected, false if that takes longer than `timeoutMs`. */
+  async waitUp(timeoutMs: number): Promise<boolean> {
+    if (this.#up) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const up = this.#connected.then(() => this.#up);
+    try {
+      return await Promise.race([up, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async writeNode(record: NodeRecord, ttlMs: number): Promise<void> {
+    await this.#client.set(this.keys.node(record.id), JSON.stringify(record), {
+      expiration: { type: 'PX', value: ttlMs },
+    });
+  }
+
+  async deleteNode(id: string): Promise<void> {
+    await this.#client.del(this.keys.node(id));
+  }
+
+  /** Nodes whose heartbeat has not expired. */
+  async nodes(): Promise<NodeRecord[]> {
+    return this.#readAll(this.keys.nodePattern, nodeRecordSchema);
+  }
+
+  async processes(): Promise<ProcessRecord[]> {
+    return this.#readAll(this.keys.processPattern, processRecordSchema);
+  }
+
+  async process(id: string): Promise<ProcessRecord | undefined> {
+    const raw = await this.#client.get(this.keys.process(id));
+    return raw === null ? undefined : parseRecord(raw, processRecordSchema);
+  }
+
+  async writeProcess(record: ProcessRecord): Promise<void> {
+    await this.#client.set(this.keys.process(record.id), JSON.stringify(record));
+  }
+
+  /** Forgets a process: its record, and its lease if `nodeId` holds it. */
+  async deleteProcess(id: string, nodeId: string): Promise<void> {
+    await Promise.all([this.#client.del(this.keys.process(id)), this.release(id, nodeId)]);
+  }
+
+  /** Claims or renews the lease on `id` for `nodeId`; resolves to the node that holds it afterwards. */
+  async claim(id: string, nodeId: string, ttlMs: number): Promise<string> {
+    const holder = await this.#client.eval(claimOrRenewScript, {
+      keys: [this.keys.owner(id)],
+      arguments: [nodeId, String(ttlMs)],
+    });
+    return String(holder);
+  }
+
+  async release(id: string, nodeId: string): Promise<void> {
+    await this.#client.eval(releaseScript, { keys: [this.keys.owner(id)], arguments: [nodeId] });
+  }
+
+  /** Every live lease: process id → the node holding it. */
+  async owners(): Promise<Map<string, string>> {
+    const keys = await this.#scan(`${this.keys.prefix}:owner:*`);
+    const holders = keys.length > 0 ? await this.#client.mGet(keys) : [];
+    const owners = new Map<string, string>();
+    keys.forEach((key, index) => {
+      const holder = holders[index];
+      if (typeof holder === 'string') owners.set(this.keys.idOf(key), holder);
+    });
+    return owners;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#up = false;
+    if (this.#client.isOpen) await this.#client.close().catch(() => this.#client.destroy());
+    else this.#client.destroy();
+  }
+
+  async #readAll<T>(pattern: string, schema: z.ZodType<T>): Promise<T[]> {
+    const keys = await this.#scan(pattern);
+    if (keys.length === 0) return [];
+    const values = await this.#client.mGet(keys);
+    return values.flatMap((raw) => {
+      const record = typeof raw === 'string' ? parseRecord(raw, schema) : undefined;
+      return record === undefined ? [] : [record];
+    });
+  }
+
+  async #scan(pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const batch of this.#client.scanIterator({ MATCH: pattern, COUNT: 500 })) keys.push(...batch);
+    return keys;
+  }
+}
+
+/** A record another version wrote in a shape this one does not read is skipped, not fatal. */
+function parseRecord<T>(raw: string, schema: z.ZodType<T>): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

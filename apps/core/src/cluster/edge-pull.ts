@@ -1,0 +1,224 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { iceGatheringComplete, useKeyObjectsForSrtp, withoutDefaultStunServer } from '@dragon/webrtc/werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import { isLoopback } from '../api/auth.js';
+import { EdgePullError } from './errors.js';
+
+/**
+ * The payload types an edge asks its origin for. The origin's peers send with the viewer's payload
+ * types, so these are what arrive and what the edge's own source checks for.
+ */
+export const pullPayloadTypes = { video: 96, audio: 111 } as const;
+
+export interface EdgePullOptions {
+  processId: string;
+  /** The origin's WHEP endpoint, absolute: `http://origin:8080/api/v3/process/cam/whep`. */
+  endpoint: string;
+  /** Bearer token for the origin's WHEP endpoint, if the process needs one. */
+  token?: string | undefined;
+  /** Extra request headers (which node pulls). */
+  headers?: Record<string, string>;
+  /** The edge source's loopback ports the media is forwarded to. */
+  videoPort: number;
+  audioPort?: number | undefined;
+  /** Addresses ICE gathers on, as the node's viewers' (`webrtc.interfaces`); empty for all. */
+  interfaces: readonly string[];
+  /** How long the WHEP exchange and ICE/DTLS may take. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+const h264 = () =>
+  new RTCRtpCodecParameters({
+    mimeType: 'video/H264',
+    clockRate: 90_000,
+    payloadType: pullPayloadTypes.video,
+    rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+    parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+  });
+const opus = () =>
+  new RTCRtpCodecParameters({
+    mimeType: 'audio/opus',
+    clockRate: 48_000,
+    channels: 2,
+    payloadType: pullPayloadTypes.audio,
+  });
+
+/**
+ * One edge's pull of one process: a WHEP viewer of the origin (werift, recvonly H.264 + Opus) whose
+ * every RTP packet is forwarded over loopback UDP into the edge's own source, which then treats it as
+ * it treats FFmpeg's legs on an origin (validation, continuity across re-pulls, keyframe cache).
+ */
+export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
+  /** The origin's session URL, for the DELETE when the pull ends. */
+  readonly sessionUrl: string;
+  readonly #pc: RTCPeerConnection;
+  readonly #socket: Socket;
+  readonly #headers: Record<string, string>;
+  #lastPacketAt = Date.now();
+  #closed = false;
+
+  private constructor(
+    pc: RTCPeerConnection,
+    socket: Socket,
+    sessionUrl: string,
+    headers: Record<string, string>,
+  ) {
+    super();
+    this.sessionUrl = sessionUrl;
+    this.#pc = pc;
+    this.#socket = socket;
+    this.#headers = headers;
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'failed' || state === 'closed') void this.close(`ice ${state}`);
+    });
+  }
+
+  /**
+   * Offers to the origin and resolves once ICE and DTLS are up.
+   * @throws EdgePullError when the origin refuses (any status but 201) or the connection does not come up.
+   */
+  static async open(options: EdgePullOptions): Promise<EdgePull> {
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    const socket = await loopbackSender();
+    const pc = new RTCPeerConnection(peerConfig(options.interfaces));
+    const forward: { pull?: EdgePull } = {};
+    pc.onTrack.subscribe((track) => {
+      const port = track.kind === 'video' ? options.videoPort : options.audioPort;
+      if (port === undefined) return;
+      track.onReceiveRtp.subscribe((packet) => forward.pull?.forward(packet, port));
+    });
+    const headers = {
+      ...options.headers,
+      ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
+    };
+    try {
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      if (options.audioPort !== undefined) pc.addTransceiver('audio', { direction: 'recvonly' });
+      withoutDefaultStunServer(pc);
+      await pc.setLocalDescription(await pc.createOffer());
+      await iceGatheringComplete(pc, 5000);
+      const response = await fetch(options.endpoint, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/sdp' },
+        body: pc.localDescription?.sdp ?? '',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const answer = await response.text();
+      if (response.status !== 201) {
+        throw new EdgePullError(
+          options.processId,
+          options.endpoint,
+          `the origin answered ${response.status}`,
+        );
+      }
+      const location = response.headers.get('Location');
+      if (!location)
+        throw new EdgePullError(options.processId, options.endpoint, 'no Location in the answer');
+      const sessionUrl = new URL(location, options.endpoint).toString();
+      const pull = new EdgePull(pc, socket, sessionUrl, headers);
+      forward.pull = pull;
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      if (!(await connected(pc, timeoutMs))) {
+        throw new EdgePullError(options.processId, options.endpoint, 'ICE/DTLS did not connect');
+      }
+      useKeyObjectsForSrtp(pc);
+      return pull;
+    } catch (error) {
+      // Once the pull exists it owns socket and connection (and has an origin session to delete).
+      if (forward.pull) await forward.pull.close('failed to connect');
+      else {
+        socket.close();
+        await pc.close().catch(() => undefined);
+      }
+      if (error instanceof EdgePullError) throw error;
+      throw new EdgePullError(options.processId, options.endpoint, (error as Error).message, {
+        cause: error,
+      });
+    }
+  }
+
+  /** When the last packet arrived from the origin (the open time before the first). */
+  get lastPacketAt(): number {
+    return this.#lastPacketAt;
+  }
+
+  /**
+   * Hot path: one call per packet. werift hands each packet over already decrypted and parsed, and
+   * keeps no wire copy: serialising it again is the one allocation per packet an edge adds.
+   */
+  forward(packet: RtpPacket, port: number): void {
+    if (this.#closed) return;
+    this.#lastPacketAt = Date.now();
+    this.#socket.send(packet.serialize(), port, '127.0.0.1');
+  }
+
+  /** Ends the pull: the origin's session is deleted (best effort) and the connection closed. Safe twice. */
+  async close(reason = 'closed'): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+    // WHEP §4.3: the session is ended with a DELETE; an origin that is gone drops it by itself.
+    const deleted = fetch(this.sessionUrl, {
+      method: 'DELETE',
+      headers: this.#headers,
+      signal: AbortSignal.timeout(2000),
+    }).then(
+      (response) => response.body?.cancel(),
+      () => undefined,
+    );
+    await Promise.all([deleted, this.#pc.close().catch(() => undefined)]);
+    this.emit('closed', reason);
+  }
+}
+
+/** ICE as the node's viewers get it: the configured interfaces, no STUN server, loopback pairs only on loopback. */
+function peerConfig(interfaces: readonly string[]): ConstructorParameters<typeof RTCPeerConnection>[0] {
+  const v4 = interfaces.find((address) => isIP(address) === 4);
+  const v6 = interfaces.find((address) => isIP(address) === 6);
+  const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopback);
+  return {
+    codecs: { video: [h264()], audio: [opus()] },
+    iceServers: [],
+    iceUseIpv6: v6 !== undefined,
+    ...(interfaces.length > 0
+      ? {
+          iceInterfaceAddresses: { ...(v4 ? { udp4: v4 } : {}), ...(v6 ? { udp6: v6 } : {}) },
+          iceAdditionalHostAddresses: [...interfaces],
+        }
+      : {}),
+    ...(loopbackOnly ? { iceFilterCandidatePair: (pair) => isLoopback(pair.remoteCandidate.host) } : {}),
+  };
+}
+
+function loopbackSender(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    // Only sends, from an ephemeral loopback port: the edge source accepts loopback senders only.
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject);
+      // A full loopback buffer (the source gone) must not crash the node.
+      socket.on('error', () => undefined);
+      resolve(socket);
+    });
+  });
+}
+
+function connected(pc: RTCPeerConnection, timeoutMs: number): Promise<boolean> {
+  if (pc.connectionState === 'connected') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      subscription.unSubscribe();
+      resolve(false);
+    }, timeoutMs);
+    const subscription = pc.connectionStateChange.subscribe((state) => {
+      if (state !== 'connected' && state !== 'failed' && state !== 'closed') return;
+      clearTimeout(timer);
+      subscription.unSubscribe();
+      resolve(state === 'connected');
+    });
+  });
+}
