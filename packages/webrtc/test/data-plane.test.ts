@@ -169,6 +169,20 @@ describe.each(planes)('data plane: %s', (_name, options) => {
     expect(nearest).toBeLessThan(5);
   });
 
+  it('reads the video health where the packets are received', async () => {
+    const { source } = await setup(options);
+    // The synthetic sender's keyframes are SPS, PPS and IDR under one timestamp: decodable ones.
+    const health = await waitFor('two keyframes counted', () => {
+      const video = source.health().video;
+      return video.decodableKeyframes >= 2 && video;
+    });
+    expect(health.keyframes).toBe(health.decodableKeyframes);
+    expect(health.accessUnits).toBeGreaterThan(25);
+    expect(health.reorderedAccessUnits).toBe(0);
+    expect(health.lastDecodableKeyframeAt).not.toBeNull();
+    expect(health.packets).toBeGreaterThan(health.accessUnits);
+  });
+
   it('primes a late viewer with the cached GOP and continues without a gap', async () => {
     const { factory, source } = await setup(options);
     await waitFor('a keyframe and more', () => source.stats().video.packets > 40);
