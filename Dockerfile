@@ -3,7 +3,11 @@
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
-RUN corepack enable
+# g++ builds the native fan-out (packages/webrtc/native) against the image's Node headers.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends g++ \
+ && rm -rf /var/lib/apt/lists/* \
+ && corepack enable
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml turbo.json tsconfig.base.json ./
 COPY packages ./packages
 COPY apps ./apps

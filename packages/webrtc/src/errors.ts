@@ -58,3 +58,15 @@ export class UdpMuxError extends Error {
   override readonly name = 'UdpMuxError';
   readonly code = 'UDP_MUX' as const;
 }
+
+/**
+ * The native data plane was asked for (`engine: 'native'`) but cannot run here: the addon was not
+ * built or did not load, its worker script is missing, or a socket descriptor cannot be reached.
+ */
+export class FanoutUnavailableError extends Error {
+  override readonly name = 'FanoutUnavailableError';
+  readonly code = 'FANOUT_UNAVAILABLE' as const;
+  constructor(readonly reason: string) {
+    super(`the native fan-out is unavailable: ${reason}`);
+  }
+}

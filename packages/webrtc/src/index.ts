@@ -1,4 +1,5 @@
 export {
+  FanoutUnavailableError,
   IcePortsExhaustedError,
   InvalidSdpError,
   NoUsableCodecError,
@@ -6,6 +7,8 @@ export {
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
+export type { FanoutPlaneOptions } from './fanout/fanout-plane.js';
+export { FanoutPlane } from './fanout/fanout-plane.js';
 export type { IceTcpMuxOptions } from './ice/ice-tcp-mux.js';
 export { IceTcpMux } from './ice/ice-tcp-mux.js';
 export type { RemoteCandidatePolicy } from './ice/remote-candidates.js';
@@ -19,7 +22,6 @@ export {
   readVideoHealth,
 } from './ingest/h264-inspector.js';
 export type {
-  MediaSink,
   RtpSourceOptions,
   RtpTrackInput,
   TrackKind,

@@ -62,6 +62,10 @@ class MuxedTransport {
   get host(): string {
     return this.mux.address;
   }
+  /** The shared socket: the data plane sends a viewer's SRTP on it directly (fanout/). */
+  get socket(): Socket {
+    return this.mux.socket;
+  }
   get port(): number {
     return this.mux.port;
   }
@@ -195,6 +199,10 @@ export class UdpMux {
   }
   get address(): string {
     return this.#socket.address().address;
+  }
+  /** @internal The shared socket, for the data plane's sends. */
+  get socket(): Socket {
+    return this.#socket;
   }
   /** Peers currently routable through the mux. */
   get bindingCount(): number {

@@ -1,13 +1,12 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { RtpPacket } from 'werift';
 import { SourceClosedError } from '../errors.js';
-import { startsKeyframe } from './h264.js';
-import { H264Inspector, readVideoHealth, type VideoHealth } from './h264-inspector.js';
-import { RtpContinuity } from './rtp-continuity.js';
-import { isLoopbackAddress, readRtpHeader } from './rtp-header.js';
+import { FanoutPlane } from '../fanout/fanout-plane.js';
+import type { PlaneSource, PlaneViewer, PlaneViewerSpec } from '../fanout/plane-handles.js';
+import { readVideoHealth, type VideoHealth } from './h264-inspector.js';
+import { type TrackKind, trackStatCount, trackStatFields } from './track-ingest.js';
 
-export type TrackKind = 'video' | 'audio';
+export type { TrackKind } from './track-ingest.js';
 
 export interface RtpTrackInput {
   /** A bound socket to take over (e.g. from @dragon/portalloc); the source closes it. */
@@ -29,11 +28,6 @@ export interface TrackStats {
   lastPacketAt: number | null;
 }
 
-/** What a source hands each packet to: a peer. */
-export interface MediaSink {
-  deliver(kind: TrackKind, packet: RtpPacket, size: number): void;
-}
-
 export interface RtpSourceOptions {
   id: string;
   video: RtpTrackInput;
@@ -42,66 +36,39 @@ export interface RtpSourceOptions {
   keyframeCache?: boolean;
   /** Bound on the keyframe cache; a longer GOP stops caching until the next keyframe. @default 4000 */
   maxCachedPackets?: number;
-}
-
-const clockRates: Record<TrackKind, number> = { video: 90_000, audio: 48_000 };
-
-class Track {
-  readonly stats: TrackStats = { packets: 0, bytes: 0, dropped: 0, bitrateBps: 0, lastPacketAt: null };
-  readonly continuity: RtpContinuity;
-  readonly sinks = new Set<MediaSink>();
-  windowStart = 0;
-  windowBytes = 0;
-
-  constructor(
-    readonly kind: TrackKind,
-    readonly socket: Socket,
-    readonly payloadType: number,
-  ) {
-    this.continuity = new RtpContinuity(clockRates[kind]);
-  }
+  /**
+   * The data plane that receives and sends this source's packets. @default FanoutPlane.shared()
+   */
+  plane?: FanoutPlane;
 }
 
 /**
  * The receiving end of one process's RTP legs: loopback UDP sockets bound for the process's whole
- * life, validated packets made continuous across FFmpeg restarts and handed to every subscribed peer.
+ * life. Their packets are received by the data plane ({@link FanoutPlane}): validated, made
+ * continuous across FFmpeg restarts, kept in a shared history and sent to every connected peer.
  */
 export class RtpSource extends EventEmitter<{ closed: [] }> {
   readonly id: string;
-  readonly #tracks: Track[];
-  readonly #video: Track;
-  readonly #audio: Track | undefined;
-  readonly #cacheEnabled: boolean;
-  readonly #maxCached: number;
-  #keyframeCache: RtpPacket[] = [];
-  #cacheTimestamp: number | undefined;
+  readonly #fanout: PlaneSource;
+  readonly #videoPort: number;
+  readonly #audioPort: number | undefined;
   #closed = false;
-  #sentPackets = 0;
-  #sentBytes = 0;
-  readonly #inspector = new H264Inspector();
   #active = { video: true, audio: true };
 
-  private constructor(options: RtpSourceOptions, video: Socket, audio: Socket | undefined) {
+  private constructor(id: string, fanout: PlaneSource, videoPort: number, audioPort: number | undefined) {
     super();
     // Every viewer listens for 'closed': hundreds of listeners are the design, not a leak.
     this.setMaxListeners(0);
-    this.id = options.id;
-    this.#cacheEnabled = options.keyframeCache ?? true;
-    this.#maxCached = options.maxCachedPackets ?? 4000;
-    this.#video = new Track('video', video, options.video.payloadType);
-    this.#audio = audio && options.audio ? new Track('audio', audio, options.audio.payloadType) : undefined;
-    this.#tracks = this.#audio ? [this.#video, this.#audio] : [this.#video];
-    for (const track of this.#tracks) {
-      track.socket.on('message', (packet: Buffer, remote: RemoteInfo) =>
-        this.#onPacket(track, packet, remote),
-      );
-      // A socket error on a loopback receiver (e.g. ICMP feedback) must not crash the server.
-      track.socket.on('error', () => undefined);
-    }
+    this.id = id;
+    this.#fanout = fanout;
+    this.#videoPort = videoPort;
+    this.#audioPort = audioPort;
   }
 
   /** Takes over the given bound sockets, or binds the given ports on loopback. */
   static async open(options: RtpSourceOptions): Promise<RtpSource> {
+    const plane = options.plane ?? FanoutPlane.shared();
+    if (plane.closed) throw new SourceClosedError(options.id);
     const video = await socketFor(options.video);
     let audio: Socket | undefined;
     try {
@@ -110,20 +77,39 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
       video.close();
       throw error;
     }
-    return new RtpSource(options, video, audio);
+    const videoPort = video.address().port;
+    const audioPort = audio?.address().port;
+    let fanout: PlaneSource;
+    try {
+      fanout = plane.openSource({
+        tracks: [
+          { kind: 'video', socket: video, payloadType: options.video.payloadType },
+          ...(audio && options.audio
+            ? [{ kind: 'audio' as const, socket: audio, payloadType: options.audio.payloadType }]
+            : []),
+        ],
+        keyframeCache: options.keyframeCache ?? true,
+        maxCachedPackets: options.maxCachedPackets ?? 4000,
+      });
+    } catch (error) {
+      video.close();
+      audio?.close();
+      throw error;
+    }
+    return new RtpSource(options.id, fanout, videoPort, audioPort);
   }
 
   get videoPort(): number {
-    return this.#video.socket.address().port;
+    return this.#videoPort;
   }
 
   get audioPort(): number | undefined {
-    return this.#audio?.socket.address().port;
+    return this.#audioPort;
   }
 
   /** The source sends audio: it has an audio socket and the current run has an audio leg. */
   get hasAudio(): boolean {
-    return this.#audio !== undefined && this.#active.audio;
+    return this.#audioPort !== undefined && this.#active.audio;
   }
 
   /** The current run has a video leg (an audio-only input has none). */
@@ -142,13 +128,17 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
 
   /** What the video track delivered so far: keyframes, parameter sets, timestamps going back. */
   health(): { video: VideoHealth & { packets: number; lastPacketAt: number | null } } {
-    const { packets, lastPacketAt } = this.#video.stats;
-    return { video: { packets, lastPacketAt, ...readVideoHealth(this.#inspector.fields) } };
+    const { packets, lastPacketAt } = this.#stats('video');
+    // The receiving shard's H.264 inspector writes its counters after the track's own.
+    const fields = this.#fanout.stats('video')!.subarray(trackStatCount);
+    return { video: { packets, lastPacketAt, ...readVideoHealth(fields) } };
   }
 
   /** A valid RTP packet has arrived since the source opened. */
   get hasMedia(): boolean {
-    return this.#video.stats.packets > 0 || (this.#audio?.stats.packets ?? 0) > 0;
+    return (
+      this.#stats('video').packets > 0 || (this.#audioPort !== undefined && this.#stats('audio').packets > 0)
+    );
   }
 
   get closed(): boolean {
@@ -156,113 +146,57 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
   }
 
   /**
-   * Sinks (connected peers) this source delivers to: a resource count for leak checks. The viewer
-   * count is the WHEP session count.
+   * Connected peers this source sends to: a resource count for leak checks. The viewer count is
+   * the WHEP session count.
    */
   get subscriberCount(): number {
-    return this.#video.sinks.size;
+    return this.#fanout.viewers.size;
   }
 
   stats(): { video: TrackStats; audio?: TrackStats } {
     return {
-      video: { ...this.#video.stats },
-      ...(this.#audio ? { audio: { ...this.#audio.stats } } : {}),
+      video: this.#stats('video'),
+      ...(this.#audioPort !== undefined ? { audio: this.#stats('audio') } : {}),
     };
   }
 
   /** Packets and bytes handed to peers, all of them together (closed peers included). */
   sentStats(): { packetsSent: number; bytesSent: number } {
-    return { packetsSent: this.#sentPackets, bytesSent: this.#sentBytes };
+    return this.#fanout.sentStats();
+  }
+
+  /** @internal The source as the data plane holds it (shared history, Sender Report clock). */
+  get fanout(): PlaneSource {
+    return this.#fanout;
   }
 
   /**
-   * Starts delivering to `sink`: first the cached packets since the last keyframe (so the viewer
-   * decodes a picture at once instead of waiting a whole GOP), then every new packet.
+   * @internal A connected peer joins: primed with the packets since the last keyframe (it decodes a
+   * picture at once instead of waiting a whole GOP), then sent every new packet.
    */
-  subscribe(sink: MediaSink): void {
+  attachViewer(spec: PlaneViewerSpec): PlaneViewer {
     if (this.#closed) throw new SourceClosedError(this.id);
-    for (const packet of this.#keyframeCache) {
-      sink.deliver('video', packet, packet.payload.length + 12);
-    }
-    for (const track of this.#tracks) track.sinks.add(sink);
-  }
-
-  unsubscribe(sink: MediaSink): void {
-    for (const track of this.#tracks) track.sinks.delete(sink);
-  }
-
-  /** @internal counts what peers actually sent */
-  countSent(bytes: number): void {
-    this.#sentPackets++;
-    this.#sentBytes += bytes;
+    return this.#fanout.plane.addViewer(this.#fanout, spec);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const track of this.#tracks) {
-      track.sinks.clear();
-      track.socket.close();
-    }
-    this.#keyframeCache = [];
+    this.#fanout.close();
     this.emit('closed');
   }
 
-  #onPacket(track: Track, packet: Buffer, remote: RemoteInfo): void {
-    if (this.#closed) return;
-    const header = isLoopbackAddress(remote.address) ? readRtpHeader(packet) : undefined;
-    if (!header || header.payloadType !== track.payloadType) {
-      track.stats.dropped++;
-      return;
-    }
-    const now = Date.now();
-    track.continuity.rewrite(packet, header.ssrc, header.sequenceNumber, header.timestamp, now);
-    if (track === this.#video)
-      this.#inspector.inspect(
-        packet,
-        header.payloadOffset,
-        header.payloadLength,
-        packet.readUInt32BE(4),
-        now,
-      );
-    const stats = track.stats;
-    stats.packets++;
-    stats.bytes += packet.length;
-    stats.lastPacketAt = now;
-    track.windowBytes += packet.length;
-    if (now - track.windowStart >= 1000) {
-      stats.bitrateBps =
-        track.windowStart === 0 ? 0 : Math.round((track.windowBytes * 8000) / (now - track.windowStart));
-      track.windowStart = now;
-      track.windowBytes = 0;
-    }
-    let parsed: RtpPacket;
-    try {
-      parsed = RtpPacket.deSerialize(packet);
-    } catch {
-      stats.dropped++;
-      return;
-    }
-    if (track === this.#video && this.#cacheEnabled)
-      this.#cache(parsed, packet, header.payloadOffset, header.payloadLength);
-    for (const sink of track.sinks) sink.deliver(track.kind, parsed, packet.length);
-  }
-
-  #cache(parsed: RtpPacket, raw: Buffer, payloadOffset: number, payloadLength: number): void {
-    const timestamp = parsed.header.timestamp;
-    if (startsKeyframe(raw, payloadOffset, payloadLength) && timestamp !== this.#cacheTimestamp) {
-      this.#keyframeCache = [parsed];
-      this.#cacheTimestamp = timestamp;
-      return;
-    }
-    if (this.#cacheTimestamp === undefined) return;
-    if (this.#keyframeCache.length >= this.#maxCached) {
-      // A GOP this long is not worth replaying; wait for the next keyframe.
-      this.#keyframeCache = [];
-      this.#cacheTimestamp = undefined;
-      return;
-    }
-    this.#keyframeCache.push(parsed);
+  #stats(kind: TrackKind): TrackStats {
+    const stats = this.#fanout.stats(kind);
+    if (!stats) return { packets: 0, bytes: 0, dropped: 0, bitrateBps: 0, lastPacketAt: null };
+    const lastPacketAt = stats[trackStatFields.lastPacketAt]!;
+    return {
+      packets: stats[trackStatFields.packets]!,
+      bytes: stats[trackStatFields.bytes]!,
+      dropped: stats[trackStatFields.dropped]!,
+      bitrateBps: stats[trackStatFields.bitrateBps]!,
+      lastPacketAt: lastPacketAt === 0 ? null : lastPacketAt,
+    };
   }
 }
 

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { RTCPeerConnection, RTCRtpSender, RtpPacket } from 'werift';
+import type { RTCPeerConnection, RTCRtpSender } from 'werift';
 import { RemoteCandidateRefusedError } from '../errors.js';
+import type { PlaneViewer, ViewerTarget } from '../fanout/plane-handles.js';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
-import type { MediaSink, RtpSource, TrackKind } from '../ingest/rtp-source.js';
+import type { RtpSource } from '../ingest/rtp-source.js';
+import type { TrackKind } from '../ingest/track-ingest.js';
 import { consentResponses } from '../werift/ice-internals.js';
-import { useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
+import { sameTarget, selectedTarget } from '../werift/selected-transport.js';
+import { srtpSendKeys, useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
+import { SenderReports } from './sender-reports.js';
 
 export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 export type PeerCloseReason =
@@ -18,11 +22,12 @@ export type PeerCloseReason =
 
 const ignore = () => undefined;
 
-/** One viewer: its own werift connection and senders, fed by a source once connected. */
-export class Peer
-  extends EventEmitter<{ connected: []; closed: [reason: PeerCloseReason] }>
-  implements MediaSink
-{
+/**
+ * One viewer: its own werift connection (ICE, DTLS, SDP, RTCP) and, once connected, its place in
+ * the source's data plane, which sends it RTP as SRTP under the SSRC and payload types of its
+ * werift senders.
+ */
+export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerCloseReason] }> {
   /** 128 random bits, URL-safe: also the WHEP session id. */
   readonly id = randomBytes(16).toString('base64url');
   readonly sourceId: string;
@@ -31,13 +36,13 @@ export class Peer
   lastHeardAt = Date.now();
   readonly #pc: RTCPeerConnection;
   readonly #source: RtpSource;
-  readonly #video: RTCRtpSender | undefined;
-  readonly #audio: RTCRtpSender | undefined;
+  readonly #senders: { kind: TrackKind; sender: RTCRtpSender }[];
   readonly #candidates: RemoteCandidateGate;
   #state: PeerState = 'new';
-  #packetsSent = 0;
   #consentResponses = 0;
-  #bytesSent = 0;
+  #viewer: PlaneViewer | undefined;
+  #reports: SenderReports | undefined;
+  #target: ViewerTarget = { type: 'none' };
   readonly #onSourceClosed = () => this.close('source-closed');
 
   constructor(
@@ -51,15 +56,19 @@ export class Peer
     this.#pc = pc;
     this.#source = source;
     this.sourceId = source.id;
-    this.#video = senders.video;
-    this.#audio = senders.audio;
+    this.#senders = (['video', 'audio'] as const).flatMap((kind) => {
+      const sender = senders[kind];
+      return sender ? [{ kind, sender }] : [];
+    });
     source.once('closed', this.#onSourceClosed);
     // PLIs are not forwarded: new viewers are primed from the source's keyframe cache, and FFmpeg
-    // (copying, or encoding with a fixed GOP) has no way to act on a keyframe request.
-    for (const sender of [this.#video, this.#audio]) {
-      sender?.onRtcp.subscribe(() => {
+    // (copying, or encoding with a fixed GOP) has no way to act on a keyframe request. NACKs are
+    // answered from the source's shared history by the data plane.
+    for (const { kind, sender } of this.#senders) {
+      sender.onRtcp.subscribe(() => {
         this.lastHeardAt = Date.now();
       });
+      sender.onGenericNack.subscribe((nack) => this.#viewer?.nack(kind, nack.lost));
     }
     pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
     // werift leaves the connection state alone when DTLS ends (a close_notify or fatal alert from
@@ -78,7 +87,8 @@ export class Peer
 
   /**
    * Counts ICE consent responses (RFC 7675, every ~5 s) as signs of life, so a viewer that sends
-   * no RTCP is not mistaken for a vanished one. Called by the factory's reaper.
+   * no RTCP is not mistaken for a vanished one, and follows the ICE pair the media goes to (a
+   * viewer may nominate another). Called by the factory's reaper.
    */
   refreshLiveness(now = Date.now()): void {
     const responses = consentResponses(this.#pc) ?? 0;
@@ -86,20 +96,13 @@ export class Peer
       this.#consentResponses = responses;
       this.lastHeardAt = now;
     }
+    if (this.#viewer) this.#followTarget();
   }
 
+  /** RTP packets and their bytes (before SRTP) sent to this viewer, retransmissions included. */
   stats(): { packetsSent: number; bytesSent: number } {
-    return { packetsSent: this.#packetsSent, bytesSent: this.#bytesSent };
-  }
-
-  /** Hot path: one call per packet per viewer. werift's sender clones the packet and rewrites SSRC and PT. */
-  deliver(kind: TrackKind, packet: RtpPacket, size: number): void {
-    const sender = kind === 'video' ? this.#video : this.#audio;
-    if (!sender) return;
-    sender.sendRtp(packet).catch(ignore);
-    this.#packetsSent++;
-    this.#bytesSent += size;
-    this.#source.countSent(size);
+    const stats = this.#viewer?.stats();
+    return { packetsSent: stats?.packetsSent ?? 0, bytesSent: stats?.bytesSent ?? 0 };
   }
 
   /**
@@ -118,9 +121,37 @@ export class Peer
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#source.off('closed', this.#onSourceClosed);
-    this.#source.unsubscribe(this);
+    this.#reports?.stop();
+    this.#viewer?.close();
     void this.#pc.close().catch(ignore);
     this.emit('closed', reason);
+  }
+
+  /** Joins the source's data plane once DTLS has produced the SRTP keys. */
+  #attach(): void {
+    const keys = srtpSendKeys(this.#pc);
+    if (!keys || this.#source.closed) {
+      // No keys after a completed handshake means werift changed shape (werift-shape.test.ts).
+      this.close(this.#source.closed ? 'source-closed' : 'closed');
+      return;
+    }
+    const streams = this.#senders.flatMap(({ kind, sender }) =>
+      sender.codec ? [{ kind, ssrc: sender.ssrc, payloadType: sender.codec.payloadType }] : [],
+    );
+    this.#target = selectedTarget(this.#pc);
+    this.#viewer = this.#source.attachViewer({ keys, streams, target: this.#target });
+    this.#reports = new SenderReports(
+      this.#senders.filter(({ sender }) => sender.codec !== undefined),
+      this.#source.fanout,
+      this.#viewer,
+    );
+  }
+
+  #followTarget(): void {
+    const target = selectedTarget(this.#pc);
+    if (sameTarget(target, this.#target)) return;
+    this.#target = target;
+    this.#viewer?.setTarget(target);
   }
 
   #onConnectionState(state: string): void {
@@ -133,10 +164,14 @@ export class Peer
       case 'connected':
         if (this.#state !== 'disconnected') {
           this.#state = 'connected';
+          // werift still protects our RTCP and checks the viewer's: give it the faster keys too.
           useKeyObjectsForSrtp(this.#pc);
-          if (!this.#source.closed) this.#source.subscribe(this);
-          this.emit('connected');
-        } else this.#state = 'connected';
+          this.#attach();
+          if (this.#state === 'connected') this.emit('connected');
+        } else {
+          this.#state = 'connected';
+          this.#followTarget();
+        }
         return;
       case 'disconnected':
         this.#state = 'disconnected';

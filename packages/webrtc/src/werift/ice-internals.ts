@@ -1,7 +1,7 @@
 // werift internals, checked against werift 0.25.2 (see checked-version.ts): the ICE `Connection`
 // behind each `RTCIceTransport` (`lib/ice/src/ice.js`): its `nominated` candidate pair's
 // `responsesReceived` counter and its private `protocols` list (one per gathered socket; passive
-// ICE-TCP ones carry `server` and `registerSocket`).
+// ICE-TCP ones carry `server` and `registerSocket`; UDP ones a `transport` with `onData`).
 import type { RTCPeerConnection } from 'werift';
 import type { PassiveTcpProtocol } from '../ice/ice-tcp-mux.js';
 
@@ -55,4 +55,29 @@ export async function dropIceSockets(pc: RTCPeerConnection): Promise<void> {
       if (typeof close === 'function') await Promise.resolve(close.call(protocol)).catch(() => undefined);
     }
   }
+}
+
+type DatagramHandler = (data: Buffer, addr: unknown) => void;
+
+/**
+ * Drops the datagrams a peer receives over UDP for which `keep` says false, before werift sees
+ * them: a lossy network for one viewer (tests of loss recovery). Wraps the `onData` handler of each
+ * of the peer's UDP transports (werift's `UdpTransport`, set by its `StunProtocol`); returns how
+ * many transports it wrapped.
+ */
+export function filterIncoming(pc: RTCPeerConnection, keep: (datagram: Buffer) => boolean): number {
+  let wrapped = 0;
+  for (const connection of connections(pc)) {
+    const protocols = Array.isArray(connection.protocols) ? (connection.protocols as unknown[]) : [];
+    for (const protocol of protocols) {
+      const transport = (protocol as { transport?: { onData?: unknown } }).transport;
+      const deliver = transport?.onData;
+      if (!transport || typeof deliver !== 'function') continue;
+      transport.onData = ((data: Buffer, addr: unknown) => {
+        if (keep(data)) (deliver as DatagramHandler).call(transport, data, addr);
+      }) satisfies DatagramHandler;
+      wrapped++;
+    }
+  }
+  return wrapped;
 }

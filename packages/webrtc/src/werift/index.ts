@@ -5,5 +5,5 @@
 export { iceGatheringComplete } from '../session/ice-gathering.js';
 export { weriftCheckedVersion } from './checked-version.js';
 export { withoutDefaultStunServer } from './default-stun.js';
-export { dropIceSockets } from './ice-internals.js';
+export { dropIceSockets, filterIncoming } from './ice-internals.js';
 export { useKeyObjectsForSrtp } from './srtp-keys.js';

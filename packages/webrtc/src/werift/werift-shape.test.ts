@@ -1,4 +1,4 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, Socket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -6,8 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, UdpTransport } from 'werift';
 import { weriftCheckedVersion } from './checked-version.js';
 import { withoutDefaultStunServer } from './default-stun.js';
-import { consentResponses, dropIceSockets, passiveTcpProtocols } from './ice-internals.js';
-import { useKeyObjectsForSrtp } from './srtp-keys.js';
+import { consentResponses, dropIceSockets, filterIncoming, passiveTcpProtocols } from './ice-internals.js';
+import { selectedTarget } from './selected-transport.js';
+import { recordSenderReport, senderCname } from './sender-internals.js';
+import { srtpSendKeys, useKeyObjectsForSrtp } from './srtp-keys.js';
 
 // Each test here pins one werift shape this folder (or ice/udp-mux.ts) relies on, on real werift
 // peers: a werift upgrade that moves a field fails here, not silently in production.
@@ -55,7 +57,9 @@ async function bindable(port: number): Promise<boolean> {
 }
 
 /** Two werift peers on loopback, connected (ICE + DTLS, so SRTP keys exist). */
-async function connectedPair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
+async function connectedPair(
+  beforeConnecting: (offerer: RTCPeerConnection, answerer: RTCPeerConnection) => void = () => undefined,
+): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   const offerer = loopbackPeer();
   const answerer = loopbackPeer();
   offerer.addTransceiver('video', { direction: 'sendonly' });
@@ -66,6 +70,7 @@ async function connectedPair(): Promise<[RTCPeerConnection, RTCPeerConnection]> 
   withoutDefaultStunServer(answerer);
   await answerer.setLocalDescription(await answerer.createAnswer());
   await gathered(answerer);
+  beforeConnecting(offerer, answerer);
   await offerer.setRemoteDescription(answerer.localDescription!);
   await Promise.all([connected(offerer), connected(answerer)]);
   return [offerer, answerer];
@@ -148,6 +153,60 @@ describe('werift shapes', () => {
     expect(await bindable(port)).toBe(false);
     await dropIceSockets(answerer);
     expect(await bindable(port)).toBe(true);
+  });
+
+  it('holds the SRTP sending keys and profile in the local context, as Buffers or KeyObjects', async () => {
+    const [offerer] = await connectedPair();
+
+    const keys = srtpSendKeys(offerer);
+    expect(keys?.profile === 1 || keys?.profile === 7).toBe(true);
+    expect(keys?.key.length).toBe(16);
+    expect(keys?.salt.length).toBeGreaterThanOrEqual(12);
+    useKeyObjectsForSrtp(offerer);
+    expect(srtpSendKeys(offerer)).toEqual(keys);
+  });
+
+  it('sends media of a connected peer from the nominated pair’s UDP socket to the viewer’s address', async () => {
+    const [offerer, answerer] = await connectedPair();
+    const answererPort = Number(/ 127\.0\.0\.1 (\d+) typ host/.exec(answerer.localDescription!.sdp)?.[1]);
+    const offererPort = Number(/ 127\.0\.0\.1 (\d+) typ host/.exec(offerer.localDescription!.sdp)?.[1]);
+
+    const target = selectedTarget(offerer);
+    expect(target.type).toBe('udp');
+    if (target.type !== 'udp') return;
+    expect(target.socket).toBeInstanceOf(Socket);
+    expect(target.socket.address().port).toBe(offererPort);
+    expect([target.host, target.port]).toEqual(['127.0.0.1', answererPort]);
+  });
+
+  it('keeps the CNAME and Sender Report counters in the RTCRtpSender, read by getStats', async () => {
+    const [offerer] = await connectedPair();
+    const sender = offerer.getSenders()[0]!;
+
+    expect(senderCname(sender)).toMatch(/\S+/);
+    recordSenderReport(
+      sender,
+      { ntpTimestamp: 1n << 32n, rtpTimestamp: 90, packetCount: 7, octetCount: 700 },
+      1,
+      2,
+    );
+    const stats = [...(await offerer.getStats()).values()].find((entry) => entry.type === 'outbound-rtp');
+    expect(stats).toMatchObject({ packetsSent: 7, bytesSent: 700 });
+  });
+
+  it('hands every UDP datagram a peer receives to the filter of filterIncoming first', async () => {
+    let filtered = 0;
+    await connectedPair((_offerer, answerer) => {
+      expect(
+        filterIncoming(answerer, () => {
+          filtered++;
+          return true;
+        }),
+      ).toBeGreaterThan(0);
+    });
+
+    // ICE checks and the DTLS handshake all went through it.
+    expect(filtered).toBeGreaterThan(2);
   });
 
   it('exposes UdpTransport.init, the factory the UDP mux wraps (ice/udp-mux.ts)', () => {

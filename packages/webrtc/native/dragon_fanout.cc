@@ -1,0 +1,437 @@
+// The native half of @dragon/webrtc's fan-out: SRTP protection with key state prepared once per
+// stream (srtp.h) and sendmmsg(2) batching of one source packet to every viewer of a group.
+// JavaScript decides what is sent to whom (see src/fanout/); this file only turns a plaintext RTP
+// packet into SRTP and hands it to the kernel. Nothing here allocates per packet. Streams and
+// groups belong to the thread that created them.
+#include <node_api.h>
+
+#include "srtp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+constexpr size_t kMaxTag = 16;
+constexpr size_t kMaxPacket = 1500;
+constexpr size_t kStride = kMaxPacket + kMaxTag;
+
+using dragon::Srtp;
+using dragon::kProfileAesCm128HmacSha1_80;
+
+struct Stream {
+  Srtp srtp;
+  uint32_t ssrc = 0;
+  uint8_t payloadType = 0;
+  int fd = -1;
+  sockaddr_storage addr{};
+  socklen_t addrLen = 0;
+  bool based = false;
+  int64_t rocBase = 0;
+  // [packets, payload octets, packet octets] in a Float64Array the owner reads (the first two are
+  // RFC 3550 §6.4.1's sender info).
+  double* counters = nullptr;
+  napi_ref countersRef = nullptr;
+};
+
+struct Group {
+  std::vector<Stream*> streams;
+  // Strong references: a stream stays alive while a group sends to it.
+  std::vector<napi_ref> refs;
+};
+
+// Per-thread scratch for one batch: the SRTP packets and their message headers.
+thread_local std::vector<uint8_t> scratch;
+thread_local std::vector<mmsghdr> messages;
+thread_local std::vector<iovec> vectors;
+thread_local std::vector<Stream*> owners;
+
+// RFC 3550 §5.1: fixed header, CSRCs, then the extension (4-byte header + length words).
+size_t rtpHeaderLength(const uint8_t* p, size_t len) {
+  if (len < 12 || (p[0] >> 6) != 2) return 0;
+  size_t h = 12 + size_t(p[0] & 0x0f) * 4;
+  if (p[0] & 0x10) {
+    if (len < h + 4) return 0;
+    h += 4 + size_t((p[h + 2] << 8) | p[h + 3]) * 4;
+  }
+  return h <= len ? h : 0;
+}
+
+// Copies the packet into `out` as this stream's: its SSRC and payload type, then protects it.
+// Returns 0 when the packet cannot be sent to this stream (older than its first packet, malformed).
+size_t prepare(Stream* s, const uint8_t* packet, size_t len, size_t headerLen, int64_t ext, uint8_t* out) {
+  if (!s->based) {
+    s->based = true;
+    s->rocBase = ext >> 16;
+  }
+  const int64_t roc = (ext >> 16) - s->rocBase;
+  if (roc < 0 || roc > 0xffffffffLL) return 0;
+  memcpy(out, packet, len);
+  out[1] = uint8_t((packet[1] & 0x80) | s->payloadType);
+  out[8] = uint8_t(s->ssrc >> 24);
+  out[9] = uint8_t(s->ssrc >> 16);
+  out[10] = uint8_t(s->ssrc >> 8);
+  out[11] = uint8_t(s->ssrc);
+  const uint16_t seq = uint16_t((packet[2] << 8) | packet[3]);
+  return s->srtp.protect(out, len, headerLen, s->ssrc, seq, uint32_t(roc));
+}
+
+void count(Stream* s, size_t len, size_t payloadLen) {
+  if (!s->counters) return;
+  s->counters[0] += 1;
+  s->counters[1] += double(payloadLen);
+  s->counters[2] += double(len);
+}
+
+// Sends messages[0..n) with as few sendmmsg(2) calls as the fds allow. A message the kernel refuses
+// (EAGAIN: a full socket buffer, as a congested link would drop it) is lost, as UDP is.
+size_t flush(size_t n, size_t len, size_t payloadLen) {
+  size_t sent = 0;
+  size_t start = 0;
+  while (start < n) {
+    const int fd = owners[start]->fd;
+    size_t end = start + 1;
+    while (end < n && owners[end]->fd == fd) end++;
+    while (start < end) {
+      const int r = sendmmsg(fd, &messages[start], unsigned(end - start), MSG_DONTWAIT);
+      if (r > 0) {
+        for (int i = 0; i < r; i++) count(owners[start + size_t(i)], len, payloadLen);
+        sent += size_t(r);
+        start += size_t(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+        start = end;
+        break;
+      }
+      start++;  // this destination failed (e.g. unreachable): the others still get the packet
+    }
+  }
+  return sent;
+}
+
+size_t sendTo(Stream* const* streams, size_t count_, const uint8_t* packet, size_t len, int64_t ext) {
+  const size_t headerLen = rtpHeaderLength(packet, len);
+  if (headerLen == 0 || len > kMaxPacket) return 0;
+  if (scratch.size() < count_ * kStride) scratch.resize(count_ * kStride);
+  if (messages.size() < count_) {
+    messages.resize(count_);
+    vectors.resize(count_);
+    owners.resize(count_);
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < count_; i++) {
+    Stream* s = streams[i];
+    if (s->fd < 0) continue;
+    uint8_t* out = scratch.data() + n * kStride;
+    const size_t outLen = prepare(s, packet, len, headerLen, ext, out);
+    if (outLen == 0) continue;
+    vectors[n] = {out, outLen};
+    mmsghdr& m = messages[n];
+    memset(&m, 0, sizeof m);
+    m.msg_hdr.msg_name = &s->addr;
+    m.msg_hdr.msg_namelen = s->addrLen;
+    m.msg_hdr.msg_iov = &vectors[n];
+    m.msg_hdr.msg_iovlen = 1;
+    owners[n] = s;
+    n++;
+  }
+  return flush(n, len, len - headerLen);
+}
+
+// ---- N-API glue ----
+
+#define CHECK(call)                                   \
+  do {                                                \
+    if ((call) != napi_ok) return throwLast(env);     \
+  } while (0)
+
+napi_value throwLast(napi_env env) {
+  const napi_extended_error_info* info = nullptr;
+  napi_get_last_error_info(env, &info);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, nullptr, info && info->error_message ? info->error_message : "napi call failed");
+  return nullptr;
+}
+
+napi_value fail(napi_env env, const char* message) {
+  napi_throw_error(env, nullptr, message);
+  return nullptr;
+}
+
+template <typename T>
+T* unwrap(napi_env env, napi_value value) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, value, &data) != napi_ok) return nullptr;
+  return static_cast<T*>(data);
+}
+
+bool bufferArg(napi_env env, napi_value value, const uint8_t** data, size_t* len) {
+  void* d = nullptr;
+  if (napi_get_buffer_info(env, value, &d, len) != napi_ok) return false;
+  *data = static_cast<const uint8_t*>(d);
+  return true;
+}
+
+napi_value number(napi_env env, double value) {
+  napi_value result;
+  napi_create_double(env, value, &result);
+  return result;
+}
+
+void finalizeStream(napi_env env, void* data, void*) {
+  Stream* s = static_cast<Stream*>(data);
+  if (s->countersRef) napi_delete_reference(env, s->countersRef);
+  delete s;
+}
+
+void finalizeGroup(napi_env env, void* data, void*) {
+  Group* g = static_cast<Group*>(data);
+  for (napi_ref ref : g->refs) napi_delete_reference(env, ref);
+  delete g;
+}
+
+// createStream(profile, key, salt, authKey, ssrc, payloadType) → stream
+napi_value CreateStream(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 6) return fail(env, "createStream(profile, key, salt, authKey, ssrc, payloadType)");
+  int32_t profile = 0;
+  uint32_t ssrc = 0, pt = 0;
+  CHECK(napi_get_value_int32(env, argv[0], &profile));
+  const uint8_t *key, *salt, *auth = nullptr;
+  size_t keyLen, saltLen, authLen = 0;
+  if (!bufferArg(env, argv[1], &key, &keyLen) || !bufferArg(env, argv[2], &salt, &saltLen))
+    return fail(env, "key and salt must be Buffers");
+  if (profile == kProfileAesCm128HmacSha1_80 && !bufferArg(env, argv[3], &auth, &authLen))
+    return fail(env, "the AES-CM profile needs an authentication key");
+  CHECK(napi_get_value_uint32(env, argv[4], &ssrc));
+  CHECK(napi_get_value_uint32(env, argv[5], &pt));
+  Stream* s = new Stream();
+  if (!s->srtp.init(profile, key, keyLen, salt, saltLen, auth, authLen)) {
+    delete s;
+    return fail(env, "unsupported SRTP profile or key sizes");
+  }
+  s->ssrc = ssrc;
+  s->payloadType = uint8_t(pt & 0x7f);
+  napi_value result;
+  CHECK(napi_create_external(env, s, finalizeStream, nullptr, &result));
+  return result;
+}
+
+// setTarget(stream, fd, host, port, family) — fd -1 stops sending.
+napi_value SetTarget(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Stream* s = unwrap<Stream>(env, argv[0]);
+  if (!s || argc < 5) return fail(env, "setTarget(stream, fd, host, port, family)");
+  int32_t fd = -1, port = 0, family = 4;
+  CHECK(napi_get_value_int32(env, argv[1], &fd));
+  CHECK(napi_get_value_int32(env, argv[3], &port));
+  CHECK(napi_get_value_int32(env, argv[4], &family));
+  char host[64] = {0};
+  size_t hostLen = 0;
+  CHECK(napi_get_value_string_utf8(env, argv[2], host, sizeof host, &hostLen));
+  sockaddr_storage addr{};
+  socklen_t addrLen = 0;
+  in_addr v4{};
+  in6_addr v6{};
+  if (family == 4 && inet_pton(AF_INET, host, &v4) == 1) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(uint16_t(port));
+    a->sin_addr = v4;
+    addrLen = sizeof(sockaddr_in);
+  } else if (family == 6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(uint16_t(port));
+    if (inet_pton(AF_INET6, host, &v6) == 1) {
+      a->sin6_addr = v6;
+    } else if (inet_pton(AF_INET, host, &v4) == 1) {
+      // An IPv4 peer reached from a dual-stack socket: the v4-mapped form (RFC 4291 §2.5.5.2).
+      a->sin6_addr.s6_addr[10] = 0xff;
+      a->sin6_addr.s6_addr[11] = 0xff;
+      memcpy(&a->sin6_addr.s6_addr[12], &v4, 4);
+    } else {
+      return fail(env, "not an IP address");
+    }
+    addrLen = sizeof(sockaddr_in6);
+  } else {
+    return fail(env, "not an IP address of the socket's family");
+  }
+  s->fd = fd;
+  s->addr = addr;
+  s->addrLen = addrLen;
+  return nullptr;
+}
+
+// setCounters(stream, float64Array, index): packets, payload octets and packet octets are added to
+// array[index], [index + 1] and [index + 2].
+napi_value SetCounters(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Stream* s = unwrap<Stream>(env, argv[0]);
+  if (!s || argc < 3) return fail(env, "setCounters(stream, array, index)");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  CHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr));
+  uint32_t index = 0;
+  CHECK(napi_get_value_uint32(env, argv[2], &index));
+  if (type != napi_float64_array || size_t(index) + 3 > length) return fail(env, "counters out of range");
+  if (s->countersRef) napi_delete_reference(env, s->countersRef);
+  CHECK(napi_create_reference(env, argv[1], 1, &s->countersRef));
+  s->counters = static_cast<double*>(data) + index;
+  return nullptr;
+}
+
+napi_value CreateGroup(napi_env env, napi_callback_info) {
+  napi_value result;
+  CHECK(napi_create_external(env, new Group(), finalizeGroup, nullptr, &result));
+  return result;
+}
+
+napi_value GroupAdd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Group* g = unwrap<Group>(env, argv[0]);
+  Stream* s = unwrap<Stream>(env, argv[1]);
+  if (!g || !s) return fail(env, "groupAdd(group, stream)");
+  if (std::find(g->streams.begin(), g->streams.end(), s) != g->streams.end()) return nullptr;
+  napi_ref ref;
+  CHECK(napi_create_reference(env, argv[1], 1, &ref));
+  g->streams.push_back(s);
+  g->refs.push_back(ref);
+  return nullptr;
+}
+
+napi_value GroupRemove(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Group* g = unwrap<Group>(env, argv[0]);
+  Stream* s = unwrap<Stream>(env, argv[1]);
+  if (!g || !s) return fail(env, "groupRemove(group, stream)");
+  const auto it = std::find(g->streams.begin(), g->streams.end(), s);
+  if (it == g->streams.end()) return nullptr;
+  const size_t index = size_t(it - g->streams.begin());
+  napi_delete_reference(env, g->refs[index]);
+  g->streams.erase(it);
+  g->refs.erase(g->refs.begin() + std::ptrdiff_t(index));
+  return nullptr;
+}
+
+bool packetArgs(napi_env env, napi_value* argv, const uint8_t** packet, size_t* len, int64_t* ext) {
+  double e = 0;
+  if (!bufferArg(env, argv[1], packet, len)) return false;
+  if (napi_get_value_double(env, argv[2], &e) != napi_ok) return false;
+  *ext = int64_t(e);
+  return true;
+}
+
+// groupSend(group, packet, extendedSequence) → datagrams handed to the kernel
+napi_value GroupSend(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Group* g = unwrap<Group>(env, argv[0]);
+  const uint8_t* packet;
+  size_t len;
+  int64_t ext;
+  if (!g || argc < 3 || !packetArgs(env, argv, &packet, &len, &ext)) return fail(env, "groupSend(group, packet, ext)");
+  return number(env, double(sendTo(g->streams.data(), g->streams.size(), packet, len, ext)));
+}
+
+// send(stream, packet, extendedSequence) → 1 if handed to the kernel (a retransmission, a primer)
+napi_value Send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Stream* s = unwrap<Stream>(env, argv[0]);
+  const uint8_t* packet;
+  size_t len;
+  int64_t ext;
+  if (!s || argc < 3 || !packetArgs(env, argv, &packet, &len, &ext)) return fail(env, "send(stream, packet, ext)");
+  return number(env, double(sendTo(&s, 1, packet, len, ext)));
+}
+
+// protect(stream, packet, extendedSequence) → the SRTP packet, or undefined when it cannot be sent.
+// For streams another thread writes (ICE-TCP, TURN) and for tests; counts like a send.
+napi_value Protect(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Stream* s = unwrap<Stream>(env, argv[0]);
+  const uint8_t* packet;
+  size_t len;
+  int64_t ext;
+  if (!s || argc < 3 || !packetArgs(env, argv, &packet, &len, &ext)) return fail(env, "protect(stream, packet, ext)");
+  const size_t headerLen = rtpHeaderLength(packet, len);
+  if (headerLen == 0 || len > kMaxPacket) return nullptr;
+  uint8_t out[kStride];
+  const size_t outLen = prepare(s, packet, len, headerLen, ext, out);
+  if (outLen == 0) return nullptr;
+  count(s, len, len - headerLen);
+  napi_value result;
+  CHECK(napi_create_buffer_copy(env, outLen, out, nullptr, &result));
+  return result;
+}
+
+// dup(fd) → a descriptor of the same socket that the caller owns (so a socket closed elsewhere is
+// never replaced under a sender by whatever file reuses its number).
+napi_value Dup(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t fd = -1;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return fail(env, strerror(errno));
+  return number(env, copy);
+}
+
+napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t fd = -1;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  if (fd >= 0) close(fd);
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor properties[] = {
+      {"createStream", nullptr, CreateStream, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setTarget", nullptr, SetTarget, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setCounters", nullptr, SetCounters, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"createGroup", nullptr, CreateGroup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"groupAdd", nullptr, GroupAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"groupRemove", nullptr, GroupRemove, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"groupSend", nullptr, GroupSend, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"send", nullptr, Send, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"protect", nullptr, Protect, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"dup", nullptr, Dup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  return exports;
+}

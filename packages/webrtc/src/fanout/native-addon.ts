@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+declare const nativeHandle: unique symbol;
+/** An SRTP stream (one viewer's track) held by the addon. */
+export type NativeStream = { readonly [nativeHandle]: 'stream' };
+/** The streams one source packet goes to with one sendmmsg(2) per socket. */
+export type NativeGroup = { readonly [nativeHandle]: 'group' };
+
+/** What native/dragon_fanout.cc exports. */
+export interface NativeAddon {
+  createStream(
+    profile: number,
+    key: Buffer,
+    salt: Buffer,
+    authKey: Buffer | null,
+    ssrc: number,
+    payloadType: number,
+  ): NativeStream;
+  setTarget(stream: NativeStream, fd: number, host: string, port: number, family: 4 | 6): void;
+  setCounters(stream: NativeStream, counters: Float64Array, index: number): void;
+  createGroup(): NativeGroup;
+  groupAdd(group: NativeGroup, stream: NativeStream): void;
+  groupRemove(group: NativeGroup, stream: NativeStream): void;
+  groupSend(group: NativeGroup, packet: Buffer, ext: number): number;
+  send(stream: NativeStream, packet: Buffer, ext: number): number;
+  protect(stream: NativeStream, packet: Buffer, ext: number): Buffer | undefined;
+  dup(fd: number): number;
+  close(fd: number): void;
+}
+
+const fileName = 'dragon-fanout.node';
+// Bundled, this module is dist/index.js (or dist/fanout-worker.js) beside the addon; run from
+// src/ (tests), the addon is in the package's dist/.
+const candidates = [`./${fileName}`, `../../dist/${fileName}`].map((path) =>
+  fileURLToPath(new URL(path, import.meta.url)),
+);
+
+let loaded: { addon: NativeAddon } | { error: string } | undefined;
+
+/** The native fan-out, or why it is not available (not built on this machine, or failed to load). */
+export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
+  if (loaded) return loaded;
+  const path = candidates.find((candidate) => existsSync(candidate));
+  if (!path) {
+    loaded = { error: `${fileName} was not built (no compiler or Node headers at build time)` };
+    return loaded;
+  }
+  try {
+    loaded = { addon: createRequire(import.meta.url)(path) as NativeAddon };
+  } catch (error) {
+    loaded = { error: `${path} did not load: ${(error as Error).message}` };
+  }
+  return loaded;
+}

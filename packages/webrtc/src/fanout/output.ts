@@ -1,0 +1,62 @@
+import type { Socket } from 'node:dgram';
+import type { SrtpSessionKeys } from './srtp.js';
+
+/**
+ * Where one viewer's SRTP goes: a UDP socket (the shared mux socket or werift's socket for that
+ * peer, known to the shard by id) and the viewer's address on the selected ICE pair; or a writer for
+ * transports that must be written by werift on the main thread (ICE-TCP framing, TURN); or nowhere
+ * yet.
+ */
+export type OutputTarget =
+  | { type: 'udp'; socketId: number; host: string; port: number; family: 4 | 6 }
+  | { type: 'writer'; write: (packet: Buffer) => void }
+  | { type: 'none' };
+
+/** A UDP socket as the shard's backend needs it: the object (JS) or a descriptor it owns (native). */
+export interface SocketHandle {
+  socket?: Socket;
+  fd?: number;
+}
+
+/**
+ * Per stream: `[packets, payload octets, packet octets, retransmitted packets]` (the first two are
+ * RFC 3550 §6.4.1's sender info), added to by the shard, read by the viewer's owner.
+ */
+export const streamCounterCount = 4;
+export const streamCounterFields = { packets: 0, payloadOctets: 1, octets: 2, retransmitted: 3 } as const;
+
+export interface StreamSpec {
+  keys: SrtpSessionKeys;
+  ssrc: number;
+  payloadType: number;
+  counters: Float64Array;
+  /** Index of this stream's first counter in `counters`. */
+  offset: number;
+}
+
+/** One viewer's track: its SRTP state and target. */
+export interface OutputStream {
+  setTarget(target: OutputTarget): void;
+  /** Protects and sends one packet of the source (sequence number = low 16 bits of `ext`); 1 if sent. */
+  send(packet: Buffer, ext: number): number;
+  close(): void;
+}
+
+/** The streams of one source track in one shard: every packet goes to all of them. */
+export interface OutputGroup {
+  add(stream: OutputStream): void;
+  delete(stream: OutputStream): void;
+  /** Returns how many streams the packet was handed out to. */
+  send(packet: Buffer, ext: number): number;
+  readonly size: number;
+}
+
+/** How packets become SRTP datagrams: the native addon, or Node's crypto and dgram. */
+export interface OutputBackend {
+  readonly kind: 'native' | 'js';
+  createStream(spec: StreamSpec): OutputStream;
+  createGroup(): OutputGroup;
+  registerSocket(id: number, handle: SocketHandle): void;
+  /** The socket is no longer a target of any stream here (the backend closes its descriptor). */
+  forgetSocket(id: number): void;
+}

@@ -1,0 +1,321 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { TrackIngest, type TrackKind } from '../ingest/track-ingest.js';
+import type { OutputBackend, OutputGroup, OutputStream, OutputTarget, SocketHandle } from './output.js';
+import { streamCounterFields } from './output.js';
+import { PacketHistory } from './packet-history.js';
+import { RetransmitPacer } from './retransmit-pacer.js';
+import { maxRtpPacket, type SrtpSessionKeys } from './srtp.js';
+
+/** A track's receiving end, on the one shard that receives it. */
+export interface ShardTrackInput {
+  /** The bound socket (same thread), or a descriptor of it this shard wraps and owns (a worker). */
+  socket?: Socket;
+  fd?: number;
+  family?: 'udp4' | 'udp6';
+  payloadType: number;
+  /** Counters of `trackStatFields`, read by the source's owner. */
+  stats: Float64Array;
+}
+
+export interface ShardTrackSpec {
+  kind: TrackKind;
+  history: SharedArrayBuffer | ArrayBuffer;
+  input?: ShardTrackInput;
+}
+
+export interface ShardSourceSpec {
+  sourceKey: number;
+  tracks: ShardTrackSpec[];
+  keyframeCache: boolean;
+  maxCachedPackets: number;
+}
+
+export interface ShardStreamSpec {
+  kind: TrackKind;
+  ssrc: number;
+  payloadType: number;
+  counters: Float64Array;
+  offset: number;
+}
+
+export interface ShardViewerSpec {
+  viewerKey: number;
+  sourceKey: number;
+  keys: SrtpSessionKeys;
+  streams: ShardStreamSpec[];
+  target: OutputTarget;
+}
+
+/**
+ * Bounds on what one NACK can make us resend: a viewer can only ask for recent packets (libwebrtc
+ * gives up on a packet after about a second) and not make the server replay its whole history at
+ * will (see also RetransmitPacer). Beyond these it gets a keyframe with the next GOP instead.
+ */
+const maxNackAge = 2048;
+const maxNackedPerReport = 256;
+
+class ShardTrack {
+  readonly group: OutputGroup;
+  /** The newest ext this shard has sent (or, with no viewer, seen). */
+  cursor: number;
+  ingest: TrackIngest | undefined;
+  socket: Socket | undefined;
+  /** A follower waits for the receiving shard's appends while it has viewers. */
+  waiting = false;
+  readonly onPublished: () => void;
+
+  constructor(
+    readonly kind: TrackKind,
+    readonly history: PacketHistory,
+    backend: OutputBackend,
+    onPublished: (track: ShardTrack) => void,
+  ) {
+    this.group = backend.createGroup();
+    this.cursor = history.head;
+    this.onPublished = () => onPublished(this);
+  }
+}
+
+class ShardSource {
+  readonly tracks = new Map<TrackKind, ShardTrack>();
+  readonly viewers = new Set<ShardViewer>();
+  closed = false;
+
+  constructor(
+    readonly key: number,
+    readonly keyframeCache: boolean,
+    readonly maxCachedPackets: number,
+  ) {}
+}
+
+interface ShardViewerStream {
+  stream: OutputStream;
+  track: ShardTrack;
+  counters: Float64Array;
+  offset: number;
+  pacer: RetransmitPacer;
+}
+
+class ShardViewer {
+  readonly streams = new Map<TrackKind, ShardViewerStream>();
+
+  constructor(
+    readonly key: number,
+    readonly source: ShardSource,
+  ) {}
+}
+
+/**
+ * One data-plane thread's share of the fan-out: the sources it receives (validation, continuity,
+ * history) and the viewers it sends to. Per source packet it reads the packet once from the shared
+ * history and hands it to its output group, which patches SSRC and payload type, protects and sends
+ * it for every viewer. Runs in a worker (native backend) or in the thread that owns the sockets (JS
+ * backend, or native with `shards: 0`); the methods are its whole protocol.
+ *
+ * A shard that has viewers of a source received by another shard follows that source's history:
+ * it waits on the history's publish counter with `Atomics.waitAsync` and sends what was appended.
+ */
+export class Shard {
+  readonly #backend: OutputBackend;
+  readonly #sources = new Map<number, ShardSource>();
+  readonly #viewers = new Map<number, ShardViewer>();
+  readonly #scratch = Buffer.allocUnsafe(maxRtpPacket);
+
+  constructor(backend: OutputBackend) {
+    this.#backend = backend;
+  }
+
+  get backend(): OutputBackend {
+    return this.#backend;
+  }
+
+  /** Starts receiving a source (with inputs) or following it (without); both at once is fine. */
+  openSource(spec: ShardSourceSpec): void {
+    let source = this.#sources.get(spec.sourceKey);
+    if (!source) {
+      source = new ShardSource(spec.sourceKey, spec.keyframeCache, spec.maxCachedPackets);
+      this.#sources.set(spec.sourceKey, source);
+    }
+    for (const trackSpec of spec.tracks) {
+      let track = source.tracks.get(trackSpec.kind);
+      if (!track) {
+        track = new ShardTrack(
+          trackSpec.kind,
+          PacketHistory.attach(trackSpec.history),
+          this.#backend,
+          (published) => this.#onPublished(published),
+        );
+        source.tracks.set(trackSpec.kind, track);
+      }
+      if (trackSpec.input && !track.ingest) this.#receive(source, track, trackSpec.input);
+    }
+  }
+
+  /** Stops receiving and sending a source here; its viewers on this shard are dropped. */
+  closeSource(sourceKey: number): void {
+    const source = this.#sources.get(sourceKey);
+    if (!source) return;
+    source.closed = true;
+    this.#sources.delete(sourceKey);
+    for (const viewer of [...source.viewers]) this.removeViewer(viewer.key);
+    for (const track of source.tracks.values()) {
+      track.socket?.close();
+      track.socket = undefined;
+      track.ingest = undefined;
+    }
+  }
+
+  addViewer(spec: ShardViewerSpec): void {
+    const source = this.#sources.get(spec.sourceKey);
+    if (!source || this.#viewers.has(spec.viewerKey)) return;
+    const viewer = new ShardViewer(spec.viewerKey, source);
+    for (const streamSpec of spec.streams) {
+      const track = source.tracks.get(streamSpec.kind);
+      if (!track) continue;
+      const stream = this.#backend.createStream({ ...streamSpec, keys: spec.keys });
+      stream.setTarget(spec.target);
+      viewer.streams.set(streamSpec.kind, {
+        stream,
+        track,
+        counters: streamSpec.counters,
+        offset: streamSpec.offset,
+        pacer: new RetransmitPacer(),
+      });
+    }
+    this.#viewers.set(viewer.key, viewer);
+    source.viewers.add(viewer);
+    for (const { stream, track } of viewer.streams.values()) {
+      if (!track.ingest && track.group.size === 0) {
+        // First viewer of a followed track here: start from what the receiving shard has now.
+        track.cursor = track.history.head;
+      }
+      if (track.kind === 'video' && source.keyframeCache) this.#prime(source, track, stream);
+      track.group.add(stream);
+      if (!track.ingest) this.#follow(track);
+    }
+  }
+
+  updateTarget(viewerKey: number, target: OutputTarget): void {
+    const viewer = this.#viewers.get(viewerKey);
+    if (!viewer) return;
+    for (const { stream } of viewer.streams.values()) stream.setTarget(target);
+  }
+
+  removeViewer(viewerKey: number): void {
+    const viewer = this.#viewers.get(viewerKey);
+    if (!viewer) return;
+    this.#viewers.delete(viewerKey);
+    viewer.source.viewers.delete(viewer);
+    for (const { stream, track } of viewer.streams.values()) {
+      track.group.delete(stream);
+      stream.close();
+    }
+  }
+
+  /**
+   * Resends what a viewer reported lost (RFC 4585 generic NACK), from the shared history and with
+   * the original sequence numbers (no RTX: the answer does not negotiate it). A packet no longer
+   * kept is skipped: the viewer asks for a keyframe instead.
+   */
+  nack(viewerKey: number, kind: TrackKind, sequenceNumbers: readonly number[]): void {
+    const entry = this.#viewers.get(viewerKey)?.streams.get(kind);
+    if (!entry) return;
+    const { track, stream, counters, offset, pacer } = entry;
+    const count = Math.min(sequenceNumbers.length, maxNackedPerReport);
+    const now = Date.now();
+    for (let index = 0; index < count; index++) {
+      const ext = PacketHistory.before(track.cursor, sequenceNumbers[index]! & 0xffff);
+      if (track.cursor - ext > maxNackAge || !pacer.allow(ext, now)) continue;
+      const length = track.history.read(ext, this.#scratch);
+      if (length === 0) continue;
+      if (stream.send(this.#scratch.subarray(0, length), ext) === 1) {
+        counters[offset + streamCounterFields.retransmitted]!++;
+      }
+    }
+  }
+
+  registerSocket(id: number, handle: SocketHandle): void {
+    this.#backend.registerSocket(id, handle);
+  }
+
+  forgetSocket(id: number): void {
+    this.#backend.forgetSocket(id);
+  }
+
+  close(): void {
+    for (const sourceKey of [...this.#sources.keys()]) this.closeSource(sourceKey);
+  }
+
+  #receive(source: ShardSource, track: ShardTrack, input: ShardTrackInput): void {
+    const socket = input.socket ?? createSocket(input.family ?? 'udp4');
+    if (!input.socket) socket.bind({ fd: input.fd! });
+    track.socket = socket;
+    track.ingest = new TrackIngest({
+      kind: track.kind,
+      payloadType: input.payloadType,
+      history: track.history,
+      stats: input.stats,
+      keyframeCache: source.keyframeCache,
+      maxCachedPackets: source.maxCachedPackets,
+    });
+    track.cursor = track.history.head;
+    const ingest = track.ingest;
+    socket.on('message', (packet: Buffer, remote: RemoteInfo) => {
+      if (source.closed) return;
+      if (ingest.receive(packet, remote.address, Date.now())) this.#drain(track);
+    });
+    // A socket error on a loopback receiver (e.g. ICMP feedback) must not stop the shard.
+    socket.on('error', () => undefined);
+  }
+
+  /** Sends every packet appended since the cursor to the track's group. Hot path. */
+  #drain(track: ShardTrack): void {
+    const history = track.history;
+    const head = history.head;
+    let ext = track.cursor < 0 ? head : track.cursor + 1;
+    if (track.group.size === 0) {
+      track.cursor = head;
+      return;
+    }
+    const scratch = this.#scratch;
+    for (; ext <= head; ext++) {
+      const length = history.read(ext, scratch);
+      if (length > 0) track.group.send(scratch.subarray(0, length), ext);
+    }
+    track.cursor = head;
+  }
+
+  /** Primes a new viewer with the cached GOP (fast start), up to what the shard has sent. */
+  #prime(source: ShardSource, track: ShardTrack, stream: OutputStream): void {
+    const keyframe = track.history.keyframe;
+    const last = track.cursor;
+    if (keyframe < 0 || last < keyframe || last - keyframe >= source.maxCachedPackets) return;
+    const scratch = this.#scratch;
+    // The GOP is replayed only whole: a missing first packet (the SPS) makes the rest useless.
+    if (track.history.read(keyframe, scratch) === 0) return;
+    for (let ext = keyframe; ext <= last; ext++) {
+      const length = track.history.read(ext, scratch);
+      if (length > 0) stream.send(scratch.subarray(0, length), ext);
+    }
+  }
+
+  #follow(track: ShardTrack): void {
+    if (track.waiting) return;
+    const words = track.history.publishWords;
+    for (;;) {
+      const seen = Atomics.load(words, PacketHistory.publishIndex);
+      this.#drain(track);
+      if (track.group.size === 0) return;
+      const wait = Atomics.waitAsync(words, PacketHistory.publishIndex, seen);
+      if (!wait.async) continue;
+      track.waiting = true;
+      void wait.value.then(track.onPublished);
+      return;
+    }
+  }
+
+  #onPublished(track: ShardTrack): void {
+    track.waiting = false;
+    if (track.group.size > 0 && !track.ingest) this.#follow(track);
+  }
+}
