@@ -12,7 +12,7 @@ import { DiskFilesystem } from './fs/disk-filesystem.js';
 import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
 import { MemFilesystem } from './fs/mem-filesystem.js';
 import type { IngestLogger } from './ingest/rtmp-server.js';
-import { RtmpServer } from './ingest/rtmp-server.js';
+import { RtmpServer, type rtmpChannelsSchema } from './ingest/rtmp-server.js';
 import { SrtServer } from './ingest/srt-server.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
@@ -240,7 +240,11 @@ export class DatarheiServices {
     const api = new Hono();
     api.route('/', createSessionRoutes(sessions));
     api.route('/', createOpsRoutes(this.logRing, this.metrics));
-    if (rtmp) api.get('/rtmp', (c) => c.json(rtmp.channels().map((name) => ({ name }))));
+    if (rtmp) {
+      api.get('/rtmp', (c) =>
+        c.json(rtmp.channels().map((name) => ({ name })) satisfies z.infer<typeof rtmpChannelsSchema>),
+      );
+    }
     // datarhei's handler answers one object, though its API description says an array; the
     // Restreamer UI reads `publisher` of the object.
     if (srt) api.get('/srt', (c) => c.json(srt.channelsJson()));

@@ -1,5 +1,8 @@
+import { z } from 'zod';
+
 /** Messages per config field (`api.auth.enable` → [...]), datarhei's 409 body for a rejected config. */
-export type FieldErrors = Record<string, string[]>;
+export const fieldErrorsSchema = z.record(z.string(), z.array(z.string()));
+export type FieldErrors = z.infer<typeof fieldErrorsSchema>;
 
 function flatten(fields: FieldErrors): string[] {
   return Object.entries(fields).flatMap(([field, messages]) =>
