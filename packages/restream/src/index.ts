@@ -12,6 +12,7 @@ export {
   FFmpegAccessDeniedError,
   FFmpegSpawnError,
   FFmpegUnavailableError,
+  GlobSyntaxError,
   HookAbortedError,
   ManagerClosedError,
   ManagerOptionsInvalidError,
@@ -35,6 +36,8 @@ export type { ExecState, RunExit } from './ffmpeg-run.js';
 export { execStateSchema } from './ffmpeg-run.js';
 export type { Skills } from './ffmpeg-skills.js';
 export { minimumFFmpegVersion, skillsSchema } from './ffmpeg-skills.js';
+export type { GlobOptions } from './glob.js';
+export { compileGlob } from './glob.js';
 export type { ListFilter } from './list-filter.js';
 export { listFilterMatcher } from './list-filter.js';
 export type { ManagerLogger, ProcessManagerOptions } from './manager-options.js';

@@ -38,6 +38,7 @@ const statusByCode: Record<string, ContentfulStatusCode> = {
   METADATA_TOO_LARGE: 413,
   FFMPEG_ACCESS_DENIED: 400,
   STORE_FULL: 507,
+  GLOB_SYNTAX: 400,
 };
 
 function detailsOf(error: unknown): string[] {
