@@ -50,3 +50,19 @@ export class ConfigWriteError extends Error {
     super(`could not write ${file}`, options);
   }
 }
+
+/** `storage.disk.dir` would serve `db.dir` (the config file, the process store) over HTTP. */
+export class DiskDirExposesDataError extends Error {
+  override readonly name = 'DiskDirExposesDataError';
+  readonly code = 'CONFIG_INVALID' as const;
+  readonly details: string[];
+  constructor(
+    readonly diskDir: string,
+    readonly dbDir: string,
+  ) {
+    super('storage.disk.dir would publish db.dir');
+    this.details = [
+      `storage.disk.dir (${diskDir}) must not contain db.dir (${dbDir}): it is served over HTTP`,
+    ];
+  }
+}

@@ -1,4 +1,4 @@
-import { posix } from 'node:path';
+import { isAbsolute, posix, relative, resolve } from 'node:path';
 import { compileGlob } from '@dragon/restream';
 import { FsPathInvalidError } from './errors.js';
 
@@ -37,4 +37,10 @@ export function fsPathFromUrl(encoded: string): string {
 /** datarhei's file globs (`/` as separator, `**`, classes, `{a,b}`), matched by restream's one glob matcher. */
 export function compileFileGlob(pattern: string): (path: string) => boolean {
   return compileGlob(pattern, { separator: '/', extended: true });
+}
+
+/** Whether a disk filesystem at `diskDir` would serve `dir` (the same directory or one inside it). */
+export function servesDir(diskDir: string, dir: string): boolean {
+  const fromDisk = relative(resolve(diskDir), resolve(dir));
+  return fromDisk === '' || (!fromDisk.startsWith('..') && !isAbsolute(fromDisk));
 }
