@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { PlaceholderTemplates, ProcessManager } from '@dragon/restream';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
@@ -7,12 +7,14 @@ import { createFsApiRoutes } from './api/fs-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
 import { createSessionRoutes } from './api/session-routes.js';
 import { createWidgetRoutes } from './api/widget-routes.js';
+import { DiskDirExposesDataError } from './config/errors.js';
 import { CleanupManager } from './fs/cleanup-manager.js';
 import { DiskFilesystem } from './fs/disk-filesystem.js';
 import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
+import { servesDir } from './fs/fs-path.js';
 import { MemFilesystem } from './fs/mem-filesystem.js';
 import type { IngestLogger } from './ingest/rtmp-server.js';
-import { RtmpServer } from './ingest/rtmp-server.js';
+import { RtmpServer, type rtmpChannelsSchema } from './ingest/rtmp-server.js';
 import { SrtServer } from './ingest/srt-server.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
@@ -92,21 +94,6 @@ export const datarheiServicesConfigSchema = z.object({
   log: z.object({ max_lines: z.number().int().min(1).default(1000) }).prefault({}),
 });
 export type DatarheiServicesConfig = z.infer<typeof datarheiServicesConfigSchema>;
-
-export class DiskDirExposesDataError extends Error {
-  override readonly name = 'DiskDirExposesDataError';
-  readonly code = 'CONFIG_INVALID' as const;
-  readonly details: string[];
-  constructor(
-    readonly diskDir: string,
-    readonly dbDir: string,
-  ) {
-    super('storage.disk.dir would publish db.dir');
-    this.details = [
-      `storage.disk.dir (${diskDir}) must not contain db.dir (${dbDir}): it is served over HTTP`,
-    ];
-  }
-}
 
 export interface DatarheiServicesOptions {
   config: DatarheiServicesConfig;
@@ -240,7 +227,11 @@ export class DatarheiServices {
     const api = new Hono();
     api.route('/', createSessionRoutes(sessions));
     api.route('/', createOpsRoutes(this.logRing, this.metrics));
-    if (rtmp) api.get('/rtmp', (c) => c.json(rtmp.channels().map((name) => ({ name }))));
+    if (rtmp) {
+      api.get('/rtmp', (c) =>
+        c.json(rtmp.channels().map((name) => ({ name })) satisfies z.infer<typeof rtmpChannelsSchema>),
+      );
+    }
     // datarhei's handler answers one object, though its API description says an array; the
     // Restreamer UI reads `publisher` of the object.
     if (srt) api.get('/srt', (c) => c.json(srt.channelsJson()));
@@ -278,8 +269,7 @@ export class DatarheiServices {
   static async create(options: DatarheiServicesOptions): Promise<DatarheiServices> {
     const { config, logger } = options;
     const diskDir = resolve(config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'));
-    const fromDisk = relative(diskDir, resolve(options.dbDir));
-    if (fromDisk === '' || (!fromDisk.startsWith('..') && !fromDisk.startsWith('/'))) {
+    if (servesDir(diskDir, options.dbDir)) {
       throw new DiskDirExposesDataError(diskDir, resolve(options.dbDir));
     }
     const sessions = new SessionRegistry({

@@ -182,3 +182,17 @@ export class ManagerClosedError extends Error {
 function messageOf(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
+
+/** A malformed glob (an unclosed `[` or `{`, a trailing `\`, too long, too many alternatives). */
+export class GlobSyntaxError extends Error {
+  override readonly name = 'GlobSyntaxError';
+  readonly code = 'GLOB_SYNTAX' as const;
+  readonly details: string[];
+  constructor(
+    readonly pattern: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid glob pattern: ${reason}`);
+    this.details = [reason];
+  }
+}

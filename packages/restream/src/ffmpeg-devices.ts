@@ -2,18 +2,20 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { z } from 'zod';
 
 const run = promisify(execFile);
 
 /** A capture or playback device FFmpeg can open, in datarhei's `SkillsHWDevice` shape. */
-export interface HardwareDevice {
+export const hardwareDeviceSchema = z.object({
   /** What goes into `-i` (`/dev/video0`, `hw:1,0`, `/dev/fb0`). */
-  id: string;
-  name: string;
+  id: z.string(),
+  name: z.string(),
   /** The bus (`usb-…`, `platform:bcm2835-v4l2`) for V4L2 devices; empty otherwise. */
-  extra: string;
-  media: 'audio' | 'video';
-}
+  extra: z.string(),
+  media: z.enum(['audio', 'video']),
+});
+export type HardwareDevice = z.infer<typeof hardwareDeviceSchema>;
 
 /**
  * The devices behind one of FFmpeg's device formats, found as datarhei Core finds them: V4L2 through

@@ -1,33 +1,34 @@
 import type { ChildProcess } from 'node:child_process';
+import { z } from 'zod';
 import type { ProcessConfig } from './config-schema.js';
 import { BannerParser, LineSplitter } from './ffmpeg-output-parser.js';
 import { spawnFFmpeg } from './ffmpeg-spawn.js';
 
 /** One stream found by a probe, with datarhei's `ProbeIO` field names. */
-export interface ProbeStream {
-  url: string;
-  format: string;
-  index: number;
-  stream: number;
-  language: string;
-  type: string;
-  codec: string;
-  coder: string;
-  bitrate_kbps: number;
-  duration_sec: number;
-  fps: number;
-  pix_fmt: string;
-  width: number;
-  height: number;
-  sampling_hz: number;
-  layout: string;
-  channels: number;
-}
+const probeStreamSchema = z.object({
+  url: z.string(),
+  format: z.string(),
+  index: z.number(),
+  stream: z.number(),
+  language: z.string(),
+  type: z.string(),
+  codec: z.string(),
+  coder: z.string(),
+  bitrate_kbps: z.number(),
+  duration_sec: z.number(),
+  fps: z.number(),
+  pix_fmt: z.string(),
+  width: z.number(),
+  height: z.number(),
+  sampling_hz: z.number(),
+  layout: z.string(),
+  channels: z.number(),
+});
+export type ProbeStream = z.infer<typeof probeStreamSchema>;
 
-export interface ProbeResult {
-  streams: ProbeStream[];
-  log: string[];
-}
+/** datarhei's `Probe`, as `GET /api/v3/process/{id}/probe` answers it. */
+export const probeResultSchema = z.object({ streams: z.array(probeStreamSchema), log: z.array(z.string()) });
+export type ProbeResult = z.infer<typeof probeResultSchema>;
 
 /**
  * Opens the process's inputs with no outputs: FFmpeg prints what it found and exits. Bounded by

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import { FFmpegSpawnError } from './errors.js';
 import { progressFd } from './ffmpeg-command.js';
 import {
@@ -12,7 +13,8 @@ import {
 } from './ffmpeg-output-parser.js';
 import { spawnFFmpeg } from './ffmpeg-spawn.js';
 
-export type ExecState = 'finished' | 'starting' | 'running' | 'finishing' | 'failed' | 'killed';
+export const execStateSchema = z.enum(['finished', 'starting', 'running', 'finishing', 'failed', 'killed']);
+export type ExecState = z.infer<typeof execStateSchema>;
 
 export interface RunExit {
   code: number | null;

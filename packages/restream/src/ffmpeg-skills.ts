@@ -1,41 +1,43 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { z } from 'zod';
 import { FFmpegUnavailableError } from './errors.js';
-import { type HardwareDevice, listDevices } from './ffmpeg-devices.js';
+import { hardwareDeviceSchema, listDevices } from './ffmpeg-devices.js';
 
 const run = promisify(execFile);
 
-interface Named {
-  id: string;
-  name: string;
-}
+const namedSchema = z.object({ id: z.string(), name: z.string() });
+type Named = z.infer<typeof namedSchema>;
 
 /** A codec and its encoders and decoders; `null` where FFmpeg has none, as datarhei sends it. */
-interface Codec extends Named {
-  encoders: string[] | null;
-  decoders: string[] | null;
-}
+const codecSchema = namedSchema.extend({
+  encoders: z.array(z.string()).nullable(),
+  decoders: z.array(z.string()).nullable(),
+});
 
 /** A device format (`alsa`, `video4linux2`, …) and the devices found for it. */
-interface Device extends Named {
-  devices: HardwareDevice[];
-}
+const deviceSchema = namedSchema.extend({ devices: z.array(hardwareDeviceSchema) });
 
 /** What the installed FFmpeg can do, field for field datarhei's `api.Skills`. */
-export interface Skills {
-  ffmpeg: {
-    version: string;
-    compiler: string;
-    configuration: string;
-    libraries: { name: string; compiled: string; linked: string }[];
-  };
-  filter: Named[];
-  hwaccels: Named[];
-  codecs: { audio: Codec[]; video: Codec[]; subtitle: Codec[] };
-  devices: { demuxers: Device[]; muxers: Device[] };
-  formats: { demuxers: Named[]; muxers: Named[] };
-  protocols: { input: Named[]; output: Named[] };
-}
+export const skillsSchema = z.object({
+  ffmpeg: z.object({
+    version: z.string(),
+    compiler: z.string(),
+    configuration: z.string(),
+    libraries: z.array(z.object({ name: z.string(), compiled: z.string(), linked: z.string() })),
+  }),
+  filter: z.array(namedSchema),
+  hwaccels: z.array(namedSchema),
+  codecs: z.object({
+    audio: z.array(codecSchema),
+    video: z.array(codecSchema),
+    subtitle: z.array(codecSchema),
+  }),
+  devices: z.object({ demuxers: z.array(deviceSchema), muxers: z.array(deviceSchema) }),
+  formats: z.object({ demuxers: z.array(namedSchema), muxers: z.array(namedSchema) }),
+  protocols: z.object({ input: z.array(namedSchema), output: z.array(namedSchema) }),
+});
+export type Skills = z.infer<typeof skillsSchema>;
 
 /** `-progress` with `-stats_period` needs FFmpeg 4.4. */
 export const minimumFFmpegVersion = [4, 4] as const;

@@ -12,6 +12,7 @@ export {
   FFmpegAccessDeniedError,
   FFmpegSpawnError,
   FFmpegUnavailableError,
+  GlobSyntaxError,
   HookAbortedError,
   ManagerClosedError,
   ManagerOptionsInvalidError,
@@ -30,9 +31,13 @@ export type { AppendedOutput } from './ffmpeg-command.js';
 export type { HardwareDevice } from './ffmpeg-devices.js';
 export type { StreamFacts } from './ffmpeg-output-parser.js';
 export type { ProbeResult, ProbeStream } from './ffmpeg-probe.js';
+export { probeResultSchema } from './ffmpeg-probe.js';
 export type { ExecState, RunExit } from './ffmpeg-run.js';
+export { execStateSchema } from './ffmpeg-run.js';
 export type { Skills } from './ffmpeg-skills.js';
-export { minimumFFmpegVersion } from './ffmpeg-skills.js';
+export { minimumFFmpegVersion, skillsSchema } from './ffmpeg-skills.js';
+export type { GlobOptions } from './glob.js';
+export { compileGlob } from './glob.js';
 export type { ListFilter } from './list-filter.js';
 export { listFilterMatcher } from './list-filter.js';
 export type { ManagerLogger, ProcessManagerOptions } from './manager-options.js';
@@ -48,4 +53,5 @@ export { createPlaceholderResolver, placeholderTemplate, replacePlaceholders } f
 export type { ProcessCommand, ProcessManagerEvents } from './process-manager.js';
 export { ProcessManager } from './process-manager.js';
 export type { ProcessReportJson, ProcessStateJson, ProgressIoJson, ProgressJson } from './process-views.js';
+export { processReportJsonSchema, processStateJsonSchema } from './process-views.js';
 export type { ProcessHooks, StartContext, StopContext, StopReason } from './start-context.js';

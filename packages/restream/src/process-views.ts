@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { ProcessConfig } from './config-schema.js';
 import type { StreamFacts } from './ffmpeg-output-parser.js';
-import type { ExecState, FFmpegRun, LogEntry, RunExit } from './ffmpeg-run.js';
+import type { FFmpegRun, LogEntry, RunExit } from './ffmpeg-run.js';
+import { execStateSchema } from './ffmpeg-run.js';
 import type { ResourceSample } from './resource-sampler.js';
 
 /** A finished (or aborted) run, for the report's history. */
@@ -12,85 +14,89 @@ export interface RunRecord {
   run?: FFmpegRun;
 }
 
+const progressIoJsonSchema = z.object({
+  id: z.string(),
+  address: z.string(),
+  index: z.number(),
+  stream: z.number(),
+  format: z.string(),
+  type: z.string(),
+  codec: z.string(),
+  coder: z.string(),
+  frame: z.number(),
+  keyframe: z.number(),
+  framerate: z.object({ min: z.number(), max: z.number(), avg: z.number() }),
+  fps: z.number(),
+  packet: z.number(),
+  pps: z.number(),
+  size_kb: z.number(),
+  bitrate_kbit: z.number(),
+  extradata_size_bytes: z.number(),
+  pix_fmt: z.string().optional(),
+  q: z.number(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  sampling_hz: z.number().optional(),
+  layout: z.string().optional(),
+  channels: z.number().optional(),
+  /** datarhei's playout (`avstream:`) inputs only, which Dragon does not have: always null. */
+  avstream: z.null(),
+});
 /**
  * datarhei's `ProgressIO`: one stream of an input or output. As in datarhei, `pix_fmt`, `width`,
  * `height`, `sampling_hz`, `layout` and `channels` are left out when FFmpeg did not name them.
  */
-export interface ProgressIoJson {
-  id: string;
-  address: string;
-  index: number;
-  stream: number;
-  format: string;
-  type: string;
-  codec: string;
-  coder: string;
-  frame: number;
-  keyframe: number;
-  framerate: { min: number; max: number; avg: number };
-  fps: number;
-  packet: number;
-  pps: number;
-  size_kb: number;
-  bitrate_kbit: number;
-  extradata_size_bytes: number;
-  pix_fmt?: string;
-  q: number;
-  width?: number;
-  height?: number;
-  sampling_hz?: number;
-  layout?: string;
-  channels?: number;
-  /** datarhei's playout (`avstream:`) inputs only, which Dragon does not have: always null. */
-  avstream: null;
-}
+export type ProgressIoJson = z.infer<typeof progressIoJsonSchema>;
 
+const progressJsonSchema = z.object({
+  inputs: z.array(progressIoJsonSchema),
+  outputs: z.array(progressIoJsonSchema),
+  frame: z.number(),
+  packet: z.number(),
+  fps: z.number(),
+  q: z.number(),
+  size_kb: z.number(),
+  time: z.number(),
+  bitrate_kbit: z.number(),
+  speed: z.number(),
+  drop: z.number(),
+  dup: z.number(),
+});
 /** datarhei's `Progress`. */
-export interface ProgressJson {
-  inputs: ProgressIoJson[];
-  outputs: ProgressIoJson[];
-  frame: number;
-  packet: number;
-  fps: number;
-  q: number;
-  size_kb: number;
-  time: number;
-  bitrate_kbit: number;
-  speed: number;
-  drop: number;
-  dup: number;
-}
+export type ProgressJson = z.infer<typeof progressJsonSchema>;
 
-/** datarhei's `ProcessState`. */
-export interface ProcessStateJson {
-  order: 'start' | 'stop';
-  exec: ExecState;
-  runtime_seconds: number;
-  reconnect_seconds: number;
-  last_logline: string;
-  progress: ProgressJson;
-  memory_bytes: number;
-  cpu_usage: number;
-  command: string[];
-}
+/** datarhei's `ProcessState`, as `GET /api/v3/process/{id}/state` answers it. */
+export const processStateJsonSchema = z.object({
+  order: z.enum(['start', 'stop']),
+  exec: execStateSchema,
+  runtime_seconds: z.number(),
+  reconnect_seconds: z.number(),
+  last_logline: z.string(),
+  progress: progressJsonSchema,
+  memory_bytes: z.number(),
+  cpu_usage: z.number(),
+  command: z.array(z.string()),
+});
+export type ProcessStateJson = z.infer<typeof processStateJsonSchema>;
 
-export interface ReportRunJson {
-  created_at: number;
-  prelude: string[];
-  log: [string, string][];
-  exited_at?: number;
-  exit_state?: string;
-}
+const reportRunJsonSchema = z.object({
+  created_at: z.number(),
+  prelude: z.array(z.string()),
+  /** `[unix seconds as a string, line]`, as datarhei sends log lines. */
+  log: z.array(z.tuple([z.string(), z.string()])),
+  exited_at: z.number().optional(),
+  exit_state: z.string().optional(),
+});
+export type ReportRunJson = z.infer<typeof reportRunJsonSchema>;
 
 /** datarhei's `ProcessReport`: the current (or last) run, and the runs before it. */
-export interface ProcessReportJson extends ReportRunJson {
-  history: ReportRunJson[];
-}
+export const processReportJsonSchema = reportRunJsonSchema.extend({ history: z.array(reportRunJsonSchema) });
+export type ProcessReportJson = z.infer<typeof processReportJsonSchema>;
 
 interface StateSource {
   config: ProcessConfig;
   order: 'start' | 'stop';
-  exec: ExecState;
+  exec: ProcessStateJson['exec'];
   run: FFmpegRun | undefined;
   /** The latest start's last line (a failed start has no run to ask). */
   lastLogline: string;

@@ -11,6 +11,7 @@ import { createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { handwrittenOffer } from '@dragon/test-helpers';
 import { PeerFactory, RtpSource, UdpMux } from '../dist/index.js';
 
 const { values } = parseArgs({
@@ -24,30 +25,14 @@ const candidateCount = Number(values.candidates);
 const seconds = Number(values.seconds);
 const target = '127.0.0.77';
 
-function offer(candidates) {
-  return [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    't=0 0',
-    'a=group:BUNDLE 0',
-    'a=ice-ufrag:vwxy',
-    'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-    'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
-    'a=setup:actpass',
-    'm=video 9 UDP/TLS/RTP/SAVPF 106',
-    'c=IN IP4 0.0.0.0',
-    'a=mid:0',
-    'a=recvonly',
-    'a=rtcp-mux',
-    'a=rtpmap:106 H264/90000',
-    'a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-    ...candidates.map(
+/** The benchmark's offer: H.264 video, one host candidate per port at the target address. */
+const offer = (ports) =>
+  handwrittenOffer(
+    'video',
+    ports.map(
       (port, index) => `a=candidate:${index} 1 udp ${2_000_000_000 - index} ${target} ${port} typ host`,
     ),
-    '',
-  ].join('\r\n');
-}
+  );
 
 const bind = (address) =>
   new Promise((resolve) => {

@@ -63,39 +63,6 @@ export const forgedRecords: Record<string, Buffer> = {
 };
 
 /**
- * A minimal WebRTC offer of one m-section (H.264 video or Opus audio) with the given candidate
- * lines; no real agent stands behind its credentials, so nothing ever answers the server's checks.
- */
-export function handwrittenOffer(kind: 'video' | 'audio', candidates: string[] = []): string {
-  const codec =
-    kind === 'video'
-      ? [
-          'a=rtpmap:106 H264/90000',
-          'a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-        ]
-      : ['a=rtpmap:111 opus/48000/2'];
-  return [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    't=0 0',
-    'a=group:BUNDLE 0',
-    'a=ice-ufrag:vwxy',
-    'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-    'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
-    'a=setup:actpass',
-    `m=${kind} 9 UDP/TLS/RTP/SAVPF ${kind === 'video' ? 106 : 111}`,
-    'c=IN IP4 0.0.0.0',
-    'a=mid:0',
-    'a=recvonly',
-    'a=rtcp-mux',
-    ...codec,
-    ...candidates,
-    '',
-  ].join('\r\n');
-}
-
-/**
  * A STUN binding request as an ICE agent sends it (RFC 8445 §7.2.2), with MESSAGE-INTEGRITY
  * made with `password` unless it is undefined, and a FINGERPRINT.
  */

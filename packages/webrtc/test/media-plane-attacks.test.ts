@@ -1,4 +1,4 @@
-import { waitFor } from '@dragon/test-helpers';
+import { handwrittenOffer, waitFor } from '@dragon/test-helpers';
 import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerFactory, RtpSource, UdpMux } from '../src/index.js';
@@ -6,7 +6,6 @@ import {
   authenticCloseNotify,
   bindingRequest,
   forgedRecords,
-  handwrittenOffer,
   iceCredentials,
   listeningSocket,
   selectedPath,

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { Auth } from './auth.js';
 
 /** The `app` datarhei clients require: the Restreamer UI refuses any other (`restreamer.js` `About()`). */
@@ -9,6 +10,34 @@ export const appName = 'datarhei-core';
  * version within its `^16.11.0`.
  */
 export const datarheiVersion = '16.16.0';
+
+/** datarhei's `MinimalAbout`: what a client without access learns. */
+export const minimalAboutSchema = z.object({
+  app: z.string(),
+  auths: z.array(z.string()),
+  version: z.object({ number: z.string() }),
+});
+
+/** datarhei's `About`, with Dragon's name and version under `dragon`. */
+export const aboutSchema = minimalAboutSchema.extend({
+  name: z.string(),
+  id: z.string(),
+  created_at: z.string(),
+  uptime_seconds: z.number(),
+  version: z.object({
+    number: z.string(),
+    repository_commit: z.string(),
+    repository_branch: z.string(),
+    build_date: z.string(),
+    arch: z.string(),
+    compiler: z.string(),
+  }),
+  dragon: z.object({
+    app: z.literal('dragon-core'),
+    version: z.string(),
+    webrtc: z.object({ enabled: z.boolean() }),
+  }),
+});
 
 export interface AboutOptions {
   auth: Auth;
@@ -33,7 +62,7 @@ export function createAboutRoute(options: AboutOptions): Hono {
         app: appName,
         auths: options.auth.methods,
         version: { number: `${datarheiVersion.split('.')[0]}.0.0` },
-      });
+      } satisfies z.infer<typeof minimalAboutSchema>);
     }
     return c.json({
       app: appName,
@@ -55,7 +84,7 @@ export function createAboutRoute(options: AboutOptions): Hono {
         version: options.dragonVersion,
         webrtc: { enabled: options.webrtcEnabled },
       },
-    });
+    } satisfies z.infer<typeof aboutSchema>);
   });
   return routes;
 }

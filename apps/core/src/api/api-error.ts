@@ -4,6 +4,15 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError } from '../config/errors.js';
 
+/** Every error answer's body, datarhei's `api.Error`. */
+export const errorBodySchema = z.object({
+  code: z.number().int(),
+  message: z.string(),
+  details: z.array(z.string()),
+});
+type ErrorBody = z.infer<typeof errorBodySchema>;
+const body = (code: number, message: string, details: string[]): ErrorBody => ({ code, message, details });
+
 /** An error that already knows its HTTP answer. Body shape is datarhei's: `{code, message, details}`. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -29,6 +38,7 @@ const statusByCode: Record<string, ContentfulStatusCode> = {
   METADATA_TOO_LARGE: 413,
   FFMPEG_ACCESS_DENIED: 400,
   STORE_FULL: 507,
+  GLOB_SYNTAX: 400,
 };
 
 function detailsOf(error: unknown): string[] {
@@ -49,7 +59,7 @@ function detailsOf(error: unknown): string[] {
 export function errorResponse(error: unknown, c: Context): Response {
   if (error instanceof ApiError) {
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    return c.json({ code: error.status, message: error.message, details: error.details }, error.status);
+    return c.json(body(error.status, error.message, error.details), error.status);
   }
   if (error instanceof HTTPException) {
     // Hono's convention: the headers an answer needs (Retry-After, WWW-Authenticate…) ride in `res`.
@@ -59,24 +69,23 @@ export function errorResponse(error: unknown, c: Context): Response {
     const status = error.status as ContentfulStatusCode;
     const code = (error as { code?: unknown }).code;
     const details = [...(typeof code === 'string' ? [code] : []), ...detailsOf(error)];
-    return c.json({ code: status, message: error.message || 'Error', details }, status);
+    return c.json(body(status, error.message || 'Error', details), status);
   }
   // datarhei's config answers: 400 "Invalid JSON", and for invalid values a bare map of field → messages.
   if (error instanceof ConfigMalformedError) {
-    return c.json({ code: 400, message: 'Invalid JSON', details: error.details }, 400);
+    return c.json(body(400, 'Invalid JSON', error.details), 400);
   }
   if (error instanceof ConfigInvalidError) return c.json(error.fields, 409);
   if (error instanceof ConfigWriteError) {
-    return c.json({ code: 500, message: 'Failed to store config', details: [] }, 500);
+    return c.json(body(500, 'Failed to store config', []), 500);
   }
   if (error instanceof z.ZodError) {
-    return c.json({ code: 400, message: 'Invalid request', details: detailsOf(error) }, 400);
+    return c.json(body(400, 'Invalid request', detailsOf(error)), 400);
   }
   const code = (error as { code?: unknown }).code;
   const status = typeof code === 'string' ? statusByCode[code] : undefined;
-  if (status)
-    return c.json({ code: status, message: (error as Error).message, details: detailsOf(error) }, status);
-  return c.json({ code: 500, message: 'Internal server error', details: [] }, 500);
+  if (status) return c.json(body(status, (error as Error).message, detailsOf(error)), status);
+  return c.json(body(500, 'Internal server error', []), 500);
 }
 
 /** Reads a JSON body; a body that is not JSON is a 400, not a 500. */

@@ -37,7 +37,11 @@ export interface Auth {
 
 const accessTtlSeconds = 10 * 60;
 const refreshTtlSeconds = 24 * 60 * 60;
-const loginSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
+/** The body of `POST /api/login`. */
+export const loginSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
+/** What a login answers; a refresh answers only the access token. */
+export const tokensSchema = z.object({ access_token: z.string(), refresh_token: z.string() });
+export const refreshedTokenSchema = tokensSchema.pick({ access_token: true });
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -118,12 +122,15 @@ export function createAuth(options: AuthOptions): Auth {
       throw unauthorized('Invalid authorization credentials: invalid username or password');
     }
     limiter.forgive(client);
-    return c.json({ access_token: await issue('access'), refresh_token: await issue('refresh') });
+    return c.json({
+      access_token: await issue('access'),
+      refresh_token: await issue('refresh'),
+    } satisfies z.infer<typeof tokensSchema>);
   });
   routes.get('/api/login/refresh', async (c) => {
     if (!options.enable) throw new ApiError(404, 'Not Found');
     await verifyToken(c, 'refresh');
-    return c.json({ access_token: await issue('access') });
+    return c.json({ access_token: await issue('access') } satisfies z.infer<typeof refreshedTokenSchema>);
   });
 
   const guard: MiddlewareHandler = async (c, next) => {

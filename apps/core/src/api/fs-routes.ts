@@ -11,6 +11,15 @@ const listQuerySchema = z.object({
   order: z.string().optional(),
 });
 
+/** datarhei's `api.FilesystemInfo`: one filesystem of `GET /api/v3/fs`. */
+export const filesystemInfoSchema = z.object({ name: z.string(), type: z.string(), mount: z.string() });
+/** datarhei's `api.FileInfo`: one file of `GET /api/v3/fs/{name}`. */
+export const fileInfoSchema = z.object({
+  name: z.string(),
+  size_bytes: z.number(),
+  last_modified: z.number(),
+});
+
 const compare: Record<string, (a: FileInfo, b: FileInfo) => number> = {
   name: (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   size: (a, b) => a.size - b.size,
@@ -46,7 +55,7 @@ export function createFsApiRoutes(mounts: FsMount[], guard: MiddlewareHandler): 
         name: mount.filesystem.name,
         type: mount.filesystem.type,
         mount: mount.mountpoint || '/',
-      })),
+      })) satisfies z.infer<typeof filesystemInfoSchema>[],
     ),
   );
 
@@ -62,7 +71,7 @@ export function createFsApiRoutes(mounts: FsMount[], guard: MiddlewareHandler): 
         name: file.name,
         size_bytes: file.size,
         last_modified: Math.floor(file.lastModified / 1000),
-      })),
+      })) satisfies z.infer<typeof fileInfoSchema>[],
     );
   });
 

@@ -1,10 +1,40 @@
-import type { ProcessConfig, ProcessManager } from '@dragon/restream';
+import {
+  type ProcessConfig,
+  type ProcessManager,
+  processConfigSchema,
+  processReportJsonSchema,
+  processStateJsonSchema,
+} from '@dragon/restream';
 import { Hono } from 'hono';
+import { z } from 'zod';
+import { webRtcStateSchema } from '../webrtc/webrtc-status.js';
 import { ApiError, readJson } from './api-error.js';
 import { bindProcessConfig } from './process-body.js';
 import { listFilterOf, type ProcessField, parseFields } from './process-query.js';
 
 const commands = ['start', 'stop', 'restart', 'reload'] as const;
+
+/** The body of `PUT /api/v3/process/{id}/command`. */
+export const commandBodySchema = z.object({ command: z.enum(commands) });
+
+/** Metadata values are any JSON; a process or the server without any answers `null`. */
+export const metadataSchema = z.json();
+
+/** A process's state: datarhei's, and with WebRTC on, Dragon's `webrtc` (the plan and its legs' health). */
+export const processStateSchema = processStateJsonSchema.extend({ webrtc: webRtcStateSchema.optional() });
+
+/** datarhei's `api.Process`; `filter` picks which of config, state, report and metadata come along. */
+export const processSchema = z.object({
+  id: z.string(),
+  type: z.literal('ffmpeg'),
+  reference: z.string(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  config: processConfigSchema.optional(),
+  state: processStateSchema.optional(),
+  report: processReportJsonSchema.optional(),
+  metadata: metadataSchema.optional(),
+});
 
 /** The bodies datarhei Core answers for an id it does not know. */
 const unknownProcess = () => new ApiError(404, 'Unknown process ID', ['unknown process']);
@@ -46,7 +76,7 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
 
   const describe = (id: string, fields: Set<ProcessField>) => {
     const config = manager.getConfig(id);
-    const process: Record<string, unknown> = {
+    const process: z.input<typeof processSchema> = {
       id,
       type: 'ffmpeg',
       reference: config.reference,
@@ -58,7 +88,8 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
     if (fields.has('report')) process.report = manager.getReport(id);
     // datarhei leaves `metadata` out when a process has none.
     const metadata = fields.has('metadata') ? orNull(manager.getMetadata(id)) : null;
-    if (metadata !== null) process.metadata = metadata;
+    // The store keeps only what parsed as JSON.
+    if (metadata !== null) process.metadata = metadata as z.infer<typeof metadataSchema>;
     return process;
   };
 

@@ -1,5 +1,6 @@
 import type { ProcessManager } from '@dragon/restream';
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { SessionRegistry } from '../sessions/session-registry.js';
 import { ApiError } from './api-error.js';
 
@@ -8,6 +9,13 @@ import { ApiError } from './api-error.js';
  * widget. HLS sessions count as datarhei counts them (reference prefixed by the process's reference);
  * Dragon adds the process's WebRTC viewers.
  */
+/** datarhei's `api.WidgetProcess`. */
+export const widgetProcessSchema = z.object({
+  current_sessions: z.number(),
+  total_sessions: z.number(),
+  uptime: z.number(),
+});
+
 export function createWidgetRoutes(manager: ProcessManager, registry: SessionRegistry): Hono {
   const routes = new Hono();
   routes.get('/widget/process/:id', (c) => {
@@ -27,7 +35,7 @@ export function createWidgetRoutes(manager: ProcessManager, registry: SessionReg
       current_sessions: current,
       total_sessions: total,
       uptime: state.exec === 'running' ? Math.floor(state.runtime_seconds) : 0,
-    });
+    } satisfies z.infer<typeof widgetProcessSchema>);
   });
   return routes;
 }

@@ -1,4 +1,4 @@
-import type { ExecState } from '@dragon/restream';
+import { execStateSchema } from '@dragon/restream';
 import { z } from 'zod';
 
 /**
@@ -48,16 +48,6 @@ const edgeWebRtcSchema = z.object({
   token: z.string(),
 });
 
-/** restream's `ExecState`, checked against it. */
-const execStates = [
-  'finished',
-  'starting',
-  'running',
-  'finishing',
-  'failed',
-  'killed',
-] as const satisfies readonly ExecState[];
-
 export const processRecordSchema = z.object({
   id: z.string().min(1),
   /** The node that owns (runs) it. */
@@ -71,7 +61,7 @@ export const processRecordSchema = z.object({
   written_at: z.number().int(),
   order: z.enum(['start', 'stop']),
   /** What FFmpeg was doing at `written_at`. */
-  exec: z.enum(execStates),
+  exec: execStateSchema,
   /** The config's `reconnect`: whether a failed run comes back by itself. */
   reconnect: z.boolean(),
   /** Restart it on another node when its owner is gone for `node_recover_timeout_sec`. */
@@ -84,6 +74,23 @@ export const processRecordSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
 });
 export type ProcessRecord = z.infer<typeof processRecordSchema>;
+
+/** `GET /api/v3/cluster`: the nodes, their load, and which process runs (and is pulled) where. */
+export const clusterViewSchema = z.object({
+  node_id: z.string(),
+  nodes: z.array(nodeRecordSchema.extend({ processes: z.array(z.string()) })),
+  processes: z.array(
+    z.object({
+      id: z.string(),
+      node_id: z.string(),
+      node_live: z.boolean(),
+      order: processRecordSchema.shape.order,
+      exec: execStateSchema,
+      failover: z.boolean(),
+      pulled_by: z.array(z.string()),
+    }),
+  ),
+});
 
 /**
  * Where to mark a process for failover: process metadata `cluster` = `{ "failover": true }`, set with

@@ -6,9 +6,15 @@ import type { RtpSource } from '@dragon/webrtc';
 import type { WhepProcessEntry, WhepProcessState } from '@dragon/whep-http';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { Config } from '../config/config-schema.js';
 import { whepProcessState } from '../webrtc/whep-lookup.js';
-import { ClusterKeys, type NodeRecord, type ProcessRecord } from './cluster-records.js';
+import {
+  ClusterKeys,
+  type clusterViewSchema,
+  type NodeRecord,
+  type ProcessRecord,
+} from './cluster-records.js';
 import { ClusterStore } from './cluster-store.js';
 import { EdgeSources, type PullTarget } from './edge-sources.js';
 import { ClusterUnavailableError } from './errors.js';
@@ -272,7 +278,7 @@ export class Cluster {
           failover: record.failover,
           pulled_by: nodes.filter((node) => node.pulling.includes(record.id)).map((node) => node.id),
         })),
-      });
+      } satisfies z.infer<typeof clusterViewSchema>);
     });
     return routes;
   }

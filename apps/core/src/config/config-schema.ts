@@ -1,7 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { servesDir } from '../fs/fs-path.js';
 
 /**
  * The server configuration: datarhei Core v16's config document (layout version 3, `config/data.go`)
@@ -428,8 +428,7 @@ function crossFieldIssues(config: ConfigShape): Issue[] {
       add('metrics.interval_sec', 'must be smaller than the range');
   }
   // The disk filesystem is served over HTTP: the config file and the process store must not be in it.
-  const fromDisk = relative(resolve(storage.disk.dir), resolve(config.db.dir));
-  if (fromDisk === '' || (!fromDisk.startsWith('..') && !isAbsolute(fromDisk))) {
+  if (servesDir(storage.disk.dir, config.db.dir)) {
     add('db.dir', 'must not be storage.disk.dir or inside it (the disk filesystem is public)');
   }
   if (webrtc.ice_port_min > webrtc.ice_port_max) add('webrtc.ice_port_min', 'must not exceed ice_port_max');

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { AtomicJsonFile } from '@dragon/restream';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type Config, configSchema, generatedPaths } from './config-schema.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import { checkEnvironment } from './environment-checks.js';
@@ -11,13 +11,14 @@ import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError, type FieldE
 import { placeholderErrors, redactSecrets, restoreSecrets } from './secrets.js';
 
 /** `GET /api/v3/config`, datarhei's shape. */
-export interface ConfigView {
-  created_at: string;
-  loaded_at: string;
-  updated_at: string;
-  config: Config;
-  overrides: string[];
-}
+export const configViewSchema = z.object({
+  created_at: z.string(),
+  loaded_at: z.string(),
+  updated_at: z.string(),
+  config: configSchema,
+  overrides: z.array(z.string()),
+});
+export type ConfigView = z.infer<typeof configViewSchema>;
 
 export interface ConfigStoreOptions {
   /** Machine checks before a config is accepted (FFmpeg found, directories made). @default checkEnvironment */

@@ -1,5 +1,8 @@
+import { z } from 'zod';
+
 /** Messages per config field (`api.auth.enable` → [...]), datarhei's 409 body for a rejected config. */
-export type FieldErrors = Record<string, string[]>;
+export const fieldErrorsSchema = z.record(z.string(), z.array(z.string()));
+export type FieldErrors = z.infer<typeof fieldErrorsSchema>;
 
 function flatten(fields: FieldErrors): string[] {
   return Object.entries(fields).flatMap(([field, messages]) =>
@@ -45,5 +48,21 @@ export class ConfigWriteError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`could not write ${file}`, options);
+  }
+}
+
+/** `storage.disk.dir` would serve `db.dir` (the config file, the process store) over HTTP. */
+export class DiskDirExposesDataError extends Error {
+  override readonly name = 'DiskDirExposesDataError';
+  readonly code = 'CONFIG_INVALID' as const;
+  readonly details: string[];
+  constructor(
+    readonly diskDir: string,
+    readonly dbDir: string,
+  ) {
+    super('storage.disk.dir would publish db.dir');
+    this.details = [
+      `storage.disk.dir (${diskDir}) must not contain db.dir (${dbDir}): it is served over HTTP`,
+    ];
   }
 }

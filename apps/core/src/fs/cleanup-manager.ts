@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filesystem } from './filesystem.js';
-import { compileGlob } from './glob.js';
+import { compileFileGlob } from './fs-path.js';
 
 /** One output's `cleanup` entry, as datarhei's process config has it. */
 export const cleanupRuleSchema = z.object({
@@ -77,7 +77,7 @@ export class CleanupManager {
       bound.push({
         filesystem,
         glob,
-        matches: compileGlob(glob),
+        matches: compileFileGlob(glob),
         maxFiles: rule.max_files,
         maxFileAgeMs: rule.max_file_age_seconds * 1000,
         purgeOnDelete: rule.purge_on_delete,

@@ -14,8 +14,7 @@ import {
   type Filesystem,
   type FsUsage,
 } from './filesystem.js';
-import { normalizeFsPath } from './fs-path.js';
-import { compileGlob } from './glob.js';
+import { compileFileGlob, normalizeFsPath } from './fs-path.js';
 
 export const diskFilesystemOptionsSchema = z.object({
   /** `storage.disk.dir`; created when missing. */
@@ -65,7 +64,7 @@ export class DiskFilesystem implements Filesystem {
   }
 
   async list(pattern?: string): Promise<FileInfo[]> {
-    const matches = pattern ? compileGlob(pattern) : undefined;
+    const matches = pattern ? compileFileGlob(pattern) : undefined;
     const files: FileInfo[] = [];
     const walk = async (directory: string, prefix: string): Promise<void> => {
       let entries: import('node:fs').Dirent[];

@@ -1,4 +1,5 @@
-import { posix } from 'node:path';
+import { isAbsolute, posix, relative, resolve } from 'node:path';
+import { compileGlob } from '@dragon/restream';
 import { FsPathInvalidError } from './errors.js';
 
 /** Longest path a filesystem accepts; far above any HLS or recording name. */
@@ -31,4 +32,15 @@ export function fsPathFromUrl(encoded: string): string {
     throw new FsPathInvalidError(encoded);
   }
   return normalizeFsPath(decoded);
+}
+
+/** datarhei's file globs (`/` as separator, `**`, classes, `{a,b}`), matched by restream's one glob matcher. */
+export function compileFileGlob(pattern: string): (path: string) => boolean {
+  return compileGlob(pattern, { separator: '/', extended: true });
+}
+
+/** Whether a disk filesystem at `diskDir` would serve `dir` (the same directory or one inside it). */
+export function servesDir(diskDir: string, dir: string): boolean {
+  const fromDisk = relative(resolve(diskDir), resolve(dir));
+  return fromDisk === '' || (!fromDisk.startsWith('..') && !isAbsolute(fromDisk));
 }

@@ -9,8 +9,7 @@ import {
   type Filesystem,
   type FsUsage,
 } from './filesystem.js';
-import { normalizeFsPath } from './fs-path.js';
-import { compileGlob } from './glob.js';
+import { compileFileGlob, normalizeFsPath } from './fs-path.js';
 
 export const memFilesystemOptionsSchema = z.object({
   /** Capacity in bytes (datarhei: `storage.memory.max_size_mbytes` × 2^20); 0 is unlimited. @default 0 */
@@ -57,7 +56,7 @@ export class MemFilesystem extends EventEmitter<MemFilesystemEvents> implements 
   }
 
   async list(pattern?: string): Promise<FileInfo[]> {
-    const matches = pattern ? compileGlob(pattern) : undefined;
+    const matches = pattern ? compileFileGlob(pattern) : undefined;
     const files: FileInfo[] = [];
     for (const [name, file] of this.#files) {
       if (matches && !matches(name)) continue;

@@ -12,6 +12,9 @@ const listenAddress = z
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port or :port');
 
 /** datarhei's `rtmp.*` config, as the RTMP server needs it. */
+/** `GET /api/v3/rtmp`: the published channels, datarhei's `[]api.RTMPChannel`. */
+export const rtmpChannelsSchema = z.array(z.object({ name: z.string() }));
+
 export const rtmpServerOptionsSchema = z.object({
   /** `rtmp.address`. @default ':1935' */
   address: listenAddress.default(':1935'),

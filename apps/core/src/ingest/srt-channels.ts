@@ -1,19 +1,5 @@
+import { z } from 'zod';
 import type { SrtByteStats } from './libsrt.js';
-
-/** datarhei's `api.SRTStatistics`: one connection's counters, libsrt's `CBytePerfMon` renamed. */
-export type SrtStatisticsJson = Record<(typeof statisticNames)[number], number>;
-
-/**
- * datarhei's `/api/v3/srt` body (`api.SRTChannels`): the publishing socket per name, the playing
- * sockets per name, each socket's statistics and log. Dragon keeps no per-connection SRT log, so
- * `log` maps are empty.
- */
-export interface SrtChannelsJson {
-  publisher: Record<string, number>;
-  subscriber: Record<string, number[]>;
-  connections: Record<string, { log: Record<string, never[]>; stats: SrtStatisticsJson }>;
-  log: Record<string, never[]>;
-}
 
 const statisticNames = [
   'timestamp_ms',
@@ -64,6 +50,31 @@ const statisticNames = [
   'reorder_tolerance_pkt',
   'pkt_recv_avg_belated_time_ms',
 ] as const;
+
+/** datarhei's `api.SRTStatistics`: one connection's counters, libsrt's `CBytePerfMon` renamed. */
+const srtStatisticsJsonSchema = z.object(
+  Object.fromEntries(statisticNames.map((name) => [name, z.number()])) as Record<
+    (typeof statisticNames)[number],
+    z.ZodNumber
+  >,
+);
+export type SrtStatisticsJson = z.infer<typeof srtStatisticsJsonSchema>;
+
+/**
+ * datarhei's `/api/v3/srt` body (`api.SRTChannels`): the publishing socket per name, the playing
+ * sockets per name, each socket's statistics and log. Dragon keeps no per-connection SRT log, so
+ * `log` maps are empty.
+ */
+export const srtChannelsJsonSchema = z.object({
+  publisher: z.record(z.string(), z.number()),
+  subscriber: z.record(z.string(), z.array(z.number())),
+  connections: z.record(
+    z.string(),
+    z.object({ log: z.record(z.string(), z.array(z.never())), stats: srtStatisticsJsonSchema }),
+  ),
+  log: z.record(z.string(), z.array(z.never())),
+});
+export type SrtChannelsJson = z.infer<typeof srtChannelsJsonSchema>;
 
 /**
  * libsrt's totals under datarhei's names. libsrt counts no key-material packets (`send_km_pkt`,

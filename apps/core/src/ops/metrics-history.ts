@@ -7,11 +7,27 @@ export interface MetricValue {
   value: number;
 }
 
-export interface MetricDescription {
-  name: string;
-  description: string;
-  labels: string[];
-}
+/** One metric as `GET /api/v3/metrics` lists it (datarhei's `api.MetricsDescription`). */
+export const metricDescriptionSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  labels: z.array(z.string()),
+});
+export type MetricDescription = z.infer<typeof metricDescriptionSchema>;
+
+/** datarhei's `api.MetricsResponse`; a value is `[unix seconds, value]`, as datarhei's encoder writes it. */
+export const metricsResponseSchema = z.object({
+  timerange_sec: z.number(),
+  interval_sec: z.number(),
+  metrics: z.array(
+    z.object({
+      name: z.string(),
+      labels: z.record(z.string(), z.string()),
+      values: z.array(z.tuple([z.number(), z.number()])),
+    }),
+  ),
+});
+export type MetricsResponse = z.infer<typeof metricsResponseSchema>;
 
 /** A group of metrics from one part of the server (filesystems, sessions, processes, …). */
 export interface MetricSource {
@@ -101,7 +117,7 @@ export class MetricsHistory {
   }
 
   /** datarhei's `MetricsResponse`: one series per metric and label set, values as `[unix, value]`. */
-  async query(query: MetricsQuery, now = Date.now()) {
+  async query(query: MetricsQuery, now = Date.now()): Promise<MetricsResponse> {
     const filters = query.metrics;
     const wanted = (value: MetricValue) =>
       filters.some(

@@ -36,42 +36,45 @@ interface Totals {
 }
 
 /** One session as datarhei's API shows it (`api.Session`). */
-export interface SessionJson {
-  id: string;
-  reference: string;
-  created_at: number;
-  local: string;
-  remote: string;
-  extra: string;
-  bytes_rx: number;
-  bytes_tx: number;
-  bandwidth_rx_kbit: number;
-  bandwidth_tx_kbit: number;
-}
+export const sessionJsonSchema = z.object({
+  id: z.string(),
+  reference: z.string(),
+  created_at: z.number(),
+  local: z.string(),
+  remote: z.string(),
+  extra: z.string(),
+  bytes_rx: z.number(),
+  bytes_tx: z.number(),
+  bandwidth_rx_kbit: z.number(),
+  bandwidth_tx_kbit: z.number(),
+});
+export type SessionJson = z.infer<typeof sessionJsonSchema>;
 
-interface StatsJson {
-  sessions: number;
-  traffic_rx_mb: number;
-  traffic_tx_mb: number;
-}
+const statsJsonSchema = z.object({
+  sessions: z.number(),
+  traffic_rx_mb: z.number(),
+  traffic_tx_mb: z.number(),
+});
+type StatsJson = z.infer<typeof statsJsonSchema>;
 
 /** datarhei's `api.SessionSummary`: the active sessions and the totals of the finished ones. */
-export interface SessionSummaryJson {
-  active: {
-    list: SessionJson[];
-    sessions: number;
-    bandwidth_rx_mbit: number;
-    bandwidth_tx_mbit: number;
-    max_sessions: number;
-    max_bandwidth_rx_mbit: number;
-    max_bandwidth_tx_mbit: number;
-  };
-  summary: {
-    remote: Record<string, StatsJson & { local: Record<string, StatsJson> }>;
-    local: Record<string, StatsJson>;
-    reference: Record<string, StatsJson>;
-  } & StatsJson;
-}
+export const sessionSummaryJsonSchema = z.object({
+  active: z.object({
+    list: z.array(sessionJsonSchema),
+    sessions: z.number(),
+    bandwidth_rx_mbit: z.number(),
+    bandwidth_tx_mbit: z.number(),
+    max_sessions: z.number(),
+    max_bandwidth_rx_mbit: z.number(),
+    max_bandwidth_tx_mbit: z.number(),
+  }),
+  summary: statsJsonSchema.extend({
+    remote: z.record(z.string(), statsJsonSchema.extend({ local: z.record(z.string(), statsJsonSchema) })),
+    local: z.record(z.string(), statsJsonSchema),
+    reference: z.record(z.string(), statsJsonSchema),
+  }),
+});
+export type SessionSummaryJson = z.infer<typeof sessionSummaryJsonSchema>;
 
 const mebibyte = 1024 * 1024;
 const round3 = (value: number) => Math.round(value * 1000) / 1000;

@@ -1,7 +1,6 @@
-import { waitFor } from '@dragon/test-helpers';
+import { handwrittenOffer, waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import { handwrittenOffer } from '../../test/forged-packets.js';
 import { installedWeriftVersion } from '../../test/werift-version.js';
 import { paceConnectivityChecks } from './check-pacing.js';
 import { withoutDefaultStunServer } from './default-stun.js';

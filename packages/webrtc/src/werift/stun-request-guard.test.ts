@@ -1,9 +1,8 @@
-import { waitFor } from '@dragon/test-helpers';
+import { handwrittenOffer, waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import {
   bindingRequest,
-  handwrittenOffer,
   iceCredentials,
   listeningSocket,
   stunTransaction,
