@@ -6,7 +6,7 @@ export type {
   ProcessInputConfig,
   ProcessOutputConfig,
 } from './config-schema.js';
-export { processConfigSchema, processIdPattern } from './config-schema.js';
+export { processConfigSchema } from './config-schema.js';
 export {
   AppendOutputOutsideStartError,
   FFmpegAccessDeniedError,
