@@ -122,11 +122,14 @@ export function retargetedCommand(argv, ports) {
 
 /** The RTP output ports in an FFmpeg command line made by @dragon/ffmpeg-args, by track. */
 export function rtpOutputPorts(argv) {
+  // Each WebRTC leg is `-map <stream> -c:v|-c:a … -f rtp udp://127.0.0.1:<port>?pkt_size=…`; the
+  // stream specifier depends on the media plan (`0:v:0`, `0:1` …), the codec option names the kind.
   const ports = {};
   let kind;
   for (const arg of argv) {
-    if (arg === '0:v:0') kind = 'video';
-    if (arg === '0:a:0') kind = 'audio';
+    if (arg === '-map') kind = undefined;
+    else if (arg === '-c:v' || arg === '-codec:v') kind ??= 'video';
+    else if (arg === '-c:a' || arg === '-codec:a') kind ??= 'audio';
     const match = /^udp:\/\/127\.0\.0\.1:(\d+)\?pkt_size=/.exec(arg);
     if (match && kind) ports[kind] = Number(match[1]);
   }
