@@ -234,7 +234,8 @@ describe('the process API', () => {
         'invalid config',
         send('/api/v3/process', { id: 'x', input: 'nope', output: [] }),
         400,
-        { message: 'Invalid JSON' },
+        // The field is there, with the wrong type: "required" would send the user looking for a typo.
+        { message: 'Invalid JSON', details: ['input: must be a list'] },
       ],
       [
         'no input',
@@ -246,7 +247,7 @@ describe('the process API', () => {
         'missing output',
         send('/api/v3/process', { id: 'y', input: idleProcess('y').input }),
         400,
-        { message: 'Invalid JSON' },
+        { message: 'Invalid JSON', details: ['output: required'] },
       ],
       [
         'unsupported type',
