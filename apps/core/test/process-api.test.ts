@@ -196,6 +196,26 @@ describe('the process API', () => {
     for (const id of ['new', 'taken']) await request(`/api/v3/process/${id}`, { method: 'DELETE' });
   });
 
+  it('answers a body nested too deep to store with 400, and stores one at the limit', async () => {
+    await send('/api/v3/process', idleProcess('deep'));
+    const nested = (depth: number) => `${'['.repeat(depth - 1)}"]["${']'.repeat(depth - 1)}`;
+    const tooDeep = `{"a":${nested(100_000)}}`;
+    const invalid = { message: 'Invalid JSON', details: ['the request body nests deeper than 1000 levels'] };
+    // Parsed fine, but storing it (JSON.stringify) or cloning a config overflows the stack: not a 500.
+    for (const path of ['/api/v3/process/deep/metadata/ui', '/api/v3/metadata/ui', '/api/v3/config']) {
+      const answer = await send(path, tooDeep, 'PUT');
+      expect({ path, status: answer.status, body: await answer.json() }).toMatchObject({
+        path,
+        status: 400,
+        body: invalid,
+      });
+    }
+    const atLimit = `{"a":${nested(999)}}`;
+    expect((await send('/api/v3/process/deep/metadata/ui', atLimit, 'PUT')).status).toBe(200);
+    expect(await (await request('/api/v3/process/deep/metadata/ui')).text()).toBe(atLimit);
+    await request('/api/v3/process/deep', { method: 'DELETE' });
+  });
+
   it('keeps per-process and global metadata, where null deletes a key and no metadata is null', async () => {
     await send('/api/v3/process', idleProcess('meta'));
     expect(await (await request('/api/v3/process/meta/metadata')).json()).toBeNull();
@@ -234,7 +254,8 @@ describe('the process API', () => {
         'invalid config',
         send('/api/v3/process', { id: 'x', input: 'nope', output: [] }),
         400,
-        { message: 'Invalid JSON' },
+        // The field is there, with the wrong type: "required" would send the user looking for a typo.
+        { message: 'Invalid JSON', details: ['input: must be a list'] },
       ],
       [
         'no input',
@@ -246,7 +267,7 @@ describe('the process API', () => {
         'missing output',
         send('/api/v3/process', { id: 'y', input: idleProcess('y').input }),
         400,
-        { message: 'Invalid JSON' },
+        { message: 'Invalid JSON', details: ['output: required'] },
       ],
       [
         'unsupported type',

@@ -88,12 +88,44 @@ export function errorResponse(error: unknown, c: Context): Response {
   return c.json(body(500, 'Internal server error', []), 500);
 }
 
-/** Reads a JSON body; a body that is not JSON is a 400, not a 500. */
+/**
+ * How deep a request body's arrays and objects may nest. JSON.parse takes any depth, but what the
+ * server then does with the value recurses — `JSON.stringify` into the store, `structuredClone` of
+ * the config — and in Node 24 both overflow the stack between 1,000 and 5,000 levels, which a 1 MiB
+ * body reaches easily. Go's encoding/json (datarhei's) stops at 10,000; no real document comes near.
+ */
+export const maxJsonDepth = 1000;
+
+/** The deepest nesting of arrays and objects in `text`, which must be valid JSON; linear, no recursion. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c)
+        i++; // a backslash: the next character is escaped
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x5b || char === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (char === 0x5d || char === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** Reads a JSON body; a body that is not JSON, or nested too deep to handle, is a 400, not a 500. */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new ApiError(400, 'Invalid JSON', ['the request body is not valid JSON']);
   }
+  // Nesting deeper than the limit needs twice as many brackets: short bodies need no scan.
+  if (text.length > 2 * maxJsonDepth && nestingDepth(text) > maxJsonDepth) {
+    throw new ApiError(400, 'Invalid JSON', [`the request body nests deeper than ${maxJsonDepth} levels`]);
+  }
+  return value;
 }

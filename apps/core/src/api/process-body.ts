@@ -49,13 +49,11 @@ export function bindProcessConfig(body: unknown, base: Record<string, unknown>):
   }
   const webRtcOnly = isObject(merged.webrtc) && merged.webrtc.enabled === true;
   const required = webRtcOnly ? ['input'] : ['input', 'output'];
-  const missing = required.filter((field) => !Array.isArray(merged[field]));
-  if (missing.length > 0) {
-    throw new ApiError(
-      400,
-      'Invalid JSON',
-      missing.map((field) => `${field}: required`),
-    );
-  }
+  const problems = required.flatMap((field) => {
+    const value = merged[field];
+    if (value === undefined || value === null) return [`${field}: required`];
+    return Array.isArray(value) ? [] : [`${field}: must be a list`];
+  });
+  if (problems.length > 0) throw new ApiError(400, 'Invalid JSON', problems);
   return merged;
 }

@@ -50,7 +50,8 @@ let retryTimer = null;
 let connectedAt = 0;
 let expectVideo = true;
 let lastFrames = 0;
-let lastSamples = 0;
+/** Samples decoded from packets: \`totalSamplesReceived\` counts the silence made up for missing ones too. */
+let lastAudioSamples = 0;
 /** What the page shows: one of starting, playing, audio-only, failing, stopped, not-decodable, error. */
 let state = 'starting';
 let stats = { framesDecoded: 0, width: 0, height: 0, fps: 0, audioSamples: 0, concealedSamples: 0 };
@@ -97,7 +98,7 @@ async function play() {
   pc.ontrack = (event) => { stream.addTrack(event.track); video.play().catch(() => {}); };
   pc.onconnectionstatechange = () => {
     if (!pc) return;
-    if (pc.connectionState === 'connected') { connectedAt = Date.now(); lastFrames = 0; lastSamples = 0; }
+    if (pc.connectionState === 'connected') { connectedAt = Date.now(); lastFrames = 0; lastAudioSamples = 0; }
     if (pc.connectionState === 'failed') { show('starting', 'connection lost, retrying…'); retry(2); }
   };
   await pc.setLocalDescription(await pc.createOffer());
@@ -160,9 +161,12 @@ async function watch() {
   });
   stats = next;
   const framesRising = next.framesDecoded > lastFrames;
-  const audioRising = next.audioSamples > lastSamples;
+  // WebRTC stats: totalSamplesReceived includes concealedSamples, which go on rising for seconds
+  // after the packets stop (the jitter buffer plays made-up audio); those are not audio arriving.
+  const audioSamples = next.audioSamples - next.concealedSamples;
+  const audioRising = audioSamples > lastAudioSamples;
   lastFrames = next.framesDecoded;
-  lastSamples = next.audioSamples;
+  lastAudioSamples = audioSamples;
   if (expectVideo && next.framesDecoded > 0 && next.width > 0) {
     const size = next.width + '×' + next.height + (next.fps > 0 ? ' · ' + next.fps + ' fps' : '');
     show('playing', (framesRising ? 'playing · ' : 'frozen · ') + size + (audioRising ? ' · with audio' : ''));
@@ -182,7 +186,12 @@ window.dragonPlayer = {
   get state() { return state; },
   get stats() { return stats; },
 };
-play().catch((error) => show('error', String(error)));
+// A media element given a stream delays the page's load event until it has a frame (HTML, "delaying
+// the load event"): started earlier, a player with nothing to play (stopped, starting, failing, unknown)
+// would keep the browser's loading indicator spinning for ever. Start once the page has loaded.
+const start = () => play().catch((error) => show('error', String(error)));
+if (document.readyState === 'complete') start();
+else addEventListener('load', start, { once: true });
 </script>
 </body>
 </html>`;

@@ -1,0 +1,132 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.js';
+import { type FFmpegChild, runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
+import {
+  freePort,
+  jsonBody,
+  type RunningServer,
+  startServer,
+  stopAllServers,
+  waitFor,
+} from './server-harness.js';
+
+// The player page as a user meets it, in headless Chromium against the built server: what the page
+// says when there is nothing to play, and when the input stalls under a connected viewer.
+
+let server: RunningServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopFFmpegs();
+  await stopAllServers();
+});
+
+/** The player's own view: its state, its status line, and the document's loading state. */
+async function player(page: Page): Promise<{ state: string; text: string; readyState: string }> {
+  return page.evaluate(() => ({
+    state: (window as unknown as { dragonPlayer?: { state: string } }).dragonPlayer?.state ?? '',
+    text: document.getElementById('status')?.textContent ?? '',
+    readyState: document.readyState,
+  }));
+}
+
+async function createProcess(id: string, input: Record<string, unknown>, autostart: boolean): Promise<void> {
+  await server.json(
+    '/api/v3/process',
+    jsonBody({
+      id,
+      input: [{ id: 'in', ...input }],
+      output: [],
+      autostart,
+      reconnect: true,
+      reconnect_delay_seconds: 1,
+      webrtc: { enabled: true },
+    }),
+  );
+}
+
+describe('the player page', () => {
+  it('finishes loading when there is nothing to play', async () => {
+    await createProcess(
+      'idle',
+      { address: 'testsrc2=size=320x240:rate=25', options: ['-f', 'lavfi'] },
+      false,
+    );
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.baseUrl}/player/idle`, { waitUntil: 'domcontentloaded' });
+      // A media element holding a stream without a frame delays the load event: a page that gave
+      // it one at once would never finish loading (the browser's spinner turning for ever).
+      const shown = await waitFor(
+        'the player says the process is stopped and the page has loaded',
+        async () => {
+          const now = await player(page);
+          return now.state === 'stopped' && now.readyState === 'complete' ? now : undefined;
+        },
+        30_000,
+      );
+      expect(shown.text).toBe('stopped');
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('does not claim audio while the input is stalled', async () => {
+    const port = await freePort('udp');
+    await createProcess('stall', { address: `udp://127.0.0.1:${port}`, options: [] }, true);
+    let publisher: FFmpegChild | undefined = runFFmpeg([
+      ...testPatternInput(),
+      ...['-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`],
+    ]);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.baseUrl}/player/stall`, { waitUntil: 'domcontentloaded' });
+      await waitFor(
+        'the player plays video with audio',
+        async () => {
+          const now = await player(page);
+          return now.text.startsWith('playing') && now.text.endsWith('with audio') ? now : undefined;
+        },
+        120_000,
+      );
+      // Every status line the page shows from now on.
+      await page.evaluate(() => {
+        const status = document.getElementById('status')!;
+        const shown: string[] = [];
+        (window as unknown as { shown: string[] }).shown = shown;
+        new MutationObserver(() => shown.push(status.textContent ?? '')).observe(status, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      });
+      publisher.child.kill('SIGKILL');
+      await publisher.exited;
+      publisher = undefined;
+      // The server's FFmpeg waits on its UDP input: the viewer stays connected and nothing arrives.
+      // Chromium conceals the missing audio for seconds (totalSamplesReceived counts that too).
+      const frozen = await waitFor(
+        'the player has said "frozen" at five updates',
+        async () => {
+          const shown = await page.evaluate(() => (window as unknown as { shown: string[] }).shown);
+          const lines = shown.filter((text) => text.startsWith('frozen'));
+          return lines.length >= 5 ? lines : undefined;
+        },
+        60_000,
+      );
+      // The first updates may straddle the last packets (audio trails video through two muxers);
+      // after them, anything called audio is the browser's concealment.
+      expect(frozen.slice(2).filter((text) => text.includes('with audio'))).toEqual([]);
+    } finally {
+      if (publisher) publisher.child.kill('SIGKILL');
+      await page.close();
+    }
+  }, 240_000);
+});
