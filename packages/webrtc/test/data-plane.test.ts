@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { waitFor } from '@dragon/test-helpers';
 import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
@@ -199,6 +203,36 @@ describe.each(planes)('data plane: %s', (_name, options) => {
 });
 
 describe('data plane in worker shards', () => {
+  it('lets the process exit once its sources are closed: the workers hold nothing open', async () => {
+    const index = new URL('../dist/index.js', import.meta.url).href;
+    // A script file, not `-e`: workers inherit the parent's exec flags, and `--input-type` is
+    // refused for their script files.
+    const dir = mkdtempSync(join(tmpdir(), 'dragon-exit-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const script = join(dir, 'exit.mjs');
+    writeFileSync(
+      script,
+      `const { FanoutPlane, RtpSource } = await import(${JSON.stringify(index)});
+       const plane = FanoutPlane.shared();
+       if (plane.engine !== 'native' || plane.shards < 1) throw new Error('no worker shard: ' + plane.engine);
+       const source = await RtpSource.open({ id: 'cam', video: { payloadType: 96 } });
+       source.close();
+       console.log('closed');`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    cleanups.push(() => child.kill('SIGKILL'));
+    const code = await waitFor('the process to exit by itself', () => child.exitCode ?? undefined);
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'closed\n', stderr: '' });
+  });
+
   it('keeps sending while the main thread is blocked', async () => {
     const plane = FanoutPlane.open({ engine: 'native', shards: 1 });
     const source = await RtpSource.open({ id: 'cam', video: { payloadType: 96 }, plane });

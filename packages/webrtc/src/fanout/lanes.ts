@@ -73,7 +73,6 @@ export class WorkerLane implements Lane {
     events: { relay(viewerKey: number, packet: Buffer): void; error(error: Error): void },
   ) {
     this.#worker = new Worker(script, { name: `dragon-fanout-${index}` });
-    this.#worker.unref();
     this.#worker.once('exit', () => {
       this.#exited = true;
     });
@@ -88,6 +87,9 @@ export class WorkerLane implements Lane {
     this.#worker.on('error', (error) => {
       if (!this.#closing) events.error(error);
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again, and a
+    // referenced port keeps the process alive after everything else has finished.
+    this.#worker.unref();
   }
 
   send(command: ShardCommand): void {
