@@ -34,7 +34,9 @@ export function parseMetrics(text) {
 
 export async function startDragon({ core }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'dragon-e2e-'));
-  const server = spawnPinned(core, process.execPath, [mainScript], {
+  // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the server's profile of the very run measured.
+  const nodeArgs = (process.env.DRAGON_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = spawnPinned(core, process.execPath, [...nodeArgs, mainScript], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
