@@ -154,7 +154,11 @@ describe('auth', () => {
     expect(isLoopback('127.0.0.1')).toBe(true);
     expect(isLoopback('::ffff:127.0.0.1')).toBe(true);
     expect(isLoopback('::1')).toBe(true);
+    expect(isLoopback('127.255.0.9')).toBe(true);
     expect(isLoopback('10.0.0.1')).toBe(false);
+    expect(isLoopback('128.0.0.1')).toBe(false);
+    expect(isLoopback('127.example.net')).toBe(false);
+    expect(isLoopback('::2')).toBe(false);
     expect(isLoopback(undefined)).toBe(false);
   });
 });
