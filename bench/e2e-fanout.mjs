@@ -269,6 +269,8 @@ async function captureWindow(feed, serverPid, windowSeconds, during) {
     viewersReceived: received.length ? { min: Math.min(...received), median: median(received) } : undefined,
     matchedViewers: result.viewers.length,
     forwardingMs: result.forwardingMs,
+    firstCopyMs: result.firstCopyMs,
+    spreadMs: result.spreadMs,
     captureDroppedByKernel: droppedByKernel,
     // Datagrams the kernel dropped at full sockets during the window: the server's (it fell
     // behind its input) and the viewers' (the load generator fell behind).
@@ -396,14 +398,14 @@ try {
           `(user ${f(result.cpu.server.user)}, sys ${f(result.cpu.server.system)}; ${f(result.cpu.server.min)}–${f(result.cpu.server.max)}), ` +
           `ffmpeg ${f(result.cpu.ffmpeg?.total)} %, viewers' process ${f(result.cpu.viewers?.total)} %, RSS ${f(result.rssMiB, 0)} MiB` +
           (c
-            ? `; in ${f(c.packetsInPerSecond, 0)} pkt/s, forwarded min/median ${pct(c.serverForwarded)} %, received ${pct(c.viewersReceived)} %, forwarding p50 ${f(c.forwardingMs.p50, 2)} p99 ${f(c.forwardingMs.p99, 2)} ms`
+            ? `; in ${f(c.packetsInPerSecond, 0)} pkt/s, forwarded min/median ${pct(c.serverForwarded)} %, received ${pct(c.viewersReceived)} %, forwarding p50 ${f(c.forwardingMs.p50, 2)} p99 ${f(c.forwardingMs.p99, 2)} ms (first copy p99 ${f(c.firstCopyMs.p99, 2)}, one packet to all p99 ${f(c.spreadMs.p99, 2)})`
             : ''),
       );
       if (result.hammered) {
         const h = result.hammered;
         console.log(
           `       hammered API: ${h.api.requests} requests, ${h.api.failed} failed, p50 ${f(h.api.p50Ms)} p99 ${f(h.api.p99Ms)} ms; server ${f(h.cpu.total)} %; ` +
-            `forwarded ${pct(h.serverForwarded)} %, received ${pct(h.viewersReceived)} %, forwarding p50 ${f(h.forwardingMs.p50, 2)} p99 ${f(h.forwardingMs.p99, 2)} ms`,
+            `forwarded ${pct(h.serverForwarded)} %, received ${pct(h.viewersReceived)} %, forwarding p50 ${f(h.forwardingMs.p50, 2)} p99 ${f(h.forwardingMs.p99, 2)} ms (first copy p99 ${f(h.firstCopyMs.p99, 2)})`,
         );
       }
     }

@@ -2,7 +2,9 @@
 // timestamps every RTP packet entering the server and every SRTP packet leaving it (kernel time,
 // ns). SRTP leaves the RTP header in the clear (RFC 3711 §3.1), so each viewer's stream can be
 // matched to the input by sequence number: a forwarding server keeps a constant sequence offset
-// per viewer. This is how Janus and Dragon are measured alike, with no hook in either.
+// per viewer. This is how Janus and Dragon are measured alike, with no hook in either. A UDP GSO
+// datagram (several RTP packets the kernel segments on delivery; loopback captures it whole) is
+// counted as the packets it carries, at the time it left.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +108,7 @@ export function parsePcap(buffer) {
       b0: buffer[payload],
       b1: buffer[payload + 1],
       seq: buffer.readUInt16BE(payload + 2),
+      ts: buffer.readUInt32BE(payload + 4),
       ssrc: buffer.readUInt32BE(payload + 8),
       // First payload byte of an RTP packet without CSRCs or extension: the NAL unit header.
       nal: payload + 12 < offset ? buffer[payload + 12] & 0x1f : -1,
@@ -153,9 +156,13 @@ export function analyse({ packets, videoInPort, inPorts, serverPorts, window, ed
   }
   const viewers = [];
   const latencies = [];
-  for (const [ssrc, out] of streams) {
-    const offset = sequenceOffset(out, videoIn);
+  // Per input packet: when its first and its last copy left (the spread is the fan-out's own time).
+  const firstCopy = new Map();
+  const lastCopy = new Map();
+  for (const [ssrc, captured] of streams) {
+    const offset = sequenceOffset(captured, videoIn);
     if (offset === undefined) continue; // audio, or not a forwarded copy of the video
+    const out = segmented(captured, offset, bySeq);
     const seen = new Set();
     let matched = 0;
     for (const packet of out) {
@@ -168,7 +175,10 @@ export function analyse({ packets, videoInPort, inPorts, serverPorts, window, ed
       seen.add(inSeq);
       if (source.t < from || source.t > to) continue;
       matched++;
-      latencies.push(packet.t - source.t);
+      const latency = packet.t - source.t;
+      latencies.push(latency);
+      firstCopy.set(source, Math.min(firstCopy.get(source) ?? Infinity, latency));
+      lastCopy.set(source, Math.max(lastCopy.get(source) ?? 0, latency));
     }
     viewers.push({
       ssrc,
@@ -178,6 +188,10 @@ export function analyse({ packets, videoInPort, inPorts, serverPorts, window, ed
         out.filter((packet) => packet.t >= from && packet.t <= to).map((packet) => packet.seq),
     });
   }
+  const firsts = [...firstCopy.values()].sort((a, b) => a - b);
+  const spreads = [...firstCopy.keys()]
+    .map((source) => lastCopy.get(source) - firstCopy.get(source))
+    .sort((a, b) => a - b);
   latencies.sort((a, b) => a - b);
   const seconds = (to - from) / 1000;
   return {
@@ -192,14 +206,61 @@ export function analyse({ packets, videoInPort, inPorts, serverPorts, window, ed
       max: latencies.at(-1),
       samples: latencies.length,
     },
+    /** From a packet's arrival to its first copy leaving: the wait behind the packets before it. */
+    firstCopyMs: { p50: percentile(firsts, 50), p99: percentile(firsts, 99) },
+    /** From a packet's first copy to its last: the fan-out of one packet (of a batch, with GSO). */
+    spreadMs: { p50: percentile(spreads, 50), p99: percentile(spreads, 99) },
   };
+}
+
+/** Bytes a forwarder may add to a packet: the SRTP tag (≤ 16) and header extensions. */
+const maxOverhead = 64;
+
+/**
+ * A stream's packets with each GSO datagram replaced by the packets it carries. The datagram's
+ * first RTP header is all a 96-byte capture shows, so its segments are told from the input: they
+ * are the inputs that follow the first one, each with the stream's constant per-packet overhead,
+ * until their sizes add up to the datagram's.
+ */
+function segmented(out, offset, bySeq) {
+  const input = (seq, t) =>
+    (bySeq.get(seq & 0xffff) ?? []).find((candidate) => candidate.t <= t && t - candidate.t < maxLatencyMs);
+  const differences = [];
+  for (const packet of out) {
+    const source = input(packet.seq - offset, packet.t);
+    const difference = source ? packet.length - source.length : -1;
+    if (difference >= 0 && difference <= maxOverhead) differences.push(difference);
+  }
+  differences.sort((a, b) => a - b);
+  const overhead = differences[Math.floor(differences.length / 2)];
+  if (overhead === undefined) return out;
+  const expanded = [];
+  for (const packet of out) {
+    expanded.push(packet);
+    const first = input(packet.seq - offset, packet.t);
+    if (!first || packet.length - first.length <= maxOverhead) continue;
+    let remaining = packet.length - first.length - overhead;
+    const segments = [];
+    for (let index = 1; remaining > 0; index++) {
+      const next = input(packet.seq - offset + index, packet.t);
+      if (!next) break;
+      remaining -= next.length + overhead;
+      segments.push({ ...packet, seq: (packet.seq + index) & 0xffff, length: next.length + overhead });
+    }
+    if (remaining === 0) {
+      expanded[expanded.length - 1] = { ...packet, length: first.length + overhead };
+      expanded.push(...segments);
+    }
+  }
+  return expanded;
 }
 
 /**
  * The sequence offset of a forwarded copy of the input. Every input sent shortly before an outgoing
- * packet proposes (its sequence offset, its size difference); only the true source gives the same
- * pair for every packet, because a forwarder adds a constant overhead (SRTP tag, header
- * extensions) to each packet while neighbouring packets differ in size (full, end-of-frame, AUD).
+ * packet proposes (its sequence offset, its RTP timestamp offset); only the true source gives the
+ * same pair for every packet, because a forwarder shifts both by a constant per viewer while
+ * neighbouring packets differ in one or the other (sizes would not do: a GSO datagram carries
+ * several packets).
  */
 function sequenceOffset(out, videoIn) {
   const votes = new Map();
@@ -209,7 +270,7 @@ function sequenceOffset(out, videoIn) {
   for (const packet of sample) {
     while (start < videoIn.length && videoIn[start].t < packet.t - maxLatencyMs) start++;
     for (let index = start; index < videoIn.length && videoIn[index].t <= packet.t; index++) {
-      const key = `${(packet.seq - videoIn[index].seq) & 0xffff}/${packet.length - videoIn[index].length}`;
+      const key = `${(packet.seq - videoIn[index].seq) & 0xffff}/${(packet.ts - videoIn[index].ts) >>> 0}`;
       votes.set(key, (votes.get(key) ?? 0) + 1);
     }
   }
@@ -218,6 +279,5 @@ function sequenceOffset(out, videoIn) {
   for (const [key, count] of votes) {
     if (count > bestVotes) [best, bestVotes] = [key, count];
   }
-  // Header extensions a server adds to some packets only (e.g. the MID early on) split the votes.
   return bestVotes >= sample.length * 0.3 && sample.length >= 10 ? Number(best.split('/')[0]) : undefined;
 }

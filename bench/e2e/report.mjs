@@ -59,11 +59,11 @@ export function e2eMarkdown(e2e) {
       return `| ${viewers} | ${cpu(find('dragon', viewers)?.cpu.server)} | ${cpu(find('janus', viewers)?.cpu.server)} | ${ratio?.total ? `${f(ratio.total, 2)}×` : '–'} | ${f(ratio?.dragonPerViewer, 2)} / ${f(ratio?.janusPerViewer, 2)} | ${ratio?.perViewer ? `${f(ratio.perViewer, 2)}×` : '–'} |`;
     }),
     '',
-    "| server | viewers (receiving) | server CPU % min–max | RSS MiB | packets/s in (video; AUD/SEI-only share) | video packets/s to each viewer | forwarded ÷ in, min / median % | received ÷ sent, min / median % | forwarding p50 / p99 / max ms | socket drops: server input / server other / viewers | FFmpeg % | viewers' process % | encoder % |",
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    "| server | viewers (receiving) | server CPU % min–max | RSS MiB | packets/s in (video; AUD/SEI-only share) | video packets/s to each viewer | forwarded ÷ in, min / median % | received ÷ sent, min / median % | forwarding p50 / p99 / max ms | first copy p99 / one packet to all p99, ms | socket drops: server input / server other / viewers | FFmpeg % | viewers' process % | encoder % |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...e2e.results.map((r) => {
       const c = r.capture;
-      return `| ${r.server} | ${r.viewers} (${r.receiving}${silent(r.silentViewerStates)}) | ${f(r.cpu.server.min)}–${f(r.cpu.server.max)} | ${f(r.rssMiB, 0)} | ${c ? `${f(c.packetsInPerSecond, 0)} (${f(c.videoPacketsInPerSecond, 0)}; ${f(c.auxiliaryShare * 100, 0)} %)` : '–'} | ${f(c?.videoPacketsOutPerViewerPerSecond, 0)} | ${range(c?.serverForwarded)} | ${range(c?.viewersReceived)} | ${latency(c?.forwardingMs)} | ${drops(c)} | ${f(r.cpu.ffmpeg?.total)} | ${f(r.cpu.viewers?.total)} | ${f(r.cpu.encoder?.total)} |`;
+      return `| ${r.server} | ${r.viewers} (${r.receiving}${silent(r.silentViewerStates)}) | ${f(r.cpu.server.min)}–${f(r.cpu.server.max)} | ${f(r.rssMiB, 0)} | ${c ? `${f(c.packetsInPerSecond, 0)} (${f(c.videoPacketsInPerSecond, 0)}; ${f(c.auxiliaryShare * 100, 0)} %)` : '–'} | ${f(c?.videoPacketsOutPerViewerPerSecond, 0)} | ${range(c?.serverForwarded)} | ${range(c?.viewersReceived)} | ${latency(c?.forwardingMs)} | ${c?.firstCopyMs ? `${f(c.firstCopyMs.p99, 2)} / ${f(c.spreadMs.p99, 2)}` : '–'} | ${drops(c)} | ${f(r.cpu.ffmpeg?.total)} | ${f(r.cpu.viewers?.total)} | ${f(r.cpu.encoder?.total)} |`;
     }),
     '',
   ];
