@@ -137,7 +137,8 @@ const modes = {
     });
     return (seq) => {
       raw.writeUInt16BE(seq & 0xffff, 2);
-      addon.groupSend(group, raw, seq);
+      addon.groupEnqueue(group, raw, raw.length, seq);
+      addon.groupFlush(group);
     };
   },
 };

@@ -1,5 +1,6 @@
 // The native half of @dragon/webrtc's fan-out: SRTP protection with key state prepared once per
-// stream (srtp.h) and sendmmsg(2) batching of one source packet to every viewer of a group.
+// stream (srtp.h) and sendmmsg(2) batching of the packets a source delivered at once (a frame) to
+// every viewer of a group, each viewer's run of equal-sized packets as one UDP GSO datagram.
 // JavaScript decides what is sent to whom (see src/fanout/); this file only turns a plaintext RTP
 // packet into SRTP and hands it to the kernel. Nothing here allocates per packet. Streams and
 // groups belong to the thread that created them.
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +26,20 @@ namespace {
 constexpr size_t kMaxTag = 16;
 constexpr size_t kMaxPacket = 1500;
 constexpr size_t kStride = kMaxPacket + kMaxTag;
+// Packets a group queues before it must send (a keyframe is rarely more; more just means two sends).
+constexpr size_t kMaxBatch = 64;
+// SRTP packets protected before they are handed to the kernel (one sendmmsg(2) per socket): enough
+// for the syscall to be worth it, few enough that the first viewers need not wait for the last.
+constexpr size_t kFlushPackets = 64;
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103  // linux/udp.h, Linux 4.18
+#endif
+// UDP GSO (UDP_SEGMENT): one datagram the kernel cuts into equal segments (the last may be shorter)
+// after routing, so a viewer's frame crosses the UDP/IP stack once instead of once per packet. The
+// kernel takes at most 64 segments (UDP_MAX_SEGMENTS before Linux 6.2) and an IP datagram's size.
+constexpr size_t kMaxSegments = 64;
+constexpr size_t kMaxGsoBytes = 65000;
 
 using dragon::Srtp;
 using dragon::kProfileAesCm128HmacSha1_80;
@@ -47,6 +63,26 @@ struct Group {
   std::vector<Stream*> streams;
   // Strong references: a stream stays alive while a group sends to it.
   std::vector<napi_ref> refs;
+  // Plaintext packets queued by groupEnqueue until groupFlush (allocated on first use).
+  std::vector<uint8_t> pending;
+  size_t pendingLen[kMaxBatch];
+  size_t pendingHeader[kMaxBatch];
+  int64_t pendingExt[kMaxBatch];
+  size_t pendingCount = 0;
+  // Datagrams sent by flushes a full queue forced since the last groupFlush.
+  size_t sentEarly = 0;
+};
+
+// One message of a batch: `count` consecutive packets of a group's queue, from `first`, to one
+// stream (more than one: a GSO datagram of `segment`-byte segments).
+struct Message {
+  Stream* stream;
+  size_t first;
+  size_t count;
+};
+
+struct Control {
+  alignas(cmsghdr) uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
 };
 
 // Per-thread scratch for one batch: the SRTP packets and their message headers.
@@ -54,6 +90,11 @@ thread_local std::vector<uint8_t> scratch;
 thread_local std::vector<mmsghdr> messages;
 thread_local std::vector<iovec> vectors;
 thread_local std::vector<Stream*> owners;
+thread_local std::vector<Message> batch;
+thread_local std::vector<Control> controls;
+// Cleared for good on this thread the first time the kernel refuses a GSO datagram (no UDP_SEGMENT
+// before Linux 4.18, a route without checksum offload, IPsec): segments are then sent one by one.
+thread_local bool gsoUsable = true;
 
 // RFC 3550 §5.1: fixed header, CSRCs, then the extension (4-byte header + length words).
 size_t rtpHeaderLength(const uint8_t* p, size_t len) {
@@ -124,11 +165,10 @@ size_t sendTo(Stream* const* streams, size_t count_, const uint8_t* packet, size
   const size_t headerLen = rtpHeaderLength(packet, len);
   if (headerLen == 0 || len > kMaxPacket) return 0;
   if (scratch.size() < count_ * kStride) scratch.resize(count_ * kStride);
-  if (messages.size() < count_) {
-    messages.resize(count_);
-    vectors.resize(count_);
-    owners.resize(count_);
-  }
+  // flushGroup() sizes messages and vectors too, not owners: each is checked on its own.
+  if (messages.size() < count_) messages.resize(count_);
+  if (vectors.size() < count_) vectors.resize(count_);
+  if (owners.size() < count_) owners.resize(count_);
   size_t n = 0;
   for (size_t i = 0; i < count_; i++) {
     Stream* s = streams[i];
@@ -147,6 +187,131 @@ size_t sendTo(Stream* const* streams, size_t count_, const uint8_t* packet, size
     n++;
   }
   return flush(n, len, len - headerLen);
+}
+
+bool gsoRefused(int error) {
+  return error == EIO || error == EINVAL || error == EOPNOTSUPP || error == ENOPROTOOPT;
+}
+
+// Sends `batch` (messages[i] ↔ batch[i]) with one sendmmsg(2) per run of messages on one socket and
+// counts every packet sent. As in flush(): a full socket buffer drops the rest for that socket, a
+// failed destination loses its message only; a refused GSO datagram is sent again segment by segment.
+size_t flushBatch(const Group* g, size_t n) {
+  size_t sent = 0;
+  size_t start = 0;
+  const auto counted = [&](size_t index) {
+    const Message& m = batch[index];
+    for (size_t i = m.first; i < m.first + m.count; i++) count(m.stream, g->pendingLen[i], g->pendingLen[i] - g->pendingHeader[i]);
+    sent += m.count;
+  };
+  while (start < n) {
+    const int fd = batch[start].stream->fd;
+    size_t end = start + 1;
+    while (end < n && batch[end].stream->fd == fd) end++;
+    while (start < end) {
+      const int r = sendmmsg(fd, &messages[start], unsigned(end - start), MSG_DONTWAIT);
+      if (r > 0) {
+        for (int i = 0; i < r; i++) counted(start + size_t(i));
+        start += size_t(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+        start = end;
+        break;
+      }
+      mmsghdr& failed = messages[start];
+      if (failed.msg_hdr.msg_controllen > 0 && gsoRefused(errno)) {
+        gsoUsable = false;
+        const Message& m = batch[start];
+        msghdr single = failed.msg_hdr;
+        single.msg_control = nullptr;
+        single.msg_controllen = 0;
+        single.msg_iovlen = 1;
+        for (size_t i = 0; i < m.count; i++) {
+          single.msg_iov = failed.msg_hdr.msg_iov + i;
+          if (sendmsg(fd, &single, MSG_DONTWAIT) >= 0) {
+            count(m.stream, g->pendingLen[m.first + i], g->pendingLen[m.first + i] - g->pendingHeader[m.first + i]);
+            sent++;
+          }
+        }
+      }
+      start++;
+    }
+  }
+  return sent;
+}
+
+// Protects every queued packet for every stream of the group and sends them: per stream, runs of
+// equal-sized SRTP packets (the last of a run may be shorter) become one GSO datagram each. What is
+// protected goes to the kernel every kFlushPackets packets, so the first viewers' copies leave while
+// the next viewers' are being protected rather than all at the end.
+size_t flushGroup(Group* g) {
+  const size_t k = g->pendingCount;
+  if (k == 0) return 0;
+  g->pendingCount = 0;
+  const size_t capacity = kFlushPackets + kMaxBatch;
+  if (scratch.size() < capacity * kStride) scratch.resize(capacity * kStride);
+  if (messages.size() < capacity) {
+    messages.resize(capacity);
+    vectors.resize(capacity);
+    batch.resize(capacity);
+    controls.resize(capacity);
+  }
+  size_t sent = 0;
+  size_t slots = 0;
+  size_t n = 0;
+  for (Stream* s : g->streams) {
+    if (s->fd < 0) continue;
+    size_t lens[kMaxBatch];
+    uint8_t* outs = scratch.data() + slots * kStride;
+    for (size_t i = 0; i < k; i++) {
+      lens[i] = prepare(s, g->pending.data() + i * kMaxPacket, g->pendingLen[i], g->pendingHeader[i], g->pendingExt[i],
+                        outs + i * kStride);
+      vectors[slots + i] = {outs + i * kStride, lens[i]};
+    }
+    for (size_t i = 0; i < k;) {
+      if (lens[i] == 0) {
+        i++;
+        continue;
+      }
+      const size_t segment = lens[i];
+      size_t j = i + 1;
+      if (gsoUsable) {
+        while (j < k && lens[j] != 0 && j - i < kMaxSegments && (j - i + 1) * segment <= kMaxGsoBytes) {
+          if (lens[j] > segment) break;
+          j++;
+          if (lens[j - 1] < segment) break;  // a shorter segment can only be the last
+        }
+      }
+      mmsghdr& m = messages[n];
+      memset(&m, 0, sizeof m);
+      m.msg_hdr.msg_name = &s->addr;
+      m.msg_hdr.msg_namelen = s->addrLen;
+      m.msg_hdr.msg_iov = &vectors[slots + i];
+      m.msg_hdr.msg_iovlen = j - i;
+      if (j - i > 1) {
+        m.msg_hdr.msg_control = controls[n].bytes;
+        m.msg_hdr.msg_controllen = sizeof controls[n].bytes;
+        cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        const uint16_t size = uint16_t(segment);
+        memcpy(CMSG_DATA(c), &size, sizeof size);
+      }
+      batch[n] = {s, i, j - i};
+      n++;
+      i = j;
+    }
+    slots += k;
+    if (slots >= kFlushPackets) {
+      sent += flushBatch(g, n);
+      slots = 0;
+      n = 0;
+    }
+  }
+  return sent + flushBatch(g, n);
 }
 
 // ---- N-API glue ----
@@ -345,17 +510,42 @@ bool packetArgs(napi_env env, napi_value* argv, const uint8_t** packet, size_t* 
   return true;
 }
 
-// groupSend(group, packet, extendedSequence) → datagrams handed to the kernel
-napi_value GroupSend(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+// groupEnqueue(group, buffer, length, extendedSequence): queues buffer[0, length) (copied) for the
+// next groupFlush; a full queue is sent first. A packet that is not RTP is dropped.
+napi_value GroupEnqueue(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Group* g = unwrap<Group>(env, argv[0]);
-  const uint8_t* packet;
-  size_t len;
-  int64_t ext;
-  if (!g || argc < 3 || !packetArgs(env, argv, &packet, &len, &ext)) return fail(env, "groupSend(group, packet, ext)");
-  return number(env, double(sendTo(g->streams.data(), g->streams.size(), packet, len, ext)));
+  const uint8_t* data;
+  size_t capacity;
+  uint32_t len = 0;
+  double e = 0;
+  if (!g || argc < 4 || !bufferArg(env, argv[1], &data, &capacity) || napi_get_value_uint32(env, argv[2], &len) != napi_ok ||
+      napi_get_value_double(env, argv[3], &e) != napi_ok || len > capacity)
+    return fail(env, "groupEnqueue(group, buffer, length, ext)");
+  const size_t headerLen = rtpHeaderLength(data, len);
+  if (headerLen == 0 || len > kMaxPacket) return nullptr;
+  if (g->pendingCount == kMaxBatch) g->sentEarly += flushGroup(g);
+  if (g->pending.empty()) g->pending.resize(kMaxBatch * kMaxPacket);
+  const size_t i = g->pendingCount++;
+  memcpy(g->pending.data() + i * kMaxPacket, data, len);
+  g->pendingLen[i] = len;
+  g->pendingHeader[i] = headerLen;
+  g->pendingExt[i] = int64_t(e);
+  return nullptr;
+}
+
+// groupFlush(group) → datagrams handed to the kernel for the packets queued since the last flush
+napi_value GroupFlush(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Group* g = unwrap<Group>(env, argv[0]);
+  if (!g) return fail(env, "groupFlush(group)");
+  const size_t sent = g->sentEarly + flushGroup(g);
+  g->sentEarly = 0;
+  return number(env, double(sent));
 }
 
 // send(stream, packet, extendedSequence) → 1 if handed to the kernel (a retransmission, a primer)
@@ -426,7 +616,8 @@ NAPI_MODULE_INIT() {
       {"createGroup", nullptr, CreateGroup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"groupAdd", nullptr, GroupAdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"groupRemove", nullptr, GroupRemove, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"groupSend", nullptr, GroupSend, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"groupEnqueue", nullptr, GroupEnqueue, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"groupFlush", nullptr, GroupFlush, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"send", nullptr, Send, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"protect", nullptr, Protect, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"dup", nullptr, Dup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

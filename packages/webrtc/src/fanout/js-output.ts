@@ -68,6 +68,7 @@ class JsStream implements OutputStream {
 
 class JsGroup implements OutputGroup {
   readonly #streams = new Set<OutputStream>();
+  #sent = 0;
 
   add(stream: OutputStream): void {
     this.#streams.add(stream);
@@ -77,9 +78,15 @@ class JsGroup implements OutputGroup {
     this.#streams.delete(stream);
   }
 
-  send(packet: Buffer, ext: number): number {
-    let sent = 0;
-    for (const stream of this.#streams) sent += stream.send(packet, ext);
+  /** dgram batches nothing: each packet is protected and sent at once. */
+  enqueue(buffer: Buffer, length: number, ext: number): void {
+    const packet = buffer.subarray(0, length);
+    for (const stream of this.#streams) this.#sent += stream.send(packet, ext);
+  }
+
+  flush(): number {
+    const sent = this.#sent;
+    this.#sent = 0;
     return sent;
   }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 declare const nativeHandle: unique symbol;
 /** An SRTP stream (one viewer's track) held by the addon. */
 export type NativeStream = { readonly [nativeHandle]: 'stream' };
-/** The streams one source packet goes to with one sendmmsg(2) per socket. */
+/** The streams a source's packets go to: queued, then sent with one sendmmsg(2) per socket. */
 export type NativeGroup = { readonly [nativeHandle]: 'group' };
 
 /** What native/dragon_fanout.cc exports. */
@@ -23,7 +23,10 @@ export interface NativeAddon {
   createGroup(): NativeGroup;
   groupAdd(group: NativeGroup, stream: NativeStream): void;
   groupRemove(group: NativeGroup, stream: NativeStream): void;
-  groupSend(group: NativeGroup, packet: Buffer, ext: number): number;
+  /** Queues `buffer[0, length)` (copied) for the next flush. */
+  groupEnqueue(group: NativeGroup, buffer: Buffer, length: number, ext: number): void;
+  /** Sends what was queued to every stream; returns the datagrams handed to the kernel. */
+  groupFlush(group: NativeGroup): number;
   send(stream: NativeStream, packet: Buffer, ext: number): number;
   protect(stream: NativeStream, packet: Buffer, ext: number): Buffer | undefined;
   dup(fd: number): number;

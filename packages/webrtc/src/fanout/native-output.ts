@@ -72,6 +72,7 @@ class NativeOutputGroup implements OutputGroup {
   readonly #members = new Set<NativeOutputStream>();
   /** Members written by another thread: protected here, one by one. */
   readonly #writers = new Set<NativeOutputStream>();
+  #writerSent = 0;
 
   constructor(addon: NativeAddon) {
     this.#addon = addon;
@@ -94,9 +95,16 @@ class NativeOutputGroup implements OutputGroup {
     this.#addon.groupRemove(this.#group, member.handle);
   }
 
-  send(packet: Buffer, ext: number): number {
-    let sent = this.#addon.groupSend(this.#group, packet, ext);
-    if (this.#writers.size > 0) for (const writer of this.#writers) sent += writer.send(packet, ext);
+  enqueue(buffer: Buffer, length: number, ext: number): void {
+    this.#addon.groupEnqueue(this.#group, buffer, length, ext);
+    if (this.#writers.size === 0) return;
+    const packet = buffer.subarray(0, length);
+    for (const writer of this.#writers) this.#writerSent += writer.send(packet, ext);
+  }
+
+  flush(): number {
+    const sent = this.#addon.groupFlush(this.#group) + this.#writerSent;
+    this.#writerSent = 0;
     return sent;
   }
 
@@ -106,8 +114,8 @@ class NativeOutputGroup implements OutputGroup {
 }
 
 /**
- * SRTP and sendmmsg(2) in the addon (native/dragon_fanout.cc): one call per source packet sends it
- * to every viewer of the group. Sockets are descriptors this backend owns (duplicates of the
+ * SRTP and sendmmsg(2) in the addon (native/dragon_fanout.cc): one flush sends the packets a source
+ * delivered together to every viewer of the group, a viewer's run of them as one UDP GSO datagram. Sockets are descriptors this backend owns (duplicates of the
  * main thread's), so they stay valid until it closes them, whatever happens to the originals.
  */
 export class NativeOutputBackend implements OutputBackend {

@@ -42,12 +42,18 @@ export interface OutputStream {
   close(): void;
 }
 
-/** The streams of one source track in one shard: every packet goes to all of them. */
+/**
+ * The streams of one source track in one shard: every packet goes to all of them. Packets that
+ * arrived together (a frame) are queued and flushed at once, so a backend can hand a viewer's run of
+ * packets to the kernel in one go.
+ */
 export interface OutputGroup {
   add(stream: OutputStream): void;
   delete(stream: OutputStream): void;
-  /** Returns how many streams the packet was handed out to. */
-  send(packet: Buffer, ext: number): number;
+  /** Queues `buffer[0, length)` (copied or sent before returning: the buffer may be reused). */
+  enqueue(buffer: Buffer, length: number, ext: number): void;
+  /** Sends what was queued; returns how many datagrams were handed out since the last flush. */
+  flush(): number;
   readonly size: number;
 }
 

@@ -62,17 +62,22 @@ class ShardTrack {
   socket: Socket | undefined;
   /** A follower waits for the receiving shard's appends while it has viewers. */
   waiting = false;
+  /** The receiving shard has appended packets it will send once the socket is read dry. */
+  scheduled = false;
   readonly onPublished: () => void;
+  readonly onReceived: () => void;
 
   constructor(
     readonly kind: TrackKind,
     readonly history: PacketHistory,
     backend: OutputBackend,
     onPublished: (track: ShardTrack) => void,
+    onReceived: (track: ShardTrack) => void,
   ) {
     this.group = backend.createGroup();
     this.cursor = history.head;
     this.onPublished = () => onPublished(this);
+    this.onReceived = () => onReceived(this);
   }
 }
 
@@ -144,6 +149,10 @@ export class Shard {
           PacketHistory.attach(trackSpec.history),
           this.#backend,
           (published) => this.#onPublished(published),
+          (received) => {
+            received.scheduled = false;
+            this.#drain(received);
+          },
         );
         source.tracks.set(trackSpec.kind, track);
       }
@@ -260,15 +269,20 @@ export class Shard {
     });
     track.cursor = track.history.head;
     const ingest = track.ingest;
+    // Sending waits until libuv has read what the socket holds (its read loop runs before
+    // immediates): a frame the encoder wrote at once then leaves as one batch per viewer.
     socket.on('message', (packet: Buffer, remote: RemoteInfo) => {
       if (source.closed) return;
-      if (ingest.receive(packet, remote.address, Date.now())) this.#drain(track);
+      if (ingest.receive(packet, remote.address, Date.now()) && !track.scheduled) {
+        track.scheduled = true;
+        setImmediate(track.onReceived);
+      }
     });
     // A socket error on a loopback receiver (e.g. ICMP feedback) must not stop the shard.
     socket.on('error', () => undefined);
   }
 
-  /** Sends every packet appended since the cursor to the track's group. Hot path. */
+  /** Sends every packet appended since the cursor to the track's group, as one batch. Hot path. */
   #drain(track: ShardTrack): void {
     const history = track.history;
     const head = history.head;
@@ -278,10 +292,12 @@ export class Shard {
       return;
     }
     const scratch = this.#scratch;
+    const group = track.group;
     for (; ext <= head; ext++) {
       const length = history.read(ext, scratch);
-      if (length > 0) track.group.send(scratch.subarray(0, length), ext);
+      if (length > 0) group.enqueue(scratch, length, ext);
     }
+    group.flush();
     track.cursor = head;
   }
 
