@@ -14,7 +14,9 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -596,6 +598,40 @@ napi_value Dup(napi_env env, napi_callback_info info) {
   return number(env, copy);
 }
 
+// The part of struct sched_attr that sched_setattr(2) reads for SCHED_OTHER (glibc wraps the call
+// only since 2.41).
+struct SchedAttr {
+  uint32_t size;
+  uint32_t policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime;
+  uint64_t deadline;
+  uint64_t period;
+};
+
+// shortenSlice(nanoseconds) → whether the kernel took it. Asks the scheduler for a short time slice
+// for the calling thread (EEVDF, Linux 6.12+: a thread with a shorter slice may preempt the running
+// one when it wakes). The data plane sleeps between frames and runs briefly; without this, a frame
+// can wait behind the API thread's and V8's helper threads' whole slices (measured: up to 9 ms on a
+// hammered core). Unprivileged; the nice value is left as it is; older kernels refuse or ignore it.
+napi_value ShortenSlice(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint32_t slice = 0;
+  CHECK(napi_get_value_uint32(env, argv[0], &slice));
+  SchedAttr attr{};
+  attr.size = sizeof attr;
+  attr.policy = 0;  // SCHED_OTHER
+  attr.nice = getpriority(PRIO_PROCESS, 0);
+  attr.runtime = slice;
+  napi_value result;
+  CHECK(napi_get_boolean(env, syscall(SYS_sched_setattr, 0, &attr, 0) == 0, &result));
+  return result;
+}
+
 napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -621,6 +657,7 @@ NAPI_MODULE_INIT() {
       {"send", nullptr, Send, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"protect", nullptr, Protect, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"dup", nullptr, Dup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"shortenSlice", nullptr, ShortenSlice, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);

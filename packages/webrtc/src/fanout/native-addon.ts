@@ -29,6 +29,8 @@ export interface NativeAddon {
   groupFlush(group: NativeGroup): number;
   send(stream: NativeStream, packet: Buffer, ext: number): number;
   protect(stream: NativeStream, packet: Buffer, ext: number): Buffer | undefined;
+  /** A short scheduler time slice (ns) for the calling thread; false where the kernel refused it. */
+  shortenSlice(nanoseconds: number): boolean;
   dup(fd: number): number;
   close(fd: number): void;
 }

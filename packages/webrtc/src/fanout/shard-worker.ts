@@ -14,6 +14,8 @@ const native = loadNativeAddon();
 if ('error' in native) {
   port.postMessage({ type: 'failed', message: native.error } satisfies ShardEvent);
 } else {
+  // 100 µs, the shortest slice the kernel grants: what a frame's fan-out takes at tens of viewers.
+  native.addon.shortenSlice(100_000);
   const shard = new Shard(new NativeOutputBackend(native.addon));
   // ICE-TCP and TURN viewers: protected here, written by werift in the plane's thread.
   const relay = (viewerKey: number): OutputTarget => ({

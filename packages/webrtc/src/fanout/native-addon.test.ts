@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, readFileSync } from 'node:fs';
 import { waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
@@ -120,5 +121,18 @@ describe.each([
     ]);
     expect(addon.groupFlush(group)).toBe(0);
     addon.close(fd);
+  });
+});
+
+describe('the data-plane thread’s time slice', () => {
+  it('is what the kernel reports for the thread once granted', () => {
+    const addon = nativeAddon();
+    const granted = addon.shortenSlice(100_000);
+    // Kernels before EEVDF's custom slices (6.12) refuse or ignore it; the thread runs as before.
+    if (!granted || !existsSync('/proc/thread-self/sched')) return;
+    const slice = /se\.slice\s*:\s*(\d+)/.exec(readFileSync('/proc/thread-self/sched', 'utf8'));
+    if (!slice) return;
+
+    expect(Number(slice[1])).toBe(100_000);
   });
 });
