@@ -9,7 +9,7 @@ import type { RtpSource } from '../ingest/rtp-source.js';
 import { paceConnectivityChecks } from '../werift/check-pacing.js';
 import { withoutDefaultStunServer } from '../werift/default-stun.js';
 import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
-import { passiveTcpProtocols } from '../werift/ice-internals.js';
+import { closeUnadvertisedSockets, passiveTcpProtocols } from '../werift/ice-internals.js';
 import { requireAuthenticatedStun } from '../werift/stun-request-guard.js';
 import { iceGatheringComplete } from './ice-gathering.js';
 import { Peer } from './peer.js';
@@ -163,6 +163,8 @@ export class PeerFactory {
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     await iceGatheringComplete(pc, this.#options.gatherTimeoutMs);
+    // The answer carries only the advertised candidates: sockets gathered for others go.
+    if (advertised) closeUnadvertisedSockets(pc, advertised);
     const tcpMux = this.#options.tcpMux;
     const finished = finishAnswer(pc.localDescription?.sdp ?? '', plan, {
       streamId,
