@@ -1,6 +1,6 @@
 // Memory benchmark: RSS per idle connected viewer, and RSS before/after 1,000 join/leave cycles.
 // Run with --expose-gc so RSS is read after a full collection. Numbers, not assertions.
-//   node --expose-gc bench/memory.mjs [--idle 50] [--cycles 1000] [--mux] [--out file.json]
+//   node --expose-gc bench/memory.mjs [--idle 50] [--cycles 1000] [--mux] [--media] [--out file.json]
 // Per idle viewer it reports RSS and where it is: the JS heap (live, and committed by V8: the
 // young generation grows with the allocation rate, not with the viewers), memory outside it
 // (ArrayBuffers), and the marginal cost of a second batch of as many viewers, which leaves out
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     linger: { type: 'string', default: '0' },
     // One UDP socket for every viewer, as apps/core runs with `webrtc.udp_mux_port` set.
     mux: { type: 'boolean', default: false },
+    // A synthetic 2 Mbit/s source feeds the viewers throughout (playing rather than idle viewers).
+    media: { type: 'boolean', default: false },
     out: { type: 'string', default: new URL('./results/memory.json', import.meta.url).pathname },
   },
 });
@@ -84,6 +86,15 @@ async function join(count) {
   return { peers, connected: (await Promise.all(connected)).filter(Boolean).length };
 }
 
+if (values.media) {
+  // The fan-out micro-benchmark's load: ≈ 2 Mbit/s of video and Opus.
+  const load = { videoPps: 230, audioPps: 50, payloadBytes: 1188 };
+  await request(
+    child,
+    { type: 'send', videoPort: source.videoPort, audioPort: source.audioPort, ...load },
+    'sending',
+  );
+}
 // Warm up once so code and caches are loaded before the baseline.
 for (const peer of (await join(batch)).peers) peer.close();
 await request(child, { type: 'closeAll' }, 'closed');
@@ -128,6 +139,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   udpMux: values.mux,
+  media: values.media,
   idleViewers: idleCount,
   idleConnected,
   rssBaselineMiB: mib(baseline.rss),
@@ -158,7 +170,7 @@ const result = {
 };
 const kib = (value) => value.toFixed(0);
 console.log(
-  `idle: ${kib(idleKiB.rss)} KiB RSS per connected viewer (${idleConnected}/${idleCount}${values.mux ? ', UDP mux' : ''}): ` +
+  `${values.media ? 'playing' : 'idle'}: ${kib(idleKiB.rss)} KiB RSS per connected viewer (${idleConnected}/${idleCount}${values.mux ? ', UDP mux' : ''}): ` +
     `JS heap ${kib(idleKiB.heapUsed)} live / ${kib(idleKiB.heapTotal)} committed (young generation ${kib(idleKiB.newSpace)}), ` +
     `ArrayBuffers ${kib(idleKiB.arrayBuffers)}; the next ${moreConnected}: ${kib(marginalKiB.rss)} KiB RSS each ` +
     `(JS heap ${kib(marginalKiB.heapUsed)} live / ${kib(marginalKiB.heapTotal)} committed)`,
