@@ -135,7 +135,18 @@ if (memory)
     '| memory | value |',
     '| --- | --- |',
     `| RSS per idle connected viewer | ${f(memory.rssPerIdleViewerKiB, 0)} KiB (${memory.idleConnected}/${memory.idleViewers} connected) |`,
+    ...(memory.perIdleViewerKiB
+      ? [
+          `| of which JS heap live / committed, young generation | ${f(memory.perIdleViewerKiB.heapUsed, 0)} / ${f(memory.perIdleViewerKiB.heapTotal, 0)} KiB, ${f(memory.perIdleViewerKiB.newSpace, 0)} KiB |`,
+          `| RSS per viewer of a second batch | ${f(memory.rssPerIdleViewerMarginalKiB, 0)} KiB (JS heap ${f(memory.perIdleViewerMarginalKiB.heapUsed, 0)} KiB live) |`,
+        ]
+      : []),
     `| RSS before → after ${memory.cycles} join/leave cycles | ${f(memory.rssBeforeCyclesMiB)} → ${f(memory.rssAfterCyclesMiB)} MiB (${f(memory.cycleSeconds, 0)} s, ${memory.peersLeft} peers left) |`,
+    ...(memory.youngGenerationAfterCyclesMiB === undefined
+      ? []
+      : [
+          `| V8 heap committed, young generation, before → after the cycles | ${f(memory.heapCommittedBeforeCyclesMiB)} → ${f(memory.heapCommittedAfterCyclesMiB)} MiB, ${f(memory.youngGenerationBeforeCyclesMiB, 0)} → ${f(memory.youngGenerationAfterCyclesMiB, 0)} MiB |`,
+        ]),
     `| JS heap before → after the cycles → ${memory.lingerSeconds} s later | ${f(memory.heapBeforeCyclesMiB)} → ${f(memory.heapAfterCyclesMiB)} → ${f(memory.heapAfterLingerMiB)} MiB (RSS then ${f(memory.rssAfterLingerMiB)} MiB) |`,
     '',
   );

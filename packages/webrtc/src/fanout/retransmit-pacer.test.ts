@@ -22,3 +22,20 @@ describe('RetransmitPacer', () => {
     expect(nextSecond).toBe(50);
   });
 });
+
+describe('RetransmitPacer memory', () => {
+  it('holds no table until it first allows a resend', () => {
+    const pacer = new RetransmitPacer();
+
+    expect(pacer.tableBytes).toBe(0);
+    expect(pacer.allow(7, 1000)).toBe(true);
+    expect(pacer.tableBytes).toBeGreaterThan(0);
+  });
+
+  it('keeps a refusal for lack of tokens from making a table', () => {
+    const pacer = new RetransmitPacer({ perSecond: 0 });
+
+    expect(pacer.allow(7, 1000)).toBe(false);
+    expect(pacer.tableBytes).toBe(0);
+  });
+});

@@ -16,11 +16,15 @@ export interface RetransmitPacerOptions {
 /** Recently resent packets are remembered in a small table indexed by sequence number. */
 const slots = 256;
 
+/**
+ * One per viewer stream. The table (4 KiB) is made on the first resend: most viewers never NACK,
+ * and a table per idle viewer was 8 KiB of each viewer's memory in the data plane.
+ */
 export class RetransmitPacer {
   readonly #minIntervalMs: number;
   readonly #perSecond: number;
-  readonly #ext = new Float64Array(slots).fill(-1);
-  readonly #at = new Float64Array(slots);
+  /** Per slot: the packet last resent there (ext), then when (ms); -1 marks an empty slot. */
+  #table: Float64Array | undefined;
   #tokens: number;
   #refilledAt = 0;
 
@@ -30,10 +34,16 @@ export class RetransmitPacer {
     this.#tokens = this.#perSecond;
   }
 
+  /** Bytes its table holds: 0 until the first resend. */
+  get tableBytes(): number {
+    return this.#table?.byteLength ?? 0;
+  }
+
   /** Whether packet `ext` may be resent now; if so, it is counted as resent. */
   allow(ext: number, now: number): boolean {
-    const slot = ext & (slots - 1);
-    if (this.#ext[slot] === ext && now - this.#at[slot]! < this.#minIntervalMs) return false;
+    const slot = (ext & (slots - 1)) * 2;
+    const table = this.#table;
+    if (table && table[slot] === ext && now - table[slot + 1]! < this.#minIntervalMs) return false;
     if (now > this.#refilledAt) {
       this.#tokens = Math.min(
         this.#perSecond,
@@ -43,8 +53,10 @@ export class RetransmitPacer {
     }
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
-    this.#ext[slot] = ext;
-    this.#at[slot] = now;
+    const written = table ?? new Float64Array(slots * 2).fill(-1);
+    this.#table = written;
+    written[slot] = ext;
+    written[slot + 1] = now;
     return true;
   }
 }

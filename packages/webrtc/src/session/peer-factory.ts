@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { IcePortsExhaustedError, InvalidSdpError, SourceClosedError } from '../errors.js';
 import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
 import { RemoteCandidateGate, type RemoteCandidatePolicy } from '../ice/remote-candidates.js';
@@ -9,11 +9,12 @@ import type { RtpSource } from '../ingest/rtp-source.js';
 import { paceConnectivityChecks } from '../werift/check-pacing.js';
 import { withoutDefaultStunServer } from '../werift/default-stun.js';
 import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
-import { passiveTcpProtocols } from '../werift/ice-internals.js';
+import { closeUnadvertisedSockets, passiveTcpProtocols } from '../werift/ice-internals.js';
 import { requireAuthenticatedStun } from '../werift/stun-request-guard.js';
 import { iceGatheringComplete } from './ice-gathering.js';
 import { Peer } from './peer.js';
 import { finishAnswer, type OfferPlan, planOffer } from './sdp-negotiation.js';
+import { sendonlySenders } from './sendonly-senders.js';
 
 export interface IceServer {
   urls: string | string[];
@@ -153,23 +154,8 @@ export class PeerFactory {
       // werift's exception text describes werift, not the offer: it stays in `cause` (for the log).
       throw new InvalidSdpError('the WebRTC stack could not apply it', { cause: error });
     }
-    const senders: { video?: RTCRtpTransceiver['sender']; audio?: RTCRtpTransceiver['sender'] } = {};
+    const senders = sendonlySenders(pc, plan);
     const streamId = `dragon-${source.id}`;
-    for (const transceiver of pc.getTransceivers()) {
-      const kind = transceiver.kind;
-      if (kind !== 'video' && kind !== 'audio') continue;
-      if (
-        (kind === 'video' && plan.videoPayloadType === undefined) ||
-        (kind === 'audio' && plan.audioPayloadType === undefined)
-      )
-        continue;
-      if (senders[kind]) continue;
-      // One track per viewer: werift caches sent packets per track for NACK, so sharing one would
-      // retransmit with another viewer's SSRC.
-      await transceiver.sender.replaceTrack(new MediaStreamTrack({ kind }));
-      transceiver.setDirection('sendonly');
-      senders[kind] = transceiver.sender;
-    }
     withoutDefaultStunServer(pc);
     requireAuthenticatedStun(pc);
     paceConnectivityChecks(pc);
@@ -177,6 +163,8 @@ export class PeerFactory {
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     await iceGatheringComplete(pc, this.#options.gatherTimeoutMs);
+    // The answer carries only the advertised candidates: sockets gathered for others go.
+    if (advertised) closeUnadvertisedSockets(pc, advertised);
     const tcpMux = this.#options.tcpMux;
     const finished = finishAnswer(pc.localDescription?.sdp ?? '', plan, {
       streamId,

@@ -1,13 +1,21 @@
 // werift internals, checked against werift 0.25.2 (see checked-version.ts): the ICE `Connection`
 // behind each `RTCIceTransport` (`lib/ice/src/ice.js`): its `nominated` candidate pair's
-// `responsesReceived` counter and its private `protocols` list (one per gathered socket; passive
-// ICE-TCP ones carry `server` and `registerSocket`; UDP ones a `transport` with `onData`).
+// `responsesReceived` counter, its `localCandidates` and its private `protocols` list (one per
+// gathered socket, with the `localCandidate` gathered on it; UDP ones are of `type` 'stun' with a
+// `transport` with `onData`; passive ICE-TCP ones carry `server` and `registerSocket`).
 import type { RTCPeerConnection } from 'werift';
 import type { PassiveTcpProtocol } from '../ice/ice-tcp-mux.js';
 
 interface ConnectionShape {
   nominated?: { responsesReceived?: unknown };
   protocols?: unknown;
+  localCandidates?: unknown;
+}
+
+interface ProtocolShape {
+  type?: unknown;
+  localCandidate?: { host?: unknown };
+  close?: () => Promise<void>;
 }
 
 function connections(pc: RTCPeerConnection): ConnectionShape[] {
@@ -41,6 +49,40 @@ export function passiveTcpProtocols(
         'server' in protocol &&
         'registerSocket' in protocol,
     );
+}
+
+/**
+ * Closes a peer's UDP ICE sockets whose host candidate is not in `advertised`, and forgets them
+ * and their candidates. werift gathers on every address of the machine when the configured
+ * interface is one it does not list (loopback), and on every additional host address; a socket
+ * whose candidate the answer leaves out is never paired (`iceFilterCandidatePair`) yet costs the
+ * viewer a descriptor, a port and its werift objects. Call once gathering is complete. Returns how
+ * many it closed.
+ */
+export function closeUnadvertisedSockets(pc: RTCPeerConnection, advertised: ReadonlySet<string>): number {
+  let closed = 0;
+  for (const connection of connections(pc)) {
+    if (!Array.isArray(connection.protocols)) continue;
+    const unused = (connection.protocols as ProtocolShape[]).filter(
+      (protocol) =>
+        protocol.type === 'stun' &&
+        typeof protocol.localCandidate?.host === 'string' &&
+        !advertised.has(protocol.localCandidate.host),
+    );
+    if (unused.length === 0) continue;
+    connection.protocols = (connection.protocols as ProtocolShape[]).filter(
+      (protocol) => !unused.includes(protocol),
+    );
+    if (Array.isArray(connection.localCandidates)) {
+      const candidates = new Set(unused.map((protocol) => protocol.localCandidate));
+      connection.localCandidates = connection.localCandidates.filter(
+        (candidate) => !candidates.has(candidate),
+      );
+    }
+    for (const protocol of unused) void protocol.close?.().catch(() => undefined);
+    closed += unused.length;
+  }
+  return closed;
 }
 
 /**

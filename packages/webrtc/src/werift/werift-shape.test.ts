@@ -2,11 +2,18 @@ import { createSocket, Socket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, UdpTransport } from 'werift';
 import { weriftCheckedVersion } from './checked-version.js';
 import { withoutDefaultStunServer } from './default-stun.js';
-import { consentResponses, dropIceSockets, filterIncoming, passiveTcpProtocols } from './ice-internals.js';
+import {
+  closeUnadvertisedSockets,
+  consentResponses,
+  dropIceSockets,
+  filterIncoming,
+  passiveTcpProtocols,
+} from './ice-internals.js';
 import { selectedTarget } from './selected-transport.js';
 import { recordSenderReport, senderCname } from './sender-internals.js';
 import { srtpSendKeys, useKeyObjectsForSrtp } from './srtp-keys.js';
@@ -144,6 +151,35 @@ describe('werift shapes', () => {
     expect(passive.length).toBeGreaterThanOrEqual(1);
     expect(passive[0]!.server.close).toBeTypeOf('function');
     expect(passive[0]!.registerSocket).toBeTypeOf('function');
+  });
+
+  it('gathers a UDP socket per additional host address, which closeUnadvertisedSockets closes', async () => {
+    // The socket for 127.0.0.2 is bound to the interface address (127.0.0.1), as werift binds
+    // every host candidate's socket there when an interface is given.
+    const pc = new RTCPeerConnection({
+      iceServers: [],
+      iceUseIpv6: false,
+      iceInterfaceAddresses: { udp4: '127.0.0.1' },
+      iceAdditionalHostAddresses: ['127.0.0.1', '127.0.0.2'],
+    });
+    peers.push(pc);
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    withoutDefaultStunServer(pc);
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const portOf = (host: string) =>
+      Number(
+        new RegExp(` ${host.replaceAll('.', '\\.')} (\\d+) typ host`).exec(pc.localDescription!.sdp)?.[1],
+      );
+    const kept = portOf('127.0.0.1');
+    const unadvertised = portOf('127.0.0.2');
+    expect(await bindable(unadvertised)).toBe(false);
+
+    expect(closeUnadvertisedSockets(pc, new Set(['127.0.0.1']))).toBeGreaterThanOrEqual(1);
+
+    await waitFor('the unadvertised socket to close', () => bindable(unadvertised));
+    expect(await bindable(kept)).toBe(false);
+    expect(closeUnadvertisedSockets(pc, new Set(['127.0.0.1']))).toBe(0);
   });
 
   it('closes ICE sockets through the protocols: the ports are free again', async () => {
