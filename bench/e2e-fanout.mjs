@@ -36,7 +36,16 @@ import {
   spawnPinned,
 } from './e2e/ffmpeg.mjs';
 import { ensureJanus, JanusViewerSession, offeredHost, startJanus } from './e2e/janus.mjs';
-import { cpuMeter, dropsSince, pinSelf, rssMiB, udpDrops, udpPorts } from './e2e/proc.mjs';
+import {
+  cpuMeter,
+  dropsSince,
+  pinSelf,
+  rssMiB,
+  threadCpuPercent,
+  threadCpuSeconds,
+  udpDrops,
+  udpPorts,
+} from './e2e/proc.mjs';
 import { cpuRatios, e2eMarkdown } from './e2e/report.mjs';
 
 const { values } = parseArgs({
@@ -328,11 +337,19 @@ async function measure(sideName, count, withHammer) {
   });
   const windows = [];
   const metricsBefore = sideName === 'dragon' ? await dragon.metrics() : undefined;
+  const threadsBefore = threadCpuSeconds(serverPid);
+  const threadsFrom = performance.now();
   for (let repeat = 0; repeat < repeats; repeat++) {
     meter.start();
     await sleep(seconds * 1000);
     windows.push(meter.stop());
   }
+  // Over all the windows together: which of the server's threads the time went to.
+  const threads = threadCpuPercent(
+    threadsBefore,
+    threadCpuSeconds(serverPid),
+    (performance.now() - threadsFrom) / 1000,
+  );
   const metricsAfter = sideName === 'dragon' ? await dragon.metrics() : undefined;
   const rss = rssMiB(serverPid);
   // The window whose server total is the median, with its user/system split and the others' CPU.
@@ -352,6 +369,7 @@ async function measure(sideName, count, withHammer) {
       encoder: chosen.percent.encoder,
       viewers: chosen.percent.viewers,
     },
+    threads,
     rssMiB: rss,
     serverFigures: metricsAfter ? serverOwnFigures(metricsAfter) : undefined,
     serverPacketsInPerSecond: metricsAfter

@@ -24,6 +24,46 @@ export function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds per thread name so far (`/proc/pid/task/*`: comm, utime, stime), threads of one name
+ * added up (V8's helpers, libuv's pool), so a window can say which thread the time went to.
+ */
+export function threadCpuSeconds(pid) {
+  const byName = new Map();
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const total = byName.get(name) ?? { user: 0, system: 0 };
+      total.user += Number(fields[11]) / ticksPerSecond;
+      total.system += Number(fields[12]) / ticksPerSecond;
+      byName.set(name, total);
+    } catch {
+      // the thread has gone
+    }
+  }
+  return byName;
+}
+
+/** % of one core per thread name between two `threadCpuSeconds` snapshots `seconds` apart. */
+export function threadCpuPercent(before, after, seconds) {
+  const result = {};
+  for (const [name, end] of after) {
+    const start = before.get(name) ?? { user: 0, system: 0 };
+    const user = ((end.user - start.user) / seconds) * 100;
+    const system = ((end.system - start.system) / seconds) * 100;
+    if (user + system > 0) result[name] = { user, system };
+  }
+  return result;
+}
+
 /** A CPU meter over several processes: `start()`, then `stop()` gives % of one core per process. */
 export function cpuMeter(pids) {
   let before;

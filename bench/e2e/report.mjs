@@ -67,6 +67,17 @@ export function e2eMarkdown(e2e) {
     }),
     '',
   ];
+  const largest = Math.max(...e2e.results.map((r) => r.viewers));
+  for (const r of e2e.results.filter((result) => result.viewers === largest && result.threads)) {
+    const threads = Object.entries(r.threads)
+      .sort(([, a], [, b]) => b.user + b.system - (a.user + a.system))
+      .map(([name, t]) => `${name} ${f(t.user)} + ${f(t.system)}`)
+      .join(', ');
+    lines.push(
+      `Where ${r.server}'s CPU went at ${r.viewers} viewers, per thread (user + system, % of a core): ${threads}.`,
+      '',
+    );
+  }
   for (const r of e2e.results.filter((result) => result.hammered)) {
     const h = r.hammered;
     lines.push(
