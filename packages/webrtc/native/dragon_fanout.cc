@@ -13,10 +13,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +44,13 @@ constexpr size_t kFlushPackets = 64;
 // kernel takes at most 64 segments (UDP_MAX_SEGMENTS before Linux 6.2) and an IP datagram's size.
 constexpr size_t kMaxSegments = 64;
 constexpr size_t kMaxGsoBytes = 65000;
+// All viewers behind the UDP mux share one socket send buffer (212 KB by default) while a keyframe
+// to 50 viewers is ≈ 1.8 MB. On loopback the kernel frees each datagram at once; on a real link the
+// datagrams wait in the queue discipline and the NIC's ring, the buffer fills and the kernel says
+// EAGAIN. A flush then waits for room (the data-plane thread has nothing better to do) for up to
+// this long in all, before losing the rest as a congested link would. Measured through a 1 Gbit/s
+// `tbf` queue: 50 viewers × 30-packet keyframes, 79 % of the copies were lost without the wait.
+constexpr int64_t kMaxSendWaitNs = 20'000'000;
 
 using dragon::Srtp;
 using dragon::kProfileAesCm128HmacSha1_80;
@@ -98,6 +107,23 @@ thread_local std::vector<Control> controls;
 // before Linux 4.18, a route without checksum offload, IPsec): segments are then sent one by one.
 thread_local bool gsoUsable = true;
 
+int64_t monotonicNs() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+// After EAGAIN: waits until the socket can take more or `*deadline` (set on the first wait of a
+// flush) passes. True when it is worth sending again.
+bool waitForRoom(int fd, int64_t* deadline) {
+  const int64_t now = monotonicNs();
+  if (*deadline == 0) *deadline = now + kMaxSendWaitNs;
+  if (now >= *deadline) return false;
+  pollfd p{fd, POLLOUT, 0};
+  const int ms = int((*deadline - now + 999'999) / 1'000'000);
+  return poll(&p, 1, ms) > 0 && (p.revents & POLLOUT) != 0;
+}
+
 // RFC 3550 §5.1: fixed header, CSRCs, then the extension (4-byte header + length words).
 size_t rtpHeaderLength(const uint8_t* p, size_t len) {
   if (len < 12 || (p[0] >> 6) != 2) return 0;
@@ -135,11 +161,12 @@ void count(Stream* s, size_t len, size_t payloadLen) {
   s->counters[2] += double(len);
 }
 
-// Sends messages[0..n) with as few sendmmsg(2) calls as the fds allow. A message the kernel refuses
-// (EAGAIN: a full socket buffer, as a congested link would drop it) is lost, as UDP is.
+// Sends messages[0..n) with as few sendmmsg(2) calls as the fds allow. A full socket buffer is
+// waited out for a while (waitForRoom); a message the kernel still refuses is lost, as UDP is.
 size_t flush(size_t n, size_t len, size_t payloadLen) {
   size_t sent = 0;
   size_t start = 0;
+  int64_t deadline = 0;
   while (start < n) {
     const int fd = owners[start]->fd;
     size_t end = start + 1;
@@ -153,6 +180,7 @@ size_t flush(size_t n, size_t len, size_t payloadLen) {
         continue;
       }
       if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitForRoom(fd, &deadline)) continue;
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
         start = end;
         break;
@@ -196,11 +224,12 @@ bool gsoRefused(int error) {
 }
 
 // Sends `batch` (messages[i] ↔ batch[i]) with one sendmmsg(2) per run of messages on one socket and
-// counts every packet sent. As in flush(): a full socket buffer drops the rest for that socket, a
-// failed destination loses its message only; a refused GSO datagram is sent again segment by segment.
+// counts every packet sent. As in flush(): a full socket buffer is waited out for a while, then
+// drops the rest for that socket; a failed destination loses its message only; a refused GSO datagram is sent again segment by segment.
 size_t flushBatch(const Group* g, size_t n) {
   size_t sent = 0;
   size_t start = 0;
+  int64_t deadline = 0;
   const auto counted = [&](size_t index) {
     const Message& m = batch[index];
     for (size_t i = m.first; i < m.first + m.count; i++) count(m.stream, g->pendingLen[i], g->pendingLen[i] - g->pendingHeader[i]);
@@ -218,6 +247,7 @@ size_t flushBatch(const Group* g, size_t n) {
         continue;
       }
       if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitForRoom(fd, &deadline)) continue;
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
         start = end;
         break;

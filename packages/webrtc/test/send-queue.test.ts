@@ -1,0 +1,148 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { waitFor } from '@dragon/test-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// On loopback the kernel frees a datagram as it sends it, so a socket's send buffer never fills.
+// Behind a real link it does: datagrams wait in the queue discipline. Two network namespaces joined
+// by a veth pair with a 1 Gbit/s token bucket on the sender's side stand in for that link, so a
+// frame to several viewers through one socket outgrows the 212 KB default send buffer.
+const id = `${process.pid}`;
+const sender = `dragon-sendq-a-${id}`;
+const receiver = `dragon-sendq-b-${id}`;
+const addonPath = fileURLToPath(new URL('../dist/dragon-fanout.node', import.meta.url));
+const viewers = 10;
+const packetsPerFrame = 30;
+const frames = 10;
+
+function namespacesAvailable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('ip', ['netns', 'add', sender], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'add', receiver], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const run = (namespace: string, command: string): void => {
+  execFileSync('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { stdio: 'ignore' });
+};
+
+// Counts what each of `viewers` ports receives; prints the counts as JSON on SIGTERM.
+const sinkScript = `
+import { createSocket } from 'node:dgram';
+const counts = new Array(${viewers}).fill(0);
+for (let i = 0; i < ${viewers}; i++) {
+  // Room for several frames, should this process be slow to read on a busy machine.
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  socket.on('message', () => counts[i]++);
+  await new Promise((resolve) => socket.bind(21000 + i, '10.77.0.2', resolve));
+}
+let done = false;
+setInterval(() => {
+  if (!done && counts.every((count) => count === ${packetsPerFrame * frames})) {
+    done = true;
+    console.log('done');
+  }
+}, 50);
+process.on('SIGTERM', () => { process.stdout.write(JSON.stringify(counts)); process.exit(0); });
+console.log('ready');
+`;
+
+// One group of `viewers` streams on one socket; `frames` batches of full-size packets, 100 ms
+// apart; prints how many datagrams the flushes handed to the kernel.
+const senderScript = `
+import { createSocket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+const addon = createRequire(import.meta.url)(${JSON.stringify(addonPath)});
+const socket = createSocket('udp4');
+await new Promise((resolve) => socket.bind(0, '10.77.0.1', resolve));
+const state = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'state symbol');
+const fd = addon.dup(socket[state].handle.fd);
+const group = addon.createGroup();
+for (let v = 0; v < ${viewers}; v++) {
+  const stream = addon.createStream(7, randomBytes(16), randomBytes(12), null, v + 1, 96);
+  addon.setTarget(stream, fd, '10.77.0.2', 21000 + v, 4);
+  addon.groupAdd(group, stream);
+}
+const packet = Buffer.alloc(1200);
+packet[0] = 0x80;
+packet[1] = 96;
+let ext = 0;
+let sent = 0;
+for (let frame = 0; frame < ${frames}; frame++) {
+  for (let i = 0; i < ${packetsPerFrame}; i++) {
+    packet.writeUInt16BE(ext & 0xffff, 2);
+    addon.groupEnqueue(group, packet, packet.length, ext++);
+  }
+  sent += addon.groupFlush(group);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+process.stdout.write(String(sent));
+process.exit(0);
+`;
+
+const available = namespacesAvailable();
+
+describe.skipIf(!available)('the native fan-out behind a link that queues', () => {
+  let sink: ChildProcess | undefined;
+
+  beforeAll(() => {
+    execFileSync('ip', ['link', 'add', `dsq${id}a`, 'type', 'veth', 'peer', 'name', `dsq${id}b`]);
+    execFileSync('ip', ['link', 'set', `dsq${id}a`, 'netns', sender]);
+    execFileSync('ip', ['link', 'set', `dsq${id}b`, 'netns', receiver]);
+    run(
+      sender,
+      `ip link set lo up && ip addr add 10.77.0.1/24 dev dsq${id}a && ip link set dsq${id}a up && ` +
+        `tc qdisc add dev dsq${id}a root tbf rate 1gbit burst 64kb latency 200ms`,
+    );
+    run(receiver, `ip link set lo up && ip addr add 10.77.0.2/24 dev dsq${id}b && ip link set dsq${id}b up`);
+  });
+
+  afterAll(() => {
+    sink?.kill('SIGKILL');
+    for (const namespace of [sender, receiver]) {
+      try {
+        execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  it('waits for room in a full send buffer instead of losing the rest of a frame', async () => {
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', receiver, process.execPath, '--input-type=module', '-e', sinkScript],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    sink = child;
+    let sinkOutput = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      sinkOutput += chunk.toString();
+    });
+    await waitFor('the sink is listening', () => sinkOutput.includes('ready'));
+
+    // Each frame is 10 × 30 × 1.2 KB ≈ 360 KB through one socket: more than its send buffer holds.
+    const { stdout: sent } = await promisify(execFile)(
+      'ip',
+      ['netns', 'exec', sender, process.execPath, '--input-type=module', '-e', senderScript],
+      { encoding: 'utf8', timeout: 40_000 },
+    );
+    const total = viewers * packetsPerFrame * frames;
+
+    expect(Number(sent)).toBe(total);
+    // Every datagram arrives (a lost one never does: the counts below then say which viewer).
+    await waitFor('every viewer has every packet', () => sinkOutput.includes('done')).catch(() => undefined);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+    const counts = JSON.parse(sinkOutput.slice(sinkOutput.lastIndexOf('\n') + 1)) as number[];
+    expect(counts).toEqual(new Array(viewers).fill(packetsPerFrame * frames));
+  });
+});
