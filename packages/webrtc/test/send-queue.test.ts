@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { waitFor } from '@dragon/test-helpers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 // On loopback the kernel frees a datagram as it sends it, so a socket's send buffer never fills.
 // Behind a real link it does: datagrams wait in the queue discipline. Two network namespaces joined
@@ -17,20 +17,41 @@ const viewers = 10;
 const packetsPerFrame = 30;
 const frames = 10;
 
-function namespacesAvailable(): boolean {
+const run = (namespace: string, command: string): void => {
+  execFileSync('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { stdio: 'ignore' });
+};
+
+/** The two namespaces and the link between them, or false where this machine cannot make them. */
+function makeLink(): boolean {
   if (process.getuid?.() !== 0) return false;
   try {
     execFileSync('ip', ['netns', 'add', sender], { stdio: 'ignore' });
     execFileSync('ip', ['netns', 'add', receiver], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'add', `dsq${id}a`, 'type', 'veth', 'peer', 'name', `dsq${id}b`]);
+    execFileSync('ip', ['link', 'set', `dsq${id}a`, 'netns', sender]);
+    execFileSync('ip', ['link', 'set', `dsq${id}b`, 'netns', receiver]);
+    run(
+      sender,
+      `ip link set lo up && ip addr add 10.77.0.1/24 dev dsq${id}a && ip link set dsq${id}a up && ` +
+        `tc qdisc add dev dsq${id}a root tbf rate 1gbit burst 64kb latency 200ms`,
+    );
+    run(receiver, `ip link set lo up && ip addr add 10.77.0.2/24 dev dsq${id}b && ip link set dsq${id}b up`);
     return true;
   } catch {
+    removeLink();
     return false;
   }
 }
 
-const run = (namespace: string, command: string): void => {
-  execFileSync('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { stdio: 'ignore' });
-};
+function removeLink(): void {
+  for (const namespace of [sender, receiver]) {
+    try {
+      execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
+    } catch {
+      // not made, or already gone
+    }
+  }
+}
 
 // Counts what each of `viewers` ports receives; prints the counts as JSON on SIGTERM.
 const sinkScript = `
@@ -87,32 +108,15 @@ process.stdout.write(String(sent));
 process.exit(0);
 `;
 
-const available = namespacesAvailable();
+// Root with iproute2 and the tbf queue discipline (CI has them); elsewhere there is no link to test.
+const available = makeLink();
 
 describe.skipIf(!available)('the native fan-out behind a link that queues', () => {
   let sink: ChildProcess | undefined;
 
-  beforeAll(() => {
-    execFileSync('ip', ['link', 'add', `dsq${id}a`, 'type', 'veth', 'peer', 'name', `dsq${id}b`]);
-    execFileSync('ip', ['link', 'set', `dsq${id}a`, 'netns', sender]);
-    execFileSync('ip', ['link', 'set', `dsq${id}b`, 'netns', receiver]);
-    run(
-      sender,
-      `ip link set lo up && ip addr add 10.77.0.1/24 dev dsq${id}a && ip link set dsq${id}a up && ` +
-        `tc qdisc add dev dsq${id}a root tbf rate 1gbit burst 64kb latency 200ms`,
-    );
-    run(receiver, `ip link set lo up && ip addr add 10.77.0.2/24 dev dsq${id}b && ip link set dsq${id}b up`);
-  });
-
   afterAll(() => {
     sink?.kill('SIGKILL');
-    for (const namespace of [sender, receiver]) {
-      try {
-        execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
-    }
+    removeLink();
   });
 
   it('waits for room in a full send buffer instead of losing the rest of a frame', async () => {
