@@ -100,7 +100,6 @@ struct Control {
 thread_local std::vector<uint8_t> scratch;
 thread_local std::vector<mmsghdr> messages;
 thread_local std::vector<iovec> vectors;
-thread_local std::vector<Stream*> owners;
 thread_local std::vector<Message> batch;
 thread_local std::vector<Control> controls;
 // Cleared for good on this thread the first time the kernel refuses a GSO datagram (no UDP_SEGMENT
@@ -161,78 +160,22 @@ void count(Stream* s, size_t len, size_t payloadLen) {
   s->counters[2] += double(len);
 }
 
-// Sends messages[0..n) with as few sendmmsg(2) calls as the fds allow. A full socket buffer is
-// waited out for a while (waitForRoom); a message the kernel still refuses is lost, as UDP is.
-size_t flush(size_t n, size_t len, size_t payloadLen) {
-  size_t sent = 0;
-  size_t start = 0;
-  int64_t deadline = 0;
-  while (start < n) {
-    const int fd = owners[start]->fd;
-    size_t end = start + 1;
-    while (end < n && owners[end]->fd == fd) end++;
-    while (start < end) {
-      const int r = sendmmsg(fd, &messages[start], unsigned(end - start), MSG_DONTWAIT);
-      if (r > 0) {
-        for (int i = 0; i < r; i++) count(owners[start + size_t(i)], len, payloadLen);
-        sent += size_t(r);
-        start += size_t(r);
-        continue;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitForRoom(fd, &deadline)) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
-        start = end;
-        break;
-      }
-      start++;  // this destination failed (e.g. unreachable): the others still get the packet
-    }
-  }
-  return sent;
-}
-
-size_t sendTo(Stream* const* streams, size_t count_, const uint8_t* packet, size_t len, int64_t ext) {
-  const size_t headerLen = rtpHeaderLength(packet, len);
-  if (headerLen == 0 || len > kMaxPacket) return 0;
-  if (scratch.size() < count_ * kStride) scratch.resize(count_ * kStride);
-  // flushGroup() sizes messages and vectors too, not owners: each is checked on its own.
-  if (messages.size() < count_) messages.resize(count_);
-  if (vectors.size() < count_) vectors.resize(count_);
-  if (owners.size() < count_) owners.resize(count_);
-  size_t n = 0;
-  for (size_t i = 0; i < count_; i++) {
-    Stream* s = streams[i];
-    if (s->fd < 0) continue;
-    uint8_t* out = scratch.data() + n * kStride;
-    const size_t outLen = prepare(s, packet, len, headerLen, ext, out);
-    if (outLen == 0) continue;
-    vectors[n] = {out, outLen};
-    mmsghdr& m = messages[n];
-    memset(&m, 0, sizeof m);
-    m.msg_hdr.msg_name = &s->addr;
-    m.msg_hdr.msg_namelen = s->addrLen;
-    m.msg_hdr.msg_iov = &vectors[n];
-    m.msg_hdr.msg_iovlen = 1;
-    owners[n] = s;
-    n++;
-  }
-  return flush(n, len, len - headerLen);
-}
-
 bool gsoRefused(int error) {
   return error == EIO || error == EINVAL || error == EOPNOTSUPP || error == ENOPROTOOPT;
 }
 
 // Sends `batch` (messages[i] ↔ batch[i]) with one sendmmsg(2) per run of messages on one socket and
-// counts every packet sent. As in flush(): a full socket buffer is waited out for a while, then
-// drops the rest for that socket; a failed destination loses its message only; a refused GSO datagram is sent again segment by segment.
-size_t flushBatch(const Group* g, size_t n) {
+// counts every packet sent; `lens` and `headers` are the plaintext sizes of the packets the
+// messages' `first`/`count` index. A full socket buffer is waited out for a while (waitForRoom),
+// then drops the rest for that socket; a failed destination loses its message only; a refused GSO
+// datagram is sent again segment by segment.
+size_t flushBatch(size_t n, const size_t* lens, const size_t* headers) {
   size_t sent = 0;
   size_t start = 0;
   int64_t deadline = 0;
   const auto counted = [&](size_t index) {
     const Message& m = batch[index];
-    for (size_t i = m.first; i < m.first + m.count; i++) count(m.stream, g->pendingLen[i], g->pendingLen[i] - g->pendingHeader[i]);
+    for (size_t i = m.first; i < m.first + m.count; i++) count(m.stream, lens[i], lens[i] - headers[i]);
     sent += m.count;
   };
   while (start < n) {
@@ -263,7 +206,7 @@ size_t flushBatch(const Group* g, size_t n) {
         for (size_t i = 0; i < m.count; i++) {
           single.msg_iov = failed.msg_hdr.msg_iov + i;
           if (sendmsg(fd, &single, MSG_DONTWAIT) >= 0) {
-            count(m.stream, g->pendingLen[m.first + i], g->pendingLen[m.first + i] - g->pendingHeader[m.first + i]);
+            count(m.stream, lens[m.first + i], lens[m.first + i] - headers[m.first + i]);
             sent++;
           }
         }
@@ -338,12 +281,35 @@ size_t flushGroup(Group* g) {
     }
     slots += k;
     if (slots >= kFlushPackets) {
-      sent += flushBatch(g, n);
+      sent += flushBatch(n, g->pendingLen, g->pendingHeader);
       slots = 0;
       n = 0;
     }
   }
-  return sent + flushBatch(g, n);
+  return sent + flushBatch(n, g->pendingLen, g->pendingHeader);
+}
+
+// One packet to one stream (a retransmission, a primer), through the same send path as a batch.
+size_t sendOne(Stream* s, const uint8_t* packet, size_t len, int64_t ext) {
+  const size_t headerLen = rtpHeaderLength(packet, len);
+  if (s->fd < 0 || headerLen == 0 || len > kMaxPacket) return 0;
+  if (scratch.size() < kStride) scratch.resize(kStride);
+  if (messages.empty()) {
+    messages.resize(1);
+    vectors.resize(1);
+    batch.resize(1);
+  }
+  const size_t outLen = prepare(s, packet, len, headerLen, ext, scratch.data());
+  if (outLen == 0) return 0;
+  vectors[0] = {scratch.data(), outLen};
+  mmsghdr& m = messages[0];
+  memset(&m, 0, sizeof m);
+  m.msg_hdr.msg_name = &s->addr;
+  m.msg_hdr.msg_namelen = s->addrLen;
+  m.msg_hdr.msg_iov = &vectors[0];
+  m.msg_hdr.msg_iovlen = 1;
+  batch[0] = {s, 0, 1};
+  return flushBatch(1, &len, &headerLen);
 }
 
 // ---- N-API glue ----
@@ -590,7 +556,7 @@ napi_value Send(napi_env env, napi_callback_info info) {
   size_t len;
   int64_t ext;
   if (!s || argc < 3 || !packetArgs(env, argv, &packet, &len, &ext)) return fail(env, "send(stream, packet, ext)");
-  return number(env, double(sendTo(&s, 1, packet, len, ext)));
+  return number(env, double(sendOne(s, packet, len, ext)));
 }
 
 // protect(stream, packet, extendedSequence) → the SRTP packet, or undefined when it cannot be sent.
