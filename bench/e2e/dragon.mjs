@@ -50,6 +50,8 @@ export async function startDragon({ core }) {
       // The benchmark's viewers all come from one address.
       CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
       CORE_LOG_LEVEL: 'info',
+      // A run with another setting, e.g. CORE_WEBRTC_CONTROL_PLANE_NICE=0 for the A/B of a change.
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CORE_'))),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

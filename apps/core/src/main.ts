@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FanoutPlane } from '@dragon/webrtc';
 import { pino } from 'pino';
 import { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError } from './config/errors.js';
@@ -73,6 +74,12 @@ const bootFailures = new Set(['FFMPEG_UNAVAILABLE', 'STORE_CORRUPT', 'UDP_MUX', 
 function bootFailureLine(error: Error): string {
   const reason = listenFailureReason(error);
   return reason && !error.message.includes(reason) ? `${error.message}: ${reason}` : error.message;
+}
+
+// The data plane's threads start before anything else can open a source, so that the rest of the
+// process can be given a lower priority than they have (unprivileged, only that way round).
+if (configStore.config.webrtc.enable) {
+  FanoutPlane.shared({ controlNice: configStore.config.webrtc.control_plane_nice });
 }
 
 let runtime: Runtime;

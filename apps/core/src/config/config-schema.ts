@@ -114,6 +114,12 @@ const webrtcSchema = z
     max_offers_per_minute: count.default(120),
     /** How long a disconnected viewer is kept before it is dropped (RFC 7675 consent expiry is 30 s). */
     disconnect_timeout_seconds: z.number().int().min(8).max(30).default(15),
+    /**
+     * The nice value of everything but the media data plane's threads (API, signalling, V8's helpers,
+     * and the FFmpeg processes they start), so that on a busy machine a frame's fan-out goes first;
+     * 0 leaves priorities alone. Read at start.
+     */
+    control_plane_nice: z.number().int().min(0).max(19).default(10),
   })
   .prefault({});
 

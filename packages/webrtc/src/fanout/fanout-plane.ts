@@ -19,6 +19,7 @@ import {
 import { Shard, type ShardSourceSpec } from './shard.js';
 import type { ShardTarget } from './shard-protocol.js';
 import { socketFd } from './socket-fd.js';
+import { lowerOtherThreads } from './thread-priority.js';
 
 export const fanoutPlaneOptionsSchema = z.object({
   /**
@@ -33,6 +34,14 @@ export const fanoutPlaneOptionsSchema = z.object({
    * @default 1
    */
   shards: z.number().int().min(0).max(64).default(1),
+  /**
+   * Once the worker threads run, every other thread of the process (the caller's event loop, V8's
+   * and libuv's helpers) gets this nice value, so that on a busy core a frame's fan-out goes before
+   * an API response or a garbage collection instead of waiting out their time slices. Threads and
+   * child processes started later by those threads inherit it, the ones of a plane opened later
+   * included. 0 leaves priorities alone, as does a plane without workers. Linux. @default 0
+   */
+  controlNice: z.number().int().min(0).max(19).default(0),
 });
 export type FanoutPlaneOptions = z.input<typeof fanoutPlaneOptionsSchema>;
 
@@ -75,6 +84,7 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     shards: number,
     addon: NativeAddon | undefined,
     script?: string,
+    controlNice = 0,
   ) {
     super();
     this.engine = engine;
@@ -88,11 +98,19 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
       shards === 0 || !script
         ? [new InThreadLane(new Shard(addon ? new NativeOutputBackend(addon) : new JsOutputBackend()))]
         : Array.from({ length: shards }, (_, index) => new WorkerLane(script, index, events));
+    const workers = this.#lanes.filter((lane) => lane instanceof WorkerLane);
+    if (controlNice > 0 && workers.length > 0) {
+      void Promise.all(workers.map((lane) => lane.threadId)).then((ids) => {
+        const known = ids.filter((id) => id !== undefined);
+        // Without every worker's id, lowering "the others" could lower the data plane too.
+        if (!this.#closed && known.length === ids.length) lowerOtherThreads(new Set(known), controlNice);
+      });
+    }
   }
 
   /** @throws FanoutUnavailableError with `engine: 'native'` where the addon or the worker script is missing. */
   static open(options: FanoutPlaneOptions = {}): FanoutPlane {
-    const { engine, shards } = fanoutPlaneOptionsSchema.parse(options);
+    const { engine, shards, controlNice } = fanoutPlaneOptionsSchema.parse(options);
     if (engine === 'js') return new FanoutPlane('js', 0, undefined);
     const native = loadNativeAddon();
     const script = workerScript();
@@ -102,17 +120,17 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
       if (engine === 'native') throw new FanoutUnavailableError(unavailable ?? 'no addon');
       return new FanoutPlane('js', 0, undefined);
     }
-    return new FanoutPlane('native', shards, native.addon, script);
+    return new FanoutPlane('native', shards, native.addon, script, controlNice);
   }
 
   /**
-   * The process-wide plane used by sources opened without one, created on first use with
-   * `DRAGON_FANOUT_ENGINE` (auto | native | js) and `DRAGON_FANOUT_SHARDS` when set. Its workers do
-   * not keep the process alive.
+   * The process-wide plane used by sources opened without one, created on first use from
+   * `defaults` with `DRAGON_FANOUT_ENGINE` (auto | native | js) and `DRAGON_FANOUT_SHARDS` over them
+   * when set; later calls return it and ignore `defaults`. Its workers do not keep the process alive.
    */
-  static shared(): FanoutPlane {
+  static shared(defaults: FanoutPlaneOptions = {}): FanoutPlane {
     if (!FanoutPlane.#shared || FanoutPlane.#shared.#closed) {
-      FanoutPlane.#shared = FanoutPlane.open(sharedOptionsFromEnv(process.env));
+      FanoutPlane.#shared = FanoutPlane.open({ ...defaults, ...sharedOptionsFromEnv(process.env) });
     }
     return FanoutPlane.#shared;
   }

@@ -63,6 +63,8 @@ export class WorkerLane implements Lane {
   sources = 0;
   viewers = 0;
   readonly socketUsers = new Map<number, number>();
+  /** The kernel's id of the worker's thread once it runs; undefined if it cannot be known or never ran. */
+  readonly threadId: Promise<number | undefined>;
   readonly #worker: Worker;
   #closing: Promise<void> | undefined;
   #exited = false;
@@ -73,14 +75,22 @@ export class WorkerLane implements Lane {
     events: { relay(viewerKey: number, packet: Buffer): void; error(error: Error): void },
   ) {
     this.#worker = new Worker(script, { name: `dragon-fanout-${index}` });
+    let started: (threadId: number | undefined) => void = () => {};
+    this.threadId = new Promise((resolve) => {
+      started = resolve;
+    });
     this.#worker.once('exit', () => {
       this.#exited = true;
+      started(undefined);
     });
     this.#worker.on('message', (event: ShardEvent) => {
-      if (event.type === 'relay') {
+      if (event.type === 'ready') {
+        started(event.threadId);
+      } else if (event.type === 'relay') {
         const { packet } = event;
         events.relay(event.viewerKey, Buffer.from(packet.buffer, packet.byteOffset, packet.length));
       } else if (event.type === 'failed') {
+        started(undefined);
         events.error(new FanoutUnavailableError(event.message));
       }
     });

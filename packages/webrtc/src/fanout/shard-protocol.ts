@@ -25,7 +25,9 @@ export type ShardCommand =
 export type ShardEvent =
   | { type: 'relay'; viewerKey: number; packet: Uint8Array }
   | { type: 'closed' }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  /** The worker runs; `threadId` is the kernel's id of its thread (Linux), for its priority. */
+  | { type: 'ready'; threadId: number | undefined };
 
 /** Applies a command to a shard; `relay` makes the writer for a viewer whose target is `relay`. */
 export function applyCommand(

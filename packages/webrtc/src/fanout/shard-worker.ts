@@ -6,6 +6,7 @@ import { NativeOutputBackend } from './native-output.js';
 import type { OutputTarget } from './output.js';
 import { Shard } from './shard.js';
 import { applyCommand, type ShardCommand, type ShardEvent } from './shard-protocol.js';
+import { kernelThreadId } from './thread-priority.js';
 
 const port = parentPort;
 if (!port) throw new Error('fanout-worker runs as a worker thread of @dragon/webrtc');
@@ -26,4 +27,5 @@ if ('error' in native) {
     applyCommand(shard, command, relay);
     if (command.type === 'close') port.postMessage({ type: 'closed' } satisfies ShardEvent);
   });
+  port.postMessage({ type: 'ready', threadId: kernelThreadId() } satisfies ShardEvent);
 }
