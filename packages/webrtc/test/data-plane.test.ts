@@ -173,6 +173,39 @@ describe.each(planes)('data plane: %s', (_name, options) => {
     expect(nearest).toBeLessThan(5);
   });
 
+  it("sends a viewer's Sender Reports as one compound packet per round", async () => {
+    const { factory, source } = await setup(options);
+    // The SSRC of the first report of each SRTCP datagram: its header is sent in the clear.
+    const firstReporters: number[] = [];
+    const { viewer } = await connectViewer(factory, source, {
+      drop: (datagram) => {
+        if (datagram.length >= 8 && datagram[0]! >> 6 === 2 && datagram[1] === 200) {
+          firstReporters.push(datagram.readUInt32BE(4));
+        }
+        return false;
+      },
+    });
+    const reports: RtcpSrPacket[] = [];
+    viewer.pc.dtlsTransports[0]!.onRtcp.subscribe((packet) => {
+      if (packet instanceof RtcpSrPacket) reports.push(packet);
+    });
+    const videoSsrc = await waitFor('video', () => viewer.received.video[0]?.ssrc);
+    const audioSsrc = await waitFor('audio', () => viewer.received.audio[0]?.ssrc);
+    await waitFor('a report of each stream', () => {
+      const ssrcs = new Set(reports.map((report) => report.ssrc));
+      return ssrcs.has(videoSsrc) && ssrcs.has(audioSsrc);
+    });
+    const datagramsBefore = firstReporters.length;
+    const reportsBefore = reports.length;
+    await waitFor('three more rounds', () => firstReporters.length >= datagramsBefore + 3, 20_000);
+    await waitFor('their reports', () => reports.length >= reportsBefore + 6);
+    // Both streams report in every round, in one datagram: it always starts with the same one.
+    expect(new Set(firstReporters.slice(datagramsBefore))).toHaveLength(1);
+    const later = reports.slice(reportsBefore).map((report) => report.ssrc);
+    expect(later.filter((ssrc) => ssrc === videoSsrc).length).toBeGreaterThanOrEqual(3);
+    expect(later.filter((ssrc) => ssrc === audioSsrc).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('reads the video health where the packets are received', async () => {
     const { source } = await setup(options);
     // The synthetic sender's keyframes are SPS, PPS and IDR under one timestamp: decodable ones.

@@ -1,5 +1,7 @@
 import {
+  type RTCDtlsTransport,
   type RTCRtpSender,
+  type RtcpPacket,
   RtcpSenderInfo,
   RtcpSourceDescriptionPacket,
   RtcpSrPacket,
@@ -30,8 +32,9 @@ export function compactNtp(ntp: bigint): number {
  * Sender Reports for a viewer's streams, which the data plane sends without werift's `RTCRtpSender`:
  * packet and octet counts from the plane, and the RTP/NTP pair that lets the browser line audio up
  * with video (RFC 3550 §6.4.1). The RTP timestamp is the newest packet's, moved on by the time
- * since it arrived, the same mapping for both tracks. Sent every 0.5–1.5 s per stream, as werift
- * does, through werift's SRTCP session; nothing before the stream's first packet.
+ * since it arrived, the same mapping for both tracks. Sent every 0.5–1.5 s, as werift does, all of
+ * a viewer's streams in one compound packet through werift's SRTCP session; nothing for a stream
+ * before its first packet.
  */
 export class SenderReports {
   readonly #streams: { kind: TrackKind; sender: RTCRtpSender }[];
@@ -63,14 +66,38 @@ export class SenderReports {
   }
 
   #send(): void {
-    for (const { kind, sender } of this.#streams) this.#report(kind, sender);
+    // One compound packet per transport (RFC 3550 §6.1: the reports, then one SDES with a CNAME
+    // chunk per stream), so with BUNDLE one SRTCP protection and one datagram per viewer per round
+    // instead of one per stream: SRTCP is werift's, a cipher built per packet, on this thread.
+    const compounds = new Map<
+      RTCDtlsTransport,
+      { reports: RtcpPacket[]; chunks: SourceDescriptionChunk[] }
+    >();
+    for (const { kind, sender } of this.#streams) {
+      const transport = sender.dtlsTransport;
+      const report = transport && this.#report(kind, sender);
+      if (!report) continue;
+      const compound = compounds.get(transport) ?? { reports: [], chunks: [] };
+      compounds.set(transport, compound);
+      compound.reports.push(report);
+      const cname = senderCname(sender);
+      if (cname) {
+        const items = [new SourceDescriptionItem({ type: sdesCname, text: cname })];
+        compound.chunks.push(new SourceDescriptionChunk({ source: sender.ssrc, items }));
+      }
+    }
+    for (const [transport, { reports, chunks }] of compounds) {
+      const sdes = chunks.length > 0 ? [new RtcpSourceDescriptionPacket({ chunks })] : [];
+      void transport.sendRtcp([...reports, ...sdes]).catch(() => undefined);
+    }
     this.#schedule();
   }
 
-  #report(kind: TrackKind, sender: RTCRtpSender): void {
+  /** The stream's report, recorded as sent; none before its first packet. */
+  #report(kind: TrackKind, sender: RTCRtpSender): RtcpSrPacket | undefined {
     const counters = this.#viewer.streamCounters(kind);
     const clock = this.#source.clock(kind);
-    if (!counters || counters.packets === 0 || !clock) return;
+    if (!counters || counters.packets === 0 || !clock) return undefined;
     const now = Date.now();
     const ntp = ntpTimestamp(now);
     const elapsedUnits = Math.round(((now - clock.arrivalMs) * clockRates[kind]) / 1000);
@@ -80,23 +107,7 @@ export class SenderReports {
       packetCount: counters.packets >>> 0,
       octetCount: counters.payloadOctets >>> 0,
     };
-    const packets: (RtcpSrPacket | RtcpSourceDescriptionPacket)[] = [
-      new RtcpSrPacket({ ssrc: sender.ssrc, senderInfo: new RtcpSenderInfo(report) }),
-    ];
-    const cname = senderCname(sender);
-    if (cname) {
-      packets.push(
-        new RtcpSourceDescriptionPacket({
-          chunks: [
-            new SourceDescriptionChunk({
-              source: sender.ssrc,
-              items: [new SourceDescriptionItem({ type: sdesCname, text: cname })],
-            }),
-          ],
-        }),
-      );
-    }
     recordSenderReport(sender, report, compactNtp(ntp), now / 1000);
-    void sender.dtlsTransport?.sendRtcp(packets).catch(() => undefined);
+    return new RtcpSrPacket({ ssrc: sender.ssrc, senderInfo: new RtcpSenderInfo(report) });
   }
 }
