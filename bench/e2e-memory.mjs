@@ -8,7 +8,7 @@
 // "idle" here means a viewer that only watches. Readings at: the server started with its process
 // running; after a warm-up of 10 join/leave (code and lazily built state loaded); 50 and 100
 // viewers; all gone; after `--cycles` join/leave cycles (half DELETE, half closed by the viewer);
-// `--linger` seconds later. Each reading is taken twice: as the server is (RSS from /proc after
+// at each of `--linger` seconds later (as is; collected after the last). Each reading is taken twice: as the server is (RSS from /proc after
 // `--settle` quiet seconds, no collection forced: what an operator sees) and after full garbage
 // collections forced through the inspector, with V8's own figures (JS heap live and committed,
 // young generation, ArrayBuffers, V8's malloc) and /proc/pid/smaps split into file-backed,
@@ -16,7 +16,7 @@
 // reading after the warm-up) / N. Numbers only, never pass/fail.
 //
 //   node bench/e2e-memory.mjs [--viewers 50,100] [--cycles 500] [--runs 1] [--settle 5]
-//        [--linger 30] [--snapshots] [--out file.json]
+//        [--linger 30,120] [--snapshots] [--out file.json]
 // Settings under test go to the server only: CORE_* variables from this process's environment,
 // DRAGON_BENCH_SERVER_ENV (`MALLOC_ARENA_MAX=2 LD_PRELOAD=…`) and DRAGON_BENCH_SERVER_NODE_ARGS.
 import { execFileSync, fork } from 'node:child_process';
@@ -39,7 +39,8 @@ const { values } = parseArgs({
     // Heap snapshots after the warm-up and at the largest count (they disturb the readings after
     // them): which constructors a viewer's JS heap is made of.
     snapshots: { type: 'boolean', default: false },
-    linger: { type: 'string', default: '30' },
+    // V8's memory reducer collects after a burst once allocation is low, or after 100 s at most.
+    linger: { type: 'string', default: '30,120' },
     out: { type: 'string', default: join(tmpdir(), 'dragon-e2e-memory.json') },
   },
 });
@@ -48,7 +49,7 @@ const cycles = Number(values.cycles);
 const batch = Number(values.batch);
 const runs = Number(values.runs);
 const settleSeconds = Number(values.settle);
-const lingerSeconds = Number(values.linger);
+const lingerSeconds = values.linger.split(',').map(Number);
 const serverCore = 0;
 const loadCore = 1;
 const showId = 'show';
@@ -343,8 +344,13 @@ async function oneRun(encoderPort, run) {
     // No collection forced from here until the last reading: whether RSS comes back by itself.
     const churned = await reading(server, inspector, `after ${cycles} cycles`, { collect: false });
     readings.push(churned);
-    await sleep(Math.max(0, lingerSeconds - settleSeconds) * 1000);
-    readings.push(await reading(server, inspector, `${lingerSeconds} s later`));
+    let lingered = 0;
+    for (const [index, seconds] of lingerSeconds.entries()) {
+      await sleep(Math.max(0, seconds - lingered - settleSeconds) * 1000);
+      lingered = seconds;
+      const last = index === lingerSeconds.length - 1;
+      readings.push(await reading(server, inspector, `${seconds} s later`, { collect: last }));
+    }
 
     // From the warmed-up reading (what one more viewer costs), and from the reading at start (one-time
     // costs of the first viewer included: code, werift's lazily built state, allocator arenas).
@@ -380,7 +386,7 @@ async function oneRun(encoderPort, run) {
     console.log(
       `  churn: ${cycles} cycles (${cyclesConnected} connected) in ${cycleSeconds.toFixed(0)} s; RSS as is ` +
         `${(readings.find((entry) => entry.label === 'all left').asIs.rss / 1024).toFixed(1)} → ${(churned.asIs.rss / 1024).toFixed(1)} → ` +
-        `${(readings.at(-1).asIs.rss / 1024).toFixed(1)} MiB ${lingerSeconds} s later (${(readings.at(-1).collected.rss / 1024).toFixed(1)} collected; ` +
+        `${lingerSeconds.map((seconds) => (readings.find((entry) => entry.label === `${seconds} s later`).asIs.rss / 1024).toFixed(1)).join(' → ')} MiB ${lingerSeconds.join(', ')} s later (${(readings.at(-1).collected.rss / 1024).toFixed(1)} collected; ` +
         `warmed up: ${(warm.asIs.rss / 1024).toFixed(1)} as is, ${(warm.collected.rss / 1024).toFixed(1)} collected)`,
     );
     return {
