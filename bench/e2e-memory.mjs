@@ -13,7 +13,8 @@
 // collections forced through the inspector, with V8's own figures (JS heap live and committed,
 // young generation, ArrayBuffers, V8's malloc) and /proc/pid/smaps split into file-backed,
 // glibc's main heap, glibc's thread arenas and other anonymous memory. Per viewer = (reading at N −
-// reading after the warm-up) / N. Numbers only, never pass/fail.
+// reading after the warm-up) / N. The server runs with its inspector open on loopback for the
+// forced collections (a fixed cost, the same at every reading). Numbers only, never pass/fail.
 //
 //   node bench/e2e-memory.mjs [--viewers 50,100] [--cycles 500] [--runs 1] [--settle 5]
 //        [--linger 30,120] [--snapshots] [--out file.json]
