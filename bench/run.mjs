@@ -2,13 +2,13 @@
 // colour another's), then merges their results into bench/results/latest.json (keys of benchmarks
 // not run this time are kept) and writes bench/results/latest.md from it.
 // Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
-// `--only e2e,api` runs some of them (e2e, fanout, memory, ttff, api).
+// `--only e2e,api` runs some of them (e2e, e2e-memory, fanout, memory, ttff, api).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { e2eMarkdown } from './e2e/report.mjs';
+import { e2eMarkdown, e2eMemoryMarkdown } from './e2e/report.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -37,6 +37,11 @@ function run(name, cwd, args) {
 
 const produced = {};
 if (wanted('e2e')) produced.e2e = run('e2e', '.', ['bench/e2e-fanout.mjs', ...(quick ? ['--quick'] : [])]);
+if (wanted('e2e-memory'))
+  produced.e2eMemory = run('e2e-memory', '.', [
+    'bench/e2e-memory.mjs',
+    ...(quick ? ['--viewers', '10,20', '--cycles', '50', '--linger', '10'] : ['--runs', '2']),
+  ]);
 if (wanted('fanout'))
   produced.fanout = run('fanout', 'packages/webrtc', [
     'bench/fanout.mjs',
@@ -77,7 +82,7 @@ const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'u
 // Which run each section comes from, since a partial run keeps the others' older figures.
 const sections = { ...previous.sections };
 // Results written before sections existed carry the run's stamp at the top level.
-for (const name of ['e2e', 'fanout', 'memory', 'ttff', 'api']) {
+for (const name of ['e2e', 'e2eMemory', 'fanout', 'memory', 'ttff', 'api']) {
   if (previous[name] && !sections[name])
     sections[name] = {
       date: previous.date,
@@ -90,7 +95,7 @@ for (const name of Object.keys(produced)) sections[name] = { date, commit, quick
 const latest = values.render
   ? previous
   : { ...previous, date, commit, quick, machine, sections, ...produced };
-const { fanout, memory, ttff, api, e2e } = latest;
+const { fanout, memory, ttff, api, e2e, e2eMemory } = latest;
 const stamp = (name) =>
   sections[name]
     ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
@@ -104,6 +109,13 @@ const lines = [
 ];
 if (e2e)
   lines.push(`## End to end: the built server beside Janus${stamp('e2e')}`, '', ...e2eMarkdown(e2e), '');
+if (e2eMemory)
+  lines.push(
+    `## Memory of the built server, end to end${stamp('e2eMemory')}`,
+    '',
+    ...e2eMemoryMarkdown(e2eMemory),
+    '',
+  );
 if (fanout)
   lines.push(
     `## In-process fan-out micro-benchmark (a tool, not the product)${stamp('fanout')}`,

@@ -32,11 +32,25 @@ export function parseMetrics(text) {
   return samples;
 }
 
-export async function startDragon({ core }) {
+/** `DRAGON_BENCH_SERVER_ENV` (`NAME=value NAME=value`) as an object. */
+export function serverEnvironment() {
+  return Object.fromEntries(
+    (process.env.DRAGON_BENCH_SERVER_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+}
+
+/**
+ * Starts the built server pinned to `core`. `nodeArgs` are the benchmark's own (the memory
+ * benchmark's inspector); `DRAGON_BENCH_SERVER_NODE_ARGS` adds a run's, e.g. for an A/B.
+ */
+export async function startDragon({ core, nodeArgs: benchNodeArgs = [] }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'dragon-e2e-'));
   // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the server's profile of the very run measured.
   const nodeArgs = (process.env.DRAGON_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = spawnPinned(core, process.execPath, [...nodeArgs, mainScript], {
+  const server = spawnPinned(core, process.execPath, [...benchNodeArgs, ...nodeArgs, mainScript], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
@@ -52,6 +66,9 @@ export async function startDragon({ core }) {
       CORE_LOG_LEVEL: 'info',
       // A run with another setting, e.g. CORE_WEBRTC_CONTROL_PLANE_NICE=0 for the A/B of a change.
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CORE_'))),
+      // The server's process environment only (not this process's, nor the encoder's), e.g.
+      // `MALLOC_ARENA_MAX=2 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`.
+      ...serverEnvironment(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,6 +94,8 @@ export async function startDragon({ core }) {
   };
   return {
     pid: server.pid,
+    /** The last 4,000 characters the server wrote to stderr. */
+    stderr: server.stderr,
     base,
     api,
     json,

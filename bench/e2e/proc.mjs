@@ -186,3 +186,70 @@ export function dropsSince(before, after, ports) {
 export function pinSelf(core) {
   execFileSync('taskset', ['-a', '-cp', String(core), String(process.pid)], { stdio: 'ignore' });
 }
+
+const arenaBytes = 64 * 1024 * 1024;
+
+/**
+ * Where a process's resident memory is, from /proc/pid/smaps (KiB): file-backed (code, shared
+ * libraries), glibc's main heap (`[heap]`), glibc's per-thread arenas, and other anonymous memory
+ * (V8's heap pages, mmap'd allocations, thread stacks). A thread arena is a 64 MiB-aligned
+ * reservation of 64 MiB (glibc's HEAP_MAX_SIZE on 64-bit), partly read-write, the rest PROT_NONE:
+ * that shape is how it is recognised here (a heuristic: nothing else in a Node process reserves
+ * exactly that). Undefined once the process has gone.
+ */
+export function memoryMap(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const mappings = [];
+  let current;
+  for (const line of text.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (header) {
+      current = {
+        start: BigInt(`0x${header[1]}`),
+        end: BigInt(`0x${header[2]}`),
+        perms: header[3],
+        inode: header[4],
+        path: header[5],
+        rss: 0,
+        anonymous: 0,
+      };
+      mappings.push(current);
+      continue;
+    }
+    const field = /^(Rss|Anonymous):\s+(\d+) kB$/.exec(line);
+    if (field && current) current[field[1] === 'Rss' ? 'rss' : 'anonymous'] = Number(field[2]);
+  }
+  const result = { rss: 0, file: 0, mainHeap: 0, threadArenas: 0, arenaCount: 0, otherAnonymous: 0 };
+  const arena = BigInt(arenaBytes);
+  for (let index = 0; index < mappings.length; index++) {
+    const mapping = mappings[index];
+    result.rss += mapping.rss;
+    if (mapping.inode !== '0') {
+      result.file += mapping.rss;
+      continue;
+    }
+    if (mapping.path === '[heap]') {
+      result.mainHeap += mapping.rss;
+      continue;
+    }
+    const next = mappings[index + 1];
+    const isArena =
+      mapping.path === '' &&
+      mapping.perms === 'rw-p' &&
+      mapping.start % arena === 0n &&
+      (mapping.end - mapping.start === arena ||
+        (next?.perms === '---p' && next.start === mapping.end && next.end - mapping.start === arena));
+    if (isArena) {
+      result.threadArenas += mapping.rss;
+      result.arenaCount++;
+      continue;
+    }
+    result.otherAnonymous += mapping.rss;
+  }
+  return result;
+}

@@ -102,3 +102,36 @@ export function e2eMarkdown(e2e) {
     );
   return lines;
 }
+
+/** The end-to-end memory benchmark's runs as a Markdown table (KiB per viewer, MiB of RSS). */
+export function e2eMemoryMarkdown(output) {
+  const settings = [
+    output.settings.serverNodeArgs,
+    ...Object.entries(output.settings.environment).map(([k, v]) => `${k}=${v}`),
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const rss = (run, label, kind = 'asIs') => {
+    const reading = run.readings.find((entry) => entry.label === label);
+    return reading?.[kind] ? f(reading[kind].rss / 1024) : '–';
+  };
+  const lines = [
+    `Built server, WHEP viewers of a playing process (media flowing), ${output.method.cycles} join/leave cycles; per viewer from the reading after a warm-up; "as is": RSS from /proc with no collection forced, "collected": after full collections through the inspector.${settings ? ` Extra server settings: \`${settings}\`.` : ''}`,
+    '',
+    '| run | per viewer, KiB: as is / collected, at each count | next viewers only (as is / collected) | RSS MiB as is: warmed up → all left → after the cycles → later | collected after that |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  output.runs.forEach((run, index) => {
+    const perCount = run.perViewerKiB
+      .map((entry) => `${entry.viewers}: ${f(entry.asIs.rss, 0)} / ${f(entry.collected.rss, 0)}`)
+      .join('; ');
+    const marginal = run.marginalPerViewerKiB
+      .map((entry) => `${entry.from}→${entry.to}: ${f(entry.asIs.rss, 0)} / ${f(entry.collected.rss, 0)}`)
+      .join('; ');
+    const lingering = run.readings.filter((entry) => entry.label.endsWith(' s later'));
+    lines.push(
+      `| ${index + 1} | ${perCount} | ${marginal || '–'} | ${rss(run, 'warmed up')} → ${rss(run, 'all left')} → ${rss(run, `after ${run.cycles} cycles`)} → ${lingering.map((entry) => `${f(entry.asIs.rss / 1024)} (${entry.label})`).join(' → ')} | ${lingering.at(-1)?.collected ? f(lingering.at(-1).collected.rss / 1024) : '–'} |`,
+    );
+  });
+  return lines;
+}

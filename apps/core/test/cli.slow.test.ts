@@ -1,17 +1,20 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { serverNodeFlags } from '../src/node-flags.js';
+import { startServer, stopAllServers } from './server-harness.js';
 
 const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
+afterAll(stopAllServers);
 
 /** Runs the built server to its exit; returns exit code and output. */
 function run(args: string[], env: Record<string, string> = {}) {
@@ -103,4 +106,27 @@ it('lists each problem of an invalid config, without a stack trace', async () =>
   expect(stderr).toMatch(/^dragon-core: the configuration \(.*config\.json\) is invalid:\n/);
   expect(stderr).toMatch(/ {2}- address: must be host:port or :port\n/);
   expect(stderr).not.toMatch(/\n\s+at /);
+});
+
+it('runs with its node flags when started as a plain `node main.js`, as the same process', async () => {
+  // The harness starts `node dist/main.js` with no flag, as the image's ENTRYPOINT does.
+  const server = await startServer();
+
+  // The pid the harness spawned now runs node with the flags before the script.
+  const argv = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
+  const script = argv.indexOf(mainScript);
+  expect(script).toBeGreaterThan(0);
+  for (const flag of serverNodeFlags) {
+    expect(argv.indexOf(flag)).toBeGreaterThan(0);
+    expect(argv.indexOf(flag)).toBeLessThan(script);
+  }
+  expect((await server.api('/ping')).status).toBe(200);
+});
+
+it("keeps an operator's own value of a flag instead of the server's", async () => {
+  const server = await startServer({ env: { NODE_OPTIONS: '--max-semi-space-size=16' } });
+
+  const argv = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
+  expect(argv).not.toContain('--max-semi-space-size=4');
+  expect((await server.api('/ping')).status).toBe(200);
 });
