@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { request, stopViewers } from '../packages/webrtc/bench/viewer-ipc.mjs';
 import { analyse, ensureTcpdump, startCapture } from './e2e/capture.mjs';
 import {
+  joinOverWhep,
   packetsIn,
   serverOwnFigures,
   showProcess,
@@ -136,28 +137,7 @@ const sides = {
     },
     serverPid: () => dragon.pid,
     async join(count) {
-      const locations = [];
-      // Offers made five at a time; each answer goes to its viewer as soon as it comes, as a WHEP
-      // client applies it: a server peer left without connectivity checks for seconds fails ICE.
-      for (let start = 0; start < count; start += 5) {
-        const { sdps } = await request(
-          viewers,
-          { type: 'offers', count: Math.min(5, count - start) },
-          'offers',
-        );
-        for (const [index, sdp] of sdps.entries()) {
-          const response = await dragon.api(`/api/v3/process/${showId}/whep`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/sdp' },
-            body: sdp,
-          });
-          if (response.status !== 201)
-            throw new Error(`WHEP offer → ${response.status}: ${await response.text()}`);
-          locations.push(response.headers.get('Location'));
-          const answer = await response.text();
-          await request(viewers, { type: 'answers', start: start + index, sdps: [answer] }, 'answered');
-        }
-      }
+      const locations = await joinOverWhep({ dragon, viewers, processId: showId, count });
       return async () => {
         await Promise.all(
           locations.map((location) => dragon.api(location, { method: 'DELETE' }).catch(() => {})),

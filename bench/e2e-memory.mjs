@@ -26,7 +26,14 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request, stopViewers } from '../packages/webrtc/bench/viewer-ipc.mjs';
-import { serverEnvironment, showProcess, startDragon, startProcess, waitFor } from './e2e/dragon.mjs';
+import {
+  joinOverWhep,
+  serverEnvironment,
+  showProcess,
+  startDragon,
+  startProcess,
+  waitFor,
+} from './e2e/dragon.mjs';
 import { encoderArgs, freeUdpPort, spawnPinned } from './e2e/ffmpeg.mjs';
 import { memoryMap, pinSelf, rssMiB } from './e2e/proc.mjs';
 
@@ -245,31 +252,9 @@ async function oneRun(encoderPort, run) {
     /** Joins `count` viewers over WHEP, five offers at a time; resolves when each is connected. */
     let present = 0; // viewers in the viewers' process, whose `answers` take absolute indices
     const join = async (count) => {
-      const locations = [];
       const first = present;
       present += count;
-      for (let start = 0; start < count; start += 5) {
-        const { sdps } = await request(
-          viewers,
-          { type: 'offers', count: Math.min(5, count - start) },
-          'offers',
-        );
-        for (const [index, sdp] of sdps.entries()) {
-          const response = await server.api(`/api/v3/process/${showId}/whep`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/sdp' },
-            body: sdp,
-          });
-          if (response.status !== 201)
-            throw new Error(`WHEP offer → ${response.status}: ${await response.text()}`);
-          locations.push(response.headers.get('Location'));
-          await request(
-            viewers,
-            { type: 'answers', start: first + start + index, sdps: [await response.text()] },
-            'answered',
-          );
-        }
-      }
+      const locations = await joinOverWhep({ dragon: server, viewers, processId: showId, count, first });
       // Until every new viewer is connected or has failed, 30 s at most: a viewer that does not
       // connect is counted out, not waited for (per viewer figures divide by those connected).
       let states = [];

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { request } from '../../packages/webrtc/bench/viewer-ipc.mjs';
 import { spawnPinned } from './ffmpeg.mjs';
 import { childrenOf, commandLine } from './proc.mjs';
 
@@ -110,6 +111,32 @@ export async function startDragon({ core, nodeArgs: benchNodeArgs = [] }) {
 }
 
 /** A process as a user would create it for this feed: copy mode, WebRTC on, no other output. */
+/**
+ * Joins `count` viewers of the viewers' process (`viewer-ipc.mjs`) to a process over WHEP: offers
+ * made five at a time, each answer handed to its viewer as soon as it comes, as a WHEP client
+ * applies it (a server peer left without connectivity checks for seconds fails ICE). `first` is
+ * the index of the first new viewer in that process. Returns the sessions' Location URLs.
+ */
+export async function joinOverWhep({ dragon, viewers, processId, count, first = 0 }) {
+  const locations = [];
+  for (let start = 0; start < count; start += 5) {
+    const { sdps } = await request(viewers, { type: 'offers', count: Math.min(5, count - start) }, 'offers');
+    for (const [index, sdp] of sdps.entries()) {
+      const response = await dragon.api(`/api/v3/process/${processId}/whep`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/sdp' },
+        body: sdp,
+      });
+      if (response.status !== 201)
+        throw new Error(`WHEP offer → ${response.status}: ${await response.text()}`);
+      locations.push(response.headers.get('Location'));
+      const answer = await response.text();
+      await request(viewers, { type: 'answers', start: first + start + index, sdps: [answer] }, 'answered');
+    }
+  }
+  return locations;
+}
+
 export function showProcess(id, inputPort, autostart) {
   return {
     id,
