@@ -45,6 +45,12 @@ export async function startCapture({ core, inPorts, outPorts }) {
       'tcpdump',
       '-i',
       'lo',
+      // On loopback the kernel hands a capture every packet twice, leaving and arriving, and libpcap
+      // keeps the arriving copy. Asking for that one only (PACKET_IGNORE_OUTGOING) captures the same
+      // packets with the same timestamps, without a clone of every datagram in the sender's system
+      // call: measured at 9 % of the data-plane thread's time, charged to the server measured.
+      '-Q',
+      'in',
       '-n',
       '-s',
       '96',
