@@ -79,7 +79,8 @@ function bootFailureLine(error: Error): string {
 // The data plane's threads start before anything else can open a source, so that the rest of the
 // process can be given a lower priority than they have (unprivileged, only that way round).
 if (configStore.config.webrtc.enable) {
-  FanoutPlane.shared({ controlNice: configStore.config.webrtc.control_plane_nice });
+  const { control_plane_nice, control_plane_idle } = configStore.config.webrtc;
+  FanoutPlane.shared({ controlNice: control_plane_nice, controlIdle: control_plane_idle });
 }
 
 let runtime: Runtime;

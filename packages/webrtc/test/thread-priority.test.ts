@@ -10,16 +10,24 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Name → nice value of each thread of a process, from /proc (a name may repeat: the lowest wins). */
-function threadNices(pid: number): Map<string, number[]> {
+const schedIdle = 5;
+
+/** A thread's name, nice value and scheduling policy, from /proc (proc_pid_stat(5)). */
+function readThread(path: string): { name: string; nice: number; policy: number } {
+  const stat = readFileSync(path, 'utf8');
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  // Fields after the name, from state (field 3): nice is field 19, policy field 41.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { name, nice: Number(fields[16]), policy: Number(fields[38]) };
+}
+
+/** Name → one value of each thread of a process of that name (`pick`: nice or policy). */
+function threadValues(pid: number, pick: 'nice' | 'policy'): Map<string, number[]> {
   const threads = new Map<string, number[]>();
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      // Fields after the name: state is field 3, nice is field 19 (proc_pid_stat(5)).
-      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      threads.set(name, [...(threads.get(name) ?? []), nice]);
+      const thread = readThread(`/proc/${pid}/task/${task}/stat`);
+      threads.set(thread.name, [...(threads.get(thread.name) ?? []), thread[pick]]);
     } catch {
       // the thread ended while being read
     }
@@ -27,32 +35,36 @@ function threadNices(pid: number): Map<string, number[]> {
   return threads;
 }
 
-describe.runIf(process.platform === 'linux')('data-plane priority (controlNice)', () => {
+/** Runs `body` (an ES module's code, `FanoutPlane` in scope) in a node of its own until the test ends. */
+async function planeProcess(body: string): Promise<{ pid: number; stdout: () => string }> {
+  const index = new URL('../dist/index.js', import.meta.url).href;
+  const dir = mkdtempSync(join(tmpdir(), 'dragon-priority-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'plane.mjs');
+  writeFileSync(script, `const { FanoutPlane } = await import(${JSON.stringify(index)});\n${body}`);
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  await waitFor('the plane to open', () => stdout.includes('open'));
+  return { pid: child.pid!, stdout: () => stdout };
+}
+
+describe.runIf(process.platform === 'linux')('data-plane priority (controlNice, controlIdle)', () => {
   // In a process of its own: a thread's nice value cannot be lowered again without privilege.
   it('lowers every thread of the process but the data plane workers', async () => {
-    const index = new URL('../dist/index.js', import.meta.url).href;
-    const dir = mkdtempSync(join(tmpdir(), 'dragon-nice-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const script = join(dir, 'nice.mjs');
-    writeFileSync(
-      script,
-      `const { FanoutPlane } = await import(${JSON.stringify(index)});
-       const plane = FanoutPlane.open({ engine: 'native', shards: 2, controlNice: 10 });
+    const child = await planeProcess(
+      `const plane = FanoutPlane.open({ engine: 'native', shards: 2, controlNice: 10 });
        if (plane.engine !== 'native') throw new Error('no native data plane');
        setInterval(() => {}, 1000);
        console.log('open');`,
     );
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanups.push(() => child.kill('SIGKILL'));
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    await waitFor('the plane to open', () => stdout.includes('open'));
     const base = getPriority();
     const lowered = Math.max(base, 10);
     const threads = await waitFor('the threads to be lowered', () => {
-      const nices = threadNices(child.pid!);
+      const nices = threadValues(child.pid, 'nice');
       return nices.get('MainThread')?.[0] === lowered ? nices : undefined;
     });
     const workers = [...threads].filter(([name]) => name.startsWith('dragon-fanout-'));
@@ -64,5 +76,41 @@ describe.runIf(process.platform === 'linux')('data-plane priority (controlNice)'
     // The event loop, V8's platform threads and whatever else Node runs: all of them.
     expect(others.length).toBeGreaterThan(2);
     expect(others.filter(([, nices]) => nices.some((nice) => nice !== lowered))).toEqual([]);
+  });
+
+  it('with controlIdle, runs them and the processes they start under SCHED_IDLE', async () => {
+    // The child starts a process once the plane has lowered its threads: FFmpeg's case.
+    const child = await planeProcess(
+      `const { spawn } = await import('node:child_process');
+       const { readFileSync } = await import('node:fs');
+       const plane = FanoutPlane.open({ engine: 'native', shards: 2, controlIdle: true });
+       if (plane.engine !== 'native') throw new Error('no native data plane');
+       setInterval(() => {}, 1000);
+       console.log('open');
+       const timer = setInterval(() => {
+         if (!readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ').slice(38, 39).includes('${schedIdle}')) return;
+         clearInterval(timer);
+         const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+         console.log('spawned ' + sleeper.pid);
+       }, 50);`,
+    );
+    const spawned = await waitFor('a process to be started', () => /spawned (\d+)/.exec(child.stdout())?.[1]);
+    cleanups.push(() => {
+      try {
+        process.kill(Number(spawned), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
+    const threads = threadValues(child.pid, 'policy');
+    const workers = [...threads].filter(([name]) => name.startsWith('dragon-fanout-'));
+    const others = [...threads].filter(([name]) => !name.startsWith('dragon-fanout-'));
+    expect(workers).toEqual([
+      ['dragon-fanout-0', [0]],
+      ['dragon-fanout-1', [0]],
+    ]);
+    expect(others.length).toBeGreaterThan(2);
+    expect(others.filter(([, policies]) => policies.some((policy) => policy !== schedIdle))).toEqual([]);
+    expect(readThread(`/proc/${spawned}/stat`).policy).toBe(schedIdle);
   });
 });

@@ -120,6 +120,12 @@ const webrtcSchema = z
      * 0 leaves priorities alone. Read at start.
      */
     control_plane_nice: z.number().int().min(0).max(19).default(10),
+    /**
+     * Run everything but the media data plane's threads under SCHED_IDLE (the FFmpeg processes they
+     * start included): the data plane then preempts them the moment a packet arrives, rather than
+     * when nice values allow. `control_plane_nice` applies where the kernel refuses. Read at start.
+     */
+    control_plane_idle: z.boolean().default(true),
   })
   .prefault({});
 

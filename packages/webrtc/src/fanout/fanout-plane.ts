@@ -42,7 +42,15 @@ export const fanoutPlaneOptionsSchema = z.object({
    * included. 0 leaves priorities alone, as does a plane without workers. Linux. @default 0
    */
   controlNice: z.number().int().min(0).max(19).default(0),
+  /**
+   * Like `controlNice`, stronger: the other threads run under SCHED_IDLE (native only, Linux), so a
+   * waking worker preempts them at once instead of when the scheduler's weights allow; FFmpeg
+   * started from them included, the data plane forwards each packet as it is written instead of
+   * after the frame. Where the kernel refuses, `controlNice` applies. @default false
+   */
+  controlIdle: z.boolean().default(false),
 });
+type ControlPriority = Pick<z.output<typeof fanoutPlaneOptionsSchema>, 'controlNice' | 'controlIdle'>;
 export type FanoutPlaneOptions = z.input<typeof fanoutPlaneOptionsSchema>;
 
 /** Per source track: its history (entries, bytes). Video keeps a few seconds of a GOP. */
@@ -84,7 +92,7 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     shards: number,
     addon: NativeAddon | undefined,
     script?: string,
-    controlNice = 0,
+    { controlNice, controlIdle }: ControlPriority = { controlNice: 0, controlIdle: false },
   ) {
     super();
     this.engine = engine;
@@ -99,18 +107,20 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
         ? [new InThreadLane(new Shard(addon ? new NativeOutputBackend(addon) : new JsOutputBackend()))]
         : Array.from({ length: shards }, (_, index) => new WorkerLane(script, index, events));
     const workers = this.#lanes.filter((lane) => lane instanceof WorkerLane);
-    if (controlNice > 0 && workers.length > 0) {
+    if ((controlNice > 0 || controlIdle) && workers.length > 0) {
+      const idle = controlIdle && addon ? (tid: number) => addon.idleThread(tid) : undefined;
       void Promise.all(workers.map((lane) => lane.threadId)).then((ids) => {
         const known = ids.filter((id) => id !== undefined);
         // Without every worker's id, lowering "the others" could lower the data plane too.
-        if (!this.#closed && known.length === ids.length) lowerOtherThreads(new Set(known), controlNice);
+        if (!this.#closed && known.length === ids.length)
+          lowerOtherThreads(new Set(known), { nice: controlNice, idle });
       });
     }
   }
 
   /** @throws FanoutUnavailableError with `engine: 'native'` where the addon or the worker script is missing. */
   static open(options: FanoutPlaneOptions = {}): FanoutPlane {
-    const { engine, shards, controlNice } = fanoutPlaneOptionsSchema.parse(options);
+    const { engine, shards, controlNice, controlIdle } = fanoutPlaneOptionsSchema.parse(options);
     if (engine === 'js') return new FanoutPlane('js', 0, undefined);
     const native = loadNativeAddon();
     const script = workerScript();
@@ -120,7 +130,7 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
       if (engine === 'native') throw new FanoutUnavailableError(unavailable ?? 'no addon');
       return new FanoutPlane('js', 0, undefined);
     }
-    return new FanoutPlane('native', shards, native.addon, script, controlNice);
+    return new FanoutPlane('native', shards, native.addon, script, { controlNice, controlIdle });
   }
 
   /**

@@ -31,6 +31,8 @@ export interface NativeAddon {
   protect(stream: NativeStream, packet: Buffer, ext: number): Buffer | undefined;
   /** A short scheduler time slice (ns) for the calling thread; false where the kernel refused it. */
   shortenSlice(nanoseconds: number): boolean;
+  /** Moves a thread of this process (kernel id) to SCHED_IDLE; false where the kernel refused it. */
+  idleThread(tid: number): boolean;
   dup(fd: number): number;
   close(fd: number): void;
 }

@@ -11,16 +11,24 @@ export function kernelThreadId(): number | undefined {
   }
 }
 
+export interface LowerPriority {
+  /** A nice value, given where the thread's is lower (0: none). */
+  nice: number;
+  /** Moves a thread to SCHED_IDLE (the addon's `idleThread`); where it refuses, `nice` applies. */
+  idle?: ((tid: number) => boolean) | undefined;
+}
+
 /**
- * Gives every thread of this process except `keep` the nice value `nice`, where it is lower, and
- * returns the ids of the threads it lowered. The data plane cannot raise its own threads' priority
- * without CAP_SYS_NICE, but any thread may lower another of its process: with the API, signalling
- * and V8's helper threads a few nice steps below the data plane, a frame no longer waits for their
- * time slices on a busy core (docs/performance.md). Threads created later inherit their creator's
- * value, and so do child processes. Linux only; elsewhere, or where a thread cannot be changed, it
- * does nothing.
+ * Lowers every thread of this process except `keep` (the data plane's) and returns the ids of the
+ * threads it lowered. The data plane cannot raise its own threads' priority without CAP_SYS_NICE,
+ * but any thread may lower another of its process: with the API, signalling and V8's helper threads
+ * below the data plane, a frame no longer waits for their time slices on a busy core
+ * (docs/performance.md). SCHED_IDLE is the stronger of the two: a waking data plane preempts an idle
+ * thread at once. Threads created later inherit their creator's policy and nice value, and so do
+ * child processes (FFmpeg). Linux only; elsewhere, or where a thread cannot be changed, it does
+ * nothing.
  */
-export function lowerOtherThreads(keep: ReadonlySet<number>, nice: number): number[] {
+export function lowerOtherThreads(keep: ReadonlySet<number>, { nice, idle }: LowerPriority): number[] {
   let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
@@ -31,9 +39,13 @@ export function lowerOtherThreads(keep: ReadonlySet<number>, nice: number): numb
   for (const task of tasks) {
     const tid = Number(task);
     if (!Number.isInteger(tid) || keep.has(tid)) continue;
+    if (idle?.(tid)) {
+      lowered.push(tid);
+      continue;
+    }
     try {
       // setpriority(2) with PRIO_PROCESS and a thread id changes that thread alone on Linux.
-      if (getPriority(tid) >= nice) continue;
+      if (nice <= 0 || getPriority(tid) >= nice) continue;
       setPriority(tid, nice);
       lowered.push(tid);
     } catch {
