@@ -26,15 +26,4 @@ describe('missingNodeFlags', () => {
       [],
     );
   });
-
-  it("takes an operator's --no-<flag> for the flag given", () => {
-    expect(
-      missingNodeFlags(
-        ['--max-semi-space-size=4', '--single-threaded-gc'],
-        ['--no-single-threaded-gc'],
-        undefined,
-      ),
-    ).toEqual(['--max-semi-space-size=4']);
-    expect(missingNodeFlags(['--single-threaded-gc'], ['--no_single_threaded_gc'], undefined)).toEqual([]);
-  });
 });

@@ -8,22 +8,13 @@
  * 64–128 MiB, and every long-lived viewer makes objects survive scavenges, which grows it; once
  * grown and touched it stays resident. Capped at 4 MiB semi-spaces, RSS per idle viewer of the
  * built server falls by about half, with no CPU cost measured (docs/performance.md, memory).
- *
- * `--single-threaded-gc`: each isolate collects its garbage on its own thread. V8's helper threads
- * are shared by every isolate of the process, and the control plane (SCHED_IDLE,
- * `webrtc.control_plane_idle`) includes them: a data-plane worker whose collection waited for a
- * helper waited for the API's time slice. Measured at 50 viewers with the API hammered: forwarding
- * p99 0.61 and 0.99 ms against 2.02 and 1.88 ms, and less CPU (docs/performance.md).
  */
-export const serverNodeFlags: readonly string[] = ['--max-semi-space-size=4', '--single-threaded-gc'];
+export const serverNodeFlags: readonly string[] = ['--max-semi-space-size=4'];
 
-/**
- * `--max_semi_space_size=8` → `--max-semi-space-size` (V8 takes either spelling); `--no-x` → `--x`,
- * so that an operator's `--no-single-threaded-gc` counts as giving that flag.
- */
+/** `--max_semi_space_size=8` → `--max-semi-space-size` (V8 takes either spelling). */
 function flagName(flag: string): string {
-  const name = (flag.split('=')[0] ?? flag).replace(/^--?/, '').replaceAll('_', '-');
-  return `--${name.replace(/^no-/, '')}`;
+  const name = flag.split('=')[0] ?? flag;
+  return `--${name.replace(/^--?/, '').replaceAll('_', '-')}`;
 }
 
 /**

@@ -46,9 +46,7 @@ export const fanoutPlaneOptionsSchema = z.object({
    * Like `controlNice`, stronger: the other threads run under SCHED_IDLE (native only, Linux), so a
    * waking worker preempts them at once instead of when the scheduler's weights allow; FFmpeg
    * started from them included, the data plane forwards each packet as it is written instead of
-   * after the frame. Where the kernel refuses, `controlNice` applies. V8's helper threads are idle
-   * too and serve every isolate: run the process with `--single-threaded-gc`, or a worker's garbage
-   * collection can wait for the API's time slice. @default false
+   * after the frame. Where the kernel refuses, `controlNice` applies. @default false
    */
   controlIdle: z.boolean().default(false),
 });
