@@ -348,6 +348,14 @@ bool bufferArg(napi_env env, napi_value value, const uint8_t** data, size_t* len
   return true;
 }
 
+// The one integer argument of dup, close, shortenSlice and idleThread.
+bool intArg(napi_env env, napi_callback_info info, int32_t* value) {
+  size_t argc = 1;
+  napi_value argv[1];
+  return napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok &&
+         napi_get_value_int32(env, argv[0], value) == napi_ok;
+}
+
 napi_value number(napi_env env, double value) {
   napi_value result;
   napi_create_double(env, value, &result);
@@ -585,11 +593,8 @@ napi_value Protect(napi_env env, napi_callback_info info) {
 // dup(fd) → a descriptor of the same socket that the caller owns (so a socket closed elsewhere is
 // never replaced under a sender by whatever file reuses its number).
 napi_value Dup(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   int32_t fd = -1;
-  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  if (!intArg(env, info, &fd)) return throwLast(env);
   const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return fail(env, strerror(errno));
   return number(env, copy);
@@ -614,16 +619,13 @@ struct SchedAttr {
 // can wait behind the API thread's and V8's helper threads' whole slices (measured: up to 9 ms on a
 // hammered core). Unprivileged; the nice value is left as it is; older kernels refuse or ignore it.
 napi_value ShortenSlice(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  uint32_t slice = 0;
-  CHECK(napi_get_value_uint32(env, argv[0], &slice));
+  int32_t slice = 0;
+  if (!intArg(env, info, &slice)) return throwLast(env);
   SchedAttr attr{};
   attr.size = sizeof attr;
   attr.policy = 0;  // SCHED_OTHER
   attr.nice = getpriority(PRIO_PROCESS, 0);
-  attr.runtime = slice;
+  attr.runtime = uint32_t(slice);
   napi_value result;
   CHECK(napi_get_boolean(env, syscall(SYS_sched_setattr, 0, &attr, 0) == 0, &result));
   return result;
@@ -636,11 +638,8 @@ napi_value ShortenSlice(napi_env env, napi_callback_info info) {
 // waited for FFmpeg to write a frame and for garbage collections (docs/performance.md). Allowed
 // without privilege in this direction only: leaving SCHED_IDLE takes CAP_SYS_NICE.
 napi_value IdleThread(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   int32_t tid = 0;
-  CHECK(napi_get_value_int32(env, argv[0], &tid));
+  if (!intArg(env, info, &tid)) return throwLast(env);
   const sched_param param{};
   napi_value result;
   CHECK(napi_get_boolean(env, tid > 0 && sched_setscheduler(tid, SCHED_IDLE, &param) == 0, &result));
@@ -648,11 +647,8 @@ napi_value IdleThread(napi_env env, napi_callback_info info) {
 }
 
 napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   int32_t fd = -1;
-  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  if (!intArg(env, info, &fd)) return throwLast(env);
   if (fd >= 0) close(fd);
   return nullptr;
 }
