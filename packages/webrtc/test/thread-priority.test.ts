@@ -78,12 +78,12 @@ describe.runIf(process.platform === 'linux')('data-plane priority (controlNice, 
     expect(others.filter(([, nices]) => nices.some((nice) => nice !== lowered))).toEqual([]);
   });
 
-  it('with controlIdle, runs them and the processes they start under SCHED_IDLE', async () => {
+  it('with controlIdle, runs them and the processes they start under SCHED_IDLE, V8 helpers at nice', async () => {
     // The child starts a process once the plane has lowered its threads: FFmpeg's case.
     const child = await planeProcess(
       `const { spawn } = await import('node:child_process');
        const { readFileSync } = await import('node:fs');
-       const plane = FanoutPlane.open({ engine: 'native', shards: 2, controlIdle: true });
+       const plane = FanoutPlane.open({ engine: 'native', shards: 2, controlIdle: true, controlNice: 10 });
        if (plane.engine !== 'native') throw new Error('no native data plane');
        setInterval(() => {}, 1000);
        console.log('open');
@@ -104,13 +104,20 @@ describe.runIf(process.platform === 'linux')('data-plane priority (controlNice, 
     });
     const threads = threadValues(child.pid, 'policy');
     const workers = [...threads].filter(([name]) => name.startsWith('dragon-fanout-'));
-    const others = [...threads].filter(([name]) => !name.startsWith('dragon-fanout-'));
+    const others = [...threads].filter(([name]) => !name.startsWith('dragon-fanout-') && name !== 'V8Worker');
     expect(workers).toEqual([
       ['dragon-fanout-0', [0]],
       ['dragon-fanout-1', [0]],
     ]);
     expect(others.length).toBeGreaterThan(2);
     expect(others.filter(([, policies]) => policies.some((policy) => policy !== schedIdle))).toEqual([]);
+    // V8's platform threads also collect the workers' garbage: lowered, but not idle.
+    const helpers = threads.get('V8Worker') ?? [];
+    expect(helpers.length).toBeGreaterThan(0);
+    expect(helpers.every((policy) => policy === 0)).toBe(true);
+    expect(threadValues(child.pid, 'nice').get('V8Worker')).toEqual(
+      helpers.map(() => Math.max(getPriority(), 10)),
+    );
     expect(readThread(`/proc/${spawned}/stat`).policy).toBe(schedIdle);
   });
 });

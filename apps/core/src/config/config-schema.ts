@@ -123,7 +123,8 @@ const webrtcSchema = z
     /**
      * Run everything but the media data plane's threads under SCHED_IDLE (the FFmpeg processes they
      * start included): the data plane then preempts them the moment a packet arrives, rather than
-     * when nice values allow. `control_plane_nice` applies where the kernel refuses. Read at start.
+     * when nice values allow. `control_plane_nice` applies where the kernel refuses, and to V8's helper
+     * threads, which collect the data plane's garbage too. Read at start.
      */
     control_plane_idle: z.boolean().default(true),
   })

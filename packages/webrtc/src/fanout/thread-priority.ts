@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /** The kernel's id of the calling thread (Linux; `/proc/thread-self` is `<pid>/task/<tid>`). */
@@ -11,10 +11,30 @@ export function kernelThreadId(): number | undefined {
   }
 }
 
+/**
+ * The name Node (22 and later) gives V8's platform threads. They are shared by every isolate of the
+ * process, the data plane's workers included: a worker's garbage collection hands them tasks and
+ * waits for them to finish. Under SCHED_IDLE they ran only when the busy API let them, and the
+ * worker's collection, its frame with it, waited that long (docs/performance.md, hammered p99 2 ms
+ * against 0.5–1 ms at nice). So they are lowered with `nice`, never made idle.
+ */
+const sharedHelperName = 'V8Worker';
+
+function threadName(tid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 export interface LowerPriority {
   /** A nice value, given where the thread's is lower (0: none). */
   nice: number;
-  /** Moves a thread to SCHED_IDLE (the addon's `idleThread`); where it refuses, `nice` applies. */
+  /**
+   * Moves a thread to SCHED_IDLE (the addon's `idleThread`); where it refuses, and for V8's shared
+   * helper threads, `nice` applies.
+   */
   idle?: ((tid: number) => boolean) | undefined;
 }
 
@@ -39,7 +59,7 @@ export function lowerOtherThreads(keep: ReadonlySet<number>, { nice, idle }: Low
   for (const task of tasks) {
     const tid = Number(task);
     if (!Number.isInteger(tid) || keep.has(tid)) continue;
-    if (idle?.(tid)) {
+    if (idle && threadName(tid) !== sharedHelperName && idle(tid)) {
       lowered.push(tid);
       continue;
     }
