@@ -77,10 +77,11 @@ function bootFailureLine(error: Error): string {
 }
 
 // The data plane's threads start before anything else can open a source, so that the rest of the
-// process can be given a lower priority than they have (unprivileged, only that way round).
+// process can be given a lower priority than they have (unprivileged, only that way round). The
+// processes restored at boot start only once that is done: FFmpeg inherits its starter's priority.
 if (configStore.config.webrtc.enable) {
   const { control_plane_nice, control_plane_idle } = configStore.config.webrtc;
-  FanoutPlane.shared({ controlNice: control_plane_nice, controlIdle: control_plane_idle });
+  await FanoutPlane.shared({ controlNice: control_plane_nice, controlIdle: control_plane_idle }).prioritized;
 }
 
 let runtime: Runtime;

@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { serverNodeFlags } from '../src/node-flags.js';
-import { startServer, stopAllServers } from './server-harness.js';
+import {
+  childProcesses,
+  jsonBody,
+  startServer,
+  stopAllServers,
+  testPatternInput,
+  testPatternProcess,
+  waitFor,
+} from './server-harness.js';
 
 const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const cleanups: (() => void)[] = [];
@@ -130,3 +138,31 @@ it("keeps an operator's own value of a flag instead of the server's", async () =
   expect(argv).not.toContain('--max-semi-space-size=4');
   expect((await server.api('/ping')).status).toBe(200);
 });
+
+it.runIf(process.platform === 'linux')(
+  'starts the FFmpeg of a process restored at boot below the data plane (SCHED_IDLE)',
+  async () => {
+    const server = await startServer();
+    const cam = testPatternProcess('cam', { input: [testPatternInput('160x120')] });
+    expect((await server.api('/api/v3/process', jsonBody(cam))).status).toBe(200);
+    expect(await server.stop()).toBe(0);
+
+    // At boot the process starts at once, racing the data plane's threads to report their ids.
+    const restarted = await startServer({ dataDir: server.dataDir });
+    const policyOf = (pid: number) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+    };
+    const ffmpeg = await waitFor('the restored FFmpeg', () =>
+      childProcesses(restarted.child.pid!).find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg';
+        } catch {
+          return false;
+        }
+      }),
+    );
+    const schedIdle = 5;
+    expect(policyOf(ffmpeg)).toBe(schedIdle);
+  },
+);

@@ -79,20 +79,17 @@ describe.runIf(process.platform === 'linux')('data-plane priority (controlNice, 
   });
 
   it('with controlIdle, runs them and the processes they start under SCHED_IDLE, V8 helpers at nice', async () => {
-    // The child starts a process once the plane has lowered its threads: FFmpeg's case.
+    // The child starts a process once the plane says it has lowered its threads: FFmpeg's case.
     const child = await planeProcess(
       `const { spawn } = await import('node:child_process');
-       const { readFileSync } = await import('node:fs');
        const plane = FanoutPlane.open({ engine: 'native', shards: 2, controlIdle: true, controlNice: 10 });
        if (plane.engine !== 'native') throw new Error('no native data plane');
        setInterval(() => {}, 1000);
        console.log('open');
-       const timer = setInterval(() => {
-         if (!readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ').slice(38, 39).includes('${schedIdle}')) return;
-         clearInterval(timer);
-         const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
-         console.log('spawned ' + sleeper.pid);
-       }, 50);`,
+       // What the server does before it starts its processes.
+       await plane.prioritized;
+       const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+       console.log('spawned ' + sleeper.pid);`,
     );
     const spawned = await waitFor('a process to be started', () => /spawned (\d+)/.exec(child.stdout())?.[1]);
     cleanups.push(() => {

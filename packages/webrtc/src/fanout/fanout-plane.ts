@@ -80,6 +80,12 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
   readonly engine: 'native' | 'js';
   /** Worker threads (0: the data plane runs in the thread that created the plane). */
   readonly shards: number;
+  /**
+   * Settles once `controlNice`/`controlIdle` have been applied to the process's other threads (at
+   * once when there is nothing to apply). A child process inherits the priority of the thread that
+   * starts it: start FFmpeg after this, or it keeps the data plane's priority. Never rejects.
+   */
+  readonly prioritized: Promise<void>;
   readonly #lanes: Lane[];
   readonly #addon: NativeAddon | undefined;
   readonly #socketIds = new Map<Socket, number>();
@@ -107,9 +113,11 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
         ? [new InThreadLane(new Shard(addon ? new NativeOutputBackend(addon) : new JsOutputBackend()))]
         : Array.from({ length: shards }, (_, index) => new WorkerLane(script, index, events));
     const workers = this.#lanes.filter((lane) => lane instanceof WorkerLane);
+    this.prioritized = Promise.resolve();
     if ((controlNice > 0 || controlIdle) && workers.length > 0) {
       const idle = controlIdle && addon ? (tid: number) => addon.idleThread(tid) : undefined;
-      void Promise.all(workers.map((lane) => lane.threadId)).then((ids) => {
+      // A worker's id always settles (ready, failed or exited), so this does too.
+      this.prioritized = Promise.all(workers.map((lane) => lane.threadId)).then((ids) => {
         const known = ids.filter((id) => id !== undefined);
         // Without every worker's id, lowering "the others" could lower the data plane too.
         if (!this.#closed && known.length === ids.length)

@@ -77,7 +77,12 @@ export class WorkerLane implements Lane {
     this.#worker = new Worker(script, { name: `dragon-fanout-${index}` });
     let started: (threadId: number | undefined) => void = () => {};
     this.threadId = new Promise((resolve) => {
-      started = resolve;
+      // Unreferenced only once it has started: until then the process stays up for it, so that a
+      // caller awaiting its thread id (FanoutPlane.prioritized, at boot) is not left unsettled.
+      started = (threadId) => {
+        this.#worker.unref();
+        resolve(threadId);
+      };
     });
     this.#worker.once('exit', () => {
       this.#exited = true;
@@ -97,9 +102,8 @@ export class WorkerLane implements Lane {
     this.#worker.on('error', (error) => {
       if (!this.#closing) events.error(error);
     });
-    // After the listeners: adding a 'message' listener refs the worker's port again, and a
-    // referenced port keeps the process alive after everything else has finished.
-    this.#worker.unref();
+    // A referenced worker keeps the process alive after everything else has finished; `started`
+    // unreferences it, after these listeners (adding a 'message' listener refs its port again).
   }
 
   send(command: ShardCommand): void {
