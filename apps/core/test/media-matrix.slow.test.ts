@@ -182,13 +182,15 @@ async function playsInChromium(id: string, row: Row): Promise<Watched> {
       async () => {
         const now = await watch(page);
         const framesRising = !video || now.frames >= first.frames + 50;
-        const samplesRising = !audio || now.samples >= first.samples + 96_000;
+        // Two seconds of decoded audio, not of silence made up for packets that did not decode (AAC
+        // copied into an Opus track) or arrived late: concealed samples do not count. How many are
+        // concealed on the way depends on how busy the machine is, so that is not asserted.
+        const decodedSamples = (watched: Watched) => watched.samples - watched.concealed;
+        const samplesRising = !audio || decodedSamples(now) >= decodedSamples(first) + 96_000;
         return framesRising && samplesRising ? now : undefined;
       },
       90_000,
     );
-    // Decoded audio, not silence made up for lost packets: concealed samples are a minority.
-    if (audio) expect(later.concealed - first.concealed).toBeLessThan((later.samples - first.samples) / 2);
     return later;
   } finally {
     await page.close();
