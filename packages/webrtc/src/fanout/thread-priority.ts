@@ -12,11 +12,12 @@ export function kernelThreadId(): number | undefined {
 }
 
 /**
- * The name Node (22 and later) gives V8's platform threads. They are shared by every isolate of the
- * process, the data plane's workers included: a worker's garbage collection hands them tasks and
- * waits for them to finish. Under SCHED_IDLE they ran only when the busy API let them, and the
- * worker's collection, its frame with it, waited that long (docs/performance.md, hammered p99 2 ms
- * against 0.5–1 ms at nice). So they are lowered with `nice`, never made idle.
+ * The name Node gives V8's platform threads (Node 24 does; Node 20 left them unnamed, and unnamed
+ * they go with the rest). They are shared by every isolate of the process, the data plane's workers
+ * included: a worker's garbage collection hands them tasks and waits for them to finish. Under
+ * SCHED_IDLE they ran only when the busy API let them, and the worker's collection, its frame with
+ * it, waited that long (docs/performance.md, hammered p99 2 ms against 0.5–1 ms at nice). So they
+ * are lowered with `nice`, never made idle.
  */
 const sharedHelperName = 'V8Worker';
 
