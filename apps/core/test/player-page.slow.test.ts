@@ -5,6 +5,7 @@ import { type FFmpegChild, runFFmpeg, stopFFmpegs, testPatternInput } from './ff
 import {
   freePort,
   jsonBody,
+  testPatternInput as patternInput,
   type RunningServer,
   startServer,
   stopAllServers,
@@ -129,4 +130,62 @@ describe('the player page', () => {
       await page.close();
     }
   }, 240_000);
+
+  it('starts a new session by itself after the server restarts, before the connection is called failed', async () => {
+    const address = `127.0.0.1:${await freePort('tcp')}`;
+    const own = await startServer({ env: { CORE_ADDRESS: address } });
+    await own.json(
+      '/api/v3/process',
+      jsonBody({
+        id: 'again',
+        input: [patternInput('160x120')],
+        output: [],
+        autostart: true,
+        reconnect: true,
+        reconnect_delay_seconds: 1,
+        webrtc: { enabled: true },
+      }),
+    );
+    type Watched = Window & {
+      dragonPlayer: { peerConnection: RTCPeerConnection | null; state: string };
+      first?: RTCPeerConnection;
+      firstStates?: string[];
+    };
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${own.baseUrl}/player/again`, { waitUntil: 'domcontentloaded' });
+      await waitFor(
+        'the player plays',
+        async () => ((await player(page)).state === 'playing' ? true : undefined),
+        120_000,
+      );
+      // Every state the first connection goes through from now on (close() itself fires none).
+      await page.evaluate(() => {
+        const w = window as unknown as Watched;
+        const first = w.dragonPlayer.peerConnection!;
+        w.first = first;
+        w.firstStates = [];
+        first.addEventListener('connectionstatechange', () => w.firstStates!.push(first.connectionState));
+      });
+      expect(await own.stop()).toBe(0);
+      await startServer({ dataDir: own.dataDir, env: { CORE_ADDRESS: address } });
+      await waitFor(
+        'a new session playing',
+        async () => {
+          const now = await page.evaluate(() => {
+            const w = window as unknown as Watched;
+            const pc = w.dragonPlayer.peerConnection;
+            return { fresh: pc !== null && pc !== w.first, state: w.dragonPlayer.state };
+          });
+          return now.fresh && now.state === 'playing' ? true : undefined;
+        },
+        120_000,
+      );
+      const states = await page.evaluate(() => (window as unknown as Watched).firstStates);
+      expect(states).toContain('disconnected');
+      expect(states).not.toContain('failed');
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -39,6 +39,12 @@ const endpoint = new URL('api/v3/process/' + encodeURIComponent(processId) + '/w
 const statusUrl = new URL('player/' + encodeURIComponent(processId) + '/status', base);
 /** Connected but no frame decoded for this long: the video is not decodable (the server says why). */
 const undecodableAfterMs = 8000;
+/**
+ * Disconnected this long (ICE consent checks unanswered: the server restarted, or the network went
+ * away), the player starts a new session rather than wait for the browser to call the connection
+ * failed, which takes about ten seconds more. A blip shorter than this keeps the session.
+ */
+const reconnectAfterMs = 3000;
 const video = document.getElementById('video');
 const statusLine = document.getElementById('status');
 const planLine = document.getElementById('plan');
@@ -47,6 +53,7 @@ const auth = token ? { Authorization: 'Bearer ' + token } : {};
 let session = null;
 let pc = null;
 let retryTimer = null;
+let reconnectTimer = null;
 let connectedAt = 0;
 let expectVideo = true;
 let lastFrames = 0;
@@ -96,9 +103,18 @@ async function play() {
   const stream = new MediaStream();
   video.srcObject = stream;
   pc.ontrack = (event) => { stream.addTrack(event.track); video.play().catch(() => {}); };
+  const peer = pc;
   pc.onconnectionstatechange = () => {
-    if (!pc) return;
+    if (pc !== peer) return;
+    clearTimeout(reconnectTimer);
     if (pc.connectionState === 'connected') { connectedAt = Date.now(); lastFrames = 0; lastAudioSamples = 0; }
+    if (pc.connectionState === 'disconnected') {
+      reconnectTimer = setTimeout(() => {
+        if (pc !== peer || pc.connectionState !== 'disconnected') return;
+        show('starting', 'connection lost, reconnecting…');
+        retry(0);
+      }, reconnectAfterMs);
+    }
     if (pc.connectionState === 'failed') { show('starting', 'connection lost, retrying…'); retry(2); }
   };
   await pc.setLocalDescription(await pc.createOffer());
