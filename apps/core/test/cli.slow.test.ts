@@ -10,6 +10,7 @@ import { serverNodeFlags } from '../src/node-flags.js';
 import {
   childProcesses,
   jsonBody,
+  procStatFields,
   startServer,
   stopAllServers,
   testPatternInput,
@@ -149,10 +150,6 @@ it.runIf(process.platform === 'linux')(
 
     // At boot the process starts at once, racing the data plane's threads to report their ids.
     const restarted = await startServer({ dataDir: server.dataDir });
-    const policyOf = (pid: number) => {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
-    };
     const ffmpeg = await waitFor('the restored FFmpeg', () =>
       childProcesses(restarted.child.pid!).find((pid) => {
         try {
@@ -163,6 +160,6 @@ it.runIf(process.platform === 'linux')(
       }),
     );
     const schedIdle = 5;
-    expect(policyOf(ffmpeg)).toBe(schedIdle);
+    expect(Number(procStatFields(ffmpeg)[38])).toBe(schedIdle);
   },
 );

@@ -121,11 +121,19 @@ export async function metric(
   return line === undefined ? undefined : Number(line.split(' ').pop());
 }
 
+/**
+ * The fields of `/proc/<pid>/stat` after the name (proc_pid_stat(5)): `[0]` is field 3 (state),
+ * `[1]` the parent's pid, `[38]` the scheduling policy. Throws if the process has gone.
+ */
+export function procStatFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** A process that ended is gone, or a zombie waiting for init to reap it. */
 function running(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    const state = procStatFields(pid)[0];
     return state !== 'Z' && state !== 'X';
   } catch {
     return false;
@@ -152,8 +160,7 @@ export function childProcesses(pid: number): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+      if (Number(procStatFields(entry)[1]) === pid) children.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
