@@ -6,12 +6,17 @@
 // JavaScript data plane (see src/fanout/native-addon.ts). A compiler error is a bug and fails.
 // `scripts/bootstrap.sh` provides both on a fresh machine.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(packageDir, 'native', 'dragon_fanout.cc');
+const nativeDir = join(packageDir, 'native');
+// Every translation unit of the addon (see the comment at the top of each for its job).
+const sources = readdirSync(nativeDir)
+  .filter((file) => file.endsWith('.cc'))
+  .sort()
+  .map((file) => join(nativeDir, file));
 const output = join(packageDir, 'dist', 'dragon-fanout.node');
 
 const headerCandidates = [
@@ -51,13 +56,13 @@ const args = [
   // SHA1_Init & co. are deprecated in OpenSSL 3 but are the allocation-free way to reuse HMAC pads.
   '-Wno-deprecated-declarations',
   `-I${headers}`,
-  `-I${join(packageDir, 'native')}`,
+  `-I${nativeDir}`,
   '-o',
   output,
-  source,
+  ...sources,
 ];
 const result = spawnSync(compiler, args, { stdio: 'inherit' });
 if (result.status !== 0) {
-  console.error(`@dragon/webrtc: ${compiler} failed to build ${source}`);
+  console.error(`@dragon/webrtc: ${compiler} failed to build ${output}`);
   process.exit(1);
 }

@@ -114,9 +114,10 @@ class NativeOutputGroup implements OutputGroup {
 }
 
 /**
- * SRTP and sendmmsg(2) in the addon (native/dragon_fanout.cc): one flush sends the packets a source
- * delivered together to every viewer of the group, a viewer's run of them as one UDP GSO datagram. Sockets are descriptors this backend owns (duplicates of the
- * main thread's), so they stay valid until it closes them, whatever happens to the originals.
+ * SRTP and sendmmsg(2) in the addon (native/send_path.cc): one flush sends the packets a source
+ * delivered together to every viewer of the group, a viewer's run of them as one UDP GSO datagram.
+ * Sockets are descriptors this backend owns (duplicates of the main thread's), so they stay valid
+ * until it closes them, whatever happens to the originals.
  */
 export class NativeOutputBackend implements OutputBackend {
   readonly kind = 'native';
