@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadNativeAddon, type NativeAddon } from './native-addon.js';
+import { loadNativeAddon, type NativeAddon, type NativeGroup, type NativeStream } from './native-addon.js';
 import { socketFd } from './socket-fd.js';
 import { JsSrtpStream, SrtpProfile, type SrtpSessionKeys } from './srtp.js';
 
@@ -134,5 +134,88 @@ describe('the data-plane thread’s time slice', () => {
     if (!slice) return;
 
     expect(Number(slice[1])).toBe(100_000);
+  });
+});
+
+describe('the addon’s arguments', () => {
+  function fixture(): { addon: NativeAddon; stream: NativeStream; group: NativeGroup; packet: Buffer } {
+    const addon = nativeAddon();
+    const keys = keysFor(SrtpProfile.aeadAes128Gcm);
+    const stream = addon.createStream(keys.profile, keys.key, keys.salt, null, 0x0a0a_0a0a, 96);
+    return { addon, stream, group: addon.createGroup(), packet: rtp(1, 200) };
+  }
+  // Each stands for what a caller's bug would pass: the addon must refuse it before reading it.
+  const notIntegers = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5, '7', undefined];
+
+  it('refuses a group where a stream is expected, and a stream where a group is, with a TypeError', () => {
+    const { addon, stream, group, packet } = fixture();
+    const asStream = group as unknown as NativeStream;
+    const asGroup = stream as unknown as NativeGroup;
+
+    expect(() => addon.setTarget(asStream, -1, '127.0.0.1', 9, 4)).toThrow(TypeError);
+    expect(() => addon.setCounters(asStream, new Float64Array(5), 0)).toThrow(TypeError);
+    expect(() => addon.send(asStream, packet, 1)).toThrow(TypeError);
+    expect(() => addon.protect(asStream, packet, 1)).toThrow(TypeError);
+    expect(() => addon.groupAdd(group, asStream)).toThrow(TypeError);
+    expect(() => addon.groupAdd(asGroup, stream)).toThrow(TypeError);
+    expect(() => addon.groupRemove(asGroup, stream)).toThrow(TypeError);
+    expect(() => addon.groupEnqueue(asGroup, packet, packet.length, 1)).toThrow(TypeError);
+    expect(() => addon.groupFlush(asGroup)).toThrow(TypeError);
+    expect(() => addon.groupFlush({} as NativeGroup)).toThrow(TypeError);
+    expect(() => addon.send(null as unknown as NativeStream, packet, 1)).toThrow(TypeError);
+    // Both are still what they were: the stream protects, the group flushes.
+    expect(addon.protect(stream, packet, 1)).toBeInstanceOf(Buffer);
+    expect(addon.groupFlush(group)).toBe(0);
+  });
+
+  it('refuses NaN, infinities, fractions and non-numbers wherever it takes an integer, with a TypeError', () => {
+    const { addon, stream, group, packet } = fixture();
+    const keys = keysFor(SrtpProfile.aeadAes128Gcm);
+    for (const value of notIntegers) {
+      const n = value as number;
+      expect(() => addon.send(stream, packet, n)).toThrow(TypeError);
+      expect(() => addon.protect(stream, packet, n)).toThrow(TypeError);
+      expect(() => addon.groupEnqueue(group, packet, n, 1)).toThrow(TypeError);
+      expect(() => addon.groupEnqueue(group, packet, packet.length, n)).toThrow(TypeError);
+      expect(() => addon.setTarget(stream, n, '127.0.0.1', 9, 4)).toThrow(TypeError);
+      expect(() => addon.setTarget(stream, -1, '127.0.0.1', n, 4)).toThrow(TypeError);
+      expect(() => addon.setTarget(stream, -1, '127.0.0.1', 9, n as 4)).toThrow(TypeError);
+      expect(() => addon.setCounters(stream, new Float64Array(5), n)).toThrow(TypeError);
+      expect(() => addon.createStream(keys.profile, keys.key, keys.salt, null, n, 96)).toThrow(TypeError);
+      expect(() => addon.createStream(keys.profile, keys.key, keys.salt, null, 1, n)).toThrow(TypeError);
+      expect(() => addon.createStream(n, keys.key, keys.salt, null, 1, 96)).toThrow(TypeError);
+      expect(() => addon.dup(n)).toThrow(TypeError);
+      expect(() => addon.close(n)).toThrow(TypeError);
+      expect(() => addon.shortenSlice(n)).toThrow(TypeError);
+      expect(() => addon.idleThread(n)).toThrow(TypeError);
+    }
+    expect(() => addon.setTarget(stream, -1, 127 as unknown as string, 9, 4)).toThrow(TypeError);
+    expect(() => addon.setCounters(stream, [0, 0, 0, 0, 0] as unknown as Float64Array, 0)).toThrow(TypeError);
+    expect(() => addon.send(stream, 'packet' as unknown as Buffer, 1)).toThrow(TypeError);
+    // Nothing was queued or sent by the refused calls.
+    expect(addon.groupFlush(group)).toBe(0);
+  });
+
+  it('refuses integers out of range with a RangeError instead of wrapping them', () => {
+    const { addon, stream, group, packet } = fixture();
+    const keys = keysFor(SrtpProfile.aeadAes128Gcm);
+
+    // 2^32 + 3 would have become descriptor 3, 2^32 + 1 SSRC 1.
+    expect(() => addon.setTarget(stream, 2 ** 32 + 3, '127.0.0.1', 9, 4)).toThrow(RangeError);
+    expect(() => addon.createStream(keys.profile, keys.key, keys.salt, null, 2 ** 32 + 1, 96)).toThrow(
+      RangeError,
+    );
+    expect(() => addon.createStream(keys.profile, keys.key, keys.salt, null, 1, 128)).toThrow(RangeError);
+    expect(() => addon.setTarget(stream, -1, '127.0.0.1', 65_536, 4)).toThrow(RangeError);
+    expect(() => addon.setTarget(stream, -1, '127.0.0.1', 9, 5 as 4)).toThrow(RangeError);
+    expect(() => addon.setTarget(stream, -2, '127.0.0.1', 9, 4)).toThrow(RangeError);
+    expect(() => addon.send(stream, packet, -1)).toThrow(RangeError);
+    expect(() => addon.send(stream, packet, 2 ** 53)).toThrow(RangeError);
+    expect(() => addon.groupEnqueue(group, packet, packet.length + 1, 1)).toThrow(RangeError);
+    expect(() => addon.setCounters(stream, new Float64Array(5), 3)).toThrow(RangeError);
+    expect(() => addon.setCounters(stream, new Float64Array(2), 0)).toThrow(RangeError);
+    expect(() => addon.dup(-1)).toThrow(RangeError);
+    expect(() => addon.idleThread(-5)).toThrow(RangeError);
+    expect(addon.groupFlush(group)).toBe(0);
   });
 });

@@ -8,7 +8,11 @@ export type NativeStream = { readonly [nativeHandle]: 'stream' };
 /** The streams a source's packets go to: queued, then sent with one sendmmsg(2) per socket. */
 export type NativeGroup = { readonly [nativeHandle]: 'group' };
 
-/** What native/dragon_fanout.cc exports. */
+/**
+ * What native/dragon_fanout.cc exports. Every function checks its arguments before reading them: a
+ * stream or group of the wrong kind, a non-integer number (NaN, ±Infinity, a fraction) or a value
+ * of the wrong type throws a TypeError, an integer out of range a RangeError.
+ */
 export interface NativeAddon {
   createStream(
     profile: number,
