@@ -127,12 +127,12 @@ const modes = {
     );
     const fd = addon.dup(socket[state].handle.fd);
     const group = addon.createGroup();
-    const counters = new Float64Array(viewerCount * 4);
+    const counters = new Float64Array(viewerCount * 5);
     viewers().forEach((viewer, index) => {
       const { key, salt, authKey } = viewer.keys;
       const stream = addon.createStream(profile, key, salt, profile === 1 ? authKey : null, viewer.ssrc, 97);
       addon.setTarget(stream, fd, '127.0.0.1', sinkPort, 4);
-      addon.setCounters(stream, counters, index * 4);
+      addon.setCounters(stream, counters, index * 5);
       addon.groupAdd(group, stream);
     });
     return (seq) => {

@@ -140,8 +140,8 @@ napi_value SetTarget(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// setCounters(stream, float64Array, index): packets, payload octets and packet octets are added to
-// array[index], [index + 1] and [index + 2].
+// setCounters(stream, float64Array, index): packets, payload octets and packet octets sent are added
+// to array[index], [index + 1] and [index + 2], packets dropped to array[index + 4].
 napi_value SetCounters(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (!args(env, info, 3, argv)) return nullptr;

@@ -30,10 +30,9 @@ constexpr size_t kMaxGsoBytes = 65000;
 // All viewers behind the UDP mux share one socket send buffer (212 KB by default) while a keyframe
 // to 50 viewers is ≈ 1.8 MB. On loopback the kernel frees each datagram at once; on a real link the
 // datagrams wait in the queue discipline and the NIC's ring, the buffer fills and the kernel says
-// EAGAIN. A flush then waits for room (the data-plane thread has nothing better to do) for up to
-// this long in all, before losing the rest as a congested link would. Measured through a 1 Gbit/s
-// `tbf` queue: 50 viewers × 30-packet keyframes, 79 % of the copies were lost without the wait.
-constexpr int64_t kMaxSendWaitNs = 20'000'000;
+// EAGAIN. A frame's flush then waits for room for up to kMaxSendWaitNs in all (send_path.h), before
+// losing the rest as a congested link would. Measured through a 1 Gbit/s `tbf` queue: 50 viewers ×
+// 30-packet keyframes, 79 % of the copies were lost without the wait.
 
 // One message of a batch: `count` consecutive packets of a group's queue, from `first`, to one
 // stream (more than one: a GSO datagram of `segment`-byte segments).
@@ -56,6 +55,8 @@ thread_local std::vector<Control> controls;
 // Cleared for good on this thread the first time the kernel refuses a GSO datagram (no UDP_SEGMENT
 // before Linux 4.18, a route without checksum offload, IPsec): segments are then sent one by one.
 thread_local bool gsoUsable = true;
+// The budget of the single sends since this thread's last frame flush.
+thread_local SendBudget singleBudget;
 
 int64_t monotonicNs() {
   timespec t{};
@@ -63,14 +64,14 @@ int64_t monotonicNs() {
   return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
-// After EAGAIN: waits until the socket can take more or `*deadline` (set on the first wait of a
-// flush) passes. True when it is worth sending again.
-bool waitForRoom(int fd, int64_t* deadline) {
+// After EAGAIN: waits until the socket can take more or the budget's deadline (set on the first
+// wait of a frame) passes. True when it is worth sending again.
+bool waitForRoom(int fd, SendBudget* budget) {
   const int64_t now = monotonicNs();
-  if (*deadline == 0) *deadline = now + kMaxSendWaitNs;
-  if (now >= *deadline) return false;
+  if (budget->deadline == 0) budget->deadline = now + kMaxSendWaitNs;
+  if (now >= budget->deadline) return false;
   pollfd p{fd, POLLOUT, 0};
-  const int ms = int((*deadline - now + 999'999) / 1'000'000);
+  const int ms = int((budget->deadline - now + 999'999) / 1'000'000);
   return poll(&p, 1, ms) > 0 && (p.revents & POLLOUT) != 0;
 }
 
@@ -100,19 +101,22 @@ void count(Stream* s, size_t len, size_t payloadLen) {
   s->counters[kOctets] += double(len);
 }
 
+void countDropped(Stream* s, size_t packets) {
+  if (s->counters) s->counters[kDropped] += double(packets);
+}
+
 bool gsoRefused(int error) {
   return error == EIO || error == EINVAL || error == EOPNOTSUPP || error == ENOPROTOOPT;
 }
 
 // Sends `batch` (messages[i] ↔ batch[i]) with one sendmmsg(2) per run of messages on one socket and
-// counts every packet sent; `lens` and `headers` are the plaintext sizes of the packets the
-// messages' `first`/`count` index. A full socket buffer is waited out for a while (waitForRoom),
-// then drops the rest for that socket; a failed destination loses its message only; a refused GSO
-// datagram is sent again segment by segment.
-size_t flushBatch(size_t n, const size_t* lens, const size_t* headers) {
+// counts every packet sent or dropped; `lens` and `headers` are the plaintext sizes of the packets
+// the messages' `first`/`count` index. A full socket buffer is waited out until the budget's
+// deadline (waitForRoom), then drops the rest for that socket; a failed destination loses its
+// message only; a refused GSO datagram is sent again segment by segment.
+size_t flushBatch(size_t n, const size_t* lens, const size_t* headers, SendBudget* budget) {
   size_t sent = 0;
   size_t start = 0;
-  int64_t deadline = 0;
   const auto counted = [&](size_t index) {
     const Message& m = batch[index];
     for (size_t i = m.first; i < m.first + m.count; i++) count(m.stream, lens[i], lens[i] - headers[i]);
@@ -130,15 +134,16 @@ size_t flushBatch(size_t n, const size_t* lens, const size_t* headers) {
         continue;
       }
       if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitForRoom(fd, &deadline)) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitForRoom(fd, budget)) continue;
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
-        start = end;
+        budget->fullFd = fd;
+        for (; start < end; start++) countDropped(batch[start].stream, batch[start].count);
         break;
       }
       mmsghdr& failed = messages[start];
+      const Message& m = batch[start];
       if (failed.msg_hdr.msg_controllen > 0 && gsoRefused(errno)) {
         gsoUsable = false;
-        const Message& m = batch[start];
         msghdr single = failed.msg_hdr;
         single.msg_control = nullptr;
         single.msg_controllen = 0;
@@ -148,8 +153,12 @@ size_t flushBatch(size_t n, const size_t* lens, const size_t* headers) {
           if (sendmsg(fd, &single, MSG_DONTWAIT) >= 0) {
             count(m.stream, lens[m.first + i], lens[m.first + i] - headers[m.first + i]);
             sent++;
+          } else {
+            countDropped(m.stream, 1);
           }
         }
+      } else {
+        countDropped(m.stream, m.count);
       }
       start++;
     }
@@ -178,6 +187,10 @@ size_t flushQueued(Group* g) {
   size_t n = 0;
   for (Stream* s : g->streams) {
     if (s->fd < 0) continue;
+    if (s->fd == g->budget.fullFd) {
+      countDropped(s, k);
+      continue;
+    }
     size_t lens[kMaxBatch];
     uint8_t* outs = scratch.data() + slots * kStride;
     for (size_t i = 0; i < k; i++) {
@@ -221,12 +234,12 @@ size_t flushQueued(Group* g) {
     }
     slots += k;
     if (slots >= kFlushPackets) {
-      sent += flushBatch(n, g->pendingLen, g->pendingHeader);
+      sent += flushBatch(n, g->pendingLen, g->pendingHeader, &g->budget);
       slots = 0;
       n = 0;
     }
   }
-  return sent + flushBatch(n, g->pendingLen, g->pendingHeader);
+  return sent + flushBatch(n, g->pendingLen, g->pendingHeader, &g->budget);
 }
 
 }  // namespace
@@ -271,12 +284,18 @@ bool enqueue(Group* g, const uint8_t* packet, size_t len, int64_t ext) {
 size_t flush(Group* g) {
   const size_t sent = g->sentEarly + flushQueued(g);
   g->sentEarly = 0;
+  g->budget = SendBudget{};
+  singleBudget = SendBudget{};
   return sent;
 }
 
 size_t sendOne(Stream* s, const uint8_t* packet, size_t len, int64_t ext) {
   const size_t headerLen = rtpHeaderLength(packet, len);
   if (s->fd < 0 || headerLen == 0 || len > kMaxPacket) return 0;
+  if (s->fd == singleBudget.fullFd) {
+    countDropped(s, 1);
+    return 0;
+  }
   if (scratch.size() < kStride) scratch.resize(kStride);
   if (messages.empty()) {
     messages.resize(1);
@@ -293,7 +312,7 @@ size_t sendOne(Stream* s, const uint8_t* packet, size_t len, int64_t ext) {
   m.msg_hdr.msg_iov = &vectors[0];
   m.msg_hdr.msg_iovlen = 1;
   batch[0] = {s, 0, 1};
-  return flushBatch(1, &len, &headerLen);
+  return flushBatch(1, &len, &headerLen, &singleBudget);
 }
 
 size_t protectOne(Stream* s, const uint8_t* packet, size_t len, int64_t ext, uint8_t* out) {

@@ -23,9 +23,11 @@ constexpr size_t kStride = kMaxPacket + kMaxTag;
 constexpr size_t kMaxBatch = 64;
 
 // What a stream adds to its owner's counters array, from the index it was given (RFC 3550 §6.4.1's
-// sender info is the first two). Index 3 is the owner's (retransmissions it asked for).
-enum Counter : size_t { kPackets = 0, kPayloadOctets = 1, kOctets = 2 };
-constexpr size_t kCounterSpan = 3;
+// sender info is the first two): packets handed to the kernel, and packets it would not take in
+// time (a full send buffer past the deadline, or a failed destination). Index 3 is the owner's
+// (retransmissions it asked for).
+enum Counter : size_t { kPackets = 0, kPayloadOctets = 1, kOctets = 2, kDropped = 4 };
+constexpr size_t kCounterSpan = 5;
 
 struct Stream {
   Srtp srtp;
@@ -40,6 +42,16 @@ struct Stream {
   double* counters = nullptr;
 };
 
+// How long one frame's sends may still wait for room in a full socket send buffer (see
+// kMaxSendWaitNs below).
+struct SendBudget {
+  // When waiting stops (0: nothing has waited yet).
+  int64_t deadline = 0;
+  // A socket that still had no room when waiting stopped: the rest of the frame's packets for it
+  // are dropped without being protected (-1: none).
+  int fullFd = -1;
+};
+
 struct Group {
   std::vector<Stream*> streams;
   // Plaintext packets queued by enqueue until flush (allocated on first use).
@@ -50,6 +62,8 @@ struct Group {
   size_t pendingCount = 0;
   // Datagrams sent by flushes a full queue forced since the last flush.
   size_t sentEarly = 0;
+  // The budget of the frame being queued and sent.
+  SendBudget budget;
 };
 
 // RFC 3550 §5.1: the length of the packet's header (fixed part, CSRCs, extension), 0 if it is not
@@ -61,11 +75,20 @@ bool groupAdd(Group* g, Stream* s);
 // Removes `s`; returns the index it had, or -1 when it was not a member.
 long groupRemove(Group* g, Stream* s);
 
+// Where a socket's send buffer is full, the send loop waits for room, but never longer than
+// kMaxSendWaitNs after its first wait for one frame: the packets of a frame (from its first enqueue
+// to its flush, to every stream of the group) share one deadline, and so do the single sends
+// (retransmissions, primers) between two frames. What does not fit by then is dropped for the
+// streams it was for and counted (kDropped); the viewer's NACKs and keyframe requests recover it.
+// Meanwhile the thread receives nothing: the bound is what keeps one congested uplink from
+// stalling every source of the thread.
+constexpr int64_t kMaxSendWaitNs = 20'000'000;
+
 // Queues a copy of `packet` for the next flush (a full queue is sent first). False, and nothing
 // queued, when it is not RTP or too large.
 bool enqueue(Group* g, const uint8_t* packet, size_t len, int64_t ext);
-// Sends what was queued to every stream of the group; returns the datagrams handed to the kernel
-// since the last flush.
+// Sends what was queued to every stream of the group and ends the frame; returns the datagrams
+// handed to the kernel since the last flush.
 size_t flush(Group* g);
 
 // One packet to one stream (a retransmission, a primer), through the same send loop; 1 if sent.

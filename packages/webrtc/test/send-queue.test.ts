@@ -1,57 +1,19 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { waitFor } from '@dragon/test-helpers';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createQueuedLink, receiverAddress, senderAddress } from './queued-link.js';
 
 // On loopback the kernel frees a datagram as it sends it, so a socket's send buffer never fills.
-// Behind a real link it does: datagrams wait in the queue discipline. Two network namespaces joined
-// by a veth pair with a 1 Gbit/s token bucket on the sender's side stand in for that link, so a
-// frame to several viewers through one socket outgrows the 212 KB default send buffer.
-const id = `${process.pid}`;
-const sender = `dragon-sendq-a-${id}`;
-const receiver = `dragon-sendq-b-${id}`;
+// Behind a real link it does: datagrams wait in the queue discipline. A 1 Gbit/s token bucket
+// stands in for that link (queued-link.ts), so a frame to several viewers through one socket
+// outgrows the 212 KB default send buffer.
 const addonPath = fileURLToPath(new URL('../dist/dragon-fanout.node', import.meta.url));
 const viewers = 10;
 const packetsPerFrame = 30;
 const frames = 10;
-
-const run = (namespace: string, command: string): void => {
-  execFileSync('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { stdio: 'ignore' });
-};
-
-/** The two namespaces and the link between them, or false where this machine cannot make them. */
-function makeLink(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('ip', ['netns', 'add', sender], { stdio: 'ignore' });
-    execFileSync('ip', ['netns', 'add', receiver], { stdio: 'ignore' });
-    execFileSync('ip', ['link', 'add', `dsq${id}a`, 'type', 'veth', 'peer', 'name', `dsq${id}b`]);
-    execFileSync('ip', ['link', 'set', `dsq${id}a`, 'netns', sender]);
-    execFileSync('ip', ['link', 'set', `dsq${id}b`, 'netns', receiver]);
-    run(
-      sender,
-      `ip link set lo up && ip addr add 10.77.0.1/24 dev dsq${id}a && ip link set dsq${id}a up && ` +
-        `tc qdisc add dev dsq${id}a root tbf rate 1gbit burst 64kb latency 200ms`,
-    );
-    run(receiver, `ip link set lo up && ip addr add 10.77.0.2/24 dev dsq${id}b && ip link set dsq${id}b up`);
-    return true;
-  } catch {
-    removeLink();
-    return false;
-  }
-}
-
-function removeLink(): void {
-  for (const namespace of [sender, receiver]) {
-    try {
-      execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
-    } catch {
-      // not made, or already gone
-    }
-  }
-}
 
 // Counts what each of `viewers` ports receives; prints the counts as JSON on SIGTERM.
 const sinkScript = `
@@ -61,7 +23,7 @@ for (let i = 0; i < ${viewers}; i++) {
   // Room for several frames, should this process be slow to read on a busy machine.
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
   socket.on('message', () => counts[i]++);
-  await new Promise((resolve) => socket.bind(21000 + i, '10.77.0.2', resolve));
+  await new Promise((resolve) => socket.bind(21000 + i, '${receiverAddress}', resolve));
 }
 let done = false;
 setInterval(() => {
@@ -82,13 +44,13 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 const addon = createRequire(import.meta.url)(${JSON.stringify(addonPath)});
 const socket = createSocket('udp4');
-await new Promise((resolve) => socket.bind(0, '10.77.0.1', resolve));
+await new Promise((resolve) => socket.bind(0, '${senderAddress}', resolve));
 const state = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'state symbol');
 const fd = addon.dup(socket[state].handle.fd);
 const group = addon.createGroup();
 for (let v = 0; v < ${viewers}; v++) {
   const stream = addon.createStream(7, randomBytes(16), randomBytes(12), null, v + 1, 96);
-  addon.setTarget(stream, fd, '10.77.0.2', 21000 + v, 4);
+  addon.setTarget(stream, fd, '${receiverAddress}', 21000 + v, 4);
   addon.groupAdd(group, stream);
 }
 const packet = Buffer.alloc(1200);
@@ -109,20 +71,20 @@ process.exit(0);
 `;
 
 // Root with iproute2 and the tbf queue discipline (CI has them); elsewhere there is no link to test.
-const available = makeLink();
+const link = createQueuedLink('sq', 'rate 1gbit burst 64kb latency 200ms');
 
-describe.skipIf(!available)('the native fan-out behind a link that queues', () => {
+describe.skipIf(!link)('the native fan-out behind a link that queues', () => {
   let sink: ChildProcess | undefined;
 
   afterAll(() => {
     sink?.kill('SIGKILL');
-    removeLink();
+    link?.remove();
   });
 
   it('waits for room in a full send buffer instead of losing the rest of a frame', async () => {
     const child = spawn(
       'ip',
-      ['netns', 'exec', receiver, process.execPath, '--input-type=module', '-e', sinkScript],
+      ['netns', 'exec', link!.receiver, process.execPath, '--input-type=module', '-e', sinkScript],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     sink = child;
@@ -135,7 +97,7 @@ describe.skipIf(!available)('the native fan-out behind a link that queues', () =
     // Each frame is 10 × 30 × 1.2 KB ≈ 360 KB through one socket: more than its send buffer holds.
     const { stdout: sent } = await promisify(execFile)(
       'ip',
-      ['netns', 'exec', sender, process.execPath, '--input-type=module', '-e', senderScript],
+      ['netns', 'exec', link!.sender, process.execPath, '--input-type=module', '-e', senderScript],
       { encoding: 'utf8', timeout: 40_000 },
     );
     const total = viewers * packetsPerFrame * frames;

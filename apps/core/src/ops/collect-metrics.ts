@@ -46,6 +46,7 @@ export function createMetrics(input: MetricsInput): Metrics {
       bytesIn.reset();
       packetsOut.reset();
       bytesOut.reset();
+      packetsDropped.reset();
       viewers.reset();
       for (const id of input.manager.list()) {
         const exec = input.manager.getState(id).exec;
@@ -62,6 +63,7 @@ export function createMetrics(input: MetricsInput): Metrics {
         const sent = source.sentStats();
         packetsOut.inc(labels, sent.packetsSent);
         bytesOut.inc(labels, sent.bytesSent);
+        packetsDropped.inc(labels, sent.packetsDropped);
       }
       this.reset();
       for (const [state, count] of byState) this.set({ state }, count);
@@ -94,6 +96,12 @@ export function createMetrics(input: MetricsInput): Metrics {
   const bytesOut = new Counter({
     name: 'dragon_process_bytes_sent_total',
     help: 'RTP bytes sent to viewers per process.',
+    labelNames: ['process_id'],
+    registers,
+  });
+  const packetsDropped = new Counter({
+    name: 'dragon_process_packets_dropped_total',
+    help: 'RTP packets for viewers per process that their uplink would not take in time (congestion) or refused.',
     labelNames: ['process_id'],
     registers,
   });

@@ -28,7 +28,7 @@ function fakeInput(): MetricsInput {
         ? undefined
         : {
             stats: () => ({ video: trackStats(10), ...(id === 'cam' ? { audio: trackStats(4) } : {}) }),
-            sentStats: () => ({ packetsSent: 28, bytesSent: 28_000 }),
+            sentStats: () => ({ packetsSent: 28, bytesSent: 28_000, packetsDropped: 3 }),
           },
     viewers: (id) => (id === 'cam' ? 2 : 0),
   };
@@ -58,6 +58,7 @@ describe('/metrics', () => {
     );
     expect(sample(text, 'dragon_process_packets_sent_total{process_id="cam"}')).toBe(28);
     expect(sample(text, 'dragon_process_bytes_sent_total{process_id="cam"}')).toBe(28_000);
+    expect(sample(text, 'dragon_process_packets_dropped_total{process_id="cam"}')).toBe(3);
     // A process without a source has no per-process figures.
     expect(text).not.toContain('process_id="broken"');
     expect(text).toMatch(/^# TYPE dragon_process_packets_sent_total counter$/m);

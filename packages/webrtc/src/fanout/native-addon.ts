@@ -48,10 +48,10 @@ const candidates = [`./${fileName}`, `../../dist/${fileName}`].map((path) =>
   fileURLToPath(new URL(path, import.meta.url)),
 );
 
-let loaded: { addon: NativeAddon } | { error: string } | undefined;
+let loaded: { addon: NativeAddon; path: string } | { error: string } | undefined;
 
 /** The native fan-out, or why it is not available (not built on this machine, or failed to load). */
-export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
+export function loadNativeAddon(): { addon: NativeAddon; path: string } | { error: string } {
   if (loaded) return loaded;
   const path = candidates.find((candidate) => existsSync(candidate));
   if (!path) {
@@ -59,7 +59,7 @@ export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
     return loaded;
   }
   try {
-    loaded = { addon: createRequire(import.meta.url)(path) as NativeAddon };
+    loaded = { addon: createRequire(import.meta.url)(path) as NativeAddon, path };
   } catch (error) {
     loaded = { error: `${path} did not load: ${(error as Error).message}` };
   }

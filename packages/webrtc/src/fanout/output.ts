@@ -19,11 +19,19 @@ export interface SocketHandle {
 }
 
 /**
- * Per stream: `[packets, payload octets, packet octets, retransmitted packets]` (the first two are
- * RFC 3550 §6.4.1's sender info), added to by the shard, read by the viewer's owner.
+ * Per stream: `[packets, payload octets, packet octets, retransmitted packets, dropped packets]`
+ * (the first two are RFC 3550 §6.4.1's sender info), added to by the shard, read by the viewer's
+ * owner. Dropped: packets of the stream the kernel would not take in time (the native plane's send
+ * deadline, native/send_path.h) or refused; the JavaScript plane leaves queueing to libuv.
  */
-export const streamCounterCount = 4;
-export const streamCounterFields = { packets: 0, payloadOctets: 1, octets: 2, retransmitted: 3 } as const;
+export const streamCounterCount = 5;
+export const streamCounterFields = {
+  packets: 0,
+  payloadOctets: 1,
+  octets: 2,
+  retransmitted: 3,
+  dropped: 4,
+} as const;
 
 export interface StreamSpec {
   keys: SrtpSessionKeys;

@@ -36,7 +36,7 @@ export class PlaneSource {
   readonly lanesFollowing = new Set<Lane>();
   readonly #tracks: Map<TrackKind, { history: PacketHistory; stats: Float64Array }>;
   readonly #spec: { keyframeCache: boolean; maxCachedPackets: number };
-  #retired = { packetsSent: 0, bytesSent: 0 };
+  #retired = { packetsSent: 0, bytesSent: 0, packetsDropped: 0 };
   #closed = false;
 
   constructor(
@@ -72,15 +72,16 @@ export class PlaneSource {
     return this.#tracks.get(kind)?.history.clock();
   }
 
-  /** Packets and bytes handed out to viewers, closed ones included. */
-  sentStats(): { packetsSent: number; bytesSent: number } {
-    let { packetsSent, bytesSent } = this.#retired;
+  /** Packets and bytes handed out to viewers, and packets dropped for them, closed ones included. */
+  sentStats(): { packetsSent: number; bytesSent: number; packetsDropped: number } {
+    let { packetsSent, bytesSent, packetsDropped } = this.#retired;
     for (const viewer of this.viewers) {
       const stats = viewer.stats();
       packetsSent += stats.packetsSent;
       bytesSent += stats.bytesSent;
+      packetsDropped += stats.dropped;
     }
-    return { packetsSent, bytesSent };
+    return { packetsSent, bytesSent, packetsDropped };
   }
 
   retire(viewer: PlaneViewer): void {
@@ -88,6 +89,7 @@ export class PlaneSource {
     this.#retired = {
       packetsSent: this.#retired.packetsSent + stats.packetsSent,
       bytesSent: this.#retired.bytesSent + stats.bytesSent,
+      packetsDropped: this.#retired.packetsDropped + stats.dropped,
     };
   }
 
@@ -126,16 +128,18 @@ export class PlaneViewer {
     };
   }
 
-  stats(): { packetsSent: number; bytesSent: number; retransmitted: number } {
+  stats(): { packetsSent: number; bytesSent: number; retransmitted: number; dropped: number } {
     let packetsSent = 0;
     let bytesSent = 0;
     let retransmitted = 0;
+    let dropped = 0;
     for (let offset = 0; offset < this.counters.length; offset += streamCounterCount) {
       packetsSent += this.counters[offset + streamCounterFields.packets]!;
       bytesSent += this.counters[offset + streamCounterFields.octets]!;
       retransmitted += this.counters[offset + streamCounterFields.retransmitted]!;
+      dropped += this.counters[offset + streamCounterFields.dropped]!;
     }
-    return { packetsSent, bytesSent, retransmitted };
+    return { packetsSent, bytesSent, retransmitted, dropped };
   }
 
   setTarget(target: ViewerTarget): void {

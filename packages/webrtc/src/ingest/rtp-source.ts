@@ -160,8 +160,12 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
     };
   }
 
-  /** Packets and bytes handed to peers, all of them together (closed peers included). */
-  sentStats(): { packetsSent: number; bytesSent: number } {
+  /**
+   * Packets and bytes handed to peers, all of them together (closed peers included), and the
+   * packets dropped for them: the kernel would not take them in time (a congested uplink; the
+   * viewers' NACKs and keyframe requests recover) or their destination failed.
+   */
+  sentStats(): { packetsSent: number; bytesSent: number; packetsDropped: number } {
     return this.#fanout.sentStats();
   }
 
