@@ -21,7 +21,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: new URL('./results/send-deadline.json', import.meta.url).pathname },
   },
 });
-const addon = values.addon ?? fileURLToPath(new URL('../dist/dragon-fanout.node', import.meta.url));
+const addon = values.addon ?? fileURLToPath(new URL('../build/dragon-fanout.node', import.meta.url));
 const link = createQueuedLink('bd', 'rate 8kbit burst 1600 limit 10mb');
 if (!link) throw new Error('needs root, iproute2 and tc (a network namespace with a queued link)');
 

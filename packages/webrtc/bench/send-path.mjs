@@ -8,7 +8,7 @@
 // a busy machine cannot disturb (CALLGRIND=1 zeroes and dumps the counters around the measured loop):
 //   node bench/send-path.mjs [--mode native] [--profile gcm|cm] [--packets 4000] [--viewers 50]
 //   CALLGRIND=1 valgrind --tool=callgrind --smc-check=all-non-file node bench/send-path.mjs --mode js
-// Needs `pnpm build` (the addon is dist/dragon-fanout.node). A tool, not the headline: see
+// Needs `pnpm build` (the addon is build/dragon-fanout.node). A tool, not the headline: see
 // docs/performance.md for the end-to-end figures.
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHmac, createSecretKey, randomBytes } from 'node:crypto';
@@ -121,7 +121,7 @@ const modes = {
     };
   },
   native() {
-    const addon = createRequire(import.meta.url)('../dist/dragon-fanout.node');
+    const addon = createRequire(import.meta.url)('../build/dragon-fanout.node');
     const state = Object.getOwnPropertySymbols(socket).find(
       (symbol) => symbol.description === 'state symbol',
     );

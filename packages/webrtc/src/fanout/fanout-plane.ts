@@ -78,6 +78,16 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
 
   /** `native` or `js`: what `engine: 'auto'` resolved to. */
   readonly engine: 'native' | 'js';
+  /**
+   * Why this engine: for `native`, where the addon came from (built on this machine, or the
+   * prebuild for this platform); for `js`, that it was asked for or why the native one is not
+   * available (e.g. "not built on this machine: no C++ compiler …; and no prebuild for
+   * linux-arm64-glibc"). For a log line at start.
+   */
+  get engineReason(): string {
+    return this.#engineReason;
+  }
+  #engineReason = '';
   /** Worker threads (0: the data plane runs in the thread that created the plane). */
   readonly shards: number;
   /**
@@ -129,16 +139,23 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
   /** @throws FanoutUnavailableError with `engine: 'native'` where the addon or the worker script is missing. */
   static open(options: FanoutPlaneOptions = {}): FanoutPlane {
     const { engine, shards, controlNice, controlIdle } = fanoutPlaneOptionsSchema.parse(options);
-    if (engine === 'js') return new FanoutPlane('js', 0, undefined);
+    if (engine === 'js')
+      return FanoutPlane.#withReason(new FanoutPlane('js', 0, undefined), "engine 'js' was asked for");
     const native = loadNativeAddon();
     const script = workerScript();
     const unavailable =
       'error' in native ? native.error : shards > 0 && !script ? 'fanout-worker.js was not built' : undefined;
     if (unavailable !== undefined || 'error' in native) {
       if (engine === 'native') throw new FanoutUnavailableError(unavailable ?? 'no addon');
-      return new FanoutPlane('js', 0, undefined);
+      return FanoutPlane.#withReason(new FanoutPlane('js', 0, undefined), unavailable ?? 'no addon');
     }
-    return new FanoutPlane('native', shards, native.addon, script, { controlNice, controlIdle });
+    const plane = new FanoutPlane('native', shards, native.addon, script, { controlNice, controlIdle });
+    return FanoutPlane.#withReason(plane, native.reason);
+  }
+
+  static #withReason(plane: FanoutPlane, reason: string): FanoutPlane {
+    plane.#engineReason = reason;
+    return plane;
   }
 
   /**
@@ -148,7 +165,10 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
    */
   static shared(defaults: FanoutPlaneOptions = {}): FanoutPlane {
     if (!FanoutPlane.#shared || FanoutPlane.#shared.#closed) {
-      FanoutPlane.#shared = FanoutPlane.open({ ...defaults, ...sharedOptionsFromEnv(process.env) });
+      const fromEnv = sharedOptionsFromEnv(process.env);
+      const plane = FanoutPlane.open({ ...defaults, ...fromEnv });
+      if (fromEnv.engine === 'js') FanoutPlane.#withReason(plane, 'DRAGON_FANOUT_ENGINE=js');
+      FanoutPlane.#shared = plane;
     }
     return FanoutPlane.#shared;
   }

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 declare const nativeHandle: unique symbol;
@@ -42,26 +43,108 @@ export interface NativeAddon {
 }
 
 const fileName = 'dragon-fanout.node';
-// Bundled, this module is dist/index.js (or dist/fanout-worker.js) beside the addon; run from
-// src/ (tests), the addon is in the package's dist/.
-const candidates = [`./${fileName}`, `../../dist/${fileName}`].map((path) =>
-  fileURLToPath(new URL(path, import.meta.url)),
-);
 
-let loaded: { addon: NativeAddon; path: string } | { error: string } | undefined;
+/** The addon, where it came from; or why the native data plane is not available. */
+export type LoadedAddon =
+  | { addon: NativeAddon; path: string; origin: 'built' | 'prebuilt'; reason: string }
+  | { error: string };
 
-/** The native fan-out, or why it is not available (not built on this machine, or failed to load). */
-export function loadNativeAddon(): { addon: NativeAddon; path: string } | { error: string } {
+/**
+ * The package's directory: two levels up from src/fanout/ (tests), one from dist/ (bundled, this
+ * module is in a chunk of dist/ beside index.js and fanout-worker.js).
+ */
+function packageDir(): string | undefined {
+  return ['../../', '../']
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find((dir) => existsSync(join(dir, 'native', 'build.mjs')));
+}
+
+/** As native/prebuild-tag.mjs names the prebuild directories: `linux-x64-glibc`. */
+function prebuildTag(): string {
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`;
+  // Without its network part (Node ≥ 22: `excludeNetwork`), the report takes milliseconds.
+  const report = process.report as typeof process.report & { excludeNetwork: boolean };
+  const excludeNetwork = report.excludeNetwork;
+  report.excludeNetwork = true;
+  try {
+    const { header } = report.getReport() as { header?: { glibcVersionRuntime?: string } };
+    return `${process.platform}-${process.arch}-${header?.glibcVersionRuntime ? 'glibc' : 'musl'}`;
+  } finally {
+    report.excludeNetwork = excludeNetwork;
+  }
+}
+
+/** What native/build.mjs recorded at install or build, if it ran. */
+function buildRecord(dir: string): { result?: string; reason?: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'build', 'dragon-fanout.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why there is no build of this machine's; undefined when the install chose the prebuild. */
+function notBuiltReason(record: { result?: string; reason?: string } | undefined): string | undefined {
+  if (!record) {
+    return (
+      'not built on this machine: the package’s install script did not run (pnpm runs it only for ' +
+      'packages allowed in onlyBuiltDependencies; npm skips it with --ignore-scripts)'
+    );
+  }
+  return record.result === 'prebuilt' ? undefined : `not built on this machine: ${record.reason}`;
+}
+
+function load(path: string): NativeAddon | string {
+  try {
+    return createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+let loaded: LoadedAddon | undefined;
+
+/**
+ * The native fan-out, or why it is not available: the addon built on this machine (at install, or
+ * by the package's build: build/dragon-fanout.node), else the prebuild shipped for this platform
+ * (prebuilds/<platform>-<arch>-<libc>/), else neither, with the reasons.
+ */
+export function loadNativeAddon(): LoadedAddon {
   if (loaded) return loaded;
-  const path = candidates.find((candidate) => existsSync(candidate));
-  if (!path) {
-    loaded = { error: `${fileName} was not built (no compiler or Node headers at build time)` };
+  const dir = packageDir();
+  if (!dir) {
+    loaded = { error: `the package has no native/ directory beside ${fileURLToPath(import.meta.url)}` };
     return loaded;
   }
-  try {
-    loaded = { addon: createRequire(import.meta.url)(path) as NativeAddon, path };
-  } catch (error) {
-    loaded = { error: `${path} did not load: ${(error as Error).message}` };
+  const built = join(dir, 'build', fileName);
+  const record = buildRecord(dir);
+  let why: string | undefined;
+  if (existsSync(built)) {
+    const addon = load(built);
+    if (typeof addon !== 'string') {
+      loaded = { addon, path: built, origin: 'built', reason: 'built on this machine' };
+      return loaded;
+    }
+    why = `the build of this machine did not load: ${addon}`;
+  } else {
+    why = notBuiltReason(record);
   }
+  const tag = prebuildTag();
+  const prebuild = join(dir, 'prebuilds', tag, fileName);
+  if (!existsSync(prebuild)) {
+    loaded = { error: `${why ?? 'not built on this machine'}; and no prebuild for ${tag}` };
+    return loaded;
+  }
+  const addon = load(prebuild);
+  loaded =
+    typeof addon === 'string'
+      ? { error: `${why ?? 'not built on this machine'}; and the prebuild for ${tag} did not load: ${addon}` }
+      : {
+          addon,
+          path: prebuild,
+          origin: 'prebuilt',
+          // A build that failed is worth saying; an install script that did not run is the usual case.
+          reason: `the prebuild for ${tag}${why && record ? ` (${why})` : ''}`,
+        };
   return loaded;
 }
