@@ -26,6 +26,7 @@ import { createMetrics } from './ops/collect-metrics.js';
 import type { LogRing } from './ops/log-ring.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
+import { dataPlaneStatus } from './webrtc/data-plane.js';
 import { viewerStatus } from './webrtc/webrtc-status.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
 import { createWhepLookup } from './webrtc/whep-lookup.js';
@@ -300,6 +301,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       startedAt,
       dragonVersion: coreVersion,
       webrtcEnabled: config.webrtc.enable,
+      dataPlane: config.webrtc.enable ? dataPlaneStatus : undefined,
     }),
   );
   app.get('/api/swagger', (c) => c.html(swaggerPage('/api/swagger/doc.json', '/api/swagger/ui')));

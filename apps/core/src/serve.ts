@@ -7,6 +7,7 @@ import { ConfigInvalidError } from './config/errors.js';
 import { ensureDemoProcess } from './demo.js';
 import { LogRing } from './ops/log-ring.js';
 import { ListenError, listenFailureReason, Runtime } from './runtime.js';
+import { logDataPlane } from './webrtc/data-plane.js';
 
 const usage = `Usage: dragon-core [--config FILE] [--demo]
 
@@ -81,7 +82,9 @@ function bootFailureLine(error: Error): string {
 // processes restored at boot start only once that is done: FFmpeg inherits its starter's priority.
 if (configStore.config.webrtc.enable) {
   const { control_plane_nice, control_plane_idle } = configStore.config.webrtc;
-  await FanoutPlane.shared({ controlNice: control_plane_nice, controlIdle: control_plane_idle }).prioritized;
+  const plane = FanoutPlane.shared({ controlNice: control_plane_nice, controlIdle: control_plane_idle });
+  logDataPlane(logger, plane);
+  await plane.prioritized;
 }
 
 let runtime: Runtime;

@@ -37,6 +37,27 @@ const viewersOf = (server: RunningServer, id: string) =>
   metric(server, 'dragon_process_viewers', `process_id="${id}"`);
 
 describe('the server, end to end', () => {
+  it('names its WebRTC data plane and why, in a line at boot and in GET /api', async () => {
+    const server = await startServer();
+    // The suite also runs with DRAGON_FANOUT_ENGINE=js (vitest project core-js-plane).
+    const expected =
+      process.env.DRAGON_FANOUT_ENGINE === 'js'
+        ? { engine: 'js', reason: 'DRAGON_FANOUT_ENGINE=js' }
+        : { engine: 'native', reason: 'built on this machine' };
+
+    const about = await server.json<{ dragon: { webrtc: Record<string, unknown> } }>('/api');
+
+    expect(about.dragon.webrtc).toEqual({ enabled: true, data_plane: expected });
+    const line = server.logLines
+      .map((entry) => JSON.parse(entry) as { msg?: string; engine?: string; reason?: string })
+      .find((entry) => entry.msg?.startsWith('WebRTC data plane: '));
+    expect(line).toMatchObject(expected);
+    expect(line?.msg).toBe(
+      `WebRTC data plane: ${expected.engine === 'js' ? 'JavaScript' : 'native'} (${expected.reason})`,
+    );
+    await server.stop();
+  });
+
   it('plays a test pattern in Chromium on another origin, counts and drops the viewer, stops, and restores after a restart', async () => {
     const server = await startServer();
     const created = await server.json<{ id: string }>(

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { type DataPlaneStatus, dataPlaneSchema } from '../webrtc/data-plane.js';
 import type { Auth } from './auth.js';
 
 /** The `app` datarhei clients require: the Restreamer UI refuses any other (`restreamer.js` `About()`). */
@@ -35,7 +36,11 @@ export const aboutSchema = minimalAboutSchema.extend({
   dragon: z.object({
     app: z.literal('dragon-core'),
     version: z.string(),
-    webrtc: z.object({ enabled: z.boolean() }),
+    webrtc: z.object({
+      enabled: z.boolean(),
+      /** With WebRTC on: which data plane forwards the media, and why that one. */
+      data_plane: dataPlaneSchema.optional(),
+    }),
   }),
 });
 
@@ -48,6 +53,8 @@ export interface AboutOptions {
   startedAt: Date;
   dragonVersion: string;
   webrtcEnabled: boolean;
+  /** The data plane, read when asked (it is the process's, and may start after this route). */
+  dataPlane?: (() => DataPlaneStatus) | undefined;
 }
 
 /**
@@ -82,7 +89,10 @@ export function createAboutRoute(options: AboutOptions): Hono {
       dragon: {
         app: 'dragon-core',
         version: options.dragonVersion,
-        webrtc: { enabled: options.webrtcEnabled },
+        webrtc: {
+          enabled: options.webrtcEnabled,
+          ...(options.dataPlane ? { data_plane: options.dataPlane() } : {}),
+        },
       },
     } satisfies z.infer<typeof aboutSchema>);
   });
