@@ -58,6 +58,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       CORE_METRICS_ENABLE_PROMETHEUS: 'true',
       CORE_WEBRTC_INTERFACES: '127.0.0.1',
       CORE_LOG_LEVEL: 'info',
+      // The suite runs once more with the JavaScript data plane (the vitest project core-js-plane).
+      ...(process.env.DRAGON_FANOUT_ENGINE ? { DRAGON_FANOUT_ENGINE: process.env.DRAGON_FANOUT_ENGINE } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
