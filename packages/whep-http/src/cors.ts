@@ -10,6 +10,8 @@ const MAX_AGE_SECONDS = '7200';
 /** The `Access-Control-Allow-Origin` value for a request, or undefined when its origin is not allowed. */
 function allowedOrigin(config: string | string[], requestOrigin: string | undefined): string | undefined {
   if (typeof config === 'string') return config;
+  // A list naming `*` allows every origin, as a config file's `["*"]` means.
+  if (config.includes('*')) return '*';
   return requestOrigin !== undefined && config.includes(requestOrigin) ? requestOrigin : undefined;
 }
 

@@ -140,7 +140,7 @@ function optionsSchema<S extends WhepSource>() {
     retryAfterSeconds: seconds.default(5),
     /** `Retry-After` seconds while a process's input is failing (503). @default 15 */
     failingRetryAfterSeconds: seconds.default(15),
-    /** `Access-Control-Allow-Origin`: `'*'`, one origin, or a list (the request's Origin is echoed when listed). @default '*' */
+    /** `Access-Control-Allow-Origin`: `'*'`, one origin, or a list (the request's Origin is echoed when listed; a list naming `'*'` allows any). @default '*' */
     corsOrigin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('*'),
     /**
      * Answer trickle PATCHes without `If-Match` with 428. Off by default because the reference

@@ -170,6 +170,14 @@ describe('GET, HEAD and OPTIONS', () => {
     expect(unlisted.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('answers any origin with * when the list names *', async () => {
+    const h = harness({ corsOrigin: ['*'] });
+
+    const res = await postOffer(h, 'cam', { Origin: 'http://player.test' });
+
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
   it('answers 405 with Allow to methods the resources do not have', async () => {
     const h = harness();
     const { url } = await openSession(h);

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isValidCorsOrigin } from '../fs/cors-origins.js';
 import { servesDir } from '../fs/fs-path.js';
 
 /**
@@ -273,7 +274,14 @@ const configObject = z.object({
         })
         .prefault({}),
       s3: z.array(s3StorageSchema).default([]),
-      cors: z.object({ origins: z.array(z.string().min(1)).default(['*']) }).prefault({}),
+      cors: z
+        .object({
+          /** Origins the filesystems answer: `*` for any, `https://*.example.com` patterns, exact origins. */
+          origins: z
+            .array(z.string().refine(isValidCorsOrigin, "must contain '*' or start with http:// or https://"))
+            .default(['*']),
+        })
+        .prefault({}),
       mimetypes_file: z.string().default('./mime.types'),
     })
     .prefault({}),

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { cors } from 'hono/cors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError } from '../api/api-error.js';
+import { fileCors } from './cors-origins.js';
 import { FsFileNotFoundError } from './errors.js';
 import { chunksOf, type FileBody, type Filesystem } from './filesystem.js';
 import { fsPathFromUrl } from './fs-path.js';
@@ -166,11 +166,7 @@ export async function deleteFile(c: Context, mount: FsMount, path: string): Prom
 export function createFsHttpRoutes(options: FsHttpOptions): Hono {
   const routes = new Hono();
   const hls = options.hls;
-  const corsMiddleware = cors({
-    origin: options.corsOrigins ?? ['*'],
-    allowMethods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
-    exposeHeaders: ['Content-Location', 'Last-Modified'],
-  });
+  const corsMiddleware = fileCors(options.corsOrigins ?? ['*']);
 
   // Memfs before disk: disk is mounted at `/` and would otherwise claim `/memfs/…`.
   const mounts = [...options.mounts].sort((a, b) => b.mountpoint.length - a.mountpoint.length);
