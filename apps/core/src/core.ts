@@ -22,6 +22,7 @@ import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-services.js';
+import { createStaticSiteRoutes } from './fs/static-site.js';
 import { createMetrics } from './ops/collect-metrics.js';
 import type { LogRing } from './ops/log-ring.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
@@ -336,6 +337,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
   v3.route('/', services.apiRoutes);
   app.route('/api/v3', v3);
+  // A built UI (the Restreamer UI) at `/ui`, as datarhei serves `router.ui_path`.
+  if (config.router.ui_path !== '') {
+    app.route(
+      '/',
+      createStaticSiteRoutes({ root: config.router.ui_path, corsOrigins: config.storage.cors.origins }),
+    );
+  }
   // The filesystems last: disk is mounted at `/` and falls through when it has no such file.
   app.route('/', services.fileRoutes);
   app.get('/', (c) => c.redirect('/api/swagger'));

@@ -36,6 +36,10 @@ const byExtension: Record<string, string> = {
   '.webm': 'video/webm',
   '.webp': 'image/webp',
   '.flv': 'video/x-flv',
+  // What a built web app (`router.ui_path`) ships besides the above:
+  '.map': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm',
 };
 
 /** The content type for a path; `fallback` when the extension is unknown (datarhei's per-mount default). */
