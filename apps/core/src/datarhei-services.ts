@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { PlaceholderTemplates, ProcessManager } from '@dragon/restream';
+import {
+  createPlaceholderResolver,
+  type PlaceholderTemplates,
+  type ProcessManager,
+  replacePlaceholders,
+} from '@dragon/restream';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { createFsApiRoutes } from './api/fs-routes.js';
@@ -11,7 +16,9 @@ import { DiskDirExposesDataError } from './config/errors.js';
 import { CleanupManager } from './fs/cleanup-manager.js';
 import { DiskFilesystem } from './fs/disk-filesystem.js';
 import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
-import { servesDir } from './fs/fs-path.js';
+import { normalizeFsPath, servesDir } from './fs/fs-path.js';
+import { type LocateFile, MasterPlaylistIndex } from './fs/hls/hls-outputs.js';
+import { MasterPlaylists } from './fs/hls/master-playlist.js';
 import { MemFilesystem } from './fs/mem-filesystem.js';
 import type { IngestLogger } from './ingest/rtmp-server.js';
 import { RtmpServer, type rtmpChannelsSchema } from './ingest/rtmp-server.js';
@@ -134,6 +141,8 @@ export class DatarheiServices {
   readonly fsApiRoutes: Hono;
   /** `/session…`, `/log`, `/metrics`, `/rtmp`, `/srt`; mount inside the guarded `/api/v3` group. */
   readonly apiRoutes: Hono;
+  /** Which variants each master playlist has, from the HLS outputs of the processes writing them. */
+  readonly masterPlaylists = new MasterPlaylistIndex();
   readonly #logger: DatarheiServicesOptions['logger'];
   #detach: (() => void) | undefined;
   #closed: Promise<void> | undefined;
@@ -198,6 +207,8 @@ export class DatarheiServices {
       },
     );
 
+    const variantsIn = (filesystem: string) => (path: string) =>
+      this.masterPlaylists.variantsOf(filesystem, path);
     const mounts: FsMount[] = [
       {
         filesystem: this.disk,
@@ -205,6 +216,7 @@ export class DatarheiServices {
         allowWrite: false,
         defaultFile: 'index.html',
         defaultContentType: 'text/html',
+        playlists: new MasterPlaylists(this.disk, { variantsOf: variantsIn(this.disk.name) }),
       },
       {
         filesystem: this.mem,
@@ -212,6 +224,7 @@ export class DatarheiServices {
         allowWrite: true,
         writeAuth,
         defaultContentType: 'application/data',
+        playlists: new MasterPlaylists(this.mem, { variantsOf: variantsIn(this.mem.name) }),
       },
     ];
     this.fileRoutes = createFsHttpRoutes({
@@ -244,8 +257,15 @@ export class DatarheiServices {
    * (`/widget/process/:id`) to mount at `/api/v3` before the guard.
    */
   attachProcesses(manager: ProcessManager): { publicRoutes: Hono } {
-    const onStarted = (id: string) => this.cleanup.add(id, cleanupRulesOf(manager.getConfig(id)));
+    const expand = createPlaceholderResolver(this.placeholders);
+    const onStarted = (id: string) => {
+      const config = manager.getConfig(id);
+      this.cleanup.add(id, cleanupRulesOf(config));
+      // The outputs as FFmpeg got them: the master playlists it writes and their variants.
+      this.masterPlaylists.set(id, replacePlaceholders(config, expand).output, this.#locate);
+    };
     const onRemoved = (id: string) => {
+      this.masterPlaylists.delete(id);
       this.cleanup.remove(id, { purge: true }).catch((error: unknown) => {
         this.#logger.error({ component: 'cleanup', processId: id, err: error }, 'purge on delete failed');
       });
@@ -261,6 +281,22 @@ export class DatarheiServices {
     this.metrics.add(restreamMetrics(manager));
     return { publicRoutes: createWidgetRoutes(manager, this.sessions) };
   }
+
+  /** A file address FFmpeg writes to as a path in memfs (its `{memfs}` URL) or the disk filesystem. */
+  readonly #locate: LocateFile = (address) => {
+    const inside = (base: string, filesystem: string, file: string) => {
+      if (!file.startsWith(`${base}/`)) return undefined;
+      try {
+        return { filesystem, path: normalizeFsPath(file.slice(base.length).split('?')[0]!) };
+      } catch {
+        return undefined;
+      }
+    };
+    return (
+      inside(this.memfsUrl(), this.mem.name, address) ??
+      inside(this.disk.root, this.disk.name, address.startsWith('file:') ? address.slice(5) : address)
+    );
+  };
 
   /**
    * Builds the services; starts the RTMP server when `rtmp.enable` and the SRT server when

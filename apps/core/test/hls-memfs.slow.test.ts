@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { continueOnRead } from '../src/fs/expect-continue.js';
@@ -23,6 +26,7 @@ afterAll(async () => {
   await inProcess?.close();
 });
 
+const run = promisify(execFile);
 const request = (path: string, init?: RequestInit) => fetch(`http://${boundAddress}${path}`, init);
 /** A viewer from a public address: loopback is in `sessions.ip_ignorelist` by default, so the app sees this one. */
 const viewer = (path: string) =>
@@ -120,5 +124,66 @@ describe('FFmpeg writing HLS into memfs with -method PUT', () => {
     });
     expect((await request('/api/v3/process/hls', { method: 'DELETE' })).status).toBe(200);
     await waitFor('the purge', async () => ((await memfsNames()).length === 0 ? true : undefined));
+  });
+
+  it('serves a master playlist listing its variant when FFmpeg wrote none (copy without bit rate)', async () => {
+    // H.264 in MPEG-TS carries no bit rate: FFmpeg's hls muxer leaves the master without variants.
+    const source = join(inProcess.dataDir, 'camera.ts');
+    await run('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25'],
+      ...[
+        '-t',
+        '30',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-bf',
+        '0',
+        '-g',
+        '25',
+        '-f',
+        'mpegts',
+        source,
+      ],
+    ]);
+    const created = await request('/api/v3/process', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        id: 'master',
+        input: [{ id: 'in', address: source, options: ['-re'] }],
+        output: [
+          {
+            id: 'out',
+            address: '{memfs}/{processid}_{outputid}.m3u8',
+            options: [
+              ...['-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '4', '-method', 'PUT'],
+              ...[
+                '-master_pl_name',
+                '{processid}.m3u8',
+                '-hls_segment_filename',
+                '{memfs}/{processid}_{outputid}_%04d.ts',
+              ],
+            ],
+            cleanup: [{ pattern: 'memfs:/{processid}**', purge_on_delete: true }],
+          },
+        ],
+        autostart: true,
+      }),
+    });
+    expect(created.status).toBe(200);
+
+    const master = await waitFor('the master playlist', async () => {
+      const response = await request('/memfs/master.m3u8');
+      return response.ok ? await response.text() : undefined;
+    });
+    const written = await inProcess.core.services.mem.read('/master.m3u8');
+
+    expect(Buffer.from(written!.body as Uint8Array).toString()).not.toContain('#EXT-X-STREAM-INF');
+    expect(master).toMatch(
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,RESOLUTION=320x240,CODECS="avc1\.[0-9a-f]{6}"\nmaster_out\.m3u8\n/,
+    );
+    expect((await request('/api/v3/process/master', { method: 'DELETE' })).status).toBe(200);
   });
 });

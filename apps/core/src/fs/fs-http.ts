@@ -6,6 +6,7 @@ import { fileCors } from './cors-origins.js';
 import { FsFileNotFoundError } from './errors.js';
 import { chunksOf, type FileBody, type Filesystem } from './filesystem.js';
 import { fsPathFromUrl } from './fs-path.js';
+import type { MasterPlaylists } from './hls/master-playlist.js';
 import { contentTypeOf } from './mime-types.js';
 
 /** What a request looks like to an HLS viewer counter (see `sessions/hls-sessions.ts`). */
@@ -42,6 +43,8 @@ export interface FsMount {
   defaultFile?: string;
   /** For unknown extensions: `text/html` on disk, `application/data` on memfs, as datarhei. */
   defaultContentType: string;
+  /** Completes the master playlists served from this mount (FFmpeg may leave their variants out). */
+  playlists?: MasterPlaylists | undefined;
 }
 
 export interface FsHttpOptions {
@@ -110,17 +113,20 @@ export async function serveFile(
     'Content-Type': contentTypeOf(path, mount.defaultContentType),
     'Last-Modified': new Date(content.info.lastModified).toUTCString(),
   };
-  if (hls && isPlaylist(path)) {
-    const decision = hls.observer.playlist(hls.request);
-    if ('refuse' in decision) {
+  if (isPlaylist(path) && (hls || mount.playlists)) {
+    const decision = hls?.observer.playlist(hls.request);
+    if (decision && 'refuse' in decision) {
       await discard(content.body);
       // datarhei's 509 "Bandwidth Limit Exceeded" (not in RFC 9110, so not in Hono's status union).
       throw new ApiError(509 as ContentfulStatusCode, decision.refuse);
     }
-    const text = decision.rewrite((await readAll(content.body)).toString('utf8'));
+    let text = (await readAll(content.body)).toString('utf8');
+    // Completed before the session rewrite, which points the variants it finds at a session.
+    if (mount.playlists) text = await mount.playlists.complete(path, text);
+    if (decision) text = decision.rewrite(text);
     const bytes = Buffer.byteLength(text);
-    decision.served(bytes);
-    headers['Cache-Control'] = 'private';
+    decision?.served(bytes);
+    if (decision) headers['Cache-Control'] = 'private';
     headers['Content-Length'] = String(bytes);
     return c.req.method === 'HEAD' ? c.body(null, 200, headers) : c.body(text, 200, headers);
   }
