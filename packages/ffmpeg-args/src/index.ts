@@ -4,7 +4,7 @@ export type { BannerStream, InputFacts, MediaFacts, StreamFacts } from './input-
 export { factsFromBanner, inputFactsSchema, streamFactsSchema } from './input-facts.js';
 export type { ProcessInput } from './listening-input.js';
 export { isListeningInput, isLoopingInput } from './listening-input.js';
-export type { MediaPlan, PlanSettings, TrackAction, TrackPlan } from './media-plan.js';
+export type { CpuBudget, MediaPlan, PlanSettings, TrackAction, TrackPlan } from './media-plan.js';
 export { mediaPlanSchema, planMedia, trackPlanSchema } from './media-plan.js';
 export type { PlanCheck } from './plan-check.js';
 export { checkPlan } from './plan-check.js';
@@ -12,6 +12,7 @@ export type { ProbeOptions } from './probe-input.js';
 export { probeInput } from './probe-input.js';
 export { ffprobePathFor, probeInputOptions } from './probe-options.js';
 export { redactCredentials } from './redact.js';
+export { audioTranscodeCores, videoTranscodeCores } from './transcode-cost.js';
 export type { AudioMode, VideoMode, WebRtcConfig, WebRtcConfigInput } from './webrtc-config.js';
 export { audioModeSchema, videoModeSchema, webRtcConfigSchema } from './webrtc-config.js';
 export type { RtpLeg, TrackKind, WebRtcLegOptions } from './webrtc-legs.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
 import { type MediaPlan, mediaPlanSchema, planMedia } from './media-plan.js';
+import { videoTranscodeCores } from './transcode-cost.js';
 import { type WebRtcConfigInput, webRtcConfigSchema } from './webrtc-config.js';
 import { buildWebRtcLegs, h264CopyBitstreamFilters, legToArgs } from './webrtc-legs.js';
 
@@ -303,5 +304,54 @@ describe('planMedia, settings', () => {
     ]);
     expect(result.videoArgs).toContain(h264CopyBitstreamFilters);
     expect(result.plan.video.reason).toMatch(/not known yet/);
+  });
+});
+
+describe('planMedia, CPU cost and budget', () => {
+  const hevcCamera = probed(
+    video({ codec: 'hevc', profile: 'Main', width: 1920, height: 1080, fps: 25 }),
+    audio(),
+  );
+  const settings = webRtcConfigSchema.parse({ enabled: true });
+
+  it('puts an estimate on each transcode and none on a copy', () => {
+    const copied = planMedia(probed(video({ profile: 'Constrained Baseline' })), settings);
+    const transcoded = planMedia(hevcCamera, settings);
+
+    expect(copied.cpu_cores).toBe(0);
+    // Decoding 1080p25 H.265 and encoding 720p25, with the margin: videoTranscodeCores's example.
+    expect(transcoded.video.cpu_cores).toBe(videoTranscodeCores(hevcCamera.streams[0], 720));
+    expect(transcoded.video.cpu_cores).toBeCloseTo(0.6, 1);
+    expect(transcoded.audio.cpu_cores).toBeGreaterThan(0);
+    expect(transcoded.cpu_cores).toBeCloseTo(transcoded.video.cpu_cores + transcoded.audio.cpu_cores, 5);
+  });
+
+  it('costs more for a larger output and less with a lower height cap', () => {
+    const full = videoTranscodeCores(hevcCamera.streams[0], 0);
+    const capped = videoTranscodeCores(hevcCamera.streams[0], 360);
+
+    expect(full).toBeGreaterThan(capped);
+  });
+
+  it('turns a transcode off that the budget cannot take, and says what it would have cost', () => {
+    const plan = planMedia(hevcCamera, { ...settings, cpu_budget: { cores: 0.3, why: 'the test budget' } });
+
+    expect(plan.video).toMatchObject({ action: 'off', to: 'none', cpu_cores: 0 });
+    expect(plan.video.stream).toBeUndefined();
+    expect(plan.video.reason).toMatch(
+      /^transcoding hevc to h264 \(.*\) would take about 0\.6 cores; 0\.3 are left \(the test budget\): off$/,
+    );
+    // The audio transcode is cheap and still fits what is left.
+    expect(plan.audio.action).toBe('transcode');
+    expect(plan.cpu_cores).toBe(plan.audio.cpu_cores);
+  });
+
+  it('leaves copies alone whatever the budget', () => {
+    const plan = planMedia(probed(video({ profile: 'Constrained Baseline' })), {
+      ...settings,
+      cpu_budget: { cores: 0, why: 'none left' },
+    });
+
+    expect(plan.video.action).toBe('copy');
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { audioVerdict, describeStream, type Verdict, videoVerdict } from './browser-support.js';
 import type { InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
+import { audioTranscodeCores, videoTranscodeCores } from './transcode-cost.js';
 import type { WebRtcConfig } from './webrtc-config.js';
 
 /** One track's part of a start: what FFmpeg does with it and why. */
@@ -17,6 +18,8 @@ export const trackPlanSchema = z.object({
   reason: z.string(),
   /** Set when the track as planned will likely not play (an explicit copy of what browsers cannot decode). */
   warning: z.string().optional(),
+  /** Estimated CPU cores the track takes: 0 for a copy or off, an estimate for a transcode. */
+  cpu_cores: z.number().min(0),
 });
 
 /** The decision of one start: per track copy, transcode or off, from the facts known at that start. */
@@ -25,14 +28,31 @@ export const mediaPlanSchema = z.object({
   basis: z.enum(['probe', 'banner', 'none']),
   video: trackPlanSchema,
   audio: trackPlanSchema,
+  /** Estimated CPU cores of both tracks' transcodes together (0 when both are copied or off). */
+  cpu_cores: z.number().min(0),
 });
 
 export type TrackPlan = z.infer<typeof trackPlanSchema>;
 export type MediaPlan = z.infer<typeof mediaPlanSchema>;
 export type TrackAction = TrackPlan['action'];
 
-/** The settings the plan follows (parsed by `webRtcConfigSchema`). */
-export type PlanSettings = Pick<WebRtcConfig, 'video' | 'audio' | 'force_transcode'>;
+/**
+ * CPU a start's transcodes may take, set by whoever decides for the process (a server setting for
+ * processes whose config says nothing): a transcode estimated above it is not made.
+ */
+export interface CpuBudget {
+  /** Cores the transcodes of this start may take together. */
+  cores: number;
+  /** Where the figure comes from, for the plan's reason (`webrtc.auto_enable.transcode_cores`…). */
+  why: string;
+}
+
+/** The settings the plan follows (parsed by `webRtcConfigSchema`), and the CPU it may take. */
+export type PlanSettings = Pick<WebRtcConfig, 'video' | 'audio' | 'force_transcode'> &
+  Partial<Pick<WebRtcConfig, 'max_height'>> & {
+    /** Absent: transcodes cost what they cost (the estimate is still in the plan). */
+    cpu_budget?: CpuBudget | undefined;
+  };
 
 /** The stream a track would take: a known stream, an input not known yet, or nothing. */
 type Picked =
@@ -77,19 +97,57 @@ function pickStream(facts: MediaFacts, kind: 'video' | 'audio'): Picked {
 export function planMedia(facts: InputFacts | MediaFacts | undefined, settings: PlanSettings): MediaPlan {
   const list = asList(facts);
   const known = list.filter((entry): entry is InputFacts => entry !== undefined);
+  const maxHeight = settings.max_height ?? 720;
+  const pickedVideo = pickStream(list, 'video');
+  const pickedAudio = pickStream(list, 'audio');
+  const budget = settings.cpu_budget;
+  const video = withinBudget(
+    withCost(planTrack('video', pickedVideo, settings.force_transcode ? 'transcode' : settings.video), () =>
+      videoTranscodeCores(pickedVideo.found === 'stream' ? pickedVideo.stream : undefined, maxHeight),
+    ),
+    budget,
+    0,
+  );
+  const audio = withinBudget(
+    withCost(
+      planTrack(
+        'audio',
+        pickedAudio,
+        settings.audio === 'off' ? 'off' : settings.force_transcode ? 'transcode' : settings.audio,
+      ),
+      audioTranscodeCores,
+    ),
+    budget,
+    video.cpu_cores,
+  );
   return {
     basis:
       known.length === 0 ? 'none' : known.some((entry) => entry.source === 'banner') ? 'banner' : 'probe',
-    video: planTrack(
-      'video',
-      pickStream(list, 'video'),
-      settings.force_transcode ? 'transcode' : settings.video,
-    ),
-    audio: planTrack(
-      'audio',
-      pickStream(list, 'audio'),
-      settings.audio === 'off' ? 'off' : settings.force_transcode ? 'transcode' : settings.audio,
-    ),
+    video,
+    audio,
+    cpu_cores: Math.round((video.cpu_cores + audio.cpu_cores) * 100) / 100,
+  };
+}
+
+function withCost(track: Omit<TrackPlan, 'cpu_cores'>, transcodeCores: () => number): TrackPlan {
+  return { ...track, cpu_cores: track.action === 'transcode' ? transcodeCores() : 0 };
+}
+
+/**
+ * A transcode whose estimate does not fit what the budget leaves after `spent` is not made: the
+ * track is off, and its reason says what it would have cost and why there was not that much.
+ */
+function withinBudget(track: TrackPlan, budget: CpuBudget | undefined, spent: number): TrackPlan {
+  if (!budget || track.action !== 'transcode') return track;
+  const left = Math.max(0, Math.round((budget.cores - spent) * 100) / 100);
+  if (track.cpu_cores <= left) return track;
+  const { stream: _stream, warning: _warning, ...rest } = track;
+  return {
+    ...rest,
+    action: 'off',
+    to: 'none',
+    reason: `transcoding ${track.from} to ${track.to} (${track.reason}) would take about ${track.cpu_cores} cores; ${left} are left (${budget.why}): off`,
+    cpu_cores: 0,
   };
 }
 
@@ -98,7 +156,7 @@ type TrackMode = 'auto' | 'copy' | 'transcode' | 'off';
 
 const target = { video: 'h264', audio: 'opus' } as const;
 
-function planTrack(kind: 'video' | 'audio', picked: Picked, mode: TrackMode): TrackPlan {
+function planTrack(kind: 'video' | 'audio', picked: Picked, mode: TrackMode): Omit<TrackPlan, 'cpu_cores'> {
   if (mode === 'off')
     return { action: 'off', from: fromOf(picked), to: 'none', reason: `${kind} is off in the settings` };
   if (picked.found === 'none') {
@@ -107,7 +165,7 @@ function planTrack(kind: 'video' | 'audio', picked: Picked, mode: TrackMode): Tr
   const stream =
     picked.found === 'stream' ? `${picked.input}:${picked.stream.index}` : `${picked.input}:${kind[0]}:0`;
   const from = fromOf(picked);
-  const transcode = (reason: string): TrackPlan => ({
+  const transcode = (reason: string): Omit<TrackPlan, 'cpu_cores'> => ({
     action: 'transcode',
     from,
     to: target[kind],
@@ -128,7 +186,7 @@ function planTrack(kind: 'video' | 'audio', picked: Picked, mode: TrackMode): Tr
   if (mode === 'transcode')
     return transcode(`transcode as set, ${describeStream(picked.stream)} to ${target[kind]}`);
   if (mode === 'copy') {
-    const copy: TrackPlan = {
+    const copy: Omit<TrackPlan, 'cpu_cores'> = {
       action: 'copy',
       from,
       to: from,

@@ -102,6 +102,11 @@ describe('checkPlan', () => {
       video: fc.constantFrom('auto' as const, 'copy' as const, 'transcode' as const),
       audio: fc.constantFrom('auto' as const, 'copy' as const, 'transcode' as const, 'off' as const),
       force_transcode: fc.boolean(),
+      max_height: fc.constantFrom(0, 360, 720),
+      cpu_budget: fc.option(
+        fc.record({ cores: fc.constantFrom(0, 0.005, 0.5, 1, 4), why: fc.constant('a budget') }),
+        { nil: undefined },
+      ),
     });
     fc.assert(
       fc.property(facts, settings, (someFacts, someSettings) => {

@@ -162,8 +162,9 @@ describe('buildWebRtcLegs', () => {
         videoPort: 5000,
         plan: {
           basis: 'none',
-          video: { action: 'transcode', from: 'unknown', to: 'h264', reason: 'hand-made' },
-          audio: { action: 'off', from: 'none', to: 'none', reason: 'hand-made' },
+          video: { action: 'transcode', from: 'unknown', to: 'h264', reason: 'hand-made', cpu_cores: 1 },
+          audio: { action: 'off', from: 'none', to: 'none', reason: 'hand-made', cpu_cores: 0 },
+          cpu_cores: 1,
         },
       },
       field: 'video stream',

@@ -1,0 +1,46 @@
+import type { StreamFacts } from './input-facts.js';
+
+/**
+ * CPU time per pixel of one second of video, in cores per (pixels/s), measured with FFmpeg 5.1's
+ * `-benchmark` (user + system time) on an x86-64 desktop core for a 1080p30 source, real-time:
+ * decoding H.264 0.16 cores, H.265 0.19 cores; scaling to 720p30 and encoding with the WebRTC leg's
+ * x264 settings (veryfast, zerolatency, baseline) 0.29 cores. A slower CPU (a NAS's) takes
+ * proportionally more, which `margin` leaves room for; the figure is an estimate, said as one.
+ */
+const decodePerPixel: Record<string, number> = { h264: 2.5e-9, hevc: 3.1e-9 };
+/** Other decoders (MPEG-2, MJPEG, VP9, AV1…): taken as costly as H.265. */
+const otherDecodePerPixel = 3.1e-9;
+const encodePerPixel = 1.05e-8;
+/** AAC (or another codec) to Opus at 48 kHz stereo: 0.38 s of CPU per minute of audio. */
+const audioCores = 0.007;
+const margin = 1.5;
+
+/** What is assumed of a video input nothing is known about: 1080p at 30 fps, H.264. */
+const assumed = { width: 1920, height: 1080, fps: 30, codec: 'h264' };
+
+function round(cores: number): number {
+  return Math.round(cores * 100) / 100;
+}
+
+/**
+ * The estimated CPU cores of transcoding a video stream into the WebRTC leg (decode, scale down to
+ * `maxHeight`, encode), or of an unknown one taken as 1080p30 H.264.
+ *
+ * @example videoTranscodeCores({ index: 0, kind: 'video', codec: 'hevc', width: 1920, height: 1080, fps: 25 }, 720) // 0.6
+ */
+export function videoTranscodeCores(stream: StreamFacts | undefined, maxHeight: number): number {
+  const width = stream?.width || assumed.width;
+  const height = stream?.height || assumed.height;
+  const fps = stream?.fps || assumed.fps;
+  const codec = stream?.codec || assumed.codec;
+  const outHeight = maxHeight > 0 ? Math.min(height, maxHeight) : height;
+  const outWidth = (width * outHeight) / height;
+  const decode = width * height * fps * (decodePerPixel[codec] ?? otherDecodePerPixel);
+  const encode = outWidth * outHeight * fps * encodePerPixel;
+  return round((decode + encode) * margin);
+}
+
+/** The estimated CPU cores of transcoding an audio stream to Opus. */
+export function audioTranscodeCores(): number {
+  return round(audioCores * margin);
+}
