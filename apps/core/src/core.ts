@@ -4,6 +4,7 @@ import { PortAllocator } from '@dragon/portalloc';
 import {
   defaultFFmpegEnvironment,
   type FFmpegAccessOptions,
+  type ProcessConfig,
   type ProcessHooks,
   ProcessManager,
 } from '@dragon/restream';
@@ -28,6 +29,7 @@ import type { LogRing } from './ops/log-ring.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
 import { dataPlaneStatus } from './webrtc/data-plane.js';
+import { WebRtcPolicy } from './webrtc/webrtc-policy.js';
 import { viewerStatus } from './webrtc/webrtc-status.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
 import { createWhepLookup } from './webrtc/whep-lookup.js';
@@ -106,11 +108,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       : {},
   );
   let whep: ReturnType<typeof createWhepRoutes> | undefined;
+  // Which processes send WebRTC: their own `webrtc` block, else `webrtc.auto_enable`.
+  const webrtcPolicy = new WebRtcPolicy(config.webrtc.auto_enable);
+  const webrtcOf = (id: string, processConfig: ProcessConfig) => webrtcPolicy.of(id, processConfig);
   // The hooks go in at creation, so processes restored from the store start with their WebRTC legs.
   const webrtc = config.webrtc.enable
     ? new WebRtcSubsystem({
         ports,
         logger: logger.child({ component: 'webrtc' }),
+        policy: webrtcPolicy,
         ffmpegBinary: config.ffmpeg.binary,
         // ffprobe reads an input as FFmpeg will: same scrubbed environment, same working directory.
         probeEnvironment: Object.fromEntries(
@@ -175,7 +181,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // Loaded only then: a single node never loads the Redis client.
   const cluster = config.cluster.enable
     ? await import('./cluster/cluster.js')
-        .then(({ Cluster }) => Cluster.connect({ config, logger, version: coreVersion, httpAddress }))
+        .then(({ Cluster }) =>
+          Cluster.connect({ config, logger, version: coreVersion, httpAddress, webrtcOf }),
+        )
         .catch(async (error: unknown) => {
           await services.close();
           closeEarly();
@@ -238,6 +246,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const factory = peerFactory;
     const local = createWhepLookup({
       manager,
+      webrtcOf,
       source: (processId) => subsystem.source(processId),
       maxViewersPerProcess: config.webrtc.max_viewers_per_process,
     });

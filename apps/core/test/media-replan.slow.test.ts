@@ -7,6 +7,8 @@ import { ProcessManager } from '@dragon/restream';
 import { waitFor } from '@dragon/test-helpers';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { configSchema } from '../src/config/config-schema.js';
+import { WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
 import { WebRtcSubsystem } from '../src/webrtc/webrtc-subsystem.js';
 import { runFFmpeg, stopFFmpegs } from './ffmpeg-child.js';
 
@@ -58,6 +60,7 @@ async function setup(facts: InputFacts) {
   const subsystem = new WebRtcSubsystem({
     ports,
     logger: pino({ level: 'silent' }),
+    policy: new WebRtcPolicy(configSchema.parse({}).webrtc.auto_enable),
     ffmpegBinary: 'ffmpeg',
     probe: async () => facts,
   });

@@ -22,15 +22,19 @@ describe('processConfigSchema', () => {
     expect(processConfigSchema.parse(minimal)).toHaveProperty([field], expected);
   });
 
-  it('defaults outputs without cleanup rules and a disabled webrtc block', () => {
+  it('defaults outputs without cleanup rules, and leaves an omitted webrtc block absent', () => {
     const config = processConfigSchema.parse(minimal);
-    expect(config.webrtc).toMatchObject({
+    expect(config).not.toHaveProperty('webrtc');
+    expect(config.output[0]).toEqual({ id: '', address: '-', options: ['-f', 'null'], cleanup: [] });
+  });
+
+  it('fills a given webrtc block with its defaults', () => {
+    expect(processConfigSchema.parse({ ...minimal, webrtc: { enabled: false } }).webrtc).toMatchObject({
       enabled: false,
       video_pt: 96,
       audio_pt: 111,
       force_transcode: false,
     });
-    expect(config.output[0]).toEqual({ id: '', address: '-', options: ['-f', 'null'], cleanup: [] });
   });
 
   it('accepts a process whose only output is WebRTC', () => {

@@ -98,11 +98,12 @@ function buildProcessConfigSchema(rules: Rules) {
           waitfor_seconds: z.number().int().min(0).default(0),
         })
         .prefault({}),
-      webrtc: webRtcConfigSchema.prefault({}),
+      // Absent stays absent: the server may decide for processes whose config does not say.
+      webrtc: webRtcConfigSchema.optional(),
     })
     .check((ctx) => {
       const config = ctx.value;
-      if (config.output.length === 0 && !config.webrtc.enabled) {
+      if (config.output.length === 0 && !config.webrtc?.enabled) {
         ctx.issues.push({
           code: 'custom',
           message: 'at least one output, or webrtc.enabled',

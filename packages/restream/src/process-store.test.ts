@@ -34,7 +34,7 @@ const caught = async (promise: Promise<unknown>) => {
 it('round-trips processes and metadata, __proto__ keys included, and leaves no temp file behind', async () => {
   const dir = tempDir();
   const store = new ProcessStore(dir);
-  expect(await store.load()).toEqual({ version: 1, processes: [], metadata: [] });
+  expect(await store.load()).toEqual({ version: 2, processes: [], metadata: [] });
   const line = processJson({
     config,
     order: 'start',
@@ -69,6 +69,23 @@ it('reads a store written before updated_at existed, with updated_at = created_a
   );
   const loaded = await new ProcessStore(dir).load();
   expect(loaded.processes[0]).toMatchObject({ created_at: 7, updated_at: 7 });
+});
+
+it('reads a default webrtc block of a version 1 store as absent, and keeps one that says something', async () => {
+  const dir = tempDir();
+  const unset = processConfigSchema.parse({ ...config, id: 'ui', webrtc: {} });
+  const set = processConfigSchema.parse({ ...config, id: 'cam', webrtc: { enabled: true } });
+  const stored = (entry: typeof config) => ({ config: entry, order: 'start', metadata: {}, created_at: 1 });
+  writeFileSync(
+    join(dir, 'db.json'),
+    JSON.stringify({ version: 1, processes: [stored(unset), stored(set)] }),
+  );
+
+  const loaded = await new ProcessStore(dir).load();
+
+  expect(loaded.version).toBe(2);
+  expect(loaded.processes.map((process) => process.config.webrtc?.enabled)).toEqual([undefined, true]);
+  expect(loaded.processes[0]!.config).not.toHaveProperty('webrtc');
 });
 
 it('removes a temp file a SIGKILLed server left at load', async () => {

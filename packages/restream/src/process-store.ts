@@ -1,5 +1,6 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { webRtcConfigSchema } from '@dragon/ffmpeg-args';
 import { z } from 'zod';
 import { AtomicJsonFile } from './atomic-json-file.js';
 import { type ProcessConfig, storedProcessConfigSchema } from './config-schema.js';
@@ -27,12 +28,32 @@ const storedProcessSchema = z
   })
   .transform((stored) => ({ ...stored, updated_at: stored.updated_at ?? stored.created_at }));
 
+/** What version 1 wrote into every config without a `webrtc` block: the block's defaults. */
+const unsetWebRtc = JSON.stringify(webRtcConfigSchema.parse({}));
+
+/**
+ * Version 1 stored a default `webrtc` block in every config that had none, so a block exactly at
+ * its defaults there says nothing (WebRTC was off either way): it is read as absent, which leaves
+ * the server's setting for processes without one (`webrtc.auto_enable`) to decide.
+ */
+function withoutUnsetWebRtc(process: StoredProcess): StoredProcess {
+  if (JSON.stringify(process.config.webrtc) !== unsetWebRtc) return process;
+  const { webrtc: _unset, ...config } = process.config;
+  return { ...process, config };
+}
+
 /** The store's layout; `version` lets a later release migrate it. */
-const storeSchema = z.object({
-  version: z.literal(1),
-  processes: z.array(storedProcessSchema),
-  metadata: metadataSchema,
-});
+const storeSchema = z
+  .object({
+    version: z.union([z.literal(1), z.literal(2)]),
+    processes: z.array(storedProcessSchema),
+    metadata: metadataSchema,
+  })
+  .transform((store) =>
+    store.version === 2
+      ? store
+      : { ...store, version: 2 as const, processes: store.processes.map(withoutUnsetWebRtc) },
+  );
 
 export type StoredProcess = z.output<typeof storedProcessSchema>;
 export type StoreData = z.output<typeof storeSchema>;
@@ -66,7 +87,7 @@ export class ProcessStore {
     await this.file.removeStaleTemps();
     try {
       const raw = await this.file.read();
-      if (raw === undefined) return { version: 1, processes: [], metadata: [] };
+      if (raw === undefined) return { version: 2, processes: [], metadata: [] };
       return storeSchema.parse(raw);
     } catch (error) {
       const backup = `${this.file.path}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
@@ -118,5 +139,5 @@ export function processJson(stored: {
 /** The whole store, one process per line. */
 export function storeJson(processes: readonly string[], metadataJson: string): string {
   const list = processes.length === 0 ? '[]' : `[\n${processes.join(',\n')}\n]`;
-  return `{"version":1,"processes":${list},"metadata":${metadataJson}}\n`;
+  return `{"version":2,"processes":${list},"metadata":${metadataJson}}\n`;
 }

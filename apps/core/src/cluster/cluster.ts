@@ -1,13 +1,14 @@
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import type { PortAllocator } from '@dragon/portalloc';
-import type { ProcessManager, StartContext } from '@dragon/restream';
+import type { ProcessConfig, ProcessManager, StartContext } from '@dragon/restream';
 import type { RtpSource } from '@dragon/webrtc';
 import type { WhepProcessEntry, WhepProcessState } from '@dragon/whep-http';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config/config-schema.js';
+import { ownWebRtc, type ProcessWebRtc } from '../webrtc/webrtc-policy.js';
 import { whepProcessState } from '../webrtc/whep-lookup.js';
 import {
   ClusterKeys,
@@ -32,6 +33,8 @@ export interface ClusterOptions {
   version: string;
   /** `host:port` the HTTP server listens on; port 0 until it does (the advertised URL needs the real one). */
   httpAddress: () => string;
+  /** The WebRTC a process runs with (its own `webrtc` block, or `webrtc.auto_enable`'s). */
+  webrtcOf?: (id: string, config: ProcessConfig) => ProcessWebRtc | undefined;
 }
 
 /** What the cluster needs of the node's media plane (WebRTC on): to pull streams and count load. */
@@ -161,6 +164,7 @@ export class Cluster {
       isLive: (id) => this.#nodes.has(id),
       rank: () => this.#rank(),
       logger: this.#log,
+      ...(this.#options.webrtcOf ? { webrtcOf: this.#options.webrtcOf } : {}),
     });
     this.#ownership = ownership;
     if (media) {
@@ -385,8 +389,8 @@ export class Cluster {
   async #placementTarget(processId: string): Promise<PlacementTarget | undefined> {
     const manager = this.#manager;
     if (manager?.has(processId)) {
-      const { webrtc } = manager.getConfig(processId);
-      if (manager.getState(processId).order !== 'start' || !webrtc.enabled) return undefined;
+      const webrtc = (this.#options.webrtcOf ?? ownWebRtc)(processId, manager.getConfig(processId))?.config;
+      if (manager.getState(processId).order !== 'start' || !webrtc) return undefined;
       return { owner: this.nodeId, token: webrtc.token };
     }
     const record = await this.#store.process(processId).catch(() => this.#records.get(processId));

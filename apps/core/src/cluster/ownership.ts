@@ -1,5 +1,6 @@
-import type { ProcessManager, StartContext } from '@dragon/restream';
+import type { ProcessConfig, ProcessManager, StartContext } from '@dragon/restream';
 import type { Logger } from 'pino';
+import { ownWebRtc, type ProcessWebRtc } from '../webrtc/webrtc-policy.js';
 import { isMarkedForFailover, type ProcessRecord } from './cluster-records.js';
 import type { ClusterStore } from './cluster-store.js';
 import { ProcessHeldElsewhereError } from './errors.js';
@@ -49,6 +50,8 @@ export interface OwnershipOptions {
   /** This node's position among the live nodes that could take a process over (0 goes first). */
   rank(): number;
   logger: Logger;
+  /** The WebRTC a process runs with (its own block, or the server's); by default its own block. */
+  webrtcOf?: (id: string, config: ProcessConfig) => ProcessWebRtc | undefined;
 }
 
 /**
@@ -295,6 +298,7 @@ export class Ownership {
     const config = manager.getConfig(id);
     const state = manager.getState(id);
     const metadata = (manager.getMetadata(id) as Record<string, unknown> | undefined) ?? {};
+    const webrtc = (this.#options.webrtcOf ?? ownWebRtc)(id, config)?.config;
     return {
       id,
       node: nodeId,
@@ -307,9 +311,9 @@ export class Ownership {
       reconnect: config.reconnect,
       failover: isMarkedForFailover(metadata),
       webrtc: {
-        enabled: config.webrtc.enabled,
-        audio: config.webrtc.audio !== 'off',
-        token: config.webrtc.token,
+        enabled: webrtc !== undefined,
+        audio: webrtc !== undefined && webrtc.audio !== 'off',
+        token: webrtc?.token ?? '',
       },
       config: config as unknown as Record<string, unknown>,
       state: state as unknown as Record<string, unknown>,

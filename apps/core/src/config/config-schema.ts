@@ -128,6 +128,30 @@ const webrtcSchema = z
      * threads, which collect the data plane's garbage too. Read at start.
      */
     control_plane_idle: z.boolean().default(true),
+    /**
+     * WebRTC for processes whose config has no `webrtc` block (an explicit one, even
+     * `{"enabled": false}`, wins). By default the Restreamer UI's channel ingests, so a user who
+     * points the UI at Dragon gets `/player/<id>` and WHEP for every channel.
+     */
+    auto_enable: z
+      .object({
+        /**
+         * Process id globs (`*`, `?`, as `idpattern`); empty for none. The default is the UI's ingest
+         * id `restreamer-ui:ingest:<uuid>` exactly: not its `…_snapshot` and `…_probe` processes.
+         */
+        processes: z
+          .array(z.string().min(1))
+          .default(['restreamer-ui:ingest:????????-????-????-????-????????????']),
+        /** Reference globs; a process matching either list is covered. */
+        references: z.array(z.string().min(1)).default([]),
+        /**
+         * CPU cores the transcodes of these processes may take together, by the media plan's
+         * estimates; a transcode that does not fit, or that the machine has no idle cores for, is
+         * left off and the plan says why. 0: copy only.
+         */
+        transcode_cores: z.number().min(0).max(1024).default(1),
+      })
+      .prefault({}),
   })
   .prefault({});
 

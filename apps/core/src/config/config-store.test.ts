@@ -115,6 +115,22 @@ describe('environment overrides', () => {
     });
   });
 
+  it('sets webrtc.auto_enable from CORE_WEBRTC_AUTO_ENABLE_* (globs as a list, an empty value for none)', () => {
+    const { merged } = applyEnvOverrides(
+      {},
+      {
+        CORE_WEBRTC_AUTO_ENABLE_PROCESSES: 'restreamer-ui:ingest:* cam-*',
+        CORE_WEBRTC_AUTO_ENABLE_REFERENCES: '',
+        CORE_WEBRTC_AUTO_ENABLE_TRANSCODE_CORES: '0',
+      },
+    );
+    expect(merged).toEqual({
+      webrtc: {
+        auto_enable: { processes: ['restreamer-ui:ingest:*', 'cam-*'], references: [], transcode_cores: 0 },
+      },
+    });
+  });
+
   it('reports a value that is not of the field type', () => {
     const { errors } = applyEnvOverrides(
       {},

@@ -2,9 +2,29 @@ import type { TrackPlan } from '@dragon/ffmpeg-args';
 import { describe, expect, it } from 'vitest';
 import { isWarning, judgeVideo, keyframeWindowMs, type RunVideo, stallMs } from './video-health.js';
 
-const copy: TrackPlan = { action: 'copy', from: 'h264', to: 'h264', stream: '0:0', reason: 'copied' };
-const transcode: TrackPlan = { action: 'transcode', from: 'hevc', to: 'h264', stream: '0:0', reason: 'HEVC' };
-const off: TrackPlan = { action: 'off', from: 'none', to: 'none', reason: 'the input has no video stream' };
+const copy: TrackPlan = {
+  action: 'copy',
+  from: 'h264',
+  to: 'h264',
+  stream: '0:0',
+  reason: 'copied',
+  cpu_cores: 0,
+};
+const transcode: TrackPlan = {
+  action: 'transcode',
+  from: 'hevc',
+  to: 'h264',
+  stream: '0:0',
+  reason: 'HEVC',
+  cpu_cores: 1,
+};
+const off: TrackPlan = {
+  action: 'off',
+  from: 'none',
+  to: 'none',
+  reason: 'the input has no video stream',
+  cpu_cores: 0,
+};
 
 const start = 1_000_000;
 /** A run whose packets began at `start` and still arrive at `now`. */

@@ -34,7 +34,11 @@ export const webRtcHealthSchema = z.object({
 
 /** Dragon's field in a process's state (`GET /api/v3/process/{id}/state`): the latest start's plan and health. */
 export const webRtcStateSchema = z.object({
-  /** The media plan of the latest start: per track copy, transcode or off, from which codec, why. */
+  /** `config`: the process's `webrtc` block turns it on; `auto_enable`: the server's `webrtc.auto_enable` does. */
+  enabled_by: z.enum(['config', 'auto_enable']),
+  /** The process's player page on this server (`/player/<id>`): sub-second playback in any browser. */
+  player: z.string(),
+  /** The media plan of the latest start: per track copy, transcode or off, from which codec, why, at what CPU cost. */
   plan: mediaPlanSchema,
   /** When the plan was made (Unix seconds). */
   planned_at: z.number().int(),

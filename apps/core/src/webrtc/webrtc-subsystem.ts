@@ -1,6 +1,7 @@
 import {
   buildWebRtcLegs,
   type MediaPlan,
+  type PlanSettings,
   probeInput,
   type TrackPlan,
   type WebRtcConfig,
@@ -11,6 +12,7 @@ import { RtpSource } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 import { MediaPlanner, type ProbeInput } from './media-planner.js';
 import { isWarning, judgeVideo, type VideoVerdict } from './video-health.js';
+import type { ProcessWebRtc, WebRtcPolicy } from './webrtc-policy.js';
 import type { WebRtcHealth, WebRtcState } from './webrtc-status.js';
 
 type SourceHealth = ReturnType<RtpSource['health']>['video'];
@@ -19,6 +21,9 @@ type SourceHealth = ReturnType<RtpSource['health']>['video'];
 interface Run {
   readonly context: StartContext;
   readonly webrtc: WebRtcConfig;
+  readonly origin: ProcessWebRtc['origin'];
+  /** What the plan was made with (the budget of an auto-enabled start included): its checks use the same. */
+  readonly settings: PlanSettings;
   readonly plan: MediaPlan;
   readonly plannedAt: number;
   /** The source's counters when the run started: the run's own are the difference. */
@@ -40,6 +45,8 @@ interface SourceEntry {
 export interface WebRtcSubsystemOptions {
   ports: PortAllocator;
   logger: Logger;
+  /** Which processes send WebRTC with which settings, and the CPU an auto-enabled one may take. */
+  policy: WebRtcPolicy;
   /** The FFmpeg the processes run; ffprobe is taken from beside it. */
   ffmpegBinary: string;
   /** ffprobe's environment and working directory: the ones FFmpeg gets. */
@@ -104,7 +111,13 @@ export class WebRtcSubsystem {
     const entry = this.#entries.get(processId);
     const run = entry?.run;
     if (!entry || !run) return undefined;
-    return { plan: run.plan, planned_at: Math.floor(run.plannedAt / 1000), health: this.#health(entry, run) };
+    return {
+      enabled_by: run.origin === 'auto' ? 'auto_enable' : 'config',
+      player: playerPath(processId),
+      plan: run.plan,
+      planned_at: Math.floor(run.plannedAt / 1000),
+      health: this.#health(entry, run),
+    };
   }
 
   async close(): Promise<void> {
@@ -115,14 +128,20 @@ export class WebRtcSubsystem {
   async #onStart(context: StartContext): Promise<void> {
     const { id } = context;
     const existing = this.#entries.get(id);
-    if (!context.config.webrtc.enabled) {
+    const resolved = this.#options.policy.of(id, context.config);
+    if (!resolved) {
       if (existing) this.#teardown(id, 'webrtc disabled');
       return;
     }
-    const webrtc = context.config.webrtc;
+    const { config: webrtc, origin } = resolved;
     const fingerprint = JSON.stringify(webrtc);
     if (existing && existing.webrtc !== fingerprint) this.#teardown(id, 'webrtc config changed');
-    const { plan, notes } = await this.#planner.plan(id, context.expanded.input, webrtc, context.signal);
+    // A process that did not ask for WebRTC gets no transcode the budget and the machine cannot take.
+    const settings: PlanSettings =
+      origin === 'auto'
+        ? { ...webrtc, cpu_budget: this.#options.policy.budget(this.#autoSpent(id)) }
+        : webrtc;
+    const { plan, notes } = await this.#planner.plan(id, context.expanded.input, settings, context.signal);
     const entry =
       this.#entries.get(id) ?? (await this.#open(id, webrtc.video_pt, webrtc.audio_pt, fingerprint));
     const legs = buildWebRtcLegs({
@@ -139,6 +158,8 @@ export class WebRtcSubsystem {
     const run: Run = {
       context,
       webrtc,
+      origin,
+      settings,
       plan,
       plannedAt: Date.now(),
       baseline: { video: health, audioPackets: entry.source.stats().audio?.packets ?? 0 },
@@ -147,12 +168,27 @@ export class WebRtcSubsystem {
       ended: false,
     };
     entry.run = run;
+    if (origin === 'auto') {
+      context.note('webrtc: on by webrtc.auto_enable (the process config has no webrtc block)');
+    }
     for (const note of notes) context.note(`webrtc: ${note}`);
     context.note(
-      `webrtc plan (${plan.basis}): ${describeTrack('video', plan.video)}; ${describeTrack('audio', plan.audio)}`,
+      `webrtc plan (${plan.basis}): ${describeTrack('video', plan.video)}; ${describeTrack('audio', plan.audio)}; about ${plan.cpu_cores} cores`,
+    );
+    context.note(
+      `webrtc: sub-second player at ${playerPath(id)}, WHEP at /api/v3/process/${encodeURIComponent(id)}/whep`,
     );
     this.#options.logger.info(
-      { processId: id, basis: plan.basis, video: plan.video, audio: plan.audio, notes },
+      {
+        processId: id,
+        enabledBy: origin,
+        basis: plan.basis,
+        video: plan.video,
+        audio: plan.audio,
+        cpuCores: plan.cpu_cores,
+        ...(settings.cpu_budget ? { cpuBudget: settings.cpu_budget } : {}),
+        notes,
+      },
       'webrtc media plan',
     );
     for (const track of [plan.video, plan.audio]) {
@@ -165,7 +201,7 @@ export class WebRtcSubsystem {
   #checkPlan(entry: SourceEntry, run: Run, streams: Parameters<MediaPlanner['check']>[2]): void {
     if (entry.run !== run || this.#entries.get(run.context.id) !== entry) return;
     const { id } = run.context;
-    const verdict = this.#planner.check(id, run.plan, streams, run.context.expanded.input, run.webrtc);
+    const verdict = this.#planner.check(id, run.plan, streams, run.context.expanded.input, run.settings);
     if (verdict.fits) return;
     const why = `the media plan does not fit the input FFmpeg found: ${verdict.reasons.join('; ')}`;
     if (verdict.restart && run.context.restart(`webrtc: ${why}`)) {
@@ -196,6 +232,16 @@ export class WebRtcSubsystem {
       ports.release();
       throw error;
     }
+  }
+
+  /** The estimated cores of the other auto-enabled processes' running transcodes. */
+  #autoSpent(exceptId: string): number {
+    let cores = 0;
+    for (const [id, entry] of this.#entries) {
+      const run = entry.run;
+      if (id !== exceptId && run && !run.ended && run.origin === 'auto') cores += run.plan.cpu_cores;
+    }
+    return cores;
   }
 
   #onStop(context: StopContext): void {
@@ -290,6 +336,11 @@ export class WebRtcSubsystem {
     entry.ports.release();
     this.#options.logger.info({ processId: id, reason }, 'webrtc source closed');
   }
+}
+
+/** Where the process's own player page is, on this server. */
+export function playerPath(processId: string): string {
+  return `/player/${encodeURIComponent(processId)}`;
 }
 
 /** `video copy h264: H.264 High … copied` — a track's decision as one line of the log. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ownWebRtc, WebRtcPolicy } from './webrtc-policy.js';
 import { createWhepLookup, type WhepLookupOptions, whepProcessState } from './whep-lookup.js';
 
 describe('whepProcessState', () => {
@@ -18,7 +19,7 @@ describe('whepProcessState', () => {
   });
 });
 
-type Config = { reconnect: boolean; webrtc: { enabled: boolean; token?: string } };
+type Config = { reconnect: boolean; reference?: string; webrtc?: { enabled: boolean; token?: string } };
 
 function fakeManager(configs: Record<string, Config>, exec = 'running' as const) {
   let configReads = 0;
@@ -37,16 +38,45 @@ function fakeManager(configs: Record<string, Config>, exec = 'running' as const)
 describe('createWhepLookup', () => {
   it('answers undefined for unknown processes and for those without WebRTC', () => {
     const { manager } = fakeManager({ plain: { reconnect: true, webrtc: { enabled: false } } });
-    const { lookup } = createWhepLookup({ manager, source: () => undefined, maxViewersPerProcess: 0 });
+    const { lookup } = createWhepLookup({
+      manager,
+      webrtcOf: ownWebRtc,
+      source: () => undefined,
+      maxViewersPerProcess: 0,
+    });
 
     expect(lookup('nope')).toBeUndefined();
     expect(lookup('plain')).toBeUndefined();
   });
 
+  it('answers for a process without a webrtc block that webrtc.auto_enable covers, not for an explicit opt-out', () => {
+    const policy = new WebRtcPolicy({ processes: ['ui:*'], references: [], transcode_cores: 1 });
+    const { manager } = fakeManager({
+      'ui:cam': { reconnect: true, reference: '' },
+      'ui:off': { reconnect: true, reference: '', webrtc: { enabled: false } },
+      other: { reconnect: true, reference: '' },
+    });
+    const { lookup } = createWhepLookup({
+      manager,
+      webrtcOf: (id, config) => policy.of(id, config),
+      source: () => undefined,
+      maxViewersPerProcess: 0,
+    });
+
+    expect(lookup('ui:cam')).toEqual({ state: 'running' });
+    expect(lookup('ui:off')).toBeUndefined();
+    expect(lookup('other')).toBeUndefined();
+  });
+
   it('tells state, source, token and the per-process limit', () => {
     const { manager } = fakeManager({ cam: { reconnect: true, webrtc: { enabled: true, token: 't' } } });
     const source = { hasMedia: true } as never;
-    const { lookup } = createWhepLookup({ manager, source: () => source, maxViewersPerProcess: 3 });
+    const { lookup } = createWhepLookup({
+      manager,
+      webrtcOf: ownWebRtc,
+      source: () => source,
+      maxViewersPerProcess: 3,
+    });
 
     expect(lookup('cam')).toEqual({ state: 'running', source, token: 't', maxViewers: 3 });
   });
@@ -56,12 +86,13 @@ describe('createWhepLookup', () => {
     const { manager, reads } = fakeManager(configs);
     const { concealProcessIds } = createWhepLookup({
       manager,
+      webrtcOf: ownWebRtc,
       source: () => undefined,
       maxViewersPerProcess: 0,
     });
 
     expect(concealProcessIds()).toBe(false);
-    configs.cam!.webrtc.token = 'secret';
+    configs.cam!.webrtc!.token = 'secret';
     const before = reads();
     expect(concealProcessIds()).toBe(false);
     expect(reads()).toBe(before);

@@ -1,6 +1,7 @@
-import type { ProcessManager } from '@dragon/restream';
+import type { ProcessConfig, ProcessManager } from '@dragon/restream';
 import type { RtpSource } from '@dragon/webrtc';
 import type { WhepProcessEntry, WhepProcessState } from '@dragon/whep-http';
+import type { ProcessWebRtc } from './webrtc-policy.js';
 
 type ProcessState = ReturnType<ProcessManager['getState']>;
 
@@ -30,6 +31,8 @@ export function whepProcessState(
 
 export interface WhepLookupOptions {
   manager: Pick<ProcessManager, 'has' | 'list' | 'getConfig' | 'getState'>;
+  /** The WebRTC a process runs with (its own `webrtc` block, or `webrtc.auto_enable`'s). */
+  webrtcOf: (id: string, config: ProcessConfig) => ProcessWebRtc | undefined;
   source(processId: string): RtpSource | undefined;
   /** Viewer limit per process; 0 is unlimited. */
   maxViewersPerProcess: number;
@@ -53,12 +56,13 @@ export function createWhepLookup(options: WhepLookupOptions): {
     lookup(processId) {
       if (!manager.has(processId)) return undefined;
       const config = manager.getConfig(processId);
-      if (!config.webrtc.enabled) return undefined;
+      const webrtc = options.webrtcOf(processId, config)?.config;
+      if (!webrtc) return undefined;
       const source = options.source(processId);
       return {
         state: whepProcessState(manager.getState(processId), config.reconnect),
         ...(source ? { source } : {}),
-        ...(config.webrtc.token ? { token: config.webrtc.token } : {}),
+        ...(webrtc.token ? { token: webrtc.token } : {}),
         ...(options.maxViewersPerProcess > 0 ? { maxViewers: options.maxViewersPerProcess } : {}),
       };
     },
@@ -66,7 +70,9 @@ export function createWhepLookup(options: WhepLookupOptions): {
       const now = Date.now();
       if (now - scannedAt >= tokenScanIntervalMs) {
         scannedAt = now;
-        tokensInUse = manager.list().some((id) => Boolean(manager.getConfig(id).webrtc.token));
+        tokensInUse = manager
+          .list()
+          .some((id) => Boolean(options.webrtcOf(id, manager.getConfig(id))?.config.token));
       }
       return tokensInUse;
     },
