@@ -283,7 +283,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   }
 
   app.get('/ping', (c) => c.text('pong'));
-  app.get('/player/:id', (c) => c.html(playerPage(c.req.param('id'))));
+  // The player is made to be embedded (an iframe on a channel's website): any page may frame it.
+  app.get('/player/:id', (c) =>
+    c.html(playerPage(c.req.param('id')), 200, { 'Content-Security-Policy': 'frame-ancestors *' }),
+  );
   if (config.metrics.enable_prometheus) {
     const metrics = createMetrics({
       manager,

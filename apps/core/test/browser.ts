@@ -4,9 +4,26 @@ import type { AddressInfo } from 'node:net';
 // The one Chromium launcher (Debian's Chromium, the flags this machine needs) is a shared test helper.
 export { launchChromium } from '@dragon/test-helpers/chromium';
 
-/** A blank page on its own port: a player on another origin than the server. */
-export async function startOtherOrigin(): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((_request, response) => {
+/** A file the other origin serves besides its blank page. */
+export interface OriginFile {
+  type: string;
+  body: string | Buffer;
+}
+
+/**
+ * A blank page on its own port: a player on another origin than the server. `files` adds pages or
+ * scripts by path (`/hls.min.js`, a page embedding the server's player).
+ */
+export async function startOtherOrigin(
+  files: Record<string, OriginFile> = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    const file = files[new URL(request.url ?? '/', 'http://x').pathname];
+    if (file) {
+      response.writeHead(200, { 'Content-Type': file.type });
+      response.end(file.body);
+      return;
+    }
     response.writeHead(200, { 'Content-Type': 'text/html' });
     response.end('<!doctype html><title>viewer</title><video id="v" autoplay muted playsinline></video>');
   });
