@@ -2,15 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InputFacts } from '@dragon/ffmpeg-args';
-import { PortAllocator } from '@dragon/portalloc';
-import { ProcessManager } from '@dragon/restream';
+import type { ProcessManager } from '@dragon/restream';
 import { waitFor } from '@dragon/test-helpers';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { configSchema } from '../src/config/config-schema.js';
-import { WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
-import { WebRtcSubsystem } from '../src/webrtc/webrtc-subsystem.js';
 import { runFFmpeg, stopFFmpegs } from './ffmpeg-child.js';
+import { subsystemWithManager } from './webrtc-harness.js';
 
 // The server's side of replanning, with real FFmpeg: a probe that is wrong about the input (as a
 // probe of a moment ago, or one that read too few packets, can be) must not leave a process that
@@ -56,25 +52,9 @@ function misreported(audio: boolean): InputFacts {
 }
 
 async function setup(facts: InputFacts) {
-  const ports = new PortAllocator();
-  const subsystem = new WebRtcSubsystem({
-    ports,
-    logger: pino({ level: 'silent' }),
-    policy: new WebRtcPolicy(configSchema.parse({}).webrtc.auto_enable),
-    ffmpegBinary: 'ffmpeg',
-    probe: async () => facts,
-  });
-  const manager = await ProcessManager.create({
-    dataDir: mkdtempSync(join(dir, 'db-')),
-    hooks: subsystem.hooks,
-    skipSkills: true,
-  });
-  closers.push(
-    () => manager.close(),
-    () => subsystem.close(),
-    async () => ports.close(),
-  );
-  return { manager, subsystem };
+  const harness = await subsystemWithManager({ facts, dataDir: dir });
+  closers.push(() => harness.close());
+  return harness;
 }
 
 const processConfig = (input: string) => ({

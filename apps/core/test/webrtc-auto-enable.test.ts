@@ -2,14 +2,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InputFacts, StreamFacts } from '@dragon/ffmpeg-args';
-import { PortAllocator } from '@dragon/portalloc';
-import { ProcessManager } from '@dragon/restream';
+import type { ProcessManager } from '@dragon/restream';
 import { waitFor } from '@dragon/test-helpers';
-import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/config-schema.js';
 import { type AutoEnableConfig, type MachineLoad, WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
-import { WebRtcSubsystem } from '../src/webrtc/webrtc-subsystem.js';
+import { subsystemWithManager } from './webrtc-harness.js';
 
 // What the server decides for processes whose config does not mention WebRTC. The probe and the
 // machine's load are injected (they are what the decisions rest on); FFmpeg is a script that
@@ -40,26 +38,14 @@ const baseline = camera({ profile: 'Constrained Baseline', width: 1280, height: 
 const hevc1080 = camera({ codec: 'hevc', profile: 'Main', width: 1920, height: 1080, fps: 25 });
 
 async function setup(facts: InputFacts, autoEnable: Partial<AutoEnableConfig> = {}, machine?: MachineLoad) {
-  const ports = new PortAllocator();
-  const subsystem = new WebRtcSubsystem({
-    ports,
-    logger: pino({ level: 'silent' }),
+  const harness = await subsystemWithManager({
+    facts,
+    dataDir: work,
     policy: new WebRtcPolicy({ ...defaults, ...autoEnable }, machine ?? (() => ({ cores: 8, load: 0 }))),
-    ffmpegBinary: 'ffmpeg',
-    probe: async () => facts,
-  });
-  const manager = await ProcessManager.create({
-    dataDir: mkdtempSync(join(work, 'db-')),
     ffmpegBinary: fakeFFmpeg,
-    hooks: subsystem.hooks,
-    skipSkills: true,
   });
-  closers.push(
-    () => manager.close(),
-    () => subsystem.close(),
-    async () => ports.close(),
-  );
-  return { manager, subsystem };
+  closers.push(() => harness.close());
+  return harness;
 }
 
 /** A channel ingest as the Restreamer UI creates it: HLS into memfs, no `webrtc` field. */

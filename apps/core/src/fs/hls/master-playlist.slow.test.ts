@@ -16,16 +16,7 @@ const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'dragon-hls-master-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const pattern = [
-  '-f',
-  'lavfi',
-  '-i',
-  'testsrc2=size=320x240:rate=25',
-  '-f',
-  'lavfi',
-  '-i',
-  'sine=sample_rate=48000',
-];
+const pattern = '-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=sample_rate=48000'.split(' ');
 
 /** Runs FFmpeg writing HLS into a fresh directory as `v.m3u8` with master `m.m3u8`; returns the directory. */
 async function writeHls(name: string, args: string[], segment = 'v_%04d.ts'): Promise<string> {

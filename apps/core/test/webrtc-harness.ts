@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InputFacts } from '@dragon/ffmpeg-args';
+import { PortAllocator } from '@dragon/portalloc';
+import { ProcessManager } from '@dragon/restream';
+import { pino } from 'pino';
+import { configSchema } from '../src/config/config-schema.js';
+import { WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
+import { WebRtcSubsystem } from '../src/webrtc/webrtc-subsystem.js';
+
+export interface SubsystemHarness {
+  manager: ProcessManager;
+  subsystem: WebRtcSubsystem;
+  close(): Promise<void>;
+}
+
+/**
+ * A process manager with the WebRTC subsystem's hooks, the probe answering `facts`: the server's
+ * media side without HTTP. `policy` decides which processes send WebRTC (the defaults unless
+ * given); `ffmpegBinary` may be a script standing in for FFmpeg.
+ */
+export async function subsystemWithManager(options: {
+  facts: InputFacts;
+  dataDir: string;
+  policy?: WebRtcPolicy;
+  ffmpegBinary?: string;
+}): Promise<SubsystemHarness> {
+  const ports = new PortAllocator();
+  const subsystem = new WebRtcSubsystem({
+    ports,
+    logger: pino({ level: 'silent' }),
+    policy: options.policy ?? new WebRtcPolicy(configSchema.parse({}).webrtc.auto_enable),
+    ffmpegBinary: 'ffmpeg',
+    probe: async () => options.facts,
+  });
+  const manager = await ProcessManager.create({
+    dataDir: mkdtempSync(join(options.dataDir, 'db-')),
+    ...(options.ffmpegBinary ? { ffmpegBinary: options.ffmpegBinary } : {}),
+    hooks: subsystem.hooks,
+    skipSkills: true,
+  });
+  return {
+    manager,
+    subsystem,
+    close: async () => {
+      await manager.close();
+      await subsystem.close();
+      ports.close();
+    },
+  };
+}
