@@ -15,6 +15,7 @@ import { createWidgetRoutes } from './api/widget-routes.js';
 import { DiskDirExposesDataError } from './config/errors.js';
 import { CleanupManager } from './fs/cleanup-manager.js';
 import { DiskFilesystem } from './fs/disk-filesystem.js';
+import { FsPathInvalidError } from './fs/errors.js';
 import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
 import { normalizeFsPath, servesDir } from './fs/fs-path.js';
 import { type LocateFile, MasterPlaylistIndex } from './fs/hls/hls-outputs.js';
@@ -261,8 +262,14 @@ export class DatarheiServices {
     const onStarted = (id: string) => {
       const config = manager.getConfig(id);
       this.cleanup.add(id, cleanupRulesOf(config));
-      // The outputs as FFmpeg got them: the master playlists it writes and their variants.
-      this.masterPlaylists.set(id, replacePlaceholders(config, expand).output, this.#locate);
+      // The outputs as FFmpeg got them: the master playlists it writes and their variants. The
+      // manager expanded the same config to start it; should that ever fail here, only the
+      // completion of this process's master playlists is lost, so it is logged, not thrown.
+      try {
+        this.masterPlaylists.set(id, replacePlaceholders(config, expand).output, this.#locate);
+      } catch (error) {
+        this.#logger.error({ component: 'memfs', processId: id, err: error }, 'master playlist index failed');
+      }
     };
     const onRemoved = (id: string) => {
       this.masterPlaylists.delete(id);
@@ -288,8 +295,10 @@ export class DatarheiServices {
       if (!file.startsWith(`${base}/`)) return undefined;
       try {
         return { filesystem, path: normalizeFsPath(file.slice(base.length).split('?')[0]!) };
-      } catch {
-        return undefined;
+      } catch (error) {
+        // A name no request could address (`..` above the root): FFmpeg cannot write it there either.
+        if (error instanceof FsPathInvalidError) return undefined;
+        throw error;
       }
     };
     return (

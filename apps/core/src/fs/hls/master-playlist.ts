@@ -72,8 +72,10 @@ function resolveUri(playlistPath: string, uri: string): string | undefined {
   let decoded: string;
   try {
     decoded = decodeURIComponent(plain);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // A malformed escape names no file.
+    if (error instanceof URIError) return undefined;
+    throw error;
   }
   const resolved = posix.normalize(posix.join(posix.dirname(playlistPath), decoded));
   return resolved.startsWith('/') && !resolved.startsWith('/..') ? resolved : undefined;
