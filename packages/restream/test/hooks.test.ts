@@ -93,6 +93,8 @@ describe('onStart', () => {
     const first = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
     await first.add(process({ reconnect: true, reconnect_delay_seconds: 1 }));
     await waitFor('running', () => first.getState('p').exec === 'running');
+    // `running` is the spawn; the script writes its arguments a moment later (much later on a busy machine).
+    await waitFor('its args', () => existsSync(argsFile));
     await first.close();
     rmSync(argsFile);
 
