@@ -61,7 +61,6 @@ const rules: ShapeRules = {
   },
   nullable: {
     'api.ProgressIO': ['avstream'],
-    'api.SkillsCodec': ['encoders', 'decoders'],
   },
   extra: {
     'api.About': ['dragon'],

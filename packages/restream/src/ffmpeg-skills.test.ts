@@ -30,7 +30,7 @@ describe('parseCodecs', () => {
   it('reads codecs with their encoders and decoders and skips the legend and data codecs', () => {
     const parsed = parseCodecs(codecs);
     expect(parsed.video).toEqual([
-      { id: '012v', name: 'Uncompressed 4:2:2 10-bit', encoders: null, decoders: ['012v'] },
+      { id: '012v', name: 'Uncompressed 4:2:2 10-bit', encoders: [], decoders: ['012v'] },
       {
         id: 'h264',
         name: 'H.264 / AVC / MPEG-4 AVC / MPEG-4 part 10',

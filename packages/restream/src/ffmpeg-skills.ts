@@ -9,10 +9,13 @@ const run = promisify(execFile);
 const namedSchema = z.object({ id: z.string(), name: z.string() });
 type Named = z.infer<typeof namedSchema>;
 
-/** A codec and its encoders and decoders; `null` where FFmpeg has none, as datarhei sends it. */
+/**
+ * A codec and its encoders and decoders; an empty list where FFmpeg has none. datarhei's description
+ * says array (its Go code sends a nil slice as `null`, which clients iterating the list trip over).
+ */
 const codecSchema = namedSchema.extend({
-  encoders: z.array(z.string()).nullable(),
-  decoders: z.array(z.string()).nullable(),
+  encoders: z.array(z.string()),
+  decoders: z.array(z.string()),
 });
 
 /** A device format (`alsa`, `video4linux2`, …) and the devices found for it. */
@@ -123,8 +126,8 @@ export function parseCodecs(text: string): Skills['codecs'] {
     codecs[kind].push({
       id,
       name: description.replace(/\s*\((de|en)coders: [^)]*\)/g, '').trim(),
-      encoders: match[2] === 'E' ? named('encoders') : null,
-      decoders: match[1] === 'D' ? named('decoders') : null,
+      encoders: match[2] === 'E' ? named('encoders') : [],
+      decoders: match[1] === 'D' ? named('decoders') : [],
     });
   }
   return codecs;
