@@ -155,7 +155,8 @@ export async function putFile(
     written = await mount.filesystem.write(path, c.req.raw.body ?? new Uint8Array(0));
   }
   hls?.ingress(`${mount.mountpoint}${path}`, written.size, playlist?.toString('utf8'));
-  c.header('Content-Location', c.req.path);
+  // As the client sent it, percent-encoded: the decoded path may hold characters no header can carry.
+  c.header('Content-Location', new URL(c.req.url).pathname);
   return written.created ? c.body('', 201) : c.body(null, 204);
 }
 
