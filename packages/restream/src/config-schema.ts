@@ -1,5 +1,7 @@
 import { webRtcConfigSchema } from '@dragon/ffmpeg-args';
 import { z } from 'zod';
+import { GlobSyntaxError } from './errors.js';
+import { compileGlob } from './glob.js';
 
 /**
  * Process ids (and metadata keys) become URL path segments, file names and log fields: no
@@ -51,12 +53,36 @@ function addressText(rules: Rules, max: number) {
     : text.refine((value) => !hasControlCharacter(value), 'control characters are not allowed');
 }
 
-const cleanupSchema = z.object({
-  pattern: z.string().min(1),
-  max_files: z.number().int().min(0).default(0),
-  max_file_age_seconds: z.number().int().min(0).default(0),
-  purge_on_delete: z.boolean().default(false),
-});
+/** The glob of a cleanup pattern (`memfs:/{processid}_*.ts`), or why it is not one. */
+function cleanupGlobProblem(pattern: string): string | undefined {
+  try {
+    // Placeholders (`{processid}`) read as one-alternative groups: valid before and after expansion.
+    compileGlob(pattern.replace(/^[a-z]+:/, ''), { separator: '/', extended: true });
+    return undefined;
+  } catch (error) {
+    if (error instanceof GlobSyntaxError) return error.reason;
+    throw error;
+  }
+}
+
+function cleanupSchema(rules: Rules) {
+  const pattern = z.string().min(1);
+  return z.object({
+    // Checked here so a bad glob is a 400 at the API, not a rule that fails every second.
+    pattern:
+      rules === 'stored'
+        ? pattern
+        : pattern.check((ctx) => {
+            const problem = cleanupGlobProblem(ctx.value);
+            if (problem) {
+              ctx.issues.push({ code: 'custom', message: `not a valid glob: ${problem}`, input: ctx.value });
+            }
+          }),
+    max_files: z.number().int().min(0).default(0),
+    max_file_age_seconds: z.number().int().min(0).default(0),
+    purge_on_delete: z.boolean().default(false),
+  });
+}
 
 function inputSchema(rules: Rules) {
   return z.object({
@@ -83,7 +109,7 @@ function buildProcessConfigSchema(rules: Rules) {
       reference: addressText(rules, 1024).default(''),
       input: z.array(inputSchema(rules)).min(1, 'at least one input').max(64),
       output: z
-        .array(inputSchema(rules).extend({ cleanup: z.array(cleanupSchema).max(64).default([]) }))
+        .array(inputSchema(rules).extend({ cleanup: z.array(cleanupSchema(rules)).max(64).default([]) }))
         .max(64)
         .default([]),
       options: optionList(rules),
