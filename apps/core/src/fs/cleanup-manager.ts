@@ -74,10 +74,21 @@ export class CleanupManager {
         continue;
       }
       const glob = rule.pattern.slice(prefix[0].length);
+      let matches: (name: string) => boolean;
+      try {
+        matches = compileFileGlob(glob);
+      } catch (error) {
+        // New configs are checked at the API; one stored before the check may still hold a bad glob.
+        this.#logger.warn(
+          { processId, pattern: rule.pattern, err: error },
+          'cleanup rule glob invalid; ignored',
+        );
+        continue;
+      }
       bound.push({
         filesystem,
         glob,
-        matches: compileFileGlob(glob),
+        matches,
         maxFiles: rule.max_files,
         maxFileAgeMs: rule.max_file_age_seconds * 1000,
         purgeOnDelete: rule.purge_on_delete,
@@ -95,7 +106,7 @@ export class CleanupManager {
     let removed = 0;
     for (const rule of rules) {
       if (!rule.purgeOnDelete) continue;
-      for (const file of await rule.filesystem.list(rule.glob)) {
+      for (const file of await rule.filesystem.list(rule.matches)) {
         if ((await rule.filesystem.remove(file.name)) >= 0) removed++;
       }
     }
@@ -132,7 +143,7 @@ export class CleanupManager {
   }
 
   async #enforceRule(rule: BoundRule): Promise<void> {
-    const files = (await rule.filesystem.list(rule.glob)).sort((a, b) => a.lastModified - b.lastModified);
+    const files = (await rule.filesystem.list(rule.matches)).sort((a, b) => a.lastModified - b.lastModified);
     const removed = new Set<string>();
     if (rule.maxFiles > 0 && files.length > rule.maxFiles) {
       for (const file of files.slice(0, files.length - rule.maxFiles)) {

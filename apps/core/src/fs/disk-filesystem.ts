@@ -11,10 +11,12 @@ import {
   type FileBody,
   type FileContent,
   type FileInfo,
+  type FileMatcher,
   type Filesystem,
   type FsUsage,
 } from './filesystem.js';
-import { compileFileGlob, normalizeFsPath } from './fs-path.js';
+import { fileMatcherOf, normalizeFsPath } from './fs-path.js';
+import { SpaceLedger } from './space-ledger.js';
 
 export const diskFilesystemOptionsSchema = z.object({
   /** `storage.disk.dir`; created when missing. */
@@ -25,6 +27,10 @@ export const diskFilesystemOptionsSchema = z.object({
   usageTtlMs: z.number().int().min(0).default(10_000),
 });
 export type DiskFilesystemOptions = z.input<typeof diskFilesystemOptionsSchema>;
+
+/** An upload in progress: `.<12 hex digits>.upload` beside its target, renamed over it when complete. */
+const uploadSuffix = '.upload';
+const isUpload = (name: string) => name.endsWith(uploadSuffix) && /^\.[0-9a-f]{12}\.upload$/.test(name);
 
 const notFound = (error: unknown) =>
   (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR';
@@ -41,6 +47,8 @@ export class DiskFilesystem implements Filesystem {
   readonly #maxBytes: number;
   readonly #usageTtlMs: number;
   #usage: { at: number; value: FsUsage } | undefined;
+  /** What the files hold (measured, then kept up to date by API writes) and uploads reserve. */
+  readonly #space: SpaceLedger;
 
   constructor(options: DiskFilesystemOptions) {
     const parsed = diskFilesystemOptionsSchema.parse(options);
@@ -48,23 +56,28 @@ export class DiskFilesystem implements Filesystem {
     this.root = realpathSync(parsed.root);
     this.#maxBytes = parsed.maxBytes;
     this.#usageTtlMs = parsed.usageTtlMs;
+    this.#space = new SpaceLedger(parsed.maxBytes);
   }
 
   async usage(): Promise<FsUsage> {
     const now = Date.now();
-    if (this.#usage && now - this.#usage.at < this.#usageTtlMs) return this.#usage.value;
+    if (this.#usage && now - this.#usage.at < this.#usageTtlMs) {
+      return { ...this.#usage.value, sizeBytes: this.#space.usedBytes };
+    }
+    // FFmpeg writes here too, behind the API's back: the walk is the truth, every so often.
+    const generation = this.#space.generation;
     const files = await this.list();
-    const value = {
-      sizeBytes: files.reduce((sum, file) => sum + file.size, 0),
-      maxBytes: this.#maxBytes,
-      files: files.length,
-    };
+    this.#space.measured(
+      files.reduce((sum, file) => sum + file.size, 0),
+      generation,
+    );
+    const value = { sizeBytes: this.#space.usedBytes, maxBytes: this.#maxBytes, files: files.length };
     this.#usage = { at: now, value };
     return value;
   }
 
-  async list(pattern?: string): Promise<FileInfo[]> {
-    const matches = pattern ? compileFileGlob(pattern) : undefined;
+  async list(pattern?: string | FileMatcher): Promise<FileInfo[]> {
+    const matches = fileMatcherOf(pattern || undefined);
     const files: FileInfo[] = [];
     const walk = async (directory: string, prefix: string): Promise<void> => {
       let entries: import('node:fs').Dirent[];
@@ -78,7 +91,7 @@ export class DiskFilesystem implements Filesystem {
         const name = `${prefix}/${entry.name}`;
         // Symlinks are not followed when listing: a link could lead out of the root or into a loop.
         if (entry.isDirectory()) await walk(join(directory, entry.name), name);
-        else if (entry.isFile() && (!matches || matches(name))) {
+        else if (entry.isFile() && !isUpload(entry.name) && (!matches || matches(name))) {
           const info = await stat(join(directory, entry.name)).catch((error) => {
             if (notFound(error)) return undefined;
             throw error;
@@ -124,29 +137,41 @@ export class DiskFilesystem implements Filesystem {
       throw error;
     });
     if (existing && !existing.isFile()) throw new FsWriteFailedError(name, { cause: 'not a regular file' });
-    const available =
-      this.#maxBytes > 0 ? this.#maxBytes - (await this.usage()).sizeBytes + (existing?.size ?? 0) : Infinity;
-    const temporary = join(directory, `.${randomBytes(6).toString('hex')}.upload`);
+    // Measured once (then kept current), so the reservations below count against a real figure.
+    if (this.#maxBytes > 0) await this.usage();
+    const reservation = this.#space.begin(name, existing?.size ?? 0);
+    const temporary = join(directory, `.${randomBytes(6).toString('hex')}${uploadSuffix}`);
     let size = 0;
     const maxBytes = this.#maxBytes;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
-        if (maxBytes > 0 && size > maxBytes) return done(new FsFileTooBigError(name, size, maxBytes));
-        if (size > available) return done(new FsFullError('disk', name));
-        done(null, chunk);
+        let refusal: Error | undefined;
+        if (maxBytes > 0 && size > maxBytes) refusal = new FsFileTooBigError(name, size, maxBytes);
+        else if (!reservation.grow(chunk.length)) refusal = new FsFullError('disk', name);
+        if (!refusal) return done(null, chunk);
+        // At once, not once the pipeline has torn down: other uploads may use the room now.
+        reservation.release();
+        done(refusal);
       },
     });
     const source = Readable.from(chunksOf(body));
     try {
       await pipeline(source, counter, createWriteStream(temporary, { flags: 'wx' }));
-      await rename(temporary, target);
+      // Only the upload holding the replaced file's credit may count it as freed; another one
+      // replacing the same file counts in full (an overcount until the next walk, never an undercount).
+      if (!reservation.commit(size, reservation.credit)) throw new FsFullError('disk', name);
+      await rename(temporary, target).catch((error: unknown) => {
+        this.#space.freed(size - reservation.credit);
+        throw error;
+      });
     } catch (error) {
       await rm(temporary, { force: true });
       if (error instanceof FsFileTooBigError || error instanceof FsFullError) throw error;
       throw new FsWriteFailedError(name, { cause: error });
+    } finally {
+      reservation.release();
     }
-    this.#usage = undefined;
     return { created: existing === undefined, size };
   }
 
@@ -161,7 +186,7 @@ export class DiskFilesystem implements Filesystem {
     });
     if (!info || info.isDirectory()) return -1;
     await unlink(target);
-    this.#usage = undefined;
+    this.#space.freed(info.size);
     return info.size;
   }
 

@@ -19,6 +19,9 @@ export interface FileContent {
   body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
 }
 
+/** A compiled file glob: whether a full name (`/a/b.ts`) matches. */
+export type FileMatcher = (name: string) => boolean;
+
 export type FileBody = Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
 
 /** A body's chunks in order, whatever form it came in. */
@@ -52,8 +55,11 @@ export interface Filesystem {
   readonly name: string;
   readonly type: 'disk' | 'mem';
   usage(): Promise<FsUsage>;
-  /** Every file (not directories), optionally filtered by a glob over the full name. */
-  list(pattern?: string): Promise<FileInfo[]>;
+  /**
+   * Every file (not directories), optionally filtered by a glob over the full name, or by a glob
+   * compiled once with `compileFileGlob` (a rule that lists every second keeps its matcher's cache).
+   */
+  list(pattern?: string | FileMatcher): Promise<FileInfo[]>;
   stat(path: string): Promise<(FileInfo & { isDirectory: boolean }) | undefined>;
   read(path: string): Promise<FileContent | undefined>;
   /** Stores the whole body, replacing a file; `created` is false when one was replaced. */

@@ -81,6 +81,30 @@ function writeGuard(credentials: { username: string; password: string }): Middle
 const isPlaylist = (path: string) => path.endsWith('.m3u8');
 const isSegment = (path: string) => path.endsWith('.ts');
 
+/** Playlists above this are stored but not shown to the HLS observer (live playlists are a few KB). */
+const maxObservedPlaylistBytes = 1024 * 1024;
+
+/** Keeps the chunks of a body as they pass, up to `limit` bytes. */
+class TextCopy {
+  readonly #parts: Uint8Array[] = [];
+  #size = 0;
+  constructor(readonly limit: number) {}
+
+  async *tap(body: FileBody): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunksOf(body)) {
+      this.#size += chunk.length;
+      if (this.#size <= this.limit) this.#parts.push(chunk);
+      else this.#parts.length = 0;
+      yield chunk;
+    }
+  }
+
+  /** The text, or undefined when it was longer than the limit. */
+  text(): string | undefined {
+    return this.#size <= this.limit ? Buffer.concat(this.#parts).toString('utf8') : undefined;
+  }
+}
+
 async function readAll(body: FileBody): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const part of chunksOf(body)) parts.push(part);
@@ -146,15 +170,12 @@ export async function putFile(
   path: string,
   hls?: HlsObserver,
 ): Promise<Response> {
-  let playlist: Buffer | undefined;
-  let written: { created: boolean; size: number };
-  if (hls && isPlaylist(path)) {
-    playlist = Buffer.from(await c.req.arrayBuffer());
-    written = await mount.filesystem.write(path, playlist);
-  } else {
-    written = await mount.filesystem.write(path, c.req.raw.body ?? new Uint8Array(0));
-  }
-  hls?.ingress(`${mount.mountpoint}${path}`, written.size, playlist?.toString('utf8'));
+  const body: FileBody = c.req.raw.body ?? new Uint8Array(0);
+  // The body streams into the filesystem, which stops reading at its limits; the HLS observer gets
+  // a copy of a playlist's text as it passes (a playlist is small; a huge one is not kept for it).
+  const playlist = hls && isPlaylist(path) ? new TextCopy(maxObservedPlaylistBytes) : undefined;
+  const written = await mount.filesystem.write(path, playlist ? playlist.tap(body) : body);
+  hls?.ingress(`${mount.mountpoint}${path}`, written.size, playlist?.text());
   // As the client sent it, percent-encoded: the decoded path may hold characters no header can carry.
   c.header('Content-Location', new URL(c.req.url).pathname);
   return written.created ? c.body('', 201) : c.body(null, 204);

@@ -1,6 +1,7 @@
 import { isAbsolute, posix, relative, resolve } from 'node:path';
 import { compileGlob } from '@dragon/restream';
 import { FsPathInvalidError } from './errors.js';
+import type { FileMatcher } from './filesystem.js';
 
 /** Longest path a filesystem accepts; far above any HLS or recording name. */
 const maxPathLength = 4096;
@@ -35,8 +36,13 @@ export function fsPathFromUrl(encoded: string): string {
 }
 
 /** datarhei's file globs (`/` as separator, `**`, classes, `{a,b}`), matched by restream's one glob matcher. */
-export function compileFileGlob(pattern: string): (path: string) => boolean {
+export function compileFileGlob(pattern: string): FileMatcher {
   return compileGlob(pattern, { separator: '/', extended: true });
+}
+
+/** A list filter as the filesystems take it: compiled here when given as text. */
+export function fileMatcherOf(pattern: string | FileMatcher | undefined): FileMatcher | undefined {
+  return typeof pattern === 'string' ? compileFileGlob(pattern) : pattern;
 }
 
 /** Whether a disk filesystem at `diskDir` would serve `dir` (the same directory or one inside it). */

@@ -25,9 +25,32 @@ describe('MemFilesystem', () => {
     const fs = new MemFilesystem({ maxBytes: 1000 });
     await fs.write('/old.ts', bytes(800));
     await expect(fs.write('/new.ts', bytes(300))).rejects.toBeInstanceOf(FsFullError);
-    await expect(fs.write('/huge.ts', chunked(5000, 100))).rejects.toBeInstanceOf(FsFileTooBigError);
+    // Reading stops where the room ends, before the file is known to be too big on its own.
+    await expect(fs.write('/huge.ts', chunked(5000, 100))).rejects.toBeInstanceOf(FsFullError);
     expect((await fs.list()).map((file) => file.name)).toEqual(['/old.ts']);
     expect((await fs.usage()).sizeBytes).toBe(800);
+    await fs.remove('/old.ts');
+    await expect(fs.write('/huge.ts', chunked(5000, 100))).rejects.toBeInstanceOf(FsFileTooBigError);
+  });
+
+  it('never holds more than its capacity for uploads in progress, and frees a refused one at once', async () => {
+    const fs = new MemFilesystem({ maxBytes: 1000 });
+    const pulled = [0, 0];
+    async function* slow(upload: number) {
+      for (let sent = 0; sent < 900; sent += 100) {
+        pulled[upload]!++;
+        yield bytes(100);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const results = await Promise.allSettled([fs.write('/0.ts', slow(0)), fs.write('/1.ts', slow(1))]);
+    const refused = results.findIndex((result) => result.status === 'rejected');
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    // The two shared the 1,000 bytes until one asked for more; it was refused then, and the other
+    // got the room it left.
+    expect(pulled[refused]).toBeLessThanOrEqual(6);
+    expect(pulled[1 - refused]).toBe(9);
+    expect((await fs.usage()).sizeBytes).toBe(900);
   });
 
   it('purges the oldest files until a new one fits when purging is on', async () => {

@@ -6,10 +6,13 @@ import {
   type FileBody,
   type FileContent,
   type FileInfo,
+  type FileMatcher,
   type Filesystem,
   type FsUsage,
 } from './filesystem.js';
-import { compileFileGlob, normalizeFsPath } from './fs-path.js';
+import { fileMatcherOf, normalizeFsPath } from './fs-path.js';
+import { LoopSlice } from './loop-slice.js';
+import { SpaceLedger, type SpaceReservation } from './space-ledger.js';
 
 export const memFilesystemOptionsSchema = z.object({
   /** Capacity in bytes (datarhei: `storage.memory.max_size_mbytes` × 2^20); 0 is unlimited. @default 0 */
@@ -42,23 +45,27 @@ export class MemFilesystem extends EventEmitter<MemFilesystemEvents> implements 
   readonly #files = new Map<string, MemFile>();
   readonly #maxBytes: number;
   readonly #purge: boolean;
-  #sizeBytes = 0;
+  /** The bytes the files hold and the uploads in progress reserve. */
+  readonly #space: SpaceLedger;
 
   constructor(options: MemFilesystemOptions = {}) {
     super();
     const parsed = memFilesystemOptionsSchema.parse(options);
     this.#maxBytes = parsed.maxBytes;
     this.#purge = parsed.purge;
+    this.#space = new SpaceLedger(parsed.maxBytes);
   }
 
   async usage(): Promise<FsUsage> {
-    return { sizeBytes: this.#sizeBytes, maxBytes: this.#maxBytes, files: this.#files.size };
+    return { sizeBytes: this.#space.usedBytes, maxBytes: this.#maxBytes, files: this.#files.size };
   }
 
-  async list(pattern?: string): Promise<FileInfo[]> {
-    const matches = pattern ? compileFileGlob(pattern) : undefined;
+  async list(pattern?: string | FileMatcher): Promise<FileInfo[]> {
+    const matches = fileMatcherOf(pattern || undefined);
     const files: FileInfo[] = [];
+    const slice = new LoopSlice();
     for (const [name, file] of this.#files) {
+      if (slice.due()) await slice.yield();
       if (matches && !matches(name)) continue;
       files.push({ name, size: file.data.length, lastModified: file.lastModified });
     }
@@ -82,19 +89,23 @@ export class MemFilesystem extends EventEmitter<MemFilesystemEvents> implements 
 
   async write(path: string, body: FileBody): Promise<{ created: boolean; size: number }> {
     const name = normalizeFsPath(path);
-    const data = await this.#collect(name, body);
-    const previous = this.#files.get(name);
-    const needed = this.#sizeBytes - (previous?.data.length ?? 0) + data.length;
-    if (this.#maxBytes > 0 && needed > this.#maxBytes) {
-      if (!this.#purge || this.#purgeOldest(needed - this.#maxBytes, name) < needed - this.#maxBytes) {
-        throw new FsFullError(this.name, name);
+    const reservation = this.#space.begin(name, this.#files.get(name)?.data.length ?? 0);
+    try {
+      const data = await this.#collect(name, body, reservation);
+      const previous = this.#files.get(name);
+      // The replaced file may have been purged or replaced meanwhile: admit against what is there now.
+      const admitted = () => reservation.commit(data.length, this.#files.get(name)?.data.length ?? 0);
+      if (!admitted()) {
+        const over = this.#space.usedBytes - (previous?.data.length ?? 0) + data.length - this.#maxBytes;
+        if (!this.#purge || this.#purgeOldest(over, name) < over || !admitted()) {
+          throw new FsFullError(this.name, name);
+        }
       }
+      this.#files.set(name, { data, lastModified: Date.now() });
+      return { created: previous === undefined, size: data.length };
+    } finally {
+      reservation.release();
     }
-    // The replaced file may have been purged meanwhile; account for what is there now.
-    const replaced = this.#files.get(name);
-    this.#files.set(name, { data, lastModified: Date.now() });
-    this.#sizeBytes += data.length - (replaced?.data.length ?? 0);
-    return { created: previous === undefined, size: data.length };
   }
 
   async remove(path: string): Promise<number> {
@@ -105,7 +116,7 @@ export class MemFilesystem extends EventEmitter<MemFilesystemEvents> implements 
     const file = this.#files.get(name);
     if (!file) return -1;
     this.#files.delete(name);
-    this.#sizeBytes -= file.data.length;
+    this.#space.freed(file.data.length);
     return file.data.length;
   }
 
@@ -125,14 +136,32 @@ export class MemFilesystem extends EventEmitter<MemFilesystemEvents> implements 
     return freed;
   }
 
-  async #collect(name: string, body: FileBody): Promise<Buffer<ArrayBuffer>> {
+  /**
+   * Reads the body, reserving each chunk before keeping it: the read stops at the first chunk the
+   * file or the filesystem has no room for (purging the oldest files first when allowed), so a client
+   * cannot make the server buffer more than the capacity, however many upload at once.
+   */
+  async #collect(name: string, body: FileBody, reservation: SpaceReservation): Promise<Buffer<ArrayBuffer>> {
     const parts: Uint8Array[] = [];
     let size = 0;
     for await (const chunk of chunksOf(body)) {
       size += chunk.length;
-      // Stop reading as soon as the file alone cannot fit: a client cannot make us buffer more.
-      if (this.#maxBytes > 0 && size > this.#maxBytes)
+      if (this.#maxBytes > 0 && size > this.#maxBytes) {
+        reservation.release();
         throw new FsFileTooBigError(name, size, this.#maxBytes);
+      }
+      if (!reservation.grow(chunk.length)) {
+        const shortfall = chunk.length - reservation.room();
+        if (
+          !this.#purge ||
+          this.#purgeOldest(shortfall, name) < shortfall ||
+          !reservation.grow(chunk.length)
+        ) {
+          // At once, not once the client's stream has been cancelled: others may use the room now.
+          reservation.release();
+          throw new FsFullError(this.name, name);
+        }
+      }
       parts.push(chunk);
     }
     const data = Buffer.allocUnsafeSlow(size);
