@@ -12,12 +12,13 @@ import { createFsApiRoutes } from './api/fs-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
 import { createSessionRoutes } from './api/session-routes.js';
 import { createWidgetRoutes } from './api/widget-routes.js';
-import { DiskDirExposesDataError } from './config/errors.js';
+import { DirectoryUnsafeError } from './config/errors.js';
 import { CleanupManager } from './fs/cleanup-manager.js';
+import { unpublishableReason } from './fs/disk-dir-policy.js';
 import { DiskFilesystem } from './fs/disk-filesystem.js';
 import { FsPathInvalidError } from './fs/errors.js';
 import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
-import { normalizeFsPath, servesDir } from './fs/fs-path.js';
+import { normalizeFsPath } from './fs/fs-path.js';
 import { type LocateFile, MasterPlaylistIndex } from './fs/hls/hls-outputs.js';
 import { MasterPlaylists } from './fs/hls/master-playlist.js';
 import { MemFilesystem } from './fs/mem-filesystem.js';
@@ -42,7 +43,7 @@ export const datarheiServicesConfigSchema = z.object({
     .object({
       disk: z
         .object({
-          /** `storage.disk.dir`; when absent, `<db.dir>/diskfs`. Must not contain `db.dir`. */
+          /** `storage.disk.dir`; when absent, `<db.dir>/diskfs`. Must not contain `db.dir` nor be a system directory. */
           dir: z.string().min(1).optional(),
           max_size_mbytes: z.number().int().min(0).default(0),
         })
@@ -313,10 +314,12 @@ export class DatarheiServices {
    */
   static async create(options: DatarheiServicesOptions): Promise<DatarheiServices> {
     const { config, logger } = options;
-    const diskDir = resolve(config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'));
-    if (servesDir(diskDir, options.dbDir)) {
-      throw new DiskDirExposesDataError(diskDir, resolve(options.dbDir));
-    }
+    // The config store refuses such a config at boot and on PUT; this holds for any other caller.
+    const diskDir = config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs');
+    const unsafe = unpublishableReason('storage.disk.dir', diskDir, [
+      { name: 'db.dir', path: options.dbDir },
+    ]);
+    if (unsafe) throw new DirectoryUnsafeError([unsafe]);
     const sessions = new SessionRegistry({
       collector: {
         sessionTimeoutSec: config.sessions.session_timeout_sec,

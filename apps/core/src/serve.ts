@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { FanoutPlane } from '@dragon/webrtc';
 import { pino } from 'pino';
 import { ConfigStore } from './config/config-store.js';
-import { ConfigInvalidError } from './config/errors.js';
+import { ConfigInvalidError, DirectoryUnsafeError } from './config/errors.js';
 import { ensureDemoProcess } from './demo.js';
 import { LogRing } from './ops/log-ring.js';
 import { ListenError, listenFailureReason, Runtime } from './runtime.js';
@@ -49,7 +49,7 @@ let configStore: ConfigStore;
 try {
   configStore = new ConfigStore(configFile);
 } catch (error) {
-  if (error instanceof ConfigInvalidError)
+  if (error instanceof ConfigInvalidError || error instanceof DirectoryUnsafeError)
     fail(`the configuration (${configFile}) is invalid:`, error.details);
   throw error;
 }

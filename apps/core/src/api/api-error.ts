@@ -39,6 +39,7 @@ const statusByCode: Record<string, ContentfulStatusCode> = {
   FFMPEG_ACCESS_DENIED: 400,
   STORE_FULL: 507,
   GLOB_SYNTAX: 400,
+  CONFIG_DIRECTORY_UNSAFE: 400,
 };
 
 function detailsOf(error: unknown): string[] {

@@ -2,7 +2,6 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isValidCorsOrigin } from '../fs/cors-origins.js';
-import { servesDir } from '../fs/fs-path.js';
 
 /**
  * The server configuration: datarhei Core v16's config document (layout version 3, `config/data.go`)
@@ -471,10 +470,6 @@ function crossFieldIssues(config: ConfigShape): Issue[] {
     if (metrics.interval_sec <= 0) add('metrics.interval_sec', 'must be greater 0');
     if (metrics.interval_sec > metrics.range_sec)
       add('metrics.interval_sec', 'must be smaller than the range');
-  }
-  // The disk filesystem is served over HTTP: the config file and the process store must not be in it.
-  if (servesDir(storage.disk.dir, config.db.dir)) {
-    add('db.dir', 'must not be storage.disk.dir or inside it (the disk filesystem is public)');
   }
   if (webrtc.ice_port_min > webrtc.ice_port_max) add('webrtc.ice_port_min', 'must not exceed ice_port_max');
   if (webrtc.rtp_port_min > webrtc.rtp_port_max) add('webrtc.rtp_port_min', 'must not exceed rtp_port_max');

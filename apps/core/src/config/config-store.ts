@@ -7,7 +7,14 @@ import { z } from 'zod';
 import { type Config, configSchema, generatedPaths } from './config-schema.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import { checkEnvironment } from './environment-checks.js';
-import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError, type FieldErrors } from './errors.js';
+import {
+  ConfigInvalidError,
+  ConfigMalformedError,
+  ConfigWriteError,
+  DirectoryUnsafeError,
+  type FieldErrors,
+} from './errors.js';
+import { publishedDirectoryProblems } from './published-directories.js';
 import { placeholderErrors, redactSecrets, restoreSecrets } from './secrets.js';
 
 /** `GET /api/v3/config`, datarhei's shape. */
@@ -109,7 +116,10 @@ export class ConfigStore {
   /** Updates run one after another: each merges into what the one before it saved. */
   #updates: Promise<unknown> = Promise.resolve();
 
-  /** @throws ConfigInvalidError when the file or the environment does not make a valid config. */
+  /**
+   * @throws ConfigInvalidError when the file or the environment does not make a valid config,
+   *   DirectoryUnsafeError when it would publish a system directory or the server's own files.
+   */
   constructor(file: string, env: NodeJS.ProcessEnv = process.env, options: ConfigStoreOptions = {}) {
     this.#file = new AtomicJsonFile(file);
     this.#env = env;
@@ -167,7 +177,8 @@ export class ConfigStore {
    * event loop's critical path). The running server is unchanged until a reload. Secrets sent back as
    * `********` keep their stored value; a value sent back unchanged for a field the environment sets
    * keeps the file's value. Concurrent updates apply one after another.
-   * @throws ConfigMalformedError (datarhei's 400), ConfigInvalidError (its 409), ConfigWriteError
+   * @throws ConfigMalformedError (datarhei's 400), ConfigInvalidError (its 409), DirectoryUnsafeError
+   *   (400: a published directory would expose a system directory or the server's own files), ConfigWriteError
    */
   update(body: unknown): Promise<Config> {
     const next = this.#updates.then(() => this.#update(body));
@@ -203,6 +214,8 @@ export class ConfigStore {
     const fileConfig: Config = { ...parsed.data, created_at: new Date().toISOString() };
     const placeholders = placeholderErrors(fileConfig);
     if (Object.keys(placeholders).length > 0) throw new ConfigInvalidError(placeholders);
+    // The file's own values too: an environment variable may hide them now, and be gone next boot.
+    this.#assertPublishable(fileConfig);
     const { active, overrides } = this.#withEnvironment(fileConfig);
     await this.#write(fileConfig);
     this.#fileConfig = fileConfig;
@@ -271,7 +284,13 @@ export class ConfigStore {
     if (!parsed.success) throw new ConfigInvalidError(fieldErrorsOf(parsed.error));
     const problems = merge(placeholderErrors(parsed.data), this.#check(parsed.data, this.#env));
     if (Object.keys(problems).length > 0) throw new ConfigInvalidError(problems);
+    this.#assertPublishable(parsed.data);
     return { active: parsed.data, overrides };
+  }
+
+  #assertPublishable(config: Config): void {
+    const unsafe = publishedDirectoryProblems(config, this.#file.path);
+    if (unsafe.length > 0) throw new DirectoryUnsafeError(unsafe);
   }
 
   /** Through restream's atomic JSON writer: temp file, fsync, rename, directory fsync. */

@@ -51,18 +51,15 @@ export class ConfigWriteError extends Error {
   }
 }
 
-/** `storage.disk.dir` would serve `db.dir` (the config file, the process store) over HTTP. */
-export class DiskDirExposesDataError extends Error {
-  override readonly name = 'DiskDirExposesDataError';
-  readonly code = 'CONFIG_INVALID' as const;
-  readonly details: string[];
-  constructor(
-    readonly diskDir: string,
-    readonly dbDir: string,
-  ) {
-    super('storage.disk.dir would publish db.dir');
-    this.details = [
-      `storage.disk.dir (${diskDir}) must not contain db.dir (${dbDir}): it is served over HTTP`,
-    ];
+/**
+ * A directory the config would publish — `storage.disk.dir` (served anonymously over HTTP) or one of
+ * `ffmpeg.access.output.directories` (written by any process) — is or contains something that must
+ * stay private: a system directory, the data directory, the config file, the TLS key.
+ */
+export class DirectoryUnsafeError extends Error {
+  override readonly name = 'DirectoryUnsafeError';
+  readonly code = 'CONFIG_DIRECTORY_UNSAFE' as const;
+  constructor(readonly details: string[]) {
+    super(`a directory the configuration would publish is unsafe: ${details.join('; ')}`);
   }
 }

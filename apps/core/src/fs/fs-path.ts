@@ -1,4 +1,4 @@
-import { isAbsolute, posix, relative, resolve } from 'node:path';
+import { posix } from 'node:path';
 import { compileGlob } from '@dragon/restream';
 import { FsPathInvalidError } from './errors.js';
 import type { FileMatcher } from './filesystem.js';
@@ -43,10 +43,4 @@ export function compileFileGlob(pattern: string): FileMatcher {
 /** A list filter as the filesystems take it: compiled here when given as text. */
 export function fileMatcherOf(pattern: string | FileMatcher | undefined): FileMatcher | undefined {
   return typeof pattern === 'string' ? compileFileGlob(pattern) : pattern;
-}
-
-/** Whether a disk filesystem at `diskDir` would serve `dir` (the same directory or one inside it). */
-export function servesDir(diskDir: string, dir: string): boolean {
-  const fromDisk = relative(resolve(diskDir), resolve(dir));
-  return fromDisk === '' || (!fromDisk.startsWith('..') && !isAbsolute(fromDisk));
 }
