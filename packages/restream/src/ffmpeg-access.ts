@@ -3,6 +3,10 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ProcessConfig } from './config-schema.js';
 import { FFmpegAccessDeniedError } from './errors.js';
+import { configArguments } from './ffmpeg-command.js';
+import { auditCommand } from './ffmpeg-command-audit.js';
+import { unquote } from './ffmpeg-token.js';
+import { isNetworkScheme, protocolOf, urlTargets } from './ffmpeg-url.js';
 
 const regexList = z
   .array(z.string())
@@ -70,18 +74,10 @@ export const ffmpegAccessSchema = z.object({
 
 export type FFmpegAccessOptions = z.input<typeof ffmpegAccessSchema>;
 
-/** Schemes whose addresses leave the machine's file system; `hls+http` and the like count too. */
-const networkSchemes = new Set(
-  'http https rtmp rtmps rtmpe rtmpt rtmpte rtmpts rtsp rtsps srt udp rtp srtp tcp tls dtls rist icecast mmsh mmst ftp sftp gopher gophers hls zmq prompeg'.split(
-    ' ',
-  ),
-);
-/** FFmpeg protocols that wrap a local path (or, for `tee`, several). */
-const wrapperScheme = /^(file|md5|crypto|cache|async|unix|tee):/i;
-const schemeOf = /^([A-Za-z][A-Za-z0-9+.-]*):/;
-const teeSlaveOptions = /^\[[^\]]*\]/;
 /** Separators inside FFmpeg arguments: option syntax (`a=b:c=d`), filter graphs, tee and concat lists. */
 const tokenSeparators = /[\s'"=,;:|[\](){}<>]+/;
+/** Glob characters: FFmpeg's image2 demuxer expands them (`-pattern_type glob`, or `%*` by default). */
+const globCharacter = /[*?[{]/;
 
 /** Decides whether a process config may run, and with which environment and working directory. */
 export class FFmpegAccess {
@@ -121,65 +117,94 @@ export class FFmpegAccess {
     );
   }
 
-  /** Throws `FFmpegAccessDeniedError` for the first thing the config (placeholders replaced) may not do. */
+  /**
+   * Throws `FFmpegAccessDeniedError` for the first thing the config (placeholders replaced) would make
+   * FFmpeg open that it may not: judged on the command line as FFmpeg parses it (see `auditCommand`).
+   */
   check(processId: string, config: ProcessConfig): void {
-    const deny = (where: string, reason: string) => new FFmpegAccessDeniedError(processId, where, reason);
-    this.#checkPaths(config.options, 'options', deny);
-    for (const input of config.input) {
-      const where = `input ${input.id || '(unnamed)'}`;
-      this.#checkPaths([input.address, ...input.options], where, deny);
-      if (!listAllows(this.#input, input.address)) throw deny(where, 'the address is not allowed');
+    const deny = (where: string, reason: string): never => {
+      throw new FFmpegAccessDeniedError(processId, where, reason);
+    };
+    // One walk per distinct word: the same path appears in several readings of an argument.
+    const walked = new Set<string>();
+    auditCommand(configArguments(config), {
+      deny,
+      read: (target, where) => this.#read(target, where, deny),
+      write: (target, where) => this.#write(target, where, deny),
+      inputListed: (address, where) => {
+        if (!listAllows(this.#input, address)) deny(where, 'the address is not allowed');
+      },
+      text: (text, where) => this.#text(text, where, deny, walked),
+    });
+  }
+
+  #read(target: string, where: string, deny: Deny): void {
+    for (const opened of urlTargets(target, 'read')) {
+      if (opened.kind === 'refused') deny(where, opened.reason);
+      if (opened.kind === 'file') this.#readPath(opened.path, where, deny);
     }
-    for (const output of config.output) {
-      const where = `output ${output.id || '(unnamed)'}`;
-      this.#checkPaths([output.address, ...output.options], where, deny);
-      this.#checkOutput(output.address, where, deny);
+    if (!listAllows(this.#input, target)) deny(where, `${target}: the address is not allowed`);
+  }
+
+  #readPath(path: string, where: string, deny: Deny): void {
+    const hit = this.#protectedOnTheWay(isAbsolute(path) ? '/' : this.cwd, path);
+    if (hit) deny(where, `${path} reaches ${hit}, which FFmpeg may not touch`);
+    const glob = globCharacter.exec(path);
+    if (!glob) return;
+    // A pattern matches below the directory before its first wildcard, through any `..`.
+    if (path.split('/').includes('..')) deny(where, `the pattern ${path} may not contain ".."`);
+    const fixed = path.slice(0, path.lastIndexOf('/', glob.index) + 1) || '.';
+    const directory = realPath(resolve(this.cwd, fixed));
+    const reachable = this.#protected.find(
+      (entry) => isWithin(entry, directory) || isWithin(directory, entry),
+    );
+    if (reachable) deny(where, `the pattern ${path} could match ${reachable}, which FFmpeg may not touch`);
+  }
+
+  #write(target: string, where: string, deny: Deny): void {
+    for (const opened of urlTargets(target, 'write')) {
+      switch (opened.kind) {
+        case 'refused':
+          deny(where, opened.reason);
+          break;
+        case 'network':
+          if (!listAllows(this.#output, target)) deny(where, `${target}: the address is not allowed`);
+          break;
+        case 'file':
+          this.#writePath(opened.path, where, deny);
+          break;
+      }
     }
   }
 
-  #checkOutput(address: string, where: string, deny: Deny): void {
-    // datarhei's tee muxer addresses: `[opts]a|[opts]b`.
-    if (address.includes('|') || address.startsWith('[')) {
-      for (const slave of address.split('|'))
-        this.#checkOutput(slave.replace(teeSlaveOptions, ''), where, deny);
-      return;
-    }
-    const wrapper = wrapperScheme.exec(address);
-    if (wrapper) {
-      const rest = address.slice(wrapper[0].length);
-      if (wrapper[1]?.toLowerCase() === 'tee') {
-        for (const part of rest.split('|')) this.#checkOutput(part, where, deny);
-      } else this.#checkOutput(rest, where, deny);
-      return;
-    }
-    if (address === '-' || /^(pipe|fd):/.test(address)) return;
-    const scheme = schemeOf.exec(address)?.[1];
-    if (scheme !== undefined) {
-      if (!isNetworkScheme(scheme)) throw deny(where, `the protocol "${scheme}:" is not allowed for outputs`);
-      if (!listAllows(this.#output, address)) throw deny(where, 'the address is not allowed');
-      return;
-    }
+  #writePath(written: string, where: string, deny: Deny): void {
     // `a/link/../b` is not `a/b` when `link` is a symbolic link; no output needs `..`.
-    if (address.split('/').includes('..')) throw deny(where, 'an output path may not contain ".."');
-    const path = resolve(this.cwd, address);
+    if (written.split('/').includes('..')) deny(where, `an output path may not contain "..": ${written}`);
+    const path = resolve(this.cwd, written);
     // Without `..`, the real path of the longest existing ancestor is where FFmpeg would write.
     const real = realPath(path);
     const inside =
       real === '/dev/null' || this.#outputDirectories.some((directory) => isWithin(real, directory));
-    if (!inside) throw deny(where, `${path} is outside the directories outputs may write to`);
-    if (!listAllows(this.#output, `file:${path}`)) throw deny(where, 'the address is not allowed');
+    if (!inside) deny(where, `${path} is outside the directories outputs may write to`);
+    const hit = this.#protectedOnTheWay('/', path);
+    if (hit) deny(where, `${path} reaches ${hit}, which FFmpeg may not touch`);
+    if (!listAllows(this.#output, `file:${path}`)) deny(where, 'the address is not allowed');
   }
 
-  /** No argument may name a protected path, however it is wrapped (protocols, filter graphs, lists). */
-  #checkPaths(texts: readonly string[], where: string, deny: Deny): void {
-    for (const text of texts) {
-      const scheme = schemeOf.exec(text)?.[1];
-      if (scheme !== undefined && isNetworkScheme(scheme)) continue;
-      // Filter graphs escape with backslashes; FFmpeg reads `\c` as `c`.
-      for (const token of text.replaceAll('\\', '').split(tokenSeparators)) {
-        if (token === '') continue;
+  /**
+   * The catch-all: no word of the text, in any reading FFmpeg may give it (as written, unquoted once
+   * or twice, backslashes dropped), may name a protected path, however it is wrapped.
+   */
+  #text(text: string, where: string, deny: Deny, walked: Set<string>): void {
+    const once = unquote(text);
+    for (const reading of new Set([text, once, unquote(once), text.replaceAll('\\', '')])) {
+      const protocol = protocolOf(reading);
+      if (protocol !== undefined && isNetworkScheme(protocol)) continue;
+      for (const token of reading.split(tokenSeparators)) {
+        if (token === '' || walked.has(token)) continue;
+        walked.add(token);
         const hit = this.#protectedOnTheWay(isAbsolute(token) ? '/' : this.cwd, token);
-        if (hit) throw deny(where, `${token} reaches ${hit}, which FFmpeg may not touch`);
+        if (hit) deny(where, `${token} reaches ${hit}, which FFmpeg may not touch`);
       }
     }
   }
@@ -222,19 +247,12 @@ export class FFmpegAccess {
   }
 }
 
-type Deny = (where: string, reason: string) => FFmpegAccessDeniedError;
+type Deny = (where: string, reason: string) => never;
 
 /** datarhei's rule: a block match refuses; otherwise an empty allow list or an allow match admits. */
 function listAllows(list: { allow: RegExp[]; block: RegExp[] }, address: string): boolean {
   if (list.block.some((expression) => expression.test(address))) return false;
   return list.allow.length === 0 || list.allow.some((expression) => expression.test(address));
-}
-
-function isNetworkScheme(scheme: string): boolean {
-  return scheme
-    .toLowerCase()
-    .split('+')
-    .every((part) => networkSchemes.has(part));
 }
 
 function isWithin(path: string, directory: string): boolean {
