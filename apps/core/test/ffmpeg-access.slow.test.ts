@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -132,6 +132,38 @@ describe('what a process can make FFmpeg read and write', () => {
     expect(environment).not.toMatch(/(^|\0)CORE_/);
     expect(environment).not.toMatch(/(^|\0)HOME=/);
     for (const secret of Object.values(secrets)) expect(environment).not.toContain(secret);
+  });
+
+  it('refuses the filter-graph spellings of the same reads with a clear 400, and writes nothing', async () => {
+    const server = await startServer({ env: secretEnv });
+    const headers = await login(server);
+    const diskDir = join(server.dataDir, 'disk');
+    /** A lavfi input that copies `file` as raw bytes into `{diskfs}/<name>`, published anonymously. */
+    const leak = (name: string, graph: string) => ({
+      id: name,
+      input: [{ id: 'in', address: graph, options: ['-f', 'lavfi'] }],
+      output: [{ id: 'out', address: `{diskfs}/${name}.raw`, options: ['-f', 'u8'] }],
+      autostart: true,
+      reconnect: false,
+    });
+    const exploits = [
+      leak('environ', `amovie='/pr''oc/${server.child.pid}/environ':f=u8`),
+      leak('self', "amovie='/pr''oc/self/environ':f=u8"),
+      leak('config', "amovie='{diskfs}/../con''fig.json':f=u8"),
+      leak('subfile', "amovie='subfile,,start,0,end,0,,\\:{diskfs}/../config.json':f=u8"),
+      { ...leak('filter', 'anullsrc'), options: ['-filter_complex', "amovie='/pr''oc/self/environ':f=u8"] },
+    ];
+    for (const process of exploits) {
+      const { status, body } = await add(server, headers, process);
+      expect(status, process.id).toBe(400);
+      const error = JSON.parse(body) as { code: number; message: string; details: string[] };
+      expect(error.code).toBe(400);
+      expect(error.details.join('\n'), process.id).toMatch(/reaches \/proc|reaches .*config\.json/);
+      expect(error.details.join('\n')).toContain('which FFmpeg may not touch');
+    }
+    expect(await server.json('/api/v3/process', { headers })).toEqual([]);
+    expect(existsSync(diskDir) ? readdirSync(diskDir) : []).toEqual([]);
+    expect((await server.api('/environ.raw')).status).toBe(404);
   });
 
   it("applies datarhei's ffmpeg.access lists, opens ffmpeg.access.output.directories and guards the TLS key", async () => {
