@@ -173,6 +173,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     logRing: options.logRing,
     // WHEP viewers in `/api/v3/session` (collector `webrtc`); the routes are made further down.
     webrtcSessions: () => whep?.sessions.list() ?? [],
+    rtmpLimits: {
+      maxConnections: config.rtmp.max_connections,
+      maxConnectionsPerAddress: config.rtmp.max_connections_per_address,
+      handshakeTimeoutMs: config.rtmp.handshake_timeout_sec * 1000,
+      startTimeoutMs: config.rtmp.start_timeout_sec * 1000,
+    },
   }).catch((error: unknown) => {
     closeEarly();
     throw error;

@@ -22,8 +22,8 @@ import { normalizeFsPath } from './fs/fs-path.js';
 import { type LocateFile, MasterPlaylistIndex } from './fs/hls/hls-outputs.js';
 import { MasterPlaylists } from './fs/hls/master-playlist.js';
 import { MemFilesystem } from './fs/mem-filesystem.js';
-import type { IngestLogger } from './ingest/rtmp-server.js';
-import { RtmpServer, type rtmpChannelsSchema } from './ingest/rtmp-server.js';
+import type { RtmpServerOptions } from './ingest/rtmp-options.js';
+import { type IngestLogger, RtmpServer, type rtmpChannelsSchema } from './ingest/rtmp-server.js';
 import { SrtServer } from './ingest/srt-server.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
@@ -107,7 +107,7 @@ export type DatarheiServicesConfig = z.infer<typeof datarheiServicesConfigSchema
 export interface DatarheiServicesOptions {
   config: DatarheiServicesConfig;
   dbDir: string;
-  logger: IngestLogger & { error(object: object, message: string): void };
+  logger: IngestLogger;
   startedAt: Date;
   /** The HTTP address actually listened on (`host:port`), for `{memfs}` URLs. */
   httpAddress: () => string;
@@ -118,6 +118,13 @@ export interface DatarheiServicesOptions {
   logRing?: LogRing | undefined;
   /** The current WebRTC viewers, for the `webrtc` session collector. */
   webrtcSessions?: (() => WebRtcSessionInfo[]) | undefined;
+  /** Dragon's bounds on RTMP clients (`rtmp.max_connections`, …); the RTMP server's defaults if absent. */
+  rtmpLimits?:
+    | Pick<
+        RtmpServerOptions,
+        'maxConnections' | 'maxConnectionsPerAddress' | 'handshakeTimeoutMs' | 'startTimeoutMs'
+      >
+    | undefined;
 }
 
 /**
@@ -347,6 +354,7 @@ export class DatarheiServices {
             app: config.rtmp.app,
             token: config.rtmp.token,
             ...(tls ? { tls } : {}),
+            ...options.rtmpLimits,
           },
           sessions.collector('rtmp'),
           logger,

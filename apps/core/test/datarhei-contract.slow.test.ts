@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  configExtras,
   type DatarheiOperation,
   mismatches,
   operations,
@@ -64,9 +65,7 @@ const rules: ShapeRules = {
   },
   extra: {
     'api.About': ['dragon'],
-    'api.ConfigData': ['webrtc', 'cluster'],
-    // Where FFmpeg may write files (datarhei's lists match addresses only): Dragon's addition.
-    'ffmpeg.access.output': ['directories'],
+    ...configExtras,
     'api.ProcessConfig': ['webrtc'],
     'api.ProcessReport': ['exit_state'],
     'api.ProcessReportHistoryEntry': ['exit_state'],

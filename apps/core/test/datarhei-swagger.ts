@@ -52,6 +52,20 @@ export interface ShapeRules {
   wire?: Record<string, Schema>;
 }
 
+/** Dragon's additions to datarhei's config document (`docs/datarhei-compat.md`), as `extra` rules. */
+export const configExtras: Record<string, string[]> = {
+  'api.ConfigData': ['webrtc', 'cluster'],
+  // Where FFmpeg may write files (datarhei's lists match addresses only).
+  'ffmpeg.access.output': ['directories'],
+  // What bounds RTMP clients (docs/security.md).
+  'config.rtmp': [
+    'max_connections',
+    'max_connections_per_address',
+    'handshake_timeout_sec',
+    'start_timeout_sec',
+  ],
+};
+
 /** Whether `key` at `path` is one Dragon adds: named by its definition, or by a path ending. */
 function isExtra(rules: ShapeRules, name: string | undefined, path: string, key: string): boolean {
   if (rules.extra?.[name ?? '']?.includes(key)) return true;

@@ -1,19 +1,21 @@
 import { createPlaceholderResolver, processConfigSchema, replacePlaceholders } from '@dragon/restream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RtmpServerOptions } from '../src/ingest/rtmp-options.js';
 import { RtmpServer } from '../src/ingest/rtmp-server.js';
 import { placeholderTemplates } from '../src/placeholders/placeholder-templates.js';
 import { SessionCollector } from '../src/sessions/session-collector.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
+import { selfSignedCertificate } from './rtmp-bytes.js';
 import { waitFor } from './server-harness.js';
 
-const quiet = { info() {}, warn() {}, debug() {} };
+const quiet = { error() {}, info() {}, warn() {}, debug() {} };
 const servers: RtmpServer[] = [];
 afterEach(async () => {
   await stopFFmpegs();
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function startRtmp(options: { app?: string; token?: string } = {}) {
+async function startRtmp(options: Partial<RtmpServerOptions> = {}) {
   const collector = new SessionCollector('rtmp', { ipIgnoreList: [] });
   const server = await RtmpServer.start({ address: '127.0.0.1:0', ...options }, collector, quiet);
   servers.push(server);
@@ -70,6 +72,8 @@ describe('the RTMP server', () => {
       `rtmp://127.0.0.1:${server.port}/live/x`,
     ]);
     expect(await intruder.exited).not.toBe(0);
+    // The server says why before it closes: FFmpeg prints the onStatus description.
+    expect(intruder.stderr()).toMatch(/Server error: publish refused: invalid token/);
     expect(server.channels()).toEqual([]);
 
     runFFmpeg([...testPatternInput(), '-f', 'flv', `rtmp://127.0.0.1:${server.port}/live/x?token=secret`]);
@@ -84,5 +88,27 @@ describe('the RTMP server', () => {
     ]);
     expect(await second.exited).not.toBe(0);
     expect(server.channels()).toEqual(['/live/x']);
+  });
+
+  it('takes a publish over RTMPS and plays it over RTMP', async () => {
+    const certificate = selfSignedCertificate();
+    try {
+      const { certFile, keyFile } = certificate;
+      const { server } = await startRtmp({ tls: { address: '127.0.0.1:0', certFile, keyFile } });
+      runFFmpeg([...testPatternInput(), '-f', 'flv', `rtmps://127.0.0.1:${server.tlsPort}/live/secure`]);
+      await waitFor('the publish over TLS', () => server.channels().includes('/live/secure') || undefined);
+      const reader = runFFmpeg([
+        '-i',
+        `rtmp://127.0.0.1:${server.port}/live/secure`,
+        '-frames:v',
+        '25',
+        '-f',
+        'null',
+        '-',
+      ]);
+      expect(await reader.exited).toBe(0);
+    } finally {
+      certificate.remove();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { SessionCollector } from '../src/sessions/session-collector.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
 import { waitFor } from './server-harness.js';
 
-const quiet = { info() {}, warn() {}, debug() {} };
+const quiet = { error() {}, info() {}, warn() {}, debug() {} };
 const servers: SrtServer[] = [];
 afterEach(async () => {
   await stopFFmpegs();

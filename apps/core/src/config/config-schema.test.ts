@@ -63,13 +63,26 @@ describe('the config schema', () => {
     }
   });
 
-  it("adds only the webrtc and cluster blocks and the output directories to datarhei's fields", () => {
+  it("adds only the webrtc and cluster blocks, the output directories and RTMP's bounds to datarhei's fields", () => {
     const datarhei = swaggerLeaves({ $ref: '#/definitions/api.ConfigData' });
     const extra = [...dragonLeaves.keys()].filter((path) => !datarhei.has(path));
     expect(extra.length).toBeGreaterThan(0);
     expect(extra.filter((path) => !path.startsWith('webrtc.') && !path.startsWith('cluster.'))).toEqual([
+      'rtmp.max_connections',
+      'rtmp.max_connections_per_address',
+      'rtmp.handshake_timeout_sec',
+      'rtmp.start_timeout_sec',
       'ffmpeg.access.output.directories',
     ]);
+  });
+
+  it('bounds RTMP clients by default', () => {
+    expect(defaults.rtmp).toMatchObject({
+      max_connections: 256,
+      max_connections_per_address: 64,
+      handshake_timeout_sec: 10,
+      start_timeout_sec: 30,
+    });
   });
 
   it("keeps datarhei's cluster keys and leaves cluster mode off", () => {

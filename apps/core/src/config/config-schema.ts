@@ -2,6 +2,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isValidCorsOrigin } from '../fs/cors-origins.js';
+import { rtmpServerDefaults } from '../ingest/rtmp-options.js';
 
 /**
  * The server configuration: datarhei Core v16's config document (layout version 3, `config/data.go`)
@@ -316,6 +317,23 @@ const configObject = z.object({
       address_tls: listenAddress.default(':1936'),
       app: z.string().startsWith('/', 'must be an absolute path').default('/'),
       token: z.string().default(''),
+      // Dragon's bounds on what any client may hold (docs/security.md); datarhei has none.
+      /** Connections at once, RTMP and RTMPS together (Dragon's own FFmpeg readers too); 0: no limit. */
+      max_connections: count.default(rtmpServerDefaults.maxConnections),
+      /** Connections at once from one IP address, loopback included; 0: no limit. */
+      max_connections_per_address: count.default(rtmpServerDefaults.maxConnectionsPerAddress),
+      /** A client must finish the RTMP (and TLS) handshake this soon after connecting. */
+      handshake_timeout_sec: z
+        .number()
+        .int()
+        .min(1)
+        .default(rtmpServerDefaults.handshakeTimeoutMs / 1000),
+      /** A client must publish or play this soon after connecting. */
+      start_timeout_sec: z
+        .number()
+        .int()
+        .min(1)
+        .default(rtmpServerDefaults.startTimeoutMs / 1000),
     })
     .prefault({}),
   srt: z

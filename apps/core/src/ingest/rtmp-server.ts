@@ -3,42 +3,26 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import { z } from 'zod';
 import type { SessionCollector } from '../sessions/session-collector.js';
-import { IngestListenError } from './errors.js';
-import { type NmsConnectRequest, type NmsPacket, NmsRtmpProtocol } from './nms-protocol.js';
+import {
+  IngestListenError,
+  RtmpLimitError,
+  RtmpProtocolError,
+  RtmpRefusedError,
+  RtmpTimeoutError,
+} from './errors.js';
+import { LogThrottle } from './log-throttle.js';
+import type { RtmpMessage } from './rtmp-chunk-reader.js';
+import { type RtmpAction, RtmpConnection, type RtmpStreamRequest } from './rtmp-connection.js';
+import { type MediaKind, playerMessage } from './rtmp-media.js';
+import { type RtmpServerOptions, rtmpServerOptionsSchema } from './rtmp-options.js';
 import { splitToken, streamPath, streamReference } from './rtmp-url.js';
 
-const listenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port or :port');
-
-/** datarhei's `rtmp.*` config, as the RTMP server needs it. */
 /** `GET /api/v3/rtmp`: the published channels, datarhei's `[]api.RTMPChannel`. */
 export const rtmpChannelsSchema = z.array(z.object({ name: z.string() }));
 
-export const rtmpServerOptionsSchema = z.object({
-  /** `rtmp.address`. @default ':1935' */
-  address: listenAddress.default(':1935'),
-  /** `rtmp.app`: publishing is only allowed below this path. @default '/' */
-  app: z.string().startsWith('/').default('/'),
-  /** `rtmp.token`: required from publishers and players when set. */
-  token: z.string().default(''),
-  /** RTMPS (`rtmp.enable_tls`) on `rtmp.address_tls` with `tls.cert_file`/`tls.key_file`. */
-  tls: z
-    .object({ address: listenAddress, certFile: z.string().min(1), keyFile: z.string().min(1) })
-    .optional(),
-  /** A connection silent this long is closed (datarhei: 10 s). @default 10000 */
-  idleTimeoutMs: z.number().int().min(100).default(10_000),
-  /** A player whose socket buffers more than this is too slow to follow and is dropped. @default 16 MiB */
-  maxPlayerBufferBytes: z
-    .number()
-    .int()
-    .min(65_536)
-    .default(16 * 1024 * 1024),
-});
-export type RtmpServerOptions = z.input<typeof rtmpServerOptionsSchema>;
-
 /** pino-compatible. */
 export interface IngestLogger {
+  error(object: object, message: string): void;
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
   debug(object: object, message: string): void;
@@ -55,9 +39,15 @@ interface Channel {
   audioHeader: Buffer | undefined;
   videoHeader: Buffer | undefined;
   gop: Buffer[];
+  gopBytes: number;
   /** Each player with its session id when it is counted. */
   players: Map<Socket, string | undefined>;
 }
+
+type Role =
+  | { kind: 'publisher'; channel: Channel }
+  | { kind: 'player'; channel: Channel; id: string }
+  | undefined;
 
 function hostPort(address: string): { host: string | undefined; port: number } {
   const separator = address.lastIndexOf(':');
@@ -81,14 +71,22 @@ function listen(server: Server, address: string, protocol: 'rtmp' | 'rtmps'): Pr
  * datarhei's RTMP server: publish to `rtmp://host:1935/<app>/<name>` (token as `?token=` or as the
  * last path element), play the same path; `/api/v3/rtmp` lists what is published. One publisher per
  * path; a player joins with the stream's headers and the cached GOP, then gets live messages.
+ *
+ * No peer can take the server down or make it hold much: connections are capped overall and per
+ * address, must finish the handshake and then publish or play within deadlines, and are bounded in
+ * what they may send before (`RtmpConnection`). Everything a connection's bytes cause runs inside
+ * one guard: a malformed message, a broken bound or a bug ends that connection with one log line.
  */
 export class RtmpServer {
   readonly #options: z.infer<typeof rtmpServerOptionsSchema>;
   readonly #servers: Server[] = [];
   readonly #channels = new Map<string, Channel>();
-  readonly #sockets = new Set<Socket>();
+  /** Every admitted socket (the TCP socket under RTMPS) and its protocol state once it has one. */
+  readonly #sockets = new Map<Socket, RtmpConnection | undefined>();
+  readonly #perAddress = new Map<string, number>();
   readonly #collector: SessionCollector;
   readonly #logger: IngestLogger;
+  readonly #peerLog = new LogThrottle();
   #closed: Promise<void> | undefined;
 
   private constructor(
@@ -110,7 +108,9 @@ export class RtmpServer {
     const parsed = rtmpServerOptionsSchema.parse(options);
     const server = new RtmpServer(parsed, collector, logger);
     try {
-      const plain = createServer((socket) => server.#accept(socket));
+      const plain = createServer((socket) => {
+        if (server.#admit(socket)) server.#accept(socket, socket, performance.now());
+      });
       server.#servers.push(plain);
       await listen(plain, parsed.address, 'rtmp');
       if (parsed.tls) {
@@ -120,7 +120,22 @@ export class RtmpServer {
         ]).catch((error: unknown) => {
           throw new IngestListenError('rtmps', parsed.tls!.address, { cause: error });
         });
-        const secure = createTlsServer({ cert, key }, (socket) => server.#accept(socket));
+        const secure = createTlsServer({ cert, key, handshakeTimeout: parsed.handshakeTimeoutMs });
+        // Caps apply to the TCP connection, before any TLS work is done for it.
+        const handshaking = new Map<string, { tcp: Socket; acceptedAt: number }>();
+        const tcpKey = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+        secure.on('connection', (socket: Socket) => {
+          if (!server.#admit(socket)) return;
+          handshaking.set(tcpKey(socket), { tcp: socket, acceptedAt: performance.now() });
+          socket.once('close', () => handshaking.delete(tcpKey(socket)));
+        });
+        secure.on('secureConnection', (socket) => {
+          const accepted = handshaking.get(tcpKey(socket));
+          handshaking.delete(tcpKey(socket));
+          if (accepted) server.#accept(socket, accepted.tcp, accepted.acceptedAt);
+          else socket.destroy();
+        });
+        secure.on('tlsClientError', () => undefined);
         server.#servers.push(secure);
         await listen(secure, parsed.tls.address, 'rtmps');
       }
@@ -136,6 +151,11 @@ export class RtmpServer {
     return (this.#servers[0]?.address() as AddressInfo | null)?.port ?? 0;
   }
 
+  /** The bound RTMPS port; 0 without RTMPS. */
+  get tlsPort(): number {
+    return (this.#servers[1]?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
   /** The listen address with the bound port, for `{rtmp}` URLs. */
   get address(): string {
     const { host } = hostPort(this.#options.address);
@@ -147,9 +167,16 @@ export class RtmpServer {
     return [...this.#channels.keys()];
   }
 
+  /** Open connections, and the bytes they hold in messages not yet complete. */
+  stats(): { connections: number; bufferedBytes: number } {
+    let bufferedBytes = 0;
+    for (const connection of this.#sockets.values()) bufferedBytes += connection?.bufferedBytes ?? 0;
+    return { connections: this.#sockets.size, bufferedBytes };
+  }
+
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      for (const socket of this.#sockets) socket.destroy();
+      for (const socket of this.#sockets.keys()) socket.destroy();
       await Promise.all(
         this.#servers.map(
           (server) =>
@@ -160,50 +187,155 @@ export class RtmpServer {
     return this.#closed;
   }
 
-  #accept(socket: Socket): void {
-    if (this.#closed) {
+  /** Counts a new TCP connection against the caps, or closes it. */
+  #admit(socket: Socket): boolean {
+    const ip = socket.remoteAddress ?? '';
+    const { maxConnections, maxConnectionsPerAddress } = this.#options;
+    const fromAddress = this.#perAddress.get(ip) ?? 0;
+    let refusal: string | undefined;
+    if (this.#closed) refusal = 'the server is closing';
+    else if (maxConnections > 0 && this.#sockets.size >= maxConnections)
+      refusal = `${maxConnections} connections are open (rtmp.max_connections)`;
+    else if (maxConnectionsPerAddress > 0 && fromAddress >= maxConnectionsPerAddress)
+      refusal = `${maxConnectionsPerAddress} connections from this address are open (rtmp.max_connections_per_address)`;
+    socket.on('error', () => socket.destroy());
+    if (refusal) {
+      socket.destroy();
+      this.#peerWarn({ client: ip }, `connection refused: ${refusal}`);
+      return false;
+    }
+    this.#sockets.set(socket, undefined);
+    this.#perAddress.set(ip, fromAddress + 1);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      const left = (this.#perAddress.get(ip) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(ip, left);
+      else this.#perAddress.delete(ip);
+    });
+    return true;
+  }
+
+  /** One line about a misbehaving peer, throttled so that a flood of them cannot fill the log. */
+  #peerWarn(object: object, message: string): void {
+    const suppressed = this.#peerLog.admit();
+    if (suppressed === undefined) return;
+    this.#logger.warn({ component: 'rtmp', ...object, ...(suppressed > 0 ? { suppressed } : {}) }, message);
+  }
+
+  /**
+   * Runs RTMP on `socket` (a TLS socket under RTMPS); `tcp` is what `#admit` counted, `acceptedAt`
+   * when: the deadlines count from there, so TLS's handshake is inside the RTMP handshake's.
+   */
+  #accept(socket: Socket, tcp: Socket, acceptedAt: number): void {
+    if (this.#closed || !this.#sockets.has(tcp)) {
       socket.destroy();
       return;
     }
-    this.#sockets.add(socket);
     const remote = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
-    const ip = socket.remoteAddress ?? '';
-    const collectable = this.#collector.isCollectableIp(ip);
-    const protocol = new NmsRtmpProtocol();
-    let request: NmsConnectRequest | undefined;
-    let role:
-      | { kind: 'publisher'; channel: Channel }
-      | { kind: 'player'; channel: Channel; id: string }
-      | undefined;
+    const collectable = this.#collector.isCollectableIp(socket.remoteAddress ?? '');
+    let role: Role;
+    let authorized: string | undefined;
+    let ended = false;
 
-    const refuse = (path: string, reason: string) => {
-      this.#logger.warn({ component: 'rtmp', path, client: remote }, reason);
+    const end = (error: unknown) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(handshakeDeadline);
+      clearTimeout(startDeadline);
+      if (error instanceof RtmpRefusedError) {
+        this.#logger.warn({ component: 'rtmp', path: error.path, client: remote }, error.message);
+        // The peer has been told why (onStatus); let that reach it, then close.
+        socket.end();
+        socket.setTimeout(1000, () => socket.destroy());
+        return;
+      }
+      if (
+        error instanceof RtmpProtocolError ||
+        error instanceof RtmpLimitError ||
+        error instanceof RtmpTimeoutError
+      ) {
+        this.#peerWarn({ client: remote, code: error.code }, `connection closed: ${error.message}`);
+      } else {
+        this.#logger.error({ component: 'rtmp', client: remote, err: error }, 'connection failed');
+      }
       socket.destroy();
     };
-    const authorize = (action: 'publish' | 'play'): string | undefined => {
-      if (!request) return undefined;
-      let path = streamPath(request.app, request.name);
-      if (this.#options.token) {
-        const split = splitToken(path, request.query);
-        if (!split.token) return void refuse(path, `${action} refused: no token`);
-        if (split.token !== this.#options.token)
-          return void refuse(split.path, `${action} refused: invalid token`);
-        path = split.path;
-      }
-      return path;
-    };
 
-    protocol.onConnectCallback = (connect) => {
-      request = connect;
-    };
-    protocol.onOutputCallback = (buffer) => {
-      if (!socket.destroyed) socket.write(buffer);
-    };
-    protocol.onPushCallback = () => {
-      const path = authorize('publish');
-      if (path === undefined) return;
-      if (!path.startsWith(this.#options.app)) return refuse(path, 'publish refused: invalid app');
-      if (this.#channels.has(path)) return refuse(path, 'publish refused: already publishing');
+    const connection = new RtmpConnection(this.#options, {
+      send: (bytes) => {
+        if (!socket.destroyed) socket.write(bytes);
+      },
+      authorize: (action, request) => {
+        authorized = this.#authorize(action, request);
+      },
+      started: (action) => {
+        clearTimeout(startDeadline);
+        role = this.#start(action, authorized!, socket, remote, collectable);
+      },
+      media: (message, kind) => {
+        if (role?.kind === 'publisher') this.#relay(role.channel, message, kind);
+      },
+    });
+    this.#sockets.set(tcp, connection);
+
+    const { handshakeTimeoutMs, startTimeoutMs } = this.#options;
+    const elapsed = performance.now() - acceptedAt;
+    const handshakeDeadline = setTimeout(
+      () => end(new RtmpTimeoutError('handshake', handshakeTimeoutMs)),
+      handshakeTimeoutMs - elapsed,
+    );
+    const startDeadline = setTimeout(
+      () => end(new RtmpTimeoutError('publish or play', startTimeoutMs)),
+      startTimeoutMs - elapsed,
+    );
+
+    socket.setNoDelay(true);
+    socket.setTimeout(this.#options.idleTimeoutMs, () => socket.destroy());
+    socket.on('data', (data: Buffer) => {
+      if (ended) return;
+      try {
+        if (collectable && role?.kind === 'publisher')
+          this.#collector.ingress(role.channel.path, data.length);
+        connection.push(data);
+        if (connection.handshaken) clearTimeout(handshakeDeadline);
+      } catch (error) {
+        end(error);
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      ended = true;
+      clearTimeout(handshakeDeadline);
+      clearTimeout(startDeadline);
+      try {
+        this.#stop(role, socket, remote, collectable);
+      } catch (error) {
+        this.#logger.error({ component: 'rtmp', client: remote, err: error }, 'closing a connection failed');
+      }
+    });
+  }
+
+  /** The stream path a `publish` or `play` may use; throws `RtmpRefusedError` otherwise. */
+  #authorize(action: RtmpAction, request: RtmpStreamRequest): string {
+    let path = streamPath(request.app, request.name);
+    const { token, app } = this.#options;
+    if (token) {
+      const split = splitToken(path, request.query);
+      if (!split.token) throw new RtmpRefusedError(action, path, 'no token');
+      if (split.token !== token) throw new RtmpRefusedError(action, split.path, 'invalid token');
+      path = split.path;
+    }
+    if (action === 'publish') {
+      if (!path.startsWith(app)) throw new RtmpRefusedError(action, path, 'invalid app');
+      if (this.#channels.has(path)) throw new RtmpRefusedError(action, path, 'already publishing');
+    } else if (!this.#channels.has(path)) {
+      throw new RtmpRefusedError(action, path, 'nothing is published there');
+    }
+    return path;
+  }
+
+  #start(action: RtmpAction, path: string, socket: Socket, remote: string, collectable: boolean): Role {
+    if (action === 'publish') {
       const channel: Channel = {
         path,
         reference: streamReference(path, this.#options.app),
@@ -212,77 +344,66 @@ export class RtmpServer {
         audioHeader: undefined,
         videoHeader: undefined,
         gop: [],
+        gopBytes: 0,
         players: new Map(),
       };
       this.#channels.set(path, channel);
-      role = { kind: 'publisher', channel };
       if (collectable)
         this.#collector.registerAndActivate(path, channel.reference, `publish:${path}`, remote);
       this.#logger.info({ component: 'rtmp', path, client: remote }, 'publish started');
-    };
-    protocol.onPlayCallback = () => {
-      const path = authorize('play');
-      if (path === undefined) return;
-      const channel = this.#channels.get(path);
-      if (!channel) return refuse(path, 'play refused: nothing is published there');
-      for (const buffer of [channel.metadata, channel.audioHeader, channel.videoHeader, ...channel.gop]) {
-        if (buffer) socket.write(buffer);
-      }
-      channel.players.set(socket, collectable ? remote : undefined);
-      role = { kind: 'player', channel, id: remote };
-      if (collectable) this.#collector.registerAndActivate(remote, channel.reference, `play:${path}`, remote);
-      this.#logger.info({ component: 'rtmp', path, client: remote }, 'play started');
-    };
-    protocol.onPacketCallback = (packet) => {
-      if (role?.kind === 'publisher') this.#relay(role.channel, packet);
-    };
-
-    socket.setNoDelay(true);
-    socket.setTimeout(this.#options.idleTimeoutMs, () => socket.destroy());
-    socket.on('data', (data: Buffer) => {
-      if (collectable && role?.kind === 'publisher') this.#collector.ingress(role.channel.path, data.length);
-      const error = protocol.parserData(data);
-      if (error) {
-        this.#logger.debug({ component: 'rtmp', client: remote, error }, 'protocol error');
-        socket.destroy();
-      }
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      this.#sockets.delete(socket);
-      if (role?.kind === 'publisher') {
-        const { channel } = role;
-        this.#channels.delete(channel.path);
-        // Players of a stream that ended have nothing more to get (datarhei closes them too).
-        for (const player of channel.players.keys()) player.destroy();
-        if (collectable) this.#collector.unregister(channel.path);
-        this.#logger.info({ component: 'rtmp', path: channel.path, client: remote }, 'publish stopped');
-      } else if (role?.kind === 'player') {
-        role.channel.players.delete(socket);
-        if (collectable) this.#collector.unregister(role.id);
-        this.#logger.info({ component: 'rtmp', path: role.channel.path, client: remote }, 'play stopped');
-      }
-    });
+      return { kind: 'publisher', channel };
+    }
+    const channel = this.#channels.get(path)!;
+    for (const buffer of [channel.metadata, channel.audioHeader, channel.videoHeader, ...channel.gop]) {
+      if (buffer) socket.write(buffer);
+    }
+    channel.players.set(socket, collectable ? remote : undefined);
+    if (collectable) this.#collector.registerAndActivate(remote, channel.reference, `play:${path}`, remote);
+    this.#logger.info({ component: 'rtmp', path, client: remote }, 'play started');
+    return { kind: 'player', channel, id: remote };
   }
 
-  #relay(channel: Channel, packet: NmsPacket): void {
-    const message = NmsRtmpProtocol.createMessage(packet);
-    switch (packet.flags) {
-      case 0:
-        channel.audioHeader = message;
+  #stop(role: Role, socket: Socket, remote: string, collectable: boolean): void {
+    if (role?.kind === 'publisher') {
+      const { channel } = role;
+      this.#channels.delete(channel.path);
+      // Players of a stream that ended have nothing more to get (datarhei closes them too).
+      for (const player of channel.players.keys()) player.destroy();
+      if (collectable) this.#collector.unregister(channel.path);
+      this.#logger.info({ component: 'rtmp', path: channel.path, client: remote }, 'publish stopped');
+    } else if (role?.kind === 'player') {
+      role.channel.players.delete(socket);
+      if (collectable) this.#collector.unregister(role.id);
+      this.#logger.info({ component: 'rtmp', path: role.channel.path, client: remote }, 'play stopped');
+    }
+  }
+
+  #relay(channel: Channel, message: RtmpMessage, kind: MediaKind): void {
+    const bytes = playerMessage(message);
+    switch (kind) {
+      case 'audio-header':
+        channel.audioHeader = bytes;
         break;
-      case 2:
-        channel.videoHeader = message;
+      case 'video-header':
+        channel.videoHeader = bytes;
         break;
-      case 5:
-        channel.metadata = message;
+      case 'metadata':
+        channel.metadata = bytes;
         break;
-      case 3:
-        channel.gop = [message];
+      case 'keyframe':
+        channel.gop = [bytes];
+        channel.gopBytes = bytes.length;
         break;
       default:
         // Audio before the first keyframe is useless to a late player; after it, it belongs to the GOP.
-        if (channel.gop.length > 0 && channel.gop.length < maxGopMessages) channel.gop.push(message);
+        if (
+          channel.gop.length > 0 &&
+          channel.gop.length < maxGopMessages &&
+          channel.gopBytes + bytes.length <= this.#options.maxGopBytes
+        ) {
+          channel.gop.push(bytes);
+          channel.gopBytes += bytes.length;
+        }
     }
     for (const [player, sessionId] of channel.players) {
       if (player.writableLength > this.#options.maxPlayerBufferBytes) {
@@ -290,8 +411,8 @@ export class RtmpServer {
         player.destroy();
         continue;
       }
-      player.write(message);
-      if (sessionId) this.#collector.egress(sessionId, message.length);
+      player.write(bytes);
+      if (sessionId) this.#collector.egress(sessionId, bytes.length);
     }
   }
 }
