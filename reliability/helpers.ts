@@ -115,11 +115,21 @@ export class ArrivalGaps {
   }
 }
 
-export function rssBytes(pid: number): number {
+/** A size field of /proc/<pid>/status (`VmRSS`, `VmSize`, …), in bytes. */
+function statusBytes(pid: number, field: string): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
-    .find((entry) => entry.startsWith('VmRSS:'));
+    .find((entry) => entry.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+export function rssBytes(pid: number): number {
+  return statusBytes(pid, 'VmRSS');
+}
+
+/** The process's address space: what a reservation costs even before it is touched. */
+export function virtualBytes(pid: number): number {
+  return statusBytes(pid, 'VmSize');
 }
 
 /** Child processes of `pid` whose command is FFmpeg (the server's own children only). */
