@@ -156,3 +156,30 @@ describe('the SRT server closing', () => {
     expect(second.port).toBe(port);
   });
 });
+
+describe('the SRT server when handling one connection fails', () => {
+  it('ends that connection with one line and keeps serving the others', async () => {
+    // A fault injected where the server's own code runs for a connection (its session accounting).
+    class FailingCollector extends SessionCollector {
+      override registerAndActivate(id: string, reference: string, location: string, peer: string): void {
+        if (location === 'publish:bad') throw new Error('injected');
+        super.registerAndActivate(id, reference, location, peer);
+      }
+    }
+    const errors: string[] = [];
+    const logger = { ...quiet, error: (_: object, message: string) => errors.push(message) };
+    const server = await SrtServer.start(
+      { address: '127.0.0.1:0' },
+      new FailingCollector('srt', { ipIgnoreList: [] }),
+      logger,
+    );
+    servers.push(server);
+
+    publish(srtUrl(server, 'bad', 'output'));
+    await waitFor('the failure', () => errors.length > 0 || undefined);
+    publish(srtUrl(server, 'good', 'output'));
+    await waitFor('the other publish', () => server.channels().includes('good') || undefined);
+    expect(server.channels()).toEqual(['good']);
+    expect(errors).toEqual(['connection failed']);
+  });
+});

@@ -55,13 +55,23 @@ function hostPort(address: string): { host: string | undefined; port: number } {
   return { host: host || undefined, port: Number(address.slice(separator + 1)) };
 }
 
-function listen(server: Server, address: string, protocol: 'rtmp' | 'rtmps'): Promise<void> {
+function listen(
+  server: Server,
+  address: string,
+  protocol: 'rtmp' | 'rtmps',
+  logger: IngestLogger,
+): Promise<void> {
   const { host, port } = hostPort(address);
   return new Promise((resolve, reject) => {
     const fail = (error: Error) => reject(new IngestListenError(protocol, address, { cause: error }));
     server.once('error', fail);
     server.listen(port, host, () => {
       server.off('error', fail);
+      // Node ends the process for an 'error' nobody listens to; none is expected once listening,
+      // but the server must not die of one.
+      server.on('error', (error) => {
+        logger.warn({ component: 'rtmp', protocol, err: error }, 'accepting a connection failed');
+      });
       resolve();
     });
   });
@@ -112,7 +122,7 @@ export class RtmpServer {
         if (server.#admit(socket)) server.#accept(socket, socket, performance.now());
       });
       server.#servers.push(plain);
-      await listen(plain, parsed.address, 'rtmp');
+      await listen(plain, parsed.address, 'rtmp', logger);
       if (parsed.tls) {
         const [cert, key] = await Promise.all([
           readFile(parsed.tls.certFile),
@@ -137,7 +147,7 @@ export class RtmpServer {
         });
         secure.on('tlsClientError', () => undefined);
         server.#servers.push(secure);
-        await listen(secure, parsed.tls.address, 'rtmps');
+        await listen(secure, parsed.tls.address, 'rtmps', logger);
       }
     } catch (error) {
       await server.close();

@@ -219,19 +219,43 @@ export class SrtServer {
     for (let index = 0; !this.#closed && index < count; index++) {
       const socket = this.#events.readInt32LE(index * 8);
       const events = this.#events.readInt32LE(index * 8 + 4);
-      if (socket === this.#listener) this.#acceptOne();
-      else this.#onEvents(socket, events);
+      // One connection's failure ends that connection; the loop, and every other stream, go on.
+      try {
+        if (socket === this.#listener) this.#acceptOne();
+        else this.#onEvents(socket, events);
+      } catch (error) {
+        this.#logger.error({ component: 'srt', socket, err: error }, 'connection failed');
+        if (socket !== this.#listener) this.#dropQuietly(socket);
+      }
     }
     this.#wait();
   };
+
+  /** `#drop` for a connection that failed: a second failure there must not stop the loop. */
+  #dropQuietly(socket: number): void {
+    try {
+      this.#drop(socket);
+    } catch (error) {
+      this.#logger.error({ component: 'srt', socket, err: error }, 'closing a failed connection failed');
+      this.#sockets.delete(socket);
+      this.#srt.close(socket);
+    }
+  }
 
   /** One caller per event: the epoll is level-triggered, so the next wait reports any other at once. */
   #acceptOne(): void {
     const peer = Buffer.alloc(28);
     const socket = this.#srt.accept(this.#listener, peer, int32(peer.length));
     if (socket === srtInvalidSocket) return;
-    const { host, port } = decodeSockaddr(peer);
-    this.#admit(socket, host, `${host.includes(':') ? `[${host}]` : host}:${port}`);
+    try {
+      const { host, port } = decodeSockaddr(peer);
+      this.#admit(socket, host, `${host.includes(':') ? `[${host}]` : host}:${port}`);
+    } catch (error) {
+      // Admitted or not, the socket is this server's to close.
+      this.#logger.error({ component: 'srt', socket, err: error }, 'connection failed');
+      if (this.#sockets.has(socket)) this.#dropQuietly(socket);
+      else this.#srt.close(socket);
+    }
   }
 
   /** Reads the caller's streamid and lets it publish or play, or closes it (datarhei's rules). */
