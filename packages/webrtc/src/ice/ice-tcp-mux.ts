@@ -117,6 +117,15 @@ export class IceTcpMux {
       socket.setTimeout(0);
     };
     const onData = (chunk: Buffer) => {
+      // A connection's first bytes are anyone's: whatever goes wrong reading them, or handing the
+      // connection to werift, ends this connection only.
+      try {
+        readFirstFrame(chunk);
+      } catch {
+        reject();
+      }
+    };
+    const readFirstFrame = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       if (buffered.length < 2) return;
       const frameLength = buffered.readUInt16BE(0);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message } from 'werift';
 import { readStun, StunClass, verifyStunIntegrity } from './stun.js';
@@ -66,5 +67,38 @@ describe('verifyStunIntegrity', () => {
     for (const garbage of [Buffer.alloc(0), Buffer.alloc(20), Buffer.from('not stun at all, not at all')]) {
       expect(verifyStunIntegrity(garbage, password)).toBe(false);
     }
+  });
+});
+
+describe('the STUN reader on hostile datagrams', () => {
+  it('reads random and mutated binding requests without throwing, and authenticates none it should not', () => {
+    // Seeds: the RFC 5769 sample and a request built by werift's ICE agent; edits, cuts and noise.
+    const seeds = [rfc5769Request, weriftRequest('abcd:wxyz', 'server-password-1234567')];
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...seeds),
+        fc.array(fc.tuple(fc.nat({ max: 120 }), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.nat({ max: 130 }),
+      )
+      .map(([seed, edits, cut]) => {
+        const bytes = Buffer.from(seed.subarray(0, Math.max(cut, 20)));
+        for (const [at, value] of edits) if (at < bytes.length) bytes[at] = value;
+        return bytes;
+      });
+    const datagram = fc.oneof(
+      mutated,
+      fc.uint8Array({ maxLength: 200 }).map((array) => Buffer.from(array)),
+    );
+    fc.assert(
+      fc.property(datagram, (bytes) => {
+        readStun(bytes);
+        // A mutation may only keep verifying if it changed nothing the HMAC and CRC cover.
+        if (verifyStunIntegrity(bytes, rfc5769Password)) expect(bytes.equals(rfc5769Request)).toBe(true);
+      }),
+      { seed: 20261207, numRuns: 5000 },
+    );
   });
 });

@@ -169,7 +169,15 @@ export class UdpMux {
 
   private constructor(socket: Socket) {
     this.#socket = socket;
-    socket.on('message', (data, rinfo) => this.#receive(data, rinfo));
+    socket.on('message', (data, rinfo) => {
+      // Anyone can send here: whatever one datagram does wrong drops that datagram, never the socket
+      // (and every viewer on it) or the process.
+      try {
+        this.#receive(data, rinfo);
+      } catch {
+        this.#stats.dropped++;
+      }
+    });
     // A send to a vanished viewer (ICMP unreachable) must not take the server down.
     socket.on('error', () => undefined);
   }
