@@ -1,6 +1,15 @@
 import { handwrittenOffer, waitFor } from '@dragon/test-helpers';
 import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  GenericNack,
+  PictureLossIndication,
+  RtcpPayloadSpecificFeedback,
+  RtcpReceiverInfo,
+  RtcpRrPacket,
+  RtcpTransportLayerFeedback,
+} from 'werift';
 import { PeerFactory, RtpSource, UdpMux } from '../src/index.js';
 import {
   authenticCloseNotify,
@@ -135,6 +144,66 @@ describe.each(modes)('only authenticated traffic affects a session (%s)', (mode)
     expect(checked).toBeLessThanOrEqual(24);
     expect(Math.max(...perTarget)).toBeLessThanOrEqual(5);
     expect(perTarget.reduce((sum, count) => sum + count, 0)).toBeLessThanOrEqual(24 * 5);
+  });
+
+  it('keeps the session through authentic RTCP that is malformed, cut off or nonsensical', async () => {
+    const { source, factory } = await setup(mode);
+    const { viewer, peer, reasons } = await connectViewer(factory, source);
+    // The viewer's own SRTCP keys: what it sends authenticates and reaches the server's RTCP handling.
+    const transport = viewer.pc.dtlsTransports[0] as unknown as {
+      srtcp: { encrypt(plain: Buffer): Buffer };
+      iceTransport: { connection: { send(data: Buffer): Promise<void> } };
+    };
+    const mediaSsrc = viewer.received.video[0]!.ssrc;
+    // Seed: the compound packet a viewer sends, receiver report + NACK + PLI, as werift builds them.
+    const compound = Buffer.concat([
+      new RtcpRrPacket({
+        ssrc: 1,
+        reports: [
+          new RtcpReceiverInfo({
+            ssrc: mediaSsrc,
+            fractionLost: 0,
+            packetsLost: 0,
+            highestSequence: 1,
+            jitter: 0,
+            lsr: 0,
+            dlsr: 0,
+          }),
+        ],
+      }).serialize(),
+      new RtcpTransportLayerFeedback({
+        feedback: new GenericNack({ senderSsrc: 1, mediaSourceSsrc: mediaSsrc, lost: [1, 2, 3, 65_535] }),
+      }).serialize(),
+      new RtcpPayloadSpecificFeedback({
+        feedback: new PictureLossIndication({ senderSsrc: 1, mediaSsrc }),
+      }).serialize(),
+    ]);
+    const mutated = fc
+      .tuple(
+        fc.array(
+          fc.tuple(fc.integer({ min: 2, max: compound.length - 1 }), fc.integer({ min: 0, max: 255 })),
+          {
+            maxLength: 6,
+          },
+        ),
+        fc.integer({ min: 8, max: compound.length }),
+      )
+      .map(([edits, cut]) => {
+        const bytes = Buffer.from(compound.subarray(0, cut));
+        for (const [at, value] of edits) if (at < bytes.length) bytes[at] = value;
+        return bytes;
+      });
+    await fc.assert(
+      fc.asyncProperty(mutated, async (plain) => {
+        await transport.iceTransport.connection.send(transport.srtcp.encrypt(plain));
+      }),
+      { seed: 20261207, numRuns: 300 },
+    );
+
+    const seen = viewer.received.video.length;
+    await waitFor('fifty more video packets at the viewer', () => viewer.received.video.length > seen + 50);
+    expect(peer.state).toBe('connected');
+    expect(reasons).toEqual([]);
   });
 
   it('drops a viewer whose DTLS really closed and stops counting it', async () => {
