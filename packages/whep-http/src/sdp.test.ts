@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidSdpError, InvalidSdpFragmentError } from './errors.js';
 import { parseSdpFragment, readOffer } from './sdp.js';
@@ -53,6 +54,40 @@ describe('parseSdpFragment', () => {
   it('refuses a fragment with a non-SDP line', () => {
     expect(() => parseSdpFragment(bytes('m=audio 9 RTP/AVP 0\r\ncandidate:1\r\n'))).toThrow(
       InvalidSdpFragmentError,
+    );
+  });
+});
+
+describe('SDP bodies from anyone', () => {
+  it('reads random and mutated offers and trickle fragments, refusing only with its own errors', () => {
+    // Seeds: the offer and the trickle fragment a browser sends; byte edits, cuts and noise.
+    const seeds = [
+      bytes(OFFER),
+      bytes(trickleFragment(['candidate:1 1 UDP 2122260223 192.0.2.1 54321 typ host'])),
+    ];
+    const mutated = fc
+      .tuple(
+        fc.nat({ max: seeds.length - 1 }),
+        fc.array(fc.tuple(fc.nat({ max: 2000 }), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.nat({ max: 2000 }),
+      )
+      .map(([which, edits, cut]) => {
+        const body = seeds[which]!.slice(0, Math.max(cut, 1));
+        for (const [at, value] of edits) if (at < body.length) body[at] = value;
+        return body;
+      });
+    const body = fc.oneof(mutated, fc.uint8Array({ maxLength: 300 }));
+    fc.assert(
+      fc.property(body, (input) => {
+        for (const read of [readOffer, parseSdpFragment]) {
+          try {
+            read(input);
+          } catch (error) {
+            if (!(error instanceof InvalidSdpError || error instanceof InvalidSdpFragmentError)) throw error;
+          }
+        }
+      }),
+      { seed: 20261207, numRuns: 3000 },
     );
   });
 });
