@@ -11,9 +11,8 @@ import {
   RtmpTimeoutError,
 } from './errors.js';
 import { LogThrottle } from './log-throttle.js';
-import type { RtmpMessage } from './rtmp-chunk-reader.js';
+import { RtmpChannel } from './rtmp-channel.js';
 import { type RtmpAction, RtmpConnection, type RtmpStreamRequest } from './rtmp-connection.js';
-import { type MediaKind, playerMessage } from './rtmp-media.js';
 import { type RtmpServerOptions, rtmpServerOptionsSchema } from './rtmp-options.js';
 import { splitToken, streamPath, streamReference } from './rtmp-url.js';
 
@@ -28,25 +27,9 @@ export interface IngestLogger {
   debug(object: object, message: string): void;
 }
 
-/** Cached messages a late player needs before live packets: bounded, a GOP can be long. */
-const maxGopMessages = 4096;
-
-interface Channel {
-  path: string;
-  reference: string;
-  publisher: Socket;
-  metadata: Buffer | undefined;
-  audioHeader: Buffer | undefined;
-  videoHeader: Buffer | undefined;
-  gop: Buffer[];
-  gopBytes: number;
-  /** Each player with its session id when it is counted. */
-  players: Map<Socket, string | undefined>;
-}
-
 type Role =
-  | { kind: 'publisher'; channel: Channel }
-  | { kind: 'player'; channel: Channel; id: string }
+  | { kind: 'publisher'; channel: RtmpChannel }
+  | { kind: 'player'; channel: RtmpChannel; id: string }
   | undefined;
 
 function hostPort(address: string): { host: string | undefined; port: number } {
@@ -90,7 +73,7 @@ function listen(
 export class RtmpServer {
   readonly #options: z.infer<typeof rtmpServerOptionsSchema>;
   readonly #servers: Server[] = [];
-  readonly #channels = new Map<string, Channel>();
+  readonly #channels = new Map<string, RtmpChannel>();
   /** Every admitted socket (the TCP socket under RTMPS) and its protocol state once it has one. */
   readonly #sockets = new Map<Socket, RtmpConnection | undefined>();
   readonly #perAddress = new Map<string, number>();
@@ -123,37 +106,40 @@ export class RtmpServer {
       });
       server.#servers.push(plain);
       await listen(plain, parsed.address, 'rtmp', logger);
-      if (parsed.tls) {
-        const [cert, key] = await Promise.all([
-          readFile(parsed.tls.certFile),
-          readFile(parsed.tls.keyFile),
-        ]).catch((error: unknown) => {
-          throw new IngestListenError('rtmps', parsed.tls!.address, { cause: error });
-        });
-        const secure = createTlsServer({ cert, key, handshakeTimeout: parsed.handshakeTimeoutMs });
-        // Caps apply to the TCP connection, before any TLS work is done for it.
-        const handshaking = new Map<string, { tcp: Socket; acceptedAt: number }>();
-        const tcpKey = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
-        secure.on('connection', (socket: Socket) => {
-          if (!server.#admit(socket)) return;
-          handshaking.set(tcpKey(socket), { tcp: socket, acceptedAt: performance.now() });
-          socket.once('close', () => handshaking.delete(tcpKey(socket)));
-        });
-        secure.on('secureConnection', (socket) => {
-          const accepted = handshaking.get(tcpKey(socket));
-          handshaking.delete(tcpKey(socket));
-          if (accepted) server.#accept(socket, accepted.tcp, accepted.acceptedAt);
-          else socket.destroy();
-        });
-        secure.on('tlsClientError', () => undefined);
-        server.#servers.push(secure);
-        await listen(secure, parsed.tls.address, 'rtmps', logger);
-      }
+      if (parsed.tls) await server.#listenTls(parsed.tls);
     } catch (error) {
       await server.close();
       throw error;
     }
     return server;
+  }
+
+  /** RTMPS: caps count the TCP connection before any TLS work is done for it, deadlines too. */
+  async #listenTls(tls: NonNullable<z.infer<typeof rtmpServerOptionsSchema>['tls']>): Promise<void> {
+    const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)]).catch(
+      (error: unknown) => {
+        throw new IngestListenError('rtmps', tls.address, { cause: error });
+      },
+    );
+    const secure = createTlsServer({ cert, key, handshakeTimeout: this.#options.handshakeTimeoutMs });
+    const handshaking = new Map<string, { tcp: Socket; acceptedAt: number }>();
+    const tcpKey = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+    secure.on('connection', (socket: Socket) => {
+      if (!this.#admit(socket)) return;
+      const key = tcpKey(socket);
+      handshaking.set(key, { tcp: socket, acceptedAt: performance.now() });
+      socket.once('close', () => handshaking.delete(key));
+    });
+    secure.on('secureConnection', (socket) => {
+      const key = tcpKey(socket);
+      const accepted = handshaking.get(key);
+      handshaking.delete(key);
+      if (accepted) this.#accept(socket, accepted.tcp, accepted.acceptedAt);
+      else socket.destroy();
+    });
+    secure.on('tlsClientError', () => undefined);
+    this.#servers.push(secure);
+    await listen(secure, tls.address, 'rtmps', this.#logger);
   }
 
   /** The bound RTMP port (useful when `rtmp.address` asked for port 0). */
@@ -283,7 +269,7 @@ export class RtmpServer {
         role = this.#start(action, authorized!, socket, remote, collectable);
       },
       media: (message, kind) => {
-        if (role?.kind === 'publisher') this.#relay(role.channel, message, kind);
+        if (role?.kind === 'publisher') role.channel.relay(message, kind);
       },
     });
     this.#sockets.set(tcp, connection);
@@ -346,17 +332,12 @@ export class RtmpServer {
 
   #start(action: RtmpAction, path: string, socket: Socket, remote: string, collectable: boolean): Role {
     if (action === 'publish') {
-      const channel: Channel = {
-        path,
-        reference: streamReference(path, this.#options.app),
-        publisher: socket,
-        metadata: undefined,
-        audioHeader: undefined,
-        videoHeader: undefined,
-        gop: [],
-        gopBytes: 0,
-        players: new Map(),
-      };
+      const channel = new RtmpChannel(path, streamReference(path, this.#options.app), {
+        maxGopBytes: this.#options.maxGopBytes,
+        maxPlayerBufferBytes: this.#options.maxPlayerBufferBytes,
+        egress: (sessionId, bytes) => this.#collector.egress(sessionId, bytes),
+        droppedSlowPlayer: () => this.#logger.warn({ component: 'rtmp', path }, 'player too slow; dropped'),
+      });
       this.#channels.set(path, channel);
       if (collectable)
         this.#collector.registerAndActivate(path, channel.reference, `publish:${path}`, remote);
@@ -364,10 +345,7 @@ export class RtmpServer {
       return { kind: 'publisher', channel };
     }
     const channel = this.#channels.get(path)!;
-    for (const buffer of [channel.metadata, channel.audioHeader, channel.videoHeader, ...channel.gop]) {
-      if (buffer) socket.write(buffer);
-    }
-    channel.players.set(socket, collectable ? remote : undefined);
+    channel.join(socket, collectable ? remote : undefined);
     if (collectable) this.#collector.registerAndActivate(remote, channel.reference, `play:${path}`, remote);
     this.#logger.info({ component: 'rtmp', path, client: remote }, 'play started');
     return { kind: 'player', channel, id: remote };
@@ -385,44 +363,6 @@ export class RtmpServer {
       role.channel.players.delete(socket);
       if (collectable) this.#collector.unregister(role.id);
       this.#logger.info({ component: 'rtmp', path: role.channel.path, client: remote }, 'play stopped');
-    }
-  }
-
-  #relay(channel: Channel, message: RtmpMessage, kind: MediaKind): void {
-    const bytes = playerMessage(message);
-    switch (kind) {
-      case 'audio-header':
-        channel.audioHeader = bytes;
-        break;
-      case 'video-header':
-        channel.videoHeader = bytes;
-        break;
-      case 'metadata':
-        channel.metadata = bytes;
-        break;
-      case 'keyframe':
-        channel.gop = [bytes];
-        channel.gopBytes = bytes.length;
-        break;
-      default:
-        // Audio before the first keyframe is useless to a late player; after it, it belongs to the GOP.
-        if (
-          channel.gop.length > 0 &&
-          channel.gop.length < maxGopMessages &&
-          channel.gopBytes + bytes.length <= this.#options.maxGopBytes
-        ) {
-          channel.gop.push(bytes);
-          channel.gopBytes += bytes.length;
-        }
-    }
-    for (const [player, sessionId] of channel.players) {
-      if (player.writableLength > this.#options.maxPlayerBufferBytes) {
-        this.#logger.warn({ component: 'rtmp', path: channel.path }, 'player too slow; dropped');
-        player.destroy();
-        continue;
-      }
-      player.write(bytes);
-      if (sessionId) this.#collector.egress(sessionId, bytes.length);
     }
   }
 }
