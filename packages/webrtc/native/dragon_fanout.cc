@@ -267,6 +267,20 @@ napi_value Protect(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// indexBase(stream, extendedSequence): the stream's rollover counter counts from this packet's
+// 65536-block, as if it had been the first packet sent: what a viewer's SRTP context expects when
+// its stream is made again in a restarted data-plane worker (the first stream's base carries over).
+napi_value IndexBase(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!args(env, info, 2, argv)) return nullptr;
+  StreamHandle* s = unwrap<StreamHandle>(env, argv[0], kStreamKind, "stream");
+  int64_t ext = 0;
+  if (!s || !extArg(env, argv[1], &ext)) return nullptr;
+  s->stream.based = true;
+  s->stream.rocBase = ext >> 16;
+  return nullptr;
+}
+
 // The one integer argument of dup, close, shortenSlice and idleThread.
 bool intArg(napi_env env, napi_callback_info info, const char* name, int64_t min, int64_t max, int64_t* value) {
   napi_value argv[1];
@@ -323,6 +337,7 @@ NAPI_MODULE_INIT() {
       {"groupFlush", nullptr, GroupFlush, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"send", nullptr, Send, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"protect", nullptr, Protect, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"indexBase", nullptr, IndexBase, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"dup", nullptr, Dup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"shortenSlice", nullptr, ShortenSlice, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"idleThread", nullptr, IdleThread, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

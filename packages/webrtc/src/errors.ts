@@ -70,3 +70,23 @@ export class FanoutUnavailableError extends Error {
     super(`the native fan-out is unavailable: ${reason}`);
   }
 }
+
+/**
+ * A data-plane worker thread stopped without being asked to (an exception in its code, an exit, a
+ * failure to start). The plane starts another in its place and moves the worker's sources and
+ * viewers to it; this error says what happened, in the plane's `workerDied` event.
+ */
+export class FanoutWorkerDiedError extends Error {
+  override readonly name = 'FanoutWorkerDiedError';
+  readonly code = 'FANOUT_WORKER_DIED' as const;
+  constructor(
+    /** The worker's index (`dragon-fanout-<shard>`). */
+    readonly shard: number,
+    /** Its exit code, once it has exited. */
+    readonly exitCode: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`data-plane worker dragon-fanout-${shard} died (exit code ${exitCode ?? 'none'})${why}`, options);
+  }
+}

@@ -1,5 +1,6 @@
 export {
   FanoutUnavailableError,
+  FanoutWorkerDiedError,
   IcePortsExhaustedError,
   InvalidSdpError,
   NoUsableCodecError,
@@ -7,7 +8,12 @@ export {
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
-export type { FanoutPlaneOptions } from './fanout/fanout-plane.js';
+export type {
+  DataPlanePriority,
+  FanoutPlaneEvents,
+  FanoutPlaneOptions,
+  WorkerRestart,
+} from './fanout/fanout-plane.js';
 export { FanoutPlane } from './fanout/fanout-plane.js';
 export type { IceTcpMuxOptions } from './ice/ice-tcp-mux.js';
 export { IceTcpMux } from './ice/ice-tcp-mux.js';

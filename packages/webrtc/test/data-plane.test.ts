@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RtcpSrPacket } from 'werift';
 import { FanoutPlane, type FanoutPlaneOptions, PeerFactory, RtpSource } from '../src/index.js';
 import { filterIncoming } from '../src/werift/ice-internals.js';
+import { planeWithSource } from './plane-fixture.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -25,20 +26,10 @@ const planes: [string, FanoutPlaneOptions][] = [
 ];
 
 async function setup(options: FanoutPlaneOptions) {
-  const plane = FanoutPlane.open(options);
-  const source = await RtpSource.open({
-    id: 'cam',
-    video: { payloadType: 96 },
-    audio: { payloadType: 111 },
-    plane,
-  });
-  const factory = new PeerFactory({ interfaceAddresses: ['127.0.0.1'] });
+  const { plane, source, factory } = await planeWithSource(options, cleanups);
   const sender = new SyntheticSender({ video: source.videoPort, audio: source.audioPort });
   const timer = setInterval(() => sender.sendFrame(), 40);
   cleanups.push(
-    () => plane.close(),
-    () => source.close(),
-    () => factory.close(),
     () => sender.close(),
     () => clearInterval(timer),
   );

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nicePermission } from '../src/fanout/thread-priority.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -35,14 +36,21 @@ function threadValues(pid: number, pick: 'nice' | 'policy'): Map<string, number[
   return threads;
 }
 
-/** Runs `body` (an ES module's code, `FanoutPlane` in scope) in a node of its own until the test ends. */
-async function planeProcess(body: string): Promise<{ pid: number; stdout: () => string }> {
+/**
+ * Runs `body` (an ES module's code, `FanoutPlane` in scope) in a node of its own until the test
+ * ends; `prefix` is a command that runs node (setpriv, to drop a capability).
+ */
+async function planeProcess(
+  body: string,
+  prefix: string[] = [],
+): Promise<{ pid: number; stdout: () => string }> {
   const index = new URL('../dist/index.js', import.meta.url).href;
   const dir = mkdtempSync(join(tmpdir(), 'dragon-priority-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'plane.mjs');
   writeFileSync(script, `const { FanoutPlane } = await import(${JSON.stringify(index)});\n${body}`);
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, ...args] = [...prefix, process.execPath, script];
+  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanups.push(() => child.kill('SIGKILL'));
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -52,26 +60,76 @@ async function planeProcess(body: string): Promise<{ pid: number; stdout: () => 
   return { pid: child.pid!, stdout: () => stdout };
 }
 
-describe.runIf(process.platform === 'linux')('data-plane priority (controlNice, controlIdle)', () => {
+/** The nice values of the workers and of every other thread, and what `prioritized` said. */
+async function openedPlane(options: string, prefix: string[] = []) {
+  const child = await planeProcess(
+    `const plane = FanoutPlane.open({ engine: 'native', shards: 2${options} });
+     if (plane.engine !== 'native') throw new Error('no native data plane');
+     setInterval(() => {}, 1000);
+     console.log('open ' + JSON.stringify(await plane.prioritized));`,
+    prefix,
+  );
+  const said = await waitFor('the priorities applied', () => /open (\{.*\})/.exec(child.stdout())?.[1]);
+  const threads = threadValues(child.pid, 'nice');
+  const named = (worker: boolean) =>
+    [...threads].filter(([name]) => name.startsWith('dragon-fanout-') === worker);
+  return { child, priority: JSON.parse(said), workers: named(true), others: named(false) };
+}
+
+const linux = process.platform === 'linux';
+const mayRaise = linux && nicePermission()?.capSysNice === true;
+const setpriv = '/usr/bin/setpriv';
+
+describe.runIf(linux)('data-plane priority (dataPlaneNice)', () => {
+  it.runIf(mayRaise)(
+    'raises the workers above every other thread with CAP_SYS_NICE, and lowers nothing',
+    async () => {
+      const base = getPriority();
+
+      const { priority, workers, others } = await openedPlane('');
+
+      expect(priority).toMatchObject({ nice: -10, requested: -10, outcome: 'raised' });
+      expect(priority.permission).toMatchObject({ capSysNice: true });
+      expect(workers).toEqual([
+        ['dragon-fanout-0', [-10]],
+        ['dragon-fanout-1', [-10]],
+      ]);
+      // The event loop, V8's and libuv's helpers, and so FFmpeg: where they were.
+      expect(others.length).toBeGreaterThan(2);
+      expect(others.filter(([, nices]) => nices.some((nice) => nice !== base))).toEqual([]);
+    },
+  );
+
+  it.runIf(mayRaise && existsSync(setpriv))(
+    'without CAP_SYS_NICE (and RLIMIT_NICE 0), leaves every thread where it was and says why',
+    async () => {
+      const base = getPriority();
+
+      const { priority, workers, others } = await openedPlane('', [
+        setpriv,
+        '--bounding-set=-sys_nice',
+        '--',
+      ]);
+
+      expect(priority).toMatchObject({ nice: base, requested: -10, outcome: 'not-permitted' });
+      expect(priority.permission).toMatchObject({ capSysNice: false });
+      expect([...workers, ...others].filter(([, nices]) => nices.some((nice) => nice !== base))).toEqual([]);
+    },
+  );
+});
+
+describe.runIf(linux)('control-plane priority, opted in (controlNice, controlIdle)', () => {
   // In a process of its own: a thread's nice value cannot be lowered again without privilege.
   it('lowers every thread of the process but the data plane workers', async () => {
-    const child = await planeProcess(
-      `const plane = FanoutPlane.open({ engine: 'native', shards: 2, controlNice: 10 });
-       if (plane.engine !== 'native') throw new Error('no native data plane');
-       setInterval(() => {}, 1000);
-       console.log('open');`,
-    );
     const base = getPriority();
     const lowered = Math.max(base, 10);
-    const threads = await waitFor('the threads to be lowered', () => {
-      const nices = threadValues(child.pid, 'nice');
-      return nices.get('MainThread')?.[0] === lowered ? nices : undefined;
-    });
-    const workers = [...threads].filter(([name]) => name.startsWith('dragon-fanout-'));
-    const others = [...threads].filter(([name]) => !name.startsWith('dragon-fanout-'));
-    expect(workers.map(([name, nices]) => [name, nices])).toEqual([
-      ['dragon-fanout-0', [base]],
-      ['dragon-fanout-1', [base]],
+    const raised = mayRaise ? -10 : base;
+
+    const { workers, others } = await openedPlane(', controlNice: 10');
+
+    expect(workers).toEqual([
+      ['dragon-fanout-0', [raised]],
+      ['dragon-fanout-1', [raised]],
     ]);
     // The event loop, V8's platform threads and whatever else Node runs: all of them.
     expect(others.length).toBeGreaterThan(2);

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { z } from 'zod';
-import { FanoutUnavailableError } from '../errors.js';
+import { getPriority } from 'node:os';
+import { FanoutUnavailableError, type FanoutWorkerDiedError } from '../errors.js';
 import { type TrackKind, trackStatLength } from '../ingest/track-ingest.js';
 import { JsOutputBackend } from './js-output.js';
 import { InThreadLane, type Lane, WorkerLane, workerScript } from './lanes.js';
@@ -16,48 +16,56 @@ import {
   type PlaneViewerSpec,
   type ViewerTarget,
 } from './plane-handles.js';
-import { Shard, type ShardSourceSpec } from './shard.js';
-import type { ShardTarget } from './shard-protocol.js';
+import {
+  type FanoutPlaneOptions,
+  fanoutPlaneOptionsSchema,
+  type Priorities,
+  sharedOptionsFromEnv,
+} from './plane-options.js';
+import { RestartPolicy } from './restart-policy.js';
+import { Shard, type ShardTrackInput } from './shard.js';
 import { socketFd } from './socket-fd.js';
-import { lowerOtherThreads } from './thread-priority.js';
+import { type DataPlanePriority, lowerOtherThreads, raiseThreads } from './thread-priority.js';
+import { ViewerTargets } from './viewer-targets.js';
 
-export const fanoutPlaneOptionsSchema = z.object({
-  /**
-   * `native`: SRTP and sendmmsg(2) in the addon, in worker threads apart from the caller's event
-   * loop; `js`: Node's crypto and dgram in the caller's thread (the fallback where the addon was not
-   * built); `auto`: native when the addon loads. @default 'auto'
-   */
-  engine: z.enum(['auto', 'native', 'js']).default('auto'),
-  /**
-   * Worker threads sharing the viewers (native only); 0 runs the native data plane in the calling
-   * thread. A source is received by one worker; the others read its packets from shared memory.
-   * @default 1
-   */
-  shards: z.number().int().min(0).max(64).default(1),
-  /**
-   * Once the worker threads run, every other thread of the process (the caller's event loop, V8's
-   * and libuv's helpers) gets this nice value, so that on a busy core a frame's fan-out goes before
-   * an API response or a garbage collection instead of waiting out their time slices. Threads and
-   * child processes started later by those threads inherit it, the ones of a plane opened later
-   * included. 0 leaves priorities alone, as does a plane without workers. Linux. @default 0
-   */
-  controlNice: z.number().int().min(0).max(19).default(0),
-  /**
-   * Like `controlNice`, stronger: the other threads run under SCHED_IDLE (native only, Linux), so a
-   * waking worker preempts them at once instead of when the scheduler's weights allow; FFmpeg
-   * started from them included, the data plane forwards each packet as it is written instead of
-   * after the frame. Where the kernel refuses, `controlNice` applies. @default false
-   */
-  controlIdle: z.boolean().default(false),
-});
-type ControlPriority = Pick<z.output<typeof fanoutPlaneOptionsSchema>, 'controlNice' | 'controlIdle'>;
-export type FanoutPlaneOptions = z.input<typeof fanoutPlaneOptionsSchema>;
+export type { FanoutPlaneOptions } from './plane-options.js';
+export type { DataPlanePriority } from './thread-priority.js';
+
+/** A worker started in place of one that died, running with what the dead one had. */
+export interface WorkerRestart {
+  /** The worker's index (`dragon-fanout-<shard>`). */
+  shard: number;
+  /** Sources and viewers given to the new worker. */
+  sources: number;
+  viewers: number;
+  /** What the new worker's thread got (it starts with the priority of the thread that makes it). */
+  priority: DataPlanePriority;
+}
+
+export interface FanoutPlaneEvents {
+  /** A worker thread died; another takes its sources and viewers after `restartInMs`. */
+  workerDied: [error: FanoutWorkerDiedError, restartInMs: number];
+  /** The worker that replaces a dead one runs. */
+  workerRestarted: [restart: WorkerRestart];
+}
 
 /** Per source track: its history (entries, bytes). Video keeps a few seconds of a GOP. */
 const historySize: Record<TrackKind, { entries: number; bytes: number }> = {
   video: { entries: 4096, bytes: 2 * 1024 * 1024 },
   audio: { entries: 1024, bytes: 256 * 1024 },
 };
+
+/** How a source's tracks are received: what its receiving shard is given, again after a restart. */
+interface SourceInput {
+  kind: TrackKind;
+  /** Same-thread shard: the socket itself. */
+  socket?: Socket;
+  /** Worker shard: a descriptor of the socket the plane keeps (never read), duplicated for each worker. */
+  fd?: number | undefined;
+  family: 'udp4' | 'udp6';
+  payloadType: number;
+  stats: Float64Array;
+}
 
 /**
  * The data plane: where source packets are received, kept (history) and sent to viewers as SRTP.
@@ -66,6 +74,11 @@ const historySize: Record<TrackKind, { entries: number; bytes: number }> = {
  *
  * Sources ({@link RtpSource}) are given to the plane when they open; viewers ({@link Peer}) when
  * their DTLS handshake completes. `FanoutPlane.shared()` is the plane of sources opened without one.
+ *
+ * The plane supervises its worker threads: one that dies (an exception in its code, an exit) is
+ * reported (`workerDied`) and replaced, and the new worker is given the dead one's sources and
+ * viewers; viewers keep their sessions, sequence numbers, timestamps and SRTP state. It is the
+ * `PlaneControl` its source and viewer handles know it as.
  * @example
  * const plane = FanoutPlane.open({ shards: 2 });
  * const source = await RtpSource.open({ id: 'cam', video: { payloadType: 96 }, plane });
@@ -73,7 +86,7 @@ const historySize: Record<TrackKind, { entries: number; bytes: number }> = {
  * source.close();
  * await plane.close();
  */
-export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
+export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
   static #shared: FanoutPlane | undefined;
 
   /** `native` or `js`: what `engine: 'auto'` resolved to. */
@@ -91,15 +104,21 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
   /** Worker threads (0: the data plane runs in the thread that created the plane). */
   readonly shards: number;
   /**
-   * Settles once `controlNice`/`controlIdle` have been applied to the process's other threads (at
-   * once when there is nothing to apply). A child process inherits the priority of the thread that
-   * starts it: start FFmpeg after this, or it keeps the data plane's priority. Never rejects.
+   * Settles once the worker threads run and have been given `dataPlaneNice` (and, if opted in, the
+   * process's other threads `controlNice`/`controlIdle`), with what the workers got and why. A
+   * child process inherits the priority of the thread that starts it: with `controlNice` or
+   * `controlIdle`, start FFmpeg after this. Never rejects.
    */
-  readonly prioritized: Promise<void>;
+  readonly prioritized: Promise<DataPlanePriority>;
   readonly #lanes: Lane[];
   readonly #addon: NativeAddon | undefined;
-  readonly #socketIds = new Map<Socket, number>();
-  readonly #writers = new Map<number, (packet: Buffer) => void>();
+  readonly #dataPlaneNice: number;
+  readonly #sources = new Map<PlaneSource, SourceInput[]>();
+  readonly #targets: ViewerTargets;
+  readonly #restarts = new RestartPolicy();
+  /** Lanes whose new worker has been given its state and is not running yet. */
+  readonly #restarting = new Map<WorkerLane, { sources: number; viewers: number }>();
+  #workerRestarts = 0;
   #nextKey = 1;
   #closed = false;
 
@@ -107,49 +126,39 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     engine: 'native' | 'js',
     shards: number,
     addon: NativeAddon | undefined,
-    script?: string,
-    { controlNice, controlIdle }: ControlPriority = { controlNice: 0, controlIdle: false },
+    script: string | undefined,
+    priorities: Priorities,
   ) {
     super();
     this.engine = engine;
     this.shards = shards;
     this.#addon = addon;
-    const events = {
-      relay: (viewerKey: number, packet: Buffer) => this.#writers.get(viewerKey)?.(packet),
-      error: (error: Error) => this.emit('error', error),
-    };
+    this.#dataPlaneNice = priorities.dataPlaneNice;
+    this.#targets = new ViewerTargets(addon, () => this.#nextKey++);
     this.#lanes =
       shards === 0 || !script
         ? [new InThreadLane(new Shard(addon ? new NativeOutputBackend(addon) : new JsOutputBackend()))]
-        : Array.from({ length: shards }, (_, index) => new WorkerLane(script, index, events));
-    const workers = this.#lanes.filter((lane) => lane instanceof WorkerLane);
-    this.prioritized = Promise.resolve();
-    if ((controlNice > 0 || controlIdle) && workers.length > 0) {
-      const idle = controlIdle && addon ? (tid: number) => addon.idleThread(tid) : undefined;
-      // A worker's id always settles (ready, failed or exited), so this does too.
-      this.prioritized = Promise.all(workers.map((lane) => lane.threadId)).then((ids) => {
-        const known = ids.filter((id) => id !== undefined);
-        // Without every worker's id, lowering "the others" could lower the data plane too.
-        if (!this.#closed && known.length === ids.length)
-          lowerOtherThreads(new Set(known), { nice: controlNice, idle });
-      });
-    }
+        : Array.from({ length: shards }, (_, index) => this.#workerLane(script, index));
+    this.prioritized = this.#prioritize(addon, priorities);
   }
 
   /** @throws FanoutUnavailableError with `engine: 'native'` where the addon or the worker script is missing. */
   static open(options: FanoutPlaneOptions = {}): FanoutPlane {
-    const { engine, shards, controlNice, controlIdle } = fanoutPlaneOptionsSchema.parse(options);
-    if (engine === 'js')
-      return FanoutPlane.#withReason(new FanoutPlane('js', 0, undefined), "engine 'js' was asked for");
+    const { engine, shards, ...priorities } = fanoutPlaneOptionsSchema.parse(options);
+    if (engine === 'js') {
+      const plane = new FanoutPlane('js', 0, undefined, undefined, priorities);
+      return FanoutPlane.#withReason(plane, "engine 'js' was asked for");
+    }
     const native = loadNativeAddon();
     const script = workerScript();
     const unavailable =
       'error' in native ? native.error : shards > 0 && !script ? 'fanout-worker.js was not built' : undefined;
     if (unavailable !== undefined || 'error' in native) {
       if (engine === 'native') throw new FanoutUnavailableError(unavailable ?? 'no addon');
-      return FanoutPlane.#withReason(new FanoutPlane('js', 0, undefined), unavailable ?? 'no addon');
+      const plane = new FanoutPlane('js', 0, undefined, undefined, priorities);
+      return FanoutPlane.#withReason(plane, unavailable ?? 'no addon');
     }
-    const plane = new FanoutPlane('native', shards, native.addon, script, { controlNice, controlIdle });
+    const plane = new FanoutPlane('native', shards, native.addon, script, priorities);
     return FanoutPlane.#withReason(plane, native.reason);
   }
 
@@ -177,11 +186,29 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     return this.#closed;
   }
 
+  /** Workers started in place of ones that died, since the plane opened. */
+  get workerRestarts(): number {
+    return this.#workerRestarts;
+  }
+
   /** Stops every shard; sources and viewers on it stop sending. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#restarts.cancelAll();
     await Promise.all(this.#lanes.map((lane) => lane.close()));
+    for (const inputs of this.#sources.values()) this.#closeInputs(inputs);
+    this.#sources.clear();
+  }
+
+  /**
+   * Ends worker `shard` as a crash would (`worker.terminate()`, the plane not told): what follows
+   * is what follows any death (`workerDied`, a new worker with the dead one's sources and viewers,
+   * `workerRestarted`). For tests of that, here and in an application.
+   */
+  async terminateWorker(shard: number): Promise<void> {
+    const lane = this.#lanes[shard];
+    if (lane instanceof WorkerLane) await lane.terminate();
   }
 
   /**
@@ -205,26 +232,26 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     if (fds.some((fd) => fd === undefined)) {
       throw new FanoutUnavailableError('the descriptor of a source socket cannot be read');
     }
-    const source = new PlaneSource(this, lane, this.#nextKey++, { ...spec, tracks });
-    const followSpec = source.followSpec();
-    const command: ShardSourceSpec = {
-      ...followSpec,
-      tracks: followSpec.tracks.map((track, index) => {
-        const { socket, payloadType, stats } = tracks[index]!;
-        const family = socket.address().family === 'IPv6' ? ('udp6' as const) : ('udp4' as const);
-        return {
-          ...track,
-          input: shared
-            ? { fd: this.#addon!.dup(fds[index]!), family, payloadType, stats }
-            : { socket, payloadType, stats },
-        };
-      }),
-    };
-    // Ours would compete with the worker's duplicates for the datagrams.
+    const inputs: SourceInput[] = tracks.map(({ kind, socket, payloadType, stats }, index) => ({
+      kind,
+      ...(shared ? { fd: this.#addon!.dup(fds[index]!) } : { socket }),
+      family: socket.address().family === 'IPv6' ? 'udp6' : 'udp4',
+      payloadType,
+      stats,
+    }));
+    // The plane keeps a descriptor it never reads, for the worker that replaces a dead one; its
+    // socket would compete with the worker's duplicates for the datagrams.
     if (shared) for (const track of tracks) track.socket.close();
+    const source = new PlaneSource(this, lane, this.#nextKey++, {
+      ...spec,
+      tracks,
+      shards: this.#lanes.length,
+      shared,
+    });
+    this.#sources.set(source, inputs);
     lane.sources++;
     source.lanesFollowing.add(lane);
-    lane.send({ type: 'openSource', spec: command });
+    this.#openOn(lane, source);
     return source;
   }
 
@@ -234,6 +261,8 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     for (const lane of source.lanesFollowing) lane.send({ type: 'closeSource', sourceKey: source.key });
     source.lanesFollowing.clear();
     source.home.sources--;
+    this.#closeInputs(this.#sources.get(source) ?? []);
+    this.#sources.delete(source);
   }
 
   /** @internal A viewer goes to the shard with the fewest viewers. */
@@ -245,34 +274,20 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     const viewer = new PlaneViewer(this, source, lane, viewerKey, counters, spec);
     if (!source.lanesFollowing.has(lane)) {
       source.lanesFollowing.add(lane);
-      lane.send({ type: 'openSource', spec: source.followSpec() });
+      this.#openOn(lane, source);
     }
     lane.viewers++;
     source.viewers.add(viewer);
-    const target = this.#useTarget(lane, viewerKey, spec.target);
-    viewer.targetSocket = target.socketId;
-    lane.send({
-      type: 'addViewer',
-      spec: {
-        viewerKey,
-        sourceKey: source.key,
-        keys: spec.keys,
-        streams: spec.streams.map((stream, index) => ({
-          ...stream,
-          counters,
-          offset: index * streamCounterCount,
-        })),
-      },
-      target: target.shard,
-    });
+    this.#sendViewer(viewer, false);
     return viewer;
   }
 
   /** @internal */
   setViewerTarget(viewer: PlaneViewer, target: ViewerTarget): void {
-    const resolved = this.#useTarget(viewer.lane, viewer.key, target);
+    viewer.target = target;
+    const resolved = this.#targets.use(viewer.lane, viewer.key, target);
     viewer.lane.send({ type: 'updateTarget', viewerKey: viewer.key, target: resolved.shard });
-    this.#releaseSocket(viewer.lane, viewer.targetSocket);
+    this.#targets.release(viewer.lane, viewer.targetSocket);
     viewer.targetSocket = resolved.socketId;
   }
 
@@ -280,9 +295,9 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
   removeViewer(viewer: PlaneViewer): void {
     const lane = viewer.lane;
     lane.send({ type: 'removeViewer', viewerKey: viewer.key });
-    this.#releaseSocket(lane, viewer.targetSocket);
+    this.#targets.release(lane, viewer.targetSocket);
     viewer.targetSocket = undefined;
-    this.#writers.delete(viewer.key);
+    this.#targets.forget(viewer.key);
     lane.viewers--;
     viewer.source.viewers.delete(viewer);
     viewer.source.retire(viewer);
@@ -293,73 +308,138 @@ export class FanoutPlane extends EventEmitter<{ error: [Error] }> {
     viewer.lane.send({ type: 'nack', viewerKey: viewer.key, kind, sequenceNumbers });
   }
 
+  #workerLane(script: string, index: number): WorkerLane {
+    const lane: WorkerLane = new WorkerLane(script, index, {
+      relay: (viewerKey, packet) => this.#targets.relay(viewerKey, packet),
+      ready: (threadId) => this.#restarted(lane, threadId),
+      died: (error) => this.#died(lane, error),
+    });
+    return lane;
+  }
+
+  /** Raises the workers (and, if opted in, lowers the rest) once their thread ids are known. */
+  async #prioritize(addon: NativeAddon | undefined, priorities: Priorities): Promise<DataPlanePriority> {
+    const { dataPlaneNice, controlNice, controlIdle } = priorities;
+    const workers = this.#lanes.filter((lane) => lane instanceof WorkerLane);
+    if (workers.length === 0) {
+      return { nice: getPriority(), requested: dataPlaneNice, outcome: 'no-workers' };
+    }
+    // A worker's id always settles (ready, failed or exited), so this does too.
+    const ids = await Promise.all(workers.map((lane) => lane.threadId));
+    const known = ids.filter((id) => id !== undefined);
+    if (this.#closed || known.length !== ids.length) {
+      return { nice: getPriority(), requested: dataPlaneNice, outcome: 'unknown' };
+    }
+    const priority = raiseThreads(known, dataPlaneNice);
+    // Without every worker's id, lowering "the others" could lower the data plane too.
+    if (controlNice > 0 || controlIdle) {
+      const idle = controlIdle && addon ? (tid: number) => addon.idleThread(tid) : undefined;
+      lowerOtherThreads(new Set(known), { nice: controlNice, idle });
+    }
+    return priority;
+  }
+
+  /**
+   * A worker died: what it held of the process (descriptors it kept as numbers) is closed here, and
+   * a new worker is started after the restart policy's delay, given everything the dead one had.
+   */
+  #died(lane: WorkerLane, error: FanoutWorkerDiedError): void {
+    for (const fd of lane.socketFds.values()) this.#addon?.close(fd);
+    lane.socketFds.clear();
+    lane.socketUsers.clear();
+    this.#restarting.delete(lane);
+    const delay = this.#restarts.schedule(lane.index, () => this.#respawn(lane));
+    this.emit('workerDied', error, delay);
+  }
+
+  #respawn(lane: WorkerLane): void {
+    if (this.#closed) return;
+    lane.respawn();
+    // Every viewer's target is registered again below, counted afresh.
+    lane.socketUsers.clear();
+    let sources = 0;
+    let viewers = 0;
+    for (const source of this.#sources.keys()) {
+      if (!source.lanesFollowing.has(lane)) continue;
+      this.#openOn(lane, source);
+      sources++;
+    }
+    for (const source of this.#sources.keys()) {
+      for (const viewer of source.viewers) {
+        if (viewer.lane !== lane) continue;
+        this.#sendViewer(viewer, true);
+        viewers++;
+      }
+    }
+    this.#restarting.set(lane, { sources, viewers });
+  }
+
+  /** A worker runs: if it replaces one that died, it gets the data plane's priority and is announced. */
+  #restarted(lane: WorkerLane, threadId: number | undefined): void {
+    const restart = this.#restarting.get(lane);
+    if (!restart) return;
+    this.#restarting.delete(lane);
+    this.#workerRestarts++;
+    const priority: DataPlanePriority =
+      threadId === undefined
+        ? { nice: getPriority(), requested: this.#dataPlaneNice, outcome: 'unknown' }
+        : raiseThreads([threadId], this.#dataPlaneNice);
+    this.emit('workerRestarted', { shard: lane.index, ...restart, priority });
+  }
+
+  /** Tells `lane` to follow `source`, and to receive it if it is the source's home. */
+  #openOn(lane: Lane, source: PlaneSource): void {
+    if (!lane.running) return;
+    const spec = source.followSpec(lane);
+    const inputs = source.home === lane ? this.#sources.get(source) : undefined;
+    lane.send({
+      type: 'openSource',
+      spec: {
+        ...spec,
+        tracks: spec.tracks.map((track, index) => {
+          const input = inputs?.[index];
+          return input ? { ...track, input: this.#shardInput(input) } : track;
+        }),
+      },
+    });
+  }
+
+  #shardInput({ socket, fd, family, payloadType, stats }: SourceInput): ShardTrackInput {
+    return socket
+      ? { socket, payloadType, stats }
+      : { fd: this.#addon!.dup(fd!), family, payloadType, stats };
+  }
+
+  #closeInputs(inputs: SourceInput[]): void {
+    for (const input of inputs) {
+      if (input.fd !== undefined) this.#addon?.close(input.fd);
+      input.fd = undefined;
+    }
+  }
+
+  /** Gives the viewer's shard the viewer; `resume`: it was sent to before, by a worker that died. */
+  #sendViewer(viewer: PlaneViewer, resume: boolean): void {
+    const lane = viewer.lane;
+    const target = this.#targets.use(lane, viewer.key, viewer.target);
+    viewer.targetSocket = target.socketId;
+    lane.send({
+      type: 'addViewer',
+      spec: {
+        viewerKey: viewer.key,
+        sourceKey: viewer.source.key,
+        keys: viewer.spec.keys,
+        streams: viewer.spec.streams.map((stream, index) => ({
+          ...stream,
+          counters: viewer.counters,
+          offset: index * streamCounterCount,
+        })),
+        resume,
+      },
+      target: target.shard,
+    });
+  }
+
   #leastBusy(by: 'sources' | 'viewers'): Lane {
     return this.#lanes.reduce((best, lane) => (lane[by] < best[by] ? lane : best));
   }
-
-  /** The target as the viewer's shard takes it; a UDP socket is registered with that shard once. */
-  #useTarget(
-    lane: Lane,
-    viewerKey: number,
-    target: ViewerTarget,
-  ): { shard: ShardTarget; socketId: number | undefined } {
-    this.#writers.delete(viewerKey);
-    if (target.type === 'none') return { shard: target, socketId: undefined };
-    if (target.type === 'writer') {
-      if (!lane.relays) return { shard: target, socketId: undefined };
-      this.#writers.set(viewerKey, target.write);
-      return { shard: { type: 'relay' }, socketId: undefined };
-    }
-    const socket = target.socket;
-    let socketId = this.#socketIds.get(socket);
-    if (socketId === undefined) {
-      socketId = this.#nextKey++;
-      this.#socketIds.set(socket, socketId);
-      socket.once('close', () => this.#socketIds.delete(socket));
-    }
-    const users = lane.socketUsers.get(socketId) ?? 0;
-    if (users === 0) {
-      // The native backend sends on a duplicate it owns: valid until it lets go, whatever happens
-      // to the original. A descriptor that cannot be read (-1) gets no media; the viewer is reaped.
-      const fd = this.#addon ? socketFd(socket) : undefined;
-      const handle = this.#addon ? { fd: fd === undefined ? -1 : this.#addon.dup(fd) } : { socket };
-      lane.send({ type: 'registerSocket', id: socketId, handle });
-    }
-    lane.socketUsers.set(socketId, users + 1);
-    const shard: ShardTarget = {
-      type: 'udp',
-      socketId,
-      host: target.host,
-      port: target.port,
-      family: socket.address().family === 'IPv6' ? 6 : 4,
-    };
-    return { shard, socketId };
-  }
-
-  #releaseSocket(lane: Lane, socketId: number | undefined): void {
-    if (socketId === undefined) return;
-    const users = (lane.socketUsers.get(socketId) ?? 1) - 1;
-    if (users > 0) {
-      lane.socketUsers.set(socketId, users);
-      return;
-    }
-    lane.socketUsers.delete(socketId);
-    lane.send({ type: 'forgetSocket', id: socketId });
-  }
-}
-
-const envSchema = z.object({
-  DRAGON_FANOUT_ENGINE: z.enum(['auto', 'native', 'js']).optional(),
-  DRAGON_FANOUT_SHARDS: z.coerce.number().int().min(0).max(64).optional(),
-});
-
-function sharedOptionsFromEnv(env: NodeJS.ProcessEnv): FanoutPlaneOptions {
-  const parsed = envSchema.parse({
-    DRAGON_FANOUT_ENGINE: env.DRAGON_FANOUT_ENGINE || undefined,
-    DRAGON_FANOUT_SHARDS: env.DRAGON_FANOUT_SHARDS || undefined,
-  });
-  return {
-    ...(parsed.DRAGON_FANOUT_ENGINE ? { engine: parsed.DRAGON_FANOUT_ENGINE } : {}),
-    ...(parsed.DRAGON_FANOUT_SHARDS !== undefined ? { shards: parsed.DRAGON_FANOUT_SHARDS } : {}),
-  };
 }

@@ -59,6 +59,10 @@ class JsStream implements OutputStream {
     return 1;
   }
 
+  setIndexBase(ext: number): void {
+    this.#srtp.setIndexBase(ext);
+  }
+
   close(): void {
     this.#closed = true;
     this.#socket = undefined;

@@ -110,10 +110,13 @@ describe.each([
       expect(target.datagrams).toEqual(expected[index]);
     });
     const plainOctets = [...sizes, ...frame].reduce((sum, size) => sum + size, 0);
+    // Per stream: packets, payload octets, octets (the addon's), retransmitted, dropped, and the
+    // index base, which the shard keeps.
     expect([...counters]).toEqual([
       total + 1,
       plainOctets + 300 - 12 * (total + 1),
       plainOctets + 300,
+      0,
       0,
       0,
       total,
@@ -121,9 +124,31 @@ describe.each([
       plainOctets,
       0,
       0,
+      0,
     ]);
     expect(addon.groupFlush(group)).toBe(0);
     addon.close(fd);
+  });
+});
+
+describe('a native stream made again (a restarted data-plane worker)', () => {
+  it('protects with the rollover counter counted from the index base it is given, as the first stream did', () => {
+    const addon = nativeAddon();
+    const keys = keysFor(SrtpProfile.aesCm128HmacSha1_80);
+    const first = new JsSrtpStream(keys, 0x0a0a_0a0a, 96);
+    // The viewer's first packet was in block 3; the stream is made again in block 5.
+    first.protect(rtp(3 * 65_536 + 100, 200), 3 * 65_536 + 100);
+    const ext = 5 * 65_536 + 7;
+    const stream = () =>
+      addon.createStream(keys.profile, keys.key, keys.salt, keys.authKey ?? null, 0x0a0a_0a0a, 96);
+    const again = stream();
+    const fresh = stream();
+
+    addon.indexBase(again, 3 * 65_536 + 100);
+
+    expect(addon.protect(again, rtp(ext, 200), ext)).toEqual(first.protect(rtp(ext, 200), ext));
+    // Without it the first packet sets the base, and the viewer could decrypt nothing more.
+    expect(addon.protect(fresh, rtp(ext, 200), ext)).not.toEqual(first.protect(rtp(ext, 200), ext));
   });
 });
 
@@ -159,6 +184,7 @@ describe('the addon’s arguments', () => {
     expect(() => addon.setCounters(asStream, new Float64Array(streamCounterCount), 0)).toThrow(TypeError);
     expect(() => addon.send(asStream, packet, 1)).toThrow(TypeError);
     expect(() => addon.protect(asStream, packet, 1)).toThrow(TypeError);
+    expect(() => addon.indexBase(asStream, 1)).toThrow(TypeError);
     expect(() => addon.groupAdd(group, asStream)).toThrow(TypeError);
     expect(() => addon.groupAdd(asGroup, stream)).toThrow(TypeError);
     expect(() => addon.groupRemove(asGroup, stream)).toThrow(TypeError);
@@ -178,6 +204,7 @@ describe('the addon’s arguments', () => {
       const n = value as number;
       expect(() => addon.send(stream, packet, n)).toThrow(TypeError);
       expect(() => addon.protect(stream, packet, n)).toThrow(TypeError);
+      expect(() => addon.indexBase(stream, n)).toThrow(TypeError);
       expect(() => addon.groupEnqueue(group, packet, n, 1)).toThrow(TypeError);
       expect(() => addon.groupEnqueue(group, packet, packet.length, n)).toThrow(TypeError);
       expect(() => addon.setTarget(stream, n, '127.0.0.1', 9, 4)).toThrow(TypeError);
@@ -214,8 +241,10 @@ describe('the addon’s arguments', () => {
     expect(() => addon.setTarget(stream, -2, '127.0.0.1', 9, 4)).toThrow(RangeError);
     expect(() => addon.send(stream, packet, -1)).toThrow(RangeError);
     expect(() => addon.send(stream, packet, 2 ** 53)).toThrow(RangeError);
+    expect(() => addon.indexBase(stream, -1)).toThrow(RangeError);
     expect(() => addon.groupEnqueue(group, packet, packet.length + 1, 1)).toThrow(RangeError);
-    expect(() => addon.setCounters(stream, new Float64Array(streamCounterCount), 1)).toThrow(RangeError);
+    // The addon writes five counters from the index: [1, 6) does not fit in five.
+    expect(() => addon.setCounters(stream, new Float64Array(5), 1)).toThrow(RangeError);
     expect(() => addon.setCounters(stream, new Float64Array(2), 0)).toThrow(RangeError);
     expect(() => addon.dup(-1)).toThrow(RangeError);
     expect(() => addon.idleThread(-5)).toThrow(RangeError);

@@ -34,6 +34,8 @@ export interface NativeAddon {
   groupFlush(group: NativeGroup): number;
   send(stream: NativeStream, packet: Buffer, ext: number): number;
   protect(stream: NativeStream, packet: Buffer, ext: number): Buffer | undefined;
+  /** The stream's rollover counter counts from `ext`'s block, as if `ext` had been its first packet. */
+  indexBase(stream: NativeStream, ext: number): void;
   /** A short scheduler time slice (ns) for the calling thread; false where the kernel refused it. */
   shortenSlice(nanoseconds: number): boolean;
   /** Moves a thread of this process (kernel id) to SCHED_IDLE; false where the kernel refused it. */

@@ -58,6 +58,10 @@ class NativeOutputStream implements OutputStream {
     return this.#addon.send(this.handle, packet, ext);
   }
 
+  setIndexBase(ext: number): void {
+    this.#addon.indexBase(this.handle, ext);
+  }
+
   close(): void {
     this.#closed = true;
     this.group?.delete(this);

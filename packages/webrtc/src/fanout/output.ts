@@ -19,18 +19,22 @@ export interface SocketHandle {
 }
 
 /**
- * Per stream: `[packets, payload octets, packet octets, retransmitted packets, dropped packets]`
- * (the first two are RFC 3550 §6.4.1's sender info), added to by the shard, read by the viewer's
- * owner. Dropped: packets of the stream the kernel would not take in time (the native plane's send
- * deadline, native/send_path.h) or refused; the JavaScript plane leaves queueing to libuv.
+ * Per stream: `[packets, payload octets, packet octets, retransmitted packets, dropped packets,
+ * index base]` (the first two are RFC 3550 §6.4.1's sender info), added to by the shard, read by the
+ * viewer's owner. Dropped: packets of the stream the kernel would not take in time (the native
+ * plane's send deadline, native/send_path.h) or refused; the JavaScript plane leaves queueing to
+ * libuv. The index base is 1 + the extended sequence number the stream's SRTP rollover counter
+ * counts from (the first packet sent to it; 0 before), kept here so that a shard made again after
+ * its worker died protects the viewer's packets with the rollover counter the viewer expects.
  */
-export const streamCounterCount = 5;
+export const streamCounterCount = 6;
 export const streamCounterFields = {
   packets: 0,
   payloadOctets: 1,
   octets: 2,
   retransmitted: 3,
   dropped: 4,
+  indexBase: 5,
 } as const;
 
 export interface StreamSpec {
@@ -47,6 +51,11 @@ export interface OutputStream {
   setTarget(target: OutputTarget): void;
   /** Protects and sends one packet of the source (sequence number = low 16 bits of `ext`); 1 if sent. */
   send(packet: Buffer, ext: number): number;
+  /**
+   * The SRTP rollover counter counts from `ext`'s block of 65536 (RFC 3711 §3.3.1), as if `ext` had
+   * been the first packet sent; without it the first packet sent sets it.
+   */
+  setIndexBase(ext: number): void;
   close(): void;
 }
 

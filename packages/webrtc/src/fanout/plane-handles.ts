@@ -1,6 +1,5 @@
 import type { Socket } from 'node:dgram';
 import type { TrackKind } from '../ingest/track-ingest.js';
-import type { FanoutPlane } from './fanout-plane.js';
 import type { Lane } from './lanes.js';
 import { streamCounterCount, streamCounterFields } from './output.js';
 import type { PacketHistory } from './packet-history.js';
@@ -8,7 +7,8 @@ import type { ShardSourceSpec } from './shard.js';
 import type { SrtpSessionKeys } from './srtp.js';
 
 // The plane's handles on a source (held by RtpSource) and on a viewer (held by Peer): what they
-// read (counters, the Sender Report clock) and what they ask of the plane.
+// read (counters, the Sender Report clock) and what they ask of the plane (`PlaneControl`, which
+// FanoutPlane implements: this file knows the plane only by that contract).
 
 /** What a viewer's owner asks the plane to send to (resolved from werift's selected ICE pair). */
 export type ViewerTarget =
@@ -30,35 +30,58 @@ export interface PlaneViewerSpec {
   target: ViewerTarget;
 }
 
+/** @internal What the handles ask of the plane that made them. */
+export interface PlaneControl {
+  readonly closed: boolean;
+  addViewer(source: PlaneSource, spec: PlaneViewerSpec): PlaneViewer;
+  closeSource(source: PlaneSource): void;
+  setViewerTarget(viewer: PlaneViewer, target: ViewerTarget): void;
+  removeViewer(viewer: PlaneViewer): void;
+  nack(viewer: PlaneViewer, kind: TrackKind, sequenceNumbers: number[]): void;
+}
+
 /** @internal A source as the plane holds it: its shared history and counters. */
 export class PlaneSource {
   readonly viewers = new Set<PlaneViewer>();
   readonly lanesFollowing = new Set<Lane>();
   readonly #tracks: Map<TrackKind, { history: PacketHistory; stats: Float64Array }>;
   readonly #spec: { keyframeCache: boolean; maxCachedPackets: number };
+  /** Per shard and track, the newest ext that shard has sent (`ShardTrackSpec.sent`). */
+  readonly #sent: Float64Array;
   #retired = { packetsSent: 0, bytesSent: 0, packetsDropped: 0 };
   #closed = false;
 
   constructor(
-    readonly plane: FanoutPlane,
+    readonly plane: PlaneControl,
     readonly home: Lane,
     readonly key: number,
     spec: {
       keyframeCache: boolean;
       maxCachedPackets: number;
       tracks: { kind: TrackKind; history: PacketHistory; stats: Float64Array }[];
+      /** Shards of the plane, and whether they are other threads (shared memory). */
+      shards: number;
+      shared: boolean;
     },
   ) {
     this.#tracks = new Map(spec.tracks.map(({ kind, history, stats }) => [kind, { history, stats }]));
     this.#spec = { keyframeCache: spec.keyframeCache, maxCachedPackets: spec.maxCachedPackets };
+    const size = spec.shards * spec.tracks.length * 8;
+    this.#sent = new Float64Array(spec.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)).fill(-1);
   }
 
-  followSpec(): ShardSourceSpec {
+  /** What shard `lane` needs to send this source: each track's history and its own send cursor. */
+  followSpec(lane: Lane): ShardSourceSpec {
+    const first = lane.index * this.#tracks.size;
     return {
       sourceKey: this.key,
       keyframeCache: this.#spec.keyframeCache,
       maxCachedPackets: this.#spec.maxCachedPackets,
-      tracks: [...this.#tracks].map(([kind, { history }]) => ({ kind, history: history.buffer })),
+      tracks: [...this.#tracks].map(([kind, { history }], index) => ({
+        kind,
+        history: history.buffer,
+        sent: this.#sent.subarray(first + index, first + index + 1),
+      })),
     };
   }
 
@@ -100,21 +123,27 @@ export class PlaneSource {
   }
 }
 
-/** @internal A viewer as the plane holds it: where it is sent from, its counters. */
+/**
+ * @internal A viewer as the plane holds it: what it was given (keys, streams), where it is sent to
+ * and from, its counters; all a shard needs to take it on again after a worker died.
+ */
 export class PlaneViewer {
   targetSocket: number | undefined;
+  /** The latest target its owner asked for. */
+  target: ViewerTarget;
   readonly #kinds: TrackKind[];
   #closed = false;
 
   constructor(
-    readonly plane: FanoutPlane,
+    readonly plane: PlaneControl,
     readonly source: PlaneSource,
     readonly lane: Lane,
     readonly key: number,
     readonly counters: Float64Array,
-    spec: PlaneViewerSpec,
+    readonly spec: PlaneViewerSpec,
   ) {
     this.#kinds = spec.streams.map((stream) => stream.kind);
+    this.target = spec.target;
   }
 
   /** Counters of one stream (`streamCounterFields`), or undefined for a kind it does not send. */

@@ -20,8 +20,17 @@ export interface ShardTrackInput {
 export interface ShardTrackSpec {
   kind: TrackKind;
   history: SharedArrayBuffer | ArrayBuffer;
+  /**
+   * This shard's cursor, one value the plane keeps: the newest ext it has sent (-1: none). A shard
+   * made again after its worker died goes on from there, so its viewers lose nothing the history
+   * still holds.
+   */
+  sent?: Float64Array;
   input?: ShardTrackInput;
 }
+
+/** A restarted shard sends at most this much of what its dead worker had not; older is a gap. */
+const maxResumedPackets = 2048;
 
 export interface ShardSourceSpec {
   sourceKey: number;
@@ -34,6 +43,7 @@ export interface ShardStreamSpec {
   kind: TrackKind;
   ssrc: number;
   payloadType: number;
+  /** `streamCounterFields` from `offset` on; its index base, when set, is the stream's. */
   counters: Float64Array;
   offset: number;
 }
@@ -44,6 +54,11 @@ export interface ShardViewerSpec {
   keys: SrtpSessionKeys;
   streams: ShardStreamSpec[];
   target: OutputTarget;
+  /**
+   * The viewer was sent to by a shard whose worker died: no keyframe cache replayed (its decoder
+   * has the stream already), and each stream goes on from the index base in its counters.
+   */
+  resume?: boolean;
 }
 
 /**
@@ -64,20 +79,36 @@ class ShardTrack {
   waiting = false;
   /** The receiving shard has appended packets it will send once the socket is read dry. */
   scheduled = false;
+  /** Streams of the group that have not been sent a packet yet: their index base is not set. */
+  readonly unbased: ShardViewerStream[] = [];
   readonly onPublished: () => void;
   readonly onReceived: () => void;
 
   constructor(
     readonly kind: TrackKind,
     readonly history: PacketHistory,
+    readonly sent: Float64Array | undefined,
     backend: OutputBackend,
     onPublished: (track: ShardTrack) => void,
     onReceived: (track: ShardTrack) => void,
   ) {
     this.group = backend.createGroup();
-    this.cursor = history.head;
+    this.cursor = this.start();
     this.onPublished = () => onPublished(this);
     this.onReceived = () => onReceived(this);
+  }
+
+  /** Where sending starts: the history's head, or where this shard's dead worker stopped. */
+  start(): number {
+    const head = this.history.head;
+    const sent = this.sent?.[0] ?? -1;
+    return sent >= 0 && sent <= head && head - sent <= maxResumedPackets ? sent : head;
+  }
+
+  /** Hot path, once per batch: the cursor moved (kept where a shard made again finds it). */
+  moveCursor(ext: number): void {
+    this.cursor = ext;
+    if (this.sent) this.sent[0] = ext;
   }
 }
 
@@ -99,6 +130,8 @@ interface ShardViewerStream {
   counters: Float64Array;
   offset: number;
   pacer: RetransmitPacer;
+  /** The stream's SRTP index base is set (and in its counters). */
+  based: boolean;
 }
 
 class ShardViewer {
@@ -147,6 +180,7 @@ export class Shard {
         track = new ShardTrack(
           trackSpec.kind,
           PacketHistory.attach(trackSpec.history),
+          trackSpec.sent,
           this.#backend,
           (published) => this.#onPublished(published),
           (received) => {
@@ -183,22 +217,33 @@ export class Shard {
       if (!track) continue;
       const stream = this.#backend.createStream({ ...streamSpec, keys: spec.keys });
       stream.setTarget(spec.target);
-      viewer.streams.set(streamSpec.kind, {
+      const entry: ShardViewerStream = {
         stream,
         track,
         counters: streamSpec.counters,
         offset: streamSpec.offset,
         pacer: new RetransmitPacer(),
-      });
+        based: false,
+      };
+      // Stored plus one: counters start at 0, and 0 is a valid ext.
+      const indexBase = streamSpec.counters[streamSpec.offset + streamCounterFields.indexBase]! - 1;
+      if (indexBase >= 0) {
+        stream.setIndexBase(indexBase);
+        entry.based = true;
+      } else {
+        track.unbased.push(entry);
+      }
+      viewer.streams.set(streamSpec.kind, entry);
     }
     this.#viewers.set(viewer.key, viewer);
     source.viewers.add(viewer);
-    for (const { stream, track } of viewer.streams.values()) {
-      if (!track.ingest && track.group.size === 0) {
+    for (const entry of viewer.streams.values()) {
+      const { stream, track } = entry;
+      if (!track.ingest && track.group.size === 0 && !spec.resume) {
         // First viewer of a followed track here: start from what the receiving shard has now.
-        track.cursor = track.history.head;
+        track.moveCursor(track.history.head);
       }
-      if (track.kind === 'video' && source.keyframeCache) this.#prime(source, track, stream);
+      if (track.kind === 'video' && source.keyframeCache && !spec.resume) this.#prime(source, track, entry);
       track.group.add(stream);
       if (!track.ingest) this.#follow(track);
     }
@@ -215,9 +260,12 @@ export class Shard {
     if (!viewer) return;
     this.#viewers.delete(viewerKey);
     viewer.source.viewers.delete(viewer);
-    for (const { stream, track } of viewer.streams.values()) {
+    for (const entry of viewer.streams.values()) {
+      const { stream, track } = entry;
       track.group.delete(stream);
       stream.close();
+      const waiting = track.unbased.indexOf(entry);
+      if (waiting >= 0) track.unbased.splice(waiting, 1);
     }
   }
 
@@ -228,7 +276,8 @@ export class Shard {
    */
   nack(viewerKey: number, kind: TrackKind, sequenceNumbers: readonly number[]): void {
     const entry = this.#viewers.get(viewerKey)?.streams.get(kind);
-    if (!entry) return;
+    // A stream that was never sent a packet has nothing to resend.
+    if (!entry?.based) return;
     const { track, stream, counters, offset, pacer } = entry;
     const count = Math.min(sequenceNumbers.length, maxNackedPerReport);
     const now = Date.now();
@@ -267,7 +316,7 @@ export class Shard {
       keyframeCache: source.keyframeCache,
       maxCachedPackets: source.maxCachedPackets,
     });
-    track.cursor = track.history.head;
+    track.moveCursor(track.start());
     const ingest = track.ingest;
     // Sending waits until libuv has read what the socket holds (its read loop runs before
     // immediates): a frame the encoder wrote at once then leaves as one batch per viewer.
@@ -288,27 +337,50 @@ export class Shard {
     const head = history.head;
     let ext = track.cursor < 0 ? head : track.cursor + 1;
     if (track.group.size === 0) {
-      track.cursor = head;
+      track.moveCursor(head);
       return;
     }
     const scratch = this.#scratch;
     const group = track.group;
     for (; ext <= head; ext++) {
       const length = history.read(ext, scratch);
-      if (length > 0) group.enqueue(scratch, length, ext);
+      if (length === 0) continue;
+      if (track.unbased.length !== 0) this.#setIndexBases(track, ext);
+      group.enqueue(scratch, length, ext);
     }
     group.flush();
-    track.cursor = head;
+    track.moveCursor(head);
+  }
+
+  /**
+   * The waiting streams of a track are about to be sent `ext` first: their SRTP index base is that
+   * packet's, as the backend would take it, and goes into their counters for a shard made again.
+   */
+  #setIndexBases(track: ShardTrack, ext: number): void {
+    for (const entry of track.unbased) this.#setIndexBase(entry, ext);
+    track.unbased.length = 0;
+  }
+
+  #setIndexBase(entry: ShardViewerStream, ext: number): void {
+    entry.stream.setIndexBase(ext);
+    entry.counters[entry.offset + streamCounterFields.indexBase] = ext + 1;
+    entry.based = true;
   }
 
   /** Primes a new viewer with the cached GOP (fast start), up to what the shard has sent. */
-  #prime(source: ShardSource, track: ShardTrack, stream: OutputStream): void {
+  #prime(source: ShardSource, track: ShardTrack, entry: ShardViewerStream): void {
     const keyframe = track.history.keyframe;
     const last = track.cursor;
     if (keyframe < 0 || last < keyframe || last - keyframe >= source.maxCachedPackets) return;
     const scratch = this.#scratch;
     // The GOP is replayed only whole: a missing first packet (the SPS) makes the rest useless.
     if (track.history.read(keyframe, scratch) === 0) return;
+    const stream = entry.stream;
+    const waiting = track.unbased.indexOf(entry);
+    if (waiting >= 0) {
+      track.unbased.splice(waiting, 1);
+      this.#setIndexBase(entry, keyframe);
+    }
     for (let ext = keyframe; ext <= last; ext++) {
       const length = track.history.read(ext, scratch);
       if (length > 0) stream.send(scratch.subarray(0, length), ext);

@@ -51,6 +51,12 @@ export class JsSrtpStream {
     }
   }
 
+  /** The rollover counter counts from `ext`'s block of 65536, as if `ext` were the first packet. */
+  setIndexBase(ext: number): void {
+    this.#based = true;
+    this.#rocBase = Math.floor(ext / 65536);
+  }
+
   /** The SRTP packet for `packet` (plaintext RTP, sequence number = low 16 bits of `ext`), or undefined. */
   protect(packet: Buffer, ext: number): Buffer | undefined {
     const length = packet.length;

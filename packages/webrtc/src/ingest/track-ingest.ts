@@ -1,7 +1,7 @@
 import type { PacketHistory } from '../fanout/packet-history.js';
 import { startsKeyframe } from './h264.js';
 import { H264Inspector, h264HealthFieldCount } from './h264-inspector.js';
-import { RtpContinuity } from './rtp-continuity.js';
+import { continuityFieldCount, RtpContinuity } from './rtp-continuity.js';
 import { isLoopbackAddress, readRtpHeader } from './rtp-header.js';
 
 export type TrackKind = 'video' | 'audio';
@@ -10,7 +10,8 @@ export const clockRates: Record<TrackKind, number> = { video: 90_000, audio: 48_
 
 /**
  * One track's counters, in a `Float64Array` the thread that receives writes and the source's
- * owner reads (a `SharedArrayBuffer` when they are different threads).
+ * owner reads (a `SharedArrayBuffer` when they are different threads). `continuity` starts the
+ * numbering's state (`continuityFields`): it outlives the receiver, as the counters do.
  */
 export const trackStatFields = {
   packets: 0,
@@ -20,8 +21,9 @@ export const trackStatFields = {
   lastPacketAt: 4,
   windowStart: 5,
   windowBytes: 6,
+  continuity: 7,
 } as const;
-export const trackStatCount = 7;
+export const trackStatCount = trackStatFields.continuity + continuityFieldCount;
 
 /**
  * The length of a track's counters array: a video track's H.264 inspector keeps its counters
@@ -63,7 +65,18 @@ export class TrackIngest {
     this.history = options.history;
     this.#payloadType = options.payloadType;
     this.#stats = options.stats;
-    this.#continuity = new RtpContinuity(clockRates[options.kind]);
+    // A history with packets already: this receiver replaces one that stopped (its worker died).
+    const clock = options.history.clock();
+    const resume = clock && {
+      seq: options.history.head & 0xffff,
+      ts: clock.rtpTimestamp,
+      atMs: clock.arrivalMs,
+    };
+    const continuity = options.stats.subarray(
+      trackStatFields.continuity,
+      trackStatFields.continuity + continuityFieldCount,
+    );
+    this.#continuity = new RtpContinuity(clockRates[options.kind], continuity, resume);
     this.#keyframeCache = options.keyframeCache && options.kind === 'video';
     this.#maxCached = options.maxCachedPackets;
     this.#inspector =
