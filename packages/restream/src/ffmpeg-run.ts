@@ -68,8 +68,8 @@ export class FFmpegRun {
   progress: ProgressBlock | undefined;
   /** When the frame counter last moved (stale detection). */
   lastFrameChangeAt = Date.now();
-  /** The last ten seconds of counters, for moving averages. */
-  readonly window: { at: number; frame: number; sizeKb: number }[] = [];
+  /** The last ten seconds of counters (`time`: FFmpeg's output time, s), for moving averages. */
+  readonly window: { at: number; frame: number; sizeKb: number; time: number }[] = [];
   readonly exited: Promise<RunExit>;
   /**
    * The input streams as the banner listed them, once it has (an empty list when the log level
@@ -165,6 +165,17 @@ export class FFmpegRun {
     return [...this.preludeStart, ...this.preludeEnd];
   }
 
+  /**
+   * Seconds of output per second of wall-clock time over the progress reports of the window, once
+   * they span `minSpanMs` of output that has begun (`time` > 0): FFmpeg's own `speed`, but of the
+   * last seconds rather than since its start, so that a machine that runs short of CPU after an
+   * hour shows at once. Undefined before that. A report comes when FFmpeg gets to write one: one
+   * that waits for its input writes none, and the figure stays what it was.
+   */
+  recentSpeed(): number | undefined {
+    return speedOver(this.window);
+  }
+
   /** SIGINT, then SIGKILL if FFmpeg has not exited within the grace period. */
   stop(): Promise<RunExit> {
     if (this.#exit) return this.exited;
@@ -187,7 +198,7 @@ export class FFmpegRun {
     this.#endPrelude();
     if (!this.progress || block.frame !== this.progress.frame) this.lastFrameChangeAt = Date.now();
     this.progress = block;
-    this.window.push({ at: Date.now(), frame: block.frame, sizeKb: block.size_kb });
+    this.window.push({ at: Date.now(), frame: block.frame, sizeKb: block.size_kb, time: block.time });
     if (this.window.length > 11) this.window.shift();
   }
 
@@ -214,6 +225,21 @@ export class FFmpegRun {
     }
     this.#runLog.add(line);
   }
+}
+
+/**
+ * Seconds of output (`time`) per second of arrival time (`at`, ms) from the first to the last of
+ * `reports` whose output has begun, once they span `minSpanMs`; undefined before.
+ */
+export function speedOver(
+  reports: readonly { at: number; time: number }[],
+  minSpanMs = 2000,
+): number | undefined {
+  const begun = reports.filter((report) => report.time > 0);
+  const first = begun[0];
+  const last = begun.at(-1);
+  if (!first || !last || last.at - first.at < minSpanMs) return undefined;
+  return (last.time - first.time) / ((last.at - first.at) / 1000);
 }
 
 /**

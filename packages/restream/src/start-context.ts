@@ -34,6 +34,13 @@ export interface StartContext {
    * the caller must only ask when the next start will decide differently.
    */
   restart(why: string): boolean;
+  /**
+   * How fast this start's FFmpeg runs: seconds of output per second of wall-clock time over its
+   * last progress reports (up to ten seconds of them). About 1 for an input read in real time
+   * (a camera, `-re`); below that FFmpeg falls behind, for want of CPU. Undefined before FFmpeg has
+   * reported for two seconds, and once this start has ended.
+   */
+  speed(): number | undefined;
 }
 
 /**
@@ -135,6 +142,7 @@ export class StartAttempt {
       signal: this.#controller.signal,
       inputs: this.inputs,
       restart: (why) => this.#restart(why),
+      speed: () => (this.run?.running ? this.run.recentSpeed() : undefined),
     };
   }
 

@@ -70,6 +70,20 @@ describe('ProcessManager with real FFmpeg', () => {
     expect(await starts[1]).toEqual([expect.objectContaining({ width: 160, height: 120 })]);
   });
 
+  it("tells each start how fast its FFmpeg runs, from FFmpeg's progress, while it runs", async () => {
+    const starts: { speed(): number | undefined }[] = [];
+    const manager = await createManager({ hooks: { onStart: (start) => void starts.push(start) } });
+    await manager.add({ id: 'pace', ...nullProcess, autostart: true });
+    const start = await waitFor('the start', () => starts[0]);
+    expect(start.speed()).toBeUndefined();
+
+    // Two seconds of reports: FFmpeg writes one a second (`-stats_period 1`).
+    const speed = await waitFor('a speed', () => start.speed());
+    expect(speed).toBeGreaterThan(0);
+    await manager.command('pace', 'stop');
+    expect(start.speed()).toBeUndefined();
+  });
+
   it('probes the inputs of a process', async () => {
     const manager = await createManager();
     await manager.add({ id: 'probe', ...nullProcess, autostart: false });
