@@ -298,6 +298,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       manager,
       source: (processId) => webrtc?.source(processId),
       viewers: (processId) => whep?.sessions.count(processId) ?? 0,
+      dataPlane: webrtc?.plane,
     });
     app.get('/metrics', async (c) => {
       const withProcessIds = await auth.isAuthorized(c);

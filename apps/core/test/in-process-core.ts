@@ -19,11 +19,12 @@ export interface InProcessCore {
 
 /**
  * A core answering in-process (no listener) with its own directories; `env` adds `CORE_*` variables,
- * `options` the core options a test needs (e.g. `httpAddress` when the test serves it itself).
+ * `options` the core options a test needs (e.g. `httpAddress` when the test serves it itself, a
+ * `logger` to read what it logs; silent otherwise).
  */
 export async function startInProcessCore(
   env: Record<string, string> = {},
-  options: Pick<CoreOptions, 'httpAddress'> = {},
+  options: Pick<CoreOptions, 'httpAddress'> & { logger?: CoreOptions['logger'] } = {},
 ): Promise<InProcessCore> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dragon-core-'));
   const configStore = new ConfigStore(join(dataDir, 'config.json'), {
@@ -37,7 +38,7 @@ export async function startInProcessCore(
   const core = await createCore({
     ...options,
     configStore,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     requestReload: () => {
       reloads++;
     },

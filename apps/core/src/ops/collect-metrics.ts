@@ -1,5 +1,5 @@
 import type { ProcessManager } from '@dragon/restream';
-import type { RtpSource } from '@dragon/webrtc';
+import type { FanoutPlane, RtpSource } from '@dragon/webrtc';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { processMetrics } from './metrics.js';
 
@@ -11,6 +11,8 @@ export interface MetricsInput {
   source(processId: string): Pick<RtpSource, 'stats' | 'sentStats'> | undefined;
   /** The viewer count of a process (the WHEP session count). */
   viewers(processId: string): number;
+  /** The media data plane, when WebRTC is on: its worker restarts are counted. */
+  dataPlane?: Pick<FanoutPlane, 'workerRestarts'> | undefined;
 }
 
 export interface Metrics {
@@ -105,6 +107,18 @@ export function createMetrics(input: MetricsInput): Metrics {
     labelNames: ['process_id'],
     registers,
   });
+  const dataPlane = input.dataPlane;
+  if (dataPlane) {
+    new Counter({
+      name: 'dragon_data_plane_worker_restarts_total',
+      help: 'Media data-plane worker threads that died and were replaced (their sources and viewers moved to the new one).',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(dataPlane.workerRestarts);
+      },
+    });
+  }
   // Order matters: `dragon_processes` (in `registry`) collects before the per-process metrics are read.
   const totals = Registry.merge([processMetrics(), registry]);
   const all = Registry.merge([processMetrics(), registry, perProcess]);

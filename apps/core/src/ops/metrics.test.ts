@@ -109,6 +109,18 @@ describe('/metrics', () => {
     await waitFor('a sample over 100 ms', async () => ((await over100ms()) > before ? true : undefined));
   });
 
+  it('counts the data-plane workers that were replaced, for anonymous scrapers too', async () => {
+    const dataPlane = { workerRestarts: 0 };
+    const metrics = createMetrics({ ...fakeInput(), dataPlane });
+    expect(sample(await metrics.render(all), 'dragon_data_plane_worker_restarts_total')).toBe(0);
+
+    dataPlane.workerRestarts = 3;
+
+    expect(
+      sample(await metrics.render({ withProcessIds: false }), 'dragon_data_plane_worker_restarts_total'),
+    ).toBe(3);
+  });
+
   it('shows an anonymous scraper totals only, no process ids', async () => {
     const text = await createMetrics(fakeInput()).render({ withProcessIds: false });
 

@@ -8,7 +8,13 @@ import {
 } from '@dragon/ffmpeg-args';
 import type { PortAllocator, RtpPortPair } from '@dragon/portalloc';
 import type { ProcessHooks, StartContext, StopContext } from '@dragon/restream';
-import { RtpSource } from '@dragon/webrtc';
+import {
+  FanoutPlane,
+  type FanoutPlaneEvents,
+  type FanoutWorkerDiedError,
+  RtpSource,
+  type WorkerRestart,
+} from '@dragon/webrtc';
 import type { Logger } from 'pino';
 import { MediaPlanner, type ProbeInput } from './media-planner.js';
 import { isWarning, judgeVideo, type VideoVerdict } from './video-health.js';
@@ -47,6 +53,11 @@ export interface WebRtcSubsystemOptions {
   logger: Logger;
   /** Which processes send WebRTC with which settings, and the CPU an auto-enabled one may take. */
   policy: WebRtcPolicy;
+  /**
+   * The data plane the processes' sources go to; its worker deaths and restarts are logged here
+   * while the subsystem is open. @default FanoutPlane.shared()
+   */
+  plane?: FanoutPlane;
   /** The FFmpeg the processes run; ffprobe is taken from beside it. */
   ffmpegBinary: string;
   /** ffprobe's environment and working directory: the ones FFmpeg gets. */
@@ -83,9 +94,27 @@ export class WebRtcSubsystem {
   readonly #options: WebRtcSubsystemOptions;
   readonly #planner: MediaPlanner;
   readonly #timer: NodeJS.Timeout;
+  readonly #plane: FanoutPlane;
+  readonly #planeEvents: { [K in keyof FanoutPlaneEvents]: (...args: FanoutPlaneEvents[K]) => void };
 
   constructor(options: WebRtcSubsystemOptions) {
     this.#options = options;
+    this.#plane = options.plane ?? FanoutPlane.shared();
+    const logger = options.logger;
+    this.#planeEvents = {
+      workerDied: (error: FanoutWorkerDiedError, restartInMs: number) =>
+        logger.error(
+          { err: error, shard: error.shard, restartInMs },
+          'a media data-plane worker died: its sources and viewers go to a new one',
+        ),
+      workerRestarted: ({ shard, sources, viewers, priority }: WorkerRestart) =>
+        logger.warn(
+          { shard, sources, viewers, nice: priority.nice },
+          'media data-plane worker restarted with its sources and viewers',
+        ),
+    };
+    this.#plane.on('workerDied', this.#planeEvents.workerDied);
+    this.#plane.on('workerRestarted', this.#planeEvents.workerRestarted);
     const timeoutMs = options.probeTimeoutMs ?? 10_000;
     this.#planner = new MediaPlanner(
       options.probe ??
@@ -100,6 +129,11 @@ export class WebRtcSubsystem {
     );
     this.#timer = setInterval(() => this.#checkHealth(Date.now()), options.healthIntervalMs ?? 1000);
     this.#timer.unref();
+  }
+
+  /** The data plane the sources go to (its figures are in the metrics). */
+  get plane(): FanoutPlane {
+    return this.#plane;
   }
 
   source(processId: string): RtpSource | undefined {
@@ -122,6 +156,8 @@ export class WebRtcSubsystem {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#plane.off('workerDied', this.#planeEvents.workerDied);
+    this.#plane.off('workerRestarted', this.#planeEvents.workerRestarted);
     for (const id of [...this.#entries.keys()]) this.#teardown(id, 'shutdown');
   }
 
@@ -223,6 +259,7 @@ export class WebRtcSubsystem {
         id,
         video: { socket: ports.video.takeSocket(), payloadType: videoPt },
         audio: { socket: ports.audio.takeSocket(), payloadType: audioPt },
+        plane: this.#plane,
       });
       const entry: SourceEntry = { source, ports, webrtc: fingerprint, run: undefined };
       this.#entries.set(id, entry);
