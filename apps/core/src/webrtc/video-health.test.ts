@@ -1,6 +1,13 @@
 import type { TrackPlan } from '@dragon/ffmpeg-args';
 import { describe, expect, it } from 'vitest';
-import { isWarning, judgeVideo, keyframeWindowMs, type RunVideo, stallMs } from './video-health.js';
+import {
+  isWarning,
+  judgeVideo,
+  keyframeWindowMs,
+  type RunVideo,
+  readsInRealTime,
+  stallMs,
+} from './video-health.js';
 
 const copy: TrackPlan = {
   action: 'copy',
@@ -106,7 +113,67 @@ describe('judgeVideo', () => {
   it('counts only real problems as warnings', () => {
     expect(['off', 'waiting', 'ok'].map((c) => isWarning(c as never))).toEqual([false, false, false]);
     expect(
-      ['stalled', 'no-keyframe', 'no-parameter-sets', 'b-frames'].map((c) => isWarning(c as never)),
-    ).toEqual([true, true, true, true]);
+      ['stalled', 'no-keyframe', 'no-parameter-sets', 'b-frames', 'slow'].map((c) => isWarning(c as never)),
+    ).toEqual([true, true, true, true, true]);
+  });
+});
+
+describe('judgeVideo with FFmpeg short of CPU', () => {
+  const live = (speed: number | undefined) => ({ speed, realTime: true });
+
+  it('blames the CPU, not the input, when FFmpeg falls behind a real-time input', () => {
+    // What a starved transcode looks like from its packets: no keyframe for long, then nothing.
+    const late = start + keyframeWindowMs + 1000;
+    const noKeyframe = judgeVideo(transcode, flowing(late), late, 'auto', live(0.3));
+    expect(noKeyframe).toEqual({
+      condition: 'slow',
+      message: expect.stringMatching(/^FFmpeg runs at 0\.3× real time: the machine is short of CPU/),
+    });
+    expect(noKeyframe.message).not.toContain('encoder makes none');
+    const now = start + 30_000;
+    const stalled = flowing(now, { lastPacketAt: now - stallMs - 2000, decodableKeyframes: 5 });
+    expect(judgeVideo(transcode, stalled, now, 'auto', live(0.42)).message).toMatch(/^FFmpeg runs at 0\.42×/);
+    const none = { ...flowing(start), packets: 0, firstPacketAt: undefined, lastPacketAt: null };
+    expect(judgeVideo(transcode, none, start, 'auto', live(0.1)).condition).toBe('slow');
+  });
+
+  it('warns while the video still flows, FFmpeg being behind', () => {
+    const now = start + 30_000;
+    const video = flowing(now, { keyframes: 30, decodableKeyframes: 30, lastDecodableKeyframeAt: now - 900 });
+    expect(judgeVideo(transcode, video, now, 'auto', live(0.8)).condition).toBe('slow');
+    expect(judgeVideo(transcode, video, now, 'auto', live(0.98))).toEqual({ condition: 'ok' });
+  });
+
+  it('stays slow until FFmpeg is clearly back, and needs a real-time input and a speed to say it', () => {
+    const now = start + 30_000;
+    const video = flowing(now, { keyframes: 30, decodableKeyframes: 30, lastDecodableKeyframeAt: now - 900 });
+    expect(judgeVideo(transcode, video, now, 'auto', live(0.92), 'slow').condition).toBe('slow');
+    expect(judgeVideo(transcode, video, now, 'auto', live(0.92), 'ok').condition).toBe('ok');
+    expect(judgeVideo(transcode, video, now, 'auto', live(0.97), 'slow').condition).toBe('ok');
+    // A file read as fast as FFmpeg can, or no speed yet: nothing to judge by.
+    expect(judgeVideo(transcode, video, now, 'auto', { speed: 0.5, realTime: false }).condition).toBe('ok');
+    expect(judgeVideo(transcode, video, now, 'auto', live(undefined)).condition).toBe('ok');
+    // Without packets and without a speed, the input is still what is awaited.
+    const late = start + keyframeWindowMs + 1000;
+    expect(judgeVideo(transcode, flowing(late), late, 'auto', live(undefined)).condition).toBe('no-keyframe');
+  });
+});
+
+describe('readsInRealTime', () => {
+  it('is true for -re, -readrate, live protocols and capture devices', () => {
+    expect(readsInRealTime([{ address: 'testsrc2=size=640x360', options: ['-re', '-f', 'lavfi'] }])).toBe(
+      true,
+    );
+    expect(readsInRealTime([{ address: 'movie.mp4', options: ['-readrate', '1'] }])).toBe(true);
+    expect(readsInRealTime([{ address: 'rtsp://camera/stream', options: [] }])).toBe(true);
+    expect(readsInRealTime([{ address: 'srt://0.0.0.0:6000?mode=listener', options: [] }])).toBe(true);
+    expect(readsInRealTime([{ address: 'rtmp://127.0.0.1/live/cam', options: ['-listen', '1'] }])).toBe(true);
+    expect(readsInRealTime([{ address: '/dev/video0', options: ['-f', 'v4l2'] }])).toBe(true);
+  });
+
+  it('is false for files and patterns read as fast as FFmpeg can', () => {
+    expect(readsInRealTime([{ address: 'movie.mp4', options: [] }])).toBe(false);
+    expect(readsInRealTime([{ address: 'testsrc2', options: ['-f', 'lavfi'] }])).toBe(false);
+    expect(readsInRealTime([{ address: 'https://example.com/video.mp4', options: [] }])).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 import { mediaPlanSchema } from '@dragon/ffmpeg-args';
 import { z } from 'zod';
 
-const videoConditionSchema = z.enum([
+/** What a run's video leg delivers: see `judgeVideo` (video-health.ts). */
+export const videoConditionSchema = z.enum([
   'off',
   'waiting',
   'ok',
@@ -9,6 +10,7 @@ const videoConditionSchema = z.enum([
   'no-keyframe',
   'no-parameter-sets',
   'b-frames',
+  'slow',
 ]);
 
 /**

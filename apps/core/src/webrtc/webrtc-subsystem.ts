@@ -17,7 +17,7 @@ import {
 } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 import { MediaPlanner, type ProbeInput } from './media-planner.js';
-import { isWarning, judgeVideo, type VideoVerdict } from './video-health.js';
+import { isWarning, judgeVideo, type RunPace, readsInRealTime, type VideoVerdict } from './video-health.js';
 import type { ProcessWebRtc, WebRtcPolicy } from './webrtc-policy.js';
 import type { WebRtcHealth, WebRtcState } from './webrtc-status.js';
 
@@ -32,6 +32,8 @@ interface Run {
   readonly settings: PlanSettings;
   readonly plan: MediaPlan;
   readonly plannedAt: number;
+  /** The input comes at its own pace: FFmpeg's speed should be about 1. */
+  readonly realTime: boolean;
   /** The source's counters when the run started: the run's own are the difference. */
   readonly baseline: { video: SourceHealth; audioPackets: number };
   firstVideoAt: number | undefined;
@@ -198,6 +200,7 @@ export class WebRtcSubsystem {
       settings,
       plan,
       plannedAt: Date.now(),
+      realTime: readsInRealTime(context.expanded.input),
       baseline: { video: health, audioPackets: entry.source.stats().audio?.packets ?? 0 },
       firstVideoAt: undefined,
       verdict: { condition: plan.video.action === 'off' ? 'off' : 'waiting' },
@@ -296,8 +299,8 @@ export class WebRtcSubsystem {
       const run = entry.run;
       if (!run || run.ended) continue;
       const video = this.#runVideo(entry, run, now);
-      const verdict = judgeVideo(run.plan.video, video, now, run.webrtc.video);
       const previous = run.verdict;
+      const verdict = judgeVideo(run.plan.video, video, now, run.webrtc.video, pace(run), previous.condition);
       run.verdict = verdict;
       if (verdict.condition === previous.condition) continue;
       if (isWarning(verdict.condition)) {
@@ -341,7 +344,9 @@ export class WebRtcSubsystem {
   #health(entry: SourceEntry, run: Run): WebRtcHealth {
     const now = Date.now();
     const video = this.#runVideo(entry, run, now);
-    const verdict = run.ended ? run.verdict : judgeVideo(run.plan.video, video, now, run.webrtc.video);
+    const verdict = run.ended
+      ? run.verdict
+      : judgeVideo(run.plan.video, video, now, run.webrtc.video, pace(run), run.verdict.condition);
     const status = run.ended
       ? 'stopped'
       : isWarning(verdict.condition)
@@ -378,6 +383,11 @@ export class WebRtcSubsystem {
 /** Where the process's own player page is, on this server. */
 export function playerPath(processId: string): string {
   return `/player/${encodeURIComponent(processId)}`;
+}
+
+/** How fast the run's FFmpeg goes, from its own progress reports. */
+function pace(run: Run): RunPace {
+  return { speed: run.context.speed(), realTime: run.realTime };
 }
 
 /** `video copy h264: H.264 High … copied` — a track's decision as one line of the log. */
