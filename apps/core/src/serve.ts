@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FanoutPlane } from '@dragon/webrtc';
@@ -7,7 +8,7 @@ import { ConfigInvalidError, DirectoryUnsafeError } from './config/errors.js';
 import { ensureDemoProcess } from './demo.js';
 import { LogRing } from './ops/log-ring.js';
 import { ListenError, listenFailureReason, Runtime } from './runtime.js';
-import { logDataPlane } from './webrtc/data-plane.js';
+import { dataPlanePriorityLine, logDataPlane } from './webrtc/data-plane.js';
 
 const usage = `Usage: dragon-core [--config FILE] [--demo]
 
@@ -77,14 +78,25 @@ function bootFailureLine(error: Error): string {
   return reason && !error.message.includes(reason) ? `${error.message}: ${reason}` : error.message;
 }
 
-// The data plane's threads start before anything else can open a source, so that the rest of the
-// process can be given a lower priority than they have (unprivileged, only that way round). The
-// processes restored at boot start only once that is done: FFmpeg inherits its starter's priority.
+// The data plane's threads start before anything else can open a source: they are raised where the
+// process may (webrtc.data_plane_nice), and, only if the operator opted in, the rest of the process
+// is lowered. The processes restored at boot start once that is done: FFmpeg inherits its
+// starter's priority.
 if (configStore.config.webrtc.enable) {
-  const { control_plane_nice, control_plane_idle } = configStore.config.webrtc;
-  const plane = FanoutPlane.shared({ controlNice: control_plane_nice, controlIdle: control_plane_idle });
+  const { data_plane_nice, control_plane_nice, control_plane_idle } = configStore.config.webrtc;
+  const plane = FanoutPlane.shared({
+    dataPlaneNice: data_plane_nice,
+    controlNice: control_plane_nice,
+    controlIdle: control_plane_idle,
+  });
   logDataPlane(logger, plane);
-  await plane.prioritized;
+  const priority = await plane.prioritized;
+  const line = dataPlanePriorityLine(priority, {
+    nice: getPriority(),
+    controlNice: control_plane_nice,
+    controlIdle: control_plane_idle,
+  });
+  logger[line.level]({ dataPlane: priority }, line.message);
 }
 
 let runtime: Runtime;

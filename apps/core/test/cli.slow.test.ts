@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import {
   childProcesses,
   jsonBody,
   procStatFields,
+  type RunningServer,
   startServer,
   stopAllServers,
   testPatternInput,
@@ -140,25 +141,67 @@ it("keeps an operator's own value of a flag instead of the server's", async () =
   expect((await server.api('/ping')).status).toBe(200);
 });
 
+/** This process (and so the server it starts) has CAP_SYS_NICE (capabilities(7): bit 23). */
+function hasCapSysNice(): boolean {
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  return ((BigInt(`0x${capEff}`) >> 23n) & 1n) === 1n;
+}
+
+/** The server's FFmpeg child, once it runs. */
+function ffmpegOf(server: RunningServer): Promise<number> {
+  return waitFor('an FFmpeg', () =>
+    childProcesses(server.child.pid!).find((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg';
+      } catch {
+        return false;
+      }
+    }),
+  );
+}
+
 it.runIf(process.platform === 'linux')(
-  'starts the FFmpeg of a process restored at boot below the data plane (SCHED_IDLE)',
+  'runs FFmpeg and the API at normal priority by default, the data plane above them where it may, and says so',
   async () => {
     const server = await startServer();
+    const cam = testPatternProcess('cam', { input: [testPatternInput('160x120')] });
+    expect((await server.api('/api/v3/process', jsonBody(cam))).status).toBe(200);
+    const ffmpeg = await ffmpegOf(server);
+
+    const base = getPriority();
+    const [policy, nice] = [38, 16].map((field) => Number(procStatFields(ffmpeg)[field]));
+    expect({ policy, nice }).toEqual({ policy: 0, nice: base });
+    const threads = readdirSync(`/proc/${server.child.pid}/task`).map((tid) => {
+      const comm = readFileSync(`/proc/${server.child.pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${server.child.pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { comm, nice: Number(fields[16]), policy: Number(fields[38]) };
+    });
+    const raised = hasCapSysNice() ? -10 : base;
+    expect(threads.filter(({ comm }) => comm.startsWith('dragon-fanout-')).map(({ nice }) => nice)).toEqual([
+      raised,
+    ]);
+    const others = threads.filter(({ comm }) => !comm.startsWith('dragon-fanout-'));
+    expect(others.filter(({ nice, policy }) => nice !== base || policy !== 0)).toEqual([]);
+    // The boot log says what the data plane got and why.
+    const line = server.logLines.map((text) => JSON.parse(text)).find((entry) => entry.dataPlane);
+    expect(line).toMatchObject({ level: 30, dataPlane: { nice: raised, requested: -10 } });
+    expect(line.msg).toMatch(/^media data plane at nice /);
+  },
+);
+
+it.runIf(process.platform === 'linux')(
+  'starts the FFmpeg of a process restored at boot below the data plane, when SCHED_IDLE is opted in',
+  async () => {
+    const env = { CORE_WEBRTC_CONTROL_PLANE_IDLE: 'true' };
+    const server = await startServer({ env });
     const cam = testPatternProcess('cam', { input: [testPatternInput('160x120')] });
     expect((await server.api('/api/v3/process', jsonBody(cam))).status).toBe(200);
     expect(await server.stop()).toBe(0);
 
     // At boot the process starts at once, racing the data plane's threads to report their ids.
-    const restarted = await startServer({ dataDir: server.dataDir });
-    const ffmpeg = await waitFor('the restored FFmpeg', () =>
-      childProcesses(restarted.child.pid!).find((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg';
-        } catch {
-          return false;
-        }
-      }),
-    );
+    const restarted = await startServer({ dataDir: server.dataDir, env });
+    const ffmpeg = await ffmpegOf(restarted);
     const schedIdle = 5;
     expect(Number(procStatFields(ffmpeg)[38])).toBe(schedIdle);
   },

@@ -116,18 +116,27 @@ const webrtcSchema = z
     /** How long a disconnected viewer is kept before it is dropped (RFC 7675 consent expiry is 30 s). */
     disconnect_timeout_seconds: z.number().int().min(8).max(30).default(15),
     /**
-     * The nice value of everything but the media data plane's threads (API, signalling, V8's helpers,
-     * and the FFmpeg processes they start), so that on a busy machine a frame's fan-out goes first;
-     * 0 leaves priorities alone. Read at start.
+     * The nice value the media data plane's threads ask for, where the process may set it
+     * (CAP_SYS_NICE, or RLIMIT_NICE: systemd `LimitNICE=`, docker `--ulimit nice=`): negative puts a
+     * frame's fan-out ahead of FFmpeg, the API and every other program at nice 0. Where it may not,
+     * the data plane runs at the server's own value; the log says which at start, and why. Nothing
+     * else is lowered for it. 0 leaves it alone. Read at start.
      */
-    control_plane_nice: z.number().int().min(0).max(19).default(10),
+    data_plane_nice: z.number().int().min(-20).max(0).default(-10),
     /**
-     * Run everything but the media data plane's threads under SCHED_IDLE (the FFmpeg processes they
-     * start included): the data plane then preempts them the moment a packet arrives, rather than
-     * when nice values allow. `control_plane_nice` applies where the kernel refuses, and to V8's helper
-     * threads, which collect the data plane's garbage too. Read at start.
+     * Opt-in: the nice value of everything but the media data plane's threads (API, signalling,
+     * V8's helpers, and the FFmpeg processes they start). They then yield to every other program
+     * on the machine too, the stream with them. 0 leaves priorities alone. Read at start.
      */
-    control_plane_idle: z.boolean().default(true),
+    control_plane_nice: z.number().int().min(0).max(19).default(0),
+    /**
+     * Opt-in, for a machine that runs nothing else: everything but the media data plane's threads
+     * under SCHED_IDLE, the FFmpeg processes they start included, so the data plane preempts them
+     * the moment a packet arrives. Where other programs keep the cores busy, FFmpeg and the API then
+     * get almost no CPU: the stream stops and the API takes seconds (docs/performance.md).
+     * `control_plane_nice` applies where the kernel refuses, and to V8's helper threads. Read at start.
+     */
+    control_plane_idle: z.boolean().default(false),
     /**
      * WebRTC for processes whose config has no `webrtc` block (an explicit one, even
      * `{"enabled": false}`, wins). By default the Restreamer UI's channel ingests, so a user who
