@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 import {
@@ -181,4 +182,23 @@ export async function startServerWithProcess(
       : undefined,
   );
   return server;
+}
+
+/**
+ * Programs at normal priority that keep cores busy (`while :; do :; done`, one shell each), as a
+ * backup job, a compiler or a browser on the same machine would. Only the shells started here are
+ * stopped, by their pids.
+ */
+export class BusyLoops {
+  readonly #children: ChildProcess[] = [];
+
+  start(count: number): void {
+    for (let index = 0; index < count; index++) {
+      this.#children.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+    }
+  }
+
+  stop(): void {
+    for (const child of this.#children.splice(0)) child.kill('SIGKILL');
+  }
 }
