@@ -21,6 +21,7 @@ import { analyse, ensureTcpdump, startCapture } from './e2e/capture.mjs';
 import {
   joinOverWhep,
   packetsIn,
+  quietHostSettings,
   serverOwnFigures,
   showProcess,
   startDragon,
@@ -101,7 +102,7 @@ versions.janus = janusInstall?.version;
 // ---- the feed, the two servers, the viewers' process
 const encoderPort = await freeUdpPort();
 const encoder = spawnPinned(loadCore, 'ffmpeg', encoderArgs(encoderPort));
-const dragon = await startDragon({ core: serverCore });
+const dragon = await startDragon({ core: serverCore, settings: quietHostSettings });
 // Stopped processes beside the one that plays, so the API has a process list to build.
 for (let index = 0; index < 20; index++)
   await dragon.json('/api/v3/process', 'POST', showProcess(`idle-${index}`, encoderPort, false));

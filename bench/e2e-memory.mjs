@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { request, stopViewers } from '../packages/webrtc/bench/viewer-ipc.mjs';
 import {
   joinOverWhep,
+  quietHostSettings,
   serverEnvironment,
   showProcess,
   startDragon,
@@ -232,6 +233,7 @@ async function oneRun(encoderPort, run) {
     core: serverCore,
     // Port 0: the inspector listens on loopback only, on a free port it prints.
     nodeArgs: [`--inspect=127.0.0.1:0`],
+    settings: quietHostSettings,
   });
   const viewers = fork(new URL('../packages/webrtc/bench/viewers.mjs', import.meta.url), {
     stdio: 'inherit',

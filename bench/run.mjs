@@ -2,7 +2,7 @@
 // colour another's), then merges their results into bench/results/latest.json (keys of benchmarks
 // not run this time are kept) and writes bench/results/latest.md from it.
 // Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
-// `--only e2e,api` runs some of them (e2e, e2e-memory, fanout, memory, ttff, api).
+// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, api).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -41,6 +41,11 @@ if (wanted('e2e-memory'))
   produced.e2eMemory = run('e2e-memory', '.', [
     'bench/e2e-memory.mjs',
     ...(quick ? ['--viewers', '10,20', '--cycles', '50', '--linger', '10'] : ['--runs', '2']),
+  ]);
+if (wanted('busy-host'))
+  produced.busyHost = run('busy-host', '.', [
+    'bench/e2e-busy-host.mjs',
+    ...(quick ? ['--settings', 'default', '--before', '4', '--busy', '6', '--after', '4'] : []),
   ]);
 if (wanted('fanout'))
   produced.fanout = run('fanout', 'packages/webrtc', [
@@ -82,7 +87,7 @@ const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'u
 // Which run each section comes from, since a partial run keeps the others' older figures.
 const sections = { ...previous.sections };
 // Results written before sections existed carry the run's stamp at the top level.
-for (const name of ['e2e', 'e2eMemory', 'fanout', 'memory', 'ttff', 'api']) {
+for (const name of ['e2e', 'e2eMemory', 'busyHost', 'fanout', 'memory', 'ttff', 'api']) {
   if (previous[name] && !sections[name])
     sections[name] = {
       date: previous.date,
@@ -95,7 +100,7 @@ for (const name of Object.keys(produced)) sections[name] = { date, commit, quick
 const latest = values.render
   ? previous
   : { ...previous, date, commit, quick, machine, sections, ...produced };
-const { fanout, memory, ttff, api, e2e, e2eMemory } = latest;
+const { fanout, memory, ttff, api, e2e, e2eMemory, busyHost } = latest;
 const stamp = (name) =>
   sections[name]
     ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
@@ -114,6 +119,26 @@ if (e2eMemory)
     `## Memory of the built server, end to end${stamp('e2eMemory')}`,
     '',
     ...e2eMemoryMarkdown(e2eMemory),
+    '',
+  );
+if (busyHost)
+  lines.push(
+    `## On a busy machine: one busy loop per core beside the built server${stamp('busyHost')}`,
+    '',
+    `A transcoded 1280×720 test pattern, one viewer; medians per 2 s (${busyHost.cores} busy loops at nice 0 during the second phase).`,
+    '',
+    '| setting | video packets (frames) per 2 s: before → busy → after | `GET …/state` during the loops, median (max) |',
+    '| --- | --- | --- |',
+    ...busyHost.results.map(
+      ({ setting, env, summary: { before, busy, after } }) =>
+        `| ${setting}${
+          Object.keys(env).length
+            ? ` (${Object.entries(env)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')})`
+            : ''
+        } | ${before.packetsPer2s} (${before.framesPer2s}) → ${busy.packetsPer2s} (${busy.framesPer2s}) → ${after.packetsPer2s} (${after.framesPer2s}) | ${f(busy.apiMsMedian, 0)} ms (${f(busy.apiMsMax, 0)} ms) |`,
+    ),
     '',
   );
 if (fanout)

@@ -44,10 +44,24 @@ export function serverEnvironment() {
 }
 
 /**
- * Starts the built server pinned to `core`. `nodeArgs` are the benchmark's own (the memory
- * benchmark's inspector); `DRAGON_BENCH_SERVER_NODE_ARGS` adds a run's, e.g. for an A/B.
+ * What the fan-out and memory benchmarks opt in to: their server has a core of its own on a host
+ * that runs nothing else, and their published figures were measured with everything but the data
+ * plane under SCHED_IDLE (docs/performance.md). Not the server's default, which keeps FFmpeg and the
+ * API at normal priority because on a shared machine this gives the stream away;
+ * `CORE_WEBRTC_CONTROL_PLANE_IDLE=false CORE_WEBRTC_CONTROL_PLANE_NICE=0` in the benchmark's
+ * environment measures the defaults.
  */
-export async function startDragon({ core, nodeArgs: benchNodeArgs = [] }) {
+export const quietHostSettings = {
+  CORE_WEBRTC_CONTROL_PLANE_IDLE: 'true',
+  CORE_WEBRTC_CONTROL_PLANE_NICE: '10',
+};
+
+/**
+ * Starts the built server pinned to `core` (a `taskset -c` list). `nodeArgs` are the benchmark's
+ * own (the memory benchmark's inspector); `DRAGON_BENCH_SERVER_NODE_ARGS` adds a run's, e.g. for an
+ * A/B. `settings` are the benchmark's `CORE_*` variables; this process's own win over them.
+ */
+export async function startDragon({ core, nodeArgs: benchNodeArgs = [], settings = {} }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'dragon-e2e-'));
   // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the server's profile of the very run measured.
   const nodeArgs = (process.env.DRAGON_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -65,7 +79,8 @@ export async function startDragon({ core, nodeArgs: benchNodeArgs = [] }) {
       // The benchmark's viewers all come from one address.
       CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
       CORE_LOG_LEVEL: 'info',
-      // A run with another setting, e.g. CORE_WEBRTC_CONTROL_PLANE_NICE=0 for the A/B of a change.
+      ...settings,
+      // A run with another setting, e.g. CORE_WEBRTC_CONTROL_PLANE_IDLE=false for the A/B of a change.
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CORE_'))),
       // The server's process environment only (not this process's, nor the encoder's), e.g.
       // `MALLOC_ARENA_MAX=2 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`.
@@ -138,22 +153,22 @@ export async function joinOverWhep({ dragon, viewers, processId, count, first = 
 }
 
 export function showProcess(id, inputPort, autostart) {
+  const address = `udp://127.0.0.1:${inputPort}?overrun_nonfatal=1&fifo_size=50000`;
+  return benchProcess(id, { address, options: ['-f', 'mpegts'] }, { autostart });
+}
+
+/** A process of one input with WebRTC on and no other output, restarted a second after it ends. */
+export function benchProcess(id, input, { autostart = true, webrtc = { enabled: true } } = {}) {
   return {
     id,
     reference: 'bench',
-    input: [
-      {
-        id: 'in',
-        address: `udp://127.0.0.1:${inputPort}?overrun_nonfatal=1&fifo_size=50000`,
-        options: ['-f', 'mpegts'],
-      },
-    ],
+    input: [{ id: 'in', ...input }],
     output: [],
     options: [],
     autostart,
     reconnect: true,
     reconnect_delay_seconds: 1,
-    webrtc: { enabled: true },
+    webrtc,
   };
 }
 
