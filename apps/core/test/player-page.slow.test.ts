@@ -188,4 +188,49 @@ describe('the player page', () => {
       await page.close();
     }
   });
+
+  it('keeps retrying while the server is away for several retries, and plays again once it is back', async () => {
+    const address = `127.0.0.1:${await freePort('tcp')}`;
+    const own = await startServer({ env: { CORE_ADDRESS: address } });
+    await own.json(
+      '/api/v3/process',
+      jsonBody({
+        id: 'away',
+        input: [patternInput('160x120')],
+        output: [],
+        autostart: true,
+        reconnect: true,
+        reconnect_delay_seconds: 1,
+        webrtc: { enabled: true },
+      }),
+    );
+    const page = await browser.newPage();
+    // Offers that reached no server: the player's retries while the server is away.
+    let unanswered = 0;
+    page.on('requestfailed', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/whep')) unanswered += 1;
+    });
+    try {
+      await page.goto(`${own.baseUrl}/player/away`, { waitUntil: 'domcontentloaded' });
+      await waitFor(
+        'the player plays',
+        async () => ((await player(page)).state === 'playing' ? true : undefined),
+        120_000,
+      );
+      expect(await own.stop()).toBe(0);
+      // Away for longer than several retries: the player must still be trying, and say so.
+      await waitFor('four offers without an answer', () => unanswered >= 4, 120_000);
+      const away = await player(page);
+      expect(away.state).toBe('unreachable');
+      expect(away.text).toMatch(/^server unreachable · retrying in \d+ s$/);
+      await startServer({ dataDir: own.dataDir, env: { CORE_ADDRESS: address } });
+      await waitFor(
+        'the player plays again by itself',
+        async () => ((await player(page)).state === 'playing' ? true : undefined),
+        120_000,
+      );
+    } finally {
+      await page.close();
+    }
+  }, 300_000);
 });

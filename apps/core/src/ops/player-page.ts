@@ -45,6 +45,12 @@ const undecodableAfterMs = 8000;
  * failed, which takes about ten seconds more. A blip shorter than this keeps the session.
  */
 const reconnectAfterMs = 3000;
+/**
+ * A request that did not reach the server (it restarts, the network is away) is tried again after
+ * 1, 2, 4, 8, then every 10 s, each ±20 % so that a server's viewers do not all come back at the
+ * same instant. A session that starts begins the series again.
+ */
+const backoffCapSeconds = 10;
 const video = document.getElementById('video');
 const statusLine = document.getElementById('status');
 const planLine = document.getElementById('plan');
@@ -54,12 +60,14 @@ let session = null;
 let pc = null;
 let retryTimer = null;
 let reconnectTimer = null;
+/** Starts in a row that failed with no word from the server on when to come back. */
+let failures = 0;
 let connectedAt = 0;
 let expectVideo = true;
 let lastFrames = 0;
 /** Samples decoded from packets: \`totalSamplesReceived\` counts the silence made up for missing ones too. */
 let lastAudioSamples = 0;
-/** What the page shows: one of starting, playing, audio-only, failing, stopped, not-decodable, error. */
+/** What the page shows: one of starting, playing, audio-only, failing, stopped, not-decodable, unreachable, error. */
 let state = 'starting';
 let stats = { framesDecoded: 0, width: 0, height: 0, fps: 0, audioSamples: 0, concealedSamples: 0 };
 
@@ -134,6 +142,8 @@ async function play() {
     else if (code === 'INPUT_FAILING') { show('failing', 'the input is failing; retrying in ' + wait + ' s'); retry(wait || 15); }
     else if (code === 'PROCESS_STOPPED') { show('stopped', 'stopped'); retry(10); }
     else if (wait > 0) { show('starting', (problem.message || response.statusText) + '; retrying in ' + wait + ' s'); retry(wait); }
+    // A proxy in front of a server that is not up: as good as no answer.
+    else if (response.status >= 502 && response.status <= 504) backoff('unreachable', 'server unavailable (' + response.status + ')');
     else show('error', 'cannot play (' + response.status + '): ' + (problem.message || response.statusText));
     serverStatus();
     return;
@@ -143,13 +153,30 @@ async function play() {
   // A rejected video section (port 0): the process sends audio only, or this browser has no H.264.
   expectVideo = /^m=video [1-9]/m.test(answer);
   await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  failures = 0;
   show('starting', 'connected, waiting for the first picture…');
   serverStatus();
 }
 
 function retry(seconds) {
   if (retryTimer) return;
-  retryTimer = setTimeout(() => { stop(); play().catch((error) => show('error', String(error))); }, seconds * 1000);
+  retryTimer = setTimeout(() => { stop(); play().catch(failed); }, seconds * 1000);
+}
+
+/** Says why, and tries again after the next step of the backoff. */
+function backoff(next, why) {
+  const base = Math.min(backoffCapSeconds, 2 ** failures);
+  failures += 1;
+  const seconds = base * (0.8 + Math.random() * 0.4);
+  show(next, why + ' · retrying in ' + Math.round(seconds) + ' s');
+  retry(seconds);
+}
+
+/** A start that threw: \`fetch\` rejects with a TypeError when the request reached no server. */
+function failed(error) {
+  stop();
+  if (error instanceof TypeError) backoff('unreachable', 'server unreachable');
+  else backoff('error', 'cannot play: ' + String(error));
 }
 
 function stop() {
@@ -205,7 +232,7 @@ window.dragonPlayer = {
 // A media element given a stream delays the page's load event until it has a frame (HTML, "delaying
 // the load event"): started earlier, a player with nothing to play (stopped, starting, failing, unknown)
 // would keep the browser's loading indicator spinning for ever. Start once the page has loaded.
-const start = () => play().catch((error) => show('error', String(error)));
+const start = () => play().catch(failed);
 if (document.readyState === 'complete') start();
 else addEventListener('load', start, { once: true });
 </script>
