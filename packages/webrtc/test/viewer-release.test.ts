@@ -8,6 +8,7 @@ import { type Peer, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
 // A closed viewer must be held by nothing the server keeps (source listeners, the factory, the
 // data plane, timers, the UDP mux): otherwise every join/leave leaks a werift connection. Checked
 // with weak references and forced full collections, polled while werift's own timers wind down.
+// And the viewer of a session the server ends is told so.
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
@@ -92,5 +93,50 @@ describe('a viewer that left', () => {
     await waitFor('both peers collected', () => collected(refs));
     expect(udpMux!.bindingCount).toBe(0);
     expect(udpMux!.remoteCount).toBe(0);
+  });
+});
+
+// A session the server ends is over for the viewer at once: it gets a DTLS close_notify and closes
+// its DTLS transport, instead of finding out from failing ICE consent checks seconds later.
+describe('a session the server ends', () => {
+  /** A viewer receiving media, with every state its DTLS transport goes through from then on. */
+  async function watchingViewer(factory: PeerFactory, source: RtpSource) {
+    const viewer = newViewer();
+    const { peer, answerSdp } = await factory.createPeer(source, await viewer.offer());
+    await viewer.accept(answerSdp);
+    await waitFor('media', () => viewer.received.video.length > 5);
+    const dtlsStates: string[] = [];
+    for (const transport of viewer.pc.dtlsTransports) {
+      transport.onStateChange.subscribe((state) => dtlsStates.push(state));
+    }
+    return { peer, dtlsStates };
+  }
+
+  it.each([
+    ['its own ICE socket', false],
+    ['the UDP mux', true],
+  ])('closes the viewer’s DTLS transport over %s', async (_name, mux) => {
+    const { source, factory } = await setup({ mux });
+    const { peer, dtlsStates } = await watchingViewer(factory, source);
+
+    await peer.close();
+
+    await waitFor('the viewer’s DTLS transport closed', () => dtlsStates.includes('closed'));
+  });
+
+  it('closes every viewer’s DTLS transport when the factory closes, sessions ended first or not', async () => {
+    const { source, factory } = await setup();
+    const ended = await watchingViewer(factory, source);
+    const open = await watchingViewer(factory, source);
+
+    // A server ends its WHEP sessions, then closes the factory: that waits for both goodbyes.
+    void ended.peer.close();
+    await factory.close();
+
+    expect(ended.peer.state).toBe('closed');
+    expect(open.peer.state).toBe('closed');
+    await waitFor('both viewers’ DTLS transports closed', () =>
+      [ended, open].every(({ dtlsStates }) => dtlsStates.includes('closed')),
+    );
   });
 });

@@ -70,6 +70,8 @@ export class PeerFactory {
       'icePortRange' | 'publicIps' | 'interfaceAddresses' | 'udpMux' | 'tcpMux' | keyof RemoteCandidatePolicy
     >;
   readonly #peers = new Set<Peer>();
+  /** Peers that closed and are still telling their viewer so (see `Peer.close`). */
+  readonly #ending = new Set<Promise<void>>();
   readonly #reaper: NodeJS.Timeout;
   #closed = false;
 
@@ -181,17 +183,29 @@ export class PeerFactory {
     this.#peers.add(peer);
     peer.once('closed', () => {
       this.#peers.delete(peer);
+      // The peer's goodbye is on its way already: the mux's own socket stays open for it.
       binding?.release();
       releaseTcp?.();
+      const ended = peer.ended;
+      if (ended) {
+        this.#ending.add(ended);
+        void ended.finally(() => this.#ending.delete(ended));
+      }
     });
     return { peer, answerSdp: finished.sdp };
   }
 
+  /**
+   * Closes every peer and resolves once each has told its viewer (a DTLS close_notify, see
+   * `Peer.close`), including peers closed just before (a server ending its WHEP sessions first).
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#reaper);
-    for (const peer of [...this.#peers]) peer.close('closed');
+    if (!this.#closed) {
+      this.#closed = true;
+      clearInterval(this.#reaper);
+      for (const peer of [...this.#peers]) void peer.close('closed');
+    }
+    await Promise.allSettled([...this.#ending]);
   }
 
   /** A viewer that vanished (no RTCP, never connected) is dropped within the disconnect bound. */

@@ -6,6 +6,7 @@ import type { PlaneViewer, ViewerTarget } from '../fanout/plane-handles.js';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import type { TrackKind } from '../ingest/track-ingest.js';
+import { sendCloseNotify } from '../werift/dtls-close-notify.js';
 import { consentResponses } from '../werift/ice-internals.js';
 import { sameTarget, selectedTarget } from '../werift/selected-transport.js';
 import { srtpSendKeys, useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
@@ -43,6 +44,7 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
   #viewer: PlaneViewer | undefined;
   #reports: SenderReports | undefined;
   #target: ViewerTarget = { type: 'none' };
+  #ended: Promise<void> | undefined;
   readonly #onSourceClosed = () => this.close('source-closed');
 
   constructor(
@@ -117,14 +119,32 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     await this.#pc.addIceCandidate({ candidate, sdpMLineIndex: 0 });
   }
 
-  close(reason: PeerCloseReason = 'closed'): void {
-    if (this.#state === 'closed') return;
+  /**
+   * Ends the session: the viewer leaves the data plane, is told the session is over (a DTLS
+   * close_notify, unless DTLS or ICE already ended it), and werift's connection closes. Resolves
+   * once that is done; calling it again returns the same promise.
+   */
+  close(reason: PeerCloseReason = 'closed'): Promise<void> {
+    if (this.#ended) return this.#ended;
     this.#state = 'closed';
     this.#source.off('closed', this.#onSourceClosed);
     this.#reports?.stop();
     this.#viewer?.close();
-    void this.#pc.close().catch(ignore);
+    this.#ended = this.#endConnection(reason);
     this.emit('closed', reason);
+    return this.#ended;
+  }
+
+  /** Resolves once `close()` has told the viewer and closed the connection; undefined while open. */
+  get ended(): Promise<void> | undefined {
+    return this.#ended;
+  }
+
+  async #endConnection(reason: PeerCloseReason): Promise<void> {
+    // Without it the viewer learns only from failing ICE consent checks, seconds later.
+    const viewerGone = reason === 'dtls-closed' || reason === 'dtls-failed' || reason === 'ice-failed';
+    if (!viewerGone) await sendCloseNotify(this.#pc).catch(ignore);
+    await this.#pc.close().catch(ignore);
   }
 
   /** Joins the source's data plane once DTLS has produced the SRTP keys. */

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, UdpTransport } from 'werift';
 import { weriftCheckedVersion } from './checked-version.js';
 import { withoutDefaultStunServer } from './default-stun.js';
+import { sendCloseNotify } from './dtls-close-notify.js';
 import {
   closeUnadvertisedSockets,
   consentResponses,
@@ -243,6 +244,23 @@ describe('werift shapes', () => {
 
     // ICE checks and the DTLS handshake all went through it.
     expect(filtered).toBeGreaterThan(2);
+  });
+
+  it('builds a close_notify from a connected DTLS socket, on which the other side closes its transport', async () => {
+    const [offerer, answerer] = await connectedPair();
+    const states: string[] = [];
+    offerer.dtlsTransports[0]!.onStateChange.subscribe((state) => states.push(state));
+
+    expect(await sendCloseNotify(answerer)).toBe(1);
+
+    await waitFor('the other side’s DTLS transport closed', () => states.includes('closed'));
+  });
+
+  it('sends no close_notify before the DTLS handshake', async () => {
+    const pc = loopbackPeer();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+
+    expect(await sendCloseNotify(pc)).toBe(0);
   });
 
   it('exposes UdpTransport.init, the factory the UDP mux wraps (ice/udp-mux.ts)', () => {
