@@ -29,6 +29,13 @@ afterAll(async () => {
   await stopAllServers();
 });
 
+/** What a test keeps on the page's window: status lines shown, DTLS transport states seen. */
+type GoodbyeWatch = Window & {
+  dragonPlayer: { peerConnection: RTCPeerConnection | null };
+  shown: string[];
+  dtlsStates: string[];
+};
+
 /** The player's own view: its state, its status line, and the document's loading state. */
 async function player(page: Page): Promise<{ state: string; text: string; readyState: string }> {
   return page.evaluate(() => ({
@@ -38,8 +45,13 @@ async function player(page: Page): Promise<{ state: string; text: string; readyS
   }));
 }
 
-async function createProcess(id: string, input: Record<string, unknown>, autostart: boolean): Promise<void> {
-  await server.json(
+async function createProcess(
+  id: string,
+  input: Record<string, unknown>,
+  autostart: boolean,
+  on: RunningServer = server,
+): Promise<void> {
+  await on.json(
     '/api/v3/process',
     jsonBody({
       id,
@@ -131,21 +143,10 @@ describe('the player page', () => {
     }
   }, 240_000);
 
-  it('starts a new session by itself after the server restarts, before the connection is called failed', async () => {
+  it('starts a new session by itself after the server crashed and came back, before the connection is called failed', async () => {
     const address = `127.0.0.1:${await freePort('tcp')}`;
     const own = await startServer({ env: { CORE_ADDRESS: address } });
-    await own.json(
-      '/api/v3/process',
-      jsonBody({
-        id: 'again',
-        input: [patternInput('160x120')],
-        output: [],
-        autostart: true,
-        reconnect: true,
-        reconnect_delay_seconds: 1,
-        webrtc: { enabled: true },
-      }),
-    );
+    await createProcess('again', patternInput('160x120'), true, own);
     type Watched = Window & {
       dragonPlayer: { peerConnection: RTCPeerConnection | null; state: string };
       first?: RTCPeerConnection;
@@ -167,7 +168,8 @@ describe('the player page', () => {
         w.firstStates = [];
         first.addEventListener('connectionstatechange', () => w.firstStates!.push(first.connectionState));
       });
-      expect(await own.stop()).toBe(0);
+      // A crash says no goodbye: the player notices the connection disconnected.
+      await own.kill();
       await startServer({ dataDir: own.dataDir, env: { CORE_ADDRESS: address } });
       await waitFor(
         'a new session playing',
@@ -189,21 +191,10 @@ describe('the player page', () => {
     }
   });
 
-  it('keeps retrying while the server is away for several retries, and plays again once it is back', async () => {
+  it('reconnects at the server’s goodbye, retries while it is away, and plays again once it is back', async () => {
     const address = `127.0.0.1:${await freePort('tcp')}`;
     const own = await startServer({ env: { CORE_ADDRESS: address } });
-    await own.json(
-      '/api/v3/process',
-      jsonBody({
-        id: 'away',
-        input: [patternInput('160x120')],
-        output: [],
-        autostart: true,
-        reconnect: true,
-        reconnect_delay_seconds: 1,
-        webrtc: { enabled: true },
-      }),
-    );
+    await createProcess('away', patternInput('160x120'), true, own);
     const page = await browser.newPage();
     // Offers that reached no server: the player's retries while the server is away.
     let unanswered = 0;
@@ -217,12 +208,33 @@ describe('the player page', () => {
         async () => ((await player(page)).state === 'playing' ? true : undefined),
         120_000,
       );
+      // Every status line from now on, and every state of the session's DTLS transport.
+      await page.evaluate(() => {
+        const w = window as unknown as GoodbyeWatch;
+        const status = document.getElementById('status')!;
+        w.shown = [];
+        new MutationObserver(() => w.shown.push(status.textContent ?? '')).observe(status, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+        w.dtlsStates = [];
+        const dtls = w.dragonPlayer.peerConnection!.getReceivers()[0]!.transport!;
+        dtls.addEventListener('statechange', () => w.dtlsStates.push(dtls.state));
+      });
+      // A graceful stop: the server ends every session with a DTLS close_notify.
       expect(await own.stop()).toBe(0);
       // Away for longer than several retries: the player must still be trying, and say so.
       await waitFor('four offers without an answer', () => unanswered >= 4, 120_000);
       const away = await player(page);
       expect(away.state).toBe('unreachable');
       expect(away.text).toMatch(/^server unreachable · retrying in \d+ s$/);
+      const seen = await page.evaluate(() => {
+        const w = window as unknown as GoodbyeWatch;
+        return { shown: w.shown, dtlsStates: w.dtlsStates };
+      });
+      expect(seen.dtlsStates).toContain('closed');
+      expect(seen.shown[0]).toBe('the server ended the session, reconnecting…');
       await startServer({ dataDir: own.dataDir, env: { CORE_ADDRESS: address } });
       await waitFor(
         'the player plays again by itself',

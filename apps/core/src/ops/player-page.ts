@@ -154,6 +154,14 @@ async function play() {
   expectVideo = /^m=video [1-9]/m.test(answer);
   await pc.setRemoteDescription({ type: 'answer', sdp: answer });
   failures = 0;
+  // The server ends a session with a DTLS close_notify (it stops or restarts, the process stops):
+  // the browser closes its DTLS transport at once, while the connection may still say "connected".
+  const dtls = pc.getReceivers()[0]?.transport;
+  if (dtls) dtls.onstatechange = () => {
+    if (pc !== peer || (dtls.state !== 'closed' && dtls.state !== 'failed')) return;
+    show('starting', 'the server ended the session, reconnecting…');
+    retry(0);
+  };
   show('starting', 'connected, waiting for the first picture…');
   serverStatus();
 }
