@@ -42,12 +42,27 @@ export class ManagerOptionsInvalidError extends Error {
   }
 }
 
-/** `appendOutput` was called after the `onStart` that received it had settled. */
+/** `appendOutput` (or `addInputOptions`) was called after the `onStart` that received it had settled. */
 export class AppendOutputOutsideStartError extends Error {
   override readonly name = 'AppendOutputOutsideStartError';
   readonly code = 'APPEND_OUTPUT_OUTSIDE_START' as const;
-  constructor(readonly processId: string) {
-    super(`appendOutput for "${processId}" is only valid until the onStart that received it has settled`);
+  constructor(
+    readonly processId: string,
+    readonly method: 'appendOutput' | 'addInputOptions' = 'appendOutput',
+  ) {
+    super(`${method} for "${processId}" is only valid until the onStart that received it has settled`);
+  }
+}
+
+/** `addInputOptions` named an input the process's config does not have. */
+export class NoSuchInputError extends Error {
+  override readonly name = 'NoSuchInputError';
+  readonly code = 'NO_SUCH_INPUT' as const;
+  constructor(
+    readonly processId: string,
+    readonly index: number,
+  ) {
+    super(`process "${processId}" has no input ${index}`);
   }
 }
 

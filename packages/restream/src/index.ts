@@ -18,6 +18,7 @@ export {
   ManagerOptionsInvalidError,
   MetadataKeyInvalidError,
   MetadataTooLargeError,
+  NoSuchInputError,
   ProcessConfigInvalidError,
   ProcessExistsError,
   ProcessNotFoundError,

@@ -245,7 +245,7 @@ export class ProcessRunner {
       attempt.listInputs(undefined);
       return this.#hooks.stopped(attempt, { exit: null, reason: 'start-cancelled', comingBack: false });
     }
-    this.command = buildCommand(expanded, attempt.outputs);
+    this.command = buildCommand(expanded, attempt.outputs, attempt.inputOptions);
     let run: FFmpegRun;
     try {
       run = await FFmpegRun.start({

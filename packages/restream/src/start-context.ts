@@ -1,5 +1,5 @@
 import type { ProcessConfig } from './config-schema.js';
-import { AppendOutputOutsideStartError } from './errors.js';
+import { AppendOutputOutsideStartError, NoSuchInputError } from './errors.js';
 import type { AppendedOutput } from './ffmpeg-command.js';
 import type { StreamFacts } from './ffmpeg-output-parser.js';
 import { type FFmpegRun, type RunExit, RunLog } from './ffmpeg-run.js';
@@ -16,6 +16,13 @@ export interface StartContext {
    * `AppendOutputOutsideStartError` once `onStart` has settled.
    */
   appendOutput(output: AppendedOutput): void;
+  /**
+   * Puts options before input `index`'s own options, for this start of FFmpeg only (e.g. `-re`);
+   * they never enter the stored config, and the input's own options, coming after, win where both
+   * set one. Throws `NoSuchInputError` for an index the config does not have, and
+   * `AppendOutputOutsideStartError` once `onStart` has settled.
+   */
+  addInputOptions(index: number, options: readonly string[]): void;
   /** A line in this start's log (the report's `log`). */
   note(line: string): void;
   /** Aborted when this start is called off before FFmpeg spawns (stop, remove, shutdown). */
@@ -100,6 +107,8 @@ export class StartAttempt {
   readonly startedAt = Date.now();
   readonly log: RunLog;
   readonly outputs: AppendedOutput[] = [];
+  /** Options `onStart` put before an input's own, by input index. */
+  readonly inputOptions = new Map<number, string[]>();
   readonly config: ProcessConfig;
   readonly id: string;
   run: FFmpegRun | undefined;
@@ -137,6 +146,13 @@ export class StartAttempt {
       appendOutput: (output) => {
         if (!this.#open) throw new AppendOutputOutsideStartError(this.id);
         this.outputs.push({ ...output, options: [...output.options] });
+      },
+      addInputOptions: (index, options) => {
+        if (!this.#open) throw new AppendOutputOutsideStartError(this.id, 'addInputOptions');
+        if (!Number.isInteger(index) || index < 0 || index >= expanded.input.length) {
+          throw new NoSuchInputError(this.id, index);
+        }
+        this.inputOptions.set(index, [...(this.inputOptions.get(index) ?? []), ...options]);
       },
       note: (line) => this.log.add(line),
       signal: this.#controller.signal,

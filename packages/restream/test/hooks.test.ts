@@ -4,6 +4,7 @@ import {
   AppendOutputOutsideStartError,
   FFmpegSpawnError,
   HookAbortedError,
+  NoSuchInputError,
   type StartContext,
   type StopContext,
 } from '../src/index.js';
@@ -67,6 +68,49 @@ describe('onStart', () => {
     expect(context?.expanded.input[0]?.address).toBe('rtsp://p.local/cam');
     expect(manager.getReport('p').log.map(([, line]) => line)).toContain('webrtc legs added');
     expect(() => context?.appendOutput({ address: 'x', options: [] })).toThrow(AppendOutputOutsideStartError);
+  });
+
+  it('puts options before an input’s own for this start only, and refuses an input there is not', async () => {
+    const { binary, argsFile } = fakeFfmpeg(runForever);
+    let context: StartContext | undefined;
+    let refused: unknown;
+    const manager = await createManager({
+      ffmpegBinary: binary,
+      skipSkills: true,
+      hooks: {
+        onStart: (start) => {
+          context = start;
+          start.addInputOptions(0, ['-re']);
+          try {
+            start.addInputOptions(1, ['-re']);
+          } catch (error) {
+            refused = error;
+          }
+        },
+      },
+    });
+    await manager.add(
+      process({
+        input: [{ id: 'in', address: 'https://cdn.example/live.m3u8', options: ['-user_agent', 'x'] }],
+      }),
+    );
+    await waitFor('running', () => manager.getState('p').exec === 'running');
+
+    const command = manager.getState('p').command;
+    const at = command.indexOf('https://cdn.example/live.m3u8');
+    expect(command.slice(at - 4, at + 1)).toEqual([
+      '-re',
+      '-user_agent',
+      'x',
+      '-i',
+      'https://cdn.example/live.m3u8',
+    ]);
+    await waitFor('FFmpeg given them', () =>
+      readFileSync(argsFile, 'utf8').includes('-re\n-user_agent\nx\n-i\nhttps://cdn.example/live.m3u8\n'),
+    );
+    expect(manager.getConfig('p').input[0]?.options).toEqual(['-user_agent', 'x']);
+    expect(refused).toBeInstanceOf(NoSuchInputError);
+    expect(() => context?.addInputOptions(0, ['-re'])).toThrow(AppendOutputOutsideStartError);
   });
 
   it('starts restored processes with their hooks after the manager restarts', async () => {
