@@ -2,6 +2,8 @@ export type { ProbeFailure } from './errors.js';
 export { InvalidLegOptionsError, ProbeFailedError } from './errors.js';
 export type { BannerStream, InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
 export { factsFromBanner, inputFactsSchema, streamFactsSchema } from './input-facts.js';
+export type { InputPacing } from './input-pacing.js';
+export { inputPacingSchema, planPacing } from './input-pacing.js';
 export type { ProcessInput } from './listening-input.js';
 export { isListeningInput, isLoopingInput } from './listening-input.js';
 export type { CpuBudget, MediaPlan, PlanSettings, TrackAction, TrackPlan } from './media-plan.js';

@@ -46,6 +46,8 @@ export const inputFactsSchema = z.object({
    * the first pass's end in FFmpeg 5.1, so its video is not copied. Absent: no loop.
    */
   loops: z.boolean().optional(),
+  /** The input's length in seconds, when it has an end (a file, an HLS playlist that ends); absent for a live input or when not known. */
+  duration: z.number().min(0).optional(),
   streams: z.array(streamFactsSchema),
 });
 

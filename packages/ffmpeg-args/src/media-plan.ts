@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { audioVerdict, describeStream, type Verdict, videoVerdict } from './browser-support.js';
 import type { InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
+import { inputPacingSchema, planPacing } from './input-pacing.js';
+import type { ProcessInput } from './listening-input.js';
 import { audioTranscodeCores, videoTranscodeCores } from './transcode-cost.js';
 import type { WebRtcConfig } from './webrtc-config.js';
 
@@ -30,6 +32,8 @@ export const mediaPlanSchema = z.object({
   audio: trackPlanSchema,
   /** Estimated CPU cores of both tracks' transcodes together (0 when both are copied or off). */
   cpu_cores: z.number().min(0),
+  /** Per input, whether FFmpeg reads it at its own rate (`-re` added for this start) and why. */
+  pacing: z.array(inputPacingSchema),
 });
 
 export type TrackPlan = z.infer<typeof trackPlanSchema>;
@@ -93,8 +97,14 @@ function pickStream(facts: MediaFacts, kind: 'video' | 'audio'): Picked {
  *   transcode both, from the input's first video and audio streams.
  * - `force_transcode` transcodes both; `video`/`audio` other than `auto` are followed, and an
  *   explicit `copy` of something browsers cannot play carries a `warning`.
+ * - Given the inputs, each one's pacing: inputs FFmpeg could read faster than real time (HLS,
+ *   files, generators) are read at their own rate (see `planPacing`); none without them.
  */
-export function planMedia(facts: InputFacts | MediaFacts | undefined, settings: PlanSettings): MediaPlan {
+export function planMedia(
+  facts: InputFacts | MediaFacts | undefined,
+  settings: PlanSettings,
+  inputs: readonly ProcessInput[] = [],
+): MediaPlan {
   const list = asList(facts);
   const known = list.filter((entry): entry is InputFacts => entry !== undefined);
   const maxHeight = settings.max_height ?? 720;
@@ -126,6 +136,7 @@ export function planMedia(facts: InputFacts | MediaFacts | undefined, settings: 
     video,
     audio,
     cpu_cores: Math.round((video.cpu_cores + audio.cpu_cores) * 100) / 100,
+    pacing: planPacing(inputs, list),
   };
 }
 

@@ -114,6 +114,26 @@ describe('probeInput', () => {
     expect(facts.streams[0]).toMatchObject({ reorders: true });
   });
 
+  it('reads the duration of an input that has an end, and none of a live one', async () => {
+    const file = { format: { format_name: 'mpegts', duration: '80.040000' }, streams: camera.streams };
+    const live = { format: { format_name: 'mpegts', duration: 'N/A' }, streams: camera.streams };
+    const fromFile = await probeInput(
+      { address: 'http://cdn/clip.ts' },
+      { ffprobeBinary: fakeProbe('file', answer(file)) },
+    );
+    const fromLive = await probeInput(
+      { address: 'http://cdn/live.ts' },
+      { ffprobeBinary: fakeProbe('live', answer(live)) },
+    );
+    const fromCamera = await probeInput(
+      { address: 'rtsp://10.0.0.2/main' },
+      { ffprobeBinary: fakeProbe('rtsp', answer(camera)) },
+    );
+    expect(fromFile.duration).toBe(80.04);
+    expect(fromLive).not.toHaveProperty('duration');
+    expect(fromCamera).not.toHaveProperty('duration');
+  });
+
   it('marks cover art, which is not a video track', async () => {
     const cover = {
       format: { format_name: 'mp3' },

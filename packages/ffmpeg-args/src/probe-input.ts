@@ -167,7 +167,7 @@ const optionalNumber = z.union([z.number(), z.string()]).optional();
 
 /** The parts of `ffprobe -of json -show_format -show_streams -show_entries packet=…` the plan reads. */
 const ffprobeOutputSchema = z.object({
-  format: z.object({ format_name: z.string().default('') }).prefault({}),
+  format: z.object({ format_name: z.string().default(''), duration: optionalNumber }).prefault({}),
   streams: z
     .array(
       z.object({
@@ -200,10 +200,15 @@ type FfprobeOutput = z.infer<typeof ffprobeOutputSchema>;
 function factsFromProbe(output: FfprobeOutput): InputFacts {
   const reordered = reorderedStreams(output.packets);
   const seen = new Set(output.packets.map((packet) => packet.stream_index));
+  // ffprobe prints the duration as a string ("80.000000"), and none for a live input.
+  const duration = Number(output.format.duration);
   return {
     source: 'probe',
     format: output.format.format_name,
     listening: false,
+    ...(output.format.duration !== undefined && Number.isFinite(duration) && duration >= 0
+      ? { duration }
+      : {}),
     streams: output.streams.map((stream): StreamFacts => {
       const kind =
         stream.codec_type === 'video' || stream.codec_type === 'audio' ? stream.codec_type : 'other';

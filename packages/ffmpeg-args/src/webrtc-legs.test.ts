@@ -165,6 +165,7 @@ describe('buildWebRtcLegs', () => {
           video: { action: 'transcode', from: 'unknown', to: 'h264', reason: 'hand-made', cpu_cores: 1 },
           audio: { action: 'off', from: 'none', to: 'none', reason: 'hand-made', cpu_cores: 0 },
           cpu_cores: 1,
+          pacing: [],
         },
       },
       field: 'video stream',
