@@ -92,7 +92,7 @@ export class MediaPlanner {
       }
     }
     const known = memory.reorders ? facts.map(withReorders) : facts;
-    return { plan: planMedia(known, settings), notes };
+    return { plan: planMedia(known, settings, inputs), notes };
   }
 
   /**

@@ -191,6 +191,9 @@ export class WebRtcSubsystem {
     for (const leg of legs) {
       context.appendOutput({ id: `webrtc_${leg.kind}`, address: leg.address, options: [...leg.options] });
     }
+    // Viewers play what arrives when it arrives: an input FFmpeg could read faster than real time
+    // (HLS, a file, a generator) would reach them in bursts (see planPacing).
+    for (const { input, paced } of plan.pacing) if (paced) context.addInputOptions(input, ['-re']);
     entry.source.setActiveTracks({ video: plan.video.action !== 'off', audio: plan.audio.action !== 'off' });
     const health = entry.source.health().video;
     const run: Run = {
@@ -217,6 +220,9 @@ export class WebRtcSubsystem {
     context.note(
       `webrtc: sub-second player at ${playerPath(id)}, WHEP at /api/v3/process/${encodeURIComponent(id)}/whep`,
     );
+    for (const { input, paced, reason } of plan.pacing) {
+      if (paced) context.note(`webrtc: input ${input} ${reason}`);
+    }
     this.#options.logger.info(
       {
         processId: id,
