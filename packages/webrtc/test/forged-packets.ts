@@ -1,9 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { Message, type RTCPeerConnection } from 'werift';
+import { closeNotifyOf } from '../src/werift/dtls-close-notify.js';
 
 /**
- * What an attacker without the session keys can put on the wire, and what a real viewer sends,
- * built byte by byte so the tests do not depend on the code they test.
+ * What an attacker without the session keys can put on the wire, built byte by byte so the tests
+ * do not depend on the code they test, and what a real viewer sends.
  */
 
 /** A DTLS 1.2 record header (RFC 6347 §4.1) followed by `fragment`. */
@@ -111,25 +112,10 @@ export async function listeningSocket(address: string): Promise<{ socket: Socket
 /**
  * A close_notify alert made with the peer's own DTLS keys (RFC 5246 §7.2.1), as a browser sends
  * it when its page closes the connection. werift 0.25.2 never sends one itself, so the test viewer
- * builds it from its DTLS socket.
+ * builds it from its DTLS socket, as the server's peers do.
  */
 export function authenticCloseNotify(pc: RTCPeerConnection): Buffer {
-  const socket = pc.dtlsTransports[0]?.dtls as unknown as {
-    dtls: { epoch: number; recordSequenceNumber: number; version: { major: number; minor: number } };
-    cipher: {
-      encryptPacket(record: { recordLayerHeader: object; fragment: Buffer }): { fragment: Buffer };
-    };
-  };
-  const sequence = ++socket.dtls.recordSequenceNumber;
-  const encrypted = socket.cipher.encryptPacket({
-    recordLayerHeader: {
-      contentType: 21,
-      protocolVersion: socket.dtls.version,
-      epoch: socket.dtls.epoch,
-      sequenceNumber: sequence,
-      contentLen: 2,
-    },
-    fragment: Buffer.from([1, 0]),
-  });
-  return dtlsRecord(21, socket.dtls.epoch, sequence, encrypted.fragment);
+  const record = closeNotifyOf(pc);
+  if (!record) throw new Error('no connected DTLS transport');
+  return record;
 }

@@ -20,12 +20,36 @@ import type { RTCPeerConnection } from 'werift';
  * touched; `werift-shape.test.ts` notices).
  */
 export async function sendCloseNotify(pc: RTCPeerConnection): Promise<number> {
-  const sends: Promise<unknown>[] = [];
-  for (const transport of pc.dtlsTransports) {
-    const socket = (transport as unknown as { dtls?: unknown }).dtls;
-    if (!isConnectedSocket(socket)) continue;
-    const { dtls } = socket;
-    const record: DtlsRecord = {
+  const sends = connectedSockets(pc).map((socket) => socket.transport.send(closeNotifyRecord(socket)));
+  await Promise.all(sends);
+  // werift's UDP send returns before the datagram leaves: Node's dgram resolves even a literal
+  // address on the next tick, and a socket closed before then drops the datagram without a word
+  // (the peer closes its ICE sockets right after this). One turn of the event loop lets it go.
+  if (sends.length > 0) await new Promise((resolve) => setImmediate(resolve));
+  return sends.length;
+}
+
+/**
+ * The close_notify record of `pc`'s first connected DTLS transport, ready for the wire, without
+ * sending it (each call takes the next record sequence number); undefined before the handshake.
+ * Tests use it to play a viewer that ends its session.
+ */
+export function closeNotifyOf(pc: RTCPeerConnection): Buffer | undefined {
+  const [socket] = connectedSockets(pc);
+  return socket ? closeNotifyRecord(socket) : undefined;
+}
+
+function connectedSockets(pc: RTCPeerConnection): ConnectedSocketShape[] {
+  return pc.dtlsTransports
+    .map((transport) => (transport as unknown as { dtls?: unknown }).dtls)
+    .filter(isConnectedSocket);
+}
+
+/** Built as werift's own `DtlsSocket.send` builds application data, under the current epoch. */
+function closeNotifyRecord(socket: ConnectedSocketShape): Buffer {
+  const { dtls } = socket;
+  return serialize(
+    socket.cipher.encryptPacket({
       recordLayerHeader: {
         contentType: alertContentType,
         protocolVersion: { major: dtls.version.major, minor: dtls.version.minor },
@@ -34,16 +58,8 @@ export async function sendCloseNotify(pc: RTCPeerConnection): Promise<number> {
         contentLen: closeNotifyAlert.length,
       },
       fragment: closeNotifyAlert,
-    };
-    const encrypted = socket.cipher.encryptPacket(record);
-    sends.push(socket.transport.send(serialize(encrypted)));
-  }
-  await Promise.all(sends);
-  // werift's UDP send returns before the datagram leaves: Node's dgram resolves even a literal
-  // address on the next tick, and a socket closed before then drops the datagram without a word
-  // (the peer closes its ICE sockets right after this). One turn of the event loop lets it go.
-  if (sends.length > 0) await new Promise((resolve) => setImmediate(resolve));
-  return sends.length;
+    }),
+  );
 }
 
 /** Alert level warning (1), description close_notify (0): RFC 5246 §7.2. */

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, UdpTransport } from 'werift';
 import { weriftCheckedVersion } from './checked-version.js';
 import { withoutDefaultStunServer } from './default-stun.js';
-import { sendCloseNotify } from './dtls-close-notify.js';
+import { closeNotifyOf, sendCloseNotify } from './dtls-close-notify.js';
 import {
   closeUnadvertisedSockets,
   consentResponses,
@@ -261,6 +261,7 @@ describe('werift shapes', () => {
     pc.addTransceiver('video', { direction: 'recvonly' });
 
     expect(await sendCloseNotify(pc)).toBe(0);
+    expect(closeNotifyOf(pc)).toBeUndefined();
   });
 
   it('exposes UdpTransport.init, the factory the UDP mux wraps (ice/udp-mux.ts)', () => {
