@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { waitFor } from '@dragon/test-helpers';
+import { inboundMedia } from '@dragon/test-helpers/chromium';
+
 // The one Chromium launcher (Debian's Chromium, the flags this machine needs) is a shared test helper.
 export { launchChromium } from '@dragon/test-helpers/chromium';
 
@@ -47,10 +50,11 @@ export interface WhepPlayResult {
 }
 
 /**
- * Runs inside the page: a plain WHEP client (non-trickle), then waits until video frames are
- * decoded and audio bytes arrive, or the deadline passes. Leaves the peer connection on `window`.
- * With `videoCodec` (e.g. `video/VP8`) it offers only that for video, as a browser without an
- * H.264 decoder does, and waits for audio alone.
+ * A plain WHEP client (non-trickle) in the page, its peer connection left on `window.pc`; then
+ * waits (`waitFor`, generously) until what the answer accepted arrives: video frames decoded and
+ * audio samples. With `videoCodec` (e.g. `video/VP8`) it offers only that for video, as a browser
+ * without an H.264 decoder does, and the server's answer rejects video. An offer not answered 201
+ * returns at once, with its status.
  */
 export async function playInPage(
   page: import('playwright-core').Page,
@@ -58,7 +62,7 @@ export async function playInPage(
   token?: string,
   options: { videoCodec?: string } = {},
 ): Promise<WhepPlayResult> {
-  return page.evaluate(
+  const offered = await page.evaluate(
     async ({ endpoint, token, videoCodec }) => {
       const pc = new RTCPeerConnection();
       (window as unknown as { pc: RTCPeerConnection }).pc = pc;
@@ -79,41 +83,17 @@ export async function playInPage(
           'icegatheringstatechange',
           () => pc.iceGatheringState === 'complete' && resolve(),
         );
-        setTimeout(resolve, 3000);
+        // A bound, not a wait: on loopback gathering completes at once.
+        setTimeout(resolve, 15_000);
       });
       const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
       if (token) headers.Authorization = `Bearer ${token}`;
       const response = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription!.sdp });
       const location = response.headers.get('Location');
-      if (response.status !== 201) {
-        return {
-          status: response.status,
-          location,
-          framesDecoded: 0,
-          audioBytes: 0,
-          audioSamples: 0,
-          error: await response.text(),
-        };
-      }
+      if (response.status !== 201) return { status: response.status, location, error: await response.text() };
       const answerSdp = await response.text();
       await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
-      const deadline = Date.now() + 20_000;
-      let framesDecoded = 0;
-      let audioBytes = 0;
-      let audioSamples = 0;
-      while (Date.now() < deadline && ((!videoCodec && framesDecoded === 0) || audioSamples === 0)) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        const stats = await pc.getStats();
-        stats.forEach((report) => {
-          if (report.type !== 'inbound-rtp') return;
-          if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
-          if (report.kind === 'audio') {
-            audioBytes = report.bytesReceived ?? 0;
-            audioSamples = report.totalSamplesReceived ?? 0;
-          }
-        });
-      }
-      return { status: response.status, location, framesDecoded, audioBytes, audioSamples, answerSdp };
+      return { status: response.status, location, answerSdp };
     },
     {
       endpoint,
@@ -121,4 +101,18 @@ export async function playInPage(
       ...(options.videoCodec ? { videoCodec: options.videoCodec } : {}),
     },
   );
+  if (offered.status !== 201) return { ...offered, framesDecoded: 0, audioBytes: 0, audioSamples: 0 };
+  // What the answer accepted (a rejected section has port 0) is what must arrive.
+  const answer = offered.answerSdp ?? '';
+  const video = /^m=video [1-9]/m.test(answer);
+  const audio = /^m=audio [1-9]/m.test(answer);
+  const media = await waitFor(
+    'media decoded in the page',
+    async () => {
+      const now = await inboundMedia(page);
+      return (!video || now.framesDecoded > 0) && (!audio || now.audioSamples > 0) ? now : undefined;
+    },
+    60_000,
+  );
+  return { ...offered, ...media };
 }

@@ -1,4 +1,4 @@
-import { type Browser, chromium, type LaunchOptions } from 'playwright-core';
+import { type Browser, chromium, type LaunchOptions, type Page } from 'playwright-core';
 
 /**
  * What headless Chromium needs here: Debian's build run as root in a closed network (no sandbox,
@@ -33,5 +33,35 @@ export function launchChromium(
     headless: true,
     ...options,
     args: [...chromiumArgs, ...extraArgs],
+  });
+}
+
+/** What a page's `window.pc` has received and decoded so far (its inbound RTP statistics). */
+export interface InboundMedia {
+  framesDecoded: number;
+  /** Audio bytes received (`bytesReceived`). */
+  audioBytes: number;
+  /** Audio samples played out (`totalSamplesReceived`, concealment included). */
+  audioSamples: number;
+}
+
+/**
+ * Reads the inbound RTP statistics of the `RTCPeerConnection` a page keeps at `window.pc`: poll
+ * it with `waitFor` until what the test needs has arrived.
+ * @example await waitFor('frames', async () => ((await inboundMedia(page)).framesDecoded > 0 ? true : undefined));
+ */
+export function inboundMedia(page: Page): Promise<InboundMedia> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+    const media = { framesDecoded: 0, audioBytes: 0, audioSamples: 0 };
+    (await pc.getStats()).forEach((report) => {
+      if (report.type !== 'inbound-rtp') return;
+      if (report.kind === 'video') media.framesDecoded = report.framesDecoded ?? 0;
+      if (report.kind === 'audio') {
+        media.audioBytes = report.bytesReceived ?? 0;
+        media.audioSamples = report.totalSamplesReceived ?? 0;
+      }
+    });
+    return media;
   });
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { waitFor } from '@dragon/test-helpers';
-import { launchChromium } from '@dragon/test-helpers/chromium';
+import { inboundMedia, launchChromium } from '@dragon/test-helpers/chromium';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IceTcpMux, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
@@ -140,7 +140,8 @@ async function playInChromium(
     await new Promise<void>((resolve) => {
       if (pc.iceGatheringState === 'complete') return resolve();
       pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
-      setTimeout(resolve, 3000);
+      // A bound, not a wait: on loopback gathering completes at once.
+      setTimeout(resolve, 15_000);
     });
     return pc.localDescription!.sdp;
   }, options.videoCodec);
@@ -148,50 +149,49 @@ async function playInChromium(
   const created = await factory.createPeer(from, options.tcpOnly ? withoutUdpCandidates(offer) : offer);
   const answerSdp = options.tcpOnly ? withoutUdpCandidates(created.answerSdp) : created.answerSdp;
   const expected = { video: !options.videoCodec, audio: from.hasAudio };
-  const result = await page.evaluate(
-    async ({ answer, expected }) => {
-      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-      try {
-        await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-      } catch (error) {
-        return {
-          error: String(error),
-          framesDecoded: 0,
-          audioBytes: 0,
-          audioSamples: 0,
-          selectedProtocol: '',
-        };
-      }
-      const deadline = Date.now() + 20_000;
-      let framesDecoded = 0;
-      let audioBytes = 0;
-      let audioSamples = 0;
-      const flowing = () => (!expected.video || framesDecoded > 0) && (!expected.audio || audioSamples > 0);
-      while (Date.now() < deadline && !flowing()) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        (await pc.getStats()).forEach((report) => {
-          if (report.type !== 'inbound-rtp') return;
-          if (report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
-          if (report.kind === 'audio') {
-            audioBytes = report.bytesReceived ?? 0;
-            audioSamples = report.totalSamplesReceived ?? 0;
-          }
-        });
-      }
-      let selectedProtocol = '';
-      const reports = new Map<string, Record<string, string | undefined>>();
-      (await pc.getStats()).forEach((report) => {
-        reports.set(report.id, report);
-      });
-      for (const report of reports.values()) {
-        if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
-        const pair = reports.get(report.selectedCandidatePairId);
-        selectedProtocol = reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
-      }
-      return { error: undefined, framesDecoded, audioBytes, audioSamples, selectedProtocol };
+  const applied = await page.evaluate(async (answer) => {
+    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      return undefined;
+    } catch (error) {
+      return String(error);
+    }
+  }, answerSdp);
+  if (applied !== undefined) {
+    await page.close();
+    return {
+      error: applied,
+      framesDecoded: 0,
+      audioBytes: 0,
+      audioSamples: 0,
+      selectedProtocol: '',
+      answerSdp,
+    };
+  }
+  const media = await waitFor(
+    'media decoded in the page',
+    async () => {
+      const now = await inboundMedia(page);
+      return (!expected.video || now.framesDecoded > 0) && (!expected.audio || now.audioSamples > 0)
+        ? now
+        : undefined;
     },
-    { answer: answerSdp, expected },
+    60_000,
   );
+  const selectedProtocol = await page.evaluate(async () => {
+    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+    const reports = new Map<string, Record<string, string | undefined>>();
+    (await pc.getStats()).forEach((report) => {
+      reports.set(report.id, report);
+    });
+    for (const report of reports.values()) {
+      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+      const pair = reports.get(report.selectedCandidatePairId);
+      return reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
+    }
+    return '';
+  });
   await page.close();
-  return { ...result, answerSdp };
+  return { error: undefined, ...media, selectedProtocol, answerSdp };
 }
