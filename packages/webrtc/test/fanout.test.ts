@@ -109,7 +109,7 @@ describe('fan-out to werift viewers', () => {
 
   it('primes a late viewer with the packets since the last keyframe', async () => {
     const { source, factory } = await setup();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor('a keyframe and more at the source', () => source.stats().video.packets > 40);
     const { viewer } = await connectViewer(factory, source);
     await waitFor('first packets', () => viewer.received.video.length > 0);
     // The first packet a late viewer gets is the SPS that opens the cached GOP.
