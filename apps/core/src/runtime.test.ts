@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@dragon/test-helpers';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigStore } from './config/config-store.js';
@@ -82,15 +83,11 @@ describe('Runtime reload', () => {
     const reload = await api('/api/v3/config/reload');
     expect(reload.status).toBe(200);
     expect(await reload.json()).toBe('OK');
-    const deadline = Date.now() + 20_000;
-    let name: unknown;
-    while (name !== 'studio-b' && Date.now() < deadline) {
+    await waitFor('the new name', async () => {
       // 503 while the core is rebuilt, then the new one.
       const about = await api('/api');
-      name = about.ok ? ((await about.json()) as { name?: string }).name : undefined;
-      if (name !== 'studio-b') await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(name).toBe('studio-b');
+      return about.ok && ((await about.json()) as { name?: string }).name === 'studio-b';
+    });
   });
 
   it('keeps auth and credentials through a partial change', async () => {

@@ -220,7 +220,13 @@ describe('the server, end to end', () => {
         const pc = new RTCPeerConnection();
         pc.addTransceiver('video', { direction: 'recvonly' });
         await pc.setLocalDescription(await pc.createOffer());
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise<void>((resolve) => {
+          if (pc.iceGatheringState === 'complete') return resolve();
+          pc.addEventListener(
+            'icegatheringstatechange',
+            () => pc.iceGatheringState === 'complete' && resolve(),
+          );
+        });
         const response = await fetch(endpoint, {
           method: 'POST',
           headers: { 'Content-Type': 'application/sdp' },

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CleanupManager } from './cleanup-manager.js';
 import { DiskFilesystem } from './disk-filesystem.js';
@@ -77,9 +78,6 @@ describe('CleanupManager', () => {
     await mem.write('/x_1.ts', new Uint8Array(1));
     await mem.write('/x_2.ts', new Uint8Array(1));
     cleanup.add('x', [rule('memfs:/x_*.ts', { max_files: 1 })]);
-    const deadline = Date.now() + 10_000;
-    while ((await mem.list()).length > 1 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(await mem.list()).toHaveLength(1);
+    await waitFor('one file left', async () => (await mem.list()).length === 1);
   });
 });
