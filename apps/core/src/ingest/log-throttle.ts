@@ -1,15 +1,16 @@
 /**
- * Lines about what peers do wrong, at most `burst` per `windowMs`: a client that opens connections in
- * a loop and sends garbage on each must not fill the log (and the `/api/v3/log` ring) with one line
- * per attempt. The lines left out are counted on the next one that is written.
+ * Lines about what peers do wrong, at most `burst` per `windowMs` for each kind of event: a client
+ * that opens connections in a loop and sends garbage on each must not fill the log (and the
+ * `/api/v3/log` ring) with one line per attempt, and a flood of one kind (malformed messages) must
+ * not hide another (a byte limit reached, a handshake deadline). The lines left out are counted on
+ * the next one of the same kind that is written. Kinds come from the server's code, never from a
+ * peer, so the map stays small.
  */
 export class LogThrottle {
   readonly #burst: number;
   readonly #windowMs: number;
   readonly #now: () => number;
-  #windowStart = Number.NEGATIVE_INFINITY;
-  #lines = 0;
-  #suppressed = 0;
+  readonly #kinds = new Map<string, { windowStart: number; lines: number; suppressed: number }>();
 
   constructor(options: { burst?: number; windowMs?: number; now?: () => number } = {}) {
     this.#burst = options.burst ?? 20;
@@ -18,22 +19,27 @@ export class LogThrottle {
   }
 
   /**
-   * Whether a line may be written now: undefined when it must be dropped, else how many were
-   * dropped since the last one written (to log as `suppressed`).
+   * Whether a line of `kind` may be written now: undefined when it must be dropped, else how many
+   * of that kind were dropped since the last one written (to log as `suppressed`).
    */
-  admit(): number | undefined {
+  admit(kind = ''): number | undefined {
     const now = this.#now();
-    if (now - this.#windowStart >= this.#windowMs) {
-      this.#windowStart = now;
-      this.#lines = 0;
+    let state = this.#kinds.get(kind);
+    if (!state) {
+      state = { windowStart: now, lines: 0, suppressed: 0 };
+      this.#kinds.set(kind, state);
     }
-    if (this.#lines >= this.#burst) {
-      this.#suppressed++;
+    if (now - state.windowStart >= this.#windowMs) {
+      state.windowStart = now;
+      state.lines = 0;
+    }
+    if (state.lines >= this.#burst) {
+      state.suppressed++;
       return undefined;
     }
-    this.#lines++;
-    const suppressed = this.#suppressed;
-    this.#suppressed = 0;
+    state.lines++;
+    const suppressed = state.suppressed;
+    state.suppressed = 0;
     return suppressed;
   }
 }

@@ -197,7 +197,7 @@ export class RtmpServer {
     socket.on('error', () => socket.destroy());
     if (refusal) {
       socket.destroy();
-      this.#peerWarn({ client: ip }, `connection refused: ${refusal}`);
+      this.#peerWarn('refused', { client: ip }, `connection refused: ${refusal}`);
       return false;
     }
     this.#sockets.set(socket, undefined);
@@ -212,8 +212,8 @@ export class RtmpServer {
   }
 
   /** One line about a misbehaving peer, throttled so that a flood of them cannot fill the log. */
-  #peerWarn(object: object, message: string): void {
-    const suppressed = this.#peerLog.admit();
+  #peerWarn(kind: string, object: object, message: string): void {
+    const suppressed = this.#peerLog.admit(kind);
     if (suppressed === undefined) return;
     this.#logger.warn({ component: 'rtmp', ...object, ...(suppressed > 0 ? { suppressed } : {}) }, message);
   }
@@ -250,7 +250,13 @@ export class RtmpServer {
         error instanceof RtmpLimitError ||
         error instanceof RtmpTimeoutError
       ) {
-        this.#peerWarn({ client: remote, code: error.code }, `connection closed: ${error.message}`);
+        const kind =
+          error instanceof RtmpLimitError
+            ? `limit:${error.limit}`
+            : error instanceof RtmpTimeoutError
+              ? `timeout:${error.stage}`
+              : 'protocol';
+        this.#peerWarn(kind, { client: remote, code: error.code }, `connection closed: ${error.message}`);
       } else {
         this.#logger.error({ component: 'rtmp', client: remote, err: error }, 'connection failed');
       }
