@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
 import {
   ffmpegPlay,
   ffmpegPublish,
@@ -7,8 +8,7 @@ import {
   RtmpProbe,
   rawChunk,
   serverMessages,
-} from '../apps/core/test/rtmp-bytes.js';
-import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
+} from '../packages/ingest/test/rtmp-bytes.js';
 import { joinOverWhep, rssBytes, startServerWithProcess, virtualBytes } from './helpers.js';
 
 // Anyone who reaches the RTMP port, before any token is asked for: malformed messages, declarations of

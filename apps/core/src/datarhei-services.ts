@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
+  type IngestLogger,
+  RtmpServer,
+  type RtmpServerOptions,
+  type rtmpChannelsSchema,
+  SrtServer,
+} from '@dragon/ingest';
+import {
   createPlaceholderResolver,
   type PlaceholderTemplates,
   type ProcessManager,
   replacePlaceholders,
 } from '@dragon/restream';
+import { createHlsSessions, SessionRegistry, type WebRtcSessionInfo } from '@dragon/sessions';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { createFsApiRoutes } from './api/fs-routes.js';
@@ -22,15 +30,10 @@ import { normalizeFsPath } from './fs/fs-path.js';
 import { type LocateFile, MasterPlaylistIndex } from './fs/hls/hls-outputs.js';
 import { MasterPlaylists } from './fs/hls/master-playlist.js';
 import { MemFilesystem } from './fs/mem-filesystem.js';
-import type { RtmpServerOptions } from './ingest/rtmp-options.js';
-import { type IngestLogger, RtmpServer, type rtmpChannelsSchema } from './ingest/rtmp-server.js';
-import { SrtServer } from './ingest/srt-server.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
 import { MetricsHistory } from './ops/metrics-history.js';
 import { cleanupRulesOf, memfsBaseUrl, placeholderTemplates } from './placeholders/placeholder-templates.js';
-import { createHlsSessions } from './sessions/hls-sessions.js';
-import { SessionRegistry, type WebRtcSessionInfo } from './sessions/session-registry.js';
 
 const mebibyte = 1024 * 1024;
 

@@ -1,11 +1,10 @@
+import { RtmpServer, type RtmpServerOptions } from '@dragon/ingest';
 import { createPlaceholderResolver, processConfigSchema, replacePlaceholders } from '@dragon/restream';
+import { SessionCollector } from '@dragon/sessions';
+import { selfSignedCertificate } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RtmpServerOptions } from '../src/ingest/rtmp-options.js';
-import { RtmpServer } from '../src/ingest/rtmp-server.js';
 import { placeholderTemplates } from '../src/placeholders/placeholder-templates.js';
-import { SessionCollector } from '../src/sessions/session-collector.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
-import { selfSignedCertificate } from './rtmp-bytes.js';
 import { waitFor } from './server-harness.js';
 
 const quiet = { error() {}, info() {}, warn() {}, debug() {} };

@@ -1,8 +1,8 @@
+import { SrtServer } from '@dragon/ingest';
 import { createPlaceholderResolver, processConfigSchema, replacePlaceholders } from '@dragon/restream';
+import { SessionCollector } from '@dragon/sessions';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SrtServer } from '../src/ingest/srt-server.js';
 import { placeholderTemplates } from '../src/placeholders/placeholder-templates.js';
-import { SessionCollector } from '../src/sessions/session-collector.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
 import { waitFor } from './server-harness.js';
 

@@ -1,3 +1,4 @@
 export { handwrittenOffer, vp8OnlyOffer } from './offers.js';
 export { rejectedSectionProblems } from './rejected-section.js';
+export { selfSignedCertificate } from './tls.js';
 export { type Condition, waitFor } from './wait-for.js';

@@ -1,5 +1,5 @@
+import type { SessionRegistry } from '@dragon/sessions';
 import { Hono } from 'hono';
-import type { SessionRegistry } from '../sessions/session-registry.js';
 
 /** datarhei's `?collectors=a,b`: an absent list is one empty name, answered like any unknown collector. */
 const collectorsOf = (query: string | undefined) => (query ?? '').split(',').map((name) => name.trim());

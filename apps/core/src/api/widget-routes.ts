@@ -1,7 +1,7 @@
 import type { ProcessManager } from '@dragon/restream';
+import type { SessionRegistry } from '@dragon/sessions';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { SessionRegistry } from '../sessions/session-registry.js';
 import { ApiError } from './api-error.js';
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import { rtmpServerDefaults } from '@dragon/ingest';
 import { z } from 'zod';
 import { isValidCorsOrigin } from '../fs/cors-origins.js';
-import { rtmpServerDefaults } from '../ingest/rtmp-options.js';
 
 /**
  * The server configuration: datarhei Core v16's config document (layout version 3, `config/data.go`)

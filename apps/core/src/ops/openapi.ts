@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { rtmpChannelsSchema, srtChannelsJsonSchema } from '@dragon/ingest';
 import {
   probeResultSchema,
   processConfigSchema,
   processReportJsonSchema,
   skillsSchema,
 } from '@dragon/restream';
+import { sessionJsonSchema, sessionSummaryJsonSchema } from '@dragon/sessions';
 import { z } from 'zod';
 import { aboutSchema, minimalAboutSchema } from '../api/about-route.js';
 import { errorBodySchema } from '../api/api-error.js';
@@ -23,9 +25,6 @@ import { widgetProcessSchema } from '../api/widget-routes.js';
 import { clusterViewSchema } from '../cluster/cluster-records.js';
 import { configViewSchema } from '../config/config-store.js';
 import { fieldErrorsSchema } from '../config/errors.js';
-import { rtmpChannelsSchema } from '../ingest/rtmp-server.js';
-import { srtChannelsJsonSchema } from '../ingest/srt-channels.js';
-import { sessionJsonSchema, sessionSummaryJsonSchema } from '../sessions/session-collector.js';
 import { viewerStatusSchema, webRtcStateSchema } from '../webrtc/webrtc-status.js';
 import { metricDescriptionSchema, metricsQuerySchema, metricsResponseSchema } from './metrics-history.js';
 

@@ -1,19 +1,11 @@
 import { connect as connectTls } from 'node:tls';
+import { SessionCollector } from '@dragon/sessions';
+import { selfSignedCertificate, waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeAmf0 } from '../src/ingest/rtmp-amf0.js';
-import type { RtmpServerOptions } from '../src/ingest/rtmp-options.js';
-import { RtmpServer } from '../src/ingest/rtmp-server.js';
-import { SessionCollector } from '../src/sessions/session-collector.js';
-import {
-  ffmpegPlay,
-  ffmpegPublish,
-  handshake,
-  RtmpProbe,
-  rawChunk,
-  selfSignedCertificate,
-  serverMessages,
-} from './rtmp-bytes.js';
-import { waitFor } from './server-harness.js';
+import { encodeAmf0 } from '../src/rtmp-amf0.js';
+import type { RtmpServerOptions } from '../src/rtmp-options.js';
+import { RtmpServer } from '../src/rtmp-server.js';
+import { ffmpegPlay, ffmpegPublish, handshake, RtmpProbe, rawChunk, serverMessages } from './rtmp-bytes.js';
 
 // The RTMP server against peers that break the protocol or its bounds, in process and without FFmpeg:
 // publishers and players are FFmpeg's own bytes, replayed (test/fixtures/rtmp).

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { SessionCollector } from '@dragon/sessions';
 import { z } from 'zod';
-import type { SessionCollector } from '../sessions/session-collector.js';
 import { IngestListenError, SrtSocketError } from './errors.js';
 import {
   decodeSockaddr,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ffmpegConnect } from '../../test/rtmp-bytes.js';
+import { ffmpegConnect } from '../test/rtmp-bytes.js';
 import { RtmpProtocolError } from './errors.js';
 import { type Amf0Value, decodeAmf0, encodeAmf0, maxAmf0Depth } from './rtmp-amf0.js';
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import type { SessionCollector } from '@dragon/sessions';
 import { z } from 'zod';
-import type { SessionCollector } from '../sessions/session-collector.js';
 import {
   IngestListenError,
   RtmpLimitError,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ffmpegConnect, ffmpegPublish, handshakeBytes, rawChunk } from '../../test/rtmp-bytes.js';
+import { ffmpegConnect, ffmpegPublish, handshakeBytes, rawChunk } from '../test/rtmp-bytes.js';
 import { RtmpLimitError, RtmpProtocolError } from './errors.js';
 import { ChunkReader, type ChunkReaderLimits, type RtmpMessage } from './rtmp-chunk-reader.js';
 

@@ -1,9 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChunkReader, type RtmpMessage } from '../src/ingest/rtmp-chunk-reader.js';
+import { ChunkReader, type RtmpMessage } from '../src/rtmp-chunk-reader.js';
 
 /**
  * RTMP bytes for tests: what real FFmpeg sent (fixtures/rtmp, see its README) and hand-made chunks,
@@ -147,29 +144,4 @@ export class RtmpProbe {
   close(): void {
     this.socket.destroy();
   }
-}
-
-/** A self-signed certificate for `localhost` made with OpenSSL (for RTMPS); `remove()` deletes it. */
-export function selfSignedCertificate(): { certFile: string; keyFile: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'dragon-rtmps-'));
-  const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-subj',
-    '/CN=localhost',
-    '-days',
-    '1',
-  ]);
-  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr.toString()}`);
-  return { certFile, keyFile, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

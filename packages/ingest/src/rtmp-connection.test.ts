@@ -7,7 +7,7 @@ import {
   handshakeBytes,
   rawChunk,
   serverMessages,
-} from '../../test/rtmp-bytes.js';
+} from '../test/rtmp-bytes.js';
 import { RtmpLimitError, RtmpProtocolError, RtmpRefusedError } from './errors.js';
 import { decodeAmf0, encodeAmf0 } from './rtmp-amf0.js';
 import {

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { basename, extname, posix } from 'node:path';
-import type { HlsObserver, HlsRequest } from '../fs/fs-http.js';
 import type { SessionCollector } from './session-collector.js';
 
 /** shortuuid's alphabet: datarhei's HLS session ids are 22 characters of it. */
@@ -9,6 +8,29 @@ const alphabet = '23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const sessionIdPattern = new RegExp(`^[${alphabet}]{22}$`);
 /** Segments remembered between their PUT and the playlist PUT that lists them. */
 const maxPendingSegments = 4096;
+
+/** One HTTP read of an HLS file, as the file server saw it. */
+export interface HlsRequest {
+  /** The file's path inside its filesystem. */
+  path: string;
+  /** datarhei's `?session=` query. */
+  session: string | undefined;
+  ip: string;
+  userAgent: string;
+  referrer: string;
+}
+
+/** What a file server asks of HLS session tracking (it satisfies `@dragon/filesystems`' HLS observer). */
+export interface HlsSessions {
+  /** Before a playlist is served: refuse it (datarhei's 509 on limits) or say how to rewrite and count it. */
+  playlist(
+    request: HlsRequest,
+  ): { refuse: string } | { rewrite(body: string): string; served(bytes: number): void };
+  /** After a segment was served. */
+  segment(request: HlsRequest, bytes: number): void;
+  /** After a file was written (PUT/POST); `playlist` is the text when it was a playlist. */
+  ingress(path: string, bytes: number, playlist: string | undefined): void;
+}
 
 function newSessionId(): string {
   let id = '';
@@ -46,7 +68,7 @@ function withQuery(uri: string, key: string, value: string): string {
  * the session and every read adds its bytes. Clients in `sessions.ip_ignorelist` get the files
  * untouched. Writes (FFmpeg's PUTs) feed the `hlsingress` collector.
  */
-export function createHlsSessions(egress: SessionCollector, ingress: SessionCollector): HlsObserver {
+export function createHlsSessions(egress: SessionCollector, ingress: SessionCollector): HlsSessions {
   const pendingSegments = new Map<string, number>();
   const untouched = { rewrite: (body: string) => body, served: () => {} };
 
