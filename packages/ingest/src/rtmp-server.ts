@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import type { SessionCollector } from '@dragon/sessions';
 import { z } from 'zod';
 import {
   IngestListenError,
@@ -15,17 +14,10 @@ import { RtmpChannel } from './rtmp-channel.js';
 import { type RtmpAction, RtmpConnection, type RtmpStreamRequest } from './rtmp-connection.js';
 import { type RtmpServerOptions, rtmpServerOptionsSchema } from './rtmp-options.js';
 import { splitToken, streamPath, streamReference } from './rtmp-url.js';
+import type { IngestAccounting, IngestLogger } from './seams.js';
 
 /** `GET /api/v3/rtmp`: the published channels, datarhei's `[]api.RTMPChannel`. */
 export const rtmpChannelsSchema = z.array(z.object({ name: z.string() }));
-
-/** pino-compatible. */
-export interface IngestLogger {
-  error(object: object, message: string): void;
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  debug(object: object, message: string): void;
-}
 
 type Role =
   | { kind: 'publisher'; channel: RtmpChannel }
@@ -77,29 +69,29 @@ export class RtmpServer {
   /** Every admitted socket (the TCP socket under RTMPS) and its protocol state once it has one. */
   readonly #sockets = new Map<Socket, RtmpConnection | undefined>();
   readonly #perAddress = new Map<string, number>();
-  readonly #collector: SessionCollector;
+  readonly #accounting: IngestAccounting;
   readonly #logger: IngestLogger;
   readonly #peerLog = new LogThrottle();
   #closed: Promise<void> | undefined;
 
   private constructor(
     options: z.infer<typeof rtmpServerOptionsSchema>,
-    collector: SessionCollector,
+    accounting: IngestAccounting,
     logger: IngestLogger,
   ) {
     this.#options = options;
-    this.#collector = collector;
+    this.#accounting = accounting;
     this.#logger = logger;
   }
 
   /** Listens on `rtmp.address` (and `rtmp.address_tls`); rejects with `IngestListenError`. */
   static async start(
     options: RtmpServerOptions,
-    collector: SessionCollector,
+    accounting: IngestAccounting,
     logger: IngestLogger,
   ): Promise<RtmpServer> {
     const parsed = rtmpServerOptionsSchema.parse(options);
-    const server = new RtmpServer(parsed, collector, logger);
+    const server = new RtmpServer(parsed, accounting, logger);
     try {
       const plain = createServer((socket) => {
         if (server.#admit(socket)) server.#accept(socket, socket, performance.now());
@@ -228,7 +220,7 @@ export class RtmpServer {
       return;
     }
     const remote = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
-    const collectable = this.#collector.isCollectableIp(socket.remoteAddress ?? '');
+    const collectable = this.#accounting.isCollectableIp(socket.remoteAddress ?? '');
     let role: Role;
     let authorized: string | undefined;
     let ended = false;
@@ -297,7 +289,7 @@ export class RtmpServer {
       if (ended) return;
       try {
         if (collectable && role?.kind === 'publisher')
-          this.#collector.ingress(role.channel.path, data.length);
+          this.#accounting.ingress(role.channel.path, data.length);
         connection.push(data);
         if (connection.handshaken) clearTimeout(handshakeDeadline);
       } catch (error) {
@@ -341,18 +333,18 @@ export class RtmpServer {
       const channel = new RtmpChannel(path, streamReference(path, this.#options.app), {
         maxGopBytes: this.#options.maxGopBytes,
         maxPlayerBufferBytes: this.#options.maxPlayerBufferBytes,
-        egress: (sessionId, bytes) => this.#collector.egress(sessionId, bytes),
+        egress: (sessionId, bytes) => this.#accounting.egress(sessionId, bytes),
         droppedSlowPlayer: () => this.#logger.warn({ component: 'rtmp', path }, 'player too slow; dropped'),
       });
       this.#channels.set(path, channel);
       if (collectable)
-        this.#collector.registerAndActivate(path, channel.reference, `publish:${path}`, remote);
+        this.#accounting.registerAndActivate(path, channel.reference, `publish:${path}`, remote);
       this.#logger.info({ component: 'rtmp', path, client: remote }, 'publish started');
       return { kind: 'publisher', channel };
     }
     const channel = this.#channels.get(path)!;
     channel.join(socket, collectable ? remote : undefined);
-    if (collectable) this.#collector.registerAndActivate(remote, channel.reference, `play:${path}`, remote);
+    if (collectable) this.#accounting.registerAndActivate(remote, channel.reference, `play:${path}`, remote);
     this.#logger.info({ component: 'rtmp', path, client: remote }, 'play started');
     return { kind: 'player', channel, id: remote };
   }
@@ -363,11 +355,11 @@ export class RtmpServer {
       this.#channels.delete(channel.path);
       // Players of a stream that ended have nothing more to get (datarhei closes them too).
       for (const player of channel.players.keys()) player.destroy();
-      if (collectable) this.#collector.unregister(channel.path);
+      if (collectable) this.#accounting.unregister(channel.path);
       this.#logger.info({ component: 'rtmp', path: channel.path, client: remote }, 'publish stopped');
     } else if (role?.kind === 'player') {
       role.channel.players.delete(socket);
-      if (collectable) this.#collector.unregister(role.id);
+      if (collectable) this.#accounting.unregister(role.id);
       this.#logger.info({ component: 'rtmp', path: role.channel.path, client: remote }, 'play stopped');
     }
   }

@@ -1,6 +1,5 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { SessionCollector } from '@dragon/sessions';
 import { z } from 'zod';
 import { IngestListenError, SrtSocketError } from './errors.js';
 import {
@@ -13,7 +12,7 @@ import {
   srtInvalidSocket,
   srtWouldBlock,
 } from './libsrt.js';
-import type { IngestLogger } from './rtmp-server.js';
+import type { IngestAccounting, IngestLogger } from './seams.js';
 import { type SrtChannelsJson, srtStatistics } from './srt-channels.js';
 import { parseStreamId } from './srt-streamid.js';
 
@@ -48,7 +47,7 @@ const int32 = (value: number) => {
 interface Connection {
   socket: number;
   remote: string;
-  /** The session id when the collector counts this client. */
+  /** The session id when the accounting counts this client. */
   sessionId: string | undefined;
 }
 
@@ -69,7 +68,7 @@ interface Channel {
 export class SrtServer {
   readonly #options: z.infer<typeof srtServerOptionsSchema>;
   readonly #srt: LibSrt;
-  readonly #collector: SessionCollector;
+  readonly #accounting: IngestAccounting;
   readonly #logger: IngestLogger;
   readonly #channels = new Map<string, Channel>();
   /** Every open socket but the listener, to its channel (undefined before its streamid is read). */
@@ -88,23 +87,23 @@ export class SrtServer {
   private constructor(
     options: z.infer<typeof srtServerOptionsSchema>,
     srt: LibSrt,
-    collector: SessionCollector,
+    accounting: IngestAccounting,
     logger: IngestLogger,
   ) {
     this.#options = options;
     this.#srt = srt;
-    this.#collector = collector;
+    this.#accounting = accounting;
     this.#logger = logger;
   }
 
   /** Listens on `srt.address`; rejects with `IngestListenError` (or `SrtUnavailableError` without libsrt). */
   static async start(
     options: SrtServerOptions,
-    collector: SessionCollector,
+    accounting: IngestAccounting,
     logger: IngestLogger,
   ): Promise<SrtServer> {
     const parsed = srtServerOptionsSchema.parse(options);
-    const server = new SrtServer(parsed, libsrt(), collector, logger);
+    const server = new SrtServer(parsed, libsrt(), accounting, logger);
     try {
       await server.#listen();
     } catch (error) {
@@ -284,7 +283,7 @@ export class SrtServer {
       return;
     }
 
-    const collectable = this.#collector.isCollectableIp(ip);
+    const collectable = this.#accounting.isCollectableIp(ip);
     const connection: Connection = { socket, remote, sessionId: collectable ? remote : undefined };
     const name = info.resource;
     if (info.mode === 'publish') {
@@ -297,7 +296,7 @@ export class SrtServer {
       this.#sockets.set(socket, channel);
       this.#srt.epollAdd(this.#epoll, socket, int32(SrtEpoll.in | SrtEpoll.err));
       if (connection.sessionId)
-        this.#collector.registerAndActivate(connection.sessionId, name, `publish:${name}`, remote);
+        this.#accounting.registerAndActivate(connection.sessionId, name, `publish:${name}`, remote);
       this.#logger.info({ component: 'srt', resource: name, client: remote }, 'publish started');
       return;
     }
@@ -311,7 +310,7 @@ export class SrtServer {
     // A player sends nothing; its socket is watched for breaking only.
     this.#srt.epollAdd(this.#epoll, socket, int32(SrtEpoll.err));
     if (connection.sessionId)
-      this.#collector.registerAndActivate(connection.sessionId, name, `play:${name}`, remote);
+      this.#accounting.registerAndActivate(connection.sessionId, name, `play:${name}`, remote);
     this.#logger.info({ component: 'srt', resource: name, client: remote }, 'play started');
   }
 
@@ -333,13 +332,13 @@ export class SrtServer {
         if (size < 0 && srt.getlasterror(null) !== srtWouldBlock.receive) this.#drop(publisher.socket);
         return;
       }
-      if (publisher.sessionId) this.#collector.ingress(publisher.sessionId, size);
+      if (publisher.sessionId) this.#accounting.ingress(publisher.sessionId, size);
       const players = channel.players;
       for (let index = 0; index < players.length; index++) {
         const player = players[index]!;
         // A player that cannot take the message loses it, as a live SRT receiver would.
         const sent = srt.sendmsg(player.socket, payload, size, -1, 0);
-        if (sent > 0 && player.sessionId) this.#collector.egress(player.sessionId, sent);
+        if (sent > 0 && player.sessionId) this.#accounting.egress(player.sessionId, sent);
       }
     }
   }
@@ -354,7 +353,7 @@ export class SrtServer {
     if (!channel) return;
     if (channel.publisher.socket === socket) {
       this.#channels.delete(channel.name);
-      if (channel.publisher.sessionId) this.#collector.unregister(channel.publisher.sessionId);
+      if (channel.publisher.sessionId) this.#accounting.unregister(channel.publisher.sessionId);
       this.#logger.info(
         { component: 'srt', resource: channel.name, client: channel.publisher.remote },
         'publish stopped',
@@ -364,7 +363,7 @@ export class SrtServer {
     }
     const at = channel.players.findIndex((candidate) => candidate.socket === socket);
     const [player] = at < 0 ? [] : channel.players.splice(at, 1);
-    if (player?.sessionId) this.#collector.unregister(player.sessionId);
+    if (player?.sessionId) this.#accounting.unregister(player.sessionId);
     this.#logger.info({ component: 'srt', resource: channel.name, client: player?.remote }, 'play stopped');
   }
 }

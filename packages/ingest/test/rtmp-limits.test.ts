@@ -1,10 +1,10 @@
 import { connect as connectTls } from 'node:tls';
-import { SessionCollector } from '@dragon/sessions';
 import { selfSignedCertificate, waitFor } from '@dragon/test-helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAmf0 } from '../src/rtmp-amf0.js';
 import type { RtmpServerOptions } from '../src/rtmp-options.js';
 import { RtmpServer } from '../src/rtmp-server.js';
+import { RecordingAccounting } from './recording-accounting.js';
 import { ffmpegPlay, ffmpegPublish, handshake, RtmpProbe, rawChunk, serverMessages } from './rtmp-bytes.js';
 
 // The RTMP server against peers that break the protocol or its bounds, in process and without FFmpeg:
@@ -27,10 +27,10 @@ async function startRtmp(options: Partial<RtmpServerOptions> = {}) {
     info: record('info'),
     debug: record('debug'),
   };
-  const collector = new SessionCollector('rtmp', { ipIgnoreList: [] });
+  const accounting = new RecordingAccounting();
   const server = await RtmpServer.start(
     { address: '127.0.0.1:0', idleTimeoutMs: 60_000, ...options },
-    collector,
+    accounting,
     logger,
   );
   servers.push(server);
@@ -40,7 +40,7 @@ async function startRtmp(options: Partial<RtmpServerOptions> = {}) {
     return probe;
   };
   const warnings = () => lines.filter((line) => line.level !== 'info').map((line) => line.message);
-  return { server, open, warnings };
+  return { server, open, warnings, accounting };
 }
 
 describe('the RTMP server under hostile peers', () => {
@@ -180,5 +180,50 @@ describe('the RTMP server under hostile peers', () => {
     } finally {
       remove();
     }
+  });
+});
+
+describe("the RTMP server's session accounting", () => {
+  it('reports a publisher and a player with their bytes, and their end', async () => {
+    const { server, open, accounting } = await startRtmp({ app: '/live', token: 'secret' });
+    const publisher = await open();
+    publisher.send(ffmpegPublish());
+    await waitFor('the publisher counted', () => accounting.find('publish:/live/cam'));
+    const player = await open();
+    player.send(ffmpegPlay());
+    await waitFor('the player counted', () => accounting.find('play:/live/cam'));
+    // Bytes count from the publish and the play on: one more AAC frame on FFmpeg's audio chunk stream.
+    publisher.send(
+      rawChunk({ chunkStreamId: 4, type: 8, streamId: 1, timestamp: 1300, payload: [0xaf, 1, 0x21, 0x10] }),
+    );
+    const [published, playing] = await waitFor('bytes both ways', () => {
+      const both = [accounting.find('publish:/live/cam'), accounting.find('play:/live/cam')] as const;
+      return both[0] && both[1] && both[0].rx > 0 && both[1].tx > 0 ? both : undefined;
+    });
+
+    expect(published).toMatchObject({
+      reference: 'cam',
+      remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
+    expect(playing).toMatchObject({ reference: 'cam', remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    player.close();
+    await waitFor('the player to end', () => accounting.ended.includes('play:/live/cam') || undefined);
+    publisher.close();
+    await waitFor('the publisher to end', () => server.channels().length === 0 || undefined);
+    expect(accounting.ended).toEqual(['play:/live/cam', 'publish:/live/cam']);
+    expect(accounting.sessions.size).toBe(0);
+  });
+
+  it('reports nothing of clients from an address the accounting ignores, and still serves them', async () => {
+    const accounting = new RecordingAccounting(['127.0.0.1']);
+    const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+    const server = await RtmpServer.start({ address: '127.0.0.1:0', app: '/live' }, accounting, quiet);
+    servers.push(server);
+    const publisher = await RtmpProbe.open(server.port);
+    probes.push(publisher);
+    publisher.send(ffmpegPublish());
+    await waitFor('the publish', () => server.channels().includes('/live/cam') || undefined);
+
+    expect(accounting.sessions.size).toBe(0);
   });
 });
