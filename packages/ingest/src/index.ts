@@ -16,6 +16,7 @@ export {
   SrtSocketError,
   SrtUnavailableError,
 } from './errors.js';
+export { listenAddressSchema } from './listen-address.js';
 export { type RtmpServerOptions, rtmpServerDefaults, rtmpServerOptionsSchema } from './rtmp-options.js';
 export { RtmpServer, rtmpChannelsSchema } from './rtmp-server.js';
 export type { IngestAccounting, IngestLogger } from './seams.js';

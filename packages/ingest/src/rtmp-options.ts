@@ -1,8 +1,5 @@
 import { z } from 'zod';
-
-const listenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port or :port');
+import { listenAddressSchema } from './listen-address.js';
 
 const mebibyte = 1024 * 1024;
 
@@ -13,14 +10,14 @@ const mebibyte = 1024 * 1024;
  */
 export const rtmpServerOptionsSchema = z.object({
   /** `rtmp.address`. @default ':1935' */
-  address: listenAddress.default(':1935'),
+  address: listenAddressSchema.default(':1935'),
   /** `rtmp.app`: publishing is only allowed below this path. @default '/' */
   app: z.string().startsWith('/').default('/'),
   /** `rtmp.token`: required from publishers and players when set. */
   token: z.string().default(''),
   /** RTMPS (`rtmp.enable_tls`) on `rtmp.address_tls` with `tls.cert_file`/`tls.key_file`. */
   tls: z
-    .object({ address: listenAddress, certFile: z.string().min(1), keyFile: z.string().min(1) })
+    .object({ address: listenAddressSchema, certFile: z.string().min(1), keyFile: z.string().min(1) })
     .optional(),
   /** A connection silent this long is closed (datarhei: 10 s). @default 10000 */
   idleTimeoutMs: z.number().int().min(100).default(10_000),

@@ -12,6 +12,7 @@ import {
   srtInvalidSocket,
   srtWouldBlock,
 } from './libsrt.js';
+import { listenAddressSchema } from './listen-address.js';
 import type { IngestAccounting, IngestLogger } from './seams.js';
 import { type SrtChannelsJson, srtStatistics } from './srt-channels.js';
 import { parseStreamId } from './srt-streamid.js';
@@ -19,10 +20,7 @@ import { parseStreamId } from './srt-streamid.js';
 /** datarhei's `srt.*` config, as the SRT server needs it. */
 export const srtServerOptionsSchema = z.object({
   /** `srt.address`: one UDP port for every stream. @default ':6000' */
-  address: z
-    .string()
-    .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port or :port')
-    .default(':6000'),
+  address: listenAddressSchema.default(':6000'),
   /** `srt.passphrase`: callers must encrypt with it (10–79 characters); empty: no encryption. */
   passphrase: z.union([z.literal(''), z.string().min(10).max(79)]).default(''),
   /** `srt.token`: required in the streamid of publishers and players when set. */

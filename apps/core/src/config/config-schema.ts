@@ -1,6 +1,6 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { rtmpServerDefaults } from '@dragon/ingest';
+import { listenAddressSchema, rtmpServerDefaults } from '@dragon/ingest';
 import { z } from 'zod';
 import { isValidCorsOrigin } from '../fs/cors-origins.js';
 
@@ -10,17 +10,6 @@ import { isValidCorsOrigin } from '../fs/cors-origins.js';
  * `CORE_` + its JSON path upper-cased with dots as `_` (see `env-overrides.ts` for datarhei's
  * other names).
  */
-
-/** `host:port` or `:port`, as datarhei's `address` values. */
-const listenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]*):\d{1,5}$/, 'must be host:port or :port')
-  .refine(
-    (address) => !/:\d+$/.test(address) || Number(address.slice(address.lastIndexOf(':') + 1)) <= 65535,
-    {
-      message: 'the port must be at most 65535',
-    },
-  );
 
 const port = z.number().int().min(0).max(65535);
 const count = z.number().int().min(0);
@@ -225,7 +214,7 @@ const configObject = z.object({
     .default(() => randomUUID()),
   name: z.string().default(instanceName),
   /** HTTP listen address. */
-  address: listenAddress.default(':8080'),
+  address: listenAddressSchema.default(':8080'),
   /** Kept for datarhei clients; Dragon never contacts an update service. */
   update_check: z.boolean().default(true),
   log: z
@@ -266,7 +255,7 @@ const configObject = z.object({
     .prefault({}),
   tls: z
     .object({
-      address: listenAddress.default(':8181'),
+      address: listenAddressSchema.default(':8181'),
       enable: z.boolean().default(false),
       auto: z.boolean().default(false),
       email: z.union([z.literal(''), z.email()]).default('cert@datarhei.com'),
@@ -322,8 +311,8 @@ const configObject = z.object({
     .object({
       enable: z.boolean().default(false),
       enable_tls: z.boolean().default(false),
-      address: listenAddress.default(':1935'),
-      address_tls: listenAddress.default(':1936'),
+      address: listenAddressSchema.default(':1935'),
+      address_tls: listenAddressSchema.default(':1936'),
       app: z.string().startsWith('/', 'must be an absolute path').default('/'),
       token: z.string().default(''),
       // Dragon's bounds on what any client may hold (docs/security.md); datarhei has none.
@@ -348,7 +337,7 @@ const configObject = z.object({
   srt: z
     .object({
       enable: z.boolean().default(false),
-      address: listenAddress.default(':6000'),
+      address: listenAddressSchema.default(':6000'),
       // SRT's key derivation takes 10 to 79 characters (libsrt's and datarhei's SRT library's check).
       passphrase: z
         .union([z.literal(''), z.string().min(10).max(79)], {
