@@ -1,12 +1,24 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { SessionOptionsError } from './errors.js';
 import { RateWindow } from './rate-window.js';
 
+/** An address, or an address and a prefix length its family allows: `10.0.0.0/8`, `::1`. */
+function isCidr(value: string): boolean {
+  const [address = '', bits, ...rest] = value.split('/');
+  const maximum = isIPv4(address) ? 32 : isIPv6(address) ? 128 : -1;
+  if (maximum < 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maximum);
+}
+
+/** A collector's options: datarhei's `sessions.*` keys. */
 export const collectorOptionsSchema = z.object({
   /** `sessions.session_timeout_sec`: a session without traffic for this long is over. @default 30 */
   sessionTimeoutSec: z.number().int().min(1).default(30),
   /** `sessions.ip_ignorelist`: CIDRs whose clients are not counted. */
-  ipIgnoreList: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
+  ipIgnoreList: z
+    .array(z.string().refine(isCidr, 'must be an IP address or a CIDR'))
+    .default(['127.0.0.1/32', '::1/128']),
   /** `sessions.max_sessions`; 0 is unlimited. */
   maxSessions: z.number().int().min(0).default(0),
   /** `sessions.max_bitrate_mbit`, outgoing, in bit/s; 0 is unlimited. */
@@ -81,8 +93,8 @@ const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 function parseCidr(blocks: BlockList, cidr: string): void {
   const [address = '', bits] = cidr.split('/');
-  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
-  if (!family) return;
+  // Checked by the options schema (isCidr).
+  const family = isIPv4(address) ? 'ipv4' : 'ipv6';
   const prefix = bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits);
   blocks.addSubnet(address, prefix, family);
 }
@@ -103,11 +115,14 @@ export class SessionCollector {
   #rxBytes = 0;
   #txBytes = 0;
 
+  /** Rejects options it cannot work with by throwing `SessionOptionsError`. */
   constructor(
     readonly name: string,
     options: CollectorOptions = {},
   ) {
-    this.#options = collectorOptionsSchema.parse(options);
+    const parsed = collectorOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new SessionOptionsError(name, { cause: parsed.error });
+    this.#options = parsed.data;
     for (const cidr of this.#options.ipIgnoreList) parseCidr(this.#ignored, cidr);
   }
 

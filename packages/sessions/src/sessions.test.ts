@@ -104,3 +104,24 @@ describe('SessionRegistry', () => {
     }
   });
 });
+
+describe('SessionCollector options', () => {
+  it('refuses an ignore-list entry that is no CIDR, naming the collector, instead of ignoring it', () => {
+    for (const entry of ['localhost', '10.0.0.0/33', '::1/129', '10.0.0.0/8/8', '10.0.0.0/x']) {
+      const attempt = () => new SessionCollector('rtmp', { ipIgnoreList: [entry] });
+
+      expect(attempt).toThrow(
+        expect.objectContaining({ name: 'SessionOptionsError', code: 'SESSION_OPTIONS', collector: 'rtmp' }),
+      );
+    }
+  });
+
+  it('ignores addresses and networks of either family, with or without a prefix length', () => {
+    const collector = new SessionCollector('srt', { ipIgnoreList: ['192.0.2.1', '10.0.0.0/8', 'fd00::/8'] });
+
+    expect(
+      ['192.0.2.1', '10.1.2.3', '::ffff:10.9.9.9', 'fd12::1'].map((ip) => collector.isCollectableIp(ip)),
+    ).toEqual([false, false, false, false]);
+    expect(collector.isCollectableIp('203.0.113.7')).toBe(true);
+  });
+});
