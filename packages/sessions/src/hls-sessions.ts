@@ -9,28 +9,16 @@ const sessionIdPattern = new RegExp(`^[${alphabet}]{22}$`);
 /** Segments remembered between their PUT and the playlist PUT that lists them. */
 const maxPendingSegments = 4096;
 
-/** One HTTP read of an HLS file, as the file server saw it. */
-export interface HlsRequest {
-  /** The file's path inside its filesystem. */
-  path: string;
-  /** datarhei's `?session=` query. */
-  session: string | undefined;
-  ip: string;
-  userAgent: string;
-  referrer: string;
-}
+/**
+ * What HLS session tracking reads of a request for a file: its path inside the filesystem, datarhei's
+ * `?session=` query, and the client. The file server declares the observer it calls; this satisfies it.
+ */
+export type HlsRequest = Readonly<
+  Record<'path' | 'ip' | 'userAgent' | 'referrer', string> & { session: string | undefined }
+>;
 
-/** What a file server asks of HLS session tracking (it satisfies `@dragon/filesystems`' HLS observer). */
-export interface HlsSessions {
-  /** Before a playlist is served: refuse it (datarhei's 509 on limits) or say how to rewrite and count it. */
-  playlist(
-    request: HlsRequest,
-  ): { refuse: string } | { rewrite(body: string): string; served(bytes: number): void };
-  /** After a segment was served. */
-  segment(request: HlsRequest, bytes: number): void;
-  /** After a file was written (PUT/POST); `playlist` is the text when it was a playlist. */
-  ingress(path: string, bytes: number, playlist: string | undefined): void;
-}
+/** `playlist(request)` (refuse, or rewrite and count), `segment(request, bytes)`, `ingress(path, bytes, playlist)`. */
+export type HlsSessions = ReturnType<typeof createHlsSessions>;
 
 function newSessionId(): string {
   let id = '';
@@ -68,7 +56,7 @@ function withQuery(uri: string, key: string, value: string): string {
  * the session and every read adds its bytes. Clients in `sessions.ip_ignorelist` get the files
  * untouched. Writes (FFmpeg's PUTs) feed the `hlsingress` collector.
  */
-export function createHlsSessions(egress: SessionCollector, ingress: SessionCollector): HlsSessions {
+export function createHlsSessions(egress: SessionCollector, ingress: SessionCollector) {
   const pendingSegments = new Map<string, number>();
   const untouched = { rewrite: (body: string) => body, served: () => {} };
 
