@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   jsonBody,
   type RunningServer,
   startServer,
   stopAllServers,
   testPatternProcess,
-} from '../apps/core/test/server-harness.js';
+} from '@dragon/test-helpers/server';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const secrets = {
   password: 'pw-9f2c1e7a5b',

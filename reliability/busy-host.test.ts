@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, expect, it } from 'vitest';
 import {
   jsonBody,
   startServer,
@@ -8,7 +7,8 @@ import {
   testPatternInput,
   testPatternProcess,
   waitFor,
-} from '../apps/core/test/server-harness.js';
+} from '@dragon/test-helpers/server';
+import { afterAll, expect, it } from 'vitest';
 import { BusyLoops, joinOverWhep } from './helpers.js';
 
 const loops = new BusyLoops();

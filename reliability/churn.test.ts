@@ -1,5 +1,5 @@
+import { metric, type RunningServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { metric, type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
 import { joinOverWhep, openFiles, rssBytes, startServerWithProcess } from './helpers.js';
 
 const cycles = Number(process.env.RELIABILITY_CHURN_CYCLES ?? 500);

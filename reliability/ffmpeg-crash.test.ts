@@ -1,5 +1,5 @@
+import { type RunningServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
 import { ffmpegChildren, joinOverWhep, startServerWithProcess } from './helpers.js';
 
 let server: RunningServer;

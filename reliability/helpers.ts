@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { WeriftViewer } from '@dragon/test-helpers/werift';
 import {
   childProcesses,
   jsonBody,
@@ -8,7 +7,8 @@ import {
   startServer,
   testPatternProcess,
   waitFor,
-} from '../apps/core/test/server-harness.js';
+} from '@dragon/test-helpers/server';
+import { WeriftViewer } from '@dragon/test-helpers/werift';
 
 /** The server's open file descriptors, by kind; UDP sockets found through /proc/net/udp{,6}. */
 export function openFiles(pid: number): { udp: number; tcpOrOther: number; files: number } {

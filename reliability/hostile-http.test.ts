@@ -1,5 +1,3 @@
-import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   jsonBody,
   type RunningServer,
@@ -7,7 +5,9 @@ import {
   stopAllServers,
   testPatternProcess,
   waitFor,
-} from '../apps/core/test/server-harness.js';
+} from '@dragon/test-helpers/server';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 // A fixed seed: the same inputs every CI run, so a failure reproduces.
 const seed = 20261124;

@@ -1,6 +1,6 @@
+import { type RunningServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
 import {
   ffmpegPlay,
   ffmpegPublish,

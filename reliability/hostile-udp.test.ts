@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
+import { type RunningServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RunningServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
 import { joinOverWhep, startServerWithProcess } from './helpers.js';
 
 const seed = 20261125;

@@ -1,5 +1,4 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   jsonBody,
   metric,
@@ -8,7 +7,8 @@ import {
   stopAllServers,
   testPatternProcess,
   waitFor,
-} from '../apps/core/test/server-harness.js';
+} from '@dragon/test-helpers/server';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { distinctPackets, ffmpegChildren, joinOverWhep, udpSocketDrops } from './helpers.js';
 
 // Invariants a busy machine cannot break; how much and how fast is the benchmark's business

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonBody, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { afterAll, expect, it } from 'vitest';
-import { jsonBody, startServer, stopAllServers, waitFor } from '../apps/core/test/server-harness.js';
 import { joinOverWhep } from './helpers.js';
 
 afterAll(stopAllServers);

@@ -1,8 +1,13 @@
 import { defineConfig } from 'tsup';
 
-// Three entries so that a test needing only `waitFor` does not load werift or playwright.
+// Entries apart so that a test needing only `waitFor` does not load werift or playwright.
 export default defineConfig({
-  entry: { index: 'src/index.ts', chromium: 'src/chromium.ts', werift: 'src/werift.ts' },
+  entry: {
+    index: 'src/index.ts',
+    chromium: 'src/chromium.ts',
+    werift: 'src/werift.ts',
+    server: 'src/server.ts',
+  },
   format: ['esm'],
   dts: true,
   clean: true,

@@ -1,23 +1,22 @@
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { getPriority, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, expect, it } from 'vitest';
-import { serverNodeFlags } from '../src/node-flags.js';
 import {
   childProcesses,
   jsonBody,
   procStatFields,
   type RunningServer,
+  runServer,
   startServer,
   stopAllServers,
   testPatternInput,
   testPatternProcess,
   waitFor,
-} from './server-harness.js';
+} from '@dragon/test-helpers/server';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { serverNodeFlags } from '../src/node-flags.js';
 
 const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const cleanups: (() => void)[] = [];
@@ -27,31 +26,7 @@ afterEach(() => {
 afterAll(stopAllServers);
 
 /** Runs the built server to its exit; returns exit code and output. */
-function run(args: string[], env: Record<string, string> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dragon-cli-'));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [mainScript, ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      CORE_DB_DIR: dataDir,
-      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
-      CORE_WEBRTC_INTERFACES: '127.0.0.1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
+const run = (args: string[], env: Record<string, string> = {}) => runServer({ args, env });
 
 async function occupiedTcpPort(): Promise<number> {
   const server: Server = createServer();

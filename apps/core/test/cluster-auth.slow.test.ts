@@ -1,6 +1,6 @@
+import { jsonBody, type RunningServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offerWhep, type RunningRedis, smallTestPattern, startNode, startRedis } from './cluster-harness.js';
-import { jsonBody, type RunningServer, stopAllServers, waitFor } from './server-harness.js';
 
 /**
  * Two nodes with the API login and a viewer token on: what one node forwards to the other must pass

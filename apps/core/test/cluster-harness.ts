@@ -4,15 +4,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { WeriftViewer } from '@dragon/test-helpers/werift';
 import {
   type RunningServer,
   type ServerOptions,
   startServer,
   testPatternInput,
   testPatternProcess,
-  tiedToTests,
-} from './server-harness.js';
+  tiedToParent,
+} from '@dragon/test-helpers/server';
+import { WeriftViewer } from '@dragon/test-helpers/werift';
 
 /** A throwaway `redis-server` on loopback: no persistence, so a restart loses everything, as a crash would. */
 export interface RunningRedis {
@@ -38,7 +38,7 @@ function freePort(): Promise<number> {
 }
 
 function launch(port: number, dir: string): Promise<ChildProcess | undefined> {
-  const [command, args] = tiedToTests('redis-server', [
+  const [command, args] = tiedToParent('redis-server', [
     '--port',
     String(port),
     '--bind',

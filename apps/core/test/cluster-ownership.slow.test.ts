@@ -2,13 +2,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessManager } from '@dragon/restream';
+import { waitFor } from '@dragon/test-helpers/server';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterKeys } from '../src/cluster/cluster-records.js';
 import { ClusterStore } from '../src/cluster/cluster-store.js';
 import { leaseGate, Ownership } from '../src/cluster/ownership.js';
 import { type RunningRedis, startRedis } from './cluster-harness.js';
-import { waitFor } from './server-harness.js';
 
 /**
  * Leases against a real Redis and a real process manager; FFmpeg is replaced at the process boundary

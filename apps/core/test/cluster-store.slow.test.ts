@@ -1,9 +1,9 @@
+import { waitFor } from '@dragon/test-helpers/server';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterKeys, type NodeRecord, type ProcessRecord } from '../src/cluster/cluster-records.js';
 import { ClusterStore } from '../src/cluster/cluster-store.js';
 import { type RunningRedis, startRedis } from './cluster-harness.js';
-import { waitFor } from './server-harness.js';
 
 let redis: RunningRedis;
 const stores: ClusterStore[] = [];

@@ -1,3 +1,11 @@
+import {
+  childProcesses,
+  jsonBody,
+  metric,
+  type RunningServer,
+  stopAllServers,
+  waitFor,
+} from '@dragon/test-helpers/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
@@ -9,14 +17,6 @@ import {
   startRedis,
   type WhepViewer,
 } from './cluster-harness.js';
-import {
-  childProcesses,
-  jsonBody,
-  metric,
-  type RunningServer,
-  stopAllServers,
-  waitFor,
-} from './server-harness.js';
 
 /**
  * Three nodes and a Redis on loopback: A runs the process, B and C serve it as edges. One cluster

@@ -1,3 +1,4 @@
+import { waitFor } from '@dragon/test-helpers/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   configExtras,
@@ -9,7 +10,6 @@ import {
 } from './datarhei-swagger.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
 import { type InProcessCore, startInProcessCore } from './in-process-core.js';
-import { waitFor } from './server-harness.js';
 
 /**
  * Every route of datarhei Core's API description, walked with auth on against a core with the RTMP and

@@ -1,37 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { runServer } from '@dragon/test-helpers/server';
 import { afterAll, expect, it } from 'vitest';
-import { tiedToTests } from './server-harness.js';
 
-const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const base = mkdtempSync(join(tmpdir(), 'dragon-diskdir-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /** Starts the built server; resolves when it exits, or when it listens (then it is killed: it should not have). */
-function boot(env: Record<string, string>) {
-  const [command, args] = tiedToTests(process.execPath, [mainScript]);
-  const child = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '', CORE_ADDRESS: '127.0.0.1:0', CORE_WEBRTC_ENABLE: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise<{ code: number | null; listened: boolean; stderr: string }>((resolve) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.includes('"msg":"listening"')) {
-        child.kill('SIGKILL');
-        child.once('close', () => resolve({ code: null, listened: true, stderr }));
-      }
-    });
-    child.once('close', (code) => resolve({ code, listened: false, stderr }));
-  });
-}
+const boot = (env: Record<string, string>) => runServer({ env: { CORE_WEBRTC_ENABLE: 'false', ...env } });
 
 it("refuses at boot, with a clear message, a disk directory that is a symbolic link to the data directory's parent", async () => {
   const dataDir = join(base, 'config');

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   childProcesses,
   jsonBody,
@@ -9,7 +8,8 @@ import {
   startServer,
   stopAllServers,
   waitFor,
-} from './server-harness.js';
+} from '@dragon/test-helpers/server';
+import { afterAll, describe, expect, it } from 'vitest';
 
 // What a process may make FFmpeg touch, against the built server: the config file (in `db.dir`, beside
 // the public disk filesystem), the server's environment, the process store, and writes outside the

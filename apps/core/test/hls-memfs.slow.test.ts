@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from '@dragon/test-helpers/server';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { continueOnRead } from '../src/fs/expect-continue.js';
 import { type InProcessCore, startInProcessCore } from './in-process-core.js';
-import { waitFor } from './server-harness.js';
 
 let inProcess: InProcessCore;
 let server: ServerType | undefined;

@@ -2,10 +2,10 @@ import { RtmpServer, type RtmpServerOptions } from '@dragon/ingest';
 import { createPlaceholderResolver, processConfigSchema, replacePlaceholders } from '@dragon/restream';
 import { SessionCollector } from '@dragon/sessions';
 import { selfSignedCertificate } from '@dragon/test-helpers';
+import { waitFor } from '@dragon/test-helpers/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { placeholderTemplates } from '../src/placeholders/placeholder-templates.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
-import { waitFor } from './server-harness.js';
 
 const quiet = { error() {}, info() {}, warn() {}, debug() {} };
 const servers: RtmpServer[] = [];

@@ -1,10 +1,10 @@
 import { SrtServer } from '@dragon/ingest';
 import { createPlaceholderResolver, processConfigSchema, replacePlaceholders } from '@dragon/restream';
 import { SessionCollector } from '@dragon/sessions';
+import { waitFor } from '@dragon/test-helpers/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { placeholderTemplates } from '../src/placeholders/placeholder-templates.js';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
-import { waitFor } from './server-harness.js';
 
 const quiet = { error() {}, info() {}, warn() {}, debug() {} };
 const servers: SrtServer[] = [];

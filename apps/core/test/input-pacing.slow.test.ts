@@ -1,6 +1,6 @@
+import { jsonBody, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { offerWhep } from './cluster-harness.js';
-import { jsonBody, startServer, stopAllServers, waitFor } from './server-harness.js';
 
 // A live HLS input, as a user adds one (no -re): the server's own memfs serves a live playlist that
 // another process writes in real time, and a second process reads it for WebRTC viewers. Without

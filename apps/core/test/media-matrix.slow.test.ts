@@ -2,11 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rejectedSectionProblems } from '@dragon/test-helpers';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
-import { publishInLoop, runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
-import { RtspCamera } from './rtsp-camera.js';
 import {
   freePort,
   jsonBody,
@@ -14,7 +9,12 @@ import {
   startServer,
   stopAllServers,
   waitFor,
-} from './server-harness.js';
+} from '@dragon/test-helpers/server';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
+import { publishInLoop, runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
+import { RtspCamera } from './rtsp-camera.js';
 
 // Every input kind the README promises, each created through the API of the built server with the
 // default WebRTC settings (`{ enabled: true }`, no force_transcode) and watched in headless

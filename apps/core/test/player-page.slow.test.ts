@@ -1,7 +1,3 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './browser.js';
-import { type FFmpegChild, runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
 import {
   freePort,
   jsonBody,
@@ -10,7 +6,11 @@ import {
   startServer,
   stopAllServers,
   waitFor,
-} from './server-harness.js';
+} from '@dragon/test-helpers/server';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.js';
+import { type FFmpegChild, runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
 
 // The player page as a user meets it, in headless Chromium against the built server: what the page
 // says when there is nothing to play, and when the input stalls under a connected viewer.

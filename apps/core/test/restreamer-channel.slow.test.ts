@@ -5,6 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import {
+  freePort,
+  type RunningServer,
+  startServer,
+  stopAllServers,
+  waitFor,
+} from '@dragon/test-helpers/server';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startOtherOrigin } from './browser.js';
@@ -16,7 +23,6 @@ import {
   networkSourceInput,
   snapshotProcess,
 } from './restreamer-channel.js';
-import { freePort, type RunningServer, startServer, stopAllServers, waitFor } from './server-harness.js';
 
 /**
  * A Restreamer UI channel on Dragon, end to end with real parts: a camera sends MPEG-TS over UDP

@@ -1,8 +1,8 @@
+import { type RunningServer, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFFmpeg, stopFFmpegs, testPatternInput } from './ffmpeg-child.js';
 import { RestreamerUi } from './restreamer-ui.js';
-import { type RunningServer, startServer, stopAllServers, waitFor } from './server-harness.js';
 
 /**
  * What an operator does with the Restreamer UI, against the built server with auth on: connect and

@@ -1,7 +1,4 @@
 import { vp8OnlyOffer } from '@dragon/test-helpers';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 import {
   freePort,
   jsonBody,
@@ -11,7 +8,10 @@ import {
   stopAllServers,
   testPatternProcess,
   waitFor,
-} from './server-harness.js';
+} from '@dragon/test-helpers/server';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 
 let browser: Browser;
 let otherOrigin: Awaited<ReturnType<typeof startOtherOrigin>>;

@@ -1,7 +1,3 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
-import { offerWhep } from './cluster-harness.js';
 import {
   jsonBody,
   type RunningServer,
@@ -9,7 +5,11 @@ import {
   stopAllServers,
   testPatternProcess,
   waitFor,
-} from './server-harness.js';
+} from '@dragon/test-helpers/server';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
+import { offerWhep } from './cluster-harness.js';
 
 // A server stopped gracefully (SIGTERM) says goodbye: every viewer gets a DTLS close_notify and
 // knows at once that its session is over, rather than after its ICE consent checks fail (a browser

@@ -1,6 +1,12 @@
+import {
+  jsonBody,
+  startServer,
+  stopAllServers,
+  testPatternProcess,
+  waitFor,
+} from '@dragon/test-helpers/server';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { jsonBody, startServer, stopAllServers, testPatternProcess, waitFor } from './server-harness.js';
 
 // The viewer limits of the built server (`webrtc.max_viewers`, default 100, and
 // `webrtc.max_viewers_per_process`), counted as WHEP sessions: an offer past a limit is 503 with a
