@@ -4,21 +4,13 @@
 // server's FFmpeg child is measured from /proc (user + system) once it runs.
 // Numbers, not assertions: writes bench/results/media-cpu.json and prints a table.
 //   node bench/media-cpu.mjs [--seconds 15] [--warmup 5] [--out bench/results/media-cpu.json]
-import { execFileSync, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { startServer, stopAllServers } from '@dragon/test-helpers/server';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -83,7 +75,7 @@ try {
     }
   }
 } finally {
-  await server.stop();
+  await stopAllServers();
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -181,44 +173,4 @@ function childPids(parent) {
     }
   }
   return pids;
-}
-
-/** The built server (apps/core/dist/main.js) on a free loopback port with its own data directory. */
-async function startServer() {
-  const main = join(root, 'apps/core/dist/main.js');
-  if (!existsSync(main)) throw new Error('build first: pnpm build');
-  const dataDir = mkdtempSync(join(tmpdir(), 'dragon-media-cpu-data-'));
-  const child = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      CORE_ADDRESS: '127.0.0.1:0',
-      CORE_DB_DIR: dataDir,
-      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
-      CORE_WEBRTC_INTERFACES: '127.0.0.1',
-      CORE_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const port = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-  return {
-    pid: child.pid,
-    api: (path, init) => fetch(`${base}${path}`, init),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }

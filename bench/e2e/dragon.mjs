@@ -3,12 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startServer } from '@dragon/test-helpers/server';
 import { request } from '../../packages/webrtc/bench/viewer-ipc.mjs';
-import { spawnPinned } from './ffmpeg.mjs';
 import { childrenOf, commandLine } from './proc.mjs';
 
-const mainScript = new URL('../../apps/core/dist/main.js', import.meta.url).pathname;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns something other than undefined, or throws after `timeoutMs`. */
@@ -65,20 +63,15 @@ export async function startDragon({ core, nodeArgs: benchNodeArgs = [], settings
   const dataDir = mkdtempSync(join(tmpdir(), 'dragon-e2e-'));
   // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the server's profile of the very run measured.
   const nodeArgs = (process.env.DRAGON_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = spawnPinned(core, process.execPath, [...benchNodeArgs, ...nodeArgs, mainScript], {
+  const server = await startServer({
+    cpus: String(core),
+    nodeArgs: [...benchNodeArgs, ...nodeArgs],
+    dataDir,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      CORE_ADDRESS: '127.0.0.1:0',
-      CORE_DB_DIR: dataDir,
-      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
-      CORE_METRICS_ENABLE_PROMETHEUS: 'true',
       // Above the default viewer limit: the largest run has more viewers than a NAS default allows.
       CORE_WEBRTC_MAX_VIEWERS: '0',
-      CORE_WEBRTC_INTERFACES: '127.0.0.1',
       // The benchmark's viewers all come from one address.
       CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
-      CORE_LOG_LEVEL: 'info',
       ...settings,
       // A run with another setting, e.g. CORE_WEBRTC_CONTROL_PLANE_IDLE=false for the A/B of a change.
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CORE_'))),
@@ -86,18 +79,8 @@ export async function startDragon({ core, nodeArgs: benchNodeArgs = [], settings
       // `MALLOC_ARENA_MAX=2 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`.
       ...serverEnvironment(),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const port = await new Promise((resolve, reject) => {
-    createInterface({ input: server.child.stdout }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
-      } catch {}
-    });
-    server.child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${server.stderr()}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const base = server.baseUrl;
   const api = (path, init) => fetch(`${base}${path}`, init);
   const json = async (path, method, body) => {
     const response = await api(path, {
@@ -119,7 +102,7 @@ export async function startDragon({ core, nodeArgs: benchNodeArgs = [], settings
       return parseMetrics(await (await api('/metrics')).text());
     },
     async stop() {
-      await server.stop();
+      await server.stop({ killAfterMs: 5000 });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

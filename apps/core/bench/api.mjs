@@ -1,12 +1,10 @@
 // API benchmark: GET /api/v3/process with 1,000 (stopped) processes defined, and WHEP offers/s
 // against one running process (werift offers shaped like Chromium's). Numbers, not assertions.
 //   node bench/api.mjs [--processes 1000] [--seconds 5] [--repeats 3] [--concurrency 8] [--out file.json]
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startServer, stopAllServers } from '@dragon/test-helpers/server';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 
 const { values } = parseArgs({
@@ -25,30 +23,8 @@ const processCount = Number(values.processes);
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const dataDir = mkdtempSync(join(tmpdir(), 'dragon-bench-'));
-const server = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
-  env: {
-    PATH: process.env.PATH ?? '',
-    CORE_ADDRESS: '127.0.0.1:0',
-    CORE_DB_DIR: dataDir,
-    CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
-    CORE_METRICS_ENABLE_PROMETHEUS: 'true',
-    CORE_WEBRTC_INTERFACES: '127.0.0.1',
-    CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
-    CORE_LOG_LEVEL: 'info',
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const port = await new Promise((resolve, reject) => {
-  createInterface({ input: server.stdout }).on('line', (line) => {
-    try {
-      const entry = JSON.parse(line);
-      if (entry.msg === 'listening') resolve(entry.port);
-    } catch {}
-  });
-  server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
-const base = `http://127.0.0.1:${port}`;
+const server = await startServer({ env: { CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0' } });
+const base = server.baseUrl;
 
 /** Runs `task` in `concurrency` loops for the window; returns completed requests per second. */
 async function rate(task) {
@@ -143,9 +119,7 @@ for (let repeat = 0; repeat < repeats; repeat++) {
   );
 }
 await viewer.close();
-server.kill('SIGTERM');
-await new Promise((resolve) => server.once('exit', resolve));
-rmSync(dataDir, { recursive: true, force: true });
+await stopAllServers();
 
 const summary = (runs) => {
   const list = runs.map((run) => run.perSecond);

@@ -9,12 +9,11 @@
 //   node bench/cluster.mjs [--viewers 10,25,50] [--seconds 10] [--starts 5] [--out file.json]
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { waitFor } from '@dragon/test-helpers';
+import { freePort, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 import { request, stopViewers } from '../../../packages/webrtc/bench/viewer-ipc.mjs';
 
@@ -41,17 +40,6 @@ const round = (value, digits = 1) => (value === null ? null : Number(value.toFix
 const work = mkdtempSync(join(tmpdir(), 'dragon-cluster-bench-'));
 const children = new Set();
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function startRedis(port) {
   const child = spawn(
     'redis-server',
@@ -76,42 +64,24 @@ function kill(child) {
   });
 }
 
-const redisPort = await freePort();
+const redisPort = await freePort('tcp');
 let redis = await startRedis(redisPort);
 
 async function startNode(name, dataDir = join(work, name)) {
   mkdirSync(dataDir, { recursive: true });
-  const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
+  const server = await startServer({
+    dataDir,
     env: {
-      PATH: process.env.PATH ?? '',
-      CORE_ADDRESS: '127.0.0.1:0',
-      CORE_DB_DIR: dataDir,
-      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
-      CORE_METRICS_ENABLE_PROMETHEUS: 'true',
-      CORE_WEBRTC_INTERFACES: '127.0.0.1',
       CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
       CORE_WEBRTC_MAX_VIEWERS: '0',
-      CORE_LOG_LEVEL: 'info',
       CORE_CLUSTER_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       CORE_CLUSTER_NODE_TIMEOUT_SEC: '3',
       CORE_CLUSTER_NODE_RECOVER_TIMEOUT_SEC: '5',
       CORE_CLUSTER_SYNC_INTERVAL_SEC: '1',
       CORE_CLUSTER_EDGE_IDLE_TIMEOUT_SEC: '1',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  children.add(child);
-  const port = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening') resolve(entry.port);
-      } catch {}
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-  return { name, child, base, dataDir };
+  return { name, server, child: server.child, base: server.baseUrl, dataDir };
 }
 
 const api = async (node, path, init) => {
@@ -380,8 +350,8 @@ try {
     return list[0]?.metadata?.cluster;
   });
   const failedAt = performance.now();
-  // Its FFmpeg dies with it (restream's parent-death signal).
-  await kill(a.child);
+  // Its FFmpeg dies with it (restream's parent-death signal): kill() fails otherwise.
+  await a.server.kill();
   await until('edge media back after failover', () => atB.viewer.arrivals.at(-1) > failedAt + 1000, 120_000);
   await sleep(1000);
   results.failover = {
@@ -393,6 +363,7 @@ try {
   await atA.viewer.pc.close().catch(() => {});
   await atB.viewer.pc.close().catch(() => {});
 } finally {
+  await stopAllServers();
   for (const child of children) await kill(child);
   rmSync(work, { recursive: true, force: true });
 }
