@@ -6,7 +6,7 @@
 // `--busy` seconds with one `while :; do :; done` shell per core at nice 0, then `--after` seconds.
 // Once per setting of `--settings`: `default` (the server's defaults), `idle`
 // (CORE_WEBRTC_CONTROL_PLANE_IDLE=true, the opt-in), `nice10` (CORE_WEBRTC_CONTROL_PLANE_NICE=10).
-// Numbers only, never pass/fail (reliability/busy-host.test.ts asserts the ratio).
+// Numbers only, never pass/fail (reliability/test/busy-host.test.ts asserts the ratio).
 //
 //   node bench/e2e-busy-host.mjs [--settings default,idle] [--before 10] [--busy 12] [--after 14]
 //        [--out file.json]

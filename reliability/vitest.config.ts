@@ -4,7 +4,7 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   test: {
     name: 'reliability',
-    include: ['**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     testTimeout: 300_000,
     hookTimeout: 60_000,
     // Each file starts its own servers; running them one at a time keeps 2 cores honest.

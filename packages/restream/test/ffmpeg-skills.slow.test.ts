@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { detectSkills } from './ffmpeg-skills.js';
+import { detectSkills } from '../src/ffmpeg-skills.js';
 
 it("reads the installed FFmpeg's skills in datarhei's shape, without the legend's pseudo codecs", async () => {
   const skills = await detectSkills('ffmpeg');

@@ -7,7 +7,7 @@ import {
   LineSplitter,
   type ProgressBlock,
   ProgressParser,
-} from './ffmpeg-output-parser.js';
+} from '../src/ffmpeg-output-parser.js';
 
 /**
  * Runs the installed FFmpeg on a test pattern and a tone into two null outputs — the first with

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processConfigSchema } from './config-schema.js';
-import { FFmpegAccessDeniedError } from './errors.js';
-import { FFmpegAccess, ffmpegAccessSchema } from './ffmpeg-access.js';
-import { flagOptions, parseCommandLine } from './ffmpeg-argv.js';
-import { filterFileOptions } from './ffmpeg-file-options.js';
-import { parseFilterGraph } from './filter-graph.js';
+import { processConfigSchema } from '../src/config-schema.js';
+import { FFmpegAccessDeniedError } from '../src/errors.js';
+import { FFmpegAccess, ffmpegAccessSchema } from '../src/ffmpeg-access.js';
+import { flagOptions, parseCommandLine } from '../src/ffmpeg-argv.js';
+import { filterFileOptions } from '../src/ffmpeg-file-options.js';
+import { parseFilterGraph } from '../src/filter-graph.js';
 
 // The policy's model of FFmpeg checked against the installed FFmpeg: the spellings it refuses are ones
 // FFmpeg really opens (it copies a harmless secret file out), and what FFmpeg's debug log says it set

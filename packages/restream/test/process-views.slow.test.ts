@@ -1,9 +1,9 @@
 import { afterEach, expect, it } from 'vitest';
-import { waitFor } from '../test/helpers.js';
-import { processConfigSchema } from './config-schema.js';
-import { buildCommand } from './ffmpeg-command.js';
-import { FFmpegRun, RunLog } from './ffmpeg-run.js';
-import { describeState } from './process-views.js';
+import { processConfigSchema } from '../src/config-schema.js';
+import { buildCommand } from '../src/ffmpeg-command.js';
+import { FFmpegRun, RunLog } from '../src/ffmpeg-run.js';
+import { describeState } from '../src/process-views.js';
+import { waitFor } from './helpers.js';
 
 const runs: FFmpegRun[] = [];
 afterEach(async () => {

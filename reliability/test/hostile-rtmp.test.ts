@@ -8,7 +8,7 @@ import {
   RtmpProbe,
   rawChunk,
   serverMessages,
-} from '../packages/ingest/test/rtmp-bytes.js';
+} from '../../packages/ingest/test/rtmp-bytes.js';
 import { joinOverWhep, rssBytes, startServerWithProcess, virtualBytes } from './helpers.js';
 
 // Anyone who reaches the RTMP port, before any token is asked for: malformed messages, declarations of
