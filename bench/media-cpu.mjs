@@ -5,12 +5,12 @@
 // Numbers, not assertions: writes bench/results/media-cpu.json and prints a table.
 //   node bench/media-cpu.mjs [--seconds 15] [--warmup 5] [--out bench/results/media-cpu.json]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { startServer, stopAllServers } from '@dragon/test-helpers/server';
+import { childProcesses, startServer, stopAllServers } from '@dragon/test-helpers/server';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -159,18 +159,13 @@ function cpuTicks(pid) {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** The FFmpeg children of `parent` (by their command name, /proc/<pid>/comm). */
 function childPids(parent) {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  return childProcesses(parent).filter((pid) => {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (Number(fields[1]) === parent && name === 'ffmpeg') pids.push(Number(entry));
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg';
     } catch {
-      // ended while we looked
+      return false; // ended while we looked
     }
-  }
-  return pids;
+  });
 }

@@ -100,19 +100,8 @@ export function rssMiB(pid) {
   }
 }
 
-/** Direct children of `pid`. */
-export function childrenOf(pid) {
-  const children = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (Number(statFields(entry)[1]) === pid) children.push(Number(entry));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return children;
-}
+/** Direct children of `pid` (the launcher's reading of /proc, shared with the tests). */
+export { childProcesses as childrenOf } from '@dragon/test-helpers/server';
 
 export function commandLine(pid) {
   try {

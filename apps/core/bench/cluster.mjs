@@ -8,12 +8,12 @@
 //     view takes to come back after Redis restarts empty.
 //   node bench/cluster.mjs [--viewers 10,25,50] [--seconds 10] [--starts 5] [--out file.json]
 import { fork, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { freePort, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
+import { childProcesses, freePort, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 import { request, stopViewers } from '../../../packages/webrtc/bench/viewer-ipc.mjs';
 
@@ -154,16 +154,8 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
-function ffmpegOf(pid) {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
-    } catch {}
-  }
-  return undefined;
-}
+/** The node's FFmpeg: its only child. */
+const ffmpegOf = (pid) => childProcesses(pid)[0];
 
 const results = {
   machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
