@@ -105,21 +105,24 @@ export class WeriftViewer {
   }
 
   /**
-   * Resolves true once ICE and DTLS are up, false if that does not happen within `timeoutMs` —
-   * generous, as a test on a busy two-core machine waits for a condition, never for a time.
+   * Resolves true once ICE and DTLS are up, false once the connection failed or closed, or if it is
+   * not up within `timeoutMs` — generous, as a test on a busy two-core machine waits for a
+   * condition, never for a time.
    */
   connected(timeoutMs = 30_000): Promise<boolean> {
     return new Promise((resolve) => {
+      const ended = (state: string) => state === 'failed' || state === 'closed';
       if (this.pc.connectionState === 'connected') return resolve(true);
+      if (ended(this.pc.connectionState)) return resolve(false);
       const timer = setTimeout(() => {
         subscription.unSubscribe();
         resolve(false);
       }, timeoutMs);
       const subscription = this.pc.connectionStateChange.subscribe((state) => {
-        if (state !== 'connected') return;
+        if (state !== 'connected' && !ended(state)) return;
         clearTimeout(timer);
         subscription.unSubscribe();
-        resolve(true);
+        resolve(state === 'connected');
       });
     });
   }
