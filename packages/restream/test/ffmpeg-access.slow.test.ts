@@ -179,7 +179,8 @@ describe('what FFmpeg sets for a filter is what the policy reads', () => {
       if (theirs.length === 0 || ours === undefined) continue;
       expect(ours.slice(0, theirs.length), graph).toEqual(theirs);
     }
-  });
+    // Forty FFmpeg runs in a row: on a machine short of CPU each start takes seconds.
+  }, 300_000);
 
   it('knows the position of every positional file option it relies on (FFmpeg 5.1)', async () => {
     const probes: Array<[string, string]> = [
@@ -244,5 +245,6 @@ describe('how FFmpeg splits the command line is how the policy splits it', () =>
       if (/Unrecognized option/.test(stderr)) continue; // not in this FFmpeg version
       expect(stderr, flag).toMatch(/Reading option 'next\.null' \.\.\. matched as output url\./);
     }
-  });
+    // One FFmpeg run per flag, in a row: on a machine short of CPU each start takes seconds.
+  }, 300_000);
 });
