@@ -4,6 +4,8 @@ export type { BannerStream, InputFacts, MediaFacts, StreamFacts } from './input-
 export { factsFromBanner, inputFactsSchema, streamFactsSchema } from './input-facts.js';
 export type { InputPacing } from './input-pacing.js';
 export { inputPacingSchema, planPacing } from './input-pacing.js';
+export type { RenditionPlan } from './ladder.js';
+export { renditionPlanSchema } from './ladder.js';
 export type { ProcessInput } from './listening-input.js';
 export { isListeningInput, isLoopingInput } from './listening-input.js';
 export type { CpuBudget, MediaPlan, PlanSettings, TrackAction, TrackPlan } from './media-plan.js';
@@ -14,9 +16,29 @@ export type { ProbeOptions } from './probe-input.js';
 export { probeInput } from './probe-input.js';
 export { ffprobePathFor, probeInputOptions } from './probe-options.js';
 export { redactCredentials } from './redact.js';
-export { audioTranscodeCores, videoTranscodeCores } from './transcode-cost.js';
-export type { AudioMode, VideoMode, WebRtcConfig, WebRtcConfigInput } from './webrtc-config.js';
-export { audioModeSchema, videoModeSchema, webRtcConfigSchema } from './webrtc-config.js';
+export {
+  audioTranscodeCores,
+  renditionCores,
+  videoDecodeCores,
+  videoTranscodeCores,
+} from './transcode-cost.js';
+export type {
+  AudioMode,
+  RenditionConfig,
+  RenditionsSetting,
+  VideoMode,
+  Vp8Mode,
+  WebRtcConfig,
+  WebRtcConfigInput,
+} from './webrtc-config.js';
+export {
+  audioModeSchema,
+  renditionSchema,
+  renditionsSettingSchema,
+  videoModeSchema,
+  vp8ModeSchema,
+  webRtcConfigSchema,
+} from './webrtc-config.js';
 export type { RtpLeg, TrackKind, WebRtcLegOptions } from './webrtc-legs.js';
 export {
   buildWebRtcLegs,
@@ -24,4 +46,6 @@ export {
   h264CopyBitstreamFilters,
   legToArgs,
   maxRtpPacketSize,
+  producedRenditions,
+  vp8PayloadType,
 } from './webrtc-legs.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { audioVerdict, describeStream, type Verdict, videoVerdict } from './browser-support.js';
 import type { InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
 import { inputPacingSchema, planPacing } from './input-pacing.js';
+import { planLadder, renditionPlanSchema } from './ladder.js';
 import type { ProcessInput } from './listening-input.js';
 import { audioTranscodeCores, videoTranscodeCores } from './transcode-cost.js';
 import type { WebRtcConfig } from './webrtc-config.js';
@@ -34,6 +35,15 @@ export const mediaPlanSchema = z.object({
   cpu_cores: z.number().min(0),
   /** Per input, whether FFmpeg reads it at its own rate (`-re` added for this start) and why. */
   pacing: z.array(inputPacingSchema),
+  /**
+   * The video's ladder: the top, the renditions below it, VP8, and the audio-only fallback, each
+   * made or not and why. Empty when renditions and VP8 are off.
+   */
+  renditions: z.array(renditionPlanSchema),
+  /** Why renditions asked for are not made (the CPU budget, the top's height…), one line each. */
+  ladder_notes: z.array(z.string()),
+  /** Estimated CPU cores of the renditions FFmpeg makes, with the decode they add beside a copied top. */
+  ladder_cpu_cores: z.number().min(0),
 });
 
 export type TrackPlan = z.infer<typeof trackPlanSchema>;
@@ -53,9 +63,16 @@ export interface CpuBudget {
 
 /** The settings the plan follows (parsed by `webRtcConfigSchema`), and the CPU it may take. */
 export type PlanSettings = Pick<WebRtcConfig, 'video' | 'audio' | 'force_transcode'> &
-  Partial<Pick<WebRtcConfig, 'max_height'>> & {
+  Partial<Pick<WebRtcConfig, 'max_height' | 'max_bitrate_kbit' | 'renditions' | 'vp8'>> & {
     /** Absent: transcodes cost what they cost (the estimate is still in the plan). */
     cpu_budget?: CpuBudget | undefined;
+    /** What the renditions may take together; absent: what they cost (the estimates are in the plan). */
+    rendition_budget?: CpuBudget | undefined;
+    /**
+     * Set when whoever runs the plan cannot take renditions: they are planned and shown, with this
+     * reason, and no leg is built for them.
+     */
+    renditions_blocked?: string | undefined;
   };
 
 /** The stream a track would take: a known stream, an input not known yet, or nothing. */
@@ -130,6 +147,17 @@ export function planMedia(
     budget,
     video.cpu_cores,
   );
+  const ladder = planLadder({
+    top: video,
+    audio,
+    stream: pickedVideo.found === 'stream' ? pickedVideo.stream : undefined,
+    renditions: settings.renditions,
+    vp8: settings.vp8,
+    maxHeight,
+    maxBitrateKbit: settings.max_bitrate_kbit ?? 2500,
+    budget: settings.rendition_budget,
+    blocked: settings.renditions_blocked,
+  });
   return {
     basis:
       known.length === 0 ? 'none' : known.some((entry) => entry.source === 'banner') ? 'banner' : 'probe',
@@ -137,6 +165,9 @@ export function planMedia(
     audio,
     cpu_cores: Math.round((video.cpu_cores + audio.cpu_cores) * 100) / 100,
     pacing: planPacing(inputs, list),
+    renditions: ladder.renditions,
+    ladder_notes: ladder.notes,
+    ladder_cpu_cores: ladder.cpuCores,
   };
 }
 

@@ -29,6 +29,15 @@ describe('webRtcConfigSchema', () => {
     expect([config.video, config.audio]).toEqual(['copy', 'transcode']);
   });
 
+  it('leaves renditions and VP8 to the server when the block says nothing, and takes them when it does', () => {
+    const plain = webRtcConfigSchema.parse({ enabled: true });
+    expect([plain.renditions, plain.vp8]).toEqual([undefined, undefined]);
+    const ladder = [{ height: 360, bitrate_kbit: 400 }];
+    const set = webRtcConfigSchema.parse({ renditions: ladder, vp8: 'always' });
+    expect([set.renditions, set.vp8]).toEqual([ladder, 'always']);
+    expect(webRtcConfigSchema.parse({ renditions: 'auto' }).renditions).toBe('auto');
+  });
+
   it.each([
     ['a video mode of off (video has no off)', { video: 'off' }],
     ['an unknown audio mode', { audio: 'aac' }],
@@ -37,6 +46,12 @@ describe('webRtcConfigSchema', () => {
     ['a height cap below 144 that is not 0', { max_height: 100 }],
     ['a bitrate cap below 100 kbit/s', { max_bitrate_kbit: 50 }],
     ['a keyframe interval over 10 s', { gop_seconds: 11 }],
+    ['an unknown renditions word', { renditions: 'on' }],
+    ['an empty ladder', { renditions: [] }],
+    ['a ladder of five rungs', { renditions: Array(5).fill({ height: 360, bitrate_kbit: 400 }) }],
+    ['a rung below 144 lines', { renditions: [{ height: 100, bitrate_kbit: 400 }] }],
+    ['a rung below 100 kbit/s', { renditions: [{ height: 240, bitrate_kbit: 50 }] }],
+    ['an unknown VP8 mode', { vp8: 'sometimes' }],
   ])('rejects %s', (_name, input) => {
     expect(webRtcConfigSchema.safeParse(input).success).toBe(false);
   });

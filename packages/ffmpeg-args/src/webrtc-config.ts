@@ -9,6 +9,29 @@ export const videoModeSchema = z.enum(['auto', 'copy', 'transcode']);
 /** What to do with the audio track: `auto` lets the media plan decide; `off` sends no audio. */
 export const audioModeSchema = z.enum(['auto', 'copy', 'transcode', 'off']);
 
+/** One rung of an explicit ladder: a smaller H.264 encode of the video, sent beside the top. */
+export const renditionSchema = z.object({
+  /** Height in pixels, below the top's (rungs never scale up); width follows the display aspect. */
+  height: z.number().int().min(144).max(2160),
+  /** Target and cap, kbit/s (`-b:v`, `-maxrate`, a one-second `-bufsize`). */
+  bitrate_kbit: z.number().int().min(100).max(20_000),
+});
+
+/**
+ * Renditions beside the top video: `auto` picks a ladder from the input's height and the CPU the
+ * machine can spare (docs/media-plan.md), `off` sends the top only, or an explicit ladder (up to 4).
+ */
+export const renditionsSettingSchema = z.union([
+  z.enum(['auto', 'off']),
+  z.array(renditionSchema).min(1).max(4),
+]);
+
+/**
+ * VP8 for viewers whose browser cannot decode H.264 (Firefox without OpenH264): `always` encodes a
+ * VP8 rendition with the ladder, `on-demand` only while such a viewer watches, `off` never.
+ */
+export const vp8ModeSchema = z.enum(['on-demand', 'always', 'off']);
+
 /**
  * `audio` used to be a boolean; stored process configs still say `true`/`false`. `false` meant "send
  * no audio" (`off`); `true` meant "send the input's audio", which is what `auto` does now.
@@ -64,6 +87,15 @@ export const webRtcConfigSchema = z.object({
    * at worst. @default 1
    */
   gop_seconds: z.number().min(0.2).max(10).default(1),
+  /**
+   * Renditions beside the top video for viewers on slower links: `auto`, `off`, or a list of
+   * `{ height, bitrate_kbit }`. Absent: the server's `webrtc.renditions`.
+   * @example 'auto'
+   * @example [{ "height": 360, "bitrate_kbit": 400 }]
+   */
+  renditions: renditionsSettingSchema.optional(),
+  /** VP8 for viewers without H.264. Absent: the server's `webrtc.vp8`. @example 'always' */
+  vp8: vp8ModeSchema.optional(),
   /** Bearer token viewers of this process may present over WHEP instead of the global one; empty for none. @default '' */
   token: z.string().max(256).default(''),
 });
@@ -72,3 +104,6 @@ export type WebRtcConfig = z.infer<typeof webRtcConfigSchema>;
 export type WebRtcConfigInput = z.input<typeof webRtcConfigSchema>;
 export type VideoMode = z.infer<typeof videoModeSchema>;
 export type AudioMode = z.infer<typeof audioModeSchema>;
+export type RenditionConfig = z.infer<typeof renditionSchema>;
+export type RenditionsSetting = z.infer<typeof renditionsSettingSchema>;
+export type Vp8Mode = z.infer<typeof vp8ModeSchema>;

@@ -7,6 +7,8 @@ import {
   buildWebRtcLegs,
   h264CopyBitstreamFilters,
   legToArgs,
+  producedRenditions,
+  vp8PayloadType,
   type WebRtcLegOptions,
 } from './webrtc-legs.js';
 
@@ -133,7 +135,83 @@ describe('buildWebRtcLegs', () => {
     expect(audio?.at(-1)).toBe('udp://[::1]:6010?pkt_size=1000');
   });
 
+  const hd: InputFacts = {
+    ...h264Opus,
+    streams: [{ ...h264Opus.streams[0]!, width: 1280, height: 720, fps: 25 }, h264Opus.streams[1]!],
+  };
+  const ladderConfig = { ...seedConfig, renditions: 'auto' as const, vp8: 'always' as const };
+
+  it('adds one leg per rendition made, each to its own port, after the top and the audio', () => {
+    const plan = planMedia(hd, ladderConfig);
+    expect(producedRenditions(plan).map((r) => r.id)).toEqual(['480p', '360p', '240p', 'vp8-360p']);
+    const legs = buildWebRtcLegs({
+      webrtc: ladderConfig,
+      plan,
+      videoPort: 5000,
+      renditionPorts: [5002, 5003, 5004, 5005],
+    });
+    expect(legs.map((leg) => [leg.kind, leg.rendition, leg.port, leg.payloadType])).toEqual([
+      ['video', undefined, 5000, 102],
+      ['audio', undefined, 5001, 111],
+      ['video', '480p', 5002, 102],
+      ['video', '360p', 5003, 102],
+      ['video', '240p', 5004, 102],
+      ['video', 'vp8-360p', 5005, 97],
+    ]);
+    const rung = legToArgs(legs[3]!);
+    expect(rung).toEqual([
+      ...['-map', '0:0', '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency'],
+      ...['-profile:v', 'baseline', '-vf', "scale=w='trunc(oh*dar/2)*2':h='trunc(min(ih,360)/2)*2',setsar=1"],
+      ...['-pix_fmt', 'yuv420p', '-bf', '0', '-b:v', '350k', '-maxrate', '350k', '-bufsize', '350k'],
+      ...['-sc_threshold', '0', '-force_key_frames', 'expr:gte(t,n_forced*0.5)'],
+      ...['-payload_type', '102', '-f', 'rtp', 'udp://127.0.0.1:5003?pkt_size=1200'],
+    ]);
+    const vp8 = legToArgs(legs[5]!);
+    expect(vp8).toEqual(expect.arrayContaining(['libvpx', 'realtime', '-threads', '1', '-lag-in-frames']));
+    expect(vp8[vp8.indexOf('-threads') + 1]).toBe('1');
+    expect(vp8[vp8.indexOf('-cpu-used') + 1]).toBe('8');
+    // The copied top is sent exactly as without a ladder.
+    const plain = buildWebRtcLegs({ webrtc: seedConfig, plan: planMedia(hd, seedConfig), videoPort: 5000 });
+    expect(legs.slice(0, 2)).toEqual(plain);
+  });
+
+  it('caps a rendition at 30 fps for a faster input', () => {
+    const fast: InputFacts = { ...hd, streams: [{ ...hd.streams[0]!, fps: 50 }, hd.streams[1]!] };
+    const webrtc = { ...seedConfig, renditions: [{ height: 360, bitrate_kbit: 400 }] };
+    const [, , rung] = buildWebRtcLegs({
+      webrtc,
+      plan: planMedia(fast, webrtc),
+      videoPort: 5000,
+      renditionPorts: [5002],
+    }).map(legToArgs);
+    expect(rung?.slice(2, 4)).toEqual(['-r', '30']);
+  });
+
+  it('picks a VP8 payload type neither track uses', () => {
+    expect(vp8PayloadType({ video_pt: 96, audio_pt: 111 })).toBe(97);
+    expect(vp8PayloadType({ video_pt: 97, audio_pt: 98 })).toBe(99);
+  });
+
+  it('builds no rendition leg for renditions planned but not made', () => {
+    const webrtc = { ...ladderConfig };
+    const plan = planMedia(hd, { ...webrtc, renditions_blocked: 'not yet' });
+    expect(buildWebRtcLegs({ webrtc, plan, videoPort: 5000 }).map((leg) => leg.kind)).toEqual([
+      'video',
+      'audio',
+    ]);
+  });
+
   const invalid: { name: string; options: WebRtcLegOptions; field: string }[] = [
+    {
+      name: 'a ladder without a port for each rendition',
+      options: {
+        webrtc: ladderConfig,
+        plan: planMedia(hd, ladderConfig),
+        videoPort: 5000,
+        renditionPorts: [5002],
+      },
+      field: 'renditionPorts',
+    },
     { name: 'a port of zero', options: { webrtc: seedConfig, videoPort: 0 }, field: 'videoPort' },
     {
       name: 'an audio port past 65535',
@@ -166,6 +244,9 @@ describe('buildWebRtcLegs', () => {
           audio: { action: 'off', from: 'none', to: 'none', reason: 'hand-made', cpu_cores: 0 },
           cpu_cores: 1,
           pacing: [],
+          renditions: [],
+          ladder_notes: [],
+          ladder_cpu_cores: 0,
         },
       },
       field: 'video stream',
