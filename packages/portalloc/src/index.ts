@@ -10,5 +10,6 @@ export type {
   PortLease,
   PortRange,
   RtpPortPair,
+  RtpPortSet,
 } from './port-allocator.js';
 export { PortAllocator } from './port-allocator.js';

@@ -84,6 +84,22 @@ describe('PortAllocator', () => {
     pair.release();
   });
 
+  it('gives a process with renditions one more adjacent port per rendition, all released together', async () => {
+    const allocator = track(new PortAllocator());
+    const set = await allocator.allocateRtpPorts(3);
+    expect(set.video.port % 2).toBe(0);
+    expect([set.audio, ...set.renditions].map((leased) => leased.port - set.video.port)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    const rendition = set.renditions[2]!.takeSocket();
+    await expect(receivesOn(rendition, set.renditions[2]!.port)).resolves.toBe('hello');
+    rendition.close();
+    expect(allocator.reservedCount).toBe(5);
+    set.release();
+    expect(allocator.reservedCount).toBe(0);
+    await expect(allocator.allocateRtpPorts(15)).rejects.toBeInstanceOf(RangeError);
+  });
+
   it('throws a typed error when the range is exhausted, and reuses a port once released', async () => {
     const range = await freeRange(4);
     const allocator = track(new PortAllocator({ range }));

@@ -54,6 +54,12 @@ export interface RtpPortPair {
   release(): void;
 }
 
+/** A process's RTP ports: the pair, then one port per video rendition FFmpeg makes beside the top. */
+export interface RtpPortSet extends RtpPortPair {
+  /** P + 2, P + 3…: one per rendition, in the order the legs take them. */
+  readonly renditions: readonly LeasedPort[];
+}
+
 const defaultHost = '127.0.0.1';
 
 /**
@@ -102,9 +108,19 @@ export class PortAllocator {
 
   /** Allocates the two RTP ports of one process: video on even P, audio on P + 1. */
   async allocateRtpPair(): Promise<RtpPortPair> {
-    const lease = await this.allocate(2, { alignEven: true });
-    const [video, audio] = lease.ports as [LeasedPort, LeasedPort];
-    return { video, audio, release: () => lease.release() };
+    return this.allocateRtpPorts(0);
+  }
+
+  /**
+   * Allocates a process's RTP ports in one adjacent block: video on even P, audio on P + 1, and
+   * `renditions` more for the video renditions (at most 14, the block's bound).
+   */
+  async allocateRtpPorts(renditions: number): Promise<RtpPortSet> {
+    if (!Number.isInteger(renditions) || renditions < 0 || renditions > 14)
+      throw new RangeError(`invalid rendition count ${renditions}`);
+    const lease = await this.allocate(2 + renditions, { alignEven: true });
+    const [video, audio, ...rest] = lease.ports as [LeasedPort, LeasedPort, ...LeasedPort[]];
+    return { video, audio, renditions: rest, release: () => lease.release() };
   }
 
   /** Releases every live lease and refuses further allocations. */
