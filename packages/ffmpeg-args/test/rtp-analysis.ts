@@ -170,3 +170,131 @@ function opusSamples(payload: Buffer): number | undefined {
   const samples = frames * frameMs * 48;
   return frames > 0 && samples <= 120 * 48 ? samples : undefined;
 }
+
+/** Every SPS carried (single NAL unit packets and STAP-A units), as its NAL unit bytes. */
+export function spsUnits(packets: readonly RtpPacket[]): Buffer[] {
+  const units: Buffer[] = [];
+  for (const { payload } of packets) {
+    const type = payload[0]! & 0x1f;
+    if (type === 7) units.push(payload);
+    else if (type === 24) {
+      for (let offset = 1; offset + 2 < payload.length; ) {
+        const size = payload.readUInt16BE(offset);
+        if ((payload[offset + 2]! & 0x1f) === 7) units.push(payload.subarray(offset + 2, offset + 2 + size));
+        offset += 2 + size;
+      }
+    }
+  }
+  return units;
+}
+
+/** Reads Exp-Golomb coded fields (H.264 §9.1) from an RBSP. */
+class BitReader {
+  #bit = 0;
+  constructor(readonly bytes: Buffer) {}
+  bit(): number {
+    const byte = this.bytes[this.#bit >> 3];
+    if (byte === undefined) throw new RangeError('SPS ends early');
+    const value = (byte >> (7 - (this.#bit & 7))) & 1;
+    this.#bit++;
+    return value;
+  }
+  bits(count: number): number {
+    let value = 0;
+    for (let i = 0; i < count; i++) value = value * 2 + this.bit();
+    return value;
+  }
+  ue(): number {
+    let zeros = 0;
+    while (this.bit() === 0) zeros++;
+    return 2 ** zeros - 1 + this.bits(zeros);
+  }
+  se(): number {
+    const code = this.ue();
+    return code % 2 === 1 ? (code + 1) / 2 : -code / 2;
+  }
+}
+
+/** The picture size an SPS declares (H.264 §7.3.2.1.1, frame cropping applied), and its profile. */
+export function spsSize(nal: Buffer): { profile: number; width: number; height: number } {
+  // Emulation prevention (§7.4.1): 00 00 03 → 00 00.
+  const rbsp: number[] = [];
+  for (let i = 1; i < nal.length; i++) {
+    if (i >= 3 && nal[i] === 3 && nal[i - 1] === 0 && nal[i - 2] === 0) continue;
+    rbsp.push(nal[i]!);
+  }
+  const reader = new BitReader(Buffer.from(rbsp));
+  const profile = reader.bits(8);
+  reader.bits(16); // constraint flags, level_idc
+  reader.ue(); // seq_parameter_set_id
+  let chromaFormat = 1;
+  if ([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].includes(profile)) {
+    chromaFormat = reader.ue();
+    if (chromaFormat === 3) reader.bit();
+    reader.ue(); // bit_depth_luma_minus8
+    reader.ue(); // bit_depth_chroma_minus8
+    reader.bit(); // qpprime_y_zero_transform_bypass_flag
+    if (reader.bit()) {
+      for (let list = 0; list < (chromaFormat === 3 ? 12 : 8); list++) {
+        if (!reader.bit()) continue;
+        let last = 8;
+        let next = 8;
+        for (let j = 0; j < (list < 6 ? 16 : 64) && next !== 0; j++) {
+          next = (last + reader.se() + 256) % 256;
+          last = next === 0 ? last : next;
+        }
+      }
+    }
+  }
+  reader.ue(); // log2_max_frame_num_minus4
+  const pocType = reader.ue();
+  if (pocType === 0) reader.ue();
+  else if (pocType === 1) {
+    reader.bit();
+    reader.se();
+    reader.se();
+    const cycle = reader.ue();
+    for (let i = 0; i < cycle; i++) reader.se();
+  }
+  reader.ue(); // max_num_ref_frames
+  reader.bit(); // gaps_in_frame_num_value_allowed_flag
+  const widthMbs = reader.ue() + 1;
+  const heightMapUnits = reader.ue() + 1;
+  const frameMbsOnly = reader.bit();
+  if (!frameMbsOnly) reader.bit();
+  reader.bit(); // direct_8x8_inference_flag
+  let crop = { left: 0, right: 0, top: 0, bottom: 0 };
+  if (reader.bit()) crop = { left: reader.ue(), right: reader.ue(), top: reader.ue(), bottom: reader.ue() };
+  const cropX = chromaFormat === 0 || chromaFormat === 3 ? 1 : 2;
+  const cropY = (chromaFormat === 1 ? 2 : 1) * (2 - frameMbsOnly);
+  return {
+    profile,
+    width: widthMbs * 16 - cropX * (crop.left + crop.right),
+    height: (2 - frameMbsOnly) * heightMapUnits * 16 - cropY * (crop.top + crop.bottom),
+  };
+}
+
+/**
+ * The frame size of every VP8 keyframe that starts in a packet (RFC 7741 §4.2 payload descriptor,
+ * then the RFC 6386 §9.1 frame header: a 3-byte tag, the start code 9d 01 2a, 14-bit width and height).
+ */
+export function vp8KeyframeSizes(packets: readonly RtpPacket[]): { width: number; height: number }[] {
+  const sizes: { width: number; height: number }[] = [];
+  for (const { payload } of packets) {
+    const first = payload[0]!;
+    let offset = 1;
+    if (first & 0x80) {
+      const extension = payload[1]!;
+      offset = 2;
+      if (extension & 0x80) offset += payload[offset]! & 0x80 ? 2 : 1;
+      if (extension & 0x40) offset++;
+      if (extension & 0x30) offset++;
+    }
+    const startOfPartition = (first & 0x10) !== 0 && (first & 0x07) === 0;
+    const frame = payload.subarray(offset);
+    if (!startOfPartition || frame.length < 10 || (frame[0]! & 1) !== 0) continue;
+    if (frame[3] !== 0x9d || frame[4] !== 0x01 || frame[5] !== 0x2a) continue;
+    sizes.push({ width: frame.readUInt16LE(6) & 0x3fff, height: frame.readUInt16LE(8) & 0x3fff });
+  }
+  return sizes;
+}
