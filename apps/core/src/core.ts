@@ -109,7 +109,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   );
   let whep: ReturnType<typeof createWhepRoutes> | undefined;
   // Which processes send WebRTC: their own `webrtc` block, else `webrtc.auto_enable`.
-  const webrtcPolicy = new WebRtcPolicy(config.webrtc.auto_enable);
+  const webrtcPolicy = new WebRtcPolicy(config.webrtc);
   const webrtcOf = (id: string, processConfig: ProcessConfig) => webrtcPolicy.of(id, processConfig);
   // The hooks go in at creation, so processes restored from the store start with their WebRTC legs.
   const webrtc = config.webrtc.enable

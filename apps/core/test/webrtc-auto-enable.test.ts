@@ -23,7 +23,8 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const defaults = configSchema.parse({}).webrtc.auto_enable;
+const server = configSchema.parse({}).webrtc;
+const defaults = server.auto_enable;
 const ingest = (n: number) => `restreamer-ui:ingest:7d1f3c2a-0b4e-4d6f-9a1b-2c3d4e5f6a7${n}`;
 const camera = (video: Partial<StreamFacts>): InputFacts => ({
   source: 'probe',
@@ -41,7 +42,10 @@ async function setup(facts: InputFacts, autoEnable: Partial<AutoEnableConfig> = 
   const harness = await subsystemWithManager({
     facts,
     dataDir: work,
-    policy: new WebRtcPolicy({ ...defaults, ...autoEnable }, machine ?? (() => ({ cores: 8, load: 0 }))),
+    policy: new WebRtcPolicy(
+      { ...server, auto_enable: { ...defaults, ...autoEnable } },
+      machine ?? (() => ({ cores: 8, load: 0 })),
+    ),
     ffmpegBinary: fakeFFmpeg,
   });
   closers.push(() => harness.close());

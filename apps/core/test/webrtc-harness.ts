@@ -29,7 +29,7 @@ export async function subsystemWithManager(options: {
   const subsystem = new WebRtcSubsystem({
     ports,
     logger: pino({ level: 'silent' }),
-    policy: options.policy ?? new WebRtcPolicy(configSchema.parse({}).webrtc.auto_enable),
+    policy: options.policy ?? new WebRtcPolicy(configSchema.parse({}).webrtc),
     ffmpegBinary: 'ffmpeg',
     probe: async () => options.facts,
   });

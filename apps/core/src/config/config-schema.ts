@@ -1,5 +1,6 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import { vp8ModeSchema } from '@dragon/ffmpeg-args';
 import { listenAddressSchema, rtmpServerDefaults } from '@dragon/ingest';
 import { z } from 'zod';
 import { isValidCorsOrigin } from '../fs/cors-origins.js';
@@ -126,6 +127,25 @@ const webrtcSchema = z
      * `control_plane_nice` applies where the kernel refuses, and to V8's helper threads. Read at start.
      */
     control_plane_idle: z.boolean().default(false),
+    /**
+     * Renditions for processes whose `webrtc` block does not say (`renditions`): `auto` gives each
+     * one a ladder below its top video (720p: 480p, 360p, 240p) within `renditions_cpu_budget`;
+     * `off` sends the top only. Off by default: a ladder costs about a third of a core per 720p
+     * process (docs/media-plan.md), which a NAS with a few cameras does not have to spare unasked.
+     */
+    renditions: z.enum(['off', 'auto']).default('off'),
+    /**
+     * The share of the machine's cores (the cgroup's CPU quota where one is set: docker `--cpus`)
+     * that the renditions of all processes may take together, by the media plan's estimates; a
+     * rendition that does not fit is not made and the plan says why.
+     */
+    renditions_cpu_budget: z.number().min(0.1).max(1).default(0.5),
+    /**
+     * VP8 for processes whose `webrtc` block does not say (`vp8`), for viewers whose browser has no
+     * H.264: `always` encodes a VP8 rendition with the ladder, `on-demand` only while such a viewer
+     * watches, `off` never.
+     */
+    vp8: vp8ModeSchema.default('on-demand'),
     /**
      * WebRTC for processes whose config has no `webrtc` block (an explicit one, even
      * `{"enabled": false}`, wins). By default the Restreamer UI's channel ingests, so a user who

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { configSchema } from './config-schema.js';
 import { ConfigStore } from './config-store.js';
 import { applyEnvOverrides, envName } from './env-overrides.js';
 import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError } from './errors.js';
@@ -129,6 +130,31 @@ describe('environment overrides', () => {
         auto_enable: { processes: ['restreamer-ui:ingest:*', 'cam-*'], references: [], transcode_cores: 0 },
       },
     });
+  });
+
+  it('sets the renditions and VP8 defaults from CORE_WEBRTC_RENDITIONS, _RENDITIONS_CPU_BUDGET and _VP8', () => {
+    const { merged, errors } = applyEnvOverrides(
+      {},
+      {
+        CORE_WEBRTC_RENDITIONS: 'auto',
+        CORE_WEBRTC_RENDITIONS_CPU_BUDGET: '0.25',
+        CORE_WEBRTC_VP8: 'always',
+      },
+    );
+    expect(errors).toEqual([]);
+    expect(configSchema.parse(merged).webrtc).toMatchObject({
+      renditions: 'auto',
+      renditions_cpu_budget: 0.25,
+      vp8: 'always',
+    });
+    // Off, half the cores, VP8 on demand unless set.
+    expect(configSchema.parse({}).webrtc).toMatchObject({
+      renditions: 'off',
+      renditions_cpu_budget: 0.5,
+      vp8: 'on-demand',
+    });
+    expect(configSchema.safeParse({ webrtc: { renditions: 'on' } }).success).toBe(false);
+    expect(configSchema.safeParse({ webrtc: { renditions_cpu_budget: 2 } }).success).toBe(false);
   });
 
   it('reports a value that is not of the field type', () => {

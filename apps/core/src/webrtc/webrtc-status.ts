@@ -61,6 +61,8 @@ export const viewerStatusSchema = z.object({
     })
     .optional(),
   health: webRtcHealthSchema.pick({ status: true, video: true, message: true }).optional(),
+  /** The renditions made in this start (the top first, `audio` for the audio-only fallback); absent without a ladder. */
+  renditions: z.array(z.object({ id: z.string(), height: z.number().int().optional() })).optional(),
 });
 
 export type WebRtcHealth = z.infer<typeof webRtcHealthSchema>;
@@ -72,9 +74,13 @@ export function viewerStatus(state: ViewerStatus['state'], webrtc: WebRtcState |
   if (!webrtc) return { state };
   const track = ({ action, from, to }: WebRtcState['plan']['video']) => ({ action, from, to });
   const { status, video, message } = webrtc.health;
+  const made = webrtc.plan.renditions.filter((rendition) => rendition.action !== 'off');
   return {
     state,
     plan: { video: track(webrtc.plan.video), audio: track(webrtc.plan.audio) },
     health: { status, video, ...(message === undefined ? {} : { message }) },
+    ...(webrtc.plan.renditions.length > 0
+      ? { renditions: made.map(({ id, height }) => ({ id, ...(height === undefined ? {} : { height }) })) }
+      : {}),
   };
 }

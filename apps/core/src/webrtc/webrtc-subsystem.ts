@@ -3,10 +3,11 @@ import {
   type MediaPlan,
   type PlanSettings,
   probeInput,
+  producedRenditions,
   type TrackPlan,
   type WebRtcConfig,
 } from '@dragon/ffmpeg-args';
-import type { PortAllocator, RtpPortPair } from '@dragon/portalloc';
+import type { PortAllocator, RtpPortSet } from '@dragon/portalloc';
 import type { ProcessHooks, StartContext, StopContext } from '@dragon/restream';
 import {
   FanoutPlane,
@@ -22,6 +23,13 @@ import type { ProcessWebRtc, WebRtcPolicy } from './webrtc-policy.js';
 import type { WebRtcHealth, WebRtcState } from './webrtc-status.js';
 
 type SourceHealth = ReturnType<RtpSource['health']>['video'];
+
+/**
+ * Why renditions are planned and shown but not made: `RtpSource` receives one video track per
+ * process in this version, so FFmpeg would encode them for nobody. Lifted when the source takes
+ * rendition tracks; the legs, their ports and their budget are ready for it.
+ */
+const renditionsBlocked = 'the data plane receives one video track per process in this version';
 
 /** One start of a process as the WebRTC side sees it: its plan, and what its legs delivered. */
 interface Run {
@@ -44,9 +52,11 @@ interface Run {
 
 interface SourceEntry {
   source: RtpSource;
-  ports: RtpPortPair;
+  ports: RtpPortSet;
   /** The `webrtc` block the source was opened for; a change means new sockets and legs. */
   webrtc: string;
+  /** The renditions it has ports for (`480p,360p`), one leg each; another ladder means new sockets. */
+  renditions: string;
   run: Run | undefined;
 }
 
@@ -174,22 +184,31 @@ export class WebRtcSubsystem {
     const { config: webrtc, origin } = resolved;
     const fingerprint = JSON.stringify(webrtc);
     if (existing && existing.webrtc !== fingerprint) this.#teardown(id, 'webrtc config changed');
-    // A process that did not ask for WebRTC gets no transcode the budget and the machine cannot take.
-    const settings: PlanSettings =
-      origin === 'auto'
-        ? { ...webrtc, cpu_budget: this.#options.policy.budget(this.#autoSpent(id)) }
-        : webrtc;
+    const ladderSpent = this.#ladderSpent(id);
+    const settings: PlanSettings = {
+      ...webrtc,
+      // A process that did not ask for WebRTC gets no transcode the budget and the machine cannot take.
+      ...(origin === 'auto' ? { cpu_budget: this.#options.policy.budget(this.#autoSpent(id)) } : {}),
+      rendition_budget: this.#options.policy.renditionBudget(ladderSpent.cores, ladderSpent.processes),
+      renditions_blocked: renditionsBlocked,
+    };
     const { plan, notes } = await this.#planner.plan(id, context.expanded.input, settings, context.signal);
+    const renditions = producedRenditions(plan).map((rendition) => rendition.id);
+    const current = this.#entries.get(id);
+    if (current && current.renditions !== renditions.join(',')) this.#teardown(id, 'renditions changed');
     const entry =
-      this.#entries.get(id) ?? (await this.#open(id, webrtc.video_pt, webrtc.audio_pt, fingerprint));
+      this.#entries.get(id) ??
+      (await this.#open(id, webrtc.video_pt, webrtc.audio_pt, fingerprint, renditions));
     const legs = buildWebRtcLegs({
       webrtc,
       plan,
       videoPort: entry.ports.video.port,
       audioPort: entry.ports.audio.port,
+      renditionPorts: entry.ports.renditions.map((leased) => leased.port),
     });
     for (const leg of legs) {
-      context.appendOutput({ id: `webrtc_${leg.kind}`, address: leg.address, options: [...leg.options] });
+      const legId = leg.rendition ? `webrtc_video_${leg.rendition}` : `webrtc_${leg.kind}`;
+      context.appendOutput({ id: legId, address: leg.address, options: [...leg.options] });
     }
     // Viewers play what arrives when it arrives: an input FFmpeg could read faster than real time
     // (HLS, a file, a generator) would reach them in bursts (see planPacing).
@@ -217,6 +236,12 @@ export class WebRtcSubsystem {
     context.note(
       `webrtc plan (${plan.basis}): ${describeTrack('video', plan.video)}; ${describeTrack('audio', plan.audio)}; about ${plan.cpu_cores} cores`,
     );
+    if (plan.renditions.length > 0) {
+      context.note(
+        `webrtc renditions: ${plan.renditions.map((r) => `${r.id} ${r.action}`).join(', ')}; about ${plan.ladder_cpu_cores} cores`,
+      );
+    }
+    for (const note of plan.ladder_notes) context.note(`webrtc: ${note}`);
     context.note(
       `webrtc: sub-second player at ${playerPath(id)}, WHEP at /api/v3/process/${encodeURIComponent(id)}/whep`,
     );
@@ -232,6 +257,13 @@ export class WebRtcSubsystem {
         audio: plan.audio,
         cpuCores: plan.cpu_cores,
         ...(settings.cpu_budget ? { cpuBudget: settings.cpu_budget } : {}),
+        ...(plan.renditions.length > 0
+          ? {
+              renditions: plan.renditions.map(({ id, action }) => `${id} ${action}`),
+              ladderCpuCores: plan.ladder_cpu_cores,
+              ladderNotes: plan.ladder_notes,
+            }
+          : {}),
         notes,
       },
       'webrtc media plan',
@@ -260,8 +292,14 @@ export class WebRtcSubsystem {
     this.#options.logger.warn({ processId: id, reasons: verdict.reasons }, 'webrtc plan does not fit');
   }
 
-  async #open(id: string, videoPt: number, audioPt: number, fingerprint: string): Promise<SourceEntry> {
-    const ports = await this.#options.ports.allocateRtpPair();
+  async #open(
+    id: string,
+    videoPt: number,
+    audioPt: number,
+    fingerprint: string,
+    renditions: readonly string[],
+  ): Promise<SourceEntry> {
+    const ports = await this.#options.ports.allocateRtpPorts(renditions.length);
     try {
       // Both sockets always: which tracks a run sends is decided per start (`setActiveTracks`).
       const source = await RtpSource.open({
@@ -270,7 +308,13 @@ export class WebRtcSubsystem {
         audio: { socket: ports.audio.takeSocket(), payloadType: audioPt },
         plane: this.#plane,
       });
-      const entry: SourceEntry = { source, ports, webrtc: fingerprint, run: undefined };
+      const entry: SourceEntry = {
+        source,
+        ports,
+        webrtc: fingerprint,
+        renditions: renditions.join(','),
+        run: undefined,
+      };
       this.#entries.set(id, entry);
       this.#options.logger.info({ processId: id, videoPort: ports.video.port }, 'webrtc source opened');
       return entry;
@@ -288,6 +332,19 @@ export class WebRtcSubsystem {
       if (id !== exceptId && run && !run.ended && run.origin === 'auto') cores += run.plan.cpu_cores;
     }
     return cores;
+  }
+
+  /** The estimated cores of the other processes' running renditions, and how many processes run them. */
+  #ladderSpent(exceptId: string): { cores: number; processes: number } {
+    let cores = 0;
+    let processes = 0;
+    for (const [id, entry] of this.#entries) {
+      const run = entry.run;
+      if (id === exceptId || !run || run.ended || run.plan.ladder_cpu_cores === 0) continue;
+      cores += run.plan.ladder_cpu_cores;
+      processes++;
+    }
+    return { cores: Math.round(cores * 100) / 100, processes };
   }
 
   #onStop(context: StopContext): void {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { configSchema } from '../config/config-schema.js';
 import { ownWebRtc, WebRtcPolicy } from './webrtc-policy.js';
 import { createWhepLookup, type WhepLookupOptions, whepProcessState } from './whep-lookup.js';
 
@@ -50,7 +51,10 @@ describe('createWhepLookup', () => {
   });
 
   it('answers for a process without a webrtc block that webrtc.auto_enable covers, not for an explicit opt-out', () => {
-    const policy = new WebRtcPolicy({ processes: ['ui:*'], references: [], transcode_cores: 1 });
+    const policy = new WebRtcPolicy({
+      ...configSchema.parse({}).webrtc,
+      auto_enable: { processes: ['ui:*'], references: [], transcode_cores: 1 },
+    });
     const { manager } = fakeManager({
       'ui:cam': { reconnect: true, reference: '' },
       'ui:off': { reconnect: true, reference: '', webrtc: { enabled: false } },
