@@ -5,6 +5,7 @@ import { PortAllocator } from '@dragon/portalloc';
 import { ProcessManager } from '@dragon/restream';
 import { pino } from 'pino';
 import { configSchema } from '../src/config/config-schema.js';
+import type { CostCalibration } from '../src/webrtc/encode-calibration.js';
 import { WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
 import { WebRtcSubsystem } from '../src/webrtc/webrtc-subsystem.js';
 
@@ -24,6 +25,7 @@ export async function subsystemWithManager(options: {
   dataDir: string;
   policy?: WebRtcPolicy;
   ffmpegBinary?: string;
+  calibration?: CostCalibration;
 }): Promise<SubsystemHarness> {
   const ports = new PortAllocator();
   const subsystem = new WebRtcSubsystem({
@@ -32,6 +34,7 @@ export async function subsystemWithManager(options: {
     policy: options.policy ?? new WebRtcPolicy(configSchema.parse({}).webrtc),
     ffmpegBinary: 'ffmpeg',
     probe: async () => options.facts,
+    ...(options.calibration ? { calibration: options.calibration } : {}),
   });
   const manager = await ProcessManager.create({
     dataDir: mkdtempSync(join(options.dataDir, 'db-')),

@@ -51,6 +51,8 @@ async function setup(policy: Partial<PolicyConfig> = {}, cores = 2) {
     dataDir: work,
     policy: new WebRtcPolicy({ ...server, ...policy }, () => ({ cores, load: 0 })),
     ffmpegBinary: fakeFFmpeg,
+    // The model's own margin, as on a machine measured 1.5 times slower than the reference.
+    calibration: { get: async () => ({ factor: 1.5, note: 'calibrated for the test: 1.5×' }) },
   });
   closers.push(() => harness.close());
   return harness;
@@ -101,6 +103,7 @@ describe('renditions of a process', () => {
     expect(log).toContain(
       'webrtc: renditions planned, not made: the data plane receives one video track per process in this version',
     );
+    expect(log).toContain('webrtc: calibrated for the test: 1.5×');
     // The player learns which renditions it may get: the top and the audio-only fallback.
     expect(viewerStatus('running', subsystem.status('cam')).renditions).toEqual([
       { id: '720p', height: 720 },

@@ -18,6 +18,7 @@ export { ffprobePathFor, probeInputOptions } from './probe-options.js';
 export { redactCredentials } from './redact.js';
 export {
   audioTranscodeCores,
+  referenceRungCores,
   renditionCores,
   videoDecodeCores,
   videoTranscodeCores,
@@ -47,5 +48,6 @@ export {
   legToArgs,
   maxRtpPacketSize,
   producedRenditions,
+  rungBenchmarkArgs,
   vp8PayloadType,
 } from './webrtc-legs.js';

@@ -185,6 +185,16 @@ describe('the ladder of a start', () => {
     expect(plan.ladder_cpu_cores).toBe(0);
   });
 
+  it("scales every estimate by the machine's measured factor instead of the margin", () => {
+    const slow = planMedia(hd, settings({ renditions: 'auto', rendition_cost_factor: 4 }));
+    const rung = slow.renditions.find((rendition) => rendition.id === '360p');
+    expect(rung?.estimated_cpu).toBe(renditionCores(hd.streams[0], 360, 'h264', 4));
+    expect(rung?.estimated_cpu).toBeGreaterThan(renditionCores(hd.streams[0], 360, 'h264'));
+    expect(slow.ladder_cpu_cores).toBeGreaterThan(
+      planMedia(hd, settings({ renditions: 'auto' })).ladder_cpu_cores,
+    );
+  });
+
   it('has no ladder for an input without video', () => {
     const audioOnly: InputFacts = { ...hd, streams: [hd.streams[1]!] };
     const plan = planMedia(audioOnly, settings({ renditions: 'auto' }));

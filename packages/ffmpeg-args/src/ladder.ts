@@ -44,6 +44,8 @@ export interface LadderInput {
   budget: Budget | undefined;
   /** Set when the renditions cannot be sent by this server: they are planned, shown and not made. */
   blocked: string | undefined;
+  /** This machine's cost factor (see `renditionCores`); absent: the model's margin. */
+  costFactor: number | undefined;
 }
 
 export interface Ladder {
@@ -128,7 +130,7 @@ export function planLadder(input: LadderInput): Ladder {
         height: rung.height,
         ...capped,
         bitrate_kbit: rung.bitrate_kbit,
-        estimated_cpu: renditionCores(input.stream, rung.height, 'h264'),
+        estimated_cpu: renditionCores(input.stream, rung.height, 'h264', input.costFactor),
         reason: `${mode === 'auto' ? 'ladder auto' : 'ladder as set'}: H.264 at ${rung.bitrate_kbit} kbit/s`,
       });
     }
@@ -138,7 +140,7 @@ export function planLadder(input: LadderInput): Ladder {
   const ordered = byUse(wanted, vp8Rung?.action === 'transcode' ? vp8Rung : undefined);
 
   let left = input.budget?.cores ?? Number.POSITIVE_INFINITY;
-  let decode = input.top.action === 'copy' ? videoDecodeCores(input.stream) : 0;
+  let decode = input.top.action === 'copy' ? videoDecodeCores(input.stream, input.costFactor) : 0;
   let spent = 0;
   const decided = new Map<string, RenditionPlan>();
   for (const rendition of ordered) {
@@ -207,7 +209,7 @@ function vp8Rendition(
     height,
     ...capped,
     bitrate_kbit: vp8BitrateKbit,
-    estimated_cpu: renditionCores(input.stream, height, 'vp8'),
+    estimated_cpu: renditionCores(input.stream, height, 'vp8', input.costFactor),
     reason: `VP8 for viewers without H.264, at ${vp8BitrateKbit} kbit/s`,
   };
   if (mode === 'always') return rendition;

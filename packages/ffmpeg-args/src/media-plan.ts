@@ -73,6 +73,11 @@ export type PlanSettings = Pick<WebRtcConfig, 'video' | 'audio' | 'force_transco
      * reason, and no leg is built for them.
      */
     renditions_blocked?: string | undefined;
+    /**
+     * This machine's factor for the renditions' estimates: its measured cost of a reference rung
+     * against `referenceRungCores` (a calibration run). Absent: the model's 1.5 margin.
+     */
+    rendition_cost_factor?: number | undefined;
   };
 
 /** The stream a track would take: a known stream, an input not known yet, or nothing. */
@@ -157,6 +162,7 @@ export function planMedia(
     maxBitrateKbit: settings.max_bitrate_kbit ?? 2500,
     budget: settings.rendition_budget,
     blocked: settings.renditions_blocked,
+    costFactor: settings.rendition_cost_factor,
   });
   return {
     basis:

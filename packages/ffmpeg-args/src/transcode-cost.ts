@@ -57,6 +57,12 @@ const scalePerInputPixel = 1.0e-9;
 const renditionEncodePerPixel = 7.3e-9;
 const vp8Factor = 1.6;
 
+/**
+ * What one 360p rung of a 720p25 input costs by the rendition model before any margin, in cores:
+ * the figure a calibration run on another machine is compared with to find that machine's factor.
+ */
+export const referenceRungCores = 0.065;
+
 /** The frame rate renditions are sent at: the input's, at most 30 (`-r 30` above that). */
 export const maxRenditionFps = 30;
 
@@ -71,6 +77,7 @@ export function renditionCores(
   stream: StreamFacts | undefined,
   height: number,
   codec: 'h264' | 'vp8',
+  factor = margin,
 ): number {
   const width = stream?.width || assumed.width;
   const inHeight = stream?.height || assumed.height;
@@ -79,17 +86,19 @@ export function renditionCores(
   const outWidth = (width * outHeight) / inHeight;
   const scale = width * inHeight * fps * scalePerInputPixel;
   const encode = outWidth * outHeight * Math.min(fps, maxRenditionFps) * renditionEncodePerPixel;
-  return round((scale + encode) * (codec === 'vp8' ? vp8Factor : 1) * margin);
+  return round((scale + encode) * (codec === 'vp8' ? vp8Factor : 1) * factor);
 }
 
 /**
  * The estimated CPU cores of decoding the video input once: what renditions add beside a copied
  * top (a transcoded top decodes it already, and FFmpeg decodes a stream once for every output).
+ * `factor`, for both: this machine's speed against the one measured (a calibration run), or the
+ * 1.5 margin for a CPU not measured.
  */
-export function videoDecodeCores(stream: StreamFacts | undefined): number {
+export function videoDecodeCores(stream: StreamFacts | undefined, factor = margin): number {
   const width = stream?.width || assumed.width;
   const height = stream?.height || assumed.height;
   const fps = stream?.fps || assumed.fps;
   const codec = stream?.codec || assumed.codec;
-  return round(width * height * fps * (decodePerPixel[codec] ?? otherDecodePerPixel) * margin);
+  return round(width * height * fps * (decodePerPixel[codec] ?? otherDecodePerPixel) * factor);
 }

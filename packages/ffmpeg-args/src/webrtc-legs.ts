@@ -218,6 +218,26 @@ function renditionLegs(
  */
 const renditionGopSeconds = 0.5;
 
+/**
+ * FFmpeg arguments (after the binary) that time, with `-benchmark`, `seconds` of a generated 720p25
+ * picture encoded as a 360p rendition is, to `-f null`; with `rung: false` the generator alone. The
+ * difference is what one rung costs on this machine, against `referenceRungCores`.
+ */
+export function rungBenchmarkArgs(seconds: number, rung: boolean): string[] {
+  const encode = rung
+    ? h264EncoderOptions({
+        height: 'min(ih,360)',
+        bitrateKbit: 350,
+        gopSeconds: renditionGopSeconds,
+        target: true,
+      })
+    : [];
+  return [
+    ...['-hide_banner', '-nostdin', '-benchmark', '-f', 'lavfi'],
+    ...['-i', 'testsrc2=size=1280x720:rate=25', '-t', String(seconds), ...encode, '-f', 'null', '-'],
+  ];
+}
+
 /** The leg as a flat argument list, for logging or a hand-built command line. */
 export function legToArgs(leg: RtpLeg): string[] {
   return [...leg.options, leg.address];

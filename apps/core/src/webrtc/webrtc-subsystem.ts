@@ -17,6 +17,7 @@ import {
   type WorkerRestart,
 } from '@dragon/webrtc';
 import type { Logger } from 'pino';
+import { type CostCalibration, EncodeCalibration } from './encode-calibration.js';
 import { MediaPlanner, type ProbeInput } from './media-planner.js';
 import { isWarning, judgeVideo, type RunPace, readsInRealTime, type VideoVerdict } from './video-health.js';
 import type { ProcessWebRtc, WebRtcPolicy } from './webrtc-policy.js';
@@ -82,6 +83,11 @@ export interface WebRtcSubsystemOptions {
   probeTimeoutMs?: number;
   /** The probe itself; a real ffprobe unless a test gives another. */
   probe?: ProbeInput;
+  /**
+   * This machine's factor for the renditions' CPU estimates, measured once when a ladder is first
+   * planned. @default an `EncodeCalibration` of `ffmpegBinary`
+   */
+  calibration?: CostCalibration;
   /** How often the legs' health is judged. @default 1000 */
   healthIntervalMs?: number;
   /** Called when a process's source goes away for good, so its viewers' sessions are dropped. */
@@ -105,6 +111,9 @@ export class WebRtcSubsystem {
   readonly #entries = new Map<string, SourceEntry>();
   readonly #options: WebRtcSubsystemOptions;
   readonly #planner: MediaPlanner;
+  readonly #calibration: CostCalibration;
+  /** The calibration's note went to the log (once per server, not per start). */
+  #calibrationLogged = false;
   readonly #timer: NodeJS.Timeout;
   readonly #plane: FanoutPlane;
   readonly #planeEvents: { [K in keyof FanoutPlaneEvents]: (...args: FanoutPlaneEvents[K]) => void };
@@ -139,6 +148,13 @@ export class WebRtcSubsystem {
             ...(options.probeCwd ? { cwd: options.probeCwd } : {}),
           })),
     );
+    this.#calibration =
+      options.calibration ??
+      new EncodeCalibration({
+        ffmpegBinary: options.ffmpegBinary,
+        ...(options.probeEnvironment ? { env: options.probeEnvironment } : {}),
+        ...(options.probeCwd ? { cwd: options.probeCwd } : {}),
+      });
     this.#timer = setInterval(() => this.#checkHealth(Date.now()), options.healthIntervalMs ?? 1000);
     this.#timer.unref();
   }
@@ -185,12 +201,20 @@ export class WebRtcSubsystem {
     const fingerprint = JSON.stringify(webrtc);
     if (existing && existing.webrtc !== fingerprint) this.#teardown(id, 'webrtc config changed');
     const ladderSpent = this.#ladderSpent(id);
+    // Timed once, the first time a ladder is planned; processes without one never wait for it.
+    const calibration =
+      webrtc.renditions !== 'off' || webrtc.vp8 === 'always' ? await this.#calibration.get() : undefined;
+    if (calibration && !this.#calibrationLogged) {
+      this.#calibrationLogged = true;
+      this.#options.logger.info({ factor: calibration.factor }, calibration.note);
+    }
     const settings: PlanSettings = {
       ...webrtc,
       // A process that did not ask for WebRTC gets no transcode the budget and the machine cannot take.
       ...(origin === 'auto' ? { cpu_budget: this.#options.policy.budget(this.#autoSpent(id)) } : {}),
       rendition_budget: this.#options.policy.renditionBudget(ladderSpent.cores, ladderSpent.processes),
       renditions_blocked: renditionsBlocked,
+      ...(calibration ? { rendition_cost_factor: calibration.factor } : {}),
     };
     const { plan, notes } = await this.#planner.plan(id, context.expanded.input, settings, context.signal);
     const renditions = producedRenditions(plan).map((rendition) => rendition.id);
@@ -242,6 +266,7 @@ export class WebRtcSubsystem {
       );
     }
     for (const note of plan.ladder_notes) context.note(`webrtc: ${note}`);
+    if (calibration) context.note(`webrtc: ${calibration.note}`);
     context.note(
       `webrtc: sub-second player at ${playerPath(id)}, WHEP at /api/v3/process/${encodeURIComponent(id)}/whep`,
     );
