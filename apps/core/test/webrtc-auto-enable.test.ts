@@ -1,27 +1,16 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { InputFacts, StreamFacts } from '@dragon/ffmpeg-args';
 import type { ProcessManager } from '@dragon/restream';
 import { waitFor } from '@dragon/test-helpers';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/config-schema.js';
 import { type AutoEnableConfig, type MachineLoad, WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
-import { subsystemWithManager } from './webrtc-harness.js';
+import { subsystemWithManager, waitingFfmpegWork } from './webrtc-harness.js';
 
 // What the server decides for processes whose config does not mention WebRTC. The probe and the
 // machine's load are injected (they are what the decisions rest on); FFmpeg is a script that
 // waits, since no media is needed to see the plan, its legs and what the process's state and log say.
 
-const work = mkdtempSync(join(tmpdir(), 'dragon-auto-enable-'));
-const fakeFFmpeg = join(work, 'ffmpeg');
-writeFileSync(fakeFFmpeg, '#!/bin/sh\nexec sleep 60\n');
-chmodSync(fakeFFmpeg, 0o755);
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const { work, fakeFFmpeg, closers } = waitingFfmpegWork('dragon-auto-enable-');
 
 const server = configSchema.parse({}).webrtc;
 const defaults = server.auto_enable;

@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InputFacts } from '@dragon/ffmpeg-args';
 import { PortAllocator } from '@dragon/portalloc';
 import { ProcessManager } from '@dragon/restream';
 import { pino } from 'pino';
+import { afterAll, afterEach } from 'vitest';
 import { configSchema } from '../src/config/config-schema.js';
 import type { CostCalibration } from '../src/webrtc/encode-calibration.js';
 import { WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
@@ -51,4 +53,25 @@ export async function subsystemWithManager(options: {
       ports.close();
     },
   };
+}
+
+/**
+ * A test file's working directory with an FFmpeg stand-in that waits (no media is needed to see a
+ * plan, its legs and what the process's state and log say), and `closers` run after each test.
+ */
+export function waitingFfmpegWork(prefix: string): {
+  work: string;
+  fakeFFmpeg: string;
+  closers: (() => Promise<void>)[];
+} {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const fakeFFmpeg = join(work, 'ffmpeg');
+  writeFileSync(fakeFFmpeg, '#!/bin/sh\nexec sleep 60\n');
+  chmodSync(fakeFFmpeg, 0o755);
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  return { work, fakeFFmpeg, closers };
 }

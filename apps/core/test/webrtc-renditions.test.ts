@@ -1,28 +1,17 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { InputFacts } from '@dragon/ffmpeg-args';
 import type { ProcessManager } from '@dragon/restream';
 import { waitFor } from '@dragon/test-helpers';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/config-schema.js';
 import { type PolicyConfig, WebRtcPolicy } from '../src/webrtc/webrtc-policy.js';
 import { viewerStatus } from '../src/webrtc/webrtc-status.js';
-import { subsystemWithManager } from './webrtc-harness.js';
+import { subsystemWithManager, waitingFfmpegWork } from './webrtc-harness.js';
 
 // What a process's renditions settings make of its plan, its FFmpeg command, its state and its
 // log. The probe and the machine are injected (the decisions rest on them); FFmpeg is a script that
 // waits, since no media is needed to see the plan and the legs.
 
-const work = mkdtempSync(join(tmpdir(), 'dragon-renditions-'));
-const fakeFFmpeg = join(work, 'ffmpeg');
-writeFileSync(fakeFFmpeg, '#!/bin/sh\nexec sleep 60\n');
-chmodSync(fakeFFmpeg, 0o755);
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const { work, fakeFFmpeg, closers } = waitingFfmpegWork('dragon-renditions-');
 
 const server = configSchema.parse({}).webrtc;
 const camera720: InputFacts = {
