@@ -2,7 +2,7 @@
 // colour another's), then merges their results into bench/results/latest.json (keys of benchmarks
 // not run this time are kept) and writes bench/results/latest.md from it.
 // Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
-// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, api).
+// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, api, ladder).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -68,6 +68,13 @@ if (wanted('api'))
     'bench/api.mjs',
     ...(quick ? ['--processes', '100', '--seconds', '2', '--repeats', '1'] : []),
   ]);
+if (wanted('ladder'))
+  produced.ladder = run('ladder', '.', [
+    'bench/media-cpu.mjs',
+    '--part',
+    'ladder',
+    ...(quick ? ['--seconds', '5', '--warmup', '2'] : []),
+  ]).ladder;
 rmSync(work, { recursive: true, force: true });
 
 let commit = 'unknown';
@@ -87,7 +94,7 @@ const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'u
 // Which run each section comes from, since a partial run keeps the others' older figures.
 const sections = { ...previous.sections };
 // Results written before sections existed carry the run's stamp at the top level.
-for (const name of ['e2e', 'e2eMemory', 'busyHost', 'fanout', 'memory', 'ttff', 'api']) {
+for (const name of ['e2e', 'e2eMemory', 'busyHost', 'fanout', 'memory', 'ttff', 'api', 'ladder']) {
   if (previous[name] && !sections[name])
     sections[name] = {
       date: previous.date,
@@ -100,7 +107,7 @@ for (const name of Object.keys(produced)) sections[name] = { date, commit, quick
 const latest = values.render
   ? previous
   : { ...previous, date, commit, quick, machine, sections, ...produced };
-const { fanout, memory, ttff, api, e2e, e2eMemory, busyHost } = latest;
+const { fanout, memory, ttff, api, e2e, e2eMemory, busyHost, ladder } = latest;
 const stamp = (name) =>
   sections[name]
     ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
@@ -195,6 +202,20 @@ if (api)
     '| --- | --- |',
     `| \`GET /api/v3/process\`, ${api.processes} processes (${f(api.listResponseBytes / 1024, 0)} KiB), ${api.concurrency} concurrent | ${f(api.listProcessesPerSecond.median)} req/s (${f(api.listProcessesPerSecond.min)}–${f(api.listProcessesPerSecond.max)}) |`,
     `| \`POST …/whep\` offer → answer (+ DELETE), ${api.concurrency} concurrent | ${f(api.whepOffersPerSecond.median)} /s (${f(api.whepOffersPerSecond.min)}–${f(api.whepOffersPerSecond.max)}), ${api.whepOffersPerSecond.failed} failed |`,
+    '',
+  );
+if (ladder)
+  lines.push(
+    `## Renditions: FFmpeg CPU of a ladder beside the single transcode${stamp('ladder')}`,
+    '',
+    `One FFmpeg per row with the legs the media plan builds for a 720p25 2.2 Mbit/s H.264 + AAC input (CPU per second of media over ${ladder.seconds} s after ${ladder.warmup} s, load average ${ladder.machine.loadavg.map((value) => value.toFixed(1)).join(' ')}).`,
+    '',
+    '| settings | legs | CPU, % of one core | estimate (factor 1.5) |',
+    '| --- | --- | --- | --- |',
+    ...ladder.rows.map(
+      (row) =>
+        `| ${row.settings} | ${row.legs.join(', ')} | ${f(row.cpuPercent)} | ${row.estimatedPercent} |`,
+    ),
     '',
   );
 const markdown = lines.join('\n');
