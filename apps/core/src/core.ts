@@ -11,14 +11,25 @@ import {
 import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
 import { createWhepRoutes, ProcessNotFoundError } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { type Context, Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createAboutRoute } from './api/about-route.js';
-import { ApiError, errorResponse } from './api/api-error.js';
+import { errorResponse } from './api/api-error.js';
 import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from './api/api-middleware.js';
 import { createAuth } from './api/auth.js';
 import { createConfigRoutes } from './api/config-routes.js';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, mediaAnswer, named } from './api/declared-routes.js';
+import { createMetadataRoutes } from './api/metadata-routes.js';
+import {
+  clusterDeclarations,
+  fileRouteDeclarations,
+  fsApiDeclarations,
+  staticSiteDeclarations,
+  whepDeclarations,
+} from './api/mounted-routes.js';
+import { openApiDocument } from './api/openapi-document.js';
 import { createProcessRoutes } from './api/process-routes.js';
+import { createSwaggerRoutes } from './api/swagger-routes.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
@@ -26,11 +37,10 @@ import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-servi
 import { createStaticSiteRoutes } from './fs/static-site.js';
 import { createMetrics } from './ops/collect-metrics.js';
 import type { LogRing } from './ops/log-ring.js';
-import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';
 import { playerPage } from './ops/player-page.js';
 import { dataPlaneStatus } from './webrtc/data-plane.js';
 import { WebRtcPolicy } from './webrtc/webrtc-policy.js';
-import { viewerStatus } from './webrtc/webrtc-status.js';
+import { viewerStatus, viewerStatusSchema } from './webrtc/webrtc-status.js';
 import { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
 import { createWhepLookup } from './webrtc/whep-lookup.js';
 
@@ -222,7 +232,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   );
   const { publicRoutes } = services.attachProcesses(manager);
 
-  const app = new Hono();
+  const root = new DeclaredRoutes();
+  const app = root.app;
   app.onError((error, c) => {
     const response = errorResponse(error, c);
     if (response.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
@@ -276,22 +287,54 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     if (cluster) app.use('/api/v3/process/:id/whep', cluster.whep());
     // WHEP has its own token rule, so it is mounted before the admin guard.
     app.route('/', whep.routes);
+    root.document('/', whepDeclarations);
     const routes = whep;
     // What the player tells its viewer (plan line, "not decodable" and why), under WHEP's token
     // rule: codecs and our own health words only, never the input's address or FFmpeg's log.
-    app.get('/player/:id/status', (c) => {
-      const processId = c.req.param('id');
-      const entry = routes.authorize(c, processId);
-      if (!entry) throw new ProcessNotFoundError(processId);
-      c.header('Cache-Control', 'no-store');
-      return c.json(viewerStatus(entry.state, subsystem.status(processId)));
-    });
+    root.declare(
+      {
+        method: 'get',
+        path: '/player/{id}/status',
+        summary:
+          "What the player tells its viewer: the process's state, the plan's codecs and the video's health (WHEP's token rule; no input address, no log; with WebRTC on)",
+        auth: 'none',
+        responses: {
+          200: jsonAnswer('Status', named('ViewerStatus', viewerStatusSchema)),
+          401: errorAnswer('Missing or invalid viewer token'),
+          404: errorAnswer('Unknown process or WebRTC off'),
+        },
+      },
+      (c) => {
+        const processId = c.req.param('id') ?? '';
+        const entry = routes.authorize(c, processId);
+        if (!entry) throw new ProcessNotFoundError(processId);
+        c.header('Cache-Control', 'no-store');
+        return c.json(viewerStatus(entry.state, subsystem.status(processId)));
+      },
+    );
   }
 
-  app.get('/ping', (c) => c.text('pong'));
+  root.declare(
+    {
+      method: 'get',
+      path: '/ping',
+      summary: 'Liveness',
+      auth: 'none',
+      responses: { 200: mediaAnswer('pong', 'text/plain') },
+    },
+    (c) => c.text('pong'),
+  );
   // The player is made to be embedded (an iframe on a channel's website): any page may frame it.
-  app.get('/player/:id', (c) =>
-    c.html(playerPage(c.req.param('id')), 200, { 'Content-Security-Policy': 'frame-ancestors *' }),
+  root.declare(
+    {
+      method: 'get',
+      path: '/player/{id}',
+      summary: 'The player page for a process',
+      auth: 'none',
+      responses: { 200: mediaAnswer('HTML', 'text/html') },
+    },
+    (c) =>
+      c.html(playerPage(c.req.param('id') ?? ''), 200, { 'Content-Security-Policy': 'frame-ancestors *' }),
   );
   if (config.metrics.enable_prometheus) {
     const metrics = createMetrics({
@@ -300,10 +343,20 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       viewers: (processId) => whep?.sessions.count(processId) ?? 0,
       dataPlane: webrtc?.plane,
     });
-    app.get('/metrics', async (c) => {
-      const withProcessIds = await auth.isAuthorized(c);
-      return c.body(await metrics.render({ withProcessIds }), 200, { 'Content-Type': metrics.contentType });
-    });
+    root.declare(
+      {
+        method: 'get',
+        path: '/metrics',
+        summary:
+          'Prometheus metrics (with `metrics.enable_prometheus`); per-process series only with API access',
+        auth: 'none',
+        responses: { 200: mediaAnswer('Text exposition', 'text/plain') },
+      },
+      async (c) => {
+        const withProcessIds = await auth.isAuthorized(c);
+        return c.body(await metrics.render({ withProcessIds }), 200, { 'Content-Type': metrics.contentType });
+      },
+    );
   }
   app.use('/api/login', limitBody(loginBodyLimitBytes));
   // File uploads (`/api/v3/fs/…`) are bounded by their filesystem's size, not the JSON body limit.
@@ -311,8 +364,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.use('/api/*', apiCors(), (c, next) =>
     c.req.path.startsWith('/api/v3/fs/') ? next() : jsonBodyLimit(c, next),
   );
-  app.route('/', auth.routes);
-  app.route(
+  root.mount('/', auth.routes);
+  root.mount(
     '/',
     createAboutRoute({
       auth,
@@ -324,27 +377,29 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       dataPlane: config.webrtc.enable ? dataPlaneStatus : undefined,
     }),
   );
-  app.get('/api/swagger', (c) => c.html(swaggerPage('/api/swagger/doc.json', '/api/swagger/ui')));
-  app.get('/api/swagger/ui/:file', (c) => {
-    const asset = swaggerAsset(c.req.param('file'));
-    if (!asset) throw new ApiError(404, 'Not Found');
-    return c.body(new Uint8Array(asset.body), 200, {
-      'Content-Type': asset.type,
-      'Cache-Control': 'max-age=86400',
-    });
-  });
-  app.get('/api/swagger/doc.json', (c) => c.json(openApiDocument(coreVersion)));
+  // The document of every route declared or documented below; made once, on the first request.
+  let document: Record<string, unknown> | undefined;
+  root.mount(
+    '/',
+    createSwaggerRoutes(() => {
+      document ??= openApiDocument(root.declarations, coreVersion);
+      return document;
+    }),
+  );
 
   // Public (the widget) and the file API (its own guard, no JSON body limit) come before the group.
-  app.route('/api/v3', publicRoutes);
+  root.mount('/api/v3', publicRoutes);
   app.route('/api/v3', services.fsApiRoutes);
-  const v3 = new Hono();
-  v3.use(cluster ? cluster.guard(auth.guard) : auth.guard);
+  root.document('/api/v3', fsApiDeclarations);
+  const v3 = new DeclaredRoutes();
+  v3.app.use(cluster ? cluster.guard(auth.guard) : auth.guard);
   if (cluster) {
-    v3.route('/', cluster.routes());
-    v3.route('/', cluster.processApi());
+    v3.app.route('/', cluster.routes());
+    v3.document('/', clusterDeclarations);
+    // The same process routes as below, answered across nodes (declared there).
+    v3.app.route('/', cluster.processApi());
   }
-  v3.route(
+  v3.mount(
     '/',
     createProcessRoutes(manager, {
       stateExtras: (id) => {
@@ -353,19 +408,31 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       },
     }),
   );
-  v3.route('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
-  v3.route('/', services.apiRoutes);
-  app.route('/api/v3', v3);
+  v3.mount('/', createMetadataRoutes(manager));
+  v3.mount('/', createConfigRoutes({ configStore, requestReload: options.requestReload }));
+  v3.mount('/', services.apiRoutes);
+  root.mount('/api/v3', v3);
   // A built UI (the Restreamer UI) at `/ui`, as datarhei serves `router.ui_path`.
   if (config.router.ui_path !== '') {
     app.route(
       '/',
       createStaticSiteRoutes({ root: config.router.ui_path, corsOrigins: config.storage.cors.origins }),
     );
+    root.document('/', staticSiteDeclarations);
   }
   // The filesystems last: disk is mounted at `/` and falls through when it has no such file.
   app.route('/', services.fileRoutes);
-  app.get('/', (c) => c.redirect('/api/swagger'));
+  root.document('/', fileRouteDeclarations);
+  root.declare(
+    {
+      method: 'get',
+      path: '/',
+      summary: 'Redirects to the API browser',
+      auth: 'none',
+      responses: { 302: { description: 'To /api/swagger' } },
+    },
+    (c) => c.redirect('/api/swagger'),
+  );
 
   let closed: Promise<void> | undefined;
   const close = () => {

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import {
-  type IngestLogger,
-  RtmpServer,
-  type RtmpServerOptions,
-  type rtmpChannelsSchema,
-  SrtServer,
-} from '@dragon/ingest';
+import { type IngestLogger, RtmpServer, type RtmpServerOptions, SrtServer } from '@dragon/ingest';
 import {
   createPlaceholderResolver,
   type PlaceholderTemplates,
@@ -14,9 +8,11 @@ import {
   replacePlaceholders,
 } from '@dragon/restream';
 import { createHlsSessions, SessionRegistry, type WebRtcSessionInfo } from '@dragon/sessions';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { DeclaredRoutes } from './api/declared-routes.js';
 import { createFsApiRoutes } from './api/fs-routes.js';
+import { createIngestRoutes } from './api/ingest-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
 import { createSessionRoutes } from './api/session-routes.js';
 import { createWidgetRoutes } from './api/widget-routes.js';
@@ -152,7 +148,7 @@ export class DatarheiServices {
   /** `/fs…` with its own guard; mount at `/api/v3` before the JSON API (no 1 MiB body limit). */
   readonly fsApiRoutes: Hono;
   /** `/session…`, `/log`, `/metrics`, `/rtmp`, `/srt`; mount inside the guarded `/api/v3` group. */
-  readonly apiRoutes: Hono;
+  readonly apiRoutes: DeclaredRoutes;
   /** Which variants each master playlist has, from the HLS outputs of the processes writing them. */
   readonly masterPlaylists = new MasterPlaylistIndex();
   readonly #logger: DatarheiServicesOptions['logger'];
@@ -249,18 +245,10 @@ export class DatarheiServices {
     });
     this.fsApiRoutes = createFsApiRoutes(mounts, options.guard);
 
-    const api = new Hono();
-    api.route('/', createSessionRoutes(sessions));
-    api.route('/', createOpsRoutes(this.logRing, this.metrics));
-    if (rtmp) {
-      api.get('/rtmp', (c) =>
-        c.json(rtmp.channels().map((name) => ({ name })) satisfies z.infer<typeof rtmpChannelsSchema>),
-      );
-    }
-    // datarhei's handler answers one object, though its API description says an array; the
-    // Restreamer UI reads `publisher` of the object.
-    if (srt) api.get('/srt', (c) => c.json(srt.channelsJson()));
-    this.apiRoutes = api;
+    this.apiRoutes = new DeclaredRoutes()
+      .mount('/', createSessionRoutes(sessions))
+      .mount('/', createOpsRoutes(this.logRing, this.metrics))
+      .mount('/', createIngestRoutes(rtmp, srt));
   }
 
   /**
@@ -268,7 +256,7 @@ export class DatarheiServices {
    * processes join the metrics, and the widget route is made. Returns the public routes
    * (`/widget/process/:id`) to mount at `/api/v3` before the guard.
    */
-  attachProcesses(manager: ProcessManager): { publicRoutes: Hono } {
+  attachProcesses(manager: ProcessManager): { publicRoutes: DeclaredRoutes } {
     const expand = createPlaceholderResolver(this.placeholders);
     const onStarted = (id: string) => {
       const config = manager.getConfig(id);

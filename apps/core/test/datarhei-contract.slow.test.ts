@@ -4,6 +4,7 @@ import {
   configExtras,
   type DatarheiOperation,
   mismatches,
+  notImplemented,
   operations,
   type Schema,
   type ShapeRules,
@@ -17,24 +18,6 @@ import { type InProcessCore, startInProcessCore } from './in-process-core.js';
  * and its status and shape checked, or the route (or the one answer) is listed with the reason Dragon
  * does not give it. The same reasons are in `docs/datarhei-compat.md`.
  */
-
-/** Routes Dragon does not implement; they answer 404. */
-const notImplemented: Record<string, string> = {
-  'GET /api/graph': 'no GraphQL API: everything it queries is in the REST API',
-  'POST /api/graph/query': 'no GraphQL API: everything it queries is in the REST API',
-  'GET /api/v3/process/{id}/playout/{inputid}/errorframe/encode':
-    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
-  'POST /api/v3/process/{id}/playout/{inputid}/errorframe/{name}':
-    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
-  'GET /api/v3/process/{id}/playout/{inputid}/keyframe/{name}':
-    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
-  'GET /api/v3/process/{id}/playout/{inputid}/reopen':
-    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
-  'GET /api/v3/process/{id}/playout/{inputid}/status':
-    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
-  'PUT /api/v3/process/{id}/playout/{inputid}/stream':
-    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
-};
 
 /** Documented answers of implemented routes that no request provokes from Dragon. */
 const unprovoked: Record<string, string> = {

@@ -38,6 +38,24 @@ export function operations(): DatarheiOperation[] {
   );
 }
 
+/** Routes of the description Dragon does not implement; they answer 404. */
+export const notImplemented: Record<string, string> = {
+  'GET /api/graph': 'no GraphQL API: everything it queries is in the REST API',
+  'POST /api/graph/query': 'no GraphQL API: everything it queries is in the REST API',
+  'GET /api/v3/process/{id}/playout/{inputid}/errorframe/encode':
+    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
+  'POST /api/v3/process/{id}/playout/{inputid}/errorframe/{name}':
+    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
+  'GET /api/v3/process/{id}/playout/{inputid}/keyframe/{name}':
+    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
+  'GET /api/v3/process/{id}/playout/{inputid}/reopen':
+    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
+  'GET /api/v3/process/{id}/playout/{inputid}/status':
+    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
+  'PUT /api/v3/process/{id}/playout/{inputid}/stream':
+    "no playout proxy: FFmpeg reads inputs directly (datarhei's playout is off by default)",
+};
+
 /**
  * What the description cannot say, per definition: `optional` properties datarhei itself leaves out
  * (Go's `omitempty`, or parts a query filters away); `nullable` ones it sends as `null` (Go's nil

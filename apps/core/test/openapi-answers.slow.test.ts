@@ -1,13 +1,15 @@
 import { waitFor } from '@dragon/test-helpers';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type InProcessCore, startInProcessCore } from './in-process-core.js';
-import { checkAnswer, jsonRequest } from './openapi-check.js';
+import { documentChecks, jsonRequest } from './openapi-check.js';
 
 /** The process API's answers against the document, with FFmpeg running and reporting progress. */
 
 let server: InProcessCore;
+let checks: Awaited<ReturnType<typeof documentChecks>>;
 beforeAll(async () => {
   server = await startInProcessCore({ CORE_WEBRTC_ENABLE: 'true' });
+  checks = await documentChecks(server);
 });
 afterAll(async () => {
   await server?.close();
@@ -15,7 +17,7 @@ afterAll(async () => {
 
 describe('answers against the document', () => {
   const check = (route: string, path: string, status = 200, init?: RequestInit) =>
-    checkAnswer(server, route, path, status, init);
+    checks.checkAnswer(route, path, status, init);
   const json = jsonRequest;
 
   it('match for the process API, with a process that ran', async () => {

@@ -1,7 +1,7 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { type DataPlaneStatus, dataPlaneSchema } from '../webrtc/data-plane.js';
 import type { Auth } from './auth.js';
+import { DeclaredRoutes, jsonAnswer, named } from './declared-routes.js';
 
 /** The `app` datarhei clients require: the Restreamer UI refuses any other (`restreamer.js` `About()`). */
 export const appName = 'datarhei-core';
@@ -61,9 +61,15 @@ export interface AboutOptions {
  * `GET /api`: datarhei's `About` for a client with access, and its `MinimalAbout` (no `id`: the UI
  * then asks for a login) for one without. Dragon's own name and version ride along under `dragon`.
  */
-export function createAboutRoute(options: AboutOptions): Hono {
-  const routes = new Hono();
-  routes.get('/api', async (c) => {
+export function createAboutRoute(options: AboutOptions): DeclaredRoutes {
+  const declaration = {
+    method: 'get',
+    path: '/api',
+    summary: "datarhei's About with API access; without, its MinimalAbout (no id: the client should log in)",
+    auth: 'none',
+    responses: { 200: jsonAnswer('About', named('About', z.union([aboutSchema, minimalAboutSchema]))) },
+  } as const;
+  return new DeclaredRoutes().declare(declaration, async (c) => {
     if (!(await options.auth.isAuthorized(c))) {
       return c.json({
         app: appName,
@@ -96,5 +102,4 @@ export function createAboutRoute(options: AboutOptions): Hono {
       },
     } satisfies z.infer<typeof aboutSchema>);
   });
-  return routes;
 }

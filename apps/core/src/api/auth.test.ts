@@ -20,7 +20,7 @@ function appWith(options: Partial<AuthOptions> & { address?: string } = {}) {
   app.onError(errorResponse);
   app.use('/api/login', limitBody(loginBodyLimitBytes));
   app.use('/api/*', limitBody(apiBodyLimitBytes));
-  app.route('/', auth.routes);
+  app.route('/', auth.routes.app);
   app.use('/api/v3/*', auth.guard);
   app.get('/api/v3/thing', (c) => c.json('OK'));
   return app;

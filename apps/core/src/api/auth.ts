@@ -1,12 +1,13 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { z } from 'zod';
 import { appName } from './about-route.js';
 import { ApiError, readJson } from './api-error.js';
 import { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 
 export interface AuthOptions {
   enable: boolean;
@@ -27,7 +28,7 @@ export interface AuthOptions {
 /** What `GET /api/v3/...` needs: `guard` for a route group, `isAuthorized` for a route that answers both ways. */
 export interface Auth {
   /** `POST /api/login`, `GET /api/login/refresh`. */
-  readonly routes: Hono;
+  readonly routes: DeclaredRoutes;
   /** Middleware: a valid access token, unless auth is off or the client is an exempt loopback one. */
   readonly guard: MiddlewareHandler;
   /** The same rule as `guard`, as a question. */
@@ -110,8 +111,23 @@ export function createAuth(options: AuthOptions): Auth {
   const exempt = (c: Context) =>
     !options.enable || (options.disableLocalhost && isLoopback(options.clientAddress(c)));
 
-  const routes = new Hono();
-  routes.post('/api/login', async (c) => {
+  const routes = new DeclaredRoutes();
+  const loginDeclaration = {
+    method: 'post',
+    path: '/api/login',
+    summary: 'Log in with username and password; returns access and refresh JWTs',
+    auth: 'none',
+    body: named('Login', loginSchema),
+    responses: {
+      200: jsonAnswer('Tokens', named('Tokens', tokensSchema)),
+      400: errorAnswer('Missing credentials'),
+      401: errorAnswer('Invalid credentials'),
+      404: errorAnswer('Auth off'),
+      413: errorAnswer('Body over 16 KiB'),
+      429: errorAnswer('Too many attempts from this address (see Retry-After)'),
+    },
+  } as const;
+  routes.declare(loginDeclaration, async (c) => {
     if (!options.enable) throw new ApiError(404, 'Not Found');
     const client = options.clientAddress(c) ?? 'unknown';
     const retryAfter = limiter.take(client);
@@ -137,7 +153,17 @@ export function createAuth(options: AuthOptions): Auth {
       refresh_token: await issue('refresh'),
     } satisfies z.infer<typeof tokensSchema>);
   });
-  routes.get('/api/login/refresh', async (c) => {
+  const refreshDeclaration = {
+    method: 'get',
+    path: '/api/login/refresh',
+    summary: 'New access token; the bearer token is the refresh token',
+    responses: {
+      200: jsonAnswer('Token', named('RefreshedToken', refreshedTokenSchema)),
+      401: errorAnswer('Missing or invalid refresh token'),
+      404: errorAnswer('Auth off'),
+    },
+  } as const;
+  routes.declare(refreshDeclaration, async (c) => {
     if (!options.enable) throw new ApiError(404, 'Not Found');
     await verifyToken(c, 'refresh');
     return c.json({ access_token: await issue('access') } satisfies z.infer<typeof refreshedTokenSchema>);

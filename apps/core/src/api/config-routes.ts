@@ -1,6 +1,13 @@
-import { Hono } from 'hono';
-import type { ConfigStore } from '../config/config-store.js';
+import { z } from 'zod';
+import { type ConfigStore, configViewSchema } from '../config/config-store.js';
+import { fieldErrorsSchema } from '../config/errors.js';
 import { ApiError, readJson } from './api-error.js';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from './declared-routes.js';
+
+/** What `PUT /api/v3/config` takes: the store merges, validates and answers per field. */
+const configUpdateSchema = z
+  .record(z.string(), z.unknown())
+  .describe('A complete or partial config (see ConfigView.config): named fields change, the rest stays');
 
 export interface ConfigRoutesOptions {
   configStore: ConfigStore;
@@ -14,19 +21,50 @@ export interface ConfigRoutesOptions {
  * config (merged, validated, checked, saved; `"OK"`; 400 for malformed JSON, a per-field 409 map for
  * invalid values), `GET /reload` to apply it.
  */
-export function createConfigRoutes(options: ConfigRoutesOptions): Hono {
-  const routes = new Hono();
-  routes.get('/config', (c) => c.json(options.configStore.view()));
-  routes.put('/config', async (c) => {
-    await options.configStore.update(await readJson(c));
-    return c.json('OK');
-  });
-  routes.get('/config/reload', (c) => {
-    const reload = options.requestReload;
-    if (!reload) throw new ApiError(501, 'Not Implemented', ['this server cannot reload its configuration']);
-    // Answered first: the reload replaces the server that is answering.
-    setImmediate(reload);
-    return c.json('OK');
-  });
-  return routes;
+export function createConfigRoutes(options: ConfigRoutesOptions): DeclaredRoutes {
+  return new DeclaredRoutes()
+    .declare(
+      {
+        method: 'get',
+        path: '/config',
+        summary:
+          'The saved config with the environment applied (secrets redacted), which keys the environment overrides',
+        responses: { 200: jsonAnswer('Config', named('ConfigView', configViewSchema)) },
+      },
+      (c) => c.json(options.configStore.view()),
+    )
+    .declare(
+      {
+        method: 'put',
+        path: '/config',
+        summary: 'Merge a complete or partial config into the saved one (applied by reload)',
+        body: named('ConfigUpdate', configUpdateSchema),
+        responses: {
+          200: okAnswer('Saved'),
+          400: errorAnswer('Malformed JSON or a wrong type'),
+          409: jsonAnswer('Invalid values: messages per field', named('FieldErrors', fieldErrorsSchema)),
+        },
+      },
+      async (c) => {
+        // The store parses the update (datarhei's 400 and per-field 409 answers are its errors).
+        await options.configStore.update(await readJson(c));
+        return c.json('OK');
+      },
+    )
+    .declare(
+      {
+        method: 'get',
+        path: '/config/reload',
+        summary: 'Apply the saved config; one that cannot start is rolled back to the last that ran',
+        responses: { 200: okAnswer('OK'), 501: errorAnswer('This server cannot reload') },
+      },
+      (c) => {
+        const reload = options.requestReload;
+        if (!reload)
+          throw new ApiError(501, 'Not Implemented', ['this server cannot reload its configuration']);
+        // Answered first: the reload replaces the server that is answering.
+        setImmediate(reload);
+        return c.json('OK');
+      },
+    );
 }

@@ -1,52 +1,34 @@
 import {
   type ProcessConfig,
   type ProcessManager,
+  probeResultSchema,
   processConfigSchema,
   processReportJsonSchema,
-  processStateJsonSchema,
+  skillsSchema,
 } from '@dragon/restream';
-import { Hono } from 'hono';
 import { z } from 'zod';
-import { webRtcStateSchema } from '../webrtc/webrtc-status.js';
 import { ApiError, readJson } from './api-error.js';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from './declared-routes.js';
 import { bindProcessConfig } from './process-body.js';
 import { listFilterOf, type ProcessField, parseFields } from './process-query.js';
+import {
+  isObject,
+  type metadataSchema,
+  orNull,
+  processSchema,
+  processStateSchema,
+  unknownProcess,
+  unknownProcessAnswer,
+} from './process-schemas.js';
 
 const commands = ['start', 'stop', 'restart', 'reload'] as const;
 
 /** The body of `PUT /api/v3/process/{id}/command`. */
 export const commandBodySchema = z.object({ command: z.enum(commands) });
 
-/** Metadata values are any JSON; a process or the server without any answers `null`. */
-export const metadataSchema = z.json();
-
-/** A process's state: datarhei's, and with WebRTC on, Dragon's `webrtc` (the plan and its legs' health). */
-export const processStateSchema = processStateJsonSchema.extend({ webrtc: webRtcStateSchema.optional() });
-
-/** datarhei's `api.Process`; `filter` picks which of config, state, report and metadata come along. */
-export const processSchema = z.object({
-  id: z.string(),
-  type: z.literal('ffmpeg'),
-  reference: z.string(),
-  created_at: z.number(),
-  updated_at: z.number(),
-  config: processConfigSchema.optional(),
-  state: processStateSchema.optional(),
-  report: processReportJsonSchema.optional(),
-  metadata: metadataSchema.optional(),
-});
-
-/** The bodies datarhei Core answers for an id it does not know. */
-const unknownProcess = () => new ApiError(404, 'Unknown process ID', ['unknown process']);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Metadata as datarhei sends it: `null` when none is stored. */
-function orNull(metadata: unknown): unknown {
-  return isObject(metadata) && Object.keys(metadata).length === 0 ? null : metadata;
-}
+const config = named('ProcessConfig', processConfigSchema);
+const configInput = named('ProcessConfigInput', processConfigSchema);
+const skills = named('Skills', skillsSchema);
 
 /**
  * A manager error as datarhei's handler words it for `action` (`Invalid process config` on add,
@@ -70,8 +52,11 @@ export interface ProcessRoutesOptions {
 }
 
 /** The datarhei Core v3 process API over a ProcessManager: routes, statuses and bodies as datarhei's. */
-export function createProcessRoutes(manager: ProcessManager, options: ProcessRoutesOptions = {}): Hono {
-  const routes = new Hono();
+export function createProcessRoutes(
+  manager: ProcessManager,
+  options: ProcessRoutesOptions = {},
+): DeclaredRoutes {
+  const routes = new DeclaredRoutes();
   const state = (id: string) => ({ ...manager.getState(id), ...options.stateExtras?.(id) });
 
   const describe = (id: string, fields: Set<ProcessField>) => {
@@ -97,120 +82,215 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
     if (!manager.has(id)) throw unknownProcess();
     return id;
   };
+  const param = (value: string | undefined) => value ?? '';
 
-  routes.get('/process', (c) => {
-    const fields = parseFields(c.req.query('filter'));
-    return c.json(manager.list(listFilterOf((name) => c.req.query(name))).map((id) => describe(id, fields)));
-  });
+  routes.declare(
+    {
+      method: 'get',
+      path: '/process',
+      summary: 'List processes',
+      query: {
+        filter: 'Which of config, state, report and metadata to include (comma-separated)',
+        reference: 'Only processes with this reference',
+        id: 'Only these ids (comma-separated)',
+        idpattern: 'Only ids matching this glob',
+        refpattern: 'Only references matching this glob',
+      },
+      responses: { 200: jsonAnswer('Processes', named('ProcessList', z.array(processSchema))) },
+    },
+    (c) => {
+      const fields = parseFields(c.req.query('filter'));
+      return c.json(
+        manager.list(listFilterOf((name) => c.req.query(name))).map((id) => describe(id, fields)),
+      );
+    },
+  );
 
-  routes.post('/process', async (c) => {
-    const body = bindProcessConfig(await readJson(c), {});
-    if (body.type === '') {
-      throw new ApiError(400, 'Unsupported process type', ['Supported process types are: ffmpeg']);
-    }
-    // Dragon adds WebRTC as an output of its own: a process may have no other.
-    const webRtcOnly = isObject(body.webrtc) && body.webrtc.enabled === true;
-    const outputs = (body.output as unknown[] | undefined) ?? [];
-    if ((body.input as unknown[]).length === 0 || (outputs.length === 0 && !webRtcOnly)) {
-      throw new ApiError(400, 'At least one input and one output need to be defined');
-    }
-    // An omitted id is generated; an empty one is an error, as in datarhei.
-    if (typeof body.id === 'string' && body.id.trim() === '') {
-      throw new ApiError(400, 'Invalid process config', ['an empty ID is not allowed']);
-    }
-    try {
-      return c.json(await manager.add(body as never));
-    } catch (error) {
-      throw configError(error, 'Invalid process config');
-    }
-  });
+  routes.declare(
+    {
+      method: 'post',
+      path: '/process',
+      summary: 'Add a process',
+      body: configInput,
+      responses: { 200: jsonAnswer('The stored config', config), 400: errorAnswer('Invalid config') },
+    },
+    async (c) => {
+      const body = bindProcessConfig(await readJson(c), {});
+      if (body.type === '') {
+        throw new ApiError(400, 'Unsupported process type', ['Supported process types are: ffmpeg']);
+      }
+      // Dragon adds WebRTC as an output of its own: a process may have no other.
+      const webRtcOnly = isObject(body.webrtc) && body.webrtc.enabled === true;
+      const outputs = (body.output as unknown[] | undefined) ?? [];
+      if ((body.input as unknown[]).length === 0 || (outputs.length === 0 && !webRtcOnly)) {
+        throw new ApiError(400, 'At least one input and one output need to be defined');
+      }
+      // An omitted id is generated; an empty one is an error, as in datarhei.
+      if (typeof body.id === 'string' && body.id.trim() === '') {
+        throw new ApiError(400, 'Invalid process config', ['an empty ID is not allowed']);
+      }
+      try {
+        return c.json(await manager.add(body as never));
+      } catch (error) {
+        throw configError(error, 'Invalid process config');
+      }
+    },
+  );
 
-  routes.get('/process/:id', (c) => {
-    const id = requireProcess(c.req.param('id'));
-    return c.json(describe(id, parseFields(c.req.query('filter'))));
-  });
+  routes.declare(
+    {
+      method: 'get',
+      path: '/process/{id}',
+      summary: 'One process',
+      query: { filter: 'Which of config, state, report and metadata to include (comma-separated)' },
+      responses: { 200: jsonAnswer('Process', named('Process', processSchema)), ...unknownProcessAnswer },
+    },
+    (c) => {
+      const id = requireProcess(param(c.req.param('id')));
+      return c.json(describe(id, parseFields(c.req.query('filter'))));
+    },
+  );
 
   // datarhei prefills the body with the current config, so a partial body changes only what it names.
-  routes.put('/process/:id', async (c) => {
-    const id = c.req.param('id');
-    if (!manager.has(id)) throw new ApiError(404, 'Process not found', [id]);
-    const current: ProcessConfig = manager.getConfig(id);
-    const body = bindProcessConfig(await readJson(c), current as unknown as Record<string, unknown>);
-    if (typeof body.id === 'string' && body.id.trim() === '') {
-      throw new ApiError(400, "Process can't be updated", ['an empty ID is not allowed']);
-    }
-    try {
-      return c.json(await manager.update(id, { ...body, type: 'ffmpeg' } as never));
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'PROCESS_NOT_FOUND') {
-        throw new ApiError(404, 'Process not found', [id]);
+  routes.declare(
+    {
+      method: 'put',
+      path: '/process/{id}',
+      summary:
+        "Merge a body into the process's config, as datarhei does: named fields change, the rest stays; another id renames (restarts it when running)",
+      body: configInput,
+      responses: {
+        200: jsonAnswer('The stored config', config),
+        400: errorAnswer('Invalid config'),
+        ...unknownProcessAnswer,
+      },
+    },
+    async (c) => {
+      const id = param(c.req.param('id'));
+      if (!manager.has(id)) throw new ApiError(404, 'Process not found', [id]);
+      const current: ProcessConfig = manager.getConfig(id);
+      const body = bindProcessConfig(await readJson(c), current as unknown as Record<string, unknown>);
+      if (typeof body.id === 'string' && body.id.trim() === '') {
+        throw new ApiError(400, "Process can't be updated", ['an empty ID is not allowed']);
       }
-      throw configError(error, "Process can't be updated");
-    }
-  });
+      try {
+        return c.json(await manager.update(id, { ...body, type: 'ffmpeg' } as never));
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'PROCESS_NOT_FOUND') {
+          throw new ApiError(404, 'Process not found', [id]);
+        }
+        throw configError(error, "Process can't be updated");
+      }
+    },
+  );
 
-  routes.delete('/process/:id', async (c) => {
-    await manager.remove(requireProcess(c.req.param('id')));
-    return c.json('OK');
-  });
+  routes.declare(
+    {
+      method: 'delete',
+      path: '/process/{id}',
+      summary: 'Stop and delete a process',
+      responses: { 200: okAnswer('OK'), ...unknownProcessAnswer },
+    },
+    async (c) => {
+      await manager.remove(requireProcess(param(c.req.param('id'))));
+      return c.json('OK');
+    },
+  );
 
   // datarhei checks the body first, and answers a command for an unknown id with 400.
-  routes.put('/process/:id/command', async (c) => {
-    const body = await readJson(c);
-    if (!isObject(body))
-      throw new ApiError(400, 'Invalid JSON', ['the body must be a JSON object (api.Command)']);
-    const command = commands.find((known) => known === body.command);
-    if (!command) {
-      throw new ApiError(400, 'Unknown command provided', [
-        'Known commands are: start, stop, reload, restart',
-      ]);
-    }
-    const id = c.req.param('id');
-    if (!manager.has(id)) throw new ApiError(400, 'Command failed', ['unknown process']);
-    await manager.command(id, command);
-    return c.json('OK');
-  });
-
-  routes.get('/process/:id/config', (c) => c.json(manager.getConfig(requireProcess(c.req.param('id')))));
-  routes.get('/process/:id/state', (c) => c.json(state(requireProcess(c.req.param('id')))));
-  routes.get('/process/:id/report', (c) => c.json(manager.getReport(requireProcess(c.req.param('id')))));
-  // datarhei answers a probe of an unknown id with 200 and the reason in the log.
-  routes.get('/process/:id/probe', async (c) => {
-    const id = c.req.param('id');
-    if (!manager.has(id)) return c.json({ streams: [], log: [`Unknown process ID (${id})`] });
-    return c.json(await manager.probe(id));
-  });
-
-  routes.get('/process/:id/metadata', (c) =>
-    c.json(orNull(manager.getMetadata(requireProcess(c.req.param('id'))))),
+  routes.declare(
+    {
+      method: 'put',
+      path: '/process/{id}/command',
+      summary: 'start, stop, restart or reload',
+      body: named('Command', commandBodySchema),
+      responses: { 200: okAnswer('OK'), 400: errorAnswer('Unknown command or process') },
+    },
+    async (c) => {
+      const body = await readJson(c);
+      if (!isObject(body))
+        throw new ApiError(400, 'Invalid JSON', ['the body must be a JSON object (api.Command)']);
+      const parsed = commandBodySchema.safeParse(body);
+      if (!parsed.success) {
+        throw new ApiError(400, 'Unknown command provided', [
+          'Known commands are: start, stop, reload, restart',
+        ]);
+      }
+      const id = param(c.req.param('id'));
+      if (!manager.has(id)) throw new ApiError(400, 'Command failed', ['unknown process']);
+      await manager.command(id, parsed.data.command);
+      return c.json('OK');
+    },
   );
-  routes.get('/process/:id/metadata/:key', (c) => {
-    const all = manager.getMetadata(requireProcess(c.req.param('id'))) as Record<string, unknown>;
-    const key = c.req.param('key');
-    if (!Object.hasOwn(all, key)) throw new ApiError(404, 'Unknown process ID', ['unknown key']);
-    return c.json(all[key] as object);
-  });
-  routes.put('/process/:id/metadata/:key', async (c) => {
-    const value = await readJson(c);
-    await manager.setMetadata(requireProcess(c.req.param('id')), c.req.param('key'), value);
-    return c.json(value as object);
-  });
 
-  routes.get('/metadata', (c) => c.json(orNull(manager.getGlobalMetadata())));
-  routes.get('/metadata/:key', (c) => {
-    const all = manager.getGlobalMetadata() as Record<string, unknown>;
-    const key = c.req.param('key');
-    if (!Object.hasOwn(all, key)) throw new ApiError(404, 'Metadata not found', ['unknown key']);
-    return c.json(all[key] as object);
-  });
-  routes.put('/metadata/:key', async (c) => {
-    const value = await readJson(c);
-    await manager.setGlobalMetadata(c.req.param('key'), value);
-    return c.json(value as object);
-  });
+  routes.declare(
+    {
+      method: 'get',
+      path: '/process/{id}/config',
+      summary: "The process's config",
+      responses: { 200: jsonAnswer('Config', config), ...unknownProcessAnswer },
+    },
+    (c) => c.json(manager.getConfig(requireProcess(param(c.req.param('id'))))),
+  );
+  routes.declare(
+    {
+      method: 'get',
+      path: '/process/{id}/state',
+      summary:
+        "The process state, as datarhei's; with WebRTC on, Dragon adds `webrtc`: the latest start's media plan and its legs' health",
+      responses: {
+        200: jsonAnswer('State', named('ProcessState', processStateSchema)),
+        ...unknownProcessAnswer,
+      },
+    },
+    (c) => c.json(state(requireProcess(param(c.req.param('id'))))),
+  );
+  routes.declare(
+    {
+      method: 'get',
+      path: '/process/{id}/report',
+      summary: "The current (or last) run's prelude and log, and the runs before it",
+      responses: {
+        200: jsonAnswer('Report', named('ProcessReport', processReportJsonSchema)),
+        ...unknownProcessAnswer,
+      },
+    },
+    (c) => c.json(manager.getReport(requireProcess(param(c.req.param('id'))))),
+  );
+  // datarhei answers a probe of an unknown id with 200 and the reason in the log.
+  routes.declare(
+    {
+      method: 'get',
+      path: '/process/{id}/probe',
+      summary:
+        "The streams FFmpeg finds in the process's inputs (an unknown id: 200 with the reason in `log`)",
+      responses: { 200: jsonAnswer('Probe', named('Probe', probeResultSchema)) },
+    },
+    async (c) => {
+      const id = param(c.req.param('id'));
+      if (!manager.has(id)) return c.json({ streams: [], log: [`Unknown process ID (${id})`] });
+      return c.json(await manager.probe(id));
+    },
+  );
 
-  routes.get('/skills', (c) => c.json(manager.skills()));
-  routes.get('/skills/reload', async (c) => c.json(await manager.reloadSkills()));
+  routes.declare(
+    {
+      method: 'get',
+      path: '/skills',
+      summary: 'What the installed FFmpeg can do',
+      responses: { 200: jsonAnswer('Skills', skills) },
+    },
+    (c) => c.json(manager.skills()),
+  );
+  routes.declare(
+    {
+      method: 'get',
+      path: '/skills/reload',
+      summary: 'Detect FFmpeg skills again',
+      responses: { 200: jsonAnswer('Skills', skills) },
+    },
+    async (c) => c.json(await manager.reloadSkills()),
+  );
 
   return routes;
 }

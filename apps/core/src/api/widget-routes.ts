@@ -1,8 +1,8 @@
 import type { ProcessManager } from '@dragon/restream';
 import type { SessionRegistry } from '@dragon/sessions';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 
 /**
  * datarhei's public `GET /api/v3/widget/process/{id}`: uptime and viewer counts for an embeddable
@@ -16,10 +16,20 @@ export const widgetProcessSchema = z.object({
   uptime: z.number(),
 });
 
-export function createWidgetRoutes(manager: ProcessManager, registry: SessionRegistry): Hono {
-  const routes = new Hono();
-  routes.get('/widget/process/:id', (c) => {
-    const id = c.req.param('id');
+const declaration = {
+  method: 'get',
+  path: '/widget/process/{id}',
+  summary: 'Uptime and viewer counts for an embeddable widget',
+  auth: 'none',
+  responses: {
+    200: jsonAnswer('Widget', named('WidgetProcess', widgetProcessSchema)),
+    404: errorAnswer('Unknown process'),
+  },
+} as const;
+
+export function createWidgetRoutes(manager: ProcessManager, registry: SessionRegistry): DeclaredRoutes {
+  return new DeclaredRoutes().declare(declaration, (c) => {
+    const id = c.req.param('id') ?? '';
     if (!manager.has(id)) throw new ApiError(404, 'Unknown process ID', [`no process "${id}"`]);
     const { reference } = manager.getConfig(id);
     const state = manager.getState(id);
@@ -37,5 +47,4 @@ export function createWidgetRoutes(manager: ProcessManager, registry: SessionReg
       uptime: state.exec === 'running' ? Math.floor(state.runtime_seconds) : 0,
     } satisfies z.infer<typeof widgetProcessSchema>);
   });
-  return routes;
 }
