@@ -1,16 +1,8 @@
 import { z } from 'zod';
 import { type DataPlaneStatus, dataPlaneSchema } from '../webrtc/data-plane.js';
 import type { Auth } from './auth.js';
+import { appName, datarheiVersion } from './datarhei-identity.js';
 import { DeclaredRoutes, jsonAnswer, named } from './declared-routes.js';
-
-/** The `app` datarhei clients require: the Restreamer UI refuses any other (`restreamer.js` `About()`). */
-export const appName = 'datarhei-core';
-
-/**
- * The datarhei Core version whose API Dragon answers (the swagger fixture's). The Restreamer UI needs a
- * version within its `^16.11.0`.
- */
-export const datarheiVersion = '16.16.0';
 
 /** datarhei's `MinimalAbout`: what a client without access learns. */
 export const minimalAboutSchema = z.object({

@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { z } from 'zod';
-import { appName } from './about-route.js';
 import { ApiError, readJson } from './api-error.js';
 import { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
+import { appName } from './datarhei-identity.js';
 import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 
 export interface AuthOptions {
