@@ -19,6 +19,7 @@ import {
 import { ClusterStore } from './cluster-store.js';
 import { EdgeSources, type PullTarget } from './edge-sources.js';
 import { ClusterUnavailableError } from './errors.js';
+import { LogThrottle } from './log-throttle.js';
 import { NodeAuth } from './node-auth.js';
 import { LoadSampler } from './node-load.js';
 import { leaseGate, Ownership } from './ownership.js';
@@ -73,6 +74,7 @@ export class Cluster {
   readonly #store: ClusterStore;
   readonly #auth: NodeAuth;
   readonly #sampler = new LoadSampler();
+  readonly #unsignedLog = new LogThrottle(60_000);
   readonly #startedAt = new Date().toISOString();
   readonly #stepMs: number;
   readonly #leaseMs: number;
@@ -105,6 +107,7 @@ export class Cluster {
     this.#store = new ClusterStore({
       url: config.cluster.redis_url,
       keys: new ClusterKeys(config.cluster.key_prefix),
+      secret: config.cluster.secret,
     });
     this.startGate = leaseGate({
       store: this.#store,
@@ -114,6 +117,14 @@ export class Cluster {
         void this.#attached.then((ownership) => ownership.heldElsewhere(id, holder)),
       logger,
     });
+    this.#store.on('unsigned', (key) =>
+      this.#unsignedLog.pass((heldBack) =>
+        logger.warn(
+          { key, heldBack },
+          'ignored a value in Redis that no node of this cluster signed: something else writes to Redis (or a node has another cluster.secret)',
+        ),
+      ),
+    );
     this.#store.on('down', (error) =>
       logger.warn({ err: error }, 'lost Redis: the cluster view is frozen until it is back'),
     );
