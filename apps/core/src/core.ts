@@ -9,7 +9,7 @@ import {
   ProcessManager,
 } from '@dragon/restream';
 import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
-import { createWhepRoutes, ProcessNotFoundError } from '@dragon/whep-http';
+import { createWhepRoutes, ProcessNotFoundError, WhepError } from '@dragon/whep-http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -225,7 +225,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const app = new Hono();
   app.onError((error, c) => {
     const response = errorResponse(error, c);
-    if (response.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
+    // A WHEP 5xx (a viewer limit, a failing input) is an answer, not a failure: the WHEP routes log
+    // their refusals themselves, one short line each.
+    if (response.status >= 500 && !(error instanceof WhepError)) {
+      logger.error({ err: error, path: c.req.path }, 'request failed');
+    }
     return response;
   });
   app.notFound((c) => c.json({ code: 404, message: 'Not Found', details: [] }, 404));
