@@ -4,6 +4,7 @@ export {
   PortLeaseStateError,
   PortRangeExhaustedError,
 } from './errors.js';
+export { ipv6Groups } from './ipv6-groups.js';
 export type {
   LeasedPort,
   PortAllocatorOptions,

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { ipv6Groups } from '@dragon/portalloc';
 
 export interface AttemptLimiterOptions {
   /** Attempts one client (an IPv4 address, an IPv6 /64) may make per window. @default 10 */
@@ -129,28 +130,10 @@ export function addressBuckets(address: string): { client: string; network: stri
   if (v4 !== undefined) {
     return { client: v4, network: `${v4.slice(0, v4.lastIndexOf('.'))}.0/24` };
   }
-  const groups = isIPv6(address) ? ipv6Groups(address) : undefined;
-  if (!groups) return { client: address, network: address };
+  if (!isIPv6(address)) return { client: address, network: address };
+  const groups = ipv6Groups(address);
   const hex = (group: number) => group.toString(16);
   const client = `${groups.slice(0, 4).map(hex).join(':')}::/64`;
   const network = `${groups.slice(0, 3).map(hex).join(':')}:${hex(groups[3]! & 0xff00)}::/56`;
   return { client, network };
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (zone dropped, `::` and a dotted tail expanded). */
-function ipv6Groups(address: string): number[] | undefined {
-  const plain = address.split('%')[0]!;
-  const [head = '', tail] = plain.split('::');
-  const parse = (part: string) =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((group) => {
-          if (!group.includes('.')) return [Number.parseInt(group, 16)];
-          const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
-          return [(a << 8) | b, (c << 8) | d];
-        });
-  const front = parse(head);
-  const back = tail === undefined ? [] : parse(tail);
-  const groups = [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-  return groups.length === 8 && groups.every((group) => Number.isInteger(group)) ? groups : undefined;
 }
