@@ -3,13 +3,11 @@
 // its RSS is read from /proc before, right after and --linger seconds later, V8's old-generation
 // size through the inspector, and the bytes it logged per refusal. Numbers, not assertions.
 //   node bench/refused-offers.mjs [--offers 10000] [--kinds codec,garbage,unknown] [--linger 30] [--out file.json]
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { freePort, startServer } from '@dragon/test-helpers/server';
 
 const { values } = parseArgs({
   options: {
@@ -48,15 +46,6 @@ const kinds = {
   unknown: { path: 'nope', body: vp8Offer, what: 'unknown process (404, body not read)' },
 };
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** V8's heap figures of the server, read through its inspector. */
 async function v8Figures(inspectPort) {
   const [target] = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
@@ -82,32 +71,14 @@ async function v8Figures(inspectPort) {
 
 async function measure(kind) {
   const dataDir = mkdtempSync(join(tmpdir(), 'dragon-bench-'));
-  const inspectPort = await freePort();
-  const server = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}`,
-      CORE_ADDRESS: '127.0.0.1:0',
-      CORE_DB_DIR: dataDir,
-      CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
-      CORE_WEBRTC_INTERFACES: '127.0.0.1',
-      CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
-      CORE_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
+  const inspectPort = await freePort('tcp');
+  const server = await startServer({
+    dataDir,
+    env: { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}`, CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0' },
   });
-  let logBytes = 0;
-  const port = await new Promise((resolve, reject) => {
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      logBytes += Buffer.byteLength(line) + 1;
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening') resolve(entry.port);
-      } catch {}
-    });
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const base = server.baseUrl;
+  /** What the server has logged so far, in bytes (its stdout is its log). */
+  const logBytes = () => server.logLines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
   const rss = () =>
     mib(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) * 1024);
   try {
@@ -131,7 +102,7 @@ async function measure(kind) {
     await sleep(3000);
     const { path, body, what } = kinds[kind];
     const before = { rssMiB: rss(), ...(await v8Figures(inspectPort)) };
-    const logBefore = logBytes;
+    const logBefore = logBytes();
     const statuses = {};
     let sent = 0;
     const started = performance.now();
@@ -139,19 +110,25 @@ async function measure(kind) {
       Array.from({ length: 8 }, async () => {
         while (sent < offers) {
           sent++;
-          const response = await fetch(`${base}/api/v3/process/${path}/whep`, {
+          // A connection the server closed counts as an answer too ("reset").
+          const status = await fetch(`${base}/api/v3/process/${path}/whep`, {
             method: 'POST',
             headers: { 'content-type': 'application/sdp' },
             body,
-          });
-          await response.arrayBuffer();
-          statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+          }).then(
+            async (response) => {
+              await response.arrayBuffer();
+              return response.status;
+            },
+            () => 'reset',
+          );
+          statuses[status] = (statuses[status] ?? 0) + 1;
         }
       }),
     );
     const seconds = (performance.now() - started) / 1000;
     const after = { rssMiB: rss(), ...(await v8Figures(inspectPort)) };
-    const logBytesPerRefusal = (logBytes - logBefore) / offers;
+    const logBytesPerRefusal = (logBytes() - logBefore) / offers;
     await sleep(lingerSeconds * 1000);
     const later = { rssMiB: rss(), ...(await v8Figures(inspectPort)) };
     return {
@@ -166,8 +143,7 @@ async function measure(kind) {
       logBytesPerRefusal,
     };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

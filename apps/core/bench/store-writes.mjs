@@ -4,12 +4,11 @@
 // process) of --processes stopped processes with --metadata-kib of metadata each; then --puts PUTs
 // of one small key, one after another, while `/ping` is asked every 10 ms. Numbers, not assertions.
 //   node bench/store-writes.mjs [--processes 270] [--metadata-kib 100] [--puts 20] [--out file.json]
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { startServer } from '@dragon/test-helpers/server';
 
 const { values } = parseArgs({
   options: {
@@ -50,28 +49,9 @@ const processes = Array.from({ length: processCount }, (_, index) => ({
 const storeText = JSON.stringify({ version: 1, processes, metadata: {} });
 writeFileSync(join(dataDir, 'db.json'), storeText);
 
-const server = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
-  env: {
-    PATH: process.env.PATH ?? '',
-    CORE_ADDRESS: '127.0.0.1:0',
-    CORE_DB_DIR: dataDir,
-    CORE_STORAGE_DISK_DIR: join(dataDir, 'disk'),
-    CORE_WEBRTC_INTERFACES: '127.0.0.1',
-    CORE_LOG_LEVEL: 'info',
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
 const bootStarted = performance.now();
-const port = await new Promise((resolve, reject) => {
-  createInterface({ input: server.stdout }).on('line', (line) => {
-    try {
-      const entry = JSON.parse(line);
-      if (entry.msg === 'listening') resolve(entry.port);
-    } catch {}
-  });
-  server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
-const base = `http://127.0.0.1:${port}`;
+const server = await startServer({ dataDir });
+const base = server.baseUrl;
 const bootSeconds = (performance.now() - bootStarted) / 1000;
 
 /** `/ping` every 10 ms until `stop()`; the round-trip times in ms. */
@@ -130,7 +110,6 @@ try {
   writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`written to ${values.out}`);
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
