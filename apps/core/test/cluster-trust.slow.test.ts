@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jsonBody, type RunningServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offerWhep, type RunningRedis, smallTestPattern, startNode, startRedis } from './cluster-harness.js';
-import { jsonBody, type RunningServer, stopAllServers, waitFor } from './server-harness.js';
 
 /**
  * What a client that can write to the cluster's Redis (but does not know `cluster.secret`), or that
