@@ -105,7 +105,18 @@ const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'u
 // Which run each section comes from, since a partial run keeps the others' older figures.
 const sections = { ...previous.sections };
 // Results written before sections existed carry the run's stamp at the top level.
-for (const name of ['e2e', 'e2eMemory', 'busyHost', 'fanout', 'memory', 'ttff', 'api', 'ladder', 'refused', 'store']) {
+for (const name of [
+  'e2e',
+  'e2eMemory',
+  'busyHost',
+  'fanout',
+  'memory',
+  'ttff',
+  'api',
+  'ladder',
+  'refused',
+  'store',
+]) {
   if (previous[name] && !sections[name])
     sections[name] = {
       date: previous.date,
