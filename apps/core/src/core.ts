@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { HttpError } from '@dragon/http-error';
 import { PortAllocator } from '@dragon/portalloc';
 import {
   defaultFFmpegEnvironment,
@@ -14,7 +15,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createAboutRoute } from './api/about-route.js';
-import { ApiError, errorResponse } from './api/api-error.js';
+import { renderError } from './api/api-error.js';
 import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from './api/api-middleware.js';
 import { createAuth } from './api/auth.js';
 import { createConfigRoutes } from './api/config-routes.js';
@@ -224,7 +225,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const app = new Hono();
   app.onError((error, c) => {
-    const response = errorResponse(error, c);
+    const response = renderError(error, c);
     // A WHEP 5xx (a viewer limit, a failing input) is an answer, not a failure: the WHEP routes log
     // their refusals themselves, one short line each.
     if (response.status >= 500 && !(error instanceof WhepError)) {
@@ -331,7 +332,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   app.get('/api/swagger', (c) => c.html(swaggerPage('/api/swagger/doc.json', '/api/swagger/ui')));
   app.get('/api/swagger/ui/:file', (c) => {
     const asset = swaggerAsset(c.req.param('file'));
-    if (!asset) throw new ApiError(404, 'Not Found');
+    if (!asset) throw new HttpError(404, 'Not Found');
     return c.body(new Uint8Array(asset.body), 200, {
       'Content-Type': asset.type,
       'Cache-Control': 'max-age=86400',

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { decode, sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { errorResponse } from './api-error.js';
+import { renderError } from './api-error.js';
 import { apiBodyLimitBytes, limitBody, loginBodyLimitBytes } from './api-middleware.js';
 import { type AuthOptions, basicAuth, createAuth, isLoopback } from './auth.js';
 
@@ -17,7 +17,7 @@ function appWith(options: Partial<AuthOptions> & { address?: string } = {}) {
     ...options,
   });
   const app = new Hono();
-  app.onError(errorResponse);
+  app.onError(renderError);
   app.use('/api/login', limitBody(loginBodyLimitBytes));
   app.use('/api/*', limitBody(apiBodyLimitBytes));
   app.route('/', auth.routes);
@@ -165,7 +165,7 @@ describe('auth', () => {
 
 describe('basicAuth', () => {
   const app = new Hono();
-  app.onError(errorResponse);
+  app.onError(renderError);
   app.put('/memfs/*', basicAuth({ username: 'admin', password: 'p:w' }), (c) => c.body(null, 201));
   const put = (authorization?: string) =>
     app.request('/memfs/a.m3u8', {

@@ -1,11 +1,12 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpError } from '@dragon/http-error';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { z } from 'zod';
 import { appName } from './about-route.js';
-import { ApiError, readJson } from './api-error.js';
+import { readJson } from './api-error.js';
 import { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
 
 export interface AuthOptions {
@@ -66,7 +67,7 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 const unauthorized = (reason: string) =>
-  new ApiError(401, 'Unauthorized', [reason], { 'WWW-Authenticate': 'Bearer' });
+  new HttpError(401, 'Unauthorized', [reason], { headers: { 'WWW-Authenticate': 'Bearer' } });
 
 /**
  * datarhei's JWT login (`http/jwt`): HS256 tokens with its claims (`iss`, `sub`, `usefor`, `iat`,
@@ -112,18 +113,18 @@ export function createAuth(options: AuthOptions): Auth {
 
   const routes = new Hono();
   routes.post('/api/login', async (c) => {
-    if (!options.enable) throw new ApiError(404, 'Not Found');
+    if (!options.enable) throw new HttpError(404, 'Not Found');
     const client = options.clientAddress(c) ?? 'unknown';
     const retryAfter = limiter.take(client);
     if (retryAfter > 0) {
-      throw new ApiError(429, 'Too Many Requests', ['too many login attempts from this address'], {
-        'Retry-After': String(retryAfter),
+      throw new HttpError(429, 'Too Many Requests', ['too many login attempts from this address'], {
+        headers: { 'Retry-After': String(retryAfter) },
       });
     }
     const parsed = loginSchema.safeParse(await readJson(c).catch(() => undefined));
     if (!parsed.success) {
       await sleep(failedLoginDelayMs);
-      throw new ApiError(400, 'Bad Request', ['Missing authorization credentials']);
+      throw new HttpError(400, 'Bad Request', ['Missing authorization credentials']);
     }
     const userOk = safeEqual(parsed.data.username, options.username);
     const passwordOk = safeEqual(parsed.data.password, options.password);
@@ -138,7 +139,7 @@ export function createAuth(options: AuthOptions): Auth {
     } satisfies z.infer<typeof tokensSchema>);
   });
   routes.get('/api/login/refresh', async (c) => {
-    if (!options.enable) throw new ApiError(404, 'Not Found');
+    if (!options.enable) throw new HttpError(404, 'Not Found');
     await verifyToken(c, 'refresh');
     return c.json({ access_token: await issue('access') } satisfies z.infer<typeof refreshedTokenSchema>);
   });
@@ -176,7 +177,10 @@ export function basicAuth(
       separator > 0 &&
       safeEqual(decoded.slice(0, separator), credentials.username) &&
       safeEqual(decoded.slice(separator + 1), credentials.password);
-    if (!ok) throw new ApiError(401, 'Unauthorized', [], { 'WWW-Authenticate': `Basic realm="${realm}"` });
+    if (!ok)
+      throw new HttpError(401, 'Unauthorized', [], {
+        headers: { 'WWW-Authenticate': `Basic realm="${realm}"` },
+      });
     await next();
   };
 }

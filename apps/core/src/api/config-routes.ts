@@ -1,6 +1,7 @@
+import { HttpError } from '@dragon/http-error';
 import { Hono } from 'hono';
 import type { ConfigStore } from '../config/config-store.js';
-import { ApiError, readJson } from './api-error.js';
+import { readJson } from './api-error.js';
 
 export interface ConfigRoutesOptions {
   configStore: ConfigStore;
@@ -23,7 +24,7 @@ export function createConfigRoutes(options: ConfigRoutesOptions): Hono {
   });
   routes.get('/config/reload', (c) => {
     const reload = options.requestReload;
-    if (!reload) throw new ApiError(501, 'Not Implemented', ['this server cannot reload its configuration']);
+    if (!reload) throw new HttpError(501, 'Not Implemented', ['this server cannot reload its configuration']);
     // Answered first: the reload replaces the server that is answering.
     setImmediate(reload);
     return c.json('OK');

@@ -1,3 +1,4 @@
+import { HttpError } from '@dragon/http-error';
 import {
   type ProcessConfig,
   type ProcessManager,
@@ -8,7 +9,7 @@ import {
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webRtcStateSchema } from '../webrtc/webrtc-status.js';
-import { ApiError, readJson } from './api-error.js';
+import { readJson } from './api-error.js';
 import { bindProcessConfig } from './process-body.js';
 import { listFilterOf, type ProcessField, parseFields } from './process-query.js';
 
@@ -37,7 +38,7 @@ export const processSchema = z.object({
 });
 
 /** The bodies datarhei Core answers for an id it does not know. */
-const unknownProcess = () => new ApiError(404, 'Unknown process ID', ['unknown process']);
+const unknownProcess = () => new HttpError(404, 'Unknown process ID', ['unknown process']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -54,11 +55,11 @@ function orNull(metadata: unknown): unknown {
  */
 function configError(error: unknown, action: string): unknown {
   const code = (error as { code?: unknown }).code;
-  if (code === 'PROCESS_EXISTS') return new ApiError(400, action, ['process already exists']);
+  if (code === 'PROCESS_EXISTS') return new HttpError(400, action, ['process already exists']);
   if (code !== 'PROCESS_CONFIG_INVALID') return error;
   const invalid = error as { issues: { code: string }[]; details: string[] };
   const typeError = invalid.issues.some((issue) => issue.code === 'invalid_type');
-  return new ApiError(400, typeError ? 'Invalid JSON' : action, invalid.details);
+  return new HttpError(400, typeError ? 'Invalid JSON' : action, invalid.details);
 }
 
 export interface ProcessRoutesOptions {
@@ -106,17 +107,17 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
   routes.post('/process', async (c) => {
     const body = bindProcessConfig(await readJson(c), {});
     if (body.type === '') {
-      throw new ApiError(400, 'Unsupported process type', ['Supported process types are: ffmpeg']);
+      throw new HttpError(400, 'Unsupported process type', ['Supported process types are: ffmpeg']);
     }
     // Dragon adds WebRTC as an output of its own: a process may have no other.
     const webRtcOnly = isObject(body.webrtc) && body.webrtc.enabled === true;
     const outputs = (body.output as unknown[] | undefined) ?? [];
     if ((body.input as unknown[]).length === 0 || (outputs.length === 0 && !webRtcOnly)) {
-      throw new ApiError(400, 'At least one input and one output need to be defined');
+      throw new HttpError(400, 'At least one input and one output need to be defined');
     }
     // An omitted id is generated; an empty one is an error, as in datarhei.
     if (typeof body.id === 'string' && body.id.trim() === '') {
-      throw new ApiError(400, 'Invalid process config', ['an empty ID is not allowed']);
+      throw new HttpError(400, 'Invalid process config', ['an empty ID is not allowed']);
     }
     try {
       return c.json(await manager.add(body as never));
@@ -133,17 +134,17 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
   // datarhei prefills the body with the current config, so a partial body changes only what it names.
   routes.put('/process/:id', async (c) => {
     const id = c.req.param('id');
-    if (!manager.has(id)) throw new ApiError(404, 'Process not found', [id]);
+    if (!manager.has(id)) throw new HttpError(404, 'Process not found', [id]);
     const current: ProcessConfig = manager.getConfig(id);
     const body = bindProcessConfig(await readJson(c), current as unknown as Record<string, unknown>);
     if (typeof body.id === 'string' && body.id.trim() === '') {
-      throw new ApiError(400, "Process can't be updated", ['an empty ID is not allowed']);
+      throw new HttpError(400, "Process can't be updated", ['an empty ID is not allowed']);
     }
     try {
       return c.json(await manager.update(id, { ...body, type: 'ffmpeg' } as never));
     } catch (error) {
       if ((error as { code?: unknown }).code === 'PROCESS_NOT_FOUND') {
-        throw new ApiError(404, 'Process not found', [id]);
+        throw new HttpError(404, 'Process not found', [id]);
       }
       throw configError(error, "Process can't be updated");
     }
@@ -158,15 +159,15 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
   routes.put('/process/:id/command', async (c) => {
     const body = await readJson(c);
     if (!isObject(body))
-      throw new ApiError(400, 'Invalid JSON', ['the body must be a JSON object (api.Command)']);
+      throw new HttpError(400, 'Invalid JSON', ['the body must be a JSON object (api.Command)']);
     const command = commands.find((known) => known === body.command);
     if (!command) {
-      throw new ApiError(400, 'Unknown command provided', [
+      throw new HttpError(400, 'Unknown command provided', [
         'Known commands are: start, stop, reload, restart',
       ]);
     }
     const id = c.req.param('id');
-    if (!manager.has(id)) throw new ApiError(400, 'Command failed', ['unknown process']);
+    if (!manager.has(id)) throw new HttpError(400, 'Command failed', ['unknown process']);
     await manager.command(id, command);
     return c.json('OK');
   });
@@ -187,7 +188,7 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
   routes.get('/process/:id/metadata/:key', (c) => {
     const all = manager.getMetadata(requireProcess(c.req.param('id'))) as Record<string, unknown>;
     const key = c.req.param('key');
-    if (!Object.hasOwn(all, key)) throw new ApiError(404, 'Unknown process ID', ['unknown key']);
+    if (!Object.hasOwn(all, key)) throw new HttpError(404, 'Unknown process ID', ['unknown key']);
     return c.json(all[key] as object);
   });
   routes.put('/process/:id/metadata/:key', async (c) => {
@@ -200,7 +201,7 @@ export function createProcessRoutes(manager: ProcessManager, options: ProcessRou
   routes.get('/metadata/:key', (c) => {
     const all = manager.getGlobalMetadata() as Record<string, unknown>;
     const key = c.req.param('key');
-    if (!Object.hasOwn(all, key)) throw new ApiError(404, 'Metadata not found', ['unknown key']);
+    if (!Object.hasOwn(all, key)) throw new HttpError(404, 'Metadata not found', ['unknown key']);
     return c.json(all[key] as object);
   });
   routes.put('/metadata/:key', async (c) => {

@@ -1,8 +1,8 @@
+import { HttpError } from '@dragon/http-error';
 import type { ProcessManager } from '@dragon/restream';
 import type { SessionRegistry } from '@dragon/sessions';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ApiError } from './api-error.js';
 
 /**
  * datarhei's public `GET /api/v3/widget/process/{id}`: uptime and viewer counts for an embeddable
@@ -20,7 +20,7 @@ export function createWidgetRoutes(manager: ProcessManager, registry: SessionReg
   const routes = new Hono();
   routes.get('/widget/process/:id', (c) => {
     const id = c.req.param('id');
-    if (!manager.has(id)) throw new ApiError(404, 'Unknown process ID', [`no process "${id}"`]);
+    if (!manager.has(id)) throw new HttpError(404, 'Unknown process ID', [`no process "${id}"`]);
     const { reference } = manager.getConfig(id);
     const state = manager.getState(id);
     const hls = registry.summary('hls');

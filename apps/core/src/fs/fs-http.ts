@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import { HttpError } from '@dragon/http-error';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError } from '../api/api-error.js';
 import { fileCors } from './cors-origins.js';
 import { FsFileNotFoundError } from './errors.js';
 import { chunksOf, type FileBody, type Filesystem } from './filesystem.js';
@@ -72,7 +72,9 @@ function writeGuard(credentials: { username: string; password: string }): Middle
     const passwordOk = colon >= 0 && sameSecret(decoded.slice(colon + 1), credentials.password);
     // FFmpeg sends credentials only after a challenge: the header makes it retry with them.
     if (!userOk || !passwordOk) {
-      throw new ApiError(401, 'Unauthorized', [], { 'WWW-Authenticate': 'Basic realm="Restricted"' });
+      throw new HttpError(401, 'Unauthorized', [], {
+        headers: { 'WWW-Authenticate': 'Basic realm="Restricted"' },
+      });
     }
     await next();
   };
@@ -142,7 +144,7 @@ export async function serveFile(
     if (decision && 'refuse' in decision) {
       await discard(content.body);
       // datarhei's 509 "Bandwidth Limit Exceeded" (not in RFC 9110, so not in Hono's status union).
-      throw new ApiError(509 as ContentfulStatusCode, decision.refuse);
+      throw new HttpError(509 as ContentfulStatusCode, decision.refuse);
     }
     let text = (await readAll(content.body)).toString('utf8');
     // Completed before the session rewrite, which points the variants it finds at a session.
