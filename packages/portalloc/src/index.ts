@@ -5,6 +5,7 @@ export {
   PortRangeExhaustedError,
 } from './errors.js';
 export { ipv6Groups } from './ipv6-groups.js';
+export { isLoopbackAddress } from './loopback.js';
 export type {
   LeasedPort,
   PortAllocatorOptions,

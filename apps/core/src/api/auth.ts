@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { BlockList, isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError } from '@dragon/http-error';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { z } from 'zod';
@@ -51,21 +51,6 @@ function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-/**
- * A client's address, or a configured host, is on loopback: 127.0.0.0/8 or ::1, v4-mapped included.
- * Only addresses count: a host name such as `127.example.net` is not loopback.
- */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-  const family = isIP(plain);
-  return family !== 0 && loopback.check(plain, family === 4 ? 'ipv4' : 'ipv6');
-}
-
 const unauthorized = (reason: string) =>
   new HttpError(401, 'Unauthorized', [reason], { headers: { 'WWW-Authenticate': 'Bearer' } });
 
@@ -109,7 +94,7 @@ export function createAuth(options: AuthOptions): Auth {
   };
 
   const exempt = (c: Context) =>
-    !options.enable || (options.disableLocalhost && isLoopback(options.clientAddress(c)));
+    !options.enable || (options.disableLocalhost && isLoopbackAddress(options.clientAddress(c)));
 
   const routes = new Hono();
   routes.post('/api/login', async (c) => {

@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import { iceGatheringComplete, useKeyObjectsForSrtp, withoutDefaultStunServer } from '@dragon/webrtc/werift';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
-import { isLoopback } from '../api/auth.js';
 import { EdgePullError } from './errors.js';
 
 /**
@@ -185,7 +185,7 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
 function peerConfig(interfaces: readonly string[]): ConstructorParameters<typeof RTCPeerConnection>[0] {
   const v4 = interfaces.find((address) => isIP(address) === 4);
   const v6 = interfaces.find((address) => isIP(address) === 6);
-  const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopback);
+  const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopbackAddress);
   return {
     codecs: { video: [h264()], audio: [opus()] },
     iceServers: [],
@@ -196,7 +196,9 @@ function peerConfig(interfaces: readonly string[]): ConstructorParameters<typeof
           iceAdditionalHostAddresses: [...interfaces],
         }
       : {}),
-    ...(loopbackOnly ? { iceFilterCandidatePair: (pair) => isLoopback(pair.remoteCandidate.host) } : {}),
+    ...(loopbackOnly
+      ? { iceFilterCandidatePair: (pair) => isLoopbackAddress(pair.remoteCandidate.host) }
+      : {}),
   };
 }
 
