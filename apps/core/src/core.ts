@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { createStaticSiteRoutes } from '@dragon/filesystems';
 import { HttpError } from '@dragon/http-error';
 import { PortAllocator } from '@dragon/portalloc';
 import {
@@ -24,7 +25,6 @@ import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { DatarheiServices, datarheiServicesConfigSchema } from './datarhei-services.js';
-import { createStaticSiteRoutes } from './fs/static-site.js';
 import { createMetrics } from './ops/collect-metrics.js';
 import type { LogRing } from './ops/log-ring.js';
 import { openApiDocument, swaggerAsset, swaggerPage } from './ops/openapi.js';

@@ -1,6 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
+  CleanupManager,
+  createFsApiRoutes,
+  createFsHttpRoutes,
+  DiskFilesystem,
+  type FsMount,
+  FsPathInvalidError,
+  type LocateFile,
+  MasterPlaylistIndex,
+  MasterPlaylists,
+  MemFilesystem,
+  normalizeFsPath,
+  unpublishableReason,
+} from '@dragon/filesystems';
+import {
   type IngestLogger,
   RtmpServer,
   type RtmpServerOptions,
@@ -16,20 +30,10 @@ import {
 import { createHlsSessions, SessionRegistry, type WebRtcSessionInfo } from '@dragon/sessions';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { createFsApiRoutes } from './api/fs-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
 import { createSessionRoutes } from './api/session-routes.js';
 import { createWidgetRoutes } from './api/widget-routes.js';
 import { DirectoryUnsafeError } from './config/errors.js';
-import { CleanupManager } from './fs/cleanup-manager.js';
-import { unpublishableReason } from './fs/disk-dir-policy.js';
-import { DiskFilesystem } from './fs/disk-filesystem.js';
-import { FsPathInvalidError } from './fs/errors.js';
-import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
-import { normalizeFsPath } from './fs/fs-path.js';
-import { type LocateFile, MasterPlaylistIndex } from './fs/hls/hls-outputs.js';
-import { MasterPlaylists } from './fs/hls/master-playlist.js';
-import { MemFilesystem } from './fs/mem-filesystem.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
 import { MetricsHistory } from './ops/metrics-history.js';

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { continueOnRead } from '@dragon/filesystems';
 import { isLoopbackAddress } from '@dragon/portalloc';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Logger } from 'pino';
@@ -6,7 +7,6 @@ import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError } from './config/errors.js';
 import { type Core, type CoreOptions, createCore } from './core.js';
-import { continueOnRead } from './fs/expect-continue.js';
 import type { LogRing } from './ops/log-ring.js';
 
 /** The HTTP address could not be listened on (in use, not permitted, not an address of this host). */

@@ -179,3 +179,12 @@ describe('the config schema', () => {
     expect(configSchema.safeParse({ webrtc: { ice_port_min: 10, ice_port_max: 5 } }).success).toBe(false);
   });
 });
+
+describe('storage.cors.origins', () => {
+  it('refuses an origin datarhei refuses (no scheme, no wildcard) and defaults to ["*"]', () => {
+    const parsed = configSchema.safeParse({ storage: { cors: { origins: ['ui.test'] } } });
+
+    expect(parsed.success).toBe(false);
+    expect(configSchema.parse({}).storage.cors.origins).toEqual(['*']);
+  });
+});

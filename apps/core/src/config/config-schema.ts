@@ -1,9 +1,9 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { vp8ModeSchema } from '@dragon/ffmpeg-args';
+import { isValidCorsOrigin } from '@dragon/filesystems';
 import { listenAddressSchema, rtmpServerDefaults } from '@dragon/ingest';
 import { z } from 'zod';
-import { isValidCorsOrigin } from '../fs/cors-origins.js';
 
 /**
  * The server configuration: datarhei Core v16's config document (layout version 3, `config/data.go`)

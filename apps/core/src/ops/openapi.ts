@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileInfoSchema, filesystemInfoSchema } from '@dragon/filesystems';
 import { errorBodySchema } from '@dragon/http-error';
 import { rtmpChannelsSchema, srtChannelsJsonSchema } from '@dragon/ingest';
 import {
@@ -13,7 +14,6 @@ import { sessionJsonSchema, sessionSummaryJsonSchema } from '@dragon/sessions';
 import { z } from 'zod';
 import { aboutSchema, minimalAboutSchema } from '../api/about-route.js';
 import { loginSchema, refreshedTokenSchema, tokensSchema } from '../api/auth.js';
-import { fileInfoSchema, filesystemInfoSchema } from '../api/fs-routes.js';
 import { logSchema } from '../api/ops-routes.js';
 import {
   commandBodySchema,

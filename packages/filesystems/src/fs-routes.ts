@@ -1,9 +1,9 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { FsFileNotFoundError, FsUnknownFilesystemError } from '../fs/errors.js';
-import type { FileInfo } from '../fs/filesystem.js';
-import { deleteFile, type FsMount, putFile, serveFile } from '../fs/fs-http.js';
-import { fsPathFromUrl } from '../fs/fs-path.js';
+import { FsFileNotFoundError, FsUnknownFilesystemError } from './errors.js';
+import type { FileInfo } from './filesystem.js';
+import { deleteFile, type FsMount, putFile, serveFile } from './fs-http.js';
+import { fsPathFromUrl } from './fs-path.js';
 
 const listQuerySchema = z.object({
   glob: z.string().optional(),
