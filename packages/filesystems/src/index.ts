@@ -18,8 +18,10 @@ export {
   FsFileTooBigError,
   FsFullError,
   FsPathInvalidError,
+  FsSessionRefusedError,
   FsUnknownFilesystemError,
   FsWriteFailedError,
+  FsWriteUnauthorizedError,
 } from './errors.js';
 export { continueOnRead } from './expect-continue.js';
 export type { FileBody, FileInfo, Filesystem, FsUsage } from './filesystem.js';
@@ -31,7 +33,7 @@ export {
   type HlsRequest,
 } from './fs-http.js';
 export { normalizeFsPath } from './fs-path.js';
-export { createFsApiRoutes, fileInfoSchema, filesystemInfoSchema } from './fs-routes.js';
+export { createFsApiRoutes, type FsApiGuard, fileInfoSchema, filesystemInfoSchema } from './fs-routes.js';
 export { type LocateFile, MasterPlaylistIndex } from './hls/hls-outputs.js';
 export { MasterPlaylists, type MasterPlaylistsOptions } from './hls/master-playlist.js';
 export { MemFilesystem, type MemFilesystemOptions } from './mem-filesystem.js';
