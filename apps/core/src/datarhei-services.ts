@@ -2,15 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
   CleanupManager,
-  createFsApiRoutes,
-  createFsHttpRoutes,
-  DiskFilesystem,
-  type FsMount,
+  createFilesystems,
+  type DiskFilesystem,
   FsPathInvalidError,
   type LocateFile,
   MasterPlaylistIndex,
-  MasterPlaylists,
-  MemFilesystem,
+  type MemFilesystem,
   normalizeFsPath,
   unpublishableReason,
 } from '@dragon/filesystems';
@@ -174,17 +171,6 @@ export class DatarheiServices {
     this.rtmp = rtmp;
     this.srt = srt;
     this.sessions = sessions;
-    this.disk = new DiskFilesystem({
-      root: config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'),
-      maxBytes: config.storage.disk.max_size_mbytes * mebibyte,
-    });
-    this.mem = new MemFilesystem({
-      maxBytes: config.storage.memory.max_size_mbytes * mebibyte,
-      purge: config.storage.memory.purge,
-    });
-    this.mem.on('purged', (paths) =>
-      logger.warn({ component: 'memfs', files: paths.length }, 'memfs full: oldest files purged'),
-    );
     const memoryAuth = config.storage.memory.auth;
     const writeAuth = memoryAuth.enable
       ? {
@@ -192,6 +178,35 @@ export class DatarheiServices {
           password: memoryAuth.password || randomBytes(12).toString('base64url'),
         }
       : undefined;
+    const filesystems = createFilesystems(
+      {
+        disk: {
+          dir: config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'),
+          maxBytes: config.storage.disk.max_size_mbytes * mebibyte,
+        },
+        memory: {
+          maxBytes: config.storage.memory.max_size_mbytes * mebibyte,
+          purge: config.storage.memory.purge,
+          writeAuth,
+        },
+        corsOrigins: config.storage.cors.origins,
+      },
+      {
+        guard: options.guard,
+        clientAddress: options.clientAddress,
+        hls: config.sessions.enable
+          ? createHlsSessions(sessions.collector('hls'), sessions.collector('hlsingress'))
+          : undefined,
+        variantsOf: (filesystem, path) => this.masterPlaylists.variantsOf(filesystem, path),
+      },
+    );
+    this.disk = filesystems.disk;
+    this.mem = filesystems.mem;
+    this.fileRoutes = filesystems.fileRoutes;
+    this.fsApiRoutes = filesystems.apiRoutes;
+    this.mem.on('purged', (paths) =>
+      logger.warn({ component: 'memfs', files: paths.length }, 'memfs full: oldest files purged'),
+    );
     const memfsUrl = () => memfsBaseUrl(options.httpAddress(), writeAuth);
     this.memfsUrl = memfsUrl;
     this.placeholders = placeholderTemplates({
@@ -222,36 +237,6 @@ export class DatarheiServices {
         intervalSec: config.metrics.interval_sec,
       },
     );
-
-    const variantsIn = (filesystem: string) => (path: string) =>
-      this.masterPlaylists.variantsOf(filesystem, path);
-    const mounts: FsMount[] = [
-      {
-        filesystem: this.disk,
-        mountpoint: '',
-        allowWrite: false,
-        defaultFile: 'index.html',
-        defaultContentType: 'text/html',
-        playlists: new MasterPlaylists(this.disk, { variantsOf: variantsIn(this.disk.name) }),
-      },
-      {
-        filesystem: this.mem,
-        mountpoint: '/memfs',
-        allowWrite: true,
-        writeAuth,
-        defaultContentType: 'application/data',
-        playlists: new MasterPlaylists(this.mem, { variantsOf: variantsIn(this.mem.name) }),
-      },
-    ];
-    this.fileRoutes = createFsHttpRoutes({
-      mounts,
-      corsOrigins: config.storage.cors.origins,
-      clientAddress: options.clientAddress,
-      hls: config.sessions.enable
-        ? createHlsSessions(sessions.collector('hls'), sessions.collector('hlsingress'))
-        : undefined,
-    });
-    this.fsApiRoutes = createFsApiRoutes(mounts, options.guard);
 
     const api = new Hono();
     api.route('/', createSessionRoutes(sessions));

@@ -26,6 +26,13 @@ export {
 export { continueOnRead } from './expect-continue.js';
 export type { FileBody, FileInfo, Filesystem, FsUsage } from './filesystem.js';
 export {
+  createFilesystems,
+  type Filesystems,
+  type FilesystemsConfig,
+  type FilesystemsSeams,
+  filesystemsConfigSchema,
+} from './filesystems.js';
+export {
   createFsHttpRoutes,
   type FsHttpOptions,
   type FsMount,
