@@ -2,7 +2,8 @@
 // colour another's), then merges their results into bench/results/latest.json (keys of benchmarks
 // not run this time are kept) and writes bench/results/latest.md from it.
 // Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
-// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, api, ladder).
+// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, api, ladder,
+// refused, store).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -75,6 +76,16 @@ if (wanted('ladder'))
     'ladder',
     ...(quick ? ['--seconds', '5', '--warmup', '2'] : []),
   ]).ladder;
+if (wanted('refused'))
+  produced.refused = run('refused', 'apps/core', [
+    'bench/refused-offers.mjs',
+    ...(quick ? ['--offers', '1000', '--linger', '5'] : []),
+  ]);
+if (wanted('store'))
+  produced.store = run('store', 'apps/core', [
+    'bench/store-writes.mjs',
+    ...(quick ? ['--processes', '50', '--puts', '5'] : []),
+  ]);
 rmSync(work, { recursive: true, force: true });
 
 let commit = 'unknown';
@@ -94,7 +105,18 @@ const previous = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'u
 // Which run each section comes from, since a partial run keeps the others' older figures.
 const sections = { ...previous.sections };
 // Results written before sections existed carry the run's stamp at the top level.
-for (const name of ['e2e', 'e2eMemory', 'busyHost', 'fanout', 'memory', 'ttff', 'api', 'ladder']) {
+for (const name of [
+  'e2e',
+  'e2eMemory',
+  'busyHost',
+  'fanout',
+  'memory',
+  'ttff',
+  'api',
+  'ladder',
+  'refused',
+  'store',
+]) {
   if (previous[name] && !sections[name])
     sections[name] = {
       date: previous.date,
@@ -107,7 +129,7 @@ for (const name of Object.keys(produced)) sections[name] = { date, commit, quick
 const latest = values.render
   ? previous
   : { ...previous, date, commit, quick, machine, sections, ...produced };
-const { fanout, memory, ttff, api, e2e, e2eMemory, busyHost, ladder } = latest;
+const { fanout, memory, ttff, api, e2e, e2eMemory, busyHost, ladder, refused, store } = latest;
 const stamp = (name) =>
   sections[name]
     ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
@@ -216,6 +238,33 @@ if (ladder)
       (row) =>
         `| ${row.settings} | ${row.legs.join(', ')} | ${f(row.cpuPercent)} | ${row.estimatedPercent} |`,
     ),
+    '',
+  );
+if (refused)
+  lines.push(
+    `## Refused WHEP offers${stamp('refused')}`,
+    '',
+    `| ${refused.offers} refused offers, 8 at a time | answers | offers/s | RSS before → after → ${refused.lingerSeconds} s later | old generation before → after | log bytes per refusal |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...refused.results.map(
+      (r) =>
+        `| ${r.what} | ${Object.entries(r.statuses)
+          .map(([status, count]) => `${count} × ${status}`)
+          .join(
+            ', ',
+          )} | ${f(r.offersPerSecond, 0)} | ${f(r.before.rssMiB)} → ${f(r.after.rssMiB)} → ${f(r.later.rssMiB)} MiB | ${f(r.before.oldSpaceMiB)} → ${f(r.after.oldSpaceMiB)} MiB | ${f(r.logBytesPerRefusal)} |`,
+    ),
+    '',
+  );
+if (store)
+  lines.push(
+    `## Process store writes${stamp('store')}`,
+    '',
+    '| one-key metadata PUT, one after another | p50 / max ms |',
+    '| --- | --- |',
+    `| PUT on a store of ${f(store.storeMiB)} MiB (${store.processes} processes) | ${f(store.putMs.p50)} / ${f(store.putMs.max)} |`,
+    `| \`/ping\` meanwhile (every 10 ms; p99 ${f(store.pingDuringPutsMs.p99)}) | ${f(store.pingDuringPutsMs.p50)} / ${f(store.pingDuringPutsMs.max)} |`,
+    `| \`/ping\` before, idle | ${f(store.pingIdleMs.p50)} / ${f(store.pingIdleMs.max)} |`,
     '',
   );
 const markdown = lines.join('\n');

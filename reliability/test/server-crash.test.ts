@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonBody, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
 import { afterAll, expect, it } from 'vitest';
@@ -78,12 +79,14 @@ it('loses nothing when a store write was cut off mid-way', async () => {
   const before = await server.json('/api/v3/process?filter=config');
   expect(await server.stop()).toBe(0);
 
-  // What a crash between write and rename leaves: a truncated temp file beside the intact store.
-  const store = readdirSync(server.dataDir).find((name) => name.startsWith('db') && name.endsWith('.json'));
-  expect(store).toBeDefined();
-  const content = readFileSync(join(server.dataDir, store!), 'utf8');
-  writeFileSync(join(server.dataDir, `${store}.tmp`), content.slice(0, Math.floor(content.length / 2)));
-  writeFileSync(join(server.dataDir, `${store}.4242.tmp`), content.slice(0, 17));
+  // What a crash between write and rename leaves: a truncated temp file beside each intact file.
+  const files = storeFiles(server.dataDir);
+  expect(files).toHaveLength(3);
+  for (const file of files) {
+    const content = readFileSync(file, 'utf8');
+    writeFileSync(`${file}.tmp`, content.slice(0, Math.floor(content.length / 2)));
+    writeFileSync(`${file}.4242.tmp`, content.slice(0, 17));
+  }
 
   const restarted = await startServer({ dataDir: server.dataDir });
   expect(await restarted.json('/api/v3/process?filter=config')).toEqual(before);
@@ -97,11 +100,57 @@ it('refuses to start on a corrupt store instead of discarding it', async () => {
   const server = await startServer();
   await server.json('/api/v3/process', jsonBody(nullProcess(1)));
   expect(await server.stop()).toBe(0);
-  const store = readdirSync(server.dataDir).find((name) => name.startsWith('db') && name.endsWith('.json'))!;
-  const content = readFileSync(join(server.dataDir, store), 'utf8');
-  writeFileSync(join(server.dataDir, store), content.slice(0, content.length - 10));
+  const [store] = storeFiles(server.dataDir);
+  const content = readFileSync(store!, 'utf8');
+  writeFileSync(store!, content.slice(0, content.length - 10));
 
   await expect(startServer({ dataDir: server.dataDir })).rejects.toThrow(/exited with 1/);
   // The damaged file is still there for the operator, byte for byte.
-  expect(readFileSync(join(server.dataDir, store), 'utf8')).toBe(content.slice(0, content.length - 10));
+  expect(readFileSync(store!, 'utf8')).toBe(content.slice(0, content.length - 10));
 });
+
+it('upgrades the single-file store of earlier releases, keeping every process, its order and metadata', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dragon-upgrade-'));
+  const processes = [1, 2, 3].map((index) => ({
+    config: {
+      ...nullProcess(index + 30),
+      autostart: false,
+      output: [{ id: 'out', address: '-', options: ['-f', 'null'], cleanup: [] }],
+    },
+    order: index === 1 ? 'start' : 'stop',
+    metadata: { 'restreamer-ui': { index, note: 'x'.repeat(1000) } },
+    created_at: 1_700_000_000 + index,
+  }));
+  writeFileSync(
+    join(dataDir, 'db.json'),
+    JSON.stringify({ version: 1, processes, metadata: { site: { name: 'old' } } }),
+  );
+
+  const server = await startServer({ dataDir });
+  const listed = await server.json<{ id: string; metadata: unknown; created_at: number }[]>(
+    '/api/v3/process?filter=metadata',
+  );
+  expect(listed.map(({ id, metadata, created_at }) => ({ id, metadata, created_at }))).toEqual(
+    processes.map((stored) => ({
+      id: stored.config.id,
+      metadata: stored.metadata,
+      created_at: stored.created_at,
+    })),
+  );
+  expect(await server.json('/api/v3/metadata/site')).toEqual({ name: 'old' });
+  await waitFor('the process ordered to run is running', async () =>
+    (await server.json<{ exec: string }>('/api/v3/process/p31/state')).exec === 'running' ? true : undefined,
+  );
+  expect(readdirSync(dataDir)).not.toContain('db.json');
+  expect(storeFiles(dataDir)).toHaveLength(3);
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The files of the process store: one per process. */
+function storeFiles(dataDir: string): string[] {
+  const dir = join(dataDir, 'store', 'processes');
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => join(dir, name));
+}

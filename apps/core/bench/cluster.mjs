@@ -75,6 +75,7 @@ async function startNode(name, dataDir = join(work, name)) {
       CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
       CORE_WEBRTC_MAX_VIEWERS: '0',
       CORE_CLUSTER_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      CORE_CLUSTER_SECRET: 'the-benchmark-cluster-secret',
       CORE_CLUSTER_NODE_TIMEOUT_SEC: '3',
       CORE_CLUSTER_NODE_RECOVER_TIMEOUT_SEC: '5',
       CORE_CLUSTER_SYNC_INTERVAL_SEC: '1',

@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import {
+  CleanupManager,
+  createFilesystems,
+  type DiskFilesystem,
+  FsPathInvalidError,
+  type LocateFile,
+  MasterPlaylistIndex,
+  type MemFilesystem,
+  normalizeFsPath,
+  unpublishableReason,
+} from '@dragon/filesystems';
 import { type IngestLogger, RtmpServer, type RtmpServerOptions, SrtServer } from '@dragon/ingest';
 import {
   createPlaceholderResolver,
@@ -11,21 +22,11 @@ import { createHlsSessions, SessionRegistry, type WebRtcSessionInfo } from '@dra
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { DeclaredRoutes } from './api/declared-routes.js';
-import { createFsApiRoutes } from './api/fs-routes.js';
 import { createIngestRoutes } from './api/ingest-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
 import { createSessionRoutes } from './api/session-routes.js';
 import { createWidgetRoutes } from './api/widget-routes.js';
 import { DirectoryUnsafeError } from './config/errors.js';
-import { CleanupManager } from './fs/cleanup-manager.js';
-import { unpublishableReason } from './fs/disk-dir-policy.js';
-import { DiskFilesystem } from './fs/disk-filesystem.js';
-import { FsPathInvalidError } from './fs/errors.js';
-import { createFsHttpRoutes, type FsMount } from './fs/fs-http.js';
-import { normalizeFsPath } from './fs/fs-path.js';
-import { type LocateFile, MasterPlaylistIndex } from './fs/hls/hls-outputs.js';
-import { MasterPlaylists } from './fs/hls/master-playlist.js';
-import { MemFilesystem } from './fs/mem-filesystem.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
 import { MetricsHistory } from './ops/metrics-history.js';
@@ -166,17 +167,6 @@ export class DatarheiServices {
     this.rtmp = rtmp;
     this.srt = srt;
     this.sessions = sessions;
-    this.disk = new DiskFilesystem({
-      root: config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'),
-      maxBytes: config.storage.disk.max_size_mbytes * mebibyte,
-    });
-    this.mem = new MemFilesystem({
-      maxBytes: config.storage.memory.max_size_mbytes * mebibyte,
-      purge: config.storage.memory.purge,
-    });
-    this.mem.on('purged', (paths) =>
-      logger.warn({ component: 'memfs', files: paths.length }, 'memfs full: oldest files purged'),
-    );
     const memoryAuth = config.storage.memory.auth;
     const writeAuth = memoryAuth.enable
       ? {
@@ -184,6 +174,35 @@ export class DatarheiServices {
           password: memoryAuth.password || randomBytes(12).toString('base64url'),
         }
       : undefined;
+    const filesystems = createFilesystems(
+      {
+        disk: {
+          dir: config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'),
+          maxBytes: config.storage.disk.max_size_mbytes * mebibyte,
+        },
+        memory: {
+          maxBytes: config.storage.memory.max_size_mbytes * mebibyte,
+          purge: config.storage.memory.purge,
+          writeAuth,
+        },
+        corsOrigins: config.storage.cors.origins,
+      },
+      {
+        guard: options.guard,
+        clientAddress: options.clientAddress,
+        hls: config.sessions.enable
+          ? createHlsSessions(sessions.collector('hls'), sessions.collector('hlsingress'))
+          : undefined,
+        variantsOf: (filesystem, path) => this.masterPlaylists.variantsOf(filesystem, path),
+      },
+    );
+    this.disk = filesystems.disk;
+    this.mem = filesystems.mem;
+    this.fileRoutes = filesystems.fileRoutes;
+    this.fsApiRoutes = filesystems.apiRoutes;
+    this.mem.on('purged', (paths) =>
+      logger.warn({ component: 'memfs', files: paths.length }, 'memfs full: oldest files purged'),
+    );
     const memfsUrl = () => memfsBaseUrl(options.httpAddress(), writeAuth);
     this.memfsUrl = memfsUrl;
     this.placeholders = placeholderTemplates({
@@ -214,36 +233,6 @@ export class DatarheiServices {
         intervalSec: config.metrics.interval_sec,
       },
     );
-
-    const variantsIn = (filesystem: string) => (path: string) =>
-      this.masterPlaylists.variantsOf(filesystem, path);
-    const mounts: FsMount[] = [
-      {
-        filesystem: this.disk,
-        mountpoint: '',
-        allowWrite: false,
-        defaultFile: 'index.html',
-        defaultContentType: 'text/html',
-        playlists: new MasterPlaylists(this.disk, { variantsOf: variantsIn(this.disk.name) }),
-      },
-      {
-        filesystem: this.mem,
-        mountpoint: '/memfs',
-        allowWrite: true,
-        writeAuth,
-        defaultContentType: 'application/data',
-        playlists: new MasterPlaylists(this.mem, { variantsOf: variantsIn(this.mem.name) }),
-      },
-    ];
-    this.fileRoutes = createFsHttpRoutes({
-      mounts,
-      corsOrigins: config.storage.cors.origins,
-      clientAddress: options.clientAddress,
-      hls: config.sessions.enable
-        ? createHlsSessions(sessions.collector('hls'), sessions.collector('hlsingress'))
-        : undefined,
-    });
-    this.fsApiRoutes = createFsApiRoutes(mounts, options.guard);
 
     this.apiRoutes = new DeclaredRoutes()
       .mount('/', createSessionRoutes(sessions))

@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
+import { continueOnRead } from '@dragon/filesystems';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Logger } from 'pino';
-import { isLoopback } from './api/auth.js';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError } from './config/errors.js';
 import { type Core, type CoreOptions, createCore } from './core.js';
-import { continueOnRead } from './fs/expect-continue.js';
 import type { LogRing } from './ops/log-ring.js';
 
 /** The HTTP address could not be listened on (in use, not permitted, not an address of this host). */
@@ -83,7 +83,7 @@ function closeServer(server: ServerType): Promise<void> {
 /** Whether the API answers anyone who can reach a non-loopback address without credentials. */
 export function isOpenToNetwork(config: Config): boolean {
   const { hostname } = listenTarget(config.address);
-  return !config.api.auth.enable && !(hostname === 'localhost' || isLoopback(hostname));
+  return !config.api.auth.enable && !(hostname === 'localhost' || isLoopbackAddress(hostname));
 }
 
 /**

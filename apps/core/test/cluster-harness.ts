@@ -97,10 +97,14 @@ export async function startRedis(): Promise<RunningRedis> {
   };
 }
 
+/** The `cluster.secret` test nodes share (cluster mode requires one). */
+export const testClusterSecret = 'the-same-secret-on-every-node';
+
 /** Cluster settings short enough for tests to see nodes leave and processes move within seconds. */
 export function clusterEnv(redis: RunningRedis, extra: Record<string, string> = {}): Record<string, string> {
   return {
     CORE_CLUSTER_REDIS_URL: redis.url,
+    CORE_CLUSTER_SECRET: testClusterSecret,
     CORE_CLUSTER_NODE_TIMEOUT_SEC: '3',
     CORE_CLUSTER_NODE_RECOVER_TIMEOUT_SEC: '5',
     CORE_CLUSTER_SYNC_INTERVAL_SEC: '1',

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessManager } from '@dragon/restream';
 import { waitFor } from '@dragon/test-helpers/server';
+import { createClient } from '@redis/client';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterKeys } from '../src/cluster/cluster-records.js';
 import { ClusterStore } from '../src/cluster/cluster-store.js';
 import { leaseGate, Ownership } from '../src/cluster/ownership.js';
-import { type RunningRedis, startRedis } from './cluster-harness.js';
+import { type RunningRedis, startRedis, testClusterSecret } from './cluster-harness.js';
 
 /**
  * Leases against a real Redis and a real process manager; FFmpeg is replaced at the process boundary
@@ -50,7 +51,11 @@ const processConfig = (id: string) => ({
 });
 
 async function node(prefix: string, options: { leaseMs?: number; stepMs?: number } = {}) {
-  const store = new ClusterStore({ url: redis.url, keys: new ClusterKeys(prefix) });
+  const store = new ClusterStore({
+    url: redis.url,
+    keys: new ClusterKeys(prefix),
+    secret: testClusterSecret,
+  });
   expect(await store.waitUp(10_000)).toBe(true);
   const manager = await ProcessManager.create({
     dataDir: mkdtempSync(join(work, 'node-')),
@@ -127,6 +132,22 @@ describe('process ownership', () => {
     expect((await store.owners()).get('twin')).toBe('b');
   });
 
+  it('treats a lease no node signed as none: the marked process stays and runs, and the lease is its again', async () => {
+    const { store, manager, ownership } = await node('forged');
+    // What a client that can write to Redis, but does not know cluster.secret, can do.
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    await raw.set('forged:owner:moved', 'b');
+    await raw.close();
+    await manager.add(processConfig('moved'));
+    await manager.setMetadata('moved', 'cluster', { failover: true });
+    expect(await store.owners()).toEqual(new Map());
+    await ownership.renew();
+    expect((await store.owners()).get('moved')).toBe('a');
+    await waitFor('the process running', () => (running(manager, 'moved') ? true : undefined));
+    expect(manager.has('moved')).toBe(true);
+  });
+
   it('refuses the restored starts of processes another node holds: no FFmpeg, the moved one removed, the twin stopped', async () => {
     const dataDir = mkdtempSync(join(work, 'restore-'));
     const first = await ProcessManager.create({ dataDir, ffmpegBinary: fakeFFmpeg, skipSkills: true });
@@ -140,7 +161,11 @@ describe('process ownership', () => {
     await first.close();
     writeFileSync(spawnLog, '');
 
-    const store = new ClusterStore({ url: redis.url, keys: new ClusterKeys('restore') });
+    const store = new ClusterStore({
+      url: redis.url,
+      keys: new ClusterKeys('restore'),
+      secret: testClusterSecret,
+    });
     expect(await store.waitUp(10_000)).toBe(true);
     await store.claim('moved', 'b', 10_000);
     await store.claim('twin', 'b', 10_000);
@@ -189,6 +214,11 @@ describe('process ownership', () => {
     );
     expect(manager.getState('twin').last_logline).toContain('holds the lease');
     expect((await store.owners()).get('kept')).toBe('a');
-    expect(readFileSync(spawnLog, 'utf8').split('\n').filter(Boolean)).toEqual(['kept']);
+    // "running" is FFmpeg spawned; the fake one notes its input a moment later.
+    const spawned = await waitFor('the spawn of kept noted', () => {
+      const lines = readFileSync(spawnLog, 'utf8').split('\n').filter(Boolean);
+      return lines.includes('kept') ? lines : undefined;
+    });
+    expect(spawned).toEqual(['kept']);
   });
 });

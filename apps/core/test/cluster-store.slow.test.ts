@@ -3,7 +3,7 @@ import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterKeys, type NodeRecord, type ProcessRecord } from '../src/cluster/cluster-records.js';
 import { ClusterStore } from '../src/cluster/cluster-store.js';
-import { type RunningRedis, startRedis } from './cluster-harness.js';
+import { type RunningRedis, startRedis, testClusterSecret } from './cluster-harness.js';
 
 let redis: RunningRedis;
 const stores: ClusterStore[] = [];
@@ -18,8 +18,8 @@ afterAll(async () => {
 });
 
 /** A store on its own key prefix: tests do not see each other's keys. */
-async function store(prefix = `t${prefixes++}`): Promise<ClusterStore> {
-  const created = new ClusterStore({ url: redis.url, keys: new ClusterKeys(prefix) });
+async function store(prefix = `t${prefixes++}`, secret = testClusterSecret): Promise<ClusterStore> {
+  const created = new ClusterStore({ url: redis.url, keys: new ClusterKeys(prefix), secret });
   stores.push(created);
   expect(await created.waitUp(10_000)).toBe(true);
   return created;
@@ -109,6 +109,48 @@ describe('ClusterStore on a real Redis', () => {
     await cluster.deleteProcess('cam', 'a');
     expect(await cluster.process('cam')).toBeUndefined();
     expect((await cluster.owners()).has('cam')).toBe(false);
+  });
+
+  it('reads only what a node of this cluster signed under that key: no forged, altered, moved or foreign record', async () => {
+    const cluster = await store('forged');
+    const unsigned: string[] = [];
+    cluster.on('unsigned', (key) => unsigned.push(key));
+    await cluster.writeNode(nodeRecord('a'), 60_000);
+    await cluster.writeProcess(processRecord('cam', 'a'));
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      // A record written by a client without the secret: the shape a node reads, pointing elsewhere.
+      await raw.set('forged:node:evil', JSON.stringify({ ...nodeRecord('evil'), url: 'http://127.0.0.1:9' }));
+      await raw.set('forged:process:ghost', JSON.stringify(processRecord('ghost', 'evil')));
+      // A node's signed record with its URL changed.
+      const signed = (await raw.get('forged:node:a')) ?? '';
+      await raw.set('forged:node:b', signed.replace('"id":"a"', '"id":"b"'));
+      // A signed record copied under another key.
+      await raw.set('forged:process:cam2', (await raw.get('forged:process:cam')) ?? '');
+      await raw.set('forged:node:a2', signed.replace('http://a:8080', 'http://127.0.0.1:9'));
+    } finally {
+      await raw.close();
+    }
+    // A node of another cluster (another secret) sharing the Redis and the prefix.
+    const other = await store('forged', 'another-cluster-secret');
+    await other.writeNode(nodeRecord('x'), 60_000);
+
+    expect((await cluster.nodes()).map((node) => node.id)).toEqual(['a']);
+    expect((await cluster.nodes())[0]?.url).toBe('http://a:8080');
+    expect((await cluster.processes()).map((record) => record.id)).toEqual(['cam']);
+    expect(await cluster.process('ghost')).toBeUndefined();
+    expect(await cluster.process('cam2')).toBeUndefined();
+    expect(new Set(unsigned)).toEqual(
+      new Set([
+        'forged:node:evil',
+        'forged:node:b',
+        'forged:node:a2',
+        'forged:node:x',
+        'forged:process:ghost',
+        'forged:process:cam2',
+      ]),
+    );
   });
 
   it('rejects at once while Redis is away and says when it is back', async () => {

@@ -118,7 +118,8 @@ beforeAll(async () => {
   otherOrigin = await startOtherOrigin();
   page = await browser.newPage();
   await page.goto(otherOrigin.url);
-});
+  // Three servers, an FFmpeg and Chromium: on a busy machine the servers alone took 40–50 s.
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all(viewers.map((viewer) => viewer.close()));

@@ -87,7 +87,7 @@ describe('what a process can make FFmpeg read and write', () => {
       '{diskfs}/../config.json',
       configFile,
       `file:${configFile}`,
-      '{diskfs}/../db.json',
+      '{diskfs}/../store/metadata.json',
       '/proc/self/environ',
       `/proc/${server.child.pid}/environ`,
       'file:/proc/self/environ',
@@ -108,7 +108,11 @@ describe('what a process can make FFmpeg read and write', () => {
     // Writes outside the disk filesystem: over the config, into the store, anywhere else.
     const extraDir = mkdtempSync(join(tmpdir(), 'dragon-outside-'));
     extraDirs.push(extraDir);
-    for (const output of ['{diskfs}/../config.json', '{diskfs}/../db.json', join(extraDir, 'out.txt')]) {
+    for (const output of [
+      '{diskfs}/../config.json',
+      '{diskfs}/../store/metadata.json',
+      join(extraDir, 'out.txt'),
+    ]) {
       const { status } = await add(server, headers, copyProcess('write', 'testsrc2', output));
       expect(status, output).toBe(400);
     }

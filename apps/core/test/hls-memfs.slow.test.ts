@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { continueOnRead } from '@dragon/filesystems';
 import { waitFor } from '@dragon/test-helpers/server';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { continueOnRead } from '../src/fs/expect-continue.js';
 import { type InProcessCore, startInProcessCore } from './in-process-core.js';
 
 let inProcess: InProcessCore;

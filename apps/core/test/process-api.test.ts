@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -32,7 +32,15 @@ const send = (path: string, body: unknown, method = 'POST') =>
     body: typeof body === 'string' ? body : JSON.stringify(body),
     headers: { 'Content-Type': 'application/json' },
   });
-const stored = () => readFileSync(join(dataDir, 'db.json'), 'utf8');
+/** Everything the process store holds, as text: each process's file and the global metadata. */
+const stored = () => {
+  const store = join(dataDir, 'store');
+  const files = readdirSync(join(store, 'processes'))
+    .sort()
+    .map((name) => join(store, 'processes', name));
+  if (existsSync(join(store, 'metadata.json'))) files.push(join(store, 'metadata.json'));
+  return files.map((file) => readFileSync(file, 'utf8')).join('\n');
+};
 
 /** A process that never runs FFmpeg unless started. */
 const idleProcess = (id: string, reference = 'ref') => ({

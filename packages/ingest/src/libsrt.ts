@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { ipv6Groups } from '@dragon/portalloc';
 import koffi from 'koffi';
 import { SrtUnavailableError } from './errors.js';
 
@@ -192,7 +193,7 @@ export function encodeSockaddr(host: string, port: number): Buffer {
     const address = Buffer.alloc(28);
     address.writeUInt16LE(afInet6, 0);
     address.writeUInt16BE(port, 2);
-    const groups = expandIPv6(host);
+    const groups = ipv6Groups(host);
     for (let index = 0; index < 8; index++) address.writeUInt16BE(groups[index] ?? 0, 8 + index * 2);
     return address;
   }
@@ -215,20 +216,4 @@ export function decodeSockaddr(address: Buffer): { host: string; port: number } 
   if (mapped) return { host: [...address.subarray(20, 24)].join('.'), port };
   // The WHATWG URL parser writes IPv6 in its canonical short form (RFC 5952).
   return { host: new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1), port };
-}
-
-function expandIPv6(host: string): number[] {
-  const [head = '', tail] = host.split('::');
-  const parse = (part: string) =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((group) => {
-          // An embedded IPv4 address (`::ffff:192.0.2.1`) is the last two groups.
-          if (!group.includes('.')) return [Number.parseInt(group, 16)];
-          const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
-          return [(a << 8) | b, (c << 8) | d];
-        });
-  const start = parse(head);
-  const end = tail === undefined ? [] : parse(tail);
-  return [...start, ...new Array<number>(8 - start.length - end.length).fill(0), ...end];
 }

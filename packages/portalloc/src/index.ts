@@ -4,6 +4,8 @@ export {
   PortLeaseStateError,
   PortRangeExhaustedError,
 } from './errors.js';
+export { ipv6Groups } from './ipv6-groups.js';
+export { isLoopbackAddress } from './loopback.js';
 export type {
   LeasedPort,
   PortAllocatorOptions,

@@ -72,6 +72,21 @@ export class AtomicJsonFile {
     return this.#waiting.promise;
   }
 
+  /**
+   * Deletes the file once the writes scheduled so far are done, durably (the directory is fsynced).
+   * Schedule nothing on this instance afterwards: a write would bring the file back.
+   * @throws StoreWriteError
+   */
+  async remove(): Promise<void> {
+    await this.flush();
+    try {
+      await rm(this.path, { force: true });
+      await syncDirectory(dirname(this.path));
+    } catch (error) {
+      throw new StoreWriteError(this.path, { cause: error });
+    }
+  }
+
   /** Resolves when every scheduled write has finished (successfully or not). */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
@@ -82,17 +97,15 @@ export class AtomicJsonFile {
    * no longer exist, and any of our own pid (none of ours can be in flight before our first write).
    */
   async removeStaleTemps(): Promise<string[]> {
-    const name = basename(this.path);
-    const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.tmp$`);
-    const removed: string[] = [];
-    for (const entry of await readdir(dirname(this.path)).catch(() => [] as string[])) {
-      const pid = pattern.exec(entry)?.[1];
-      if (pid === undefined || (Number(pid) !== process.pid && isAlive(Number(pid)))) continue;
-      const file = join(dirname(this.path), entry);
-      await rm(file, { force: true });
-      removed.push(file);
-    }
-    return removed;
+    return removeStaleTemps(dirname(this.path), basename(this.path));
+  }
+
+  /**
+   * `removeStaleTemps` for every file of `dir` at once (a directory of atomically written files,
+   * such as the process store's): one listing, not one per file.
+   */
+  static removeStaleTempsIn(dir: string): Promise<string[]> {
+    return removeStaleTemps(dir, undefined);
   }
 
   async #drain(): Promise<void> {
@@ -125,18 +138,38 @@ export class AtomicJsonFile {
       }
       await rename(this.#temp, this.path);
       // The rename is only durable once the directory entry is.
-      const directory = await open(dirname(this.path), 'r');
-      try {
-        await directory.sync();
-      } finally {
-        await directory.close();
-      }
+      await syncDirectory(dirname(this.path));
       this.#writes++;
     } catch (error) {
       await rm(this.#temp, { force: true }).catch(() => undefined);
       throw new StoreWriteError(this.path, { cause: error });
     }
   }
+}
+
+/** fsyncs a directory, so the entries just renamed or removed in it survive a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const directory = await open(dir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/** Removes `<name>.<pid>.tmp` in `dir` (any name when `name` is undefined) of dead pids and our own. */
+async function removeStaleTemps(dir: string, name: string | undefined): Promise<string[]> {
+  const prefix = name === undefined ? '.+' : name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^${prefix}\\.(\\d+)\\.tmp$`);
+  const removed: string[] = [];
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    const pid = pattern.exec(entry)?.[1];
+    if (pid === undefined || (Number(pid) !== process.pid && isAlive(Number(pid)))) continue;
+    const file = join(dir, entry);
+    await rm(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {

@@ -53,8 +53,13 @@ async function ask(binary: string, flag: string): Promise<string> {
   return stdout;
 }
 
-/** Detects version and capabilities; a missing or too old FFmpeg is a typed error. */
-export async function detectSkills(binary: string): Promise<Skills> {
+/**
+ * Runs `binary -version` and checks it is an FFmpeg the manager can drive: what `ProcessManager.create`
+ * checks first, for a caller that wants to know before it saves a binary to use (a config update).
+ * Resolves its version (`7.1.0`) and what `-version` printed.
+ * @throws FFmpegUnavailableError when it does not run, prints no FFmpeg version, or is too old.
+ */
+export async function verifyFFmpeg(binary: string): Promise<{ version: string; text: string }> {
   let versionText: string;
   try {
     versionText = (await run(binary, ['-version'], { timeout: 10_000 })).stdout;
@@ -75,13 +80,19 @@ export async function detectSkills(binary: string): Promise<Skills> {
       `version ${major}.${minor} is older than ${minimumFFmpegVersion.join('.')}`,
     );
   }
+  return { version: `${version[1]}.${version[2]}.${version[3] ?? '0'}`, text: versionText };
+}
+
+/** Detects version and capabilities; a missing or too old FFmpeg is a typed error. */
+export async function detectSkills(binary: string): Promise<Skills> {
+  const { version, text } = await verifyFFmpeg(binary);
   const [codecs, formats, devices, protocols, filters, hwaccels] = await Promise.all(
     ['-codecs', '-formats', '-devices', '-protocols', '-filters', '-hwaccels'].map((flag) =>
       ask(binary, flag).catch(() => ''),
     ),
   );
   return {
-    ffmpeg: parseVersion(versionText, `${version[1]}.${version[2]}.${version[3] ?? '0'}`),
+    ffmpeg: parseVersion(text, version),
     filter: parseFilters(filters ?? ''),
     hwaccels: parseHwaccels(hwaccels ?? ''),
     codecs: parseCodecs(codecs ?? ''),

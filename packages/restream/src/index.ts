@@ -36,7 +36,7 @@ export { probeResultSchema } from './ffmpeg-probe.js';
 export type { ExecState, RunExit } from './ffmpeg-run.js';
 export { execStateSchema } from './ffmpeg-run.js';
 export type { Skills } from './ffmpeg-skills.js';
-export { minimumFFmpegVersion, skillsSchema } from './ffmpeg-skills.js';
+export { minimumFFmpegVersion, skillsSchema, verifyFFmpeg } from './ffmpeg-skills.js';
 export type { GlobOptions } from './glob.js';
 export { compileGlob } from './glob.js';
 export type { ListFilter } from './list-filter.js';

@@ -17,7 +17,7 @@ const isFunction = (value: unknown) => typeof value === 'function';
 
 /** The options of `ProcessManager.create`, parsed once. */
 export const processManagerOptionsSchema = z.object({
-  /** Where `db.json` and `ffmpeg.pids` live. */
+  /** Where the process store (`store/`) and `ffmpeg.pids` live. */
   dataDir: z.string().min(1),
   /** @default 'ffmpeg' */
   ffmpegBinary: z.string().min(1).default('ffmpeg'),
@@ -51,7 +51,7 @@ export const processManagerOptionsSchema = z.object({
     .int()
     .min(1)
     .default(1024 * 1024),
-  /** Largest process store (`db.json`). @default 33554432 */
+  /** Largest process store (all its files). @default 33554432 */
   maxStoreBytes: z
     .number()
     .int()

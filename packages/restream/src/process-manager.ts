@@ -82,7 +82,7 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     const diskfs = placeholders('diskfs', {}, { section: 'output', processId: '', reference: '', ioId: '' });
     this.#access = new FFmpegAccess(options.access, {
       cwd: process.cwd(),
-      storeFile: store.file.path,
+      storeFile: store.path,
       defaultOutputDirectory: resolve(diskfs ?? dataDir),
     });
     this.#children = new ChildRegistry(dataDir, options.ffmpegBinary);
@@ -109,10 +109,15 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
         order: (runner, order) => this.emit('order', runner.id, order),
         started: (runner) => this.emit('started', runner.id),
         exited: (runner, exit) => this.emit('exited', runner.id, exit),
-        changed: () =>
-          void this.#persist().catch((error: unknown) =>
-            logger.error({ err: error }, 'could not write the process store'),
-          ),
+        changed: (runner) => {
+          // A runner being renamed or removed is written (or deleted) by that operation.
+          if (this.#runners.get(runner.id) !== runner) return;
+          void this.#store
+            .writeProcess(runner)
+            .catch((error: unknown) =>
+              logger.error({ processId: runner.id, err: error }, 'could not write the process store'),
+            );
+        },
       },
     };
     this.#globalMetadata = new MetadataMap(options.maxMetadataBytes, data.metadata);
@@ -125,7 +130,7 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
             processId: stored.config.id,
             problems: today.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
           },
-          'a stored process breaks rules added since it was saved; it is kept, but change it (an id "." or ".." cannot be addressed over HTTP: rename it in db.json while the server is stopped)',
+          'a stored process breaks rules added since it was saved; it is kept, but change it (an id "." or ".." cannot be addressed over HTTP: rename it in its file under store/processes while the server is stopped)',
         );
       }
       const runner = new ProcessRunner(this.#runnerContext, {
@@ -183,7 +188,7 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
       });
       this.#assertStoreRoom(runner.stored.bytes);
       this.#runners.set(config.id, runner);
-      await this.#persist();
+      await this.#store.writeProcess(runner);
       if (runner.order === 'start') this.#startInBackground(runner);
       return structuredClone(config);
     });
@@ -209,8 +214,10 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
       if (config.id !== id) {
         this.#runners.delete(id);
         this.#runners.set(config.id, runner);
+        await this.#store.renameProcess(id, runner);
+      } else {
+        await this.#store.writeProcess(runner);
       }
-      await this.#persist();
       await runner.start();
       return structuredClone(config);
     });
@@ -223,7 +230,7 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
       runner.setOrder('stop');
       await runner.dispose('remove');
       this.#runners.delete(id);
-      await this.#persist();
+      await this.#store.removeProcess(id);
       this.emit('removed', id);
     });
   }
@@ -267,16 +274,16 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     switch (command) {
       case 'start':
         runner.setOrder('start');
-        await this.#persist();
+        await this.#store.writeProcess(runner);
         return runner.start();
       case 'stop':
         runner.setOrder('stop');
-        await this.#persist();
+        await this.#store.writeProcess(runner);
         return runner.stop();
       case 'restart':
         // Unlike datarhei, a restart always ends running, whatever `reconnect` says.
         runner.setOrder('start');
-        await this.#persist();
+        await this.#store.writeProcess(runner);
         return runner.restart('restart');
       case 'reload':
         // Re-reads the config into a new command: restarts a running process, leaves a stopped one.
@@ -306,7 +313,8 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     this.#assertStoreRoom(delta);
     runner.metadata.commit(key, text);
     runner.changed();
-    await this.#persist();
+    // That process's file, and nothing else: the cost of a change does not grow with the store.
+    await this.#store.writeProcess(runner);
   }
 
   getGlobalMetadata(key?: string): unknown {
@@ -318,7 +326,7 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
     const { text, delta } = this.#globalMetadata.prepare(key, value);
     this.#assertStoreRoom(delta);
     this.#globalMetadata.commit(key, text);
-    await this.#persist();
+    await this.#store.writeMetadata(this.#globalMetadata);
   }
 
   /** What FFmpeg can do, detected at boot. */
@@ -354,11 +362,6 @@ export class ProcessManager extends EventEmitter<ProcessManagerEvents> {
       .catch((error: unknown) =>
         this.#options.logger.error({ processId: runner.id, err: error }, 'could not start the process'),
       );
-  }
-
-  /** Schedules a store write (coalesced with others) and resolves when it is durable. */
-  #persist(): Promise<void> {
-    return this.#store.save(() => this.#runners.values(), this.#globalMetadata);
   }
 
   #assertStoreRoom(growth: number): void {

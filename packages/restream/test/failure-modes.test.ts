@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -170,7 +170,13 @@ describe('what FFmpeg may touch', () => {
       placeholders: { diskfs: dataDir },
       access: { protectedPaths: [configFile] },
     });
-    for (const address of ['/proc/self/environ', configFile, '{diskfs}/db.json', 'file:/proc/1/environ']) {
+    for (const address of [
+      '/proc/self/environ',
+      configFile,
+      '{diskfs}/store/metadata.json',
+      '{diskfs}/store/processes',
+      'file:/proc/1/environ',
+    ]) {
       await expect(manager.add(process({ input: [{ id: 'in', address }] })), address).rejects.toMatchObject({
         code: 'FFMPEG_ACCESS_DENIED',
       });
@@ -296,13 +302,24 @@ describe('input hygiene', () => {
     await manager.setMetadata('p', `k${stored}`, 'x'.repeat(900));
   });
 
-  it('removes a db.json temp file left by a SIGKILLed server when it loads', async () => {
+  it('removes the temp files of store writes a SIGKILLed server left when it loads', async () => {
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'db.json'), JSON.stringify({ version: 1, processes: [] }));
-    writeFileSync(join(dataDir, `db.json.${2 ** 22 + 1}.tmp`), '{"version":1,"pro');
     const { binary } = fakeFfmpeg('exit 0');
-    await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
-    expect(readdirSync(dataDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const first = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    await first.add(process({ autostart: false }));
+    await first.close();
+    const processes = join(dataDir, 'store', 'processes');
+    const [file] = readdirSync(processes);
+    writeFileSync(join(processes, `${file}.${2 ** 22 + 1}.tmp`), '{"version":3,"pro');
+    writeFileSync(join(dataDir, 'store', `metadata.json.${2 ** 22 + 1}.tmp`), '{"version":3');
+    // And one of the single-file store of earlier releases.
+    writeFileSync(join(dataDir, `db.json.${2 ** 22 + 1}.tmp`), '{"version":1,"pro');
+    const manager = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    expect(manager.list()).toEqual(['p']);
+    const temps = [dataDir, join(dataDir, 'store'), processes].flatMap((dir) =>
+      readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+    );
+    expect(temps).toEqual([]);
   });
 
   it('answers a many-star refpattern against a long reference', async () => {
@@ -313,6 +330,42 @@ describe('input hygiene', () => {
       expect(manager.list({ referencePattern: '*a*a*a*a*a*a*a*a*a*a*b' })).toEqual([]);
     }
     expect(manager.list({ referencePattern: '*a*a*' })).toEqual(['p']);
+  });
+});
+
+describe('the store', () => {
+  it('writes a metadata change to the file of that process only, whatever the size of the store', async () => {
+    const dataDir = tempDir();
+    const { binary } = fakeFfmpeg('exit 0');
+    const manager = await createManager({ dataDir, ffmpegBinary: binary, skipSkills: true });
+    const ui = { state: 'x'.repeat(100_000) };
+    for (let i = 0; i < 60; i++) {
+      await manager.add(process({ id: `p${i}`, autostart: false }));
+      await manager.setMetadata(`p${i}`, 'restreamer-ui', ui);
+    }
+    const processes = join(dataDir, 'store', 'processes');
+    // A write is atomic (temp file, rename): the file written has a new inode, the others keep theirs.
+    const files = () =>
+      new Map(
+        readdirSync(processes).map((name) => {
+          const stat = statSync(join(processes, name));
+          return [name, { inode: stat.ino, bytes: stat.size }];
+        }),
+      );
+    const before = files();
+    const storeBytes = [...before.values()].reduce((sum, file) => sum + file.bytes, 0);
+
+    await manager.setMetadata('p7', 'note', 'one key');
+
+    const after = files();
+    const written = [...after].filter(([name, file]) => before.get(name)?.inode !== file.inode);
+    expect(written).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(processes, written[0]![0]), 'utf8')).process.metadata.note).toBe(
+      'one key',
+    );
+    // What one change writes is that process's record (~100 KB), not the store (~6 MB).
+    expect(storeBytes).toBeGreaterThan(6_000_000);
+    expect(written[0]![1].bytes).toBeLessThan(110_000);
   });
 });
 

@@ -15,7 +15,7 @@ function childEnv(): NodeJS.ProcessEnv {
  * What a user of the published packages gets: each package directory packed as for publishing
  * (`pnpm pack`, so `workspace:` ranges become versions), installed from its tarball into a fresh
  * project outside the repository, and `script` (an ES module) run there; resolves with its stdout.
- * Dependencies come from the local pnpm store where it has them (`--prefer-offline`). The packages
+ * The packed packages depend on each other through their tarballs; other dependencies come from the local pnpm store where it has them (`--prefer-offline`). The packages
  * must be built first.
  */
 export async function runInstalledPackages(packageDirs: string[], script: string): Promise<string> {
@@ -36,7 +36,15 @@ export async function runInstalledPackages(packageDirs: string[], script: string
     }
     writeFileSync(
       join(project, 'package.json'),
-      JSON.stringify({ name: 'packed-install', private: true, type: 'module', dependencies }),
+      // Overrides too: a packed package's own dependency on another packed one (`^0.1.0` after
+      // packing) resolves to that tarball, not to a registry that has no such package.
+      JSON.stringify({
+        name: 'packed-install',
+        private: true,
+        type: 'module',
+        dependencies,
+        pnpm: { overrides: dependencies },
+      }),
     );
     writeFileSync(join(project, 'pnpm-workspace.yaml'), 'packages: []\n');
     await run('pnpm', ['install', '--prefer-offline'], { cwd: project, env: childEnv(), timeout: 150_000 });

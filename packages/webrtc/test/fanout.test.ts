@@ -1,12 +1,12 @@
 import { Socket } from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import { vp8OnlyOffer, waitFor } from '@dragon/test-helpers';
 import { SyntheticSender, WeriftViewer } from '@dragon/test-helpers/werift';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RTCRtpCodecParameters } from 'werift';
 import { PeerFactory, RtpSource } from '../src/index.js';
-import { isLoopbackAddress } from '../src/ingest/rtp-header.js';
 import { expectRejectedSection } from './rejected-section.js';
 
 const cleanups: (() => unknown)[] = [];

@@ -16,6 +16,8 @@ const run = promisify(execFile);
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'dragon-webrtc-install-'));
 let tarball = '';
+/** `@dragon/portalloc`, packed too: the fresh project cannot take it from a registry. */
+let portallocTarball = '';
 let withoutPrebuild = '';
 let tag = '';
 
@@ -44,7 +46,13 @@ async function installAndOpen(
   const spec = `file:${relative(project, archive)}`;
   writeFileSync(
     join(project, 'package.json'),
-    JSON.stringify({ name, private: true, type: 'module', dependencies: { '@dragon/webrtc': spec } }),
+    JSON.stringify({
+      name,
+      private: true,
+      type: 'module',
+      dependencies: { '@dragon/webrtc': spec },
+      pnpm: { overrides: { '@dragon/portalloc': `file:${portallocTarball}` } },
+    }),
   );
   writeFileSync(
     join(project, 'pnpm-workspace.yaml'),
@@ -76,6 +84,13 @@ describe('@dragon/webrtc installed from its tarball into a fresh project', () =>
     if ('error' in loaded) throw new Error(`build the package first: ${loaded.error}`);
     await run('pnpm', ['pack', '--pack-destination', work], { cwd: packageDir, env: cleanEnv() });
     tarball = join(work, readdirSync(work).find((file) => file.endsWith('.tgz'))!);
+    const deps = join(work, 'deps');
+    mkdirSync(deps);
+    await run('pnpm', ['pack', '--pack-destination', deps], {
+      cwd: join(packageDir, '..', 'portalloc'),
+      env: cleanEnv(),
+    });
+    portallocTarball = join(deps, readdirSync(deps)[0]!);
     // The same package for a platform without a prebuild: the tarball with prebuilds/ taken out.
     const unpacked = join(work, 'unpacked');
     mkdirSync(unpacked);

@@ -1,5 +1,5 @@
+import { HttpError } from '@dragon/http-error';
 import { type IcePortsExhaustedError, InvalidSdpError, type NoUsableCodecError } from '@dragon/webrtc';
-import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 // The offer checks here reject malformed SDP with the engine's own class: one failure, one class.
@@ -28,17 +28,16 @@ export type WhepErrorCode =
   | 'METHOD_NOT_ALLOWED';
 
 /**
- * Base class of the WHEP routes' HTTP answers: a Hono `HTTPException`, so the app that mounts the
- * routes renders it in its one `onError`, with datarhei's body `{code, message, details}` (`code`
- * the HTTP status, `details[0]` the string `code`). Like Hono's own middleware, it also carries
- * that response in `res` (headers such as `Retry-After`, `WWW-Authenticate`, `Allow` included), so
- * an app without an `onError` of its own answers the same through Hono's default handler.
- * The message is written for the client; internal exception text only ever goes into `cause`.
+ * Base class of the WHEP routes' HTTP answers: an `HttpError` of `@dragon/http-error` (a Hono
+ * `HTTPException`), so the app that mounts the routes renders it in its one `onError`, with
+ * datarhei's body `{code, message, details}` (`code` the HTTP status, `details[0]` the string
+ * `code`). It also carries that response in `res` (headers such as `Retry-After`,
+ * `WWW-Authenticate`, `Allow` included), so an app without an `onError` of its own answers the same
+ * through Hono's default handler. The message is written for the client; internal exception text
+ * only ever goes into `cause`.
  */
-export abstract class WhepError<C extends WhepErrorCode = WhepErrorCode> extends HTTPException {
-  readonly code: C;
-  /** Readable one-liners that follow the code in the response `details`. */
-  readonly details: readonly string[];
+export abstract class WhepError<C extends WhepErrorCode = WhepErrorCode> extends HttpError {
+  declare readonly code: C;
 
   constructor(
     status: ContentfulStatusCode,
@@ -46,18 +45,7 @@ export abstract class WhepError<C extends WhepErrorCode = WhepErrorCode> extends
     message: string,
     options: { headers?: Record<string, string>; details?: readonly string[]; cause?: unknown } = {},
   ) {
-    const details = options.details ?? [];
-    const body = JSON.stringify({ code: status, message, details: [code, ...details] });
-    super(status, {
-      message,
-      res: new Response(body, {
-        status,
-        headers: { ...options.headers, 'Content-Type': 'application/json' },
-      }),
-      ...(options.cause === undefined ? {} : { cause: options.cause }),
-    });
-    this.code = code;
-    this.details = details;
+    super(status, message, options.details, { code, headers: options.headers, cause: options.cause });
   }
 }
 

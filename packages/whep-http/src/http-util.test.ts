@@ -1,6 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { UnauthorizedError } from './errors.js';
-import { bearerAccepted, iceServerLinks, ifMatchSatisfied, newEtag, requireBearer } from './http-util.js';
+import { BodyTooLargeError, UnauthorizedError } from './errors.js';
+import {
+  bearerAccepted,
+  iceServerLinks,
+  ifMatchSatisfied,
+  newEtag,
+  readBodyLimited,
+  requireBearer,
+} from './http-util.js';
+
+describe('readBodyLimited', () => {
+  /** A request as a server adapter hands it over, noting whether the web stream was asked for. */
+  function request(body: string, headers: Record<string, string>) {
+    const real = new Request('http://localhost/x', { method: 'POST', body, headers });
+    const seen = { stream: false };
+    const proxy = new Proxy(real, {
+      get(target, name) {
+        if (name === 'body') seen.stream = true;
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { request: proxy, seen };
+  }
+
+  it('reads a body with a Content-Length whole, without a web stream (the adapter reads its socket)', async () => {
+    const { request: declared, seen } = request('v=0', { 'content-length': '3' });
+    expect(new TextDecoder().decode(await readBodyLimited(declared, 64))).toBe('v=0');
+    expect(seen.stream).toBe(false);
+  });
+
+  it('refuses a declared length over the limit before reading, and cuts a chunked body at the limit', async () => {
+    const { request: declared, seen } = request('x'.repeat(100), { 'content-length': '100' });
+    await expect(readBodyLimited(declared, 64)).rejects.toBeInstanceOf(BodyTooLargeError);
+    expect(seen.stream).toBe(false);
+    const { request: chunked } = request('x'.repeat(100), {});
+    await expect(readBodyLimited(chunked, 64)).rejects.toBeInstanceOf(BodyTooLargeError);
+  });
+});
 
 describe('ifMatchSatisfied', () => {
   it('matches "*", the exact strong tag, or a list holding it', () => {

@@ -212,7 +212,7 @@ describe('POST on the WHEP endpoint', () => {
 
   it("keeps a library's exception text out of the answer and in the log", async () => {
     const logged: object[] = [];
-    const logger = { debug() {}, info() {}, error() {}, warn: (obj: object) => logged.push(obj) };
+    const logger = { debug() {}, warn() {}, error() {}, info: (obj: object) => logged.push(obj) };
     const h = harness({ logger });
     const internal = new TypeError("Cannot read properties of undefined (reading 'codecs')");
     h.failWith = new InvalidSdpError('the WebRTC stack could not apply it', { cause: internal });
@@ -223,8 +223,40 @@ describe('POST on the WHEP endpoint', () => {
     expect(res.status).toBe(400);
     expect(body.message).toBe('The SDP offer cannot be used: the WebRTC stack could not apply it');
     expect(JSON.stringify(body)).not.toContain('codecs');
-    expect(logged).toEqual([expect.objectContaining({ code: 'INVALID_SDP', err: h.failWith })]);
+    expect(logged).toEqual([
+      {
+        processId: 'cam',
+        status: 400,
+        code: 'INVALID_SDP',
+        reason:
+          "invalid SDP offer: the WebRTC stack could not apply it: Cannot read properties of undefined (reading 'codecs')",
+      },
+    ]);
     expect((h.failWith as Error).cause).toBe(internal);
+  });
+
+  it('logs refused offers as one short line each, no stack trace, at most one per code in 10 s', async () => {
+    const lines: { level: string; line: object; msg: string }[] = [];
+    const record = (level: string) => (line: object, msg: string) => lines.push({ level, line, msg });
+    const logger = { debug() {}, info: record('info'), warn: record('warn'), error: record('error') };
+    const h = harness({ logger });
+    h.failWith = new NoUsableCodecError(['VP8/90000']);
+
+    for (let offer = 0; offer < 20; offer++) expect((await postOffer(h)).status).toBe(422);
+    for (let offer = 0; offer < 20; offer++) expect((await postOffer(h, 'nope')).status).toBe(404);
+    h.failWith = new IcePortsExhaustedError();
+    expect((await postOffer(h)).status).toBe(503);
+
+    expect(lines.map(({ level, line }) => [level, (line as { code: string }).code])).toEqual([
+      ['info', 'NO_USABLE_CODEC'],
+      ['info', 'PROCESS_NOT_FOUND'],
+      ['warn', 'ICE_PORTS_EXHAUSTED'],
+    ]);
+    for (const { line, msg } of lines) {
+      expect(msg).toBe('whep offer refused');
+      expect(JSON.stringify(line).length).toBeLessThan(300);
+      expect(JSON.stringify(line)).not.toMatch(/stack|\n/);
+    }
   });
 
   it("hands any other engine failure unchanged to the host app's onError", async () => {

@@ -14,11 +14,12 @@ import {
   ProcessStoppedError,
   RateLimitedError,
   ViewerLimitError,
-  type WhepError,
+  WhepError,
 } from './errors.js';
 import { iceServerLinks, newEtag, randomId, readBodyLimited, requireContentType } from './http-util.js';
 import type { ResolvedWhepOptions, WhepPeer, WhepProcessEntry, WhepSource } from './options.js';
 import type { RateLimiter } from './rate-limiter.js';
+import type { RefusalLog } from './refusal-log.js';
 import { readOffer } from './sdp.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -27,6 +28,7 @@ export interface OfferDeps<S extends WhepSource> {
   access: ProcessAccess<S>;
   sessions: SessionRegistry;
   offerLimiter: RateLimiter | undefined;
+  refusals: RefusalLog;
 }
 
 /**
@@ -75,8 +77,17 @@ function refusal<S extends WhepSource>(
   return error;
 }
 
-/** POST on the endpoint (WHEP §4.2): the offer in, a session and its answer out. */
+/** POST on the endpoint (WHEP §4.2): the offer in, a session and its answer out; a refusal logged. */
 export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferDeps<S>): Promise<Response> {
+  try {
+    return await answerOffer(c, deps);
+  } catch (error) {
+    if (error instanceof WhepError) deps.refusals.refused(c.req.param('id') ?? '', error);
+    throw error;
+  }
+}
+
+async function answerOffer<S extends WhepSource>(c: Context, deps: OfferDeps<S>): Promise<Response> {
   const { options, access, sessions, offerLimiter } = deps;
   const processId = c.req.param('id') ?? '';
 
@@ -113,12 +124,8 @@ export async function handleOffer<S extends WhepSource>(c: Context, deps: OfferD
   try {
     created = await options.createPeer(source, offer.sdp);
   } catch (error) {
-    const answer = refusal(error, processId, options);
-    if (answer !== error) {
-      // The engine's own text (werift's, say) is logged here and never sent.
-      options.logger.warn({ processId, code: (answer as WhepError).code, err: error }, 'whep offer refused');
-    }
-    throw answer;
+    // The engine's own text (werift's, say) stays in the answer's `cause`: logged, never sent.
+    throw refusal(error, processId, options);
   } finally {
     release();
   }

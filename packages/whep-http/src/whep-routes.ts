@@ -6,6 +6,7 @@ import { handleOffer } from './offer.js';
 import { resolveOptions, type WhepProcessEntry, type WhepRoutesOptions, type WhepSource } from './options.js';
 import { authorizeSession, handlePatch } from './patch.js';
 import { RateLimiter } from './rate-limiter.js';
+import { RefusalLog } from './refusal-log.js';
 import { SessionRegistry, type WhepSessions } from './session-registry.js';
 
 /** What `createWhepRoutes` returns: the routes to mount and the sessions they hold. */
@@ -43,6 +44,8 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
     resolved.rateLimit === undefined
       ? undefined
       : new RateLimiter({ windowMs: resolved.rateLimit.windowMs, max: resolved.rateLimit.maxOffers });
+  // Anyone can send offers: one short line per refusal, at most one per code every 10 s.
+  const refusals = new RefusalLog(resolved.logger, 10_000);
   const endpoint = `${resolved.basePath}/:id/whep`;
   const session = `${endpoint}/:sessionId`;
   const routes = new Hono();
@@ -52,7 +55,9 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
   routes.use(session, corsHeaders(resolved.corsOrigin));
 
   routes.options(endpoint, preflight('endpoint'));
-  routes.post(endpoint, (c) => handleOffer(c, { options: resolved, access, sessions, offerLimiter }));
+  routes.post(endpoint, (c) =>
+    handleOffer(c, { options: resolved, access, sessions, offerLimiter, refusals }),
+  );
   // WHEP §4.1: no representation, so 2xx without content. §4.2 (discoverability): HEAD → 200 with
   // Content-Type application/sdp; HEAD mirrors GET (Hono answers HEAD with the GET handler, body dropped).
   routes.get(endpoint, (c) => {

@@ -1,10 +1,11 @@
+import { HttpError } from '@dragon/http-error';
 import { vp8OnlyOffer, waitFor } from '@dragon/test-helpers';
 import { SyntheticSender } from '@dragon/test-helpers/werift';
 import { PeerFactory, RtpSource } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, errorResponse } from './api-error.js';
+import { renderError } from './api-error.js';
 
 // The one renderer, fed by the real WHEP routes over the real engine: every failure, whoever
 // raised it, becomes datarhei's `{code, message, details}` with its headers and no internal text.
@@ -23,10 +24,10 @@ function app(): Hono {
     },
   });
   const host = new Hono();
-  host.onError(errorResponse);
+  host.onError(renderError);
   host.route('/', whep.routes);
   host.get('/api/thing', () => {
-    throw new ApiError(418, 'A teapot', ['short and stout'], { 'X-Kind': 'teapot' });
+    throw new HttpError(418, 'A teapot', ['short and stout'], { headers: { 'X-Kind': 'teapot' } });
   });
   return host;
 }
@@ -85,7 +86,7 @@ describe('errors become HTTP answers in one place', () => {
 
   it('renders WHEP answers with their headers: 401 with WWW-Authenticate, 405 with Allow', async () => {
     const host = new Hono();
-    host.onError(errorResponse);
+    host.onError(renderError);
     host.route(
       '/',
       createWhepRoutes({

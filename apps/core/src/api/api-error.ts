@@ -1,34 +1,12 @@
+import { errorResponse, HttpError } from '@dragon/http-error';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
 import { ConfigInvalidError, ConfigMalformedError, ConfigWriteError } from '../config/errors.js';
-
-/** Every error answer's body, datarhei's `api.Error`. */
-export const errorBodySchema = z.object({
-  code: z.number().int(),
-  message: z.string(),
-  details: z.array(z.string()),
-});
-type ErrorBody = z.infer<typeof errorBodySchema>;
-const body = (code: number, message: string, details: string[]): ErrorBody => ({ code, message, details });
-
-/** An error that already knows its HTTP answer. Body shape is datarhei's: `{code, message, details}`. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: ContentfulStatusCode,
-    message: string,
-    readonly details: string[] = [],
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Maps the typed errors of the packages that know nothing of HTTP (by their `code`) to statuses.
- * HTTP-facing errors (WHEP's) are `HTTPException`s and carry their status themselves.
+ * HTTP-facing errors (WHEP's, the filesystems') are `HttpError`s and carry their status themselves.
  */
 const statusByCode: Record<string, ContentfulStatusCode> = {
   PROCESS_NOT_FOUND: 404,
@@ -42,51 +20,25 @@ const statusByCode: Record<string, ContentfulStatusCode> = {
   CONFIG_DIRECTORY_UNSAFE: 400,
 };
 
-function detailsOf(error: unknown): string[] {
-  if (error instanceof z.ZodError)
-    return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  const details = (error as { details?: unknown; issues?: unknown }).details;
-  if (Array.isArray(details)) return details.map(String);
-  const issues = (error as { issues?: unknown }).issues;
-  if (Array.isArray(issues)) {
-    return issues.map((issue: { path?: unknown[]; message?: string }) =>
-      `${(issue.path ?? []).join('.')}: ${issue.message ?? ''}`.trim(),
-    );
-  }
-  return [];
-}
-
-/** The one place errors become HTTP responses. */
-export function errorResponse(error: unknown, c: Context): Response {
-  if (error instanceof ApiError) {
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    return c.json(body(error.status, error.message, error.details), error.status);
-  }
-  if (error instanceof HTTPException) {
-    // Hono's convention: the headers an answer needs (Retry-After, WWW-Authenticate…) ride in `res`.
-    error.res?.headers.forEach((value, name) => {
-      if (name !== 'content-type' && name !== 'content-length') c.header(name, value);
-    });
-    const status = error.status as ContentfulStatusCode;
-    const code = (error as { code?: unknown }).code;
-    const details = [...(typeof code === 'string' ? [code] : []), ...detailsOf(error)];
-    return c.json(body(status, error.message || 'Error', details), status);
-  }
-  // datarhei's config answers: 400 "Invalid JSON", and for invalid values a bare map of field → messages.
+/** This app's errors, and those of packages that know nothing of HTTP, as their HTTP answers. */
+function asHttpError(error: unknown): unknown {
+  // datarhei's config answers: 400 "Invalid JSON" for a malformed document.
   if (error instanceof ConfigMalformedError) {
-    return c.json(body(400, 'Invalid JSON', error.details), 400);
+    return new HttpError(400, 'Invalid JSON', error.details, { cause: error });
   }
-  if (error instanceof ConfigInvalidError) return c.json(error.fields, 409);
-  if (error instanceof ConfigWriteError) {
-    return c.json(body(500, 'Failed to store config', []), 500);
-  }
-  if (error instanceof z.ZodError) {
-    return c.json(body(400, 'Invalid request', detailsOf(error)), 400);
-  }
+  if (error instanceof ConfigWriteError)
+    return new HttpError(500, 'Failed to store config', [], { cause: error });
+  if (error instanceof HTTPException || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
   const status = typeof code === 'string' ? statusByCode[code] : undefined;
-  if (status) return c.json(body(status, (error as Error).message, detailsOf(error)), status);
-  return c.json(body(500, 'Internal server error', []), 500);
+  return status ? HttpError.from(error, status) : error;
+}
+
+/** The app's `onError`: its own errors mapped, then the one renderer of `@dragon/http-error`. */
+export function renderError(error: unknown, c: Context): Response {
+  // datarhei answers invalid config values with a bare map of field → messages, not an error body.
+  if (error instanceof ConfigInvalidError) return c.json(error.fields, 409);
+  return errorResponse(asHttpError(error), c);
 }
 
 /**
@@ -122,11 +74,11 @@ export async function readJson(c: Context): Promise<unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'Invalid JSON', ['the request body is not valid JSON']);
+    throw new HttpError(400, 'Invalid JSON', ['the request body is not valid JSON']);
   }
   // Nesting deeper than the limit needs twice as many brackets: short bodies need no scan.
   if (text.length > 2 * maxJsonDepth && nestingDepth(text) > maxJsonDepth) {
-    throw new ApiError(400, 'Invalid JSON', [`the request body nests deeper than ${maxJsonDepth} levels`]);
+    throw new HttpError(400, 'Invalid JSON', [`the request body nests deeper than ${maxJsonDepth} levels`]);
   }
   return value;
 }

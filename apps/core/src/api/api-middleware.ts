@@ -1,7 +1,7 @@
+import { HttpError } from '@dragon/http-error';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { ApiError } from './api-error.js';
 
 /** Largest management request body (a process config with many inputs is a few KiB). */
 export const apiBodyLimitBytes = 1024 * 1024;
@@ -16,7 +16,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError(413, 'Request Entity Too Large', [`the limit is ${maxBytes} bytes`]);
+      throw new HttpError(413, 'Request Entity Too Large', [`the limit is ${maxBytes} bytes`]);
     },
   });
 }

@@ -1,10 +1,11 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { BlockList, isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpError } from '@dragon/http-error';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { z } from 'zod';
-import { ApiError, readJson } from './api-error.js';
+import { readJson } from './api-error.js';
 import { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
 import { appName } from './datarhei-identity.js';
 import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
@@ -51,23 +52,8 @@ function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-/**
- * A client's address, or a configured host, is on loopback: 127.0.0.0/8 or ::1, v4-mapped included.
- * Only addresses count: a host name such as `127.example.net` is not loopback.
- */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-  const family = isIP(plain);
-  return family !== 0 && loopback.check(plain, family === 4 ? 'ipv4' : 'ipv6');
-}
-
 const unauthorized = (reason: string) =>
-  new ApiError(401, 'Unauthorized', [reason], { 'WWW-Authenticate': 'Bearer' });
+  new HttpError(401, 'Unauthorized', [reason], { headers: { 'WWW-Authenticate': 'Bearer' } });
 
 /**
  * datarhei's JWT login (`http/jwt`): HS256 tokens with its claims (`iss`, `sub`, `usefor`, `iat`,
@@ -109,7 +95,7 @@ export function createAuth(options: AuthOptions): Auth {
   };
 
   const exempt = (c: Context) =>
-    !options.enable || (options.disableLocalhost && isLoopback(options.clientAddress(c)));
+    !options.enable || (options.disableLocalhost && isLoopbackAddress(options.clientAddress(c)));
 
   const routes = new DeclaredRoutes();
   const loginDeclaration = {
@@ -128,18 +114,18 @@ export function createAuth(options: AuthOptions): Auth {
     },
   } as const;
   routes.declare(loginDeclaration, async (c) => {
-    if (!options.enable) throw new ApiError(404, 'Not Found');
+    if (!options.enable) throw new HttpError(404, 'Not Found');
     const client = options.clientAddress(c) ?? 'unknown';
     const retryAfter = limiter.take(client);
     if (retryAfter > 0) {
-      throw new ApiError(429, 'Too Many Requests', ['too many login attempts from this address'], {
-        'Retry-After': String(retryAfter),
+      throw new HttpError(429, 'Too Many Requests', ['too many login attempts from this address'], {
+        headers: { 'Retry-After': String(retryAfter) },
       });
     }
     const parsed = loginSchema.safeParse(await readJson(c).catch(() => undefined));
     if (!parsed.success) {
       await sleep(failedLoginDelayMs);
-      throw new ApiError(400, 'Bad Request', ['Missing authorization credentials']);
+      throw new HttpError(400, 'Bad Request', ['Missing authorization credentials']);
     }
     const userOk = safeEqual(parsed.data.username, options.username);
     const passwordOk = safeEqual(parsed.data.password, options.password);
@@ -164,7 +150,7 @@ export function createAuth(options: AuthOptions): Auth {
     },
   } as const;
   routes.declare(refreshDeclaration, async (c) => {
-    if (!options.enable) throw new ApiError(404, 'Not Found');
+    if (!options.enable) throw new HttpError(404, 'Not Found');
     await verifyToken(c, 'refresh');
     return c.json({ access_token: await issue('access') } satisfies z.infer<typeof refreshedTokenSchema>);
   });
@@ -202,7 +188,10 @@ export function basicAuth(
       separator > 0 &&
       safeEqual(decoded.slice(0, separator), credentials.username) &&
       safeEqual(decoded.slice(separator + 1), credentials.password);
-    if (!ok) throw new ApiError(401, 'Unauthorized', [], { 'WWW-Authenticate': `Basic realm="${realm}"` });
+    if (!ok)
+      throw new HttpError(401, 'Unauthorized', [], {
+        headers: { 'WWW-Authenticate': `Basic realm="${realm}"` },
+      });
     await next();
   };
 }

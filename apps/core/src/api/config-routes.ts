@@ -1,7 +1,8 @@
+import { HttpError } from '@dragon/http-error';
 import { z } from 'zod';
 import { type ConfigStore, configViewSchema } from '../config/config-store.js';
 import { fieldErrorsSchema } from '../config/errors.js';
-import { ApiError, readJson } from './api-error.js';
+import { readJson } from './api-error.js';
 import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from './declared-routes.js';
 
 /** What `PUT /api/v3/config` takes: the store merges, validates and answers per field. */
@@ -61,7 +62,7 @@ export function createConfigRoutes(options: ConfigRoutesOptions): DeclaredRoutes
       (c) => {
         const reload = options.requestReload;
         if (!reload)
-          throw new ApiError(501, 'Not Implemented', ['this server cannot reload its configuration']);
+          throw new HttpError(501, 'Not Implemented', ['this server cannot reload its configuration']);
         // Answered first: the reload replaces the server that is answering.
         setImmediate(reload);
         return c.json('OK');

@@ -1,6 +1,6 @@
+import { errorBodySchema } from '@dragon/http-error';
 import { type Handler, Hono } from 'hono';
 import { z } from 'zod';
-import { errorBodySchema } from './api-error.js';
 
 /**
  * Routes declared once: each declaration names its method, path, request and answers with the zod

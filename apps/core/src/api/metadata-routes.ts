@@ -1,6 +1,7 @@
+import { HttpError } from '@dragon/http-error';
 import type { ProcessManager } from '@dragon/restream';
 import type { Context } from 'hono';
-import { ApiError, readJson } from './api-error.js';
+import { readJson } from './api-error.js';
 import { type Answer, DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 import { metadataSchema, orNull, unknownProcess, unknownProcessAnswer } from './process-schemas.js';
 
@@ -16,7 +17,7 @@ interface Scope {
   read(c: Context): Record<string, unknown>;
   write(c: Context, key: string, value: unknown): Promise<void>;
   /** datarhei's answer for a key that is not stored. */
-  missingKey: () => ApiError;
+  missingKey: () => HttpError;
   /** The answers beyond the value (an unknown process). */
   unknown: Record<number, Answer>;
 }
@@ -82,7 +83,7 @@ export function createMetadataRoutes(manager: ProcessManager): DeclaredRoutes {
     whose: "The process's",
     read: (c) => manager.getMetadata(processId(c)) as Record<string, unknown>,
     write: (c, key, value) => manager.setMetadata(processId(c), key, value),
-    missingKey: () => new ApiError(404, 'Unknown process ID', ['unknown key']),
+    missingKey: () => new HttpError(404, 'Unknown process ID', ['unknown key']),
     unknown: unknownProcessAnswer,
   });
   declareScope(routes, {
@@ -90,7 +91,7 @@ export function createMetadataRoutes(manager: ProcessManager): DeclaredRoutes {
     whose: 'The global',
     read: () => manager.getGlobalMetadata() as Record<string, unknown>,
     write: (_c, key, value) => manager.setGlobalMetadata(key, value),
-    missingKey: () => new ApiError(404, 'Metadata not found', ['unknown key']),
+    missingKey: () => new HttpError(404, 'Metadata not found', ['unknown key']),
     unknown: {},
   });
   return routes;

@@ -1,3 +1,4 @@
+import { fileInfoSchema, filesystemInfoSchema } from '@dragon/filesystems';
 import { z } from 'zod';
 import { clusterViewSchema } from '../cluster/cluster-records.js';
 import {
@@ -8,7 +9,6 @@ import {
   named,
   type RouteDeclaration,
 } from './declared-routes.js';
-import { fileInfoSchema, filesystemInfoSchema } from './fs-routes.js';
 
 /**
  * The declarations of routes apps/core mounts but does not register itself: WHEP (from

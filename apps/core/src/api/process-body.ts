@@ -1,4 +1,4 @@
-import { ApiError } from './api-error.js';
+import { HttpError } from '@dragon/http-error';
 
 /** Keys that would reach an object's prototype if assigned: never part of a config. */
 const unsafeKeys = new Set(['__proto__', 'constructor', 'prototype']);
@@ -41,11 +41,11 @@ export function overlayJson(base: unknown, patch: unknown): unknown {
  */
 export function bindProcessConfig(body: unknown, base: Record<string, unknown>): Record<string, unknown> {
   if (body !== null && !isObject(body)) {
-    throw new ApiError(400, 'Invalid JSON', ['the body must be a JSON object (api.ProcessConfig)']);
+    throw new HttpError(400, 'Invalid JSON', ['the body must be a JSON object (api.ProcessConfig)']);
   }
   const merged = overlayJson(base, body) as Record<string, unknown>;
   if (merged.type !== undefined && merged.type !== 'ffmpeg' && merged.type !== '') {
-    throw new ApiError(400, 'Invalid JSON', ['type: must be "ffmpeg" or ""']);
+    throw new HttpError(400, 'Invalid JSON', ['type: must be "ffmpeg" or ""']);
   }
   const webRtcOnly = isObject(merged.webrtc) && merged.webrtc.enabled === true;
   const required = webRtcOnly ? ['input'] : ['input', 'output'];
@@ -54,6 +54,6 @@ export function bindProcessConfig(body: unknown, base: Record<string, unknown>):
     if (value === undefined || value === null) return [`${field}: required`];
     return Array.isArray(value) ? [] : [`${field}: must be a list`];
   });
-  if (problems.length > 0) throw new ApiError(400, 'Invalid JSON', problems);
+  if (problems.length > 0) throw new HttpError(400, 'Invalid JSON', problems);
   return merged;
 }

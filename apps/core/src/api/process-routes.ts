@@ -1,3 +1,4 @@
+import { HttpError } from '@dragon/http-error';
 import {
   type ProcessConfig,
   type ProcessManager,
@@ -7,7 +8,7 @@ import {
   skillsSchema,
 } from '@dragon/restream';
 import { z } from 'zod';
-import { ApiError, readJson } from './api-error.js';
+import { readJson } from './api-error.js';
 import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from './declared-routes.js';
 import { bindProcessConfig } from './process-body.js';
 import { listFilterOf, type ProcessField, parseFields } from './process-query.js';
@@ -36,11 +37,11 @@ const skills = named('Skills', skillsSchema);
  */
 function configError(error: unknown, action: string): unknown {
   const code = (error as { code?: unknown }).code;
-  if (code === 'PROCESS_EXISTS') return new ApiError(400, action, ['process already exists']);
+  if (code === 'PROCESS_EXISTS') return new HttpError(400, action, ['process already exists']);
   if (code !== 'PROCESS_CONFIG_INVALID') return error;
   const invalid = error as { issues: { code: string }[]; details: string[] };
   const typeError = invalid.issues.some((issue) => issue.code === 'invalid_type');
-  return new ApiError(400, typeError ? 'Invalid JSON' : action, invalid.details);
+  return new HttpError(400, typeError ? 'Invalid JSON' : action, invalid.details);
 }
 
 export interface ProcessRoutesOptions {
@@ -117,17 +118,17 @@ export function createProcessRoutes(
     async (c) => {
       const body = bindProcessConfig(await readJson(c), {});
       if (body.type === '') {
-        throw new ApiError(400, 'Unsupported process type', ['Supported process types are: ffmpeg']);
+        throw new HttpError(400, 'Unsupported process type', ['Supported process types are: ffmpeg']);
       }
       // Dragon adds WebRTC as an output of its own: a process may have no other.
       const webRtcOnly = isObject(body.webrtc) && body.webrtc.enabled === true;
       const outputs = (body.output as unknown[] | undefined) ?? [];
       if ((body.input as unknown[]).length === 0 || (outputs.length === 0 && !webRtcOnly)) {
-        throw new ApiError(400, 'At least one input and one output need to be defined');
+        throw new HttpError(400, 'At least one input and one output need to be defined');
       }
       // An omitted id is generated; an empty one is an error, as in datarhei.
       if (typeof body.id === 'string' && body.id.trim() === '') {
-        throw new ApiError(400, 'Invalid process config', ['an empty ID is not allowed']);
+        throw new HttpError(400, 'Invalid process config', ['an empty ID is not allowed']);
       }
       try {
         return c.json(await manager.add(body as never));
@@ -167,17 +168,17 @@ export function createProcessRoutes(
     },
     async (c) => {
       const id = param(c.req.param('id'));
-      if (!manager.has(id)) throw new ApiError(404, 'Process not found', [id]);
+      if (!manager.has(id)) throw new HttpError(404, 'Process not found', [id]);
       const current: ProcessConfig = manager.getConfig(id);
       const body = bindProcessConfig(await readJson(c), current as unknown as Record<string, unknown>);
       if (typeof body.id === 'string' && body.id.trim() === '') {
-        throw new ApiError(400, "Process can't be updated", ['an empty ID is not allowed']);
+        throw new HttpError(400, "Process can't be updated", ['an empty ID is not allowed']);
       }
       try {
         return c.json(await manager.update(id, { ...body, type: 'ffmpeg' } as never));
       } catch (error) {
         if ((error as { code?: unknown }).code === 'PROCESS_NOT_FOUND') {
-          throw new ApiError(404, 'Process not found', [id]);
+          throw new HttpError(404, 'Process not found', [id]);
         }
         throw configError(error, "Process can't be updated");
       }
@@ -209,15 +210,15 @@ export function createProcessRoutes(
     async (c) => {
       const body = await readJson(c);
       if (!isObject(body))
-        throw new ApiError(400, 'Invalid JSON', ['the body must be a JSON object (api.Command)']);
+        throw new HttpError(400, 'Invalid JSON', ['the body must be a JSON object (api.Command)']);
       const parsed = commandBodySchema.safeParse(body);
       if (!parsed.success) {
-        throw new ApiError(400, 'Unknown command provided', [
+        throw new HttpError(400, 'Unknown command provided', [
           'Known commands are: start, stop, reload, restart',
         ]);
       }
       const id = param(c.req.param('id'));
-      if (!manager.has(id)) throw new ApiError(400, 'Command failed', ['unknown process']);
+      if (!manager.has(id)) throw new HttpError(400, 'Command failed', ['unknown process']);
       await manager.command(id, parsed.data.command);
       return c.json('OK');
     },

@@ -1,7 +1,7 @@
+import { HttpError } from '@dragon/http-error';
 import { processConfigSchema, processReportJsonSchema, processStateJsonSchema } from '@dragon/restream';
 import { z } from 'zod';
 import { webRtcStateSchema } from '../webrtc/webrtc-status.js';
-import { ApiError } from './api-error.js';
 import { type Answer, errorAnswer } from './declared-routes.js';
 
 /** Metadata values are any JSON; a process or the server without any answers `null`. */
@@ -26,7 +26,7 @@ export const processSchema = z.object({
 export const unknownProcessAnswer: Record<number, Answer> = { 404: errorAnswer('Unknown process') };
 
 /** The bodies datarhei Core answers for an id it does not know. */
-export const unknownProcess = () => new ApiError(404, 'Unknown process ID', ['unknown process']);
+export const unknownProcess = () => new HttpError(404, 'Unknown process ID', ['unknown process']);
 
 /** A JSON object (not an array, not null). */
 export function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { HttpError } from '@dragon/http-error';
 import { z } from 'zod';
-import { ApiError } from './api-error.js';
 import { DeclaredRoutes, errorAnswer, jsonAnswer, mediaAnswer, named } from './declared-routes.js';
 
 const swaggerAssets = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js']);
@@ -56,7 +56,7 @@ export function createSwaggerRoutes(document: () => Record<string, unknown>): De
       },
       (c) => {
         const asset = swaggerAsset(c.req.param('file') ?? '');
-        if (!asset) throw new ApiError(404, 'Not Found');
+        if (!asset) throw new HttpError(404, 'Not Found');
         return c.body(new Uint8Array(asset.body), 200, {
           'Content-Type': asset.type,
           'Cache-Control': 'max-age=86400',

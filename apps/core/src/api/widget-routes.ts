@@ -1,7 +1,7 @@
+import { HttpError } from '@dragon/http-error';
 import type { ProcessManager } from '@dragon/restream';
 import type { SessionRegistry } from '@dragon/sessions';
 import { z } from 'zod';
-import { ApiError } from './api-error.js';
 import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 
 /**
@@ -30,7 +30,7 @@ const declaration = {
 export function createWidgetRoutes(manager: ProcessManager, registry: SessionRegistry): DeclaredRoutes {
   return new DeclaredRoutes().declare(declaration, (c) => {
     const id = c.req.param('id') ?? '';
-    if (!manager.has(id)) throw new ApiError(404, 'Unknown process ID', [`no process "${id}"`]);
+    if (!manager.has(id)) throw new HttpError(404, 'Unknown process ID', [`no process "${id}"`]);
     const { reference } = manager.getConfig(id);
     const state = manager.getState(id);
     const hls = registry.summary('hls');

@@ -1,7 +1,9 @@
+import { createStaticSiteRoutes } from '@dragon/filesystems';
+import { WhepError } from '@dragon/whep-http';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createAboutRoute } from '../api/about-route.js';
-import { errorResponse } from '../api/api-error.js';
+import { renderError } from '../api/api-error.js';
 import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from '../api/api-middleware.js';
 import type { Auth } from '../api/auth.js';
 import { createConfigRoutes } from '../api/config-routes.js';
@@ -20,7 +22,6 @@ import { createProcessRoutes } from '../api/process-routes.js';
 import { createSwaggerRoutes } from '../api/swagger-routes.js';
 import type { Config } from '../config/config-schema.js';
 import type { ConfigStore } from '../config/config-store.js';
-import { createStaticSiteRoutes } from '../fs/static-site.js';
 import { createMetrics } from '../ops/collect-metrics.js';
 import { coreVersion } from '../version.js';
 import { dataPlaneStatus } from '../webrtc/data-plane.js';
@@ -93,8 +94,12 @@ export function createApi(options: ApiStepOptions): Hono {
   const root = new DeclaredRoutes();
   const app = root.app;
   app.onError((error, c) => {
-    const response = errorResponse(error, c);
-    if (response.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
+    const response = renderError(error, c);
+    // A WHEP 5xx (a viewer limit, a failing input) is an answer, not a failure: the WHEP routes log
+    // their refusals themselves, one short line each.
+    if (response.status >= 500 && !(error instanceof WhepError)) {
+      logger.error({ err: error, path: c.req.path }, 'request failed');
+    }
     return response;
   });
   app.notFound((c) => c.json({ code: 404, message: 'Not Found', details: [] }, 404));

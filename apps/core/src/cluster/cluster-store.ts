@@ -8,14 +8,16 @@ import {
   type ProcessRecord,
   processRecordSchema,
 } from './cluster-records.js';
+import { RecordSeal } from './record-seal.js';
 
 /**
- * Claims the lease when nobody holds it, renews it when this node does; answers the holder either way.
- * One script, so no other node can take the lease between the read and the write.
+ * Claims the lease when nobody holds it (or it holds ARGV[3], a value no node signed), renews it when
+ * this node does; answers the holder either way. One script, so no other node can take the lease
+ * between the read and the write.
  */
 const claimOrRenewScript = `
 local holder = redis.call('GET', KEYS[1])
-if not holder then
+if (not holder) or holder == ARGV[3] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return ARGV[1]
 end
@@ -30,6 +32,8 @@ return 0`;
 export interface ClusterStoreOptions {
   url: string;
   keys: ClusterKeys;
+  /** `cluster.secret`: signs what this node writes; what no node signed is not read (see RecordSeal). */
+  secret: string;
 }
 
 type Client = ReturnType<typeof createClient>;
@@ -38,10 +42,14 @@ type Client = ReturnType<typeof createClient>;
  * The cluster's view in Redis: node heartbeats, process records and ownership leases. Connects in the
  * background and reconnects for ever; while Redis is away every call rejects at once (no offline
  * queue: a heartbeat written late is worse than one not written), and `ready` fires when it is back.
+ *
+ * Every value is signed on write and checked on read: a value without a valid signature reads as
+ * absent (`unsigned` says which key held it), whatever wrote it.
  */
-export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error] }> {
+export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error]; unsigned: [key: string] }> {
   readonly keys: ClusterKeys;
   readonly #client: Client;
+  readonly #seal: RecordSeal;
   #connected: Promise<unknown>;
   #up = false;
   #closed = false;
@@ -49,6 +57,7 @@ export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error]
   constructor(options: ClusterStoreOptions) {
     super();
     this.keys = options.keys;
+    this.#seal = new RecordSeal(options.secret);
     this.#client = createClient({
       url: options.url,
       disableOfflineQueue: true,
@@ -91,7 +100,8 @@ export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error]
   }
 
   async writeNode(record: NodeRecord, ttlMs: number): Promise<void> {
-    await this.#client.set(this.keys.node(record.id), JSON.stringify(record), {
+    const key = this.keys.node(record.id);
+    await this.#client.set(key, this.#seal.seal(key, JSON.stringify(record)), {
       expiration: { type: 'PX', value: ttlMs },
     });
   }
@@ -110,12 +120,14 @@ export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error]
   }
 
   async process(id: string): Promise<ProcessRecord | undefined> {
-    const raw = await this.#client.get(this.keys.process(id));
-    return raw === null ? undefined : parseRecord(raw, processRecordSchema);
+    const key = this.keys.process(id);
+    const raw = await this.#client.get(key);
+    return raw === null ? undefined : this.#read(key, raw, processRecordSchema);
   }
 
   async writeProcess(record: ProcessRecord): Promise<void> {
-    await this.#client.set(this.keys.process(record.id), JSON.stringify(record));
+    const key = this.keys.process(record.id);
+    await this.#client.set(key, this.#seal.seal(key, JSON.stringify(record)));
   }
 
   /** Forgets a process: its record, and its lease if `nodeId` holds it. */
@@ -123,27 +135,45 @@ export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error]
     await Promise.all([this.#client.del(this.keys.process(id)), this.release(id, nodeId)]);
   }
 
-  /** Claims or renews the lease on `id` for `nodeId`; resolves to the node that holds it afterwards. */
+  /**
+   * Claims or renews the lease on `id` for `nodeId`; resolves to the node that holds it afterwards. A
+   * lease no node signed counts as none: it is replaced, so a forged holder can neither keep a node
+   * from starting its process nor make it give the process up.
+   * @throws Error when the lease is still unsigned after the replacement (someone keeps writing it).
+   */
   async claim(id: string, nodeId: string, ttlMs: number): Promise<string> {
-    const holder = await this.#client.eval(claimOrRenewScript, {
-      keys: [this.keys.owner(id)],
-      arguments: [nodeId, String(ttlMs)],
-    });
-    return String(holder);
+    const key = this.keys.owner(id);
+    const mine = this.#seal.seal(key, nodeId);
+    const found = String(
+      await this.#client.eval(claimOrRenewScript, { keys: [key], arguments: [mine, String(ttlMs), ''] }),
+    );
+    const holder = this.#seal.open(key, found);
+    if (holder !== undefined) return holder;
+    this.emit('unsigned', key);
+    const replaced = String(
+      await this.#client.eval(claimOrRenewScript, { keys: [key], arguments: [mine, String(ttlMs), found] }),
+    );
+    const after = this.#seal.open(key, replaced);
+    if (after === undefined) throw new Error(`the lease ${key} keeps being overwritten with unsigned values`);
+    return after;
   }
 
   async release(id: string, nodeId: string): Promise<void> {
-    await this.#client.eval(releaseScript, { keys: [this.keys.owner(id)], arguments: [nodeId] });
+    const key = this.keys.owner(id);
+    await this.#client.eval(releaseScript, { keys: [key], arguments: [this.#seal.seal(key, nodeId)] });
   }
 
-  /** Every live lease: process id → the node holding it. */
+  /** Every live lease: process id → the node holding it. Unsigned leases are left out (they count as none). */
   async owners(): Promise<Map<string, string>> {
     const keys = await this.#scan(`${this.keys.prefix}:owner:*`);
     const holders = keys.length > 0 ? await this.#client.mGet(keys) : [];
     const owners = new Map<string, string>();
     keys.forEach((key, index) => {
-      const holder = holders[index];
-      if (typeof holder === 'string') owners.set(this.keys.idOf(key), holder);
+      const raw = holders[index];
+      if (typeof raw !== 'string') return;
+      const holder = this.#seal.open(key, raw);
+      if (holder === undefined) this.emit('unsigned', key);
+      else owners.set(this.keys.idOf(key), holder);
     });
     return owners;
   }
@@ -156,14 +186,25 @@ export class ClusterStore extends EventEmitter<{ ready: []; down: [error: Error]
     else this.#client.destroy();
   }
 
-  async #readAll<T>(pattern: string, schema: z.ZodType<T>): Promise<T[]> {
+  async #readAll<T extends { id: string }>(pattern: string, schema: z.ZodType<T>): Promise<T[]> {
     const keys = await this.#scan(pattern);
     if (keys.length === 0) return [];
     const values = await this.#client.mGet(keys);
-    return values.flatMap((raw) => {
-      const record = typeof raw === 'string' ? parseRecord(raw, schema) : undefined;
+    return values.flatMap((raw, index) => {
+      const record = typeof raw === 'string' ? this.#read(keys[index]!, raw, schema) : undefined;
       return record === undefined ? [] : [record];
     });
+  }
+
+  /** The record under `key` if a node of this cluster signed it there; undefined otherwise. */
+  #read<T extends { id: string }>(key: string, raw: string, schema: z.ZodType<T>): T | undefined {
+    const payload = this.#seal.open(key, raw);
+    if (payload === undefined) {
+      this.emit('unsigned', key);
+      return undefined;
+    }
+    const record = parseRecord(payload, schema);
+    return record?.id === this.keys.idOf(key) ? record : undefined;
   }
 
   async #scan(pattern: string): Promise<string[]> {

@@ -19,6 +19,7 @@ import {
 import { ClusterStore } from './cluster-store.js';
 import { EdgeSources, type PullTarget } from './edge-sources.js';
 import { ClusterUnavailableError } from './errors.js';
+import { LogThrottle } from './log-throttle.js';
 import { NodeAuth } from './node-auth.js';
 import { LoadSampler } from './node-load.js';
 import { leaseGate, Ownership } from './ownership.js';
@@ -73,6 +74,8 @@ export class Cluster {
   readonly #store: ClusterStore;
   readonly #auth: NodeAuth;
   readonly #sampler = new LoadSampler();
+  readonly #unsignedLog = new LogThrottle(60_000);
+  readonly #refusedLog = new LogThrottle(60_000);
   readonly #startedAt = new Date().toISOString();
   readonly #stepMs: number;
   readonly #leaseMs: number;
@@ -98,13 +101,14 @@ export class Cluster {
     this.nodeId = config.id;
     this.#stepMs = Math.max(500, Math.floor((config.cluster.node_timeout_sec * 1000) / 3));
     this.#leaseMs = config.cluster.node_recover_timeout_sec * 1000;
-    this.#auth = new NodeAuth(config.cluster.secret, config.id);
+    this.#auth = new NodeAuth({ secret: config.cluster.secret, nodeId: config.id });
     this.#attached = new Promise((resolve) => {
       this.#resolveAttached = resolve;
     });
     this.#store = new ClusterStore({
       url: config.cluster.redis_url,
       keys: new ClusterKeys(config.cluster.key_prefix),
+      secret: config.cluster.secret,
     });
     this.startGate = leaseGate({
       store: this.#store,
@@ -114,6 +118,14 @@ export class Cluster {
         void this.#attached.then((ownership) => ownership.heldElsewhere(id, holder)),
       logger,
     });
+    this.#store.on('unsigned', (key) =>
+      this.#unsignedLog.pass((heldBack) =>
+        logger.warn(
+          { key, heldBack },
+          'ignored a value in Redis that no node of this cluster signed: something else writes to Redis (or a node has another cluster.secret)',
+        ),
+      ),
+    );
     this.#store.on('down', (error) =>
       logger.warn({ err: error }, 'lost Redis: the cluster view is frozen until it is back'),
     );
@@ -173,7 +185,6 @@ export class Cluster {
         viewers: (processId) => media.viewers(processId),
         onSourceClosed: (processId) => media.sourceClosed(processId),
         resolve: (processId) => this.#resolve(processId),
-        headers: () => this.#auth.headers(),
         globalToken: config.webrtc.token,
         interfaces: config.webrtc.interfaces,
         idleTimeoutMs: config.cluster.edge_idle_timeout_sec * 1000,
@@ -244,7 +255,7 @@ export class Cluster {
       records: () => this.#storeCall(() => this.#store.processes()),
       record: (processId) => this.#storeCall(() => this.#store.process(processId)),
       node: (nodeId) => this.#liveNode(nodeId),
-      nodeHeaders: () => this.#auth.headers(),
+      nodeHeaders: (request) => this.#auth.headers(request),
       changed: async (processId) => {
         await this.#ownership
           ?.claimNow(processId)
@@ -287,9 +298,13 @@ export class Cluster {
     return routes;
   }
 
-  /** `userGuard`, except for requests another node of this cluster signed. */
+  /** `userGuard`, except for the requests another node of this cluster signed for this node. */
   guard(userGuard: MiddlewareHandler): MiddlewareHandler {
-    return this.#auth.guard(userGuard);
+    return this.#auth.guard(userGuard, (reason) =>
+      this.#refusedLog.pass((heldBack) =>
+        this.#log.warn({ reason, heldBack }, 'refused a node token: the request is left to the login'),
+      ),
+    );
   }
 
   /** Stops heartbeats and pulls and leaves the cluster view; leases run out (see docs/scale-out.md). */

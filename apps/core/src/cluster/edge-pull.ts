@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import { iceGatheringComplete, useKeyObjectsForSrtp, withoutDefaultStunServer } from '@dragon/webrtc/werift';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
-import { isLoopback } from '../api/auth.js';
 import { EdgePullError } from './errors.js';
 
 /**
@@ -16,10 +16,11 @@ export interface EdgePullOptions {
   processId: string;
   /** The origin's WHEP endpoint, absolute: `http://origin:8080/api/v3/process/cam/whep`. */
   endpoint: string;
-  /** Bearer token for the origin's WHEP endpoint, if the process needs one. */
+  /**
+   * Bearer token for the origin's WHEP endpoint, if the process needs one. The pull is a viewer like
+   * any other: it carries no node token, so it has nothing an origin could replay against the API.
+   */
   token?: string | undefined;
-  /** Extra request headers (which node pulls). */
-  headers?: Record<string, string>;
   /** The edge source's loopback ports the media is forwarded to. */
   videoPort: number;
   audioPort?: number | undefined;
@@ -89,10 +90,7 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
       if (port === undefined) return;
       track.onReceiveRtp.subscribe((packet) => forward.pull?.forward(packet, port));
     });
-    const headers = {
-      ...options.headers,
-      ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
-    };
+    const headers: Record<string, string> = options.token ? { Authorization: `Bearer ${options.token}` } : {};
     try {
       pc.addTransceiver('video', { direction: 'recvonly' });
       if (options.audioPort !== undefined) pc.addTransceiver('audio', { direction: 'recvonly' });
@@ -117,8 +115,17 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
       const location = response.headers.get('Location');
       if (!location)
         throw new EdgePullError(options.processId, options.endpoint, 'no Location in the answer');
-      const sessionUrl = new URL(location, options.endpoint).toString();
-      const pull = new EdgePull(pc, socket, sessionUrl, headers);
+      const sessionUrl = new URL(location, options.endpoint);
+      // The DELETE that ends the pull carries the viewer token: it goes to the origin it was offered
+      // to, never to wherever an answer points.
+      if (sessionUrl.origin !== new URL(options.endpoint).origin) {
+        throw new EdgePullError(
+          options.processId,
+          options.endpoint,
+          `a session on another origin (${sessionUrl.origin})`,
+        );
+      }
+      const pull = new EdgePull(pc, socket, sessionUrl.toString(), headers);
       forward.pull = pull;
       await pc.setRemoteDescription({ type: 'answer', sdp: answer });
       if (!(await connected(pc, timeoutMs))) {
@@ -178,7 +185,7 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
 function peerConfig(interfaces: readonly string[]): ConstructorParameters<typeof RTCPeerConnection>[0] {
   const v4 = interfaces.find((address) => isIP(address) === 4);
   const v6 = interfaces.find((address) => isIP(address) === 6);
-  const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopback);
+  const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopbackAddress);
   return {
     codecs: { video: [h264()], audio: [opus()] },
     iceServers: [],
@@ -189,7 +196,9 @@ function peerConfig(interfaces: readonly string[]): ConstructorParameters<typeof
           iceAdditionalHostAddresses: [...interfaces],
         }
       : {}),
-    ...(loopbackOnly ? { iceFilterCandidatePair: (pair) => isLoopback(pair.remoteCandidate.host) } : {}),
+    ...(loopbackOnly
+      ? { iceFilterCandidatePair: (pair) => isLoopbackAddress(pair.remoteCandidate.host) }
+      : {}),
   };
 }
 

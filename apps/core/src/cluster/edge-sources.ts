@@ -19,8 +19,6 @@ export interface EdgeSourcesOptions {
   onSourceClosed(processId: string): void;
   /** Looks the process up in the cluster (Redis); undefined when no node has it. */
   resolve(processId: string): Promise<PullTarget | undefined>;
-  /** Headers a pull request carries (which node pulls). */
-  headers(): Promise<Record<string, string>>;
   /** The node-wide WHEP token (`webrtc.token`, the same on every node), for processes without their own. */
   globalToken: string;
   /** Addresses the pulls' ICE gathers on (`webrtc.interfaces`). */
@@ -209,7 +207,6 @@ export class EdgeSources {
         // Already placed: a pull is served by the node asked, never redirected to another edge.
         endpoint: `${origin.url}/api/v3/process/${encodeURIComponent(processId)}/whep?${placedParam}=1`,
         token: target.record.webrtc.token || this.#options.globalToken || undefined,
-        headers: await this.#options.headers(),
         videoPort: stream.ports.video.port,
         audioPort: stream.source.audioPort,
         interfaces: this.#options.interfaces,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { listFilterOf, type ProcessField, parseFields } from '../api/process-query.js';
 import type { NodeRecord, ProcessRecord } from './cluster-records.js';
 import { NodeUnreachableError, ProcessExistsOnNodeError } from './errors.js';
-import { forwardedHeader } from './node-auth.js';
+import { forwardedHeader, type NodeRequest } from './node-auth.js';
 
 export interface ClusterProcessApiOptions {
   nodeId: string;
@@ -14,8 +14,8 @@ export interface ClusterProcessApiOptions {
   record(processId: string): Promise<ProcessRecord | undefined>;
   /** A live node by id. */
   node(nodeId: string): Promise<NodeRecord | undefined>;
-  /** Headers that let a request past another node's login (see NodeAuth). */
-  nodeHeaders(): Promise<Record<string, string>>;
+  /** Headers that let exactly this request past the login of the node it goes to (see NodeAuth). */
+  nodeHeaders(request: NodeRequest): Record<string, string>;
   /** A process was created or changed here through the API. */
   changed(processId: string): Promise<void>;
   /** Forgets the record of a process whose node is gone. */
@@ -47,7 +47,7 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
       response = await fetch(url, {
         method,
         headers: {
-          ...(await options.nodeHeaders()),
+          ...options.nodeHeaders({ to: node.id, method, url, body }),
           'Content-Type': c.req.header('content-type') ?? 'application/json',
         },
         ...(body ? { body } : {}),
@@ -94,11 +94,12 @@ export function clusterProcessApi(options: ClusterProcessApiOptions): Hono {
         const node = await options.node(id);
         if (!node) return;
         const ids = list.map((record) => record.id).join(',');
+        const url = `${node.url}/api/v3/process?filter=report&id=${encodeURIComponent(ids)}`;
         try {
-          const response = await fetch(
-            `${node.url}/api/v3/process?filter=report&id=${encodeURIComponent(ids)}`,
-            { headers: await options.nodeHeaders(), signal: AbortSignal.timeout(5000) },
-          );
+          const response = await fetch(url, {
+            headers: options.nodeHeaders({ to: node.id, method: 'GET', url }),
+            signal: AbortSignal.timeout(5000),
+          });
           if (!response.ok) return;
           for (const process of (await response.json()) as ProcessJson[])
             found.set(process.id, process.report);

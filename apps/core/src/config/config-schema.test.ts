@@ -94,11 +94,16 @@ describe('the config schema', () => {
     });
   });
 
-  it('requires Redis in cluster mode, and a shared secret when the API needs a login', () => {
+  it('requires Redis and a shared secret in cluster mode, with or without the API login', () => {
     const issues = (input: unknown) =>
       configSchema.safeParse(input).error?.issues.map((issue) => issue.path.join('.')) ?? [];
-    expect(issues({ cluster: { enable: true } })).toEqual(['cluster.redis_url']);
-    expect(issues({ cluster: { enable: true, redis_url: 'redis://r:6379' } })).toEqual([]);
+    const secret = 'sixteen-chars-ok';
+    expect(issues({ cluster: { enable: true, secret } })).toEqual(['cluster.redis_url']);
+    expect(issues({ cluster: { enable: true, redis_url: 'redis://r:6379', secret } })).toEqual([]);
+    expect(issues({ cluster: { enable: true, redis_url: 'redis://r:6379' } })).toEqual(['cluster.secret']);
+    expect(issues({ cluster: { enable: true, redis_url: 'redis://r', secret: 'too-short' } })).toEqual([
+      'cluster.secret',
+    ]);
     const withLogin = { enable: true, username: 'admin', password: 'pw' };
     expect(issues({ api: { auth: withLogin }, cluster: { enable: true, redis_url: 'redis://r' } })).toEqual([
       'cluster.secret',
@@ -172,5 +177,14 @@ describe('the config schema', () => {
     expect(configSchema.safeParse({ address: '[::1]:8080' }).success).toBe(true);
     expect(configSchema.safeParse({ sessions: { ip_ignorelist: ['10.0.0.0/33'] } }).success).toBe(false);
     expect(configSchema.safeParse({ webrtc: { ice_port_min: 10, ice_port_max: 5 } }).success).toBe(false);
+  });
+});
+
+describe('storage.cors.origins', () => {
+  it('refuses an origin datarhei refuses (no scheme, no wildcard) and defaults to ["*"]', () => {
+    const parsed = configSchema.safeParse({ storage: { cors: { origins: ['ui.test'] } } });
+
+    expect(parsed.success).toBe(false);
+    expect(configSchema.parse({}).storage.cors.origins).toEqual(['*']);
   });
 });

@@ -1,9 +1,9 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { vp8ModeSchema } from '@dragon/ffmpeg-args';
+import { isValidCorsOrigin } from '@dragon/filesystems';
 import { listenAddressSchema, rtmpServerDefaults } from '@dragon/ingest';
 import { z } from 'zod';
-import { isValidCorsOrigin } from '../fs/cors-origins.js';
 
 /**
  * The server configuration: datarhei Core v16's config document (layout version 3, `config/data.go`)
@@ -192,7 +192,10 @@ const clusterSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"')
       .default('dragon'),
-    /** Shared by every node: signs the requests nodes make to each other (forwarded API calls). */
+    /**
+     * Shared by every node, required in cluster mode (16+ characters): signs what nodes write to Redis
+     * and the requests they make of each other (forwarded API calls).
+     */
     secret: z.string().default(''),
     /** The base URL other nodes and redirected viewers reach this node at; empty: derived from `address`. */
     advertise_url: z
@@ -510,12 +513,10 @@ function crossFieldIssues(config: ConfigShape): Issue[] {
   if (webrtc.ice_port_min > webrtc.ice_port_max) add('webrtc.ice_port_min', 'must not exceed ice_port_max');
   if (webrtc.rtp_port_min > webrtc.rtp_port_max) add('webrtc.rtp_port_min', 'must not exceed rtp_port_max');
   if (cluster.enable && cluster.redis_url === '') add('cluster.redis_url', 'must be set in cluster mode');
-  // Forwarded API calls are signed with the secret; without a login there is nothing to sign for.
-  if (cluster.enable && api.auth.enable && cluster.secret.length < 16) {
-    add(
-      'cluster.secret',
-      'must be at least 16 characters, the same on every node, when api.auth.enable is on',
-    );
+  // Records in Redis and forwarded API calls are signed with it: without it, whoever can write to
+  // Redis decides which URLs the nodes call, login or not.
+  if (cluster.enable && cluster.secret.length < 16) {
+    add('cluster.secret', 'must be at least 16 characters, the same on every node, in cluster mode');
   }
   if (cluster.node_recover_timeout_sec < cluster.node_timeout_sec) {
     add('cluster.node_recover_timeout_sec', 'must not be shorter than cluster.node_timeout_sec');

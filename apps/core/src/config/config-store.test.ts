@@ -33,6 +33,12 @@ function envFor(file: string, extra: Record<string, string> = {}): NodeJS.Proces
   };
 }
 const saved = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+/** A stand-in for FFmpeg at the process boundary: prints `versionLine` for `-version`. */
+function fakeFFmpeg(dir: string, name: string, versionLine: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\necho ${JSON.stringify(versionLine)}\n`, { mode: 0o755 });
+  return path;
+}
 function thrown(action: () => unknown): unknown {
   try {
     action();
@@ -316,6 +322,29 @@ describe('ConfigStore.update (PUT /api/v3/config)', async () => {
       'ffmpeg.binary': ['/nonexistent/ffmpeg not found or is not executable'],
     });
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('runs an FFmpeg binary it changes to, and saves nothing when that is not a usable FFmpeg', async () => {
+    const file = tempFile(authed);
+    const store = new ConfigStore(file, envFor(file));
+    const before = readFileSync(file, 'utf8');
+    // Exists and is executable, so the environment check passes; it prints no version.
+    const refused = (await rejection(
+      store.update({ ffmpeg: { binary: '/bin/true' } }),
+    )) as ConfigInvalidError;
+    expect(refused).toBeInstanceOf(ConfigInvalidError);
+    expect(refused.fields).toEqual({
+      'ffmpeg.binary': ['FFmpeg "/bin/true" is unusable: its version could not be read'],
+    });
+    const old = fakeFFmpeg(join(file, '..'), 'old-ffmpeg', 'ffmpeg version 4.3.1 Copyright (c) 2000-2020');
+    const tooOld = (await rejection(store.update({ ffmpeg: { binary: old } }))) as ConfigInvalidError;
+    expect(tooOld.fields['ffmpeg.binary']?.[0]).toContain('version 4.3 is older than 4.4');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(store.active.ffmpeg.binary).toBe('ffmpeg');
+
+    const usable = fakeFFmpeg(join(file, '..'), 'ffmpeg7', 'ffmpeg version 7.1.1 Copyright (c) 2000-2025');
+    await store.update({ ffmpeg: { binary: usable } });
+    expect(saved(file).ffmpeg.binary).toBe(usable);
   });
 
   it('keeps the file value of a field the environment sets when the client sends the shown value back', async () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { AtomicJsonFile } from '@dragon/restream';
+import { AtomicJsonFile, verifyFFmpeg } from '@dragon/restream';
 import { z } from 'zod';
 import { type Config, configSchema, generatedPaths } from './config-schema.js';
 import { applyEnvOverrides } from './env-overrides.js';
@@ -30,6 +30,11 @@ export type ConfigView = z.infer<typeof configViewSchema>;
 export interface ConfigStoreOptions {
   /** Machine checks before a config is accepted (FFmpeg found, directories made). @default checkEnvironment */
   checkEnvironment?: (config: Config, env: NodeJS.ProcessEnv) => FieldErrors;
+  /**
+   * Runs an FFmpeg binary a `PUT` changes to, and rejects when it is not a usable FFmpeg.
+   * @default restream's `verifyFFmpeg` (the check `ProcessManager.create` makes at start)
+   */
+  verifyFFmpeg?: (binary: string) => Promise<unknown>;
 }
 
 type Tree = Record<string, unknown>;
@@ -106,6 +111,7 @@ export class ConfigStore {
   readonly #file: AtomicJsonFile;
   readonly #env: NodeJS.ProcessEnv;
   readonly #check: (config: Config, env: NodeJS.ProcessEnv) => FieldErrors;
+  readonly #verifyFFmpeg: (binary: string) => Promise<unknown>;
   #fileConfig: Config;
   #active: Config;
   #overrides: string[];
@@ -124,6 +130,7 @@ export class ConfigStore {
     this.#file = new AtomicJsonFile(file);
     this.#env = env;
     this.#check = options.checkEnvironment ?? checkEnvironment;
+    this.#verifyFFmpeg = options.verifyFFmpeg ?? verifyFFmpeg;
     const read = this.#read();
     this.#fileConfig = read.fileConfig;
     this.#active = read.active;
@@ -217,6 +224,7 @@ export class ConfigStore {
     // The file's own values too: an environment variable may hide them now, and be gone next boot.
     this.#assertPublishable(fileConfig);
     const { active, overrides } = this.#withEnvironment(fileConfig);
+    await this.#checkFFmpeg(fileConfig, active);
     await this.#write(fileConfig);
     this.#fileConfig = fileConfig;
     this.#active = active;
@@ -291,6 +299,25 @@ export class ConfigStore {
   #assertPublishable(config: Config): void {
     const unsafe = publishedDirectoryProblems(config, this.#file.path);
     if (unsafe.length > 0) throw new DirectoryUnsafeError(unsafe);
+  }
+
+  /**
+   * A binary that exists but is not FFmpeg (`/bin/true`) passes the environment check; saved, it would
+   * make the next start exit. So a binary a `PUT` changes to — in the file or, through it, the one that
+   * would run — is run first, as the manager runs it at start. One FFmpeg run per changed binary.
+   * @throws ConfigInvalidError naming `ffmpeg.binary`
+   */
+  async #checkFFmpeg(fileConfig: Config, active: Config): Promise<void> {
+    const changed = new Set<string>();
+    if (fileConfig.ffmpeg.binary !== this.#fileConfig.ffmpeg.binary) changed.add(fileConfig.ffmpeg.binary);
+    if (active.ffmpeg.binary !== this.#active.ffmpeg.binary) changed.add(active.ffmpeg.binary);
+    for (const binary of changed) {
+      try {
+        await this.#verifyFFmpeg(binary);
+      } catch (error) {
+        throw new ConfigInvalidError({ 'ffmpeg.binary': [(error as Error).message] }, { cause: error });
+      }
+    }
   }
 
   /** Through restream's atomic JSON writer: temp file, fsync, rename, directory fsync. */

@@ -1,4 +1,4 @@
-import { unpublishableReason } from '../fs/disk-dir-policy.js';
+import { unpublishableReason } from '@dragon/filesystems';
 import type { Config } from './config-schema.js';
 
 /**

@@ -1,9 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import { cpus, freemem, totalmem } from 'node:os';
+import type { DiskFilesystem, Filesystem } from '@dragon/filesystems';
 import type { ProcessManager } from '@dragon/restream';
 import { collectorNames, type SessionRegistry } from '@dragon/sessions';
-import type { DiskFilesystem } from '../fs/disk-filesystem.js';
-import type { Filesystem } from '../fs/filesystem.js';
 import type { MetricSource, MetricValue } from './metrics-history.js';
 
 /** datarhei's `uptime_*`, `cpu_*` and `mem_*` metrics of the machine and the server. */

@@ -1,3 +1,4 @@
+import type { CleanupRule } from '@dragon/filesystems';
 import {
   createPlaceholderResolver,
   type PlaceholderTemplates,
@@ -5,7 +6,6 @@ import {
   placeholderTemplate,
   replacePlaceholders,
 } from '@dragon/restream';
-import type { CleanupRule } from '../fs/cleanup-manager.js';
 
 /** What the placeholders point at. Functions are read at each start: the HTTP port may be known only after listen. */
 export interface PlaceholderSources {

@@ -56,10 +56,3 @@ export function readRtpHeader(packet: Buffer): RtpHeaderView | undefined {
     payloadLength: end - offset,
   };
 }
-
-/** Only a local FFmpeg may feed a source: anything else on the port is dropped. */
-export function isLoopbackAddress(address: string): boolean {
-  if (address === '::1') return true;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}

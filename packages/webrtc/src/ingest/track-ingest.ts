@@ -1,8 +1,9 @@
+import { isLoopbackAddress } from '@dragon/portalloc';
 import type { PacketHistory } from '../fanout/packet-history.js';
 import { startsKeyframe } from './h264.js';
 import { H264Inspector, h264HealthFieldCount } from './h264-inspector.js';
 import { continuityFieldCount, RtpContinuity } from './rtp-continuity.js';
-import { isLoopbackAddress, readRtpHeader } from './rtp-header.js';
+import { readRtpHeader } from './rtp-header.js';
 
 export type TrackKind = 'video' | 'audio';
 

@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { IcePortsExhaustedError, InvalidSdpError, SourceClosedError } from '../errors.js';
 import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
 import { RemoteCandidateGate, type RemoteCandidatePolicy } from '../ice/remote-candidates.js';
 import type { UdpMux, UdpMuxBinding } from '../ice/udp-mux.js';
-import { isLoopbackAddress } from '../ingest/rtp-header.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import { paceConnectivityChecks } from '../werift/check-pacing.js';
 import { withoutDefaultStunServer } from '../werift/default-stun.js';

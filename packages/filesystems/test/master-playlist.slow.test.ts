@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemFilesystem } from '../mem-filesystem.js';
-import { MasterPlaylistIndex } from './hls-outputs.js';
-import { attribute, parsePlaylistLines } from './m3u8.js';
-import { MasterPlaylists } from './master-playlist.js';
+import { MasterPlaylistIndex } from '../src/hls/hls-outputs.js';
+import { attribute, parsePlaylistLines } from '../src/hls/m3u8.js';
+import { MasterPlaylists } from '../src/hls/master-playlist.js';
+import { MemFilesystem } from '../src/mem-filesystem.js';
 
 // Real FFmpeg writes the HLS; the completion is checked against what FFmpeg itself writes when it
 // knows the bit rates (encoded streams), and against the segments' own sizes.

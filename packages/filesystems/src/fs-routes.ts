@@ -1,9 +1,9 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { FsFileNotFoundError, FsUnknownFilesystemError } from '../fs/errors.js';
-import type { FileInfo } from '../fs/filesystem.js';
-import { deleteFile, type FsMount, putFile, serveFile } from '../fs/fs-http.js';
-import { fsPathFromUrl } from '../fs/fs-path.js';
+import { FsFileNotFoundError, FsUnknownFilesystemError } from './errors.js';
+import type { FileInfo } from './filesystem.js';
+import { deleteFile, type FsMount, putFile, serveFile } from './fs-http.js';
+import { fsPathFromUrl } from './fs-path.js';
 
 const listQuerySchema = z.object({
   glob: z.string().optional(),
@@ -27,12 +27,18 @@ const compare: Record<string, (a: FileInfo, b: FileInfo) => number> = {
 };
 
 /**
+ * The app's API guard (its JWT check), handed in: it runs before every `/fs` route and throws (or
+ * answers) to refuse. The package knows nothing of how the app authenticates.
+ */
+export type FsApiGuard = MiddlewareHandler;
+
+/**
  * datarhei's `/api/v3/fs`: the filesystems, their files (`glob`, `sort` name|size|lastmod, `order`
  * asc|desc; anything else sorts by modification time as datarhei does), and get/put/delete of one file.
  * Mounted before the `/api/v3` group so file uploads are not held to its 1 MiB JSON body limit;
- * `guard` is the API's JWT guard.
+ * `guard` is the API's guard.
  */
-export function createFsApiRoutes(mounts: FsMount[], guard: MiddlewareHandler): Hono {
+export function createFsApiRoutes(mounts: FsMount[], guard: FsApiGuard): Hono {
   const routes = new Hono();
   const byName = new Map(mounts.map((mount) => [mount.filesystem.name, mount]));
   const mountOf = (name: string): FsMount => {
