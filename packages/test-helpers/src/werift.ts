@@ -1,2 +1,2 @@
-export { SyntheticSender } from './synthetic-sender.js';
+export { SyntheticSender, type SyntheticSenderOptions } from './synthetic-sender.js';
 export { type ViewerKind, WeriftViewer, type WeriftViewerOptions } from './werift-viewer.js';
