@@ -281,6 +281,21 @@ napi_value IndexBase(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setOffsets(stream, seqOffset, tsOffset): the stream's output space from its next packet on
+// (send_path.h, Stream::seqOffset); the shard computes them when it moves the viewer.
+napi_value SetOffsets(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!args(env, info, 3, argv)) return nullptr;
+  StreamHandle* s = unwrap<StreamHandle>(env, argv[0], kStreamKind, "stream");
+  int64_t seqOffset = 0, tsOffset = 0;
+  if (!s || !integerArg(env, argv[1], "seqOffset", -kMaxSafeInteger, kMaxSafeInteger, &seqOffset) ||
+      !integerArg(env, argv[2], "tsOffset", 0, kMaxUint32, &tsOffset))
+    return nullptr;
+  s->stream.seqOffset = seqOffset;
+  s->stream.tsOffset = uint32_t(tsOffset);
+  return nullptr;
+}
+
 // The one integer argument of dup, close, shortenSlice and idleThread.
 bool intArg(napi_env env, napi_callback_info info, const char* name, int64_t min, int64_t max, int64_t* value) {
   napi_value argv[1];
@@ -338,6 +353,7 @@ NAPI_MODULE_INIT() {
       {"send", nullptr, Send, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"protect", nullptr, Protect, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"indexBase", nullptr, IndexBase, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setOffsets", nullptr, SetOffsets, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"dup", nullptr, Dup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"shortenSlice", nullptr, ShortenSlice, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"idleThread", nullptr, IdleThread, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

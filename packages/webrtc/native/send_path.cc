@@ -76,13 +76,16 @@ bool waitForRoom(int fd, SendBudget* budget) {
 }
 
 // Copies the packet into `out` as this stream's: its SSRC and payload type, then protects it.
+// Sequence number and timestamp are moved into the stream's output space (Stream::seqOffset).
 // Returns 0 when the packet cannot be sent to this stream (older than its first packet, malformed).
 size_t prepare(Stream* s, const uint8_t* packet, size_t len, size_t headerLen, int64_t ext, uint8_t* out) {
+  const int64_t outExt = ext + s->seqOffset;
+  if (outExt < 0) return 0;
   if (!s->based) {
     s->based = true;
-    s->rocBase = ext >> 16;
+    s->rocBase = outExt >> 16;
   }
-  const int64_t roc = (ext >> 16) - s->rocBase;
+  const int64_t roc = (outExt >> 16) - s->rocBase;
   if (roc < 0 || roc > 0xffffffffLL) return 0;
   memcpy(out, packet, len);
   out[1] = uint8_t((packet[1] & 0x80) | s->payloadType);
@@ -90,8 +93,18 @@ size_t prepare(Stream* s, const uint8_t* packet, size_t len, size_t headerLen, i
   out[9] = uint8_t(s->ssrc >> 16);
   out[10] = uint8_t(s->ssrc >> 8);
   out[11] = uint8_t(s->ssrc);
-  const uint16_t seq = uint16_t((packet[2] << 8) | packet[3]);
-  return s->srtp.protect(out, len, headerLen, s->ssrc, seq, uint32_t(roc));
+  if (s->seqOffset != 0 || s->tsOffset != 0) {
+    out[2] = uint8_t(outExt >> 8);
+    out[3] = uint8_t(outExt);
+    const uint32_t ts = ((uint32_t(packet[4]) << 24) | (uint32_t(packet[5]) << 16) | (uint32_t(packet[6]) << 8) |
+                         uint32_t(packet[7])) +
+                        s->tsOffset;
+    out[4] = uint8_t(ts >> 24);
+    out[5] = uint8_t(ts >> 16);
+    out[6] = uint8_t(ts >> 8);
+    out[7] = uint8_t(ts);
+  }
+  return s->srtp.protect(out, len, headerLen, s->ssrc, uint16_t(outExt), uint32_t(roc));
 }
 
 void count(Stream* s, size_t len, size_t payloadLen) {

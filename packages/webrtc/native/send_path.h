@@ -38,6 +38,11 @@ struct Stream {
   socklen_t addrLen = 0;
   bool based = false;
   int64_t rocBase = 0;
+  // The viewer's output space (a viewer moved between renditions): a packet of extended sequence
+  // number `ext` and timestamp `ts` leaves as ext + seqOffset (the ROC counts from there) and
+  // ts + tsOffset. Zero for every viewer that never moved: its packets are the source's.
+  int64_t seqOffset = 0;
+  uint32_t tsOffset = 0;
   // The owner's counters (see Counter), or null.
   double* counters = nullptr;
 };

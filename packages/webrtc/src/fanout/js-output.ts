@@ -63,6 +63,10 @@ class JsStream implements OutputStream {
     this.#srtp.setIndexBase(ext);
   }
 
+  setOffsets(seqOffset: number, tsOffset: number): void {
+    this.#srtp.setOffsets(seqOffset, tsOffset);
+  }
+
   close(): void {
     this.#closed = true;
     this.#socket = undefined;

@@ -111,20 +111,21 @@ describe.each([
     });
     const plainOctets = [...sizes, ...frame].reduce((sum, size) => sum + size, 0);
     // Per stream: packets, payload octets, octets (the addon's), retransmitted, dropped, and the
-    // index base, which the shard keeps.
+    // index base and output space, which the shard keeps.
+    const shards = Array.from({ length: streamCounterCount - 5 }, () => 0);
     expect([...counters]).toEqual([
       total + 1,
       plainOctets + 300 - 12 * (total + 1),
       plainOctets + 300,
       0,
       0,
-      0,
+      ...shards,
       total,
       plainOctets - 12 * total,
       plainOctets,
       0,
       0,
-      0,
+      ...shards,
     ]);
     expect(addon.groupFlush(group)).toBe(0);
     addon.close(fd);
@@ -150,6 +151,49 @@ describe('a native stream made again (a restarted data-plane worker)', () => {
     // Without it the first packet sets the base, and the viewer could decrypt nothing more.
     expect(addon.protect(fresh, rtp(ext, 200), ext)).not.toEqual(first.protect(rtp(ext, 200), ext));
   });
+});
+
+describe('a stream in its own output space (a viewer moved to another rendition)', () => {
+  it.each([
+    ['AES_CM_128_HMAC_SHA1_80', SrtpProfile.aesCm128HmacSha1_80],
+    ['AEAD_AES_128_GCM', SrtpProfile.aeadAes128Gcm],
+  ] as const)(
+    'sends the packet renumbered and retimed, the same bytes from the addon as from JavaScript (%s)',
+    (_name, profile) => {
+      const addon = nativeAddon();
+      const keys = keysFor(profile);
+      const native = addon.createStream(
+        keys.profile,
+        keys.key,
+        keys.salt,
+        keys.authKey ?? null,
+        0x0a0a_0a0a,
+        96,
+      );
+      const js = new JsSrtpStream(keys, 0x0a0a_0a0a, 96);
+      const plain = new JsSrtpStream(keys, 0x0a0a_0a0a, 96);
+      // Output ext 65_530 onwards, across a rollover; the timestamp moves by 2^32 - 5 (wraps).
+      const seqOffset = 65_530 - 10;
+      const tsOffset = 2 ** 32 - 5;
+      addon.setOffsets(native, seqOffset, tsOffset);
+      js.setOffsets(seqOffset, tsOffset);
+      for (const ext of [10, 11, 16, 17]) {
+        const fromNative = addon.protect(native, rtp(ext, 300), ext);
+        const fromJs = js.protect(rtp(ext, 300), ext);
+        expect(fromNative).toEqual(fromJs);
+        // What a stream without offsets sends for the packet renumbered and retimed by hand.
+        const moved = rtp(ext, 300);
+        moved.writeUInt16BE((ext + seqOffset) & 0xffff, 2);
+        moved.writeUInt32BE((ext * 3000 + tsOffset) >>> 0, 4);
+        expect(fromJs).toEqual(plain.protect(moved, ext + seqOffset));
+      }
+      // Offsets back to 0: the source's own numbers again (an older run's NACK answered).
+      addon.setOffsets(native, 0, 0);
+      expect(addon.protect(native, rtp(65_540, 300), 65_540)).toEqual(
+        plain.protect(rtp(65_540, 300), 65_540),
+      );
+    },
+  );
 });
 
 describe('the data-plane thread’s time slice', () => {
@@ -205,6 +249,8 @@ describe('the addon’s arguments', () => {
       expect(() => addon.send(stream, packet, n)).toThrow(TypeError);
       expect(() => addon.protect(stream, packet, n)).toThrow(TypeError);
       expect(() => addon.indexBase(stream, n)).toThrow(TypeError);
+      expect(() => addon.setOffsets(stream, n, 0)).toThrow(TypeError);
+      expect(() => addon.setOffsets(stream, 0, n)).toThrow(TypeError);
       expect(() => addon.groupEnqueue(group, packet, n, 1)).toThrow(TypeError);
       expect(() => addon.groupEnqueue(group, packet, packet.length, n)).toThrow(TypeError);
       expect(() => addon.setTarget(stream, n, '127.0.0.1', 9, 4)).toThrow(TypeError);
@@ -242,6 +288,9 @@ describe('the addon’s arguments', () => {
     expect(() => addon.send(stream, packet, -1)).toThrow(RangeError);
     expect(() => addon.send(stream, packet, 2 ** 53)).toThrow(RangeError);
     expect(() => addon.indexBase(stream, -1)).toThrow(RangeError);
+    expect(() => addon.setOffsets(stream, 0, 2 ** 32)).toThrow(RangeError);
+    expect(() => addon.setOffsets(stream, 0, -1)).toThrow(RangeError);
+    expect(() => addon.setOffsets(stream, 2 ** 53, 0)).toThrow(RangeError);
     expect(() => addon.groupEnqueue(group, packet, packet.length + 1, 1)).toThrow(RangeError);
     // The addon writes five counters from the index: [1, 6) does not fit in five.
     expect(() => addon.setCounters(stream, new Float64Array(5), 1)).toThrow(RangeError);

@@ -36,6 +36,8 @@ export interface NativeAddon {
   protect(stream: NativeStream, packet: Buffer, ext: number): Buffer | undefined;
   /** The stream's rollover counter counts from `ext`'s block, as if `ext` had been its first packet. */
   indexBase(stream: NativeStream, ext: number): void;
+  /** The stream's output space from its next packet on (`OutputStream.setOffsets`). */
+  setOffsets(stream: NativeStream, seqOffset: number, tsOffset: number): void;
   /** A short scheduler time slice (ns) for the calling thread; false where the kernel refused it. */
   shortenSlice(nanoseconds: number): boolean;
   /** Moves a thread of this process (kernel id) to SCHED_IDLE; false where the kernel refused it. */

@@ -62,6 +62,10 @@ class NativeOutputStream implements OutputStream {
     this.#addon.indexBase(this.handle, ext);
   }
 
+  setOffsets(seqOffset: number, tsOffset: number): void {
+    this.#addon.setOffsets(this.handle, seqOffset, tsOffset);
+  }
+
   close(): void {
     this.#closed = true;
     this.group?.delete(this);

@@ -20,14 +20,14 @@ export interface SocketHandle {
 
 /**
  * Per stream: `[packets, payload octets, packet octets, retransmitted packets, dropped packets,
- * index base]` (the first two are RFC 3550 §6.4.1's sender info), added to by the shard, read by the
+ * index base, seq offset, ts offset, rendition, paused at ext, paused at timestamp]` (the first two are RFC 3550 §6.4.1's sender info), added to by the shard, read by the
  * viewer's owner. Dropped: packets of the stream the kernel would not take in time (the native
  * plane's send deadline, native/send_path.h) or refused; the JavaScript plane leaves queueing to
  * libuv. The index base is 1 + the extended sequence number the stream's SRTP rollover counter
  * counts from (the first packet sent to it; 0 before), kept here so that a shard made again after
  * its worker died protects the viewer's packets with the rollover counter the viewer expects.
  */
-export const streamCounterCount = 6;
+export const streamCounterCount = 11;
 export const streamCounterFields = {
   packets: 0,
   payloadOctets: 1,
@@ -35,6 +35,17 @@ export const streamCounterFields = {
   retransmitted: 3,
   dropped: 4,
   indexBase: 5,
+  /**
+   * The stream's output space (`OutputStream.setOffsets`) and the rendition it is sent (video; -1:
+   * paused, audio only), written by the shard when it moves the viewer: Sender Reports map the
+   * current rendition's clock with them, and a shard made again goes on with them.
+   */
+  seqOffset: 6,
+  tsOffset: 7,
+  rendition: 8,
+  /** While paused: 1 + the output ext and the timestamp of the last video packet sent (0: none). */
+  pausedOutExt: 9,
+  pausedOutTs: 10,
 } as const;
 
 export interface StreamSpec {
@@ -56,6 +67,12 @@ export interface OutputStream {
    * been the first packet sent; without it the first packet sent sets it.
    */
   setIndexBase(ext: number): void;
+  /**
+   * The viewer's output space from the next packet on (a viewer moved between renditions): packet
+   * `ext` leaves with sequence number and ROC of `ext + seqOffset` and timestamp `+ tsOffset`;
+   * `setIndexBase` then takes output-space numbers. Both 0 unless the viewer moved.
+   */
+  setOffsets(seqOffset: number, tsOffset: number): void;
   close(): void;
 }
 

@@ -38,6 +38,8 @@ export class JsSrtpStream {
   readonly #rocBytes = Buffer.alloc(4);
   #based = false;
   #rocBase = 0;
+  #seqOffset = 0;
+  #tsOffset = 0;
 
   constructor(keys: SrtpSessionKeys, ssrc: number, payloadType: number) {
     this.#profile = keys.profile;
@@ -57,11 +59,21 @@ export class JsSrtpStream {
     this.#rocBase = Math.floor(ext / 65536);
   }
 
+  /**
+   * The viewer's output space from the next packet on: a packet of `ext` and timestamp `ts` leaves
+   * as `ext + seqOffset` (the ROC counts from there) and `ts + tsOffset`, as the native stream does.
+   */
+  setOffsets(seqOffset: number, tsOffset: number): void {
+    this.#seqOffset = seqOffset;
+    this.#tsOffset = tsOffset >>> 0;
+  }
+
   /** The SRTP packet for `packet` (plaintext RTP, sequence number = low 16 bits of `ext`), or undefined. */
-  protect(packet: Buffer, ext: number): Buffer | undefined {
+  protect(packet: Buffer, sourceExt: number): Buffer | undefined {
     const length = packet.length;
     const headerLength = rtpHeaderLength(packet);
-    if (headerLength === 0 || length > maxRtpPacket) return undefined;
+    const ext = sourceExt + this.#seqOffset;
+    if (headerLength === 0 || length > maxRtpPacket || ext < 0) return undefined;
     const rolloverUnit = Math.floor(ext / 65536);
     if (!this.#based) {
       this.#based = true;
@@ -74,7 +86,11 @@ export class JsSrtpStream {
     packet.copy(out, 0, 0, length);
     out[1] = (packet[1]! & 0x80) | this.#payloadType;
     out.writeUInt32BE(this.#ssrc, 8);
-    const sequenceNumber = packet.readUInt16BE(2);
+    if (this.#seqOffset !== 0 || this.#tsOffset !== 0) {
+      out.writeUInt16BE(ext & 0xffff, 2);
+      out.writeUInt32BE((packet.readUInt32BE(4) + this.#tsOffset) >>> 0, 4);
+    }
+    const sequenceNumber = ext & 0xffff;
     const iv = this.#iv;
     const salt = this.#salt;
     if (gcm) {
