@@ -44,6 +44,18 @@ export class SourceClosedError extends Error {
   }
 }
 
+/** A source's renditions are not usable as given: an id twice, or the top's own (`'top'`). */
+export class RenditionConfigError extends Error {
+  override readonly name = 'RenditionConfigError';
+  readonly code = 'RENDITION_CONFIG' as const;
+  constructor(
+    readonly sourceId: string,
+    readonly renditionId: string,
+  ) {
+    super(`the source "${sourceId}" has the rendition id "${renditionId}" twice (or the top's "top")`);
+  }
+}
+
 /** A remote ICE candidate the server will not check (see `RemoteCandidatePolicy`). */
 export class RemoteCandidateRefusedError extends Error {
   override readonly name = 'RemoteCandidateRefusedError';

@@ -5,6 +5,7 @@ export {
   InvalidSdpError,
   NoUsableCodecError,
   RemoteCandidateRefusedError,
+  RenditionConfigError,
   SourceClosedError,
   UdpMuxError,
 } from './errors.js';
@@ -28,10 +29,14 @@ export {
   readVideoHealth,
 } from './ingest/h264-inspector.js';
 export type {
+  RenditionInfo,
+  RenditionInput,
   RtpSourceOptions,
   RtpTrackInput,
   TrackKind,
   TrackStats,
+  VideoCodec,
+  VideoTrackInput,
 } from './ingest/rtp-source.js';
 export { RtpSource } from './ingest/rtp-source.js';
 export type { PeerCloseReason, PeerState } from './session/peer.js';

@@ -9,21 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RtcpSrPacket } from 'werift';
 import { FanoutPlane, type FanoutPlaneOptions, PeerFactory, RtpSource } from '../src/index.js';
 import { filterIncoming } from '../src/werift/ice-internals.js';
-import { planeWithSource } from './plane-fixture.js';
+import { planes, planeWithSource } from './plane-fixture.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-// The same behaviour from every data plane: JavaScript in this thread (the fallback), the native
-// addon in this thread, and the native addon in two worker shards (viewers spread over both, so one
-// of them follows the other's history through shared memory).
-const planes: [string, FanoutPlaneOptions][] = [
-  ['JavaScript', { engine: 'js' }],
-  ['native, in this thread', { engine: 'native', shards: 0 }],
-  ['native, two worker shards', { engine: 'native', shards: 2 }],
-];
 
 async function setup(options: FanoutPlaneOptions) {
   const { plane, source, factory } = await planeWithSource(options, cleanups);

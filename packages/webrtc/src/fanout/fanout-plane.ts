@@ -12,6 +12,7 @@ import { PacketHistory } from './packet-history.js';
 import {
   PlaneSource,
   type PlaneSourceSpec,
+  type PlaneTrackSpec,
   PlaneViewer,
   type PlaneViewerSpec,
   type ViewerTarget,
@@ -23,7 +24,7 @@ import {
   sharedOptionsFromEnv,
 } from './plane-options.js';
 import { RestartPolicy } from './restart-policy.js';
-import { Shard, type ShardTrackInput } from './shard.js';
+import { type RenditionTarget, Shard, type ShardTrackInput } from './shard.js';
 import { socketFd } from './socket-fd.js';
 import { type DataPlanePriority, lowerOtherThreads, raiseThreads } from './thread-priority.js';
 import { ViewerTargets } from './viewer-targets.js';
@@ -54,6 +55,17 @@ const historySize: Record<TrackKind, { entries: number; bytes: number }> = {
   video: { entries: 4096, bytes: 2 * 1024 * 1024 },
   audio: { entries: 1024, bytes: 256 * 1024 },
 };
+
+/**
+ * A lower rendition's history holds 4 s of its configured bitrate (at least 256 KiB): a 130 kbit/s
+ * rung needs a tenth of the top's 2 MiB. Entries stay the top's, as NACKs reach back by count.
+ */
+function historySizeOf(track: PlaneTrackSpec): { entries: number; bytes: number } {
+  const size = historySize[track.kind];
+  if (track.kind === 'audio' || !track.rendition || !track.bitrateKbit) return size;
+  const bytes = Math.ceil((track.bitrateKbit * 1000 * 4) / 8);
+  return { entries: size.entries, bytes: Math.min(size.bytes, Math.max(256 * 1024, bytes)) };
+}
 
 /** How a source's tracks are received: what its receiving shard is given, again after a restart. */
 interface SourceInput {
@@ -220,7 +232,9 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
     const shared = lane.relays;
     const tracks = spec.tracks.map((track) => ({
       ...track,
-      history: PacketHistory.create({ ...historySize[track.kind], shared }),
+      rendition: track.rendition ?? 0,
+      codec: track.codec ?? 'h264',
+      history: PacketHistory.create({ ...historySizeOf(track), shared }),
       stats: new Float64Array(
         shared
           ? new SharedArrayBuffer(trackStatLength(track.kind) * 8)
@@ -308,6 +322,11 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
     viewer.lane.send({ type: 'nack', viewerKey: viewer.key, kind, sequenceNumbers });
   }
 
+  /** @internal */
+  pinRendition(viewer: PlaneViewer, target: RenditionTarget): void {
+    viewer.lane.send({ type: 'pinRendition', viewerKey: viewer.key, rendition: target });
+  }
+
   #workerLane(script: string, index: number): WorkerLane {
     const lane: WorkerLane = new WorkerLane(script, index, {
       relay: (viewerKey, packet) => this.#targets.relay(viewerKey, packet),
@@ -368,6 +387,8 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
       for (const viewer of source.viewers) {
         if (viewer.lane !== lane) continue;
         this.#sendViewer(viewer, true);
+        // A switch it was waiting for is asked again (one done is in its counters).
+        if (viewer.pinned !== undefined) this.pinRendition(viewer, viewer.pinned);
         viewers++;
       }
     }
@@ -434,6 +455,7 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
           offset: index * streamCounterCount,
         })),
         resume,
+        ...(viewer.spec.video ? { video: viewer.spec.video } : {}),
       },
       target: target.shard,
     });

@@ -11,7 +11,7 @@
  * - `Int32` control words: a publish counter (readers wait on it with `Atomics.waitAsync`), a
  *   reserve counter (its atomic updates order the byte writes), and a version per entry (a seqlock:
  *   odd while the entry is rewritten);
- * - `Float64` fields: head ext, bytes reserved so far, the ext of the last keyframe's first packet,
+ * - `Float64` fields: head ext, bytes reserved so far, the ext of the last keyframe's first packet and its arrival,
  *   the newest packet's RTP timestamp and arrival time (for Sender Reports), and per entry its ext,
  *   byte position and length;
  * - the packet bytes, a ring: a packet never straddles its end.
@@ -30,8 +30,8 @@ export interface PacketHistoryOptions {
 
 const i32Words = { publish: 0, reserve: 1, entries: 2, bytes: 3 } as const;
 const i32Header = 4;
-const f64Fields = { head: 0, written: 1, keyframe: 2, rtpTimestamp: 3, arrivalMs: 4 } as const;
-const f64Header = 5;
+const f64Fields = { head: 0, written: 1, keyframe: 2, rtpTimestamp: 3, arrivalMs: 4, keyframeAt: 5 } as const;
+const f64Header = 6;
 /** No packet yet / no keyframe cached. */
 const none = -1;
 
@@ -104,6 +104,11 @@ export class PacketHistory {
     return this.#f64[f64Fields.keyframe]!;
   }
 
+  /** When the cached keyframe's first packet arrived (ms); meaningful while `keyframe` is not -1. */
+  get keyframeAt(): number {
+    return this.#f64[f64Fields.keyframeAt]!;
+  }
+
   /** Counter readers wait on: it changes after every append. */
   get publishWords(): Int32Array {
     return this.#i32;
@@ -150,7 +155,10 @@ export class PacketHistory {
       f64[f64Fields.rtpTimestamp] = rtpTimestamp;
       f64[f64Fields.arrivalMs] = arrivalMs;
     }
-    if (keyframe) f64[f64Fields.keyframe] = ext;
+    if (keyframe) {
+      f64[f64Fields.keyframe] = ext;
+      f64[f64Fields.keyframeAt] = arrivalMs;
+    }
     Atomics.add(this.#i32, i32Words.publish, 1);
     Atomics.notify(this.#i32, i32Words.publish);
   }

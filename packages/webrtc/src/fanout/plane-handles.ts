@@ -1,9 +1,10 @@
 import type { Socket } from 'node:dgram';
+import type { VideoCodec } from '../ingest/keyframes.js';
 import type { TrackKind } from '../ingest/track-ingest.js';
 import type { Lane } from './lanes.js';
 import { streamCounterCount, streamCounterFields } from './output.js';
 import type { PacketHistory } from './packet-history.js';
-import type { ShardSourceSpec } from './shard.js';
+import type { RenditionTarget, ShardSourceSpec, ShardViewerVideo } from './shard.js';
 import type { SrtpSessionKeys } from './srtp.js';
 
 // The plane's handles on a source (held by RtpSource) and on a viewer (held by Peer): what they
@@ -16,11 +17,36 @@ export type ViewerTarget =
   | { type: 'writer'; write: (packet: Buffer) => void }
   | { type: 'none' };
 
+/**
+ * @internal One track of a source. Video tracks are its renditions: 0 is the top (the one a source
+ * without renditions has), 1… the others, high to low; audio is rendition 0.
+ */
+export interface PlaneTrackSpec {
+  kind: TrackKind;
+  socket: Socket;
+  payloadType: number;
+  /** @default 0 */
+  rendition?: number;
+  /** @default 'h264' */
+  codec?: VideoCodec;
+  /** The configured bitrate (kbit/s) a rendition's history is sized for; 0 or absent: the top's size. */
+  bitrateKbit?: number;
+}
+
 /** @internal What a source gives the plane. */
 export interface PlaneSourceSpec {
-  tracks: { kind: TrackKind; socket: Socket; payloadType: number }[];
+  tracks: PlaneTrackSpec[];
   keyframeCache: boolean;
   maxCachedPackets: number;
+}
+
+/** @internal A track as the plane holds it. */
+export interface PlaneTrack {
+  kind: TrackKind;
+  rendition: number;
+  codec: VideoCodec;
+  history: PacketHistory;
+  stats: Float64Array;
 }
 
 /** @internal What a viewer gives the plane once its DTLS handshake has produced SRTP keys. */
@@ -28,6 +54,8 @@ export interface PlaneViewerSpec {
   keys: SrtpSessionKeys;
   streams: { kind: TrackKind; ssrc: number; payloadType: number }[];
   target: ViewerTarget;
+  /** A source with renditions: the ones this viewer can decode, and where it starts. @default top only */
+  video?: ShardViewerVideo;
 }
 
 /** @internal What the handles ask of the plane that made them. */
@@ -38,13 +66,14 @@ export interface PlaneControl {
   setViewerTarget(viewer: PlaneViewer, target: ViewerTarget): void;
   removeViewer(viewer: PlaneViewer): void;
   nack(viewer: PlaneViewer, kind: TrackKind, sequenceNumbers: number[]): void;
+  pinRendition(viewer: PlaneViewer, target: RenditionTarget): void;
 }
 
 /** @internal A source as the plane holds it: its shared history and counters. */
 export class PlaneSource {
   readonly viewers = new Set<PlaneViewer>();
   readonly lanesFollowing = new Set<Lane>();
-  readonly #tracks: Map<TrackKind, { history: PacketHistory; stats: Float64Array }>;
+  readonly #tracks: PlaneTrack[];
   readonly #spec: { keyframeCache: boolean; maxCachedPackets: number };
   /** Per shard and track, the newest ext that shard has sent (`ShardTrackSpec.sent`). */
   readonly #sent: Float64Array;
@@ -58,13 +87,13 @@ export class PlaneSource {
     spec: {
       keyframeCache: boolean;
       maxCachedPackets: number;
-      tracks: { kind: TrackKind; history: PacketHistory; stats: Float64Array }[];
+      tracks: PlaneTrack[];
       /** Shards of the plane, and whether they are other threads (shared memory). */
       shards: number;
       shared: boolean;
     },
   ) {
-    this.#tracks = new Map(spec.tracks.map(({ kind, history, stats }) => [kind, { history, stats }]));
+    this.#tracks = spec.tracks;
     this.#spec = { keyframeCache: spec.keyframeCache, maxCachedPackets: spec.maxCachedPackets };
     const size = spec.shards * spec.tracks.length * 8;
     this.#sent = new Float64Array(spec.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)).fill(-1);
@@ -72,27 +101,38 @@ export class PlaneSource {
 
   /** What shard `lane` needs to send this source: each track's history and its own send cursor. */
   followSpec(lane: Lane): ShardSourceSpec {
-    const first = lane.index * this.#tracks.size;
+    const first = lane.index * this.#tracks.length;
     return {
       sourceKey: this.key,
       keyframeCache: this.#spec.keyframeCache,
       maxCachedPackets: this.#spec.maxCachedPackets,
-      tracks: [...this.#tracks].map(([kind, { history }], index) => ({
+      tracks: this.#tracks.map(({ kind, rendition, codec, history }, index) => ({
         kind,
+        rendition,
+        codec,
         history: history.buffer,
         sent: this.#sent.subarray(first + index, first + index + 1),
       })),
     };
   }
 
+  /** Video renditions (1 for a source without renditions, 0 for one without video). */
+  get renditions(): number {
+    return this.#tracks.filter((track) => track.kind === 'video').length;
+  }
+
+  track(kind: TrackKind, rendition = 0): PlaneTrack | undefined {
+    return this.#tracks.find((track) => track.kind === kind && track.rendition === rendition);
+  }
+
   /** `trackStatFields` counters of a track. */
-  stats(kind: TrackKind): Float64Array | undefined {
-    return this.#tracks.get(kind)?.stats;
+  stats(kind: TrackKind, rendition = 0): Float64Array | undefined {
+    return this.track(kind, rendition)?.stats;
   }
 
   /** The newest packet's RTP timestamp and arrival time on a track (the Sender Report clock). */
-  clock(kind: TrackKind): { rtpTimestamp: number; arrivalMs: number } | undefined {
-    return this.#tracks.get(kind)?.history.clock();
+  clock(kind: TrackKind, rendition = 0): { rtpTimestamp: number; arrivalMs: number } | undefined {
+    return this.track(kind, rendition)?.history.clock();
   }
 
   /** Packets and bytes handed out to viewers, and packets dropped for them, closed ones included. */
@@ -131,6 +171,8 @@ export class PlaneViewer {
   targetSocket: number | undefined;
   /** The latest target its owner asked for. */
   target: ViewerTarget;
+  /** The latest rendition its owner pinned it to (given again to a shard made again). */
+  pinned: RenditionTarget | undefined;
   readonly #kinds: TrackKind[];
   #closed = false;
 
@@ -146,14 +188,22 @@ export class PlaneViewer {
     this.target = spec.target;
   }
 
-  /** Counters of one stream (`streamCounterFields`), or undefined for a kind it does not send. */
-  streamCounters(kind: TrackKind): { packets: number; payloadOctets: number } | undefined {
+  /**
+   * Counters of one stream (`streamCounterFields`), or undefined for a kind it does not send: what
+   * it was sent, and where its packets come from now: the rendition (video; -1 while paused, audio
+   * only) and the timestamp offset of the viewer's output space.
+   */
+  streamCounters(
+    kind: TrackKind,
+  ): { packets: number; payloadOctets: number; rendition: number; tsOffset: number } | undefined {
     const index = this.#kinds.indexOf(kind);
     if (index < 0) return undefined;
     const offset = index * streamCounterCount;
     return {
       packets: this.counters[offset + streamCounterFields.packets]!,
       payloadOctets: this.counters[offset + streamCounterFields.payloadOctets]!,
+      rendition: this.counters[offset + streamCounterFields.rendition]!,
+      tsOffset: this.counters[offset + streamCounterFields.tsOffset]!,
     };
   }
 
@@ -177,6 +227,16 @@ export class PlaneViewer {
 
   nack(kind: TrackKind, sequenceNumbers: number[]): void {
     if (!this.#closed && !this.plane.closed) this.plane.nack(this, kind, sequenceNumbers);
+  }
+
+  /**
+   * Sends the viewer's video from rendition `target` from that rendition's next keyframe on, or
+   * pauses it (`'audio'`); see `Shard.pinRendition`. A rendition it cannot decode is ignored.
+   */
+  pinRendition(target: RenditionTarget): void {
+    if (this.#closed || this.plane.closed) return;
+    this.pinned = target;
+    this.plane.pinRendition(this, target);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { TrackKind } from '../ingest/track-ingest.js';
 import type { OutputTarget, SocketHandle } from './output.js';
-import type { Shard, ShardSourceSpec, ShardViewerSpec } from './shard.js';
+import type { RenditionTarget, Shard, ShardSourceSpec, ShardViewerSpec } from './shard.js';
 
 /**
  * What the plane tells a shard, the same whether the shard runs in the plane's thread (the command
@@ -17,6 +17,7 @@ export type ShardCommand =
   | { type: 'updateTarget'; viewerKey: number; target: ShardTarget }
   | { type: 'removeViewer'; viewerKey: number }
   | { type: 'nack'; viewerKey: number; kind: TrackKind; sequenceNumbers: number[] }
+  | { type: 'pinRendition'; viewerKey: number; rendition: RenditionTarget }
   | { type: 'registerSocket'; id: number; handle: SocketHandle }
   | { type: 'forgetSocket'; id: number }
   | { type: 'close' };
@@ -55,6 +56,9 @@ export function applyCommand(
       return;
     case 'nack':
       shard.nack(command.viewerKey, command.kind, command.sequenceNumbers);
+      return;
+    case 'pinRendition':
+      shard.pinRendition(command.viewerKey, command.rendition);
       return;
     case 'registerSocket':
       shard.registerSocket(command.id, command.handle);

@@ -1,10 +1,12 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { TrackIngest, type TrackKind } from '../ingest/track-ingest.js';
+import type { VideoCodec } from '../ingest/keyframes.js';
+import { clockRates, TrackIngest, type TrackKind } from '../ingest/track-ingest.js';
 import type { OutputBackend, OutputGroup, OutputStream, OutputTarget, SocketHandle } from './output.js';
 import { streamCounterFields } from './output.js';
 import { PacketHistory } from './packet-history.js';
 import { RetransmitPacer } from './retransmit-pacer.js';
 import { maxRtpPacket, type SrtpSessionKeys } from './srtp.js';
+import { type OutputEnd, rebase, SwitchLog } from './switch-log.js';
 
 /** A track's receiving end, on the one shard that receives it. */
 export interface ShardTrackInput {
@@ -19,6 +21,9 @@ export interface ShardTrackInput {
 
 export interface ShardTrackSpec {
   kind: TrackKind;
+  /** Video: which rendition (0 = the top). Audio: 0. */
+  rendition: number;
+  codec: VideoCodec;
   history: SharedArrayBuffer | ArrayBuffer;
   /**
    * This shard's cursor, one value the plane keeps: the newest ext it has sent (-1: none). A shard
@@ -59,7 +64,20 @@ export interface ShardViewerSpec {
    * has the stream already), and each stream goes on from the index base in its counters.
    */
   resume?: boolean;
+  /**
+   * Video of a source with renditions: the renditions this viewer can decode (its codec) and the
+   * one it starts on. Absent: rendition 0, the top.
+   */
+  video?: ShardViewerVideo;
 }
+
+export interface ShardViewerVideo {
+  eligible: number[];
+  start: number;
+}
+
+/** Where a viewer's video goes: a rendition (index), or `'audio'` (video paused, audio only). */
+export type RenditionTarget = number | 'audio';
 
 /**
  * Bounds on what one NACK can make us resend: a viewer can only ask for recent packets (libwebrtc
@@ -81,11 +99,15 @@ class ShardTrack {
   scheduled = false;
   /** Streams of the group that have not been sent a packet yet: their index base is not set. */
   readonly unbased: ShardViewerStream[] = [];
+  /** Viewers' streams that move to this track at its next keyframe. */
+  readonly joining: ShardViewerStream[] = [];
   readonly onPublished: () => void;
   readonly onReceived: () => void;
 
   constructor(
     readonly kind: TrackKind,
+    readonly rendition: number,
+    readonly codec: VideoCodec,
     readonly history: PacketHistory,
     readonly sent: Float64Array | undefined,
     backend: OutputBackend,
@@ -105,6 +127,11 @@ class ShardTrack {
     return sent >= 0 && sent <= head && head - sent <= maxResumedPackets ? sent : head;
   }
 
+  /** Someone here is sent this track or waits for its next keyframe. */
+  get busy(): boolean {
+    return this.group.size !== 0 || this.joining.length !== 0;
+  }
+
   /** Hot path, once per batch: the cursor moved (kept where a shard made again finds it). */
   moveCursor(ext: number): void {
     this.cursor = ext;
@@ -113,7 +140,8 @@ class ShardTrack {
 }
 
 class ShardSource {
-  readonly tracks = new Map<TrackKind, ShardTrack>();
+  /** Audio, and the video renditions (0 = the top). */
+  readonly tracks: ShardTrack[] = [];
   readonly viewers = new Set<ShardViewer>();
   closed = false;
 
@@ -122,6 +150,16 @@ class ShardSource {
     readonly keyframeCache: boolean,
     readonly maxCachedPackets: number,
   ) {}
+
+  track(kind: TrackKind, rendition = 0): ShardTrack | undefined {
+    for (const track of this.tracks) if (track.kind === kind && track.rendition === rendition) return track;
+    return undefined;
+  }
+
+  /** Renditions need keyframes marked even where the cache does not prime new viewers. */
+  get marksKeyframes(): boolean {
+    return this.keyframeCache || this.tracks.some((track) => track.rendition > 0);
+  }
 }
 
 interface ShardViewerStream {
@@ -132,6 +170,24 @@ interface ShardViewerStream {
   pacer: RetransmitPacer;
   /** The stream's SRTP index base is set (and in its counters). */
   based: boolean;
+  /** Its output space (`OutputStream.setOffsets`): 0 until the viewer moves to another rendition. */
+  seqOffset: number;
+  tsOffset: number;
+  /** Video paused (audio only): `track` is the one it was last sent, no longer its group's member. */
+  paused: OutputEnd | undefined;
+  /** The track it joins at that track's next keyframe. */
+  pending: ShardTrack | undefined;
+  /** The runs of its output space, from its first switch on (for NACKs of packets sent before it). */
+  log: SwitchLog<ShardTrack> | undefined;
+}
+
+/** Where a paused stream's output stood, from its counters (a shard made again). */
+function pausedEnd(counters: Float64Array, offset: number): OutputEnd {
+  return {
+    outExt: counters[offset + streamCounterFields.pausedOutExt]! - 1,
+    outTs: counters[offset + streamCounterFields.pausedOutTs]!,
+    arrivalMs: Date.now(),
+  };
 }
 
 class ShardViewer {
@@ -140,6 +196,8 @@ class ShardViewer {
   constructor(
     readonly key: number,
     readonly source: ShardSource,
+    /** Renditions its video may be sent (indexes). */
+    readonly eligible: readonly number[],
   ) {}
 }
 
@@ -175,10 +233,12 @@ export class Shard {
       this.#sources.set(spec.sourceKey, source);
     }
     for (const trackSpec of spec.tracks) {
-      let track = source.tracks.get(trackSpec.kind);
+      let track = source.track(trackSpec.kind, trackSpec.rendition);
       if (!track) {
         track = new ShardTrack(
           trackSpec.kind,
+          trackSpec.rendition,
+          trackSpec.codec,
           PacketHistory.attach(trackSpec.history),
           trackSpec.sent,
           this.#backend,
@@ -188,8 +248,12 @@ export class Shard {
             this.#drain(received);
           },
         );
-        source.tracks.set(trackSpec.kind, track);
+        source.tracks.push(track);
       }
+    }
+    // Once every track is known: whether keyframes are marked depends on all of them.
+    for (const trackSpec of spec.tracks) {
+      const track = source.track(trackSpec.kind, trackSpec.rendition)!;
       if (trackSpec.input && !track.ingest) this.#receive(source, track, trackSpec.input);
     }
   }
@@ -201,7 +265,7 @@ export class Shard {
     source.closed = true;
     this.#sources.delete(sourceKey);
     for (const viewer of [...source.viewers]) this.removeViewer(viewer.key);
-    for (const track of source.tracks.values()) {
+    for (const track of source.tracks) {
       track.socket?.close();
       track.socket = undefined;
       track.ingest = undefined;
@@ -211,26 +275,41 @@ export class Shard {
   addViewer(spec: ShardViewerSpec): void {
     const source = this.#sources.get(spec.sourceKey);
     if (!source || this.#viewers.has(spec.viewerKey)) return;
-    const viewer = new ShardViewer(spec.viewerKey, source);
+    const viewer = new ShardViewer(spec.viewerKey, source, spec.video?.eligible ?? [0]);
     for (const streamSpec of spec.streams) {
-      const track = source.tracks.get(streamSpec.kind);
+      const { counters, offset } = streamSpec;
+      // A viewer taken on again after its worker died goes on where its counters say it was.
+      const rendition =
+        streamSpec.kind === 'audio'
+          ? 0
+          : spec.resume
+            ? counters[offset + streamCounterFields.rendition]!
+            : (spec.video?.start ?? 0);
+      const track = source.track(streamSpec.kind, Math.max(0, rendition)) ?? source.track(streamSpec.kind);
       if (!track) continue;
       const stream = this.#backend.createStream({ ...streamSpec, keys: spec.keys });
       stream.setTarget(spec.target);
       const entry: ShardViewerStream = {
         stream,
         track,
-        counters: streamSpec.counters,
-        offset: streamSpec.offset,
+        counters,
+        offset,
         pacer: new RetransmitPacer(),
         based: false,
+        seqOffset: spec.resume ? counters[offset + streamCounterFields.seqOffset]! : 0,
+        tsOffset: spec.resume ? counters[offset + streamCounterFields.tsOffset]! : 0,
+        paused: rendition < 0 ? pausedEnd(counters, offset) : undefined,
+        pending: undefined,
+        log: undefined,
       };
+      counters[offset + streamCounterFields.rendition] = rendition < 0 ? -1 : track.rendition;
+      if (entry.seqOffset !== 0 || entry.tsOffset !== 0) stream.setOffsets(entry.seqOffset, entry.tsOffset);
       // Stored plus one: counters start at 0, and 0 is a valid ext.
-      const indexBase = streamSpec.counters[streamSpec.offset + streamCounterFields.indexBase]! - 1;
+      const indexBase = counters[offset + streamCounterFields.indexBase]! - 1;
       if (indexBase >= 0) {
         stream.setIndexBase(indexBase);
         entry.based = true;
-      } else {
+      } else if (!entry.paused) {
         track.unbased.push(entry);
       }
       viewer.streams.set(streamSpec.kind, entry);
@@ -238,8 +317,9 @@ export class Shard {
     this.#viewers.set(viewer.key, viewer);
     source.viewers.add(viewer);
     for (const entry of viewer.streams.values()) {
+      if (entry.paused) continue;
       const { stream, track } = entry;
-      if (!track.ingest && track.group.size === 0 && !spec.resume) {
+      if (!track.ingest && !track.busy && !spec.resume) {
         // First viewer of a followed track here: start from what the receiving shard has now.
         track.moveCursor(track.history.head);
       }
@@ -247,6 +327,32 @@ export class Shard {
       track.group.add(stream);
       if (!track.ingest) this.#follow(track);
     }
+  }
+
+  /**
+   * Moves a viewer's video to rendition `target` at that rendition's next keyframe (until then it
+   * keeps getting the one it has, so a switch never freezes by itself), or pauses it at once
+   * (`'audio'`: audio goes on). A paused viewer resumes from the target's keyframe cache when that
+   * keyframe is newer than the pause (a browser drops frames older than what it has shown), else at
+   * the next keyframe. Sequence numbers and timestamps stay continuous for the viewer throughout.
+   * A rendition the viewer cannot decode, or that the source does not have, is ignored.
+   */
+  pinRendition(viewerKey: number, target: RenditionTarget): void {
+    const viewer = this.#viewers.get(viewerKey);
+    const entry = viewer?.streams.get('video');
+    if (!viewer || !entry) return;
+    this.#cancelPending(entry);
+    if (target === 'audio') {
+      this.#pause(entry);
+      return;
+    }
+    const track = viewer.eligible.includes(target) ? viewer.source.track('video', target) : undefined;
+    if (!track || (track === entry.track && !entry.paused)) return;
+    if (!track.ingest && !track.busy) track.moveCursor(track.history.head);
+    if (entry.paused && this.#resumeFromCache(viewer.source, track, entry)) return;
+    entry.pending = track;
+    track.joining.push(entry);
+    if (!track.ingest) this.#follow(track);
   }
 
   updateTarget(viewerKey: number, target: OutputTarget): void {
@@ -266,6 +372,7 @@ export class Shard {
       stream.close();
       const waiting = track.unbased.indexOf(entry);
       if (waiting >= 0) track.unbased.splice(waiting, 1);
+      this.#cancelPending(entry);
     }
   }
 
@@ -278,17 +385,26 @@ export class Shard {
     const entry = this.#viewers.get(viewerKey)?.streams.get(kind);
     // A stream that was never sent a packet has nothing to resend.
     if (!entry?.based) return;
-    const { track, stream, counters, offset, pacer } = entry;
+    const { stream, counters, offset, pacer, log } = entry;
+    const newest = entry.paused ? entry.paused.outExt : entry.track.cursor + entry.seqOffset;
     const count = Math.min(sequenceNumbers.length, maxNackedPerReport);
     const now = Date.now();
     for (let index = 0; index < count; index++) {
-      const ext = PacketHistory.before(track.cursor, sequenceNumbers[index]! & 0xffff);
-      if (track.cursor - ext > maxNackAge || !pacer.allow(ext, now)) continue;
+      // Numbers are the viewer's: sent from the run (rendition, offsets) the switch log says.
+      const outExt = PacketHistory.before(newest, sequenceNumbers[index]! & 0xffff);
+      const segment = log?.find(outExt);
+      const track = segment ? segment.track : entry.track;
+      const seqOffset = segment ? segment.seqOffset : entry.seqOffset;
+      const ext = outExt - seqOffset;
+      if (track.cursor - ext > maxNackAge || !pacer.allow(outExt, now)) continue;
       const length = track.history.read(ext, this.#scratch);
       if (length === 0) continue;
-      if (stream.send(this.#scratch.subarray(0, length), ext) === 1) {
-        counters[offset + streamCounterFields.retransmitted]!++;
-      }
+      const earlier =
+        segment !== undefined && (seqOffset !== entry.seqOffset || segment.tsOffset !== entry.tsOffset);
+      if (earlier) stream.setOffsets(seqOffset, segment.tsOffset);
+      const sent = stream.send(this.#scratch.subarray(0, length), ext);
+      if (earlier) stream.setOffsets(entry.seqOffset, entry.tsOffset);
+      if (sent === 1) counters[offset + streamCounterFields.retransmitted]!++;
     }
   }
 
@@ -311,9 +427,10 @@ export class Shard {
     track.ingest = new TrackIngest({
       kind: track.kind,
       payloadType: input.payloadType,
+      codec: track.codec,
       history: track.history,
       stats: input.stats,
-      keyframeCache: source.keyframeCache,
+      keyframeCache: source.marksKeyframes,
       maxCachedPackets: source.maxCachedPackets,
     });
     track.moveCursor(track.start());
@@ -336,13 +453,21 @@ export class Shard {
     const history = track.history;
     const head = history.head;
     let ext = track.cursor < 0 ? head : track.cursor + 1;
-    if (track.group.size === 0) {
+    if (!track.busy) {
       track.moveCursor(head);
       return;
     }
     const scratch = this.#scratch;
     const group = track.group;
+    // Viewers waiting for this track join at the first packet of a keyframe in this batch: what
+    // came before it goes out first, to the members only.
+    const keyframe = track.joining.length === 0 ? -1 : history.keyframe;
+    const joinAt = keyframe >= ext && keyframe <= head ? keyframe : -1;
     for (; ext <= head; ext++) {
+      if (ext === joinAt) {
+        group.flush();
+        this.#join(track, ext);
+      }
       const length = history.read(ext, scratch);
       if (length === 0) continue;
       if (track.unbased.length !== 0) this.#setIndexBases(track, ext);
@@ -362,9 +487,138 @@ export class Shard {
   }
 
   #setIndexBase(entry: ShardViewerStream, ext: number): void {
-    entry.stream.setIndexBase(ext);
-    entry.counters[entry.offset + streamCounterFields.indexBase] = ext + 1;
+    const outExt = ext + entry.seqOffset;
+    entry.stream.setIndexBase(outExt);
+    entry.counters[entry.offset + streamCounterFields.indexBase] = outExt + 1;
     entry.based = true;
+  }
+
+  /** The joining viewers of `track` move to it: `ext` (the first packet of a keyframe) is their next. */
+  #join(track: ShardTrack, ext: number): void {
+    const length = track.history.read(ext, this.#scratch);
+    if (length === 0) return;
+    const timestamp = this.#scratch.readUInt32BE(4);
+    const now = Date.now();
+    for (const entry of track.joining) this.#moveTo(entry, track, ext, timestamp, now);
+    track.joining.length = 0;
+  }
+
+  /**
+   * Puts a viewer's stream on `track` from `firstExt` on (a packet of timestamp `firstTs` that
+   * arrived at `firstArrivalMs`), in an output space that continues what it was sent before.
+   */
+  #moveTo(
+    entry: ShardViewerStream,
+    track: ShardTrack,
+    firstExt: number,
+    firstTs: number,
+    firstArrivalMs: number,
+  ): void {
+    const end = entry.based ? (entry.paused ?? this.#outputEnd(entry)) : undefined;
+    this.#leaveGroup(entry);
+    entry.pending = undefined;
+    entry.paused = undefined;
+    const { seqOffset, tsOffset } =
+      end && end.outExt >= 0
+        ? rebase(end, firstExt, firstTs, firstArrivalMs, clockRates[track.kind])
+        : { seqOffset: 0, tsOffset: 0 };
+    if (end) {
+      entry.log ??= new SwitchLog();
+      if (entry.log.size === 0) {
+        entry.log.push({
+          outStart: 0,
+          track: entry.track,
+          seqOffset: entry.seqOffset,
+          tsOffset: entry.tsOffset,
+        });
+      }
+      entry.log.push({ outStart: firstExt + seqOffset, track, seqOffset, tsOffset });
+    }
+    entry.seqOffset = seqOffset;
+    entry.tsOffset = tsOffset;
+    entry.track = track;
+    entry.stream.setOffsets(seqOffset, tsOffset);
+    const counters = entry.counters;
+    counters[entry.offset + streamCounterFields.seqOffset] = seqOffset;
+    counters[entry.offset + streamCounterFields.tsOffset] = tsOffset;
+    counters[entry.offset + streamCounterFields.rendition] = track.rendition;
+    if (!entry.based) track.unbased.push(entry);
+    track.group.add(entry.stream);
+  }
+
+  /** The newest packet a viewer's stream was sent from its current track, in its output space. */
+  #outputEnd(entry: ShardViewerStream): OutputEnd {
+    const track = entry.track;
+    const length = track.history.read(track.cursor, this.#scratch);
+    const clock = track.history.clock();
+    const timestamp = length > 0 ? this.#scratch.readUInt32BE(4) : (clock?.rtpTimestamp ?? 0);
+    return {
+      outExt: track.cursor + entry.seqOffset,
+      outTs: (timestamp + entry.tsOffset) >>> 0,
+      arrivalMs: clock?.arrivalMs ?? Date.now(),
+    };
+  }
+
+  /** Stops sending a viewer video at once (audio only); it keeps its place for a resume. */
+  #pause(entry: ShardViewerStream): void {
+    if (entry.paused) return;
+    const end = entry.based ? this.#outputEnd(entry) : { outExt: -1, outTs: 0, arrivalMs: 0 };
+    this.#leaveGroup(entry);
+    entry.paused = end;
+    const { counters, offset } = entry;
+    counters[offset + streamCounterFields.rendition] = -1;
+    counters[offset + streamCounterFields.pausedOutExt] = end.outExt + 1;
+    counters[offset + streamCounterFields.pausedOutTs] = end.outTs;
+  }
+
+  /**
+   * A paused viewer goes back to video from `track`'s cached keyframe, if that arrived after the
+   * pause (its pictures are newer than the last one shown): no wait for the next keyframe.
+   */
+  #resumeFromCache(source: ShardSource, track: ShardTrack, entry: ShardViewerStream): boolean {
+    const history = track.history;
+    const keyframe = history.keyframe;
+    const last = track.cursor;
+    if (keyframe < 0 || last < keyframe || last - keyframe >= source.maxCachedPackets) return false;
+    if (entry.paused && entry.paused.outExt >= 0 && history.keyframeAt <= entry.paused.arrivalMs)
+      return false;
+    const scratch = this.#scratch;
+    if (history.read(keyframe, scratch) === 0) return false;
+    this.#moveTo(entry, track, keyframe, scratch.readUInt32BE(4), history.keyframeAt);
+    if (!track.ingest) this.#follow(track);
+    this.#replay(track, entry, keyframe, last);
+    return true;
+  }
+
+  /** Sends a stream `from` … `last` of its track, one by one (a primer). */
+  #replay(track: ShardTrack, entry: ShardViewerStream, from: number, last: number): void {
+    const waiting = track.unbased.indexOf(entry);
+    if (waiting >= 0) {
+      track.unbased.splice(waiting, 1);
+      this.#setIndexBase(entry, from);
+    }
+    const scratch = this.#scratch;
+    for (let ext = from; ext <= last; ext++) {
+      const length = track.history.read(ext, scratch);
+      if (length > 0) entry.stream.send(scratch.subarray(0, length), ext);
+    }
+  }
+
+  /** The stream leaves its track's group (paused or moving); nothing more of that track reaches it. */
+  #leaveGroup(entry: ShardViewerStream): void {
+    if (entry.paused) return;
+    const track = entry.track;
+    track.group.delete(entry.stream);
+    const waiting = track.unbased.indexOf(entry);
+    if (waiting >= 0) track.unbased.splice(waiting, 1);
+  }
+
+  #cancelPending(entry: ShardViewerStream): void {
+    const pending = entry.pending;
+    if (!pending) return;
+    entry.pending = undefined;
+    const index = pending.joining.indexOf(entry);
+    if (index >= 0) pending.joining.splice(index, 1);
   }
 
   /** Primes a new viewer with the cached GOP (fast start), up to what the shard has sent. */
@@ -372,19 +626,9 @@ export class Shard {
     const keyframe = track.history.keyframe;
     const last = track.cursor;
     if (keyframe < 0 || last < keyframe || last - keyframe >= source.maxCachedPackets) return;
-    const scratch = this.#scratch;
     // The GOP is replayed only whole: a missing first packet (the SPS) makes the rest useless.
-    if (track.history.read(keyframe, scratch) === 0) return;
-    const stream = entry.stream;
-    const waiting = track.unbased.indexOf(entry);
-    if (waiting >= 0) {
-      track.unbased.splice(waiting, 1);
-      this.#setIndexBase(entry, keyframe);
-    }
-    for (let ext = keyframe; ext <= last; ext++) {
-      const length = track.history.read(ext, scratch);
-      if (length > 0) stream.send(scratch.subarray(0, length), ext);
-    }
+    if (track.history.read(keyframe, this.#scratch) === 0) return;
+    this.#replay(track, entry, keyframe, last);
   }
 
   #follow(track: ShardTrack): void {
@@ -393,7 +637,7 @@ export class Shard {
     for (;;) {
       const seen = Atomics.load(words, PacketHistory.publishIndex);
       this.#drain(track);
-      if (track.group.size === 0) return;
+      if (!track.busy) return;
       const wait = Atomics.waitAsync(words, PacketHistory.publishIndex, seen);
       if (!wait.async) continue;
       track.waiting = true;
@@ -404,6 +648,6 @@ export class Shard {
 
   #onPublished(track: ShardTrack): void {
     track.waiting = false;
-    if (track.group.size > 0 && !track.ingest) this.#follow(track);
+    if (track.busy && !track.ingest) this.#follow(track);
   }
 }

@@ -1,11 +1,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { SourceClosedError } from '../errors.js';
+import { RenditionConfigError, SourceClosedError } from '../errors.js';
 import { FanoutPlane } from '../fanout/fanout-plane.js';
 import type { PlaneSource, PlaneViewer, PlaneViewerSpec } from '../fanout/plane-handles.js';
 import { readVideoHealth, type VideoHealth } from './h264-inspector.js';
+import type { VideoCodec } from './keyframes.js';
 import { type TrackKind, trackStatCount, trackStatFields } from './track-ingest.js';
 
+export type { VideoCodec } from './keyframes.js';
 export type { TrackKind } from './track-ingest.js';
 
 export interface RtpTrackInput {
@@ -19,6 +21,45 @@ export interface RtpTrackInput {
   payloadType: number;
 }
 
+/** A video leg: the top, or one of its renditions. */
+export interface VideoTrackInput extends RtpTrackInput {
+  /** What the leg carries. @default 'h264' */
+  codec?: VideoCodec;
+}
+
+/**
+ * A lower rendition of the source's video, received on its own leg (e.g. a scaled encode of the
+ * same FFmpeg): rendition 1, 2… in the order given, the top being 0.
+ */
+export interface RenditionInput extends VideoTrackInput {
+  /** '480p', '360p', 'vp8-360p'…: unique in the source, and not the top's `'top'`. */
+  id: string;
+  /** The configured bitrate, kbit/s (sizes its history; ordering and policy). 0: not known. */
+  bitrateKbit: number;
+  height?: number;
+}
+
+/** A video rendition as the source sees it: configuration, whether this run sends it, what it got. */
+export interface RenditionInfo {
+  /** 0 = the top, then the renditions in the order they were given. */
+  index: number;
+  /** `'top'` for rendition 0. */
+  id: string;
+  codec: VideoCodec;
+  port: number;
+  height: number | undefined;
+  /** Configured, kbit/s (0: not known, e.g. a copied top). */
+  bitrateKbit: number;
+  /** Measured over the last second. */
+  bitrateBps: number;
+  /** The current run of FFmpeg sends it (`setActiveRenditions`). */
+  active: boolean;
+  packets: number;
+  keyframes: number;
+  /** Since the newest keyframe arrived; null before the first. */
+  keyframeAgeMs: number | null;
+}
+
 export interface TrackStats {
   packets: number;
   bytes: number;
@@ -30,7 +71,13 @@ export interface TrackStats {
 
 export interface RtpSourceOptions {
   id: string;
-  video: RtpTrackInput;
+  /** The top video leg: rendition 0, what viewers get unless moved to another. */
+  video: VideoTrackInput;
+  /**
+   * Lower renditions, high to low, each on its own leg; none by default, and a source without them
+   * behaves and costs exactly as before they existed.
+   */
+  renditions?: RenditionInput[];
   audio?: RtpTrackInput;
   /** Keep the packets since the last keyframe and prime new viewers with them. @default true */
   keyframeCache?: boolean;
@@ -52,51 +99,85 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
   readonly #fanout: PlaneSource;
   readonly #videoPort: number;
   readonly #audioPort: number | undefined;
+  readonly #renditions: RenditionConfig[];
   #closed = false;
   #active = { video: true, audio: true };
 
-  private constructor(id: string, fanout: PlaneSource, videoPort: number, audioPort: number | undefined) {
+  private constructor(
+    id: string,
+    fanout: PlaneSource,
+    renditions: RenditionConfig[],
+    audioPort: number | undefined,
+  ) {
     super();
     // Every viewer listens for 'closed': hundreds of listeners are the design, not a leak.
     this.setMaxListeners(0);
     this.id = id;
     this.#fanout = fanout;
-    this.#videoPort = videoPort;
+    this.#renditions = renditions;
+    this.#videoPort = renditions[0]!.port;
     this.#audioPort = audioPort;
   }
 
-  /** Takes over the given bound sockets, or binds the given ports on loopback. */
+  /**
+   * Takes over the given bound sockets, or binds the given ports on loopback.
+   * @throws RenditionConfigError for a rendition id used twice (or `'top'`)
+   */
   static async open(options: RtpSourceOptions): Promise<RtpSource> {
     const plane = options.plane ?? FanoutPlane.shared();
     if (plane.closed) throw new SourceClosedError(options.id);
-    const video = await socketFor(options.video);
-    let audio: Socket | undefined;
+    const renditions = options.renditions ?? [];
+    const ids = new Set(['top']);
+    for (const rendition of renditions) {
+      if (ids.has(rendition.id)) throw new RenditionConfigError(options.id, rendition.id);
+      ids.add(rendition.id);
+    }
+    const legs: { kind: TrackKind; input: VideoTrackInput; config?: RenditionInput }[] = [
+      { kind: 'video', input: options.video },
+      ...renditions.map((config) => ({ kind: 'video' as const, input: config, config })),
+      ...(options.audio ? [{ kind: 'audio' as const, input: options.audio }] : []),
+    ];
+    const sockets: Socket[] = [];
     try {
-      audio = options.audio ? await socketFor(options.audio) : undefined;
+      for (const leg of legs) sockets.push(await socketFor(leg.input));
     } catch (error) {
-      video.close();
+      for (const socket of sockets) socket.close();
       throw error;
     }
-    const videoPort = video.address().port;
-    const audioPort = audio?.address().port;
+    const configs: RenditionConfig[] = legs.flatMap((leg, index) =>
+      leg.kind === 'video'
+        ? [
+            {
+              id: leg.config?.id ?? 'top',
+              codec: leg.input.codec ?? 'h264',
+              port: sockets[index]!.address().port,
+              height: leg.config?.height,
+              bitrateKbit: leg.config?.bitrateKbit ?? 0,
+              active: true,
+            },
+          ]
+        : [],
+    );
+    const audioPort = options.audio ? sockets.at(-1)!.address().port : undefined;
     let fanout: PlaneSource;
     try {
       fanout = plane.openSource({
-        tracks: [
-          { kind: 'video', socket: video, payloadType: options.video.payloadType },
-          ...(audio && options.audio
-            ? [{ kind: 'audio' as const, socket: audio, payloadType: options.audio.payloadType }]
-            : []),
-        ],
+        tracks: legs.map((leg, index) => ({
+          kind: leg.kind,
+          socket: sockets[index]!,
+          payloadType: leg.input.payloadType,
+          rendition: leg.kind === 'video' ? index : 0,
+          codec: leg.input.codec ?? 'h264',
+          bitrateKbit: leg.config?.bitrateKbit ?? 0,
+        })),
         keyframeCache: options.keyframeCache ?? true,
         maxCachedPackets: options.maxCachedPackets ?? 4000,
       });
     } catch (error) {
-      video.close();
-      audio?.close();
+      for (const socket of sockets) socket.close();
       throw error;
     }
-    return new RtpSource(options.id, fanout, videoPort, audioPort);
+    return new RtpSource(options.id, fanout, configs, audioPort);
   }
 
   get videoPort(): number {
@@ -124,6 +205,34 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
    */
   setActiveTracks(tracks: { video: boolean; audio: boolean }): void {
     this.#active = { video: tracks.video, audio: tracks.audio };
+  }
+
+  /**
+   * The video renditions (the top first, then the others in the order given): configuration, and
+   * what each has received.
+   */
+  renditions(): RenditionInfo[] {
+    const now = Date.now();
+    return this.#renditions.map((config, index) => {
+      const stats = this.#fanout.stats('video', index);
+      const lastKeyframeAt = stats?.[trackStatFields.lastKeyframeAt] ?? 0;
+      return {
+        index,
+        ...config,
+        bitrateBps: stats?.[trackStatFields.bitrateBps] ?? 0,
+        packets: stats?.[trackStatFields.packets] ?? 0,
+        keyframes: stats?.[trackStatFields.keyframes] ?? 0,
+        keyframeAgeMs: lastKeyframeAt === 0 ? null : Math.max(0, now - lastKeyframeAt),
+      };
+    });
+  }
+
+  /**
+   * Which renditions the current run of FFmpeg sends (by id; the top is `'top'`): the others are
+   * reported inactive. The sockets stay bound either way, for the next run.
+   */
+  setActiveRenditions(ids: readonly string[]): void {
+    for (const config of this.#renditions) config.active = ids.includes(config.id);
   }
 
   /** What the video track delivered so far: keyframes, parameter sets, timestamps going back. */
@@ -202,6 +311,15 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
       lastPacketAt: lastPacketAt === 0 ? null : lastPacketAt,
     };
   }
+}
+
+interface RenditionConfig {
+  id: string;
+  codec: VideoCodec;
+  port: number;
+  height: number | undefined;
+  bitrateKbit: number;
+  active: boolean;
 }
 
 function socketFor(input: RtpTrackInput): Promise<Socket> {

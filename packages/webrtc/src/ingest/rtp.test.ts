@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startsKeyframe } from './h264.js';
+import { startsH264Keyframe as startsKeyframe, startsVp8Keyframe } from './keyframes.js';
 import { RtpContinuity } from './rtp-continuity.js';
 import { readRtpHeader } from './rtp-header.js';
 
@@ -112,5 +112,25 @@ describe('startsKeyframe', () => {
     expect(at([0x7c, 0x81])).toBe(false);
     expect(at([])).toBe(false);
     expect(at([0x78, 0x00])).toBe(false);
+  });
+});
+
+describe('startsVp8Keyframe', () => {
+  const at = (bytes: number[]) => startsVp8Keyframe(Buffer.from(bytes), 0, bytes.length);
+  it('finds the first packet of a key frame, past every optional descriptor byte', () => {
+    // S=1, PID=0, then the payload header with P=0.
+    expect(at([0x10, 0x9c])).toBe(true);
+    // X with I (15-bit picture id), L and T/K: four more descriptor bytes.
+    expect(at([0x90, 0xe0, 0x80 | 0x12, 0x34, 0x05, 0x20, 0x9c])).toBe(true);
+    // X with I (7-bit picture id) only.
+    expect(at([0x90, 0x80, 0x12, 0x9c])).toBe(true);
+  });
+  it('ignores inter frames, continuations, later partitions and truncated descriptors', () => {
+    expect(at([0x10, 0x9d])).toBe(false);
+    expect(at([0x00, 0x9c])).toBe(false);
+    expect(at([0x11, 0x9c])).toBe(false);
+    expect(at([0x90, 0x80, 0x92])).toBe(false);
+    expect(at([0x90])).toBe(false);
+    expect(at([])).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { isLoopbackAddress } from '@dragon/portalloc';
 import type { PacketHistory } from '../fanout/packet-history.js';
-import { startsKeyframe } from './h264.js';
 import { H264Inspector, h264HealthFieldCount } from './h264-inspector.js';
+import { startsKeyframe, type VideoCodec } from './keyframes.js';
 import { continuityFieldCount, RtpContinuity } from './rtp-continuity.js';
 import { readRtpHeader } from './rtp-header.js';
 
@@ -22,7 +22,10 @@ export const trackStatFields = {
   lastPacketAt: 4,
   windowStart: 5,
   windowBytes: 6,
-  continuity: 7,
+  /** Keyframes marked (with the keyframe cache on, or on a source with renditions). */
+  keyframes: 7,
+  lastKeyframeAt: 8,
+  continuity: 9,
 } as const;
 export const trackStatCount = trackStatFields.continuity + continuityFieldCount;
 
@@ -37,9 +40,14 @@ export function trackStatLength(kind: TrackKind): number {
 export interface TrackIngestOptions {
   kind: TrackKind;
   payloadType: number;
+  /** What a video track carries: its keyframes are found by this codec's rules. @default 'h264' */
+  codec?: VideoCodec;
   history: PacketHistory;
   stats: Float64Array;
-  /** Mark keyframes in the history so new viewers are primed with the last GOP (video only). */
+  /**
+   * Mark keyframes in the history (video only): new viewers are primed with the last GOP, and a
+   * viewer moves to another rendition at one.
+   */
   keyframeCache: boolean;
   /** A GOP longer than this is not replayed. */
   maxCachedPackets: number;
@@ -54,6 +62,7 @@ export class TrackIngest {
   readonly kind: TrackKind;
   readonly history: PacketHistory;
   readonly #payloadType: number;
+  readonly #codec: VideoCodec;
   readonly #stats: Float64Array;
   readonly #continuity: RtpContinuity;
   readonly #keyframeCache: boolean;
@@ -65,6 +74,7 @@ export class TrackIngest {
     this.kind = options.kind;
     this.history = options.history;
     this.#payloadType = options.payloadType;
+    this.#codec = options.codec ?? 'h264';
     this.#stats = options.stats;
     // A history with packets already: this receiver replaces one that stopped (its worker died).
     const clock = options.history.clock();
@@ -80,8 +90,11 @@ export class TrackIngest {
     this.#continuity = new RtpContinuity(clockRates[options.kind], continuity, resume);
     this.#keyframeCache = options.keyframeCache && options.kind === 'video';
     this.#maxCached = options.maxCachedPackets;
+    // The health counters read H.264; other codecs report packets and keyframes only.
     this.#inspector =
-      options.kind === 'video' ? new H264Inspector(options.stats.subarray(trackStatCount)) : undefined;
+      options.kind === 'video' && this.#codec === 'h264'
+        ? new H264Inspector(options.stats.subarray(trackStatCount))
+        : undefined;
   }
 
   /** Hot path, once per datagram. Returns whether the packet was stored (and is to be sent). */
@@ -115,10 +128,12 @@ export class TrackIngest {
     if (this.#keyframeCache) {
       if (
         timestamp !== this.#keyframeTimestamp &&
-        startsKeyframe(packet, header.payloadOffset, header.payloadLength)
+        startsKeyframe(this.#codec, packet, header.payloadOffset, header.payloadLength)
       ) {
         keyframe = true;
         this.#keyframeTimestamp = timestamp;
+        stats[trackStatFields.keyframes]!++;
+        stats[trackStatFields.lastKeyframeAt] = now;
       } else if (history.keyframe >= 0 && ext - history.keyframe >= this.#maxCached) {
         // A GOP this long is not worth replaying; wait for the next keyframe.
         history.forgetKeyframe();

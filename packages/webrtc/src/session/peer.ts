@@ -159,12 +159,44 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
       sender.codec ? [{ kind, ssrc: sender.ssrc, payloadType: sender.codec.payloadType }] : [],
     );
     this.#target = selectedTarget(this.#pc);
-    this.#viewer = this.#source.attachViewer({ keys, streams, target: this.#target });
+    const video = this.#videoRenditions();
+    this.#viewer = this.#source.attachViewer({
+      keys,
+      streams,
+      target: this.#target,
+      ...(video ? { video } : {}),
+    });
     this.#reports = new SenderReports(
       this.#senders.filter(({ sender }) => sender.codec !== undefined),
       this.#source.fanout,
       this.#viewer,
     );
+  }
+
+  /** The renditions of the source in the codec the viewer's video negotiated; it starts on the top. */
+  #videoRenditions(): { eligible: number[]; start: number } | undefined {
+    const mimeType = this.#senders.find(({ kind }) => kind === 'video')?.sender.codec?.mimeType.toLowerCase();
+    const renditions = this.#source.renditions();
+    if (!mimeType || renditions.length < 2) return undefined;
+    const eligible = renditions
+      .filter((rendition) => mimeType === `video/${rendition.codec}`)
+      .map((rendition) => rendition.index);
+    return eligible.length > 0 ? { eligible, start: eligible[0]! } : undefined;
+  }
+
+  /**
+   * Sends the viewer's video from another rendition (an index of `RtpSource.renditions()`), from
+   * that rendition's next keyframe on, or pauses it (`'audio'`: audio only, resumed by the next
+   * pin). Sequence numbers and timestamps stay continuous for the viewer. A rendition in a codec
+   * the viewer did not negotiate is ignored. Before the viewer is connected, nothing happens.
+   */
+  pinRendition(rendition: number | 'audio'): void {
+    this.#viewer?.pinRendition(rendition);
+  }
+
+  /** The rendition the viewer's video is sent from (-1: paused, audio only); undefined before it connects. */
+  get rendition(): number | undefined {
+    return this.#viewer?.streamCounters('video')?.rendition;
   }
 
   #followTarget(): void {

@@ -32,7 +32,8 @@ export function compactNtp(ntp: bigint): number {
  * Sender Reports for a viewer's streams, which the data plane sends without werift's `RTCRtpSender`:
  * packet and octet counts from the plane, and the RTP/NTP pair that lets the browser line audio up
  * with video (RFC 3550 §6.4.1). The RTP timestamp is the newest packet's, moved on by the time
- * since it arrived, the same mapping for both tracks. Sent every 0.5–1.5 s, as werift does, all of
+ * since it arrived, the same mapping for both tracks (for video, the rendition the viewer is sent
+ * now, moved into its output space). Sent every 0.5–1.5 s, as werift does, all of
  * a viewer's streams in one compound packet through werift's SRTCP session; nothing for a stream
  * before its first packet.
  */
@@ -96,14 +97,18 @@ export class SenderReports {
   /** The stream's report, recorded as sent; none before its first packet. */
   #report(kind: TrackKind, sender: RTCRtpSender): RtcpSrPacket | undefined {
     const counters = this.#viewer.streamCounters(kind);
-    const clock = this.#source.clock(kind);
-    if (!counters || counters.packets === 0 || !clock) return undefined;
+    // The clock of the rendition the stream is sent now, in the viewer's output space; nothing
+    // while its video is paused. A report made around a switch may pair the previous rendition's
+    // clock with the new offset: the next one, at most 1.5 s later, corrects it.
+    if (!counters || counters.packets === 0 || counters.rendition < 0) return undefined;
+    const clock = this.#source.clock(kind, counters.rendition);
+    if (!clock) return undefined;
     const now = Date.now();
     const ntp = ntpTimestamp(now);
     const elapsedUnits = Math.round(((now - clock.arrivalMs) * clockRates[kind]) / 1000);
     const report = {
       ntpTimestamp: ntp,
-      rtpTimestamp: (clock.rtpTimestamp + Math.max(0, elapsedUnits)) >>> 0,
+      rtpTimestamp: (clock.rtpTimestamp + counters.tsOffset + Math.max(0, elapsedUnits)) >>> 0,
       packetCount: counters.packets >>> 0,
       octetCount: counters.payloadOctets >>> 0,
     };
