@@ -260,6 +260,34 @@ describe.each(planes)('switching renditions: %s', (_name, options) => {
   });
 });
 
+describe.each(planes)('an adaptive viewer: %s', (_name, options) => {
+  it('is moved by its congestion control, which follows its pins and takes it back on auto', async () => {
+    const { source, factory } = await renditionSource(options);
+    await waitFor('a keyframe cached on the top', () => source.renditions()[0]!.keyframes >= 1);
+    // Two H.264 renditions to choose from: the viewer is adaptive.
+    const { peer, video } = await recordingViewer(factory, source);
+    await waitFor('video from the top', () => video.length > 20);
+
+    peer.pinRendition(1);
+    await waitFor('video from 360p', () => video.filter((packet) => packet.fill === fills[1]).length > 10);
+    const down = expectSwitch(video, 0, fills[0], fills[1]);
+
+    // Handed back: without feedback saying otherwise, the controller keeps it where it is.
+    peer.pinRendition('auto');
+    const handedBack = video.length;
+    await waitFor('more video', () => video.length > handedBack + 20);
+    expect(new Set(video.slice(down).map((packet) => packet.fill))).toEqual(new Set([fills[1]]));
+    expect(peer.rendition).toBe(1);
+
+    peer.pinRendition('audio');
+    await waitFor('video paused', () => peer.rendition === -1);
+    const paused = video.length;
+    peer.pinRendition(0);
+    await waitFor('video again, from the top', () => video.length > paused + 20 && peer.rendition === 0);
+    expectSwitch(video, down, fills[1], fills[0]);
+  });
+});
+
 describe('rendition configuration', () => {
   it("refuses a rendition id used twice, or the top's", async () => {
     const plane = FanoutPlane.open({ engine: 'js' });

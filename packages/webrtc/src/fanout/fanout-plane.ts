@@ -24,7 +24,7 @@ import {
   sharedOptionsFromEnv,
 } from './plane-options.js';
 import { RestartPolicy } from './restart-policy.js';
-import { type RenditionTarget, Shard, type ShardTrackInput } from './shard.js';
+import { type RenditionPin, Shard, type ShardTrackInput } from './shard.js';
 import { socketFd } from './socket-fd.js';
 import { type DataPlanePriority, lowerOtherThreads, raiseThreads } from './thread-priority.js';
 import { ViewerTargets } from './viewer-targets.js';
@@ -323,8 +323,13 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
   }
 
   /** @internal */
-  pinRendition(viewer: PlaneViewer, target: RenditionTarget): void {
+  pinRendition(viewer: PlaneViewer, target: RenditionPin): void {
     viewer.lane.send({ type: 'pinRendition', viewerKey: viewer.key, rendition: target });
+  }
+
+  /** @internal */
+  feedback(viewer: PlaneViewer, rtcp: Uint8Array): void {
+    viewer.lane.send({ type: 'feedback', viewerKey: viewer.key, rtcp });
   }
 
   #workerLane(script: string, index: number): WorkerLane {

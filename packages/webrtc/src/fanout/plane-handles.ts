@@ -4,7 +4,7 @@ import type { TrackKind } from '../ingest/track-ingest.js';
 import type { Lane } from './lanes.js';
 import { streamCounterCount, streamCounterFields } from './output.js';
 import type { PacketHistory } from './packet-history.js';
-import type { RenditionTarget, ShardSourceSpec, ShardViewerVideo } from './shard.js';
+import type { RenditionPin, ShardSourceSpec, ShardViewerVideo } from './shard.js';
 import type { SrtpSessionKeys } from './srtp.js';
 
 // The plane's handles on a source (held by RtpSource) and on a viewer (held by Peer): what they
@@ -66,7 +66,8 @@ export interface PlaneControl {
   setViewerTarget(viewer: PlaneViewer, target: ViewerTarget): void;
   removeViewer(viewer: PlaneViewer): void;
   nack(viewer: PlaneViewer, kind: TrackKind, sequenceNumbers: number[]): void;
-  pinRendition(viewer: PlaneViewer, target: RenditionTarget): void;
+  pinRendition(viewer: PlaneViewer, target: RenditionPin): void;
+  feedback(viewer: PlaneViewer, rtcp: Uint8Array): void;
 }
 
 /** @internal A source as the plane holds it: its shared history and counters. */
@@ -172,7 +173,7 @@ export class PlaneViewer {
   /** The latest target its owner asked for. */
   target: ViewerTarget;
   /** The latest rendition its owner pinned it to (given again to a shard made again). */
-  pinned: RenditionTarget | undefined;
+  pinned: RenditionPin | undefined;
   readonly #kinds: TrackKind[];
   #closed = false;
 
@@ -233,10 +234,18 @@ export class PlaneViewer {
    * Sends the viewer's video from rendition `target` from that rendition's next keyframe on, or
    * pauses it (`'audio'`); see `Shard.pinRendition`. A rendition it cannot decode is ignored.
    */
-  pinRendition(target: RenditionTarget): void {
+  pinRendition(target: RenditionPin): void {
     if (this.#closed || this.plane.closed) return;
     this.pinned = target;
     this.plane.pinRendition(this, target);
+  }
+
+  /**
+   * A transport-wide feedback packet from the viewer (decrypted RTCP, PT 205 FMT 15), for its
+   * congestion control in the shard that sends it (an adaptive viewer; ignored otherwise).
+   */
+  feedback(rtcp: Uint8Array): void {
+    if (!this.#closed && !this.plane.closed) this.plane.feedback(this, rtcp);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { TrackKind } from '../ingest/track-ingest.js';
 import type { OutputTarget, SocketHandle } from './output.js';
-import type { RenditionTarget, Shard, ShardSourceSpec, ShardViewerSpec } from './shard.js';
+import type { RenditionPin, Shard, ShardSourceSpec, ShardViewerSpec } from './shard.js';
 
 /**
  * What the plane tells a shard, the same whether the shard runs in the plane's thread (the command
@@ -17,7 +17,8 @@ export type ShardCommand =
   | { type: 'updateTarget'; viewerKey: number; target: ShardTarget }
   | { type: 'removeViewer'; viewerKey: number }
   | { type: 'nack'; viewerKey: number; kind: TrackKind; sequenceNumbers: number[] }
-  | { type: 'pinRendition'; viewerKey: number; rendition: RenditionTarget }
+  | { type: 'pinRendition'; viewerKey: number; rendition: RenditionPin }
+  | { type: 'feedback'; viewerKey: number; rtcp: Uint8Array }
   | { type: 'registerSocket'; id: number; handle: SocketHandle }
   | { type: 'forgetSocket'; id: number }
   | { type: 'close' };
@@ -59,6 +60,9 @@ export function applyCommand(
       return;
     case 'pinRendition':
       shard.pinRendition(command.viewerKey, command.rendition);
+      return;
+    case 'feedback':
+      shard.feedback(command.viewerKey, command.rtcp);
       return;
     case 'registerSocket':
       shard.registerSocket(command.id, command.handle);

@@ -7,6 +7,7 @@ import { PacketHistory } from './packet-history.js';
 import { RetransmitPacer } from './retransmit-pacer.js';
 import { maxRtpPacket, type SrtpSessionKeys } from './srtp.js';
 import { type OutputEnd, rebase, SwitchLog } from './switch-log.js';
+import { type AdaptationMove, type AdaptiveViewerSpec, ViewerAdaptation } from './viewer-adaptation.js';
 
 /** A track's receiving end, on the one shard that receives it. */
 export interface ShardTrackInput {
@@ -74,10 +75,14 @@ export interface ShardViewerSpec {
 export interface ShardViewerVideo {
   eligible: number[];
   start: number;
+  /** Congestion control decides where its video goes (`ViewerAdaptation`); absent: pins only. */
+  adaptive?: AdaptiveViewerSpec;
 }
 
 /** Where a viewer's video goes: a rendition (index), or `'audio'` (video paused, audio only). */
 export type RenditionTarget = number | 'audio';
+/** A pin from the viewer's owner: a target, or `'auto'` (an adaptive viewer's controller decides again). */
+export type RenditionPin = RenditionTarget | 'auto';
 
 /**
  * Bounds on what one NACK can make us resend: a viewer can only ask for recent packets (libwebrtc
@@ -179,6 +184,8 @@ interface ShardViewerStream {
   pending: ShardTrack | undefined;
   /** The runs of its output space, from its first switch on (for NACKs of packets sent before it). */
   log: SwitchLog<ShardTrack> | undefined;
+  /** An adaptive viewer's video: told of every switch. */
+  adaptation: ViewerAdaptation | undefined;
 }
 
 /** Where a paused stream's output stood, from its counters (a shard made again). */
@@ -198,6 +205,7 @@ class ShardViewer {
     readonly source: ShardSource,
     /** Renditions its video may be sent (indexes). */
     readonly eligible: readonly number[],
+    readonly adaptation: ViewerAdaptation | undefined,
   ) {}
 }
 
@@ -275,7 +283,13 @@ export class Shard {
   addViewer(spec: ShardViewerSpec): void {
     const source = this.#sources.get(spec.sourceKey);
     if (!source || this.#viewers.has(spec.viewerKey)) return;
-    const viewer = new ShardViewer(spec.viewerKey, source, spec.video?.eligible ?? [0]);
+    const adaptive = spec.video?.adaptive;
+    const viewer = new ShardViewer(
+      spec.viewerKey,
+      source,
+      spec.video?.eligible ?? [0],
+      adaptive ? new ViewerAdaptation(adaptive) : undefined,
+    );
     for (const streamSpec of spec.streams) {
       const { counters, offset } = streamSpec;
       // A viewer taken on again after its worker died goes on where its counters say it was.
@@ -301,6 +315,7 @@ export class Shard {
         paused: rendition < 0 ? pausedEnd(counters, offset) : undefined,
         pending: undefined,
         log: undefined,
+        adaptation: streamSpec.kind === 'video' ? viewer.adaptation : undefined,
       };
       counters[offset + streamCounterFields.rendition] = rendition < 0 ? -1 : track.rendition;
       if (entry.seqOffset !== 0 || entry.tsOffset !== 0) stream.setOffsets(entry.seqOffset, entry.tsOffset);
@@ -337,10 +352,34 @@ export class Shard {
    * the next keyframe. Sequence numbers and timestamps stay continuous for the viewer throughout.
    * A rendition the viewer cannot decode, or that the source does not have, is ignored.
    */
-  pinRendition(viewerKey: number, target: RenditionTarget): void {
+  pinRendition(viewerKey: number, pin: RenditionPin): void {
     const viewer = this.#viewers.get(viewerKey);
-    const entry = viewer?.streams.get('video');
-    if (!viewer || !entry) return;
+    if (!viewer) return;
+    // An adaptive viewer's pins go through its controller, whose state follows them.
+    if (viewer.adaptation) this.#apply(viewer, viewer.adaptation.pin(Date.now(), pin));
+    else if (pin !== 'auto') this.#moveVideo(viewer, pin);
+  }
+
+  /**
+   * One transport-wide congestion control feedback packet (RTCP, decrypted) of an adaptive viewer:
+   * its controller may move the viewer. Ignored for other viewers.
+   */
+  feedback(viewerKey: number, rtcp: Uint8Array): void {
+    const viewer = this.#viewers.get(viewerKey);
+    if (viewer?.adaptation) this.#apply(viewer, viewer.adaptation.feedback(Date.now(), rtcp));
+  }
+
+  #apply(viewer: ShardViewer, move: AdaptationMove | undefined): void {
+    if (!move) return;
+    const entry = viewer.streams.get('video');
+    // An emergency: nothing more of the current rendition, the target joins at its next keyframe.
+    if (move.pauseNow && entry) this.#pause(entry);
+    this.#moveVideo(viewer, move.rendition);
+  }
+
+  #moveVideo(viewer: ShardViewer, target: RenditionTarget): void {
+    const entry = viewer.streams.get('video');
+    if (!entry) return;
     this.#cancelPending(entry);
     if (target === 'audio') {
       this.#pause(entry);
@@ -544,6 +583,7 @@ export class Shard {
     counters[entry.offset + streamCounterFields.rendition] = track.rendition;
     if (!entry.based) track.unbased.push(entry);
     track.group.add(entry.stream);
+    entry.adaptation?.switched(firstArrivalMs, track.rendition);
   }
 
   /** The newest packet a viewer's stream was sent from its current track, in its output space. */
@@ -569,6 +609,7 @@ export class Shard {
     counters[offset + streamCounterFields.rendition] = -1;
     counters[offset + streamCounterFields.pausedOutExt] = end.outExt + 1;
     counters[offset + streamCounterFields.pausedOutTs] = end.outTs;
+    entry.adaptation?.switched(Date.now(), -1);
   }
 
   /**

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
 import { RemoteCandidateRefusedError } from '../errors.js';
 import type { PlaneViewer, ViewerTarget } from '../fanout/plane-handles.js';
+import type { ShardViewerVideo } from '../fanout/shard.js';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import type { TrackKind } from '../ingest/track-ingest.js';
@@ -173,24 +174,35 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     );
   }
 
-  /** The renditions of the source in the codec the viewer's video negotiated; it starts on the top. */
-  #videoRenditions(): { eligible: number[]; start: number } | undefined {
+  /**
+   * The renditions of the source in the codec the viewer's video negotiated; it starts on the top
+   * and, with more than one, is adaptive (its congestion control told of its renditions' bitrates).
+   */
+  #videoRenditions(): ShardViewerVideo | undefined {
     const mimeType = this.#senders.find(({ kind }) => kind === 'video')?.sender.codec?.mimeType.toLowerCase();
     const renditions = this.#source.renditions();
     if (!mimeType || renditions.length < 2) return undefined;
-    const eligible = renditions
-      .filter((rendition) => mimeType === `video/${rendition.codec}`)
-      .map((rendition) => rendition.index);
-    return eligible.length > 0 ? { eligible, start: eligible[0]! } : undefined;
+    const decodable = (codec: string) => mimeType === `video/${codec}`;
+    const eligible = renditions.filter((rendition) => decodable(rendition.codec)).map(({ index }) => index);
+    if (eligible.length === 0) return undefined;
+    const start = eligible[0]!;
+    if (eligible.length < 2) return { eligible, start };
+    const facts = renditions.map((rendition) => ({
+      bitrateBps: rendition.bitrateKbit * 1000,
+      active: decodable(rendition.codec),
+    }));
+    return { eligible, start, adaptive: { renditions: facts, start } };
   }
 
   /**
    * Sends the viewer's video from another rendition (an index of `RtpSource.renditions()`), from
    * that rendition's next keyframe on, or pauses it (`'audio'`: audio only, resumed by the next
    * pin). Sequence numbers and timestamps stay continuous for the viewer. A rendition in a codec
-   * the viewer did not negotiate is ignored. Before the viewer is connected, nothing happens.
+   * the viewer did not negotiate is ignored. `'auto'` hands the viewer back to its congestion
+   * control (a viewer with two renditions or more to choose from). Before the viewer is connected,
+   * nothing happens.
    */
-  pinRendition(rendition: number | 'audio'): void {
+  pinRendition(rendition: number | 'audio' | 'auto'): void {
     this.#viewer?.pinRendition(rendition);
   }
 
