@@ -59,7 +59,7 @@ const running = (manager: ProcessManager, id: string) =>
 const logOf = (manager: ProcessManager, id: string) => manager.getReport(id).log.map(([, line]) => line);
 
 describe('renditions of a process', () => {
-  it('are shown in the plan, the state and the log with what they cost, and not made until the data plane takes them', async () => {
+  it('are made by the same FFmpeg, received by the source as tracks of their own, and shown with what they cost', async () => {
     const { manager, subsystem } = await setup();
     await manager.add(camera('cam', { renditions: 'auto', vp8: 'always' }));
     await running(manager, 'cam');
@@ -67,35 +67,34 @@ describe('renditions of a process', () => {
     const plan = subsystem.status('cam')!.plan;
     expect(plan.renditions.map(({ id, kind, action }) => [id, kind, action])).toEqual([
       ['720p', 'top', 'copy'],
-      ['480p', 'rung', 'off'],
-      ['360p', 'rung', 'off'],
-      ['240p', 'rung', 'off'],
-      ['vp8-360p', 'vp8', 'off'],
+      ['480p', 'rung', 'transcode'],
+      ['360p', 'rung', 'transcode'],
+      ['240p', 'rung', 'transcode'],
+      ['vp8-360p', 'vp8', 'transcode'],
       ['audio', 'audio-only', 'transcode'],
     ]);
-    for (const rung of plan.renditions.slice(1, 5)) {
-      expect(rung.estimated_cpu).toBeGreaterThan(0);
-      expect(rung.reason).toMatch(/; not made: the data plane receives one video track per process/);
-    }
-    expect(plan.ladder_notes).toEqual([
-      'renditions planned, not made: the data plane receives one video track per process in this version',
-    ]);
-    expect(plan.ladder_cpu_cores).toBe(0);
-    // FFmpeg encodes nothing for nobody: the top is copied, and no rendition leg is in the command.
+    for (const rung of plan.renditions.slice(1, 5)) expect(rung.estimated_cpu).toBeGreaterThan(0);
+    expect(plan.ladder_notes).toEqual([]);
+    expect(plan.ladder_cpu_cores).toBeGreaterThan(0);
+    // One FFmpeg: the top copied, one encode per rendition, each on a loopback port of its own.
     const command = manager.getState('cam').command.join(' ');
-    expect(command).not.toContain('libx264');
-    expect(command).not.toContain('libvpx');
+    expect(command.match(/libx264/g)).toHaveLength(3);
+    expect(command.match(/libvpx/g)).toHaveLength(1);
+    const ports = [...command.matchAll(/udp:\/\/127\.0\.0\.1:(\d+)/g)].map((match) => match[1]);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(ports).toHaveLength(6); // video, audio and four renditions
     const log = logOf(manager, 'cam');
     expect(log).toContain(
-      'webrtc renditions: 720p copy, 480p off, 360p off, 240p off, vp8-360p off, audio transcode; about 0 cores',
-    );
-    expect(log).toContain(
-      'webrtc: renditions planned, not made: the data plane receives one video track per process in this version',
+      `webrtc renditions: 720p copy, 480p transcode, 360p transcode, 240p transcode, vp8-360p transcode, audio transcode; about ${plan.ladder_cpu_cores} cores`,
     );
     expect(log).toContain('webrtc: calibrated for the test: 1.5×');
-    // The player learns which renditions it may get: the top and the audio-only fallback.
+    // The player learns which renditions it may get.
     expect(viewerStatus('running', subsystem.status('cam')).renditions).toEqual([
       { id: '720p', height: 720 },
+      { id: '480p', height: 480 },
+      { id: '360p', height: 360 },
+      { id: '240p', height: 240 },
+      { id: 'vp8-360p', height: 360 },
       { id: 'audio' },
     ]);
   });

@@ -4,7 +4,9 @@ import {
   type PlanSettings,
   probeInput,
   producedRenditions,
+  type RenditionPlan,
   type TrackPlan,
+  vp8PayloadType,
   type WebRtcConfig,
 } from '@dragon/ffmpeg-args';
 import type { PortAllocator, RtpPortSet } from '@dragon/portalloc';
@@ -24,13 +26,6 @@ import type { ProcessWebRtc, WebRtcPolicy } from './webrtc-policy.js';
 import type { WebRtcHealth, WebRtcState } from './webrtc-status.js';
 
 type SourceHealth = ReturnType<RtpSource['health']>['video'];
-
-/**
- * Why renditions are planned and shown but not made: `RtpSource` receives one video track per
- * process in this version, so FFmpeg would encode them for nobody. Lifted when the source takes
- * rendition tracks; the legs, their ports and their budget are ready for it.
- */
-const renditionsBlocked = 'the data plane receives one video track per process in this version';
 
 /** One start of a process as the WebRTC side sees it: its plan, and what its legs delivered. */
 interface Run {
@@ -213,16 +208,13 @@ export class WebRtcSubsystem {
       // A process that did not ask for WebRTC gets no transcode the budget and the machine cannot take.
       ...(origin === 'auto' ? { cpu_budget: this.#options.policy.budget(this.#autoSpent(id)) } : {}),
       rendition_budget: this.#options.policy.renditionBudget(ladderSpent.cores, ladderSpent.processes),
-      renditions_blocked: renditionsBlocked,
       ...(calibration ? { rendition_cost_factor: calibration.factor } : {}),
     };
     const { plan, notes } = await this.#planner.plan(id, context.expanded.input, settings, context.signal);
-    const renditions = producedRenditions(plan).map((rendition) => rendition.id);
+    const renditions = producedRenditions(plan);
     const current = this.#entries.get(id);
-    if (current && current.renditions !== renditions.join(',')) this.#teardown(id, 'renditions changed');
-    const entry =
-      this.#entries.get(id) ??
-      (await this.#open(id, webrtc.video_pt, webrtc.audio_pt, fingerprint, renditions));
+    if (current && current.renditions !== renditionKey(renditions)) this.#teardown(id, 'renditions changed');
+    const entry = this.#entries.get(id) ?? (await this.#open(id, webrtc, fingerprint, renditions));
     const legs = buildWebRtcLegs({
       webrtc,
       plan,
@@ -319,25 +311,33 @@ export class WebRtcSubsystem {
 
   async #open(
     id: string,
-    videoPt: number,
-    audioPt: number,
+    webrtc: WebRtcConfig,
     fingerprint: string,
-    renditions: readonly string[],
+    renditions: readonly RenditionPlan[],
   ): Promise<SourceEntry> {
     const ports = await this.#options.ports.allocateRtpPorts(renditions.length);
     try {
       // Both sockets always: which tracks a run sends is decided per start (`setActiveTracks`).
+      // Each rendition FFmpeg makes is a track of its own, on its own port, in the legs' order.
       const source = await RtpSource.open({
         id,
-        video: { socket: ports.video.takeSocket(), payloadType: videoPt },
-        audio: { socket: ports.audio.takeSocket(), payloadType: audioPt },
+        video: { socket: ports.video.takeSocket(), payloadType: webrtc.video_pt },
+        renditions: renditions.map((rendition, index) => ({
+          id: rendition.id,
+          codec: rendition.kind === 'vp8' ? 'vp8' : 'h264',
+          bitrateKbit: rendition.bitrate_kbit,
+          ...(rendition.height === undefined ? {} : { height: rendition.height }),
+          socket: ports.renditions[index]!.takeSocket(),
+          payloadType: rendition.kind === 'vp8' ? vp8PayloadType(webrtc) : webrtc.video_pt,
+        })),
+        audio: { socket: ports.audio.takeSocket(), payloadType: webrtc.audio_pt },
         plane: this.#plane,
       });
       const entry: SourceEntry = {
         source,
         ports,
         webrtc: fingerprint,
-        renditions: renditions.join(','),
+        renditions: renditionKey(renditions),
         run: undefined,
       };
       this.#entries.set(id, entry);
@@ -483,4 +483,9 @@ function describeTrack(kind: 'video' | 'audio', track: TrackPlan): string {
   if (track.action === 'off') return `${kind} off (${track.reason})`;
   const change = track.action === 'copy' ? track.from : `${track.from} → ${track.to}`;
   return `${kind} ${track.action} ${change}${track.stream ? ` from ${track.stream}` : ''} (${track.reason})`;
+}
+
+/** What a source was opened with: a plan that makes other renditions needs another source. */
+function renditionKey(renditions: readonly RenditionPlan[]): string {
+  return renditions.map((rendition) => rendition.id).join(',');
 }
