@@ -1,3 +1,4 @@
+export { corsHeaders } from './cors.js';
 export {
   BodyTooLargeError,
   IceRestartUnsupportedError,
@@ -20,7 +21,15 @@ export {
   WhepError,
   type WhepErrorCode,
 } from './errors.js';
-export { bearerAccepted } from './http-util.js';
+export {
+  bearerAccepted,
+  iceServerLinks,
+  ifMatchSatisfied,
+  newEtag,
+  randomId,
+  readBodyLimited,
+  requireContentType,
+} from './http-util.js';
 export {
   nodeRemoteAddress,
   type WhepIceServer,
@@ -31,5 +40,7 @@ export {
   type WhepRoutesOptions,
   type WhepSource,
 } from './options.js';
+export { RateLimiter, type RateVerdict } from './rate-limiter.js';
+export { parseSdpFragment, readOffer, type SdpFragment, type SdpIceCredentials } from './sdp.js';
 export type { WhepSessionInfo, WhepSessions } from './session-registry.js';
 export { createWhepRoutes, type WhepRoutes } from './whep-routes.js';
