@@ -11,9 +11,13 @@ export interface SyntheticSenderOptions {
   videoBase?: { seq: number; ts: number };
 }
 
+/** Where packets go instead of a UDP port (a werift track's `writeRtp`, say). */
+export type PacketSink = (kind: Kind, packet: Buffer) => void;
+
 /**
- * Sends H.264- or VP8-shaped and Opus-shaped RTP to loopback ports, as FFmpeg's RTP muxer does,
- * with a chosen SSRC; `restart()` changes SSRC and bases the way an FFmpeg restart does.
+ * Sends H.264- or VP8-shaped and Opus-shaped RTP to loopback ports (or hands it to a
+ * {@link PacketSink}), as FFmpeg's RTP muxer does, with a chosen SSRC; `restart()` changes SSRC and
+ * bases the way an FFmpeg restart does.
  */
 export class SyntheticSender {
   readonly socket: Socket = createSocket('udp4');
@@ -24,7 +28,7 @@ export class SyntheticSender {
   #frame = 0;
 
   constructor(
-    readonly ports: { video: number; audio?: number | undefined },
+    readonly ports: { video: number; audio?: number | undefined } | PacketSink,
     public ssrc = { video: 0x1111, audio: 0x2222 },
     readonly payloadTypes = { video: 96, audio: 111 },
     options: SyntheticSenderOptions = {},
@@ -49,7 +53,7 @@ export class SyntheticSender {
       this.send('video', Buffer.from([...head, ...Buffer.alloc(last ? 900 : 8, this.#fill)]), last);
     });
     this.#ts.video = (this.#ts.video + 3600) >>> 0;
-    if (this.ports.audio) {
+    if (typeof this.ports === 'function' || this.ports.audio) {
       this.send('audio', Buffer.alloc(120, 0xcd), true);
       this.#ts.audio = (this.#ts.audio + 960) >>> 0;
     }
@@ -64,6 +68,10 @@ export class SyntheticSender {
     header.writeUInt32BE(this.#ts[kind], 4);
     header.writeUInt32BE(this.ssrc[kind], 8);
     this.#seq[kind] = (this.#seq[kind] + 1) & 0xffff;
+    if (typeof this.ports === 'function') {
+      this.ports(kind, Buffer.concat([header, payload]));
+      return;
+    }
     const port = kind === 'video' ? this.ports.video : this.ports.audio;
     if (port === undefined) throw new Error('no audio port to send audio to');
     this.socket.send(Buffer.concat([header, payload]), port, '127.0.0.1');

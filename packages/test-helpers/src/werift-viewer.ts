@@ -1,5 +1,6 @@
 import { dropIceSockets, useKeyObjectsForSrtp, withoutDefaultStunServer } from '@dragon/webrtc/werift';
-import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import type { RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
+import { connectedWithin, gathered, loopbackPeerConnection } from './werift-loopback.js';
 
 export type ViewerKind = 'video' | 'audio';
 
@@ -40,23 +41,7 @@ export class WeriftViewer {
   constructor(options: WeriftViewerOptions = {}) {
     const record = options.record ?? true;
     const host = options.host ?? '127.0.0.1';
-    this.pc = new RTCPeerConnection({
-      iceServers: [],
-      iceInterfaceAddresses: { udp4: host },
-      iceAdditionalHostAddresses: [host],
-      iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === host,
-      codecs: {
-        video: options.videoCodecs ?? [
-          new RTCRtpCodecParameters({
-            mimeType: 'video/H264',
-            clockRate: 90_000,
-            rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-            parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-          }),
-        ],
-        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
-      },
-    });
+    this.pc = loopbackPeerConnection(host, options.videoCodecs);
     if (options.keyObjects) {
       this.pc.connectionStateChange.subscribe((state) => {
         if (state === 'connected') useKeyObjectsForSrtp(this.pc);
@@ -80,7 +65,7 @@ export class WeriftViewer {
     for (const kind of kinds) this.pc.addTransceiver(kind, { direction: 'recvonly' });
     withoutDefaultStunServer(this.pc);
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    await this.#gathered();
+    await gathered(this.pc);
     return this.pc.localDescription!.sdp;
   }
 
@@ -93,15 +78,8 @@ export class WeriftViewer {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
     withoutDefaultStunServer(this.pc);
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    await this.#gathered();
+    await gathered(this.pc);
     return this.pc.localDescription!.sdp;
-  }
-
-  #gathered(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.pc.iceGatheringState === 'complete') return resolve();
-      this.pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && resolve());
-    });
   }
 
   /**
@@ -110,21 +88,7 @@ export class WeriftViewer {
    * condition, never for a time.
    */
   connected(timeoutMs = 30_000): Promise<boolean> {
-    return new Promise((resolve) => {
-      const ended = (state: string) => state === 'failed' || state === 'closed';
-      if (this.pc.connectionState === 'connected') return resolve(true);
-      if (ended(this.pc.connectionState)) return resolve(false);
-      const timer = setTimeout(() => {
-        subscription.unSubscribe();
-        resolve(false);
-      }, timeoutMs);
-      const subscription = this.pc.connectionStateChange.subscribe((state) => {
-        if (state !== 'connected' && !ended(state)) return;
-        clearTimeout(timer);
-        subscription.unSubscribe();
-        resolve(state === 'connected');
-      });
-    });
+    return connectedWithin(this.pc, timeoutMs);
   }
 
   /** Cuts the viewer's network without a goodbye: its ICE sockets close and nothing more is sent. */

@@ -28,6 +28,7 @@ export {
   h264HealthFields,
   readVideoHealth,
 } from './ingest/h264-inspector.js';
+export type { ForwarderStats } from './ingest/publication-forwarder.js';
 export type {
   RenditionInfo,
   RenditionInput,
@@ -43,4 +44,8 @@ export type { PeerCloseReason, PeerState } from './session/peer.js';
 export { Peer } from './session/peer.js';
 export type { IceServer, PeerFactoryOptions } from './session/peer-factory.js';
 export { PeerFactory } from './session/peer-factory.js';
+export type { PublisherFactoryOptions } from './session/publisher-factory.js';
+export { PublisherFactory } from './session/publisher-factory.js';
+export type { PublisherCloseReason, PublisherState } from './session/publisher-peer.js';
+export { PublisherPeer } from './session/publisher-peer.js';
 export { checkOffer } from './session/sdp-negotiation.js';

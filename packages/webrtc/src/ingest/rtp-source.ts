@@ -94,7 +94,7 @@ export interface RtpSourceOptions {
  * life. Their packets are received by the data plane ({@link FanoutPlane}): validated, made
  * continuous across FFmpeg restarts, kept in a shared history and sent to every connected peer.
  */
-export class RtpSource extends EventEmitter<{ closed: [] }> {
+export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: [] }> {
   readonly id: string;
   readonly #fanout: PlaneSource;
   readonly #videoPort: number;
@@ -290,6 +290,15 @@ export class RtpSource extends EventEmitter<{ closed: [] }> {
   attachViewer(spec: PlaneViewerSpec): PlaneViewer {
     if (this.#closed) throw new SourceClosedError(this.id);
     return this.#fanout.plane.addViewer(this.#fanout, spec);
+  }
+
+  /**
+   * A viewer asked for a keyframe (a PLI it could not recover from): emitted as `keyframeRequest`
+   * for a sender that can make one (a WHIP publisher). FFmpeg legs cannot, and their viewers are
+   * primed from the keyframe cache instead, so nothing listens for theirs.
+   */
+  requestKeyframe(): void {
+    if (!this.#closed) this.emit('keyframeRequest');
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import type { RtpSource } from '../ingest/rtp-source.js';
 import type { TrackKind } from '../ingest/track-ingest.js';
 import { sendCloseNotify } from '../werift/dtls-close-notify.js';
 import { consentResponses } from '../werift/ice-internals.js';
+import { onPictureLoss } from '../werift/picture-loss.js';
 import { sameTarget, selectedTarget } from '../werift/selected-transport.js';
 import { srtpSendKeys, useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
 import { SenderReports } from './sender-reports.js';
@@ -64,14 +65,15 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
       return sender ? [{ kind, sender }] : [];
     });
     source.once('closed', this.#onSourceClosed);
-    // PLIs are not forwarded: new viewers are primed from the source's keyframe cache, and FFmpeg
-    // (copying, or encoding with a fixed GOP) has no way to act on a keyframe request. NACKs are
-    // answered from the source's shared history by the data plane.
+    // NACKs are answered from the source's shared history by the data plane. PLIs go to the
+    // source, which passes them to a sender that can act on them (a WHIP publisher; FFmpeg cannot,
+    // and new viewers are primed from the keyframe cache anyway).
     for (const { kind, sender } of this.#senders) {
       sender.onRtcp.subscribe(() => {
         this.lastHeardAt = Date.now();
       });
       sender.onGenericNack.subscribe((nack) => this.#viewer?.nack(kind, nack.lost));
+      if (kind === 'video') onPictureLoss(pc, sender.ssrc, () => source.requestKeyframe());
     }
     pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
     // werift leaves the connection state alone when DTLS ends (a close_notify or fatal alert from

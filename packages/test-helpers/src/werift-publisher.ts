@@ -1,0 +1,70 @@
+import { withoutDefaultStunServer } from '@dragon/webrtc/werift';
+import { MediaStreamTrack, type RTCPeerConnection } from 'werift';
+import { SyntheticSender } from './synthetic-sender.js';
+import { connectedWithin, gathered, loopbackPeerConnection } from './werift-loopback.js';
+
+/**
+ * A WHIP publisher on loopback made of werift: sendonly H.264 + Opus tracks fed with the
+ * synthetic frames of {@link SyntheticSender} (a keyframe every `gop` frames), so what arrives at
+ * the server is known and deterministic. It counts the PLIs the server sends it.
+ * @example
+ * const publisher = new WeriftPublisher();
+ * const res = await fetch(whipUrl, { method: 'POST', body: await publisher.offer(), headers });
+ * await publisher.accept(await res.text());
+ * setInterval(() => publisher.sendFrame(), 40);
+ */
+export class WeriftPublisher {
+  readonly pc: RTCPeerConnection;
+  readonly #video = new MediaStreamTrack({ kind: 'video' });
+  readonly #audio = new MediaStreamTrack({ kind: 'audio' });
+  readonly #frames: SyntheticSender;
+  /** PLIs received for the video track. */
+  pictureLossIndications = 0;
+  /** RTCP receiver reports received about the video track. */
+  receiverReports = 0;
+  #closed = false;
+
+  constructor(options: { host?: string; audio?: boolean } = {}) {
+    this.pc = loopbackPeerConnection(options.host ?? '127.0.0.1');
+    const video = this.pc.addTransceiver(this.#video, { direction: 'sendonly' });
+    if (options.audio !== false) this.pc.addTransceiver(this.#audio, { direction: 'sendonly' });
+    video.sender.onPictureLossIndication.subscribe(() => {
+      this.pictureLossIndications += 1;
+    });
+    video.sender.onRtcp.subscribe((packet) => {
+      if (packet.type === 201) this.receiverReports += 1;
+    });
+    this.#frames = new SyntheticSender((kind, packet) =>
+      (kind === 'video' ? this.#video : this.#audio).writeRtp(packet),
+    );
+  }
+
+  /** The complete (non-trickle) offer. */
+  async offer(): Promise<string> {
+    withoutDefaultStunServer(this.pc);
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await gathered(this.pc);
+    return this.pc.localDescription!.sdp;
+  }
+
+  async accept(answerSdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+  }
+
+  /** Resolves true once ICE and DTLS are up, false after `timeoutMs`. */
+  connected(timeoutMs = 30_000): Promise<boolean> {
+    return connectedWithin(this.pc, timeoutMs);
+  }
+
+  /** One video frame (a keyframe every `gop`) and one Opus packet. */
+  sendFrame(gop = 25): void {
+    this.#frames.sendFrame(gop);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#frames.close();
+    await this.pc.close();
+  }
+}

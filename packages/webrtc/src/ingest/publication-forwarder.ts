@@ -1,0 +1,108 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { RtpPacket } from 'werift';
+import type { TrackKind } from './track-ingest.js';
+
+/** Where one kind of a publisher's RTP goes: the payload type it arrives with, the port and type it leaves with. */
+export interface ForwardRoute {
+  /** The payload type negotiated with the publisher. */
+  from: number;
+  /** The source track's loopback port. */
+  port: number;
+  /** The payload type the source track expects. */
+  payloadType: number;
+}
+
+export interface ForwarderStats {
+  packets: number;
+  bytes: number;
+  /** Padding-only packets (bandwidth probes) and packets of a payload type not negotiated. */
+  dropped: number;
+}
+
+const ignoreSendError = (): void => undefined;
+
+/**
+ * Hands a publisher's decrypted RTP to an {@link RtpSource} the way an FFmpeg leg does: as RTP
+ * datagrams to the source's loopback ports. Everything after that is the FFmpeg-leg path,
+ * unchanged — loopback and payload-type checks, `RtpContinuity` (a reconnecting publisher is a new
+ * SSRC with new bases, exactly an FFmpeg restart), the keyframe cache, the NACK history, fan-out —
+ * so a publication needs no new entry into the data plane and its viewers keep their sessions
+ * across publisher reconnects.
+ *
+ * Each packet leaves with a 12-byte header: the publisher's header extensions carry ids negotiated
+ * with the publisher, which mean something else (or nothing) to each viewer, so they are dropped,
+ * as are CSRCs and padding; the payload type becomes the source track's.
+ */
+export class PublicationForwarder {
+  readonly #socket: Socket;
+  readonly #routes: { video: ForwardRoute | undefined; audio: ForwardRoute | undefined };
+  readonly #stats: ForwarderStats = { packets: 0, bytes: 0, dropped: 0 };
+  /** The publisher's current video SSRC: where keyframe requests go. */
+  videoSsrc: number | undefined;
+  /** When the last media packet arrived (ms since the epoch). */
+  lastMediaAt: number | undefined;
+  #closed = false;
+
+  private constructor(socket: Socket, routes: Partial<Record<TrackKind, ForwardRoute>>) {
+    this.#socket = socket;
+    this.#routes = { video: routes.video, audio: routes.audio };
+  }
+
+  /** Binds the sending socket on loopback (the source accepts nothing else). */
+  static open(routes: Partial<Record<TrackKind, ForwardRoute>>): Promise<PublicationForwarder> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket('udp4');
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => {
+        socket.off('error', reject);
+        // A send that fails (the source closed its port) is the source's business, not ours.
+        socket.on('error', ignoreSendError);
+        resolve(new PublicationForwarder(socket, routes));
+      });
+    });
+  }
+
+  /** Per packet, on the main thread: no closures, no logging, one small pooled allocation. */
+  forward(packet: RtpPacket): void {
+    if (this.#closed) return;
+    const header = packet.header;
+    const payload = packet.payload;
+    const video = this.#routes.video;
+    const audio = this.#routes.audio;
+    const route =
+      video !== undefined && header.payloadType === video.from
+        ? video
+        : audio !== undefined && header.payloadType === audio.from
+          ? audio
+          : undefined;
+    // Chromium probes bandwidth with padding-only packets on the media SSRC when it has no RTX.
+    if (route === undefined || payload.length === 0) {
+      this.#stats.dropped += 1;
+      return;
+    }
+    if (route === video) this.videoSsrc = header.ssrc;
+    this.lastMediaAt = Date.now();
+    // A fresh buffer per packet (Node's pool makes it cheap): dgram may still hold a sent buffer
+    // when the socket's queue is not empty, so one reused buffer could be overwritten under it.
+    const out = Buffer.allocUnsafe(12 + payload.length);
+    out[0] = 0x80;
+    out[1] = (header.marker ? 0x80 : 0) | route.payloadType;
+    out.writeUInt16BE(header.sequenceNumber, 2);
+    out.writeUInt32BE(header.timestamp >>> 0, 4);
+    out.writeUInt32BE(header.ssrc >>> 0, 8);
+    out.set(payload, 12);
+    this.#stats.packets += 1;
+    this.#stats.bytes += out.length;
+    this.#socket.send(out, route.port, '127.0.0.1', ignoreSendError);
+  }
+
+  stats(): ForwarderStats {
+    return { ...this.#stats };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+  }
+}

@@ -1,0 +1,192 @@
+import { isIP } from 'node:net';
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { IcePortsExhaustedError, InvalidSdpError } from '../errors.js';
+import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
+import type { RemoteCandidatePolicy } from '../ice/remote-candidates.js';
+import type { UdpMux, UdpMuxBinding } from '../ice/udp-mux.js';
+import { isLoopbackAddress } from '@dragon/portalloc';
+import { paceConnectivityChecks } from '../werift/check-pacing.js';
+import { withoutDefaultStunServer } from '../werift/default-stun.js';
+import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
+import { closeUnadvertisedSockets, passiveTcpProtocols } from '../werift/ice-internals.js';
+import { requireAuthenticatedStun } from '../werift/stun-request-guard.js';
+import { iceGatheringComplete } from './ice-gathering.js';
+import { finishAnswer, type OfferPlan } from './sdp-negotiation.js';
+
+// What viewers' and publishers' peers share: one werift connection answering one offer, on the
+// same ICE transport (UDP mux, ICE-TCP mux, NAT 1:1 addresses) behind the same werift guards.
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** How the server's peers reach the network; the factories' options. */
+export interface IceTransportOptions extends RemoteCandidatePolicy {
+  /** STUN/TURN servers. Empty by default: werift's default public STUN server only adds a timeout. @default [] */
+  iceServers?: IceServer[];
+  /** Addresses advertised as host candidates (public IP, NAT 1:1). */
+  publicIps?: string[];
+  /** UDP range for per-peer ICE sockets. */
+  icePortRange?: [number, number];
+  /** Gather host candidates only on these addresses (e.g. ['127.0.0.1']). */
+  interfaceAddresses?: string[];
+  /** How long to wait for ICE gathering before answering. @default 5000 */
+  gatherTimeoutMs?: number;
+  /**
+   * One UDP socket for all peers (see {@link UdpMux}). Candidates then carry the mux port, and
+   * the server gathers no STUN/TURN candidates of its own: advertise `publicIps` instead.
+   */
+  udpMux?: UdpMux;
+  /** Passive ICE-TCP on one port (see {@link IceTcpMux}), for clients whose network blocks UDP. */
+  tcpMux?: IceTcpMux;
+}
+
+/**
+ * What the server speaks, both ways: H.264 packetization-mode 1 (FU-A, what FFmpeg's RTP muxer
+ * writes and every browser decodes) with NACK and PLI, and Opus. Fresh objects per peer: werift
+ * writes the negotiated payload type into them.
+ */
+export function serverCodecs(): { video: RTCRtpCodecParameters[]; audio: RTCRtpCodecParameters[] } {
+  return {
+    video: [
+      new RTCRtpCodecParameters({
+        mimeType: 'video/H264',
+        clockRate: 90_000,
+        rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+      }),
+    ],
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
+  };
+}
+
+/** A peer connection being answered, with the transport resources it holds. */
+export interface Answering {
+  pc: RTCPeerConnection;
+  binding: UdpMuxBinding | undefined;
+  advertised: Set<string> | undefined;
+}
+
+/** Opens a werift connection on the configured ICE transport, offering only `codecs`. */
+export function openAnswering(
+  options: IceTransportOptions,
+  codecs: { video: RTCRtpCodecParameters[]; audio: RTCRtpCodecParameters[] },
+): Answering {
+  const interfaces = options.interfaceAddresses ?? [];
+  const publicIps = options.publicIps ?? [];
+  const loopbackOnly = interfaces.length > 0 && interfaces.every(isLoopbackAddress);
+  const advertised = interfaces.length > 0 ? new Set([...interfaces, ...publicIps]) : undefined;
+  const mux = options.udpMux;
+  const binding = mux?.createBinding();
+  const interfaceAddresses = interfaces.length > 0 ? interfaceMap(interfaces) : mux ? {} : undefined;
+  const pc = new RTCPeerConnection({
+    codecs,
+    // Behind the mux the advertised addresses replace server-side STUN/TURN gathering.
+    iceServers: mux ? [] : (options.iceServers ?? []),
+    iceUseIpv6: !mux && interfaces.some((address) => isIP(address) === 6),
+    ...(options.icePortRange && !mux ? { icePortRange: options.icePortRange } : {}),
+    ...(options.tcpMux ? { iceUseTcp: true, iceTcpPassive: true } : {}),
+    ...(interfaceAddresses
+      ? { iceInterfaceAddresses: binding ? binding.tag(interfaceAddresses) : interfaceAddresses }
+      : {}),
+    ...(interfaces.length > 0 || publicIps.length > 0
+      ? { iceAdditionalHostAddresses: [...publicIps, ...interfaces] }
+      : {}),
+    // Check only from candidates the answer advertises (werift also gathers the machine's other
+    // addresses, which would double every check); on loopback-only deployments (tests, a local
+    // relay) pair only with loopback clients.
+    ...(advertised
+      ? {
+          iceFilterCandidatePair: (pair) =>
+            advertised.has(pair.localCandidate.host) &&
+            (!loopbackOnly || isLoopbackAddress(pair.remoteCandidate.host)),
+        }
+      : {}),
+  });
+  return { pc, binding, advertised };
+}
+
+/**
+ * Answers the planned offer with every candidate (no trickle): werift guards installed, gathering
+ * waited for, the answer finished for WHEP/WHIP, the UDP mux binding and the ICE-TCP registration
+ * keyed to the new ICE credentials. `prepare` runs between the remote description and the answer
+ * (a viewer's senders are made there). Returns the answer and the function that releases the
+ * transport resources once the peer closes; on failure the caller closes `pc` and the binding.
+ * @throws InvalidSdpError, IcePortsExhaustedError
+ */
+export async function answerPlannedOffer<T>(
+  answering: Answering,
+  plan: OfferPlan,
+  options: IceTransportOptions & { streamId: string },
+  prepare: (pc: RTCPeerConnection) => T,
+): Promise<{ answerSdp: string; prepared: T; releaseTransport: () => void }> {
+  const { pc, binding, advertised } = answering;
+  try {
+    await pc.setRemoteDescription({ type: 'offer', sdp: plan.sdp });
+  } catch (error) {
+    // werift's exception text describes werift, not the offer: it stays in `cause` (for the log).
+    throw new InvalidSdpError('the WebRTC stack could not apply it', { cause: error });
+  }
+  const prepared = prepare(pc);
+  withoutDefaultStunServer(pc);
+  requireAuthenticatedStun(pc);
+  paceConnectivityChecks(pc);
+  guardDtlsRecords(pc);
+  const answer = await pc.createAnswer();
+  await pc.setLocalDescription(answer);
+  await iceGatheringComplete(pc, options.gatherTimeoutMs ?? 5000);
+  // The answer carries only the advertised candidates: sockets gathered for others go.
+  if (advertised) closeUnadvertisedSockets(pc, advertised);
+  const tcpMux = options.tcpMux;
+  const finished = finishAnswer(pc.localDescription?.sdp ?? '', plan, {
+    streamId: options.streamId,
+    candidateAddresses: advertised,
+    tcpPort: tcpMux?.port,
+  });
+  if (finished.candidates === 0) throw new IcePortsExhaustedError();
+  const serverUfrag = iceAttribute(finished.sdp, 'ice-ufrag');
+  const serverPwd = iceAttribute(finished.sdp, 'ice-pwd');
+  const clientUfrag = iceAttribute(plan.sdp, 'ice-ufrag');
+  if (binding) binding.activate(serverUfrag, clientUfrag, serverPwd);
+  const releaseTcp = tcpMux ? routeTcp(pc, tcpMux, serverUfrag, clientUfrag, serverPwd) : undefined;
+  return {
+    answerSdp: finished.sdp,
+    prepared,
+    releaseTransport: () => {
+      binding?.release();
+      releaseTcp?.();
+    },
+  };
+}
+
+/**
+ * werift opened a passive ICE-TCP listener per peer while gathering; connections arrive on the
+ * shared port instead, so those listeners are closed and the peer's protocol is registered there.
+ */
+function routeTcp(
+  pc: RTCPeerConnection,
+  tcpMux: IceTcpMux,
+  serverUfrag: string,
+  clientUfrag: string,
+  serverPwd: string,
+) {
+  const passive = passiveTcpProtocols(pc);
+  for (const protocol of passive) protocol.server.close();
+  const first = passive[0];
+  // Without a passive protocol the client simply has no TCP candidate to use.
+  return first ? tcpMux.register(serverUfrag, clientUfrag, serverPwd, first) : undefined;
+}
+
+function iceAttribute(sdp: string, name: 'ice-ufrag' | 'ice-pwd'): string {
+  const value = new RegExp(`^a=${name}:(\\S+)`, 'm').exec(sdp)?.[1];
+  if (!value) throw new InvalidSdpError(`no a=${name}`);
+  return value;
+}
+
+function interfaceMap(addresses: string[]): { udp4?: string; udp6?: string } {
+  const v4 = addresses.find((address) => isIP(address) === 4);
+  const v6 = addresses.find((address) => isIP(address) === 6);
+  return { ...(v4 ? { udp4: v4 } : {}), ...(v6 ? { udp6: v6 } : {}) };
+}

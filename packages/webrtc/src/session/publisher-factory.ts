@@ -1,0 +1,124 @@
+import { SourceClosedError } from '../errors.js';
+import { RemoteCandidateGate } from '../ice/remote-candidates.js';
+import { PublicationForwarder } from '../ingest/publication-forwarder.js';
+import type { RtpSource } from '../ingest/rtp-source.js';
+import { answerPlannedOffer, type IceTransportOptions, openAnswering, serverCodecs } from './answerer.js';
+import { PublisherPeer } from './publisher-peer.js';
+import { planOffer } from './sdp-negotiation.js';
+
+export interface PublisherFactoryOptions extends IceTransportOptions {
+  /**
+   * A connected publisher that sends no media for this long is closed (its publication then
+   * waits for a reconnect). @default 15000
+   */
+  mediaTimeoutMs?: number;
+  /** A publisher that has not connected within this long is closed. @default 30000 */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Answers WHIP publishers (werift peers, recvonly) on the same ICE transport as viewers — the UDP
+ * mux, ICE-TCP, NAT 1:1 addresses and werift guards of {@link PeerFactory} — and reaps those
+ * that vanish.
+ */
+export class PublisherFactory {
+  readonly #options: PublisherFactoryOptions & { mediaTimeoutMs: number; connectTimeoutMs: number };
+  readonly #publishers = new Set<PublisherPeer>();
+  readonly #ending = new Set<Promise<void>>();
+  readonly #reaper: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: PublisherFactoryOptions = {}) {
+    this.#options = { mediaTimeoutMs: 15_000, connectTimeoutMs: 30_000, ...options };
+    this.#reaper = setInterval(() => this.#reap(), 1000);
+    this.#reaper.unref();
+  }
+
+  /** werift connections this factory holds open: a resource count for leak checks. */
+  get connectionCount(): number {
+    return this.#publishers.size;
+  }
+
+  /**
+   * Answers a publisher's offer: H.264 (packetization-mode 1) and Opus received, every candidate
+   * in the answer; its RTP goes to `source`'s tracks (video payload type and port, audio's if the
+   * source has audio).
+   * @throws InvalidSdpError, NoUsableCodecError, IcePortsExhaustedError, SourceClosedError
+   */
+  async createPublisher(
+    source: RtpSource,
+    offerSdp: string,
+    sourcePayloadTypes: { video: number; audio: number },
+  ): Promise<{ publisher: PublisherPeer; answerSdp: string }> {
+    if (source.closed || this.#closed) throw new SourceClosedError(source.id);
+    const candidates = new RemoteCandidateGate(this.#options);
+    const audioPort = source.audioPort;
+    const plan = planOffer(offerSdp, { hasAudio: audioPort !== undefined, hasVideo: true, candidates });
+    const forwarder = await PublicationForwarder.open({
+      ...(plan.videoPayloadType !== undefined
+        ? {
+            video: {
+              from: plan.videoPayloadType,
+              port: source.videoPort,
+              payloadType: sourcePayloadTypes.video,
+            },
+          }
+        : {}),
+      ...(plan.audioPayloadType !== undefined && audioPort !== undefined
+        ? { audio: { from: plan.audioPayloadType, port: audioPort, payloadType: sourcePayloadTypes.audio } }
+        : {}),
+    });
+    const answering = openAnswering(this.#options, serverCodecs());
+    try {
+      const { answerSdp, releaseTransport } = await answerPlannedOffer(
+        answering,
+        plan,
+        { ...this.#options, streamId: `dragon-${source.id}` },
+        (pc) => {
+          // The offer's sections are sendonly; werift answers recvonly only if asked to.
+          for (const transceiver of pc.getTransceivers()) transceiver.setDirection('recvonly');
+        },
+      );
+      const publisher = new PublisherPeer(answering.pc, source, forwarder, candidates);
+      this.#publishers.add(publisher);
+      publisher.once('closed', () => {
+        this.#publishers.delete(publisher);
+        releaseTransport();
+        const ended = publisher.ended;
+        if (ended) {
+          this.#ending.add(ended);
+          void ended.finally(() => this.#ending.delete(ended));
+        }
+      });
+      return { publisher, answerSdp };
+    } catch (error) {
+      forwarder.close();
+      answering.binding?.release();
+      await answering.pc.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Closes every publisher and resolves once each has been told. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      clearInterval(this.#reaper);
+      for (const publisher of [...this.#publishers]) void publisher.close('closed');
+    }
+    await Promise.allSettled([...this.#ending]);
+  }
+
+  /** A publisher that never connected, or stopped sending, is closed. */
+  #reap(): void {
+    const now = Date.now();
+    for (const publisher of this.#publishers) {
+      if (publisher.state === 'connected' || publisher.state === 'disconnected') {
+        const heardAt = publisher.lastMediaAt ?? publisher.createdAt;
+        if (now - heardAt > this.#options.mediaTimeoutMs) void publisher.close('media-timeout');
+      } else if (now - publisher.createdAt > this.#options.connectTimeoutMs) {
+        void publisher.close('media-timeout');
+      }
+    }
+  }
+}

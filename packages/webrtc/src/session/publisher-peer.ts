@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { RTCPeerConnection, RTCRtpReceiver } from 'werift';
+import { RemoteCandidateRefusedError } from '../errors.js';
+import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
+import type { ForwarderStats, PublicationForwarder } from '../ingest/publication-forwarder.js';
+import type { RtpSource } from '../ingest/rtp-source.js';
+import { sendCloseNotify } from '../werift/dtls-close-notify.js';
+
+export type PublisherState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+export type PublisherCloseReason =
+  | 'closed'
+  | 'ice-failed'
+  | 'dtls-closed'
+  | 'dtls-failed'
+  | 'media-timeout'
+  | 'source-closed';
+
+/** One keyframe request per this long at most: a burst of viewer PLIs is one for the publisher. */
+const keyframeRequestIntervalMs = 500;
+const ignore = () => undefined;
+
+/**
+ * One WHIP publisher: its own werift connection (ICE, DTLS, SRTP, RTCP — werift's receiver sends
+ * the receiver reports) whose decrypted RTP a {@link PublicationForwarder} hands to the
+ * publication's {@link RtpSource}. Keyframe requests of the source's viewers become PLIs to the
+ * publisher, at most one per 500 ms.
+ */
+export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason: PublisherCloseReason] }> {
+  /** 128 random bits, URL-safe. */
+  readonly id = randomBytes(16).toString('base64url');
+  readonly sourceId: string;
+  readonly createdAt = Date.now();
+  readonly #pc: RTCPeerConnection;
+  readonly #source: RtpSource;
+  readonly #forwarder: PublicationForwarder;
+  readonly #candidates: RemoteCandidateGate;
+  readonly #videoReceiver: RTCRtpReceiver | undefined;
+  #state: PublisherState = 'new';
+  #lastKeyframeRequestAt = Number.NEGATIVE_INFINITY;
+  #keyframeRequests = 0;
+  #ended: Promise<void> | undefined;
+  readonly #onSourceClosed = () => this.close('source-closed');
+  readonly #onKeyframeRequest = () => this.requestKeyframe();
+
+  constructor(
+    pc: RTCPeerConnection,
+    source: RtpSource,
+    forwarder: PublicationForwarder,
+    candidates: RemoteCandidateGate,
+  ) {
+    super();
+    this.#pc = pc;
+    this.#source = source;
+    this.sourceId = source.id;
+    this.#forwarder = forwarder;
+    this.#candidates = candidates;
+    this.#videoReceiver = pc.getTransceivers().find((t) => t.kind === 'video')?.receiver;
+    source.once('closed', this.#onSourceClosed);
+    source.on('keyframeRequest', this.#onKeyframeRequest);
+    // Every decrypted RTP packet of the transport, before werift's router (which still runs: its
+    // receivers keep the statistics the receiver reports are made of).
+    for (const transport of pc.dtlsTransports) {
+      transport.onRtp.subscribe((packet) => forwarder.forward(packet));
+      transport.onStateChange.subscribe((state) => {
+        if (state === 'closed') this.close('dtls-closed');
+        else if (state === 'failed') this.close('dtls-failed');
+      });
+    }
+    pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
+  }
+
+  get state(): PublisherState {
+    return this.#state;
+  }
+
+  /** When the last media packet arrived (ms since the epoch); `undefined` before the first. */
+  get lastMediaAt(): number | undefined {
+    return this.#forwarder.lastMediaAt;
+  }
+
+  /** What arrived from the publisher and was handed to the source, and the PLIs sent to it. */
+  stats(): ForwarderStats & { keyframeRequests: number } {
+    return { ...this.#forwarder.stats(), keyframeRequests: this.#keyframeRequests };
+  }
+
+  /**
+   * Asks the publisher for a keyframe (RTCP PLI, RFC 4585 §6.3.1) unless one was asked for in the
+   * last 500 ms or no video has arrived yet (a PLI names the SSRC it is about). Returns whether a
+   * PLI went out.
+   */
+  requestKeyframe(now = Date.now()): boolean {
+    const ssrc = this.#forwarder.videoSsrc;
+    if (this.#state !== 'connected' || ssrc === undefined || this.#videoReceiver === undefined) return false;
+    if (now - this.#lastKeyframeRequestAt < keyframeRequestIntervalMs) return false;
+    this.#lastKeyframeRequestAt = now;
+    this.#keyframeRequests += 1;
+    void this.#videoReceiver.sendRtcpPLI(ssrc).catch(ignore);
+    return true;
+  }
+
+  /**
+   * A trickled candidate (`candidate:…`, from a WHIP PATCH), under the same cap and address rules
+   * as the offer's.
+   * @throws RemoteCandidateRefusedError
+   */
+  async addRemoteCandidate(candidateLine: string): Promise<void> {
+    const candidate = candidateLine.replace(/^a=/, '');
+    const verdict = this.#candidates.admit(candidate);
+    if (!verdict.admitted) throw new RemoteCandidateRefusedError(verdict.reason);
+    await this.#pc.addIceCandidate({ candidate, sdpMLineIndex: 0 });
+  }
+
+  /**
+   * Ends the session: forwarding stops, the publisher is told (a DTLS close_notify unless DTLS or
+   * ICE already ended), werift's connection closes. The source stays: the publication outlives
+   * its publishers. Calling it again returns the same promise.
+   */
+  close(reason: PublisherCloseReason = 'closed'): Promise<void> {
+    if (this.#ended) return this.#ended;
+    this.#state = 'closed';
+    this.#source.off('closed', this.#onSourceClosed);
+    this.#source.off('keyframeRequest', this.#onKeyframeRequest);
+    this.#forwarder.close();
+    this.#ended = this.#endConnection(reason);
+    this.emit('closed', reason);
+    return this.#ended;
+  }
+
+  /** Resolves once `close()` is done; undefined while open. */
+  get ended(): Promise<void> | undefined {
+    return this.#ended;
+  }
+
+  async #endConnection(reason: PublisherCloseReason): Promise<void> {
+    const gone = reason === 'dtls-closed' || reason === 'dtls-failed' || reason === 'ice-failed';
+    if (!gone) await sendCloseNotify(this.#pc).catch(ignore);
+    await this.#pc.close().catch(ignore);
+  }
+
+  #onConnectionState(state: string): void {
+    if (this.#state === 'closed') return;
+    switch (state) {
+      case 'connecting':
+        this.#state = 'connecting';
+        return;
+      case 'connected': {
+        const first = this.#state !== 'disconnected';
+        this.#state = 'connected';
+        if (first) this.emit('connected');
+        return;
+      }
+      case 'disconnected':
+        this.#state = 'disconnected';
+        return;
+      case 'failed':
+        this.close('ice-failed');
+        return;
+      case 'closed':
+        this.close('closed');
+        return;
+    }
+  }
+}
