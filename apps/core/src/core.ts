@@ -11,6 +11,7 @@ import type { ConfigStore } from './config/config-store.js';
 import type { DatarheiServices } from './datarhei-services.js';
 import type { LogRing } from './ops/log-ring.js';
 import type { WebRtcSubsystem } from './webrtc/webrtc-subsystem.js';
+import { createWhip } from './whip/whip-mount.js';
 
 export interface CoreOptions {
   configStore: ConfigStore;
@@ -69,6 +70,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const whep = subsystem
     ? createWhep(config, logger, { ...webrtc, subsystem }, services.manager, services.cluster)
     : undefined;
+  const whip =
+    whep && config.whip.enable
+      ? createWhip({
+          config,
+          plane: whep.subsystem.plane,
+          transport: whep.transport,
+          viewerRules: whep.viewerRules,
+          logger: logger.child({ component: 'whip' }),
+        })
+      : undefined;
   const app = createApi({
     config,
     configStore,
@@ -78,6 +89,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     auth,
     webrtc,
     whep,
+    whip,
     services,
   });
 
@@ -85,6 +97,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const close = () => {
     closed ??= (async () => {
       webrtc.viewers.closeAll();
+      await whip?.close();
       await services.cluster?.close();
       await subsystem?.close();
       await services.manager.close();

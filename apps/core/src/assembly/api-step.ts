@@ -26,6 +26,7 @@ import { createMetrics } from '../ops/collect-metrics.js';
 import { coreVersion } from '../version.js';
 import { dataPlaneStatus } from '../webrtc/data-plane.js';
 import type { Services } from './services-step.js';
+import type { WhipMount } from '../whip/whip-mount.js';
 import type { WebRtcParts, Whep } from './webrtc-step.js';
 
 export interface ApiStepOptions {
@@ -37,6 +38,8 @@ export interface ApiStepOptions {
   auth: Auth;
   webrtc: WebRtcParts;
   whep: Whep | undefined;
+  /** With `whip.enable`: publishers and their viewers, before the guard; the listing behind it. */
+  whip?: WhipMount | undefined;
   services: Services;
 }
 
@@ -62,7 +65,7 @@ function metricsRoutes({ services, webrtc, auth }: ApiStepOptions): DeclaredRout
 }
 
 /** datarhei's `/api/v3` group behind the API guard (in a cluster, answered across nodes). */
-function v3Routes({ configStore, requestReload, auth, webrtc, services }: ApiStepOptions): DeclaredRoutes {
+function v3Routes({ configStore, requestReload, auth, webrtc, services, whip }: ApiStepOptions): DeclaredRoutes {
   const { cluster, manager } = services;
   const v3 = new DeclaredRoutes();
   v3.app.use(cluster ? cluster.guard(auth.guard) : auth.guard);
@@ -80,6 +83,7 @@ function v3Routes({ configStore, requestReload, auth, webrtc, services }: ApiSte
   v3.mount('/', createMetadataRoutes(manager));
   v3.mount('/', createConfigRoutes({ configStore, requestReload }));
   v3.mount('/', services.services.apiRoutes);
+  if (whip) v3.app.route('/', whip.listing);
   return v3;
 }
 
@@ -110,6 +114,8 @@ export function createApi(options: ApiStepOptions): Hono {
     app.route('/', whep.routes.routes);
     root.document('/', whepDeclarations);
   }
+  // WHIP has its own token rules, and its viewers WHEP's: both before the admin guard.
+  if (options.whip) app.route('/', options.whip.routes);
   root.mount('/', createPlayerRoutes(whep && { routes: whep.routes, subsystem: whep.subsystem }));
   root.declare(
     {

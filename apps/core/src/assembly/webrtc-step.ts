@@ -1,8 +1,16 @@
 import { isIPv4 } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
 import { defaultFFmpegEnvironment, type ProcessConfig, type ProcessManager } from '@dragon/restream';
-import { checkOffer, IceTcpMux, PeerFactory, UdpMux } from '@dragon/webrtc';
-import { createWhepRoutes, type WhepRoutes } from '@dragon/whep-http';
+import {
+  checkOffer,
+  IceTcpMux,
+  PeerFactory,
+  type PublisherFactoryOptions,
+  type RtpSource,
+  UdpMux,
+} from '@dragon/webrtc';
+import { createWhepRoutes, type WhepRoutes, type WhepRoutesOptions } from '@dragon/whep-http';
+import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { clientAddress } from '../api/client-address.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -99,17 +107,19 @@ export async function openWebRtc(config: Config, logger: Logger): Promise<WebRtc
   return { ports, webrtcOf, subsystem, udpMux, tcpMux, viewers, closePorts };
 }
 
-/** The peers' ICE settings: servers, the shared ports, public and interface addresses, port range. */
-function createPeerFactory(config: Config, parts: WebRtcParts): PeerFactory {
+/**
+ * The ICE transport of every peer, viewers' and publishers': servers, the shared ports, public and
+ * interface addresses, port range.
+ */
+function iceTransport(config: Config, parts: WebRtcParts): PublisherFactoryOptions {
   const { udpMux, tcpMux } = parts;
   const publicIps = [config.webrtc.public_ip, ...config.webrtc.nat_1_to_1_ips].filter((ip) => ip !== '');
-  return new PeerFactory({
+  return {
     iceServers: config.webrtc.ice_servers.map(({ urls, username, credential }) => ({
       urls,
       ...(username ? { username } : {}),
       ...(credential ? { credential } : {}),
     })),
-    disconnectTimeoutMs: config.webrtc.disconnect_timeout_seconds * 1000,
     ...(udpMux ? { udpMux } : {}),
     ...(tcpMux ? { tcpMux } : {}),
     ...(publicIps.length > 0 ? { publicIps } : {}),
@@ -117,7 +127,7 @@ function createPeerFactory(config: Config, parts: WebRtcParts): PeerFactory {
     ...(config.webrtc.ice_port_max > 0
       ? { icePortRange: [config.webrtc.ice_port_min, config.webrtc.ice_port_max] as [number, number] }
       : {}),
-  });
+  };
 }
 
 /** The WHEP routes and the peer factory behind them. */
@@ -125,7 +135,16 @@ export interface Whep {
   readonly routes: WhepRoutes;
   readonly subsystem: WebRtcSubsystem;
   readonly peerFactory: PeerFactory;
+  /** The ICE transport the viewers use: WHIP publishers use the same. */
+  readonly transport: PublisherFactoryOptions;
+  /** The server's viewer rules (engine, tokens, limits): every WHEP mount applies them. */
+  readonly viewerRules: WhepViewerRules;
 }
+
+/** What every WHEP mount of the server shares: processes' viewers and WHIP publications' alike. */
+export type WhepViewerRules = Omit<WhepRoutesOptions<RtpSource>, 'lookup' | 'basePath' | 'logger'> & {
+  clientAddress: (c: Context) => string;
+};
 
 /**
  * WHEP over the processes of `manager` (in a cluster, other nodes' too: served from this node's pull
@@ -139,7 +158,11 @@ export function createWhep(
   cluster: Cluster | undefined,
 ): Whep {
   const { subsystem } = parts;
-  const peerFactory = createPeerFactory(config, parts);
+  const transport = iceTransport(config, parts);
+  const peerFactory = new PeerFactory({
+    ...transport,
+    disconnectTimeoutMs: config.webrtc.disconnect_timeout_seconds * 1000,
+  });
   const local = createWhepLookup({
     manager,
     webrtcOf: parts.webrtcOf,
@@ -147,9 +170,7 @@ export function createWhep(
     maxViewersPerProcess: config.webrtc.max_viewers_per_process,
   });
   const { lookup, concealProcessIds } = cluster ? cluster.whepLookup(local) : local;
-  const routes = createWhepRoutes({
-    lookup,
-    concealProcessIds,
+  const viewerRules: WhepViewerRules = {
     createPeer: (source, offerSdp) => peerFactory.createPeer(source, offerSdp),
     checkOffer,
     iceServers: config.webrtc.ice_servers,
@@ -159,8 +180,13 @@ export function createWhep(
       ? { rateLimit: { windowMs: 60_000, maxOffers: config.webrtc.max_offers_per_minute } }
       : {}),
     clientAddress: (c) => clientAddress(c) ?? 'unknown',
+  };
+  const routes = createWhepRoutes({
+    lookup,
+    concealProcessIds,
+    ...viewerRules,
     logger: logger.child({ component: 'whep' }),
   });
   parts.viewers.routes = routes;
-  return { routes, subsystem, peerFactory };
+  return { routes, subsystem, peerFactory, transport, viewerRules };
 }

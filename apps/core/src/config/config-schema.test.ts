@@ -63,11 +63,12 @@ describe('the config schema', () => {
     }
   });
 
-  it("adds only the webrtc and cluster blocks, the output directories and RTMP's bounds to datarhei's fields", () => {
+  it("adds only the webrtc, whip and cluster blocks, the output directories and RTMP's bounds to datarhei's fields", () => {
     const datarhei = swaggerLeaves({ $ref: '#/definitions/api.ConfigData' });
     const extra = [...dragonLeaves.keys()].filter((path) => !datarhei.has(path));
     expect(extra.length).toBeGreaterThan(0);
-    expect(extra.filter((path) => !path.startsWith('webrtc.') && !path.startsWith('cluster.'))).toEqual([
+    const dragonBlocks = ['webrtc.', 'whip.', 'cluster.'];
+    expect(extra.filter((path) => !dragonBlocks.some((block) => path.startsWith(block)))).toEqual([
       'rtmp.max_connections',
       'rtmp.max_connections_per_address',
       'rtmp.handshake_timeout_sec',

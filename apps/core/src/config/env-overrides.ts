@@ -13,7 +13,13 @@ export interface EnvOverrides {
 type LeafKind = 'string' | 'number' | 'boolean' | 'list' | 'word-list' | 'json';
 
 /** Fields whose value is structured: the variable holds JSON (datarhei reads its own URL formats here). */
-const jsonPaths = new Set(['webrtc.ice_servers', 'storage.s3', 'api.auth.auth0.tenants', 'router.routes']);
+const jsonPaths = new Set([
+  'webrtc.ice_servers',
+  'whip.streams',
+  'storage.s3',
+  'api.auth.auth0.tenants',
+  'router.routes',
+]);
 /** Lists whose items may contain commas (regular expressions, file extensions): split on whitespace only. */
 const wordListPaths = new Set([
   'ffmpeg.access.input.allow',

@@ -4,10 +4,18 @@
  * says honestly where things stand — starting, playing (resolution and frame rate from
  * `getStats`), audio only, input failing, stopped, or connected but not decodable, with the
  * server's plan line and health message from `/player/:id/status` (codecs and the server's own
- * words only: no input address, no FFmpeg log).
+ * words only: no input address, no FFmpeg log). `paths` (relative to the server's root) point it at
+ * another WHEP endpoint, a WHIP publication's, whose status route there is none of.
  */
-export function playerPage(processId: string): string {
-  const id = JSON.stringify(processId).replaceAll('<', '\\u003c');
+export function playerPage(
+  processId: string,
+  paths: { whep: string; status: string | null } = {
+    whep: `api/v3/process/${encodeURIComponent(processId)}/whep`,
+    status: `player/${encodeURIComponent(processId)}/status`,
+  },
+): string {
+  const script = (value: unknown) => JSON.stringify(value).replaceAll('<', '\\u003c');
+  const id = script(processId);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -35,8 +43,9 @@ const processId = ${id};
 const params = new URLSearchParams(location.search);
 const token = params.get('token');
 const base = new URL('/', location.href);
-const endpoint = new URL('api/v3/process/' + encodeURIComponent(processId) + '/whep', base);
-const statusUrl = new URL('player/' + encodeURIComponent(processId) + '/status', base);
+const endpoint = new URL(${script(paths.whep)}, base);
+const statusPath = ${script(paths.status)};
+const statusUrl = statusPath === null ? null : new URL(statusPath, base);
 /** Connected but no frame decoded for this long: the video is not decodable (the server says why). */
 const undecodableAfterMs = 8000;
 /**
@@ -83,6 +92,7 @@ function codecName(codec) { return codecNames[codec] || codec; }
 
 /** The server's view: the plan line, and the health message when the video does not decode. */
 async function serverStatus() {
+  if (statusUrl === null) return undefined;
   try {
     const response = await fetch(statusUrl, { headers: auth, cache: 'no-store' });
     if (!response.ok) return undefined;

@@ -1,0 +1,130 @@
+import {
+  checkOffer,
+  type FanoutPlane,
+  PublisherFactory,
+  type PublisherFactoryOptions,
+  type RtpSource,
+} from '@dragon/webrtc';
+import { createWhepRoutes } from '@dragon/whep-http';
+import { HttpError } from '@dragon/http-error';
+import { createWhipRoutes, streamNamePattern } from '@dragon/whip-http';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { WhepViewerRules } from '../assembly/webrtc-step.js';
+import type { Config } from '../config/config-schema.js';
+import { playerPage } from '../ops/player-page.js';
+import { Publications } from './publications.js';
+
+export interface WhipMountOptions {
+  config: Config;
+  plane: FanoutPlane;
+  /** The viewers' ICE transport: publishers use the same. */
+  transport: PublisherFactoryOptions;
+  /**
+   * The server's WHEP viewer rules (engine, tokens, limits, client address): viewers of a
+   * publication are WHEP viewers like any other.
+   */
+  viewerRules: WhepViewerRules;
+  logger: Logger;
+}
+
+export interface WhipMount {
+  /** Publishers, viewers of a publication and its player page: mounted before the API's guard. */
+  routes: Hono;
+  /** `GET /whip` for the API group (behind its auth): the publications and their viewers. */
+  listing: Hono;
+  close(): Promise<void>;
+}
+
+const basePath = '/api/v3/whip';
+
+/**
+ * WHIP ingest, assembled: publishers at `/api/v3/whip/{name}` (`@dragon/whip-http` over
+ * `@dragon/webrtc`'s publisher factory), viewers of a publication at `/api/v3/whip/{name}/whep`
+ * (the WHEP routes, a second mount) and `/player/whip/{name}`. Its routes go before the API's
+ * guard: both have their own token rules.
+ */
+export function createWhip(options: WhipMountOptions): WhipMount {
+  const { config, logger } = options;
+  const publishers = new PublisherFactory(options.transport);
+  let viewers: ReturnType<typeof createWhepRoutes<RtpSource>> | undefined;
+  const publications = new Publications({
+    plane: options.plane,
+    publishers,
+    logger,
+    graceMs: config.whip.reconnect_grace_seconds * 1000,
+    onEnded: (name) => viewers?.sessions.closeAll(name),
+  });
+  const offerLimit =
+    config.whip.max_offers_per_minute > 0
+      ? { windowMs: 60_000, max: config.whip.max_offers_per_minute }
+      : false;
+  const whip = createWhipRoutes({
+    basePath,
+    createPublisher: (offerSdp, { name }) => publications.publish(name, offerSdp),
+    checkOffer,
+    ...(config.whip.token ? { token: config.whip.token } : {}),
+    streamToken: (name) => config.whip.streams[name]?.token || undefined,
+    allowAnonymous: config.whip.allow_anonymous,
+    onConflict: config.whip.on_conflict,
+    maxPublications: config.whip.max_publications,
+    offerLimit,
+    iceServers: config.webrtc.ice_servers,
+    clientAddress: options.viewerRules.clientAddress,
+    logger,
+  });
+  viewers = createWhepRoutes<RtpSource>({
+    basePath,
+    lookup: (name) => {
+      const source = publications.source(name);
+      return source === undefined ? undefined : { state: 'running', source };
+    },
+    ...options.viewerRules,
+    logger: logger.child({ component: 'whep' }),
+  });
+  const viewerRoutes = viewers;
+  const routes = new Hono();
+  routes.route('/', whip.routes);
+  routes.route('/', viewerRoutes.routes);
+  routes.get('/player/whip/:name', (c) => {
+    const name = c.req.param('name');
+    if (!streamNamePattern.test(name)) throw new HttpError(404, 'Not Found');
+    return c.html(playerPage(name, { whep: `api/v3/whip/${name}/whep`, status: null }), 200, {
+      'Content-Security-Policy': 'frame-ancestors *',
+    });
+  });
+
+  const listing = new Hono();
+  listing.get('/whip', (c) => {
+    const sessions = new Map(whip.publications.list().map((info) => [info.name, info]));
+    return c.json(
+      publications.list().map((publication) => {
+        const session = sessions.get(publication.name);
+        return {
+          ...publication,
+          viewers: viewerRoutes.sessions.count(publication.name),
+          ...(session
+            ? {
+                session: {
+                  id: session.sessionId,
+                  remote: session.remote,
+                  user_agent: session.userAgent ?? '',
+                },
+              }
+            : {}),
+        };
+      }),
+    );
+  });
+
+  return {
+    routes,
+    listing,
+    async close() {
+      viewerRoutes.sessions.closeAll();
+      whip.publications.closeAll();
+      publications.close();
+      await publishers.close();
+    },
+  };
+}
