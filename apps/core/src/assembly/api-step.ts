@@ -25,8 +25,8 @@ import type { ConfigStore } from '../config/config-store.js';
 import { createMetrics } from '../ops/collect-metrics.js';
 import { coreVersion } from '../version.js';
 import { dataPlaneStatus } from '../webrtc/data-plane.js';
-import type { Services } from './services-step.js';
 import type { WhipMount } from '../whip/whip-mount.js';
+import type { Services } from './services-step.js';
 import type { WebRtcParts, Whep } from './webrtc-step.js';
 
 export interface ApiStepOptions {
@@ -65,7 +65,14 @@ function metricsRoutes({ services, webrtc, auth }: ApiStepOptions): DeclaredRout
 }
 
 /** datarhei's `/api/v3` group behind the API guard (in a cluster, answered across nodes). */
-function v3Routes({ configStore, requestReload, auth, webrtc, services, whip }: ApiStepOptions): DeclaredRoutes {
+function v3Routes({
+  configStore,
+  requestReload,
+  auth,
+  webrtc,
+  services,
+  whip,
+}: ApiStepOptions): DeclaredRoutes {
   const { cluster, manager } = services;
   const v3 = new DeclaredRoutes();
   v3.app.use(cluster ? cluster.guard(auth.guard) : auth.guard);

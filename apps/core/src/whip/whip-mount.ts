@@ -1,3 +1,4 @@
+import { HttpError } from '@dragon/http-error';
 import {
   checkOffer,
   type FanoutPlane,
@@ -6,7 +7,6 @@ import {
   type RtpSource,
 } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
-import { HttpError } from '@dragon/http-error';
 import { createWhipRoutes, streamNamePattern } from '@dragon/whip-http';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';

@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
+import { isLoopbackAddress } from '@dragon/portalloc';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { IcePortsExhaustedError, InvalidSdpError } from '../errors.js';
 import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
 import type { RemoteCandidatePolicy } from '../ice/remote-candidates.js';
 import type { UdpMux, UdpMuxBinding } from '../ice/udp-mux.js';
-import { isLoopbackAddress } from '@dragon/portalloc';
 import { paceConnectivityChecks } from '../werift/check-pacing.js';
 import { withoutDefaultStunServer } from '../werift/default-stun.js';
 import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
