@@ -1,5 +1,5 @@
+import { HttpError } from '@dragon/http-error';
 import type { IcePortsExhaustedError, InvalidSdpError, NoUsableCodecError } from '@dragon/webrtc';
-import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /** The engine failures an offer can meet, each a class of `@dragon/webrtc`. */
@@ -16,25 +16,20 @@ export type WhipErrorCode =
 
 /**
  * Base class of the answers only WHIP gives (the generic ones — 413, 415, 429, 405, 412, 428 — are
- * `@dragon/whep-http`'s): a Hono `HTTPException` whose `res` carries datarhei's body
- * `{code, message, details}` and the headers the answer needs, rendered by the app's one `onError`.
+ * `@dragon/whep-http`'s): an `HttpError` of `@dragon/http-error`, datarhei's body
+ * `{code, message, details}` with the headers the answer needs, rendered by the app's one `onError`.
  * The message is written for the client; an engine's exception text only ever goes into `cause`.
  */
-export abstract class WhipError<C extends WhipErrorCode = WhipErrorCode> extends HTTPException {
+export abstract class WhipError<C extends WhipErrorCode = WhipErrorCode> extends HttpError {
+  declare readonly code: C;
+
   constructor(
     status: ContentfulStatusCode,
-    readonly code: C,
+    code: C,
     message: string,
     options: { headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(status, {
-      message,
-      res: new Response(JSON.stringify({ code: status, message, details: [code] }), {
-        status,
-        headers: { ...options.headers, 'Content-Type': 'application/json' },
-      }),
-      ...(options.cause === undefined ? {} : { cause: options.cause }),
-    });
+    super(status, message, [], { code, headers: options.headers, cause: options.cause });
   }
 }
 
