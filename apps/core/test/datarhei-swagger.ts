@@ -72,7 +72,7 @@ export interface ShapeRules {
 
 /** Dragon's additions to datarhei's config document (`docs/datarhei-compat.md`), as `extra` rules. */
 export const configExtras: Record<string, string[]> = {
-  'api.ConfigData': ['webrtc', 'cluster'],
+  'api.ConfigData': ['webrtc', 'whip', 'cluster'],
   // Where FFmpeg may write files (datarhei's lists match addresses only).
   'ffmpeg.access.output': ['directories'],
   // What bounds RTMP clients (docs/security.md).

@@ -15,6 +15,7 @@ const secretPaths = [
   ['api', 'auth', 'jwt', 'secret'],
   ['service', 'token'],
   ['webrtc', 'token'],
+  ['whip', 'token'],
   ['cluster', 'secret'],
   // May carry the Redis password.
   ['cluster', 'redis_url'],
@@ -30,6 +31,17 @@ const secretItems = [
   { list: ['storage', 's3'], field: ['secret_access_key'], key: (item: Tree) => String(item.name) },
   { list: ['storage', 's3'], field: ['auth', 'password'], key: (item: Tree) => String(item.name) },
 ] as const;
+
+/** Secrets inside the entries of a map keyed by name: `whip.streams.<name>.token`. */
+const secretEntries = [{ map: ['whip', 'streams'], field: 'token' }] as const;
+
+function entriesAt(tree: unknown, path: readonly string[]): [string, Tree][] {
+  const map = parentOf(tree, path)?.[path.at(-1)!];
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return [];
+  return Object.entries(map as Tree).filter(
+    (entry): entry is [string, Tree] => entry[1] !== null && typeof entry[1] === 'object',
+  );
+}
 
 function parentOf(tree: unknown, path: readonly string[]): Tree | undefined {
   let node = tree;
@@ -62,6 +74,9 @@ function eachSecret(
       const holder = parentOf(item, field);
       if (holder) visit(list.join('.'), holder, field.at(-1)!, key(item));
     }
+  }
+  for (const { map, field } of secretEntries) {
+    for (const [name, entry] of entriesAt(tree, map)) visit(map.join('.'), entry, field, name);
   }
 }
 
