@@ -1,12 +1,13 @@
 import { defineConfig } from 'tsup';
 
-// Entries apart so that a test needing only `waitFor` does not load werift or playwright.
+// Several entries so that a test needing only `waitFor` does not load werift, playwright or Redis.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     chromium: 'src/chromium.ts',
     werift: 'src/werift.ts',
     server: 'src/server.ts',
+    redis: 'src/redis.ts',
   },
   format: ['esm'],
   dts: true,

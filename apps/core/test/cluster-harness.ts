@@ -1,101 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { RunningRedis } from '@dragon/test-helpers/redis';
 import {
   type RunningServer,
   type ServerOptions,
   startServer,
   testPatternInput,
   testPatternProcess,
-  tiedToParent,
 } from '@dragon/test-helpers/server';
 import { WeriftViewer } from '@dragon/test-helpers/werift';
 
-/** A throwaway `redis-server` on loopback: no persistence, so a restart loses everything, as a crash would. */
-export interface RunningRedis {
-  readonly url: string;
-  readonly port: number;
-  /** SIGKILL. */
-  kill(): Promise<void>;
-  /** Kill and start again on the same port, empty. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Redis cannot listen on port 0 and tell which port it got: a free one is picked, and retried if taken meanwhile. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(port: number, dir: string): Promise<ChildProcess | undefined> {
-  const [command, args] = tiedToParent('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (line.includes('Ready to accept connections')) resolve(child);
-    });
-    child.once('exit', () => resolve(undefined));
-    child.once('error', () => resolve(undefined));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-export async function startRedis(): Promise<RunningRedis> {
-  const dir = mkdtempSync(join(tmpdir(), 'dragon-redis-'));
-  let port = 0;
-  let child: ChildProcess | undefined;
-  for (let attempt = 0; attempt < 10 && !child; attempt++) {
-    port = await freePort();
-    child = await launch(port, dir);
-  }
-  if (!child)
-    throw new Error('redis-server did not start (is it installed? scripts/bootstrap.sh --with-redis)');
-  let current: ChildProcess = child;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    kill: () => killed(current),
-    restart: async () => {
-      await killed(current);
-      const next = await launch(port, dir);
-      if (!next) throw new Error(`redis-server did not start again on port ${port}`);
-      current = next;
-    },
-    stop: async () => {
-      await killed(current);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { type RunningRedis, startRedis } from '@dragon/test-helpers/redis';
 
 /** The `cluster.secret` test nodes share (cluster mode requires one). */
 export const testClusterSecret = 'the-same-secret-on-every-node';

@@ -1,15 +1,13 @@
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import type { PortAllocator } from '@dragon/portalloc';
-import type { ProcessConfig, ProcessManager, StartContext } from '@dragon/restream';
+import type { ProcessManager, StartContext } from '@dragon/restream';
 import type { RtpSource } from '@dragon/webrtc';
-import type { WhepProcessEntry, WhepProcessState } from '@dragon/whep-http';
+import { type WhepProcessEntry, type WhepProcessState, whepProcessState } from '@dragon/whep-http';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Config } from '../config/config-schema.js';
-import { ownWebRtc, type ProcessWebRtc } from '../webrtc/webrtc-policy.js';
-import { whepProcessState } from '../webrtc/whep-lookup.js';
+import { type ClusterConfig, clusterConfigSchema } from './cluster-config.js';
 import {
   ClusterKeys,
   type clusterViewSchema,
@@ -18,16 +16,18 @@ import {
 } from './cluster-records.js';
 import { ClusterStore } from './cluster-store.js';
 import { EdgeSources, type PullTarget } from './edge-sources.js';
-import { ClusterUnavailableError } from './errors.js';
+import { ClusterConfigInvalidError, ClusterUnavailableError } from './errors.js';
 import { LogThrottle } from './log-throttle.js';
 import { NodeAuth } from './node-auth.js';
 import { LoadSampler } from './node-load.js';
 import { leaseGate, Ownership } from './ownership.js';
 import { clusterProcessApi } from './process-api.js';
+import { ownWebRtc, type WebRtcOf } from './process-webrtc.js';
 import { type PlacementTarget, whepPlacement } from './whep-placement.js';
 
 export interface ClusterOptions {
-  config: Config;
+  /** This node's settings (`clusterConfigSchema`); validated by `connect`. */
+  config: ClusterConfig;
   /** The server's logger; the cluster's parts log under their own `component`. */
   logger: Logger;
   /** Dragon's version, shown in the node records. */
@@ -35,7 +35,7 @@ export interface ClusterOptions {
   /** `host:port` the HTTP server listens on; port 0 until it does (the advertised URL needs the real one). */
   httpAddress: () => string;
   /** The WebRTC a process runs with (its own `webrtc` block, or `webrtc.auto_enable`'s). */
-  webrtcOf?: (id: string, config: ProcessConfig) => ProcessWebRtc | undefined;
+  webrtcOf?: WebRtcOf;
 }
 
 /** What the cluster needs of the node's media plane (WebRTC on): to pull streams and count load. */
@@ -139,7 +139,13 @@ export class Cluster {
 
   /** Connects to Redis (waiting a little for it) and reads which nodes are alive. */
   static async connect(options: ClusterOptions): Promise<Cluster> {
-    const cluster = new Cluster(options);
+    const parsed = clusterConfigSchema.safeParse(options.config);
+    if (!parsed.success) {
+      throw new ClusterConfigInvalidError(
+        parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      );
+    }
+    const cluster = new Cluster({ ...options, config: parsed.data });
     if (await cluster.#store.waitUp(bootWaitMs)) {
       await cluster
         .#refreshNodes()

@@ -1,37 +1,43 @@
-import { HTTPException } from 'hono/http-exception';
+import { HttpError } from '@dragon/http-error';
+
+// The errors a request can meet are HttpErrors: the server's one error handler renders them in
+// datarhei's body, the code leading the details, as every other HTTP surface of Dragon.
 
 /** A request for a process on another node could not be forwarded: the node did not answer. */
-export class NodeUnreachableError extends HTTPException {
+export class NodeUnreachableError extends HttpError {
   override readonly name = 'NodeUnreachableError';
-  readonly code = 'NODE_UNREACHABLE' as const;
+  declare readonly code: 'NODE_UNREACHABLE';
   constructor(
     readonly nodeId: string,
     options?: { cause?: unknown },
   ) {
-    super(502, { message: `node ${nodeId} does not answer`, ...(options ?? {}) });
+    super(502, `node ${nodeId} does not answer`, [], { code: 'NODE_UNREACHABLE', cause: options?.cause });
   }
 }
 
 /** Redis does not answer, and the request needs the cluster's state. */
-export class ClusterUnavailableError extends HTTPException {
+export class ClusterUnavailableError extends HttpError {
   override readonly name = 'ClusterUnavailableError';
-  readonly code = 'CLUSTER_UNAVAILABLE' as const;
+  declare readonly code: 'CLUSTER_UNAVAILABLE';
   constructor(options?: { cause?: unknown }) {
-    super(503, { message: 'the cluster store (Redis) does not answer', ...(options ?? {}) });
+    super(503, 'the cluster store (Redis) does not answer', [], {
+      code: 'CLUSTER_UNAVAILABLE',
+      cause: options?.cause,
+    });
   }
 }
 
 /** A process id that another node already runs: datarhei's answer to an id that exists. */
-export class ProcessExistsOnNodeError extends HTTPException {
+export class ProcessExistsOnNodeError extends HttpError {
   override readonly name = 'ProcessExistsOnNodeError';
-  readonly code = 'PROCESS_EXISTS' as const;
-  readonly details: string[];
+  declare readonly code: 'PROCESS_EXISTS';
   constructor(
     readonly processId: string,
     readonly nodeId: string,
   ) {
-    super(400, { message: 'Invalid process config' });
-    this.details = [`process already exists on node ${nodeId}`];
+    super(400, 'Invalid process config', [`process already exists on node ${nodeId}`], {
+      code: 'PROCESS_EXISTS',
+    });
   }
 }
 
@@ -61,5 +67,17 @@ export class EdgePullError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`pulling ${processId} from ${endpoint} failed: ${reason}`, options);
+  }
+}
+
+/** `Cluster.connect` was given a config that does not validate (`issues` says where). */
+export class ClusterConfigInvalidError extends Error {
+  override readonly name = 'ClusterConfigInvalidError';
+  readonly code = 'CLUSTER_CONFIG_INVALID' as const;
+  constructor(
+    readonly issues: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid cluster config: ${issues.join('; ')}`, options);
   }
 }

@@ -1,5 +1,5 @@
+import { HttpError } from '@dragon/http-error';
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,7 +19,7 @@ function nodeApi(auth: NodeAuth, refused: NodeTokenRefusal[] = []) {
   app.use(
     auth.guard(
       async () => {
-        throw new HTTPException(401, { message: 'login required' });
+        throw new HttpError(401, 'login required');
       },
       (reason) => refused.push(reason),
     ),

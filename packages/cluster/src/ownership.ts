@@ -1,9 +1,9 @@
-import type { ProcessConfig, ProcessManager, StartContext } from '@dragon/restream';
+import type { ProcessManager, StartContext } from '@dragon/restream';
 import type { Logger } from 'pino';
-import { ownWebRtc, type ProcessWebRtc } from '../webrtc/webrtc-policy.js';
 import { isMarkedForFailover, type ProcessRecord } from './cluster-records.js';
 import type { ClusterStore } from './cluster-store.js';
 import { ProcessHeldElsewhereError } from './errors.js';
+import { ownWebRtc, type WebRtcOf } from './process-webrtc.js';
 
 export interface LeaseGateOptions {
   store: ClusterStore;
@@ -51,7 +51,7 @@ export interface OwnershipOptions {
   rank(): number;
   logger: Logger;
   /** The WebRTC a process runs with (its own block, or the server's); by default its own block. */
-  webrtcOf?: (id: string, config: ProcessConfig) => ProcessWebRtc | undefined;
+  webrtcOf?: WebRtcOf;
 }
 
 /**

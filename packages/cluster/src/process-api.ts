@@ -1,7 +1,12 @@
-import { listFilterMatcher, type ProcessManager } from '@dragon/restream';
+import {
+  listFilterMatcher,
+  listFilterOf,
+  type ProcessField,
+  type ProcessManager,
+  parseFields,
+} from '@dragon/restream';
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
-import { listFilterOf, type ProcessField, parseFields } from '../api/process-query.js';
 import type { NodeRecord, ProcessRecord } from './cluster-records.js';
 import { NodeUnreachableError, ProcessExistsOnNodeError } from './errors.js';
 import { forwardedHeader, type NodeRequest } from './node-auth.js';

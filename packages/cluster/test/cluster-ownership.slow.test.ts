@@ -2,14 +2,17 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessManager } from '@dragon/restream';
-import { waitFor } from '@dragon/test-helpers/server';
+import { waitFor } from '@dragon/test-helpers';
+import { type RunningRedis, startRedis } from '@dragon/test-helpers/redis';
 import { createClient } from '@redis/client';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterKeys } from '../src/cluster/cluster-records.js';
-import { ClusterStore } from '../src/cluster/cluster-store.js';
-import { leaseGate, Ownership } from '../src/cluster/ownership.js';
-import { type RunningRedis, startRedis, testClusterSecret } from './cluster-harness.js';
+import { ClusterKeys } from '../src/cluster-records.js';
+import { ClusterStore } from '../src/cluster-store.js';
+import { leaseGate, Ownership } from '../src/ownership.js';
+
+/** What every node of these tests signs with (`cluster.secret`). */
+const testClusterSecret = 'the-same-secret-on-every-node';
 
 /**
  * Leases against a real Redis and a real process manager; FFmpeg is replaced at the process boundary

@@ -1,9 +1,12 @@
-import { waitFor } from '@dragon/test-helpers/server';
+import { waitFor } from '@dragon/test-helpers';
+import { type RunningRedis, startRedis } from '@dragon/test-helpers/redis';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterKeys, type NodeRecord, type ProcessRecord } from '../src/cluster/cluster-records.js';
-import { ClusterStore } from '../src/cluster/cluster-store.js';
-import { type RunningRedis, startRedis, testClusterSecret } from './cluster-harness.js';
+import { ClusterKeys, type NodeRecord, type ProcessRecord } from '../src/cluster-records.js';
+import { ClusterStore } from '../src/cluster-store.js';
+
+/** What every node of these tests signs with (`cluster.secret`). */
+const testClusterSecret = 'the-same-secret-on-every-node';
 
 let redis: RunningRedis;
 const stores: ClusterStore[] = [];

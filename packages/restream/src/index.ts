@@ -53,6 +53,8 @@ export type {
 export { createPlaceholderResolver, placeholderTemplate, replacePlaceholders } from './placeholders.js';
 export type { ProcessCommand, ProcessManagerEvents } from './process-manager.js';
 export { ProcessManager } from './process-manager.js';
+export type { ProcessField } from './process-query.js';
+export { listFilterOf, parseFields } from './process-query.js';
 export type { ProcessReportJson, ProcessStateJson, ProgressIoJson, ProgressJson } from './process-views.js';
 export { processReportJsonSchema, processStateJsonSchema } from './process-views.js';
 export type { ProcessHooks, StartContext, StopContext, StopReason } from './start-context.js';

@@ -1,4 +1,4 @@
-import type { ListFilter } from '@dragon/restream';
+import type { ListFilter } from './list-filter.js';
 
 /** The parts of a process the API can include. */
 export const processFields = ['config', 'state', 'report', 'metadata'] as const;

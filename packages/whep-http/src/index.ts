@@ -40,6 +40,7 @@ export {
   type WhepRoutesOptions,
   type WhepSource,
 } from './options.js';
+export { type RunState, whepProcessState } from './process-state.js';
 export { RateLimiter, type RateVerdict } from './rate-limiter.js';
 export { parseSdpFragment, readOffer, type SdpFragment, type SdpIceCredentials } from './sdp.js';
 export type { WhepSessionInfo, WhepSessions } from './session-registry.js';

@@ -1,6 +1,6 @@
+import { clusterViewSchema } from '@dragon/cluster/schemas';
 import { fileInfoSchema, filesystemInfoSchema } from '@dragon/filesystems';
 import { z } from 'zod';
-import { clusterViewSchema } from '../cluster/cluster-records.js';
 import {
   type Answer,
   errorAnswer,

@@ -1,7 +1,10 @@
 import { HttpError } from '@dragon/http-error';
 import {
+  listFilterOf,
   type ProcessConfig,
+  type ProcessField,
   type ProcessManager,
+  parseFields,
   probeResultSchema,
   processConfigSchema,
   processReportJsonSchema,
@@ -11,7 +14,6 @@ import { z } from 'zod';
 import { readJson } from './api-error.js';
 import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from './declared-routes.js';
 import { bindProcessConfig } from './process-body.js';
-import { listFilterOf, type ProcessField, parseFields } from './process-query.js';
 import {
   isObject,
   type metadataSchema,

@@ -1,9 +1,9 @@
+import type { Cluster, ClusterConfig } from '@dragon/cluster';
 import { type FFmpegAccessOptions, type ProcessHooks, ProcessManager } from '@dragon/restream';
 import type { Logger } from 'pino';
 import type { Auth } from '../api/auth.js';
 import { clientAddress } from '../api/client-address.js';
 import type { DeclaredRoutes } from '../api/declared-routes.js';
-import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config/config-schema.js';
 import { DatarheiServices, datarheiServicesConfigSchema } from '../datarhei-services.js';
 import type { LogRing } from '../ops/log-ring.js';
@@ -23,6 +23,19 @@ export function ffmpegAccessOf(config: Config, configFile: string): FFmpegAccess
     output: { allow: output.allow, block: output.block },
     outputDirectories: [config.storage.disk.dir, ...output.directories],
     protectedPaths: [configFile, ...(config.tls.key_file ? [config.tls.key_file] : [])],
+  };
+}
+
+/** The cluster's settings (`@dragon/cluster`'s `clusterConfigSchema`) from the server's config. */
+function clusterConfigOf(config: Config): ClusterConfig {
+  const { enable: _enable, ...cluster } = config.cluster;
+  const { token, interfaces, max_viewers, max_viewers_per_process } = config.webrtc;
+  return {
+    id: config.id,
+    name: config.name,
+    host: { name: config.host.name },
+    webrtc: { token, interfaces, max_viewers, max_viewers_per_process },
+    cluster,
   };
 }
 
@@ -88,9 +101,15 @@ export async function startServices(options: ServicesStepOptions): Promise<Servi
     },
   });
   const cluster = config.cluster.enable
-    ? await import('../cluster/cluster.js')
+    ? await import('@dragon/cluster')
         .then(({ Cluster }) =>
-          Cluster.connect({ config, logger, version: coreVersion, httpAddress, webrtcOf: webrtc.webrtcOf }),
+          Cluster.connect({
+            config: clusterConfigOf(config),
+            logger,
+            version: coreVersion,
+            httpAddress,
+            webrtcOf: webrtc.webrtcOf,
+          }),
         )
         .catch(async (error: unknown) => {
           await services.close();

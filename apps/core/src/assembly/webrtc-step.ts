@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import type { Cluster } from '@dragon/cluster';
 import { PortAllocator } from '@dragon/portalloc';
 import { defaultFFmpegEnvironment, type ProcessConfig, type ProcessManager } from '@dragon/restream';
 import {
@@ -13,7 +14,6 @@ import { createWhepRoutes, type WhepRoutes, type WhepRoutesOptions } from '@drag
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { clientAddress } from '../api/client-address.js';
-import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config/config-schema.js';
 import { type ProcessWebRtc, WebRtcPolicy } from '../webrtc/webrtc-policy.js';
 import { WebRtcSubsystem } from '../webrtc/webrtc-subsystem.js';

@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../config/config-schema.js';
 import { ownWebRtc, WebRtcPolicy } from './webrtc-policy.js';
-import { createWhepLookup, type WhepLookupOptions, whepProcessState } from './whep-lookup.js';
-
-describe('whepProcessState', () => {
-  it.each([
-    ['stop', 'running', true, 'stopped'],
-    ['stop', 'finished', true, 'stopped'],
-    ['start', 'running', false, 'running'],
-    ['start', 'starting', false, 'starting'],
-    ['start', 'finishing', true, 'starting'],
-    ['start', 'failed', true, 'failing'],
-    ['start', 'killed', true, 'failing'],
-    ['start', 'failed', false, 'stopped'],
-    ['start', 'finished', true, 'starting'],
-    ['start', 'finished', false, 'stopped'],
-  ] as const)('order %s, exec %s, reconnect %s → %s', (order, exec, reconnect, expected) => {
-    expect(whepProcessState({ order, exec }, reconnect)).toBe(expected);
-  });
-});
+import { createWhepLookup, type WhepLookupOptions } from './whep-lookup.js';
 
 type Config = { reconnect: boolean; reference?: string; webrtc?: { enabled: boolean; token?: string } };
 

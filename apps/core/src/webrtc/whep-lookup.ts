@@ -1,33 +1,7 @@
 import type { ProcessConfig, ProcessManager } from '@dragon/restream';
 import type { RtpSource } from '@dragon/webrtc';
-import type { WhepProcessEntry, WhepProcessState } from '@dragon/whep-http';
+import { type WhepProcessEntry, whepProcessState } from '@dragon/whep-http';
 import type { ProcessWebRtc } from './webrtc-policy.js';
-
-type ProcessState = ReturnType<ProcessManager['getState']>;
-
-/**
- * Where a process stands for a viewer, from restream's order and FFmpeg state. A process that will
- * not run again by itself (stopped, or exited without `reconnect`) is `stopped`; one that failed and
- * will reconnect is `failing`; one on its way up (or ended and about to reconnect) is `starting`.
- */
-export function whepProcessState(
-  state: Pick<ProcessState, 'order' | 'exec'>,
-  reconnect: boolean,
-): WhepProcessState {
-  if (state.order === 'stop') return 'stopped';
-  switch (state.exec) {
-    case 'running':
-      return 'running';
-    case 'starting':
-    case 'finishing':
-      return 'starting';
-    case 'failed':
-    case 'killed':
-      return reconnect ? 'failing' : 'stopped';
-    case 'finished':
-      return reconnect ? 'starting' : 'stopped';
-  }
-}
 
 export interface WhepLookupOptions {
   manager: Pick<ProcessManager, 'has' | 'list' | 'getConfig' | 'getState'>;
