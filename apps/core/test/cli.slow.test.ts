@@ -123,15 +123,23 @@ function hasCapSysNice(): boolean {
 }
 
 /** The server's FFmpeg child, once it runs. */
-function ffmpegOf(server: RunningServer): Promise<number> {
-  return waitFor('an FFmpeg', () =>
-    childProcesses(server.child.pid!).find((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg';
-      } catch {
-        return false;
-      }
-    }),
+/**
+ * The server's FFmpeg, once it runs. `timeoutMs`: a server whose control plane is opted in to
+ * SCHED_IDLE gets no CPU at all while other programs keep every core busy, so its FFmpeg starts
+ * only when they pause (the documented cost of that setting).
+ */
+function ffmpegOf(server: RunningServer, timeoutMs?: number): Promise<number> {
+  return waitFor(
+    'an FFmpeg',
+    () =>
+      childProcesses(server.child.pid!).find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg';
+        } catch {
+          return false;
+        }
+      }),
+    timeoutMs,
   );
 }
 
@@ -176,8 +184,10 @@ it.runIf(process.platform === 'linux')(
 
     // At boot the process starts at once, racing the data plane's threads to report their ids.
     const restarted = await startServer({ dataDir: server.dataDir, env });
-    const ffmpeg = await ffmpegOf(restarted);
+    const ffmpeg = await ffmpegOf(restarted, 240_000);
     const schedIdle = 5;
     expect(Number(procStatFields(ffmpeg)[38])).toBe(schedIdle);
   },
+  // SCHED_IDLE opted in: on a machine with other work the server runs only when the cores idle.
+  360_000,
 );
