@@ -2,8 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { runInstalledPackages } from '@dragon/test-helpers';
 import { expect, it } from 'vitest';
 
-// The published package, installed from its tarball into a fresh project (with @dragon/sessions, its
-// usual accounting): both servers start and close there, libsrt loaded through the installed koffi.
+// The published package, installed from its tarball into a fresh project (with @dragon/portalloc, its
+// dependency, and @dragon/sessions, its usual accounting): both servers start and close there,
+// libsrt loaded through the installed koffi.
 const packageDir = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 
 it('installs from its tarball and runs the RTMP and SRT servers in a fresh project', async () => {
@@ -23,7 +24,10 @@ it('installs from its tarball and runs the RTMP and SRT servers in a fresh proje
     process.stdout.write(JSON.stringify(answer));
   `;
 
-  const stdout = await runInstalledPackages([packageDir('sessions'), packageDir('ingest')], script);
+  const stdout = await runInstalledPackages(
+    [packageDir('portalloc'), packageDir('sessions'), packageDir('ingest')],
+    script,
+  );
 
   const answer = JSON.parse(stdout) as {
     rtmpPort: number;
