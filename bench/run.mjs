@@ -2,8 +2,8 @@
 // colour another's), then merges their results into bench/results/latest.json (keys of benchmarks
 // not run this time are kept) and writes bench/results/latest.md from it.
 // Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
-// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, api, ladder,
-// refused, store).
+// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, ttff-server,
+// api, ladder, refused, store).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -64,6 +64,11 @@ if (wanted('ttff'))
     'bench/ttff.mjs',
     ...(quick ? ['--joins', '2', '--gops', '2'] : []),
   ]);
+if (wanted('ttff-server'))
+  produced.ttffServer = run('ttff-server', '.', [
+    'bench/ttff-server.mjs',
+    ...(quick ? ['--joins', '2'] : []),
+  ]);
 if (wanted('api'))
   produced.api = run('api', 'apps/core', [
     'bench/api.mjs',
@@ -112,6 +117,7 @@ for (const name of [
   'fanout',
   'memory',
   'ttff',
+  'ttffServer',
   'api',
   'ladder',
   'refused',
@@ -129,7 +135,7 @@ for (const name of Object.keys(produced)) sections[name] = { date, commit, quick
 const latest = values.render
   ? previous
   : { ...previous, date, commit, quick, machine, sections, ...produced };
-const { fanout, memory, ttff, api, e2e, e2eMemory, busyHost, ladder, refused, store } = latest;
+const { fanout, memory, ttff, ttffServer, api, e2e, e2eMemory, busyHost, ladder, refused, store } = latest;
 const stamp = (name) =>
   sections[name]
     ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
@@ -191,6 +197,20 @@ if (ttff)
     ...ttff.results.map(
       (r) =>
         `| GOP ${r.gopSeconds} s, keyframe cache ${r.keyframeCache ? 'on' : 'off'} | ${f(r.medianMs, 0)} (${f(r.minMs, 0)}–${f(r.maxMs, 0)}) | ${r.joins}${r.timedOut ? `, ${r.timedOut} timed out` : ''} |`,
+    ),
+    '',
+  );
+if (ttffServer)
+  lines.push(
+    `## Time to first frame of the built server in Chromium${stamp('ttffServer')}`,
+    '',
+    `A 1280×720 test pattern transcoded (GOP 1 s), one process without renditions and one with \`renditions: "auto"\` (${ttffServer.ladders['ttff-auto']?.join(', ') ?? '–'}); ${ttffServer.joins} joins each, alternating; times from the WHEP POST.`,
+    '',
+    '| process | answer, median ms | connected, median ms | first frame presented, median ms (all) | failed |',
+    '| --- | --- | --- | --- | --- |',
+    ...Object.entries(ttffServer.settings).map(
+      ([name, r]) =>
+        `| ${name} | ${f(r.answeredMs, 0)} | ${f(r.connectedMs, 0)} | ${f(r.firstFrameMs, 0)} (${r.firstFrameAllMs.join(', ')}) | ${r.failed} |`,
     ),
     '',
   );

@@ -1,0 +1,137 @@
+// Time to first frame of the built server in headless Chromium, as a viewer sees it: from the WHEP
+// POST to the first video frame presented (`requestVideoFrameCallback`), with the answer and the
+// connected state on the way. Two processes of the same 720p25 test pattern (transcoded, GOP 1 s,
+// as `--demo` runs): one with renditions off, one with `renditions: "auto"`; joins alternate
+// between them so both see the same machine. Numbers only.
+//
+//   node bench/ttff-server.mjs [--joins 12] [--out file.json]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { launchChromium } from '@dragon/test-helpers/chromium';
+import {
+  jsonBody,
+  startServer,
+  stopAllServers,
+  testPatternProcess,
+  waitFor,
+} from '@dragon/test-helpers/server';
+
+const { values } = parseArgs({
+  options: {
+    joins: { type: 'string', default: '12' },
+    out: { type: 'string', default: new URL('./results/ttff-server.json', import.meta.url).pathname },
+  },
+});
+const joins = Number(values.joins);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+const round = (ms) => Math.round(ms);
+
+const settings = [
+  { name: 'renditions off', id: 'ttff-off', webrtc: { renditions: 'off' } },
+  { name: 'renditions auto', id: 'ttff-auto', webrtc: { renditions: 'auto' } },
+];
+
+const server = await startServer();
+const browser = await launchChromium();
+try {
+  for (const { id, webrtc } of settings) {
+    const process = testPatternProcess(id, {
+      input: [
+        {
+          id: 'in',
+          address: 'testsrc2=size=1280x720:rate=25[out0];sine=frequency=440[out1]',
+          options: ['-re', '-f', 'lavfi'],
+        },
+      ],
+    });
+    process.webrtc = { ...process.webrtc, ...webrtc };
+    await server.json('/api/v3/process', jsonBody(process));
+  }
+  // Every process running with a keyframe cached: what a viewer of a live stream joins.
+  for (const { id } of settings)
+    await waitFor(
+      `${id} to run`,
+      async () => {
+        const state = await server.json(`/api/v3/process/${id}/state`);
+        return state.exec === 'running' && state.runtime_seconds >= 3 ? true : undefined;
+      },
+      60_000,
+    );
+  const ladders = {};
+  for (const { id } of settings) {
+    const status = await server.json(`/player/${id}/status`);
+    ladders[id] = status.renditions?.map((rendition) => rendition.id) ?? ['top only'];
+  }
+
+  const page = await browser.newPage();
+  // A page of the server's own origin, as the player is.
+  await page.goto(`${server.baseUrl}/api`);
+  const samples = Object.fromEntries(settings.map(({ name }) => [name, []]));
+  for (let join = 0; join < joins; join++) {
+    for (const { name, id } of settings) {
+      const sample = await page.evaluate(async (whep) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        pc.addTransceiver('audio', { direction: 'recvonly' });
+        const video = document.createElement('video');
+        video.muted = true;
+        video.autoplay = true;
+        document.body.append(video);
+        pc.ontrack = (event) => {
+          if (event.track.kind === 'video') video.srcObject = new MediaStream([event.track]);
+        };
+        await pc.setLocalDescription(await pc.createOffer());
+        const started = performance.now();
+        const times = {};
+        const connected = new Promise((resolve) => {
+          pc.onconnectionstatechange = () => {
+            if (pc.connectionState === 'connected') resolve(performance.now() - started);
+          };
+        });
+        const firstFrame = new Promise((resolve) => {
+          video.requestVideoFrameCallback((now) => resolve(now - started));
+        });
+        const response = await fetch(whep, {
+          method: 'POST',
+          body: pc.localDescription.sdp,
+          headers: { 'Content-Type': 'application/sdp' },
+        });
+        times.answered = performance.now() - started;
+        if (response.status !== 201) return { error: `WHEP ${response.status}` };
+        const location = new URL(response.headers.get('Location'), whep).href;
+        await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+        const timeout = new Promise((resolve) => setTimeout(() => resolve(-1), 15_000));
+        times.connected = await Promise.race([connected, timeout]);
+        times.firstFrame = await Promise.race([firstFrame, timeout]);
+        pc.close();
+        video.remove();
+        await fetch(location, { method: 'DELETE' });
+        return times;
+      }, `${server.baseUrl}/api/v3/process/${id}/whep`);
+      samples[name].push(sample);
+      console.log(`${name} join ${join + 1}: ${JSON.stringify(sample)}`);
+      await sleep(700);
+    }
+  }
+
+  const result = { joins, ladders, settings: {} };
+  for (const { name } of settings) {
+    const good = samples[name].filter((sample) => !sample.error && sample.firstFrame > 0);
+    result.settings[name] = {
+      joins: samples[name].length,
+      failed: samples[name].length - good.length,
+      answeredMs: round(median(good.map((sample) => sample.answered))),
+      connectedMs: round(median(good.map((sample) => sample.connected))),
+      firstFrameMs: round(median(good.map((sample) => sample.firstFrame))),
+      firstFrameAllMs: good.map((sample) => round(sample.firstFrame)),
+    };
+    console.log(`${name}: ${JSON.stringify(result.settings[name])}`);
+  }
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+} finally {
+  await browser.close();
+  await stopAllServers();
+}
