@@ -163,6 +163,8 @@ export function createWhep(
     ...transport,
     disconnectTimeoutMs: config.webrtc.disconnect_timeout_seconds * 1000,
   });
+  // In the background: the first viewer after a start then waits no longer than the next ones.
+  peerFactory.warmUp().catch((error: unknown) => logger.warn({ err: error }, 'WebRTC warm-up failed'));
   const local = createWhepLookup({
     manager,
     webrtcOf: parts.webrtcOf,
