@@ -1,60 +1,24 @@
 import {
   buildWebRtcLegs,
-  type MediaPlan,
   type PlanSettings,
   probeInput,
   producedRenditions,
   type RenditionPlan,
-  type TrackPlan,
-  vp8PayloadType,
   type WebRtcConfig,
 } from '@dragon/ffmpeg-args';
-import type { PortAllocator, RtpPortSet } from '@dragon/portalloc';
+import type { PortAllocator } from '@dragon/portalloc';
 import type { ProcessHooks, StartContext, StopContext } from '@dragon/restream';
-import {
-  FanoutPlane,
-  type FanoutPlaneEvents,
-  type FanoutWorkerDiedError,
-  RtpSource,
-  type WorkerRestart,
-} from '@dragon/webrtc';
+import { FanoutPlane, type RtpSource } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 import { type CostCalibration, EncodeCalibration } from './encode-calibration.js';
 import { MediaPlanner, type ProbeInput } from './media-planner.js';
-import { isWarning, judgeVideo, type RunPace, readsInRealTime, type VideoVerdict } from './video-health.js';
-import type { ProcessWebRtc, WebRtcPolicy } from './webrtc-policy.js';
-import type { WebRtcHealth, WebRtcState } from './webrtc-status.js';
-
-type SourceHealth = ReturnType<RtpSource['health']>['video'];
-
-/** One start of a process as the WebRTC side sees it: its plan, and what its legs delivered. */
-interface Run {
-  readonly context: StartContext;
-  readonly webrtc: WebRtcConfig;
-  readonly origin: ProcessWebRtc['origin'];
-  /** What the plan was made with (the budget of an auto-enabled start included): its checks use the same. */
-  readonly settings: PlanSettings;
-  readonly plan: MediaPlan;
-  readonly plannedAt: number;
-  /** The input comes at its own pace: FFmpeg's speed should be about 1. */
-  readonly realTime: boolean;
-  /** The source's counters when the run started: the run's own are the difference. */
-  readonly baseline: { video: SourceHealth; audioPackets: number };
-  firstVideoAt: number | undefined;
-  verdict: VideoVerdict;
-  /** FFmpeg of this run has exited; the next start makes a new run. */
-  ended: boolean;
-}
-
-interface SourceEntry {
-  source: RtpSource;
-  ports: RtpPortSet;
-  /** The `webrtc` block the source was opened for; a change means new sockets and legs. */
-  webrtc: string;
-  /** The renditions it has ports for (`480p,360p`), one leg each; another ladder means new sockets. */
-  renditions: string;
-  run: Run | undefined;
-}
+import { logPlan, notePlan, playerPath } from './plan-report.js';
+import { logPlaneWorkers } from './plane-log.js';
+import { openSourceEntry, renditionKey, type SourceEntry } from './source-entry.js';
+import { isWarning, judgeVideo, readsInRealTime } from './video-health.js';
+import type { WebRtcPolicy } from './webrtc-policy.js';
+import { pace, type Run, runHealth, runVideo } from './webrtc-run.js';
+import type { WebRtcState } from './webrtc-status.js';
 
 export interface WebRtcSubsystemOptions {
   ports: PortAllocator;
@@ -111,26 +75,12 @@ export class WebRtcSubsystem {
   #calibrationLogged = false;
   readonly #timer: NodeJS.Timeout;
   readonly #plane: FanoutPlane;
-  readonly #planeEvents: { [K in keyof FanoutPlaneEvents]: (...args: FanoutPlaneEvents[K]) => void };
+  readonly #stopPlaneLog: () => void;
 
   constructor(options: WebRtcSubsystemOptions) {
     this.#options = options;
     this.#plane = options.plane ?? FanoutPlane.shared();
-    const logger = options.logger;
-    this.#planeEvents = {
-      workerDied: (error: FanoutWorkerDiedError, restartInMs: number) =>
-        logger.error(
-          { err: error, shard: error.shard, restartInMs },
-          'a media data-plane worker died: its sources and viewers go to a new one',
-        ),
-      workerRestarted: ({ shard, sources, viewers, priority }: WorkerRestart) =>
-        logger.warn(
-          { shard, sources, viewers, nice: priority.nice },
-          'media data-plane worker restarted with its sources and viewers',
-        ),
-    };
-    this.#plane.on('workerDied', this.#planeEvents.workerDied);
-    this.#plane.on('workerRestarted', this.#planeEvents.workerRestarted);
+    this.#stopPlaneLog = logPlaneWorkers(this.#plane, options.logger);
     const timeoutMs = options.probeTimeoutMs ?? 10_000;
     this.#planner = new MediaPlanner(
       options.probe ??
@@ -173,14 +123,13 @@ export class WebRtcSubsystem {
       player: playerPath(processId),
       plan: run.plan,
       planned_at: Math.floor(run.plannedAt / 1000),
-      health: this.#health(entry, run),
+      health: runHealth(entry.source, run),
     };
   }
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    this.#plane.off('workerDied', this.#planeEvents.workerDied);
-    this.#plane.off('workerRestarted', this.#planeEvents.workerRestarted);
+    this.#stopPlaneLog();
     for (const id of [...this.#entries.keys()]) this.#teardown(id, 'shutdown');
   }
 
@@ -245,49 +194,9 @@ export class WebRtcSubsystem {
       ended: false,
     };
     entry.run = run;
-    if (origin === 'auto') {
-      context.note('webrtc: on by webrtc.auto_enable (the process config has no webrtc block)');
-    }
-    for (const note of notes) context.note(`webrtc: ${note}`);
-    context.note(
-      `webrtc plan (${plan.basis}): ${describeTrack('video', plan.video)}; ${describeTrack('audio', plan.audio)}; about ${plan.cpu_cores} cores`,
-    );
-    if (plan.renditions.length > 0) {
-      context.note(
-        `webrtc renditions: ${plan.renditions.map((r) => `${r.id} ${r.action}`).join(', ')}; about ${plan.ladder_cpu_cores} cores`,
-      );
-    }
-    for (const note of plan.ladder_notes) context.note(`webrtc: ${note}`);
-    if (calibration) context.note(`webrtc: ${calibration.note}`);
-    context.note(
-      `webrtc: sub-second player at ${playerPath(id)}, WHEP at /api/v3/process/${encodeURIComponent(id)}/whep`,
-    );
-    for (const { input, paced, reason } of plan.pacing) {
-      if (paced) context.note(`webrtc: input ${input} ${reason}`);
-    }
-    this.#options.logger.info(
-      {
-        processId: id,
-        enabledBy: origin,
-        basis: plan.basis,
-        video: plan.video,
-        audio: plan.audio,
-        cpuCores: plan.cpu_cores,
-        ...(settings.cpu_budget ? { cpuBudget: settings.cpu_budget } : {}),
-        ...(plan.renditions.length > 0
-          ? {
-              renditions: plan.renditions.map(({ id, action }) => `${id} ${action}`),
-              ladderCpuCores: plan.ladder_cpu_cores,
-              ladderNotes: plan.ladder_notes,
-            }
-          : {}),
-        notes,
-      },
-      'webrtc media plan',
-    );
-    for (const track of [plan.video, plan.audio]) {
-      if (track.warning) this.#options.logger.warn({ processId: id }, track.warning);
-    }
+    const report = { id, origin, plan, settings, notes, calibration };
+    notePlan(context, report);
+    logPlan(this.#options.logger, report);
     void context.inputs.then((streams) => this.#checkPlan(entry, run, streams ?? []));
   }
 
@@ -315,38 +224,11 @@ export class WebRtcSubsystem {
     fingerprint: string,
     renditions: readonly RenditionPlan[],
   ): Promise<SourceEntry> {
-    const ports = await this.#options.ports.allocateRtpPorts(renditions.length);
-    try {
-      // Both sockets always: which tracks a run sends is decided per start (`setActiveTracks`).
-      // Each rendition FFmpeg makes is a track of its own, on its own port, in the legs' order.
-      const source = await RtpSource.open({
-        id,
-        video: { socket: ports.video.takeSocket(), payloadType: webrtc.video_pt },
-        renditions: renditions.map((rendition, index) => ({
-          id: rendition.id,
-          codec: rendition.kind === 'vp8' ? 'vp8' : 'h264',
-          bitrateKbit: rendition.bitrate_kbit,
-          ...(rendition.height === undefined ? {} : { height: rendition.height }),
-          socket: ports.renditions[index]!.takeSocket(),
-          payloadType: rendition.kind === 'vp8' ? vp8PayloadType(webrtc) : webrtc.video_pt,
-        })),
-        audio: { socket: ports.audio.takeSocket(), payloadType: webrtc.audio_pt },
-        plane: this.#plane,
-      });
-      const entry: SourceEntry = {
-        source,
-        ports,
-        webrtc: fingerprint,
-        renditions: renditionKey(renditions),
-        run: undefined,
-      };
-      this.#entries.set(id, entry);
-      this.#options.logger.info({ processId: id, videoPort: ports.video.port }, 'webrtc source opened');
-      return entry;
-    } catch (error) {
-      ports.release();
-      throw error;
-    }
+    const { ports } = this.#options;
+    const entry = await openSourceEntry({ id, webrtc, fingerprint, renditions, ports, plane: this.#plane });
+    this.#entries.set(id, entry);
+    this.#options.logger.info({ processId: id, videoPort: entry.ports.video.port }, 'webrtc source opened');
+    return entry;
   }
 
   /** The estimated cores of the other auto-enabled processes' running transcodes. */
@@ -386,7 +268,7 @@ export class WebRtcSubsystem {
     for (const [id, entry] of this.#entries) {
       const run = entry.run;
       if (!run || run.ended) continue;
-      const video = this.#runVideo(entry, run, now);
+      const video = runVideo(entry.source, run, now);
       const previous = run.verdict;
       const verdict = judgeVideo(run.plan.video, video, now, run.webrtc.video, pace(run), previous.condition);
       run.verdict = verdict;
@@ -412,51 +294,6 @@ export class WebRtcSubsystem {
     }
   }
 
-  #runVideo(entry: SourceEntry, run: Run, now: number) {
-    const current = entry.source.health().video;
-    const base = run.baseline.video;
-    const packets = current.packets - base.packets;
-    if (packets > 0 && run.firstVideoAt === undefined) run.firstVideoAt = now;
-    const after = (at: number | null, since: number | null) => (at !== null && at !== since ? at : null);
-    return {
-      packets,
-      keyframes: current.keyframes - base.keyframes,
-      decodableKeyframes: current.decodableKeyframes - base.decodableKeyframes,
-      reorderedAccessUnits: current.reorderedAccessUnits - base.reorderedAccessUnits,
-      firstPacketAt: run.firstVideoAt,
-      lastPacketAt: after(current.lastPacketAt, base.lastPacketAt),
-      lastDecodableKeyframeAt: after(current.lastDecodableKeyframeAt, base.lastDecodableKeyframeAt),
-    };
-  }
-
-  #health(entry: SourceEntry, run: Run): WebRtcHealth {
-    const now = Date.now();
-    const video = this.#runVideo(entry, run, now);
-    const verdict = run.ended
-      ? run.verdict
-      : judgeVideo(run.plan.video, video, now, run.webrtc.video, pace(run), run.verdict.condition);
-    const status = run.ended
-      ? 'stopped'
-      : isWarning(verdict.condition)
-        ? 'warning'
-        : verdict.condition === 'waiting'
-          ? 'waiting'
-          : 'ok';
-    return {
-      status,
-      video: verdict.condition,
-      ...(verdict.message === undefined ? {} : { message: verdict.message }),
-      video_packets: video.packets,
-      audio_packets: (entry.source.stats().audio?.packets ?? 0) - run.baseline.audioPackets,
-      keyframes: video.keyframes,
-      decodable_keyframes: video.decodableKeyframes,
-      reordered_frames: video.reorderedAccessUnits,
-      ...(video.lastDecodableKeyframeAt === null
-        ? {}
-        : { last_keyframe_seconds_ago: Math.round((now - video.lastDecodableKeyframeAt) / 100) / 10 }),
-    };
-  }
-
   #teardown(id: string, reason: string): void {
     const entry = this.#entries.get(id);
     if (!entry) return;
@@ -466,26 +303,4 @@ export class WebRtcSubsystem {
     entry.ports.release();
     this.#options.logger.info({ processId: id, reason }, 'webrtc source closed');
   }
-}
-
-/** Where the process's own player page is, on this server. */
-export function playerPath(processId: string): string {
-  return `/player/${encodeURIComponent(processId)}`;
-}
-
-/** How fast the run's FFmpeg goes, from its own progress reports. */
-function pace(run: Run): RunPace {
-  return { speed: run.context.speed(), realTime: run.realTime };
-}
-
-/** `video copy h264: H.264 High … copied` — a track's decision as one line of the log. */
-function describeTrack(kind: 'video' | 'audio', track: TrackPlan): string {
-  if (track.action === 'off') return `${kind} off (${track.reason})`;
-  const change = track.action === 'copy' ? track.from : `${track.from} → ${track.to}`;
-  return `${kind} ${track.action} ${change}${track.stream ? ` from ${track.stream}` : ''} (${track.reason})`;
-}
-
-/** What a source was opened with: a plan that makes other renditions needs another source. */
-function renditionKey(renditions: readonly RenditionPlan[]): string {
-  return renditions.map((rendition) => rendition.id).join(',');
 }
