@@ -1,0 +1,48 @@
+import { listenAddressSchema, rtmpServerDefaults } from '@dragon/ingest';
+import { z } from 'zod';
+import { count, stringList } from './shared-fields.js';
+
+/** `rtmp`: datarhei's RTMP/RTMPS server (`@dragon/ingest`), with Dragon's bounds on clients. */
+export const rtmpSection = z
+  .object({
+    enable: z.boolean().default(false),
+    enable_tls: z.boolean().default(false),
+    address: listenAddressSchema.default(':1935'),
+    address_tls: listenAddressSchema.default(':1936'),
+    app: z.string().startsWith('/', 'must be an absolute path').default('/'),
+    token: z.string().default(''),
+    // Dragon's bounds on what any client may hold (docs/security.md); datarhei has none.
+    /** Connections at once, RTMP and RTMPS together (Dragon's own FFmpeg readers too); 0: no limit. */
+    max_connections: count.default(rtmpServerDefaults.maxConnections),
+    /** Connections at once from one IP address, loopback included; 0: no limit. */
+    max_connections_per_address: count.default(rtmpServerDefaults.maxConnectionsPerAddress),
+    /** A client must finish the RTMP (and TLS) handshake this soon after connecting. */
+    handshake_timeout_sec: z
+      .number()
+      .int()
+      .min(1)
+      .default(rtmpServerDefaults.handshakeTimeoutMs / 1000),
+    /** A client must publish or play this soon after connecting. */
+    start_timeout_sec: z
+      .number()
+      .int()
+      .min(1)
+      .default(rtmpServerDefaults.startTimeoutMs / 1000),
+  })
+  .prefault({});
+
+/** `srt`: datarhei's SRT server (`@dragon/ingest`). */
+export const srtSection = z
+  .object({
+    enable: z.boolean().default(false),
+    address: listenAddressSchema.default(':6000'),
+    // SRT's key derivation takes 10 to 79 characters (libsrt's and datarhei's SRT library's check).
+    passphrase: z
+      .union([z.literal(''), z.string().min(10).max(79)], {
+        error: 'must be empty or 10 to 79 characters',
+      })
+      .default(''),
+    token: z.string().default(''),
+    log: z.object({ enable: z.boolean().default(false), topics: stringList.default([]) }).prefault({}),
+  })
+  .prefault({});
