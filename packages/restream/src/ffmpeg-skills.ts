@@ -45,9 +45,16 @@ export type Skills = z.infer<typeof skillsSchema>;
 /** `-progress` with `-stats_period` needs FFmpeg 4.4. */
 export const minimumFFmpegVersion = [4, 4] as const;
 
+/**
+ * How long one `ffmpeg -version`/`-encoders`/… may take. It usually takes 20–50 ms, but on a
+ * machine whose cores are busy (a NAS recording, a build) loading FFmpeg's libraries took over 10 s,
+ * and a server that refuses to start for that has the wrong reason: FFmpeg runs, only slowly.
+ */
+const askTimeoutMs = 60_000;
+
 async function ask(binary: string, flag: string): Promise<string> {
   const { stdout } = await run(binary, ['-hide_banner', flag], {
-    timeout: 10_000,
+    timeout: askTimeoutMs,
     maxBuffer: 16 * 1024 * 1024,
   });
   return stdout;
@@ -62,7 +69,7 @@ async function ask(binary: string, flag: string): Promise<string> {
 export async function verifyFFmpeg(binary: string): Promise<{ version: string; text: string }> {
   let versionText: string;
   try {
-    versionText = (await run(binary, ['-version'], { timeout: 10_000 })).stdout;
+    versionText = (await run(binary, ['-version'], { timeout: askTimeoutMs })).stdout;
   } catch (error) {
     throw new FFmpegUnavailableError(binary, `it does not run (${(error as Error).message.split('\n')[0]})`, {
       cause: error,
