@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import {
   CleanupManager,
   createFilesystems,
@@ -11,7 +9,7 @@ import {
   normalizeFsPath,
   unpublishableReason,
 } from '@dragon/filesystems';
-import { type IngestLogger, RtmpServer, type RtmpServerOptions, SrtServer } from '@dragon/ingest';
+import { type IngestLogger, RtmpServer, SrtServer } from '@dragon/ingest';
 import {
   createPlaceholderResolver,
   type PlaceholderTemplates,
@@ -20,93 +18,29 @@ import {
 } from '@dragon/restream';
 import { createHlsSessions, SessionRegistry, type WebRtcSessionInfo } from '@dragon/sessions';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
-import { z } from 'zod';
 import { DeclaredRoutes } from './api/declared-routes.js';
 import { createIngestRoutes } from './api/ingest-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
 import { createSessionRoutes } from './api/session-routes.js';
 import { createWidgetRoutes } from './api/widget-routes.js';
 import { DirectoryUnsafeError } from './config/errors.js';
+import {
+  type DatarheiServicesConfig,
+  filesystemsConfigOf,
+  memfsWriteAuth,
+  metricsHistoryOptionsOf,
+  rtmpServerOptionsOf,
+  sessionCollectorOptionsOf,
+  srtServerOptionsOf,
+} from './datarhei-service-options.js';
 import { LogRing } from './ops/log-ring.js';
 import { filesystemMetrics, restreamMetrics, sessionMetrics, systemMetrics } from './ops/metric-sources.js';
 import { MetricsHistory } from './ops/metrics-history.js';
 import { cleanupRulesOf, memfsBaseUrl, placeholderTemplates } from './placeholders/placeholder-templates.js';
 
-const mebibyte = 1024 * 1024;
-
-/**
- * The part of datarhei's config document these services read, key for key. Parsing Dragon's config
- * with it takes datarhei's defaults for whatever is absent.
- */
-export const datarheiServicesConfigSchema = z.object({
-  storage: z
-    .object({
-      disk: z
-        .object({
-          /** `storage.disk.dir`; when absent, `<db.dir>/diskfs`. Must not contain `db.dir` nor be a system directory. */
-          dir: z.string().min(1).optional(),
-          max_size_mbytes: z.number().int().min(0).default(0),
-        })
-        .prefault({}),
-      memory: z
-        .object({
-          auth: z
-            .object({
-              enable: z.boolean().default(true),
-              username: z.string().default('admin'),
-              /** Empty: a random password per boot, as datarhei generates one. */
-              password: z.string().default(''),
-            })
-            .prefault({}),
-          max_size_mbytes: z.number().int().min(0).default(0),
-          purge: z.boolean().default(false),
-        })
-        .prefault({}),
-      cors: z.object({ origins: z.array(z.string()).default(['*']) }).prefault({}),
-    })
-    .prefault({}),
-  rtmp: z
-    .object({
-      enable: z.boolean().default(false),
-      enable_tls: z.boolean().default(false),
-      address: z.string().default(':1935'),
-      address_tls: z.string().default(':1936'),
-      app: z.string().default('/'),
-      token: z.string().default(''),
-    })
-    .prefault({}),
-  srt: z
-    .object({
-      enable: z.boolean().default(false),
-      address: z.string().default(':6000'),
-      passphrase: z.string().default(''),
-      token: z.string().default(''),
-    })
-    .prefault({}),
-  tls: z.object({ cert_file: z.string().default(''), key_file: z.string().default('') }).prefault({}),
-  sessions: z
-    .object({
-      enable: z.boolean().default(true),
-      ip_ignorelist: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
-      session_timeout_sec: z.number().int().min(1).default(30),
-      max_bitrate_mbit: z.number().min(0).default(0),
-      max_sessions: z.number().int().min(0).default(0),
-    })
-    .prefault({}),
-  metrics: z
-    .object({
-      enable: z.boolean().default(false),
-      range_sec: z.number().int().min(1).default(300),
-      interval_sec: z.number().int().min(1).default(2),
-    })
-    .prefault({}),
-  log: z.object({ max_lines: z.number().int().min(1).default(1000) }).prefault({}),
-});
-export type DatarheiServicesConfig = z.infer<typeof datarheiServicesConfigSchema>;
-
 export interface DatarheiServicesOptions {
+  /** The server's parsed config: these services declare no key and no default of their own. */
   config: DatarheiServicesConfig;
-  dbDir: string;
   logger: IngestLogger;
   startedAt: Date;
   /** The HTTP address actually listened on (`host:port`), for `{memfs}` URLs. */
@@ -118,13 +52,6 @@ export interface DatarheiServicesOptions {
   logRing?: LogRing | undefined;
   /** The current WebRTC viewers, for the `webrtc` session collector. */
   webrtcSessions?: (() => WebRtcSessionInfo[]) | undefined;
-  /** Dragon's bounds on RTMP clients (`rtmp.max_connections`, …); the RTMP server's defaults if absent. */
-  rtmpLimits?:
-    | Pick<
-        RtmpServerOptions,
-        'maxConnections' | 'maxConnectionsPerAddress' | 'handshakeTimeoutMs' | 'startTimeoutMs'
-      >
-    | undefined;
 }
 
 /**
@@ -167,35 +94,14 @@ export class DatarheiServices {
     this.rtmp = rtmp;
     this.srt = srt;
     this.sessions = sessions;
-    const memoryAuth = config.storage.memory.auth;
-    const writeAuth = memoryAuth.enable
-      ? {
-          username: memoryAuth.username,
-          password: memoryAuth.password || randomBytes(12).toString('base64url'),
-        }
-      : undefined;
-    const filesystems = createFilesystems(
-      {
-        disk: {
-          dir: config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs'),
-          maxBytes: config.storage.disk.max_size_mbytes * mebibyte,
-        },
-        memory: {
-          maxBytes: config.storage.memory.max_size_mbytes * mebibyte,
-          purge: config.storage.memory.purge,
-          writeAuth,
-        },
-        corsOrigins: config.storage.cors.origins,
-      },
-      {
-        guard: options.guard,
-        clientAddress: options.clientAddress,
-        hls: config.sessions.enable
-          ? createHlsSessions(sessions.collector('hls'), sessions.collector('hlsingress'))
-          : undefined,
-        variantsOf: (filesystem, path) => this.masterPlaylists.variantsOf(filesystem, path),
-      },
-    );
+    const filesystems = createFilesystems(filesystemsConfigOf(config), {
+      guard: options.guard,
+      clientAddress: options.clientAddress,
+      hls: config.sessions.enable
+        ? createHlsSessions(sessions.collector('hls'), sessions.collector('hlsingress'))
+        : undefined,
+      variantsOf: (filesystem, path) => this.masterPlaylists.variantsOf(filesystem, path),
+    });
     this.disk = filesystems.disk;
     this.mem = filesystems.mem;
     this.fileRoutes = filesystems.fileRoutes;
@@ -203,6 +109,7 @@ export class DatarheiServices {
     this.mem.on('purged', (paths) =>
       logger.warn({ component: 'memfs', files: paths.length }, 'memfs full: oldest files purged'),
     );
+    const writeAuth = memfsWriteAuth(config);
     const memfsUrl = () => memfsBaseUrl(options.httpAddress(), writeAuth);
     this.memfsUrl = memfsUrl;
     this.placeholders = placeholderTemplates({
@@ -227,11 +134,7 @@ export class DatarheiServices {
         filesystemMetrics([this.disk, this.mem], this.disk),
         sessionMetrics(sessions),
       ],
-      {
-        enable: config.metrics.enable,
-        rangeSec: config.metrics.range_sec,
-        intervalSec: config.metrics.interval_sec,
-      },
+      metricsHistoryOptionsOf(config),
     );
 
     this.apiRoutes = new DeclaredRoutes()
@@ -302,51 +205,27 @@ export class DatarheiServices {
   static async create(options: DatarheiServicesOptions): Promise<DatarheiServices> {
     const { config, logger } = options;
     // The config store refuses such a config at boot and on PUT; this holds for any other caller.
-    const diskDir = config.storage.disk.dir ?? resolve(options.dbDir, 'diskfs');
-    const unsafe = unpublishableReason('storage.disk.dir', diskDir, [
-      { name: 'db.dir', path: options.dbDir },
+    const unsafe = unpublishableReason('storage.disk.dir', config.storage.disk.dir, [
+      { name: 'db.dir', path: config.db.dir },
     ]);
     if (unsafe) throw new DirectoryUnsafeError([unsafe]);
     const sessions = new SessionRegistry({
-      collector: {
-        sessionTimeoutSec: config.sessions.session_timeout_sec,
-        ipIgnoreList: config.sessions.ip_ignorelist,
-        maxSessions: config.sessions.max_sessions,
-        maxTxBitrate: config.sessions.max_bitrate_mbit * mebibyte,
-      },
+      collector: sessionCollectorOptionsOf(config),
       webrtcSessions: options.webrtcSessions,
     });
     let rtmp: RtmpServer | undefined;
     let srt: SrtServer | undefined;
     try {
       if (config.rtmp.enable) {
-        const tls =
-          config.rtmp.enable_tls && config.tls.cert_file && config.tls.key_file
-            ? {
-                address: config.rtmp.address_tls,
-                certFile: config.tls.cert_file,
-                keyFile: config.tls.key_file,
-              }
-            : undefined;
-        rtmp = await RtmpServer.start(
-          {
-            address: config.rtmp.address,
-            app: config.rtmp.app,
-            token: config.rtmp.token,
-            ...(tls ? { tls } : {}),
-            ...options.rtmpLimits,
-          },
-          sessions.collector('rtmp'),
-          logger,
+        const rtmpOptions = rtmpServerOptionsOf(config);
+        rtmp = await RtmpServer.start(rtmpOptions, sessions.collector('rtmp'), logger);
+        logger.info(
+          { component: 'rtmp', address: rtmp.address, tls: Boolean(rtmpOptions.tls) },
+          'RTMP server listening',
         );
-        logger.info({ component: 'rtmp', address: rtmp.address, tls: Boolean(tls) }, 'RTMP server listening');
       }
       if (config.srt.enable) {
-        srt = await SrtServer.start(
-          { address: config.srt.address, token: config.srt.token, passphrase: config.srt.passphrase },
-          sessions.collector('srt'),
-          logger,
-        );
+        srt = await SrtServer.start(srtServerOptionsOf(config), sessions.collector('srt'), logger);
         logger.info({ component: 'srt', address: srt.address }, 'SRT server listening');
       }
       return new DatarheiServices(options, { rtmp, srt }, sessions);

@@ -5,7 +5,7 @@ import type { Auth } from '../api/auth.js';
 import { clientAddress } from '../api/client-address.js';
 import type { DeclaredRoutes } from '../api/declared-routes.js';
 import type { Config } from '../config/config-schema.js';
-import { DatarheiServices, datarheiServicesConfigSchema } from '../datarhei-services.js';
+import { DatarheiServices } from '../datarhei-services.js';
 import type { LogRing } from '../ops/log-ring.js';
 import { coreVersion } from '../version.js';
 import type { WebRtcSubsystem } from '../webrtc/webrtc-subsystem.js';
@@ -83,8 +83,7 @@ export interface Services {
 export async function startServices(options: ServicesStepOptions): Promise<Services> {
   const { config, logger, httpAddress, webrtc } = options;
   const services = await DatarheiServices.create({
-    config: datarheiServicesConfigSchema.parse(config),
-    dbDir: config.db.dir,
+    config,
     logger,
     startedAt: options.startedAt,
     httpAddress,
@@ -93,12 +92,6 @@ export async function startServices(options: ServicesStepOptions): Promise<Servi
     logRing: options.logRing,
     // WHEP viewers in `/api/v3/session` (collector `webrtc`); the routes are made in the API step.
     webrtcSessions: () => webrtc.viewers.list(),
-    rtmpLimits: {
-      maxConnections: config.rtmp.max_connections,
-      maxConnectionsPerAddress: config.rtmp.max_connections_per_address,
-      handshakeTimeoutMs: config.rtmp.handshake_timeout_sec * 1000,
-      startTimeoutMs: config.rtmp.start_timeout_sec * 1000,
-    },
   });
   const cluster = config.cluster.enable
     ? await import('@dragon/cluster')
