@@ -106,6 +106,18 @@ describe("datarhei's services and the config schema: one declaration of every ke
     }
   });
 
+  it("refuses a bad RTMP app or SRT passphrase in the config as @dragon/ingest's servers do, in the same words", () => {
+    const issues = (input: unknown, schema: z.ZodType) =>
+      schema.safeParse(input).error?.issues.map(({ message }) => message);
+    const app = issues({ rtmp: { app: 'live' } }, configSchema);
+    const passphrase = issues({ srt: { passphrase: 'too-short' } }, configSchema);
+
+    expect(app).toEqual(issues({ app: 'live' }, rtmpServerOptionsSchema));
+    expect(app).toEqual(['must be an absolute path']);
+    expect(passphrase).toEqual(issues({ passphrase: 'too-short' }, srtServerOptionsSchema));
+    expect(passphrase).toEqual(['Too small: expected string to have >=10 characters']);
+  });
+
   it('declares no schema of its own beside the config schema', () => {
     const declared = Object.entries({ ...servicesModule, ...serviceOptions }).filter(
       ([, value]) => value instanceof z.ZodType,

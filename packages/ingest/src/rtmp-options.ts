@@ -12,7 +12,7 @@ export const rtmpServerOptionsSchema = z.object({
   /** `rtmp.address`. @default ':1935' */
   address: listenAddressSchema.default(':1935'),
   /** `rtmp.app`: publishing is only allowed below this path. @default '/' */
-  app: z.string().startsWith('/').default('/'),
+  app: z.string().startsWith('/', 'must be an absolute path').default('/'),
   /** `rtmp.token`: required from publishers and players when set. */
   token: z.string().default(''),
   /** RTMPS (`rtmp.enable_tls`) on `rtmp.address_tls` with `tls.cert_file`/`tls.key_file`. */

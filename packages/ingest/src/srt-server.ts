@@ -21,8 +21,13 @@ import { parseStreamId } from './srt-streamid.js';
 export const srtServerOptionsSchema = z.object({
   /** `srt.address`: one UDP port for every stream. @default ':6000' */
   address: listenAddressSchema.default(':6000'),
-  /** `srt.passphrase`: callers must encrypt with it (10–79 characters); empty: no encryption. */
-  passphrase: z.union([z.literal(''), z.string().min(10).max(79)]).default(''),
+  /**
+   * `srt.passphrase`: callers must encrypt with it; empty: no encryption. SRT's key derivation
+   * takes 10 to 79 characters (libsrt's and datarhei's SRT library's check).
+   */
+  passphrase: z
+    .union([z.literal(''), z.string().min(10).max(79)], { error: 'must be empty or 10 to 79 characters' })
+    .default(''),
   /** `srt.token`: required in the streamid of publishers and players when set. */
   token: z.string().default(''),
   /**

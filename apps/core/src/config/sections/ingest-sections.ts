@@ -1,16 +1,28 @@
-import { listenAddressSchema, rtmpServerDefaults } from '@dragon/ingest';
+import {
+  listenAddressSchema,
+  rtmpServerDefaults,
+  rtmpServerOptionsSchema,
+  srtServerOptionsSchema,
+} from '@dragon/ingest';
 import { z } from 'zod';
 import { count, stringList } from './shared-fields.js';
+
+// The keys a server of `@dragon/ingest` takes as they are come from its options schema, so the
+// package owns their pattern, default and message; the config adds datarhei's switches and the
+// limits in datarhei's units.
+
+const rtmp = rtmpServerOptionsSchema.shape;
+const srt = srtServerOptionsSchema.shape;
 
 /** `rtmp`: datarhei's RTMP/RTMPS server (`@dragon/ingest`), with Dragon's bounds on clients. */
 export const rtmpSection = z
   .object({
     enable: z.boolean().default(false),
     enable_tls: z.boolean().default(false),
-    address: listenAddressSchema.default(':1935'),
+    address: rtmp.address,
     address_tls: listenAddressSchema.default(':1936'),
-    app: z.string().startsWith('/', 'must be an absolute path').default('/'),
-    token: z.string().default(''),
+    app: rtmp.app,
+    token: rtmp.token,
     // Dragon's bounds on what any client may hold (docs/security.md); datarhei has none.
     /** Connections at once, RTMP and RTMPS together (Dragon's own FFmpeg readers too); 0: no limit. */
     max_connections: count.default(rtmpServerDefaults.maxConnections),
@@ -35,14 +47,9 @@ export const rtmpSection = z
 export const srtSection = z
   .object({
     enable: z.boolean().default(false),
-    address: listenAddressSchema.default(':6000'),
-    // SRT's key derivation takes 10 to 79 characters (libsrt's and datarhei's SRT library's check).
-    passphrase: z
-      .union([z.literal(''), z.string().min(10).max(79)], {
-        error: 'must be empty or 10 to 79 characters',
-      })
-      .default(''),
-    token: z.string().default(''),
+    address: srt.address,
+    passphrase: srt.passphrase,
+    token: srt.token,
     log: z.object({ enable: z.boolean().default(false), topics: stringList.default([]) }).prefault({}),
   })
   .prefault({});
