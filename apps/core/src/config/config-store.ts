@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AtomicJsonFile, verifyFFmpeg } from '@dragon/restream';
 import { z } from 'zod';
 import { type Config, configSchema, generatedPaths } from './config-schema.js';
+import { isTree, mergeInto, setAt, type Tree, valueAt } from './config-tree.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import { checkEnvironment } from './environment-checks.js';
 import {
@@ -13,6 +14,8 @@ import {
   ConfigWriteError,
   DirectoryUnsafeError,
   type FieldErrors,
+  fieldErrorsOf,
+  mergeFieldErrors,
 } from './errors.js';
 import { publishedDirectoryProblems } from './published-directories.js';
 import { placeholderErrors, redactSecrets, restoreSecrets } from './secrets.js';
@@ -35,71 +38,6 @@ export interface ConfigStoreOptions {
    * @default restream's `verifyFFmpeg` (the check `ProcessManager.create` makes at start)
    */
   verifyFFmpeg?: (binary: string) => Promise<unknown>;
-}
-
-type Tree = Record<string, unknown>;
-const isTree = (value: unknown): value is Tree =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
-
-/** Maps replaced as a whole by a `PUT`, so a key can be removed. */
-const replacedWhole = new Set(['router.routes']);
-
-/** `PUT` semantics: objects merge key by key, everything else (lists included) is replaced. */
-function mergeInto(base: Tree, patch: Tree, path: string[] = []): Tree {
-  const result: Tree = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-    const childPath = [...path, key];
-    const current = result[key];
-    result[key] =
-      isTree(value) && isTree(current) && !replacedWhole.has(childPath.join('.'))
-        ? mergeInto(current, value, childPath)
-        : structuredClone(value);
-  }
-  return result;
-}
-
-function valueAt(tree: unknown, path: string): unknown {
-  let node = tree;
-  for (const key of path.split('.')) node = isTree(node) ? node[key] : undefined;
-  return node;
-}
-
-function setAt(tree: Tree, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let node = tree;
-  for (const key of keys.slice(0, -1)) {
-    if (!isTree(node[key])) node[key] = {};
-    node = node[key] as Tree;
-  }
-  node[keys.at(-1)!] = value;
-}
-
-/** zod issues as datarhei names them: the field path up to the first list index, then the rest in the message. */
-function fieldErrorsOf(error: z.ZodError): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const issue of error.issues) {
-    const index = issue.path.findIndex((segment) => typeof segment === 'number');
-    const fieldPath = index === -1 ? issue.path : issue.path.slice(0, index);
-    const rest = index === -1 ? [] : issue.path.slice(index);
-    const field = fieldPath.join('.') || '(root)';
-    const where =
-      rest.length > 0
-        ? `${rest.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: `
-        : '';
-    errors[field] ??= [];
-    errors[field].push(`${where}${issue.message}`);
-  }
-  return errors;
-}
-
-function merge(...all: FieldErrors[]): FieldErrors {
-  const result: FieldErrors = {};
-  for (const errors of all) {
-    for (const [field, messages] of Object.entries(errors))
-      result[field] = [...(result[field] ?? []), ...messages];
-  }
-  return result;
 }
 
 /**
@@ -277,7 +215,7 @@ export class ConfigStore {
     const envErrors = applyEnvOverrides({}, this.#env).errors;
     if (!parsed.success) {
       throw new ConfigInvalidError(
-        merge(fieldErrorsOf(parsed.error), envErrors.length ? { environment: envErrors } : {}),
+        mergeFieldErrors(fieldErrorsOf(parsed.error), envErrors.length ? { environment: envErrors } : {}),
       );
     }
     const missingGenerated = generatedPaths.some((path) => valueAt(raw, path) === undefined);
@@ -290,7 +228,7 @@ export class ConfigStore {
     if (errors.length > 0) throw new ConfigInvalidError({ environment: errors });
     const parsed = configSchema.safeParse(merged);
     if (!parsed.success) throw new ConfigInvalidError(fieldErrorsOf(parsed.error));
-    const problems = merge(placeholderErrors(parsed.data), this.#check(parsed.data, this.#env));
+    const problems = mergeFieldErrors(placeholderErrors(parsed.data), this.#check(parsed.data, this.#env));
     if (Object.keys(problems).length > 0) throw new ConfigInvalidError(problems);
     this.#assertPublishable(parsed.data);
     return { active: parsed.data, overrides };

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { configSchema } from './config-schema.js';
+import { setAt, type Tree, valueAt } from './config-tree.js';
 
 export interface EnvOverrides {
   /** The config JSON with every value an environment variable set written in. */
-  merged: Record<string, unknown>;
+  merged: Tree;
   /** Dotted JSON paths the environment overrode, e.g. `webrtc.token`. */
   overrides: string[];
   /** Variables whose value could not be read as the field's type. */
@@ -131,7 +132,7 @@ function parseEnvValue(kind: LeafKind, raw: string): unknown {
 }
 
 /** Writes every `CORE_*` variable that names a config field into a copy of `fileConfig`. */
-export function applyEnvOverrides(fileConfig: Record<string, unknown>, env: NodeJS.ProcessEnv): EnvOverrides {
+export function applyEnvOverrides(fileConfig: Tree, env: NodeJS.ProcessEnv): EnvOverrides {
   const merged = structuredClone(fileConfig);
   const overrides: string[] = [];
   const errors: string[] = [];
@@ -139,35 +140,17 @@ export function applyEnvOverrides(fileConfig: Record<string, unknown>, env: Node
     const name = envNames(path).find((candidate) => env[candidate] !== undefined);
     if (name === undefined) continue;
     try {
-      setPath(merged, path.split('.'), parseEnvValue(kind, env[name]!));
+      setAt(merged, path, parseEnvValue(kind, env[name]!));
       overrides.push(path);
     } catch (error) {
       errors.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   for (const [path, switchPath] of Object.entries(turnsOn)) {
-    const value = overrides.includes(path) ? valueAt(merged, path.split('.')) : undefined;
+    const value = overrides.includes(path) ? valueAt(merged, path) : undefined;
     if (typeof value !== 'string' || value === '' || overrides.includes(switchPath)) continue;
-    setPath(merged, switchPath.split('.'), true);
+    setAt(merged, switchPath, true);
     overrides.push(switchPath);
   }
   return { merged, overrides, errors };
-}
-
-function valueAt(tree: Record<string, unknown>, path: string[]): unknown {
-  let node: unknown = tree;
-  for (const key of path) {
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-  }
-  return node;
-}
-
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path.at(-1)!] = value;
 }

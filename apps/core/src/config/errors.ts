@@ -4,6 +4,33 @@ import { z } from 'zod';
 export const fieldErrorsSchema = z.record(z.string(), z.array(z.string()));
 export type FieldErrors = z.infer<typeof fieldErrorsSchema>;
 
+/** zod issues as datarhei names them: the field path up to the first list index, then the rest in the message. */
+export function fieldErrorsOf(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const index = issue.path.findIndex((segment) => typeof segment === 'number');
+    const fieldPath = index === -1 ? issue.path : issue.path.slice(0, index);
+    const rest = index === -1 ? [] : issue.path.slice(index);
+    const field = fieldPath.join('.') || '(root)';
+    const where =
+      rest.length > 0
+        ? `${rest.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: `
+        : '';
+    errors[field] ??= [];
+    errors[field].push(`${where}${issue.message}`);
+  }
+  return errors;
+}
+
+export function mergeFieldErrors(...all: FieldErrors[]): FieldErrors {
+  const result: FieldErrors = {};
+  for (const errors of all) {
+    for (const [field, messages] of Object.entries(errors))
+      result[field] = [...(result[field] ?? []), ...messages];
+  }
+  return result;
+}
+
 function flatten(fields: FieldErrors): string[] {
   return Object.entries(fields).flatMap(([field, messages]) =>
     messages.map((message) => `${field}: ${message}`),

@@ -1,10 +1,9 @@
 import type { Config } from './config-schema.js';
+import type { Tree } from './config-tree.js';
 import type { FieldErrors } from './errors.js';
 
 /** What a secret reads as in `GET /api/v3/config`; sent back in a `PUT`, it keeps the stored value. */
 export const redacted = '********';
-
-type Tree = Record<string, unknown>;
 
 /**
  * Values a config response never shows. The RTMP/SRT tokens, the SRT passphrase and the memfs
