@@ -37,8 +37,8 @@ export interface Core {
 
 /**
  * Assembles one configuration in three steps: WebRTC's ports and subsystem (before any process
- * starts), the services and the process manager, then WHEP and the HTTP API over them. A failing
- * step leaves nothing open.
+ * starts), the services and the process manager, then WHEP, WHIP (with `whip.enable`) and the HTTP
+ * API over them. A failing step leaves nothing open.
  */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const { configStore, logger } = options;

@@ -1,26 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import { continueOnRead } from '@dragon/filesystems';
 import { isLoopbackAddress } from '@dragon/portalloc';
-import { type ServerType, serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { Config } from './config/config-schema.js';
 import type { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError } from './config/errors.js';
 import { type Core, type CoreOptions, createCore } from './core.js';
+import { closeServer, listen, listenTarget } from './http-listener.js';
 import type { LogRing } from './ops/log-ring.js';
-
-/** The HTTP address could not be listened on (in use, not permitted, not an address of this host). */
-export class ListenError extends Error {
-  override readonly name = 'ListenError';
-  readonly code = 'LISTEN_FAILED' as const;
-  constructor(
-    readonly address: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`cannot listen on ${address}: ${reason}`, options);
-  }
-}
 
 export type ReloadOutcome =
   | { status: 'applied' }
@@ -36,48 +23,6 @@ export interface RuntimeOptions {
   onFatal?: (error: unknown) => void;
   /** The logger's recent lines, for `GET /api/v3/log`. */
   logRing?: LogRing;
-}
-
-function listenTarget(address: string): { hostname?: string; port: number } {
-  const separator = address.lastIndexOf(':');
-  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
-  return { ...(host ? { hostname: host } : {}), port: Number(address.slice(separator + 1)) };
-}
-
-const listenReasons: Record<string, string> = {
-  EADDRINUSE: 'the address is already in use',
-  EACCES: 'permission denied (ports below 1024 need privileges)',
-  EADDRNOTAVAIL: 'the address is not one of this host',
-};
-
-/** Why a socket could not listen, in words, from the errno an error or its cause carries. */
-export function listenFailureReason(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
-    const reason = listenReasons[(current as NodeJS.ErrnoException).code ?? ''];
-    if (reason) return reason;
-    current = current.cause;
-  }
-  return undefined;
-}
-
-/** Hono's fetch: `env` carries the Node request, from which the client's address is read. */
-type Fetch = (request: Request, env: unknown) => Response | Promise<Response>;
-
-function listen(address: string, fetch: Fetch): Promise<ServerType> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch, ...listenTarget(address) }, () => resolve(server));
-    continueOnRead(server);
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new ListenError(address, listenFailureReason(error) ?? error.message, { cause: error }));
-    });
-  });
-}
-
-function closeServer(server: ServerType): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-  });
 }
 
 /** Whether the API answers anyone who can reach a non-loopback address without credentials. */
@@ -98,6 +43,8 @@ export class Runtime {
   #server: ServerType;
   #listeningOn: string;
   #reloading: Promise<ReloadOutcome> | undefined;
+  /** A reload is replacing the core: requests get a 503 until it is done. */
+  #rebuilding = false;
   #closed = false;
 
   private constructor(options: RuntimeOptions, core: Core, server: ServerType, address: string) {
@@ -186,8 +133,6 @@ export class Runtime {
     }
     return this.#core.app.fetch(request, env);
   }
-
-  #rebuilding = false;
 
   async #reload(): Promise<ReloadOutcome> {
     if (this.#closed) return { status: 'refused', reason: 'the server is shutting down' };

@@ -6,8 +6,9 @@ import { pino } from 'pino';
 import { ConfigStore } from './config/config-store.js';
 import { ConfigInvalidError, DirectoryUnsafeError } from './config/errors.js';
 import { ensureDemoProcess } from './demo.js';
+import { ListenError, listenFailureReason } from './http-listener.js';
 import { LogRing } from './ops/log-ring.js';
-import { ListenError, listenFailureReason, Runtime } from './runtime.js';
+import { Runtime } from './runtime.js';
 import { dataPlanePriorityLine, logDataPlane } from './webrtc/data-plane.js';
 
 const usage = `Usage: dragon-core [--config FILE] [--demo]
