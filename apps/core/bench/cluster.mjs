@@ -7,15 +7,16 @@
 //     failover leaves (origin killed, process restarted on another node), and how long the cluster
 //     view takes to come back after Redis restarts empty.
 //   node bench/cluster.mjs [--viewers 10,25,50] [--seconds 10] [--starts 5] [--out file.json]
-import { fork, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { childProcesses, freePort, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
-import { WeriftViewer } from '@dragon/test-helpers/werift';
+import { startRedis } from '@dragon/test-helpers/redis';
+import { childProcesses, startServer, stopAllServers, waitFor } from '@dragon/test-helpers/server';
+import { cpuSeconds as cpuTimes } from '../../../bench/e2e/proc.mjs';
 import { request, stopViewers } from '../../../packages/webrtc/bench/viewer-ipc.mjs';
+import { longestGap, watch } from './cluster-viewer.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -40,22 +41,6 @@ const round = (value, digits = 1) => (value === null ? null : Number(value.toFix
 const work = mkdtempSync(join(tmpdir(), 'dragon-cluster-bench-'));
 const children = new Set();
 
-async function startRedis(port) {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  children.add(child);
-  await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', () => reject(new Error('redis-server exited')));
-  });
-  return child;
-}
-
 function kill(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -64,8 +49,7 @@ function kill(child) {
   });
 }
 
-const redisPort = await freePort('tcp');
-let redis = await startRedis(redisPort);
+const redis = await startRedis();
 
 async function startNode(name, dataDir = join(work, name)) {
   mkdirSync(dataDir, { recursive: true });
@@ -74,7 +58,7 @@ async function startNode(name, dataDir = join(work, name)) {
     env: {
       CORE_WEBRTC_MAX_OFFERS_PER_MINUTE: '0',
       CORE_WEBRTC_MAX_VIEWERS: '0',
-      CORE_CLUSTER_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      CORE_CLUSTER_REDIS_URL: redis.url,
       CORE_CLUSTER_SECRET: 'the-benchmark-cluster-secret',
       CORE_CLUSTER_NODE_TIMEOUT_SEC: '3',
       CORE_CLUSTER_NODE_RECOVER_TIMEOUT_SEC: '5',
@@ -99,60 +83,10 @@ const json = (value, method = 'POST') => ({
 /** Waits for a condition (the shared test helper), with the benchmark's one-minute default. */
 const until = (what, check, timeoutMs = 60_000) => waitFor(what, check, timeoutMs);
 
-/** A werift viewer (the shared one) that timestamps every video packet it receives. */
-function viewer() {
-  const state = { arrivals: [], keys: new Map() };
-  state.viewer = new WeriftViewer({
-    record: false,
-    // Decrypts as cheaply as the server encrypts: viewers and nodes share the CPU.
-    keyObjects: true,
-    onRtp: (kind, rtp) => {
-      if (kind !== 'video') return;
-      const now = performance.now();
-      state.arrivals.push(now);
-      if (state.keys.size < 200_000) {
-        state.keys.set(`${rtp.payload.length}:${rtp.payload.subarray(0, 32).toString('base64')}`, now);
-      }
-    },
-  });
-  state.pc = state.viewer.pc;
-  return state;
-}
-
-async function watch(node, processId = 'cam') {
-  const v = viewer();
-  const offer = await v.viewer.offer();
-  const posted = performance.now();
-  const response = await fetch(`${node.base}/api/v3/process/${processId}/whep`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/sdp' },
-    body: offer,
-  });
-  if (response.status !== 201)
-    throw new Error(`offer to ${node.name} → ${response.status}: ${await response.text()}`);
-  const answered = performance.now();
-  await v.viewer.accept(await response.text());
-  await until('first packet', () => v.arrivals.length > 0, 30_000);
-  return { viewer: v, answerMs: answered - posted, firstPacketMs: v.arrivals[0] - posted };
-}
-
-/** The longest silence between packets in [from, to] (performance.now() times). */
-function longestGap(arrivals, from, to) {
-  let last = from;
-  let gap = 0;
-  for (const at of arrivals) {
-    if (at < from) continue;
-    if (at > to) break;
-    gap = Math.max(gap, at - last);
-    last = at;
-  }
-  return Math.max(gap, to - last);
-}
-
+/** CPU seconds the process has used so far, user and system together. */
 function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** The node's FFmpeg: its only child. */
@@ -319,9 +253,7 @@ try {
   // 4c. Redis restarts empty: time until C's view lists every node and process again.
   console.log('redis restart…');
   const beforeRedis = performance.now();
-  await kill(redis);
-  children.delete(redis);
-  redis = await startRedis(redisPort);
+  await redis.restart();
   const restarted = performance.now();
   await until('cluster view complete', async () => {
     const view = await api(c, '/api/v3/cluster');
@@ -358,6 +290,7 @@ try {
 } finally {
   await stopAllServers();
   for (const child of children) await kill(child);
+  await redis.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
