@@ -56,7 +56,8 @@ try {
   throw error;
 }
 
-const logRing = new LogRing();
+// Made once for the process, so `log.max_lines` is read at start, as datarhei reads it.
+const logRing = new LogRing({ maxLines: configStore.config.log.max_lines });
 const logger = pino(
   { level: configStore.config.log.level, base: { app: 'dragon-core' } },
   logRing.destination(process.stdout),

@@ -116,6 +116,14 @@ it("keeps an operator's own value of a flag instead of the server's", async () =
   expect((await server.api('/ping')).status).toBe(200);
 });
 
+it('keeps as many recent lines for GET /api/v3/log as log.max_lines says', async () => {
+  const server = await startServer({ env: { CORE_LOG_MAX_LINES: '1' } });
+
+  // Booting alone logs more lines than that (the data plane, listening, the API's warning).
+  const lines = (await (await server.api('/api/v3/log')).json()) as string[];
+  expect(lines).toHaveLength(1);
+});
+
 /** This process (and so the server it starts) has CAP_SYS_NICE (capabilities(7): bit 23). */
 function hasCapSysNice(): boolean {
   const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';

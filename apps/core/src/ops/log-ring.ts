@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 export const logRingOptionsSchema = z.object({
-  /** `log.max_lines`: how many recent lines `/api/v3/log` can show. @default 1000 */
-  maxLines: z.number().int().min(1).max(100_000).default(1000),
+  /** `log.max_lines`: how many recent lines `/api/v3/log` can show; 0 keeps none. @default 1000 */
+  maxLines: z.number().int().min(0).max(100_000).default(1000),
 });
 export type LogRingOptions = z.input<typeof logRingOptionsSchema>;
 
@@ -58,6 +58,7 @@ export class LogRing {
 
   /** Records one pino JSON line; a line that is not JSON is kept as its message. */
   record(line: string): void {
+    if (this.#maxLines === 0) return;
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(line) as Record<string, unknown>;

@@ -19,6 +19,19 @@ describe('LogRing', () => {
   });
 });
 
+describe('LogRing with log.max_lines 0', () => {
+  it('passes every line on and keeps none, as datarhei does', () => {
+    const ring = new LogRing({ maxLines: 0 });
+    const written: string[] = [];
+    const logger = pino({ level: 'info' }, ring.destination({ write: (line) => written.push(line) }));
+    logger.info('first');
+    logger.info('second');
+    expect(written).toHaveLength(2);
+    expect(ring.console()).toEqual([]);
+    expect(ring.raw()).toEqual([]);
+  });
+});
+
 describe('MetricsHistory', () => {
   it('describes its metrics and answers current and historic queries in datarhei shape', async () => {
     let value = 1;

@@ -1,5 +1,6 @@
 import { listenAddressSchema } from '@dragon/ingest';
 import { z } from 'zod';
+import { logRingOptionsSchema } from '../../ops/log-ring.js';
 import { cidr, count, port, stringList } from './shared-fields.js';
 
 // datarhei's smaller sections, a few keys each, with datarhei's defaults.
@@ -10,7 +11,8 @@ export const logSection = z
   .object({
     level: z.enum(logLevels).default('info'),
     topics: stringList.default([]),
-    max_lines: count.default(1000),
+    /** Recent lines `GET /api/v3/log` shows; the log ring owns the bounds and the default. Read at start. */
+    max_lines: logRingOptionsSchema.shape.maxLines,
   })
   .prefault({});
 
