@@ -82,24 +82,16 @@ export class WebRtcSubsystem {
     this.#plane = options.plane ?? FanoutPlane.shared();
     this.#stopPlaneLog = logPlaneWorkers(this.#plane, options.logger);
     const timeoutMs = options.probeTimeoutMs ?? 10_000;
+    // ffprobe and the calibration run as the processes' FFmpeg: same environment, same directory.
+    const ffmpeg = {
+      ffmpegBinary: options.ffmpegBinary,
+      ...(options.probeEnvironment ? { env: options.probeEnvironment } : {}),
+      ...(options.probeCwd ? { cwd: options.probeCwd } : {}),
+    };
     this.#planner = new MediaPlanner(
-      options.probe ??
-        ((input, signal) =>
-          probeInput(input, {
-            ffmpegBinary: options.ffmpegBinary,
-            timeoutMs,
-            signal,
-            ...(options.probeEnvironment ? { env: options.probeEnvironment } : {}),
-            ...(options.probeCwd ? { cwd: options.probeCwd } : {}),
-          })),
+      options.probe ?? ((input, signal) => probeInput(input, { ...ffmpeg, timeoutMs, signal })),
     );
-    this.#calibration =
-      options.calibration ??
-      new EncodeCalibration({
-        ffmpegBinary: options.ffmpegBinary,
-        ...(options.probeEnvironment ? { env: options.probeEnvironment } : {}),
-        ...(options.probeCwd ? { cwd: options.probeCwd } : {}),
-      });
+    this.#calibration = options.calibration ?? new EncodeCalibration(ffmpeg);
     this.#timer = setInterval(() => this.#checkHealth(Date.now()), options.healthIntervalMs ?? 1000);
     this.#timer.unref();
   }
