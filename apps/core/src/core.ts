@@ -101,11 +101,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       await services.cluster?.close();
       await subsystem?.close();
       await services.manager.close();
-      await services.services.close();
+      await services.datarhei.close();
       await whep?.peerFactory.close();
       webrtc.closePorts();
     })();
     return closed;
   };
-  return { app, manager: services.manager, webrtc: subsystem, config, services: services.services, close };
+  return { app, manager: services.manager, webrtc: subsystem, config, services: services.datarhei, close };
 }

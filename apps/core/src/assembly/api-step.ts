@@ -89,7 +89,7 @@ function v3Routes({
   v3.mount('/', createProcessRoutes(manager, { stateExtras }));
   v3.mount('/', createMetadataRoutes(manager));
   v3.mount('/', createConfigRoutes({ configStore, requestReload }));
-  v3.mount('/', services.services.apiRoutes);
+  v3.mount('/', services.datarhei.apiRoutes);
   if (whip) v3.app.route('/', whip.listing);
   return v3;
 }
@@ -167,7 +167,7 @@ export function createApi(options: ApiStepOptions): Hono {
 
   // Public (the widget) and the file API (its own guard, no JSON body limit) come before the group.
   root.mount('/api/v3', services.publicRoutes);
-  app.route('/api/v3', services.services.fsApiRoutes);
+  app.route('/api/v3', services.datarhei.fsApiRoutes);
   root.document('/api/v3', fsApiDeclarations);
   root.mount('/api/v3', v3Routes(options));
   // A built UI (the Restreamer UI) at `/ui`, as datarhei serves `router.ui_path`.
@@ -178,7 +178,7 @@ export function createApi(options: ApiStepOptions): Hono {
     );
     root.document('/', staticSiteDeclarations);
   }
-  app.route('/', services.services.fileRoutes);
+  app.route('/', services.datarhei.fileRoutes);
   root.document('/', fileRouteDeclarations);
   root.declare(
     {

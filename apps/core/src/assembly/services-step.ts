@@ -67,7 +67,8 @@ export interface ServicesStepOptions {
 
 /** The processes and datarhei's services around them. */
 export interface Services {
-  readonly services: DatarheiServices;
+  /** datarhei's services around the processes: filesystems, RTMP/SRT, sessions, log, metrics. */
+  readonly datarhei: DatarheiServices;
   readonly cluster: Cluster | undefined;
   readonly manager: ProcessManager;
   /** The widget route, which needs no token: mount at `/api/v3` before the guard. */
@@ -134,5 +135,5 @@ export async function startServices(options: ServicesStepOptions): Promise<Servi
     },
   );
   const { publicRoutes } = services.attachProcesses(manager);
-  return { services, cluster, manager, publicRoutes };
+  return { datarhei: services, cluster, manager, publicRoutes };
 }
