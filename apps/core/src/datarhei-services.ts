@@ -56,7 +56,8 @@ export interface DatarheiServicesOptions {
 
 /**
  * datarhei Core's services around the process API: disk and memory filesystems (over HTTP and
- * `/api/v3/fs`), cleanup rules, the RTMP server, session collectors, log, metrics and the widget.
+ * `/api/v3/fs`), cleanup rules, the RTMP and SRT servers, session collectors, log, metrics and the
+ * widget.
  */
 export class DatarheiServices {
   readonly disk: DiskFilesystem;
