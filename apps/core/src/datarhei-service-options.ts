@@ -61,19 +61,26 @@ export function srtServerOptionsOf(config: DatarheiServicesConfig): SrtServerOpt
   return { address, token, passphrase };
 }
 
-/** `sessions.*` as every session collector of `@dragon/sessions` takes it. */
+/**
+ * `sessions.*` as every session collector of `@dragon/sessions` takes it. The config checks
+ * `session_timeout_sec` only with `sessions.enable` (datarhei's rule), so without it the collectors
+ * that still count RTMP, SRT and WebRTC clients keep their package's timeout.
+ */
 export function sessionCollectorOptionsOf(config: DatarheiServicesConfig): CollectorOptions {
   const { sessions } = config;
   return {
-    sessionTimeoutSec: sessions.session_timeout_sec,
+    ...(sessions.enable ? { sessionTimeoutSec: sessions.session_timeout_sec } : {}),
     ipIgnoreList: sessions.ip_ignorelist,
     maxSessions: sessions.max_sessions,
     maxTxBitrate: sessions.max_bitrate_mbit * mebibyte,
   };
 }
 
-/** `metrics.*` as the metrics history takes it. */
+/**
+ * `metrics.*` as the metrics history takes it. The config checks the range and the interval only
+ * with `metrics.enable` (datarhei's rule); a history that keeps nothing needs neither.
+ */
 export function metricsHistoryOptionsOf(config: DatarheiServicesConfig): MetricsHistoryOptions {
   const { enable, range_sec, interval_sec } = config.metrics;
-  return { enable, rangeSec: range_sec, intervalSec: interval_sec };
+  return enable ? { enable, rangeSec: range_sec, intervalSec: interval_sec } : { enable };
 }

@@ -59,6 +59,18 @@ describe("datarhei's services and the config schema: one declaration of every ke
     }
   });
 
+  it('boots with every value the config accepts for switched-off metrics and sessions', async () => {
+    const base = emptyConfig();
+    const config = configSchema.parse({
+      db: base.db,
+      storage: base.storage,
+      metrics: { enable: false, range_sec: 0, interval_sec: 0 },
+      sessions: { enable: false, session_timeout_sec: 0 },
+    });
+    const services = await boot(config);
+    await services.close();
+  });
+
   it("hands the RTMP and SRT servers exactly @dragon/ingest's defaults for an empty config", () => {
     const config = configSchema.parse({});
     expect(rtmpServerOptionsSchema.parse(rtmpServerOptionsOf(config))).toEqual(rtmpServerDefaults);
