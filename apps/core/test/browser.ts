@@ -52,7 +52,8 @@ export interface WhepPlayResult {
 /**
  * A plain WHEP client (non-trickle) in the page, its peer connection left on `window.pc`; then
  * waits (`waitFor`, generously) until what the answer accepted arrives: video frames decoded and
- * audio samples. With `videoCodec` (e.g. `video/VP8`) it offers only that for video, as a browser
+ * audio samples. With `tcpOnly`, UDP candidates are struck from the offer and the answer, so the
+ * session runs over ICE-TCP. With `videoCodec` (e.g. `video/VP8`) it offers only that for video, as a browser
  * without an H.264 decoder does, and the server's answer rejects video. An offer not answered 201
  * returns at once, with its status.
  */
@@ -60,10 +61,13 @@ export async function playInPage(
   page: import('playwright-core').Page,
   endpoint: string,
   token?: string,
-  options: { videoCodec?: string } = {},
+  options: { videoCodec?: string; tcpOnly?: boolean } = {},
 ): Promise<WhepPlayResult> {
   const offered = await page.evaluate(
-    async ({ endpoint, token, videoCodec }) => {
+    async ({ endpoint, token, videoCodec, tcpOnly }) => {
+      // UDP candidates struck from both sides: ICE-TCP is the only path left.
+      const onlyTcp = (sdp: string) =>
+        tcpOnly ? sdp.replace(/^a=candidate:\S+ \d+ udp .*\r\n/gim, '') : sdp;
       const pc = new RTCPeerConnection();
       (window as unknown as { pc: RTCPeerConnection }).pc = pc;
       const videoTransceiver = pc.addTransceiver('video', { direction: 'recvonly' });
@@ -88,17 +92,19 @@ export async function playInPage(
       });
       const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
       if (token) headers.Authorization = `Bearer ${token}`;
-      const response = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription!.sdp });
+      const body = onlyTcp(pc.localDescription!.sdp);
+      const response = await fetch(endpoint, { method: 'POST', headers, body });
       const location = response.headers.get('Location');
       if (response.status !== 201) return { status: response.status, location, error: await response.text() };
       const answerSdp = await response.text();
-      await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: onlyTcp(answerSdp) });
       return { status: response.status, location, answerSdp };
     },
     {
       endpoint,
       ...(token ? { token } : {}),
       ...(options.videoCodec ? { videoCodec: options.videoCodec } : {}),
+      tcpOnly: options.tcpOnly === true,
     },
   );
   if (offered.status !== 201) return { ...offered, framesDecoded: 0, audioBytes: 0, audioSamples: 0 };

@@ -1,3 +1,4 @@
+import { selectedProtocol } from '@dragon/test-helpers/chromium';
 import {
   freePort,
   type RunningServer,
@@ -10,17 +11,19 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 
-// WHIP ingest end to end on the built server, through the UDP mux: headless Chromium with a fake
-// camera and microphone publishes and another Chromium page plays it over WHEP; a werift publisher
-// (deterministic frames) is played by a werift viewer across a publisher takeover.
+// WHIP ingest end to end on the built server, through the UDP mux and over ICE-TCP: headless
+// Chromium with a fake camera and microphone publishes and another Chromium page plays it over WHEP; a werift publisher (deterministic frames) is played
+// by a werift viewer across a publisher takeover.
 
 const token = 'publisher-secret';
 let server: RunningServer;
+let tcpPort: number;
 let browser: Browser;
 let origin: Awaited<ReturnType<typeof startOtherOrigin>>;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
+  tcpPort = await freePort('tcp');
   server = await startServer({
     env: {
       CORE_WHIP_ENABLE: 'true',
@@ -29,6 +32,7 @@ beforeAll(async () => {
       // The takeover test offers until the stale publisher's name is free.
       CORE_WHIP_MAX_OFFERS_PER_MINUTE: '0',
       CORE_WEBRTC_UDP_MUX_PORT: String(await freePort('udp')),
+      CORE_WEBRTC_TCP_MUX_PORT: String(tcpPort),
     },
   });
   browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
@@ -58,11 +62,14 @@ async function publication(name: string): Promise<Publication | undefined> {
 
 /**
  * A browser publisher: camera and microphone from `getUserMedia` (fake devices), H.264 preferred,
- * non-trickle, POSTed to the WHIP endpoint. Leaves the connection on `window.publisher`.
+ * non-trickle, POSTed to the WHIP endpoint. Leaves the connection on `window.publisher`. With
+ * `tcpOnly`, UDP candidates are struck from the offer and the answer: ICE-TCP is the only path.
  */
-async function publishFromPage(page: Page, endpoint: string, bearer: string) {
+async function publishFromPage(page: Page, endpoint: string, bearer: string, tcpOnly = false) {
   return page.evaluate(
-    async ({ endpoint, bearer }) => {
+    async ({ endpoint, bearer, tcpOnly }) => {
+      const onlyTcp = (sdp: string) =>
+        tcpOnly ? sdp.replace(/^a=candidate:\S+ \d+ udp .*\r\n/gim, '') : sdp;
       const media = await navigator.mediaDevices.getUserMedia({
         video: { width: 640, height: 360, frameRate: 25 },
         audio: true,
@@ -89,14 +96,14 @@ async function publishFromPage(page: Page, endpoint: string, bearer: string) {
       const response = await fetch(endpoint, {
         method: 'POST',
         headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${bearer}` },
-        body: pc.localDescription!.sdp,
+        body: onlyTcp(pc.localDescription!.sdp),
       });
       const location = response.headers.get('Location');
       const text = await response.text();
-      if (response.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: text });
+      if (response.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: onlyTcp(text) });
       return { status: response.status, location, text };
     },
-    { endpoint, bearer },
+    { endpoint, bearer, tcpOnly },
   );
 }
 
@@ -182,6 +189,41 @@ describe('WHIP ingest', () => {
     });
     expect(deleted.status).toBe(200);
     expect(await publication('cam')).toMatchObject({ state: 'lingering', viewers: 1 });
+  });
+
+  it('takes a Chromium camera over ICE-TCP and plays it to a Chromium viewer over ICE-TCP', async () => {
+    const publisherPage = await browser.newPage();
+    cleanups.push(() => publisherPage.close());
+    await publisherPage.goto(origin.url);
+
+    const published = await publishFromPage(
+      publisherPage,
+      `${server.baseUrl}/api/v3/whip/tcp-cam`,
+      token,
+      true,
+    );
+
+    expect(published.status, published.text).toBe(201);
+    expect(published.text).toMatch(
+      new RegExp(`tcp \\d+ 127\\.0\\.0\\.1 ${tcpPort} typ host tcptype passive`),
+    );
+    await waitFor(
+      'video from the publisher over TCP',
+      async () => ((await publication('tcp-cam'))?.video.packets ?? 0) > 0,
+      60_000,
+    );
+    expect(await selectedProtocol(publisherPage, 'publisher')).toBe('tcp');
+
+    const viewerPage = await browser.newPage();
+    cleanups.push(() => viewerPage.close());
+    await viewerPage.goto(origin.url);
+    const played = await playInPage(viewerPage, `${server.baseUrl}/api/v3/whip/tcp-cam/whep`, undefined, {
+      tcpOnly: true,
+    });
+    expect(played.status).toBe(201);
+    expect(played.framesDecoded).toBeGreaterThan(0);
+    expect(played.audioSamples).toBeGreaterThan(0);
+    expect(await selectedProtocol(viewerPage)).toBe('tcp');
   });
 
   it('keeps a viewer’s session when its publisher vanishes without a DELETE and another takes over', async () => {

@@ -65,3 +65,23 @@ export function inboundMedia(page: Page): Promise<InboundMedia> {
     return media;
   });
 }
+
+/**
+ * The transport protocol (`udp`, `tcp`) of the selected candidate pair of the page's
+ * `RTCPeerConnection` at `window[variable]`; `''` before one is selected.
+ */
+export function selectedProtocol(page: Page, variable = 'pc'): Promise<string> {
+  return page.evaluate(async (variable) => {
+    const pc = (window as unknown as Record<string, RTCPeerConnection>)[variable]!;
+    const reports = new Map<string, Record<string, string | undefined>>();
+    (await pc.getStats()).forEach((report) => {
+      reports.set(report.id, report);
+    });
+    for (const report of reports.values()) {
+      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+      const pair = reports.get(report.selectedCandidatePairId);
+      return reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
+    }
+    return '';
+  }, variable);
+}

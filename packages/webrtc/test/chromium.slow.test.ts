@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { waitFor } from '@dragon/test-helpers';
-import { inboundMedia, launchChromium } from '@dragon/test-helpers/chromium';
+import { inboundMedia, launchChromium, selectedProtocol } from '@dragon/test-helpers/chromium';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IceTcpMux, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
@@ -179,19 +179,7 @@ async function playInChromium(
     },
     60_000,
   );
-  const selectedProtocol = await page.evaluate(async () => {
-    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-    const reports = new Map<string, Record<string, string | undefined>>();
-    (await pc.getStats()).forEach((report) => {
-      reports.set(report.id, report);
-    });
-    for (const report of reports.values()) {
-      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
-      const pair = reports.get(report.selectedCandidatePairId);
-      return reports.get(pair?.localCandidateId ?? '')?.protocol ?? '';
-    }
-    return '';
-  });
+  const protocol = await selectedProtocol(page);
   await page.close();
-  return { error: undefined, ...media, selectedProtocol, answerSdp };
+  return { error: undefined, ...media, selectedProtocol: protocol, answerSdp };
 }
