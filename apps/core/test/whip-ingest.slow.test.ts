@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 
 // WHIP ingest end to end on the built server, through the UDP mux and over ICE-TCP: headless
-// Chromium with a fake camera and microphone publishes and another Chromium page plays it over WHEP; a werift publisher (deterministic frames) is played
+// Chromium with a fake camera and microphone publishes (from a script, and from the publish page)
+// and another Chromium page plays it over WHEP; a werift publisher (deterministic frames) is played
 // by a werift viewer across a publisher takeover.
 
 const token = 'publisher-secret';
@@ -224,6 +225,54 @@ describe('WHIP ingest', () => {
     expect(played.framesDecoded).toBeGreaterThan(0);
     expect(played.audioSamples).toBeGreaterThan(0);
     expect(await selectedProtocol(viewerPage)).toBe('tcp');
+  });
+
+  it('publishes from the publish page with the token in the fragment, and says why a wrong token fails', async () => {
+    const refused = await browser.newPage();
+    cleanups.push(() => refused.close());
+    await refused.goto(`${server.baseUrl}/publish/page-cam#token=wrong`);
+    await refused.click('#camera');
+    await waitFor('the refusal shown', async () =>
+      (await refused.locator('#status').getAttribute('data-state')) === 'error' ? true : undefined,
+    );
+    expect(await refused.locator('#status').textContent()).toContain(
+      'refused (401): the server refused the token',
+    );
+    await refused.close();
+
+    const page = await browser.newPage();
+    cleanups.push(() => page.close());
+    const status = () => page.locator('#status').getAttribute('data-state');
+    await page.goto(`${server.baseUrl}/publish/page-cam#token=${token}`);
+    // The token leaves the address bar at once; the fragment never reached the server.
+    expect(new URL(page.url()).hash).toBe('');
+    await page.click('#camera');
+    await waitFor(
+      'the page publishing',
+      async () => ((await status()) === 'publishing' ? true : undefined),
+      60_000,
+    );
+    await waitFor(
+      'the bitrate the page shows',
+      async () =>
+        ((await page.locator('#status').textContent()) ?? '').match(/publishing · [1-9]\d* kbit\/s/) ??
+        undefined,
+      60_000,
+    );
+    expect(await page.locator('#player').getAttribute('href')).toBe('../player/whip/page-cam');
+
+    const viewerPage = await browser.newPage();
+    cleanups.push(() => viewerPage.close());
+    await viewerPage.goto(origin.url);
+    const played = await playInPage(viewerPage, `${server.baseUrl}/api/v3/whip/page-cam/whep`);
+    expect(played.framesDecoded).toBeGreaterThan(0);
+    expect(played.audioSamples).toBeGreaterThan(0);
+
+    // Stop sends the DELETE: the publication lingers for a reconnect.
+    await page.click('#stop');
+    await waitFor('the publisher gone', async () =>
+      (await publication('page-cam'))?.state === 'lingering' ? true : undefined,
+    );
   });
 
   it('keeps a viewer’s session when its publisher vanishes without a DELETE and another takes over', async () => {

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { WhepViewerRules } from '../assembly/webrtc-step.js';
 import type { Config } from '../config/config-schema.js';
 import { playerPage } from '../ops/player-page.js';
+import { publishPage } from '../ops/publish-page.js';
 import { Publications } from './publications.js';
 
 export interface WhipMountOptions {
@@ -41,8 +42,8 @@ const basePath = '/api/v3/whip';
 /**
  * WHIP ingest, assembled: publishers at `/api/v3/whip/{name}` (`@dragon/whip-http` over
  * `@dragon/webrtc`'s publisher factory), viewers of a publication at `/api/v3/whip/{name}/whep`
- * (the WHEP routes, a second mount) and `/player/whip/{name}`. Its routes go before the API's
- * guard: both have their own token rules.
+ * (the WHEP routes, a second mount) and `/player/whip/{name}`, and the publish page
+ * `/publish/{name}`. Its routes go before the API's guard: both have their own token rules.
  */
 export function createWhip(options: WhipMountOptions): WhipMount {
   const { config, logger } = options;
@@ -92,6 +93,12 @@ export function createWhip(options: WhipMountOptions): WhipMount {
     return c.html(playerPage(name, { whep: `api/v3/whip/${name}/whep`, status: null }), 200, {
       'Content-Security-Policy': 'frame-ancestors *',
     });
+  });
+  // Framed like the player (an embedding page grants the camera with its iframe's `allow`).
+  routes.get('/publish/:name', (c) => {
+    const name = c.req.param('name');
+    if (!streamNamePattern.test(name)) throw new HttpError(404, 'Not Found');
+    return c.html(publishPage(name), 200, { 'Content-Security-Policy': 'frame-ancestors *' });
   });
 
   const listing = new Hono();
