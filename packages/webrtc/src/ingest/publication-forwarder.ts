@@ -12,10 +12,27 @@ export interface ForwardRoute {
   payloadType: number;
 }
 
+/**
+ * Simulcast video: each layer's packets go to its own rendition's port, told apart by the
+ * `rtp-stream-id` header extension (RFC 8852) that a layer's first packets carry; its SSRC is
+ * remembered from then on (Chromium stops sending the rid once its packets are acknowledged).
+ */
+export interface ForwardLayers {
+  /** The layers' rids, in the order of `ports`. */
+  rids: readonly string[];
+  /** The port of each layer's rendition; `ForwardRoute.port` is unused. */
+  ports: readonly number[];
+  /** The negotiated id of the `rtp-stream-id` extension. */
+  ridExtensionId: number;
+}
+
 export interface ForwarderStats {
   packets: number;
   bytes: number;
-  /** Padding-only packets (bandwidth probes) and packets of a payload type not negotiated. */
+  /**
+   * Padding-only packets (bandwidth probes), packets of a payload type not negotiated, and
+   * simulcast packets of no known layer.
+   */
   dropped: number;
 }
 
@@ -36,20 +53,31 @@ const ignoreSendError = (): void => undefined;
 export class PublicationForwarder {
   readonly #socket: Socket;
   readonly #routes: { video: ForwardRoute | undefined; audio: ForwardRoute | undefined };
+  readonly #layers: ForwardLayers | undefined;
+  /** Layer index per SSRC, for simulcast: as many entries as layers at most. */
+  readonly #layerBySsrc = new Map<number, number>();
   readonly #stats: ForwarderStats = { packets: 0, bytes: 0, dropped: 0 };
-  /** The publisher's current video SSRC: where keyframe requests go. */
-  videoSsrc: number | undefined;
+  /** The publisher's current video SSRC per layer (one without simulcast): where keyframe requests go. */
+  readonly videoSsrcs: number[] = [];
   /** When the last media packet arrived (ms since the epoch). */
   lastMediaAt: number | undefined;
   #closed = false;
 
-  private constructor(socket: Socket, routes: Partial<Record<TrackKind, ForwardRoute>>) {
+  private constructor(
+    socket: Socket,
+    routes: Partial<Record<TrackKind, ForwardRoute>>,
+    layers: ForwardLayers | undefined,
+  ) {
     this.#socket = socket;
     this.#routes = { video: routes.video, audio: routes.audio };
+    this.#layers = layers;
   }
 
   /** Binds the sending socket on loopback (the source accepts nothing else). */
-  static open(routes: Partial<Record<TrackKind, ForwardRoute>>): Promise<PublicationForwarder> {
+  static open(
+    routes: Partial<Record<TrackKind, ForwardRoute>>,
+    layers?: ForwardLayers,
+  ): Promise<PublicationForwarder> {
     return new Promise((resolve, reject) => {
       const socket = createSocket('udp4');
       socket.once('error', reject);
@@ -57,12 +85,15 @@ export class PublicationForwarder {
         socket.off('error', reject);
         // A send that fails (the source closed its port) is the source's business, not ours.
         socket.on('error', ignoreSendError);
-        resolve(new PublicationForwarder(socket, routes));
+        resolve(new PublicationForwarder(socket, routes, layers));
       });
     });
   }
 
-  /** Per packet, on the main thread: no closures, no logging, one small pooled allocation. */
+  /**
+   * Per packet, on the main thread: no logging, one small pooled allocation (and, for a simulcast
+   * packet of an SSRC not seen yet, the lookup of its rid).
+   */
   forward(packet: RtpPacket): void {
     if (this.#closed) return;
     const header = packet.header;
@@ -80,7 +111,16 @@ export class PublicationForwarder {
       this.#stats.dropped += 1;
       return;
     }
-    if (route === video) this.videoSsrc = header.ssrc;
+    let port = route.port;
+    if (route === video) {
+      const layer = this.#layers === undefined ? 0 : this.#layerOf(packet);
+      if (layer < 0) {
+        this.#stats.dropped += 1;
+        return;
+      }
+      if (this.#layers !== undefined) port = this.#layers.ports[layer]!;
+      this.videoSsrcs[layer] = header.ssrc;
+    }
     this.lastMediaAt = Date.now();
     // A fresh buffer per packet (Node's pool makes it cheap): dgram may still hold a sent buffer
     // when the socket's queue is not empty, so one reused buffer could be overwritten under it.
@@ -93,7 +133,25 @@ export class PublicationForwarder {
     out.set(payload, 12);
     this.#stats.packets += 1;
     this.#stats.bytes += out.length;
-    this.#socket.send(out, route.port, '127.0.0.1', ignoreSendError);
+    this.#socket.send(out, port, '127.0.0.1', ignoreSendError);
+  }
+
+  /**
+   * The simulcast layer of a video packet: remembered by SSRC, else read from its rid (then
+   * remembered: a layer's new SSRC, after an encoder restart, replaces its old one); -1 for none.
+   */
+  #layerOf(packet: RtpPacket): number {
+    const ssrc = packet.header.ssrc;
+    const known = this.#layerBySsrc.get(ssrc);
+    if (known !== undefined) return known;
+    const layers = this.#layers!;
+    const extension = packet.header.extensions.find(({ id }) => id === layers.ridExtensionId);
+    const layer = extension === undefined ? -1 : layers.rids.indexOf(extension.payload.toString('latin1'));
+    if (layer < 0) return -1;
+    const previous = this.videoSsrcs[layer];
+    if (previous !== undefined) this.#layerBySsrc.delete(previous);
+    this.#layerBySsrc.set(ssrc, layer);
+    return layer;
   }
 
   stats(): ForwarderStats {

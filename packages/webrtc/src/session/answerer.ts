@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { isLoopbackAddress } from '@dragon/portalloc';
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpHeaderExtensionParameters } from 'werift';
 import { IcePortsExhaustedError, InvalidSdpError } from '../errors.js';
 import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
 import type { RemoteCandidatePolicy } from '../ice/remote-candidates.js';
@@ -69,10 +69,14 @@ export interface Answering {
   advertised: Set<string> | undefined;
 }
 
-/** Opens a werift connection on the configured ICE transport, offering only `codecs`. */
+/**
+ * Opens a werift connection on the configured ICE transport, offering only `codecs` (and the video
+ * header extensions given, which werift answers when offered: a simulcast publisher's mid and rid).
+ */
 export function openAnswering(
   options: IceTransportOptions,
   codecs: { video: RTCRtpCodecParameters[]; audio: RTCRtpCodecParameters[] },
+  videoExtensions: RTCRtpHeaderExtensionParameters[] = [],
 ): Answering {
   const interfaces = options.interfaceAddresses ?? [];
   const publicIps = options.publicIps ?? [];
@@ -83,6 +87,7 @@ export function openAnswering(
   const interfaceAddresses = interfaces.length > 0 ? interfaceMap(interfaces) : mux ? {} : undefined;
   const pc = new RTCPeerConnection({
     codecs,
+    ...(videoExtensions.length > 0 ? { headerExtensions: { video: videoExtensions, audio: [] } } : {}),
     // Behind the mux the advertised addresses replace server-side STUN/TURN gathering.
     iceServers: mux ? [] : (options.iceServers ?? []),
     iceUseIpv6: !mux && interfaces.some((address) => isIP(address) === 6),

@@ -189,8 +189,10 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     if (eligible.length === 0) return undefined;
     const start = eligible[0]!;
     if (eligible.length < 2) return { eligible, start };
+    // A rendition with no configured bitrate (a publisher's simulcast layer: its encoder decides)
+    // is known by what it measured over the last second.
     const facts = renditions.map((rendition) => ({
-      bitrateBps: rendition.bitrateKbit * 1000,
+      bitrateBps: rendition.bitrateKbit > 0 ? rendition.bitrateKbit * 1000 : rendition.bitrateBps,
       active: decodable(rendition.codec),
     }));
     return { eligible, start, adaptive: { renditions: facts, start } };

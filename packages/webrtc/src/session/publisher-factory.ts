@@ -1,3 +1,4 @@
+import { useSdesMid, useSdesRTPStreamId } from 'werift';
 import { SourceClosedError } from '../errors.js';
 import { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import { PublicationForwarder } from '../ingest/publication-forwarder.js';
@@ -5,6 +6,7 @@ import type { RtpSource } from '../ingest/rtp-source.js';
 import { answerPlannedOffer, type IceTransportOptions, openAnswering, serverCodecs } from './answerer.js';
 import { PublisherPeer } from './publisher-peer.js';
 import { planOffer } from './sdp-negotiation.js';
+import { readSimulcastOffer } from './simulcast-offer.js';
 
 export interface PublisherFactoryOptions extends IceTransportOptions {
   /**
@@ -42,7 +44,9 @@ export class PublisherFactory {
   /**
    * Answers a publisher's offer: H.264 (packetization-mode 1) and Opus received, every candidate
    * in the answer; its RTP goes to `source`'s tracks (video payload type and port, audio's if the
-   * source has audio).
+   * source has audio). A simulcast offer's layers go to the source's renditions in the order of
+   * its `a=simulcast` line (the first to the top): layers beyond the source's renditions are not
+   * answered, renditions beyond the offer's layers get nothing.
    * @throws InvalidSdpError, NoUsableCodecError, IcePortsExhaustedError, SourceClosedError
    */
   async createPublisher(
@@ -53,22 +57,41 @@ export class PublisherFactory {
     if (source.closed || this.#closed) throw new SourceClosedError(source.id);
     const candidates = new RemoteCandidateGate(this.#options);
     const audioPort = source.audioPort;
-    const plan = planOffer(offerSdp, { hasAudio: audioPort !== undefined, hasVideo: true, candidates });
-    const forwarder = await PublicationForwarder.open({
-      ...(plan.videoPayloadType !== undefined
-        ? {
-            video: {
-              from: plan.videoPayloadType,
-              port: source.videoPort,
-              payloadType: sourcePayloadTypes.video,
-            },
-          }
-        : {}),
-      ...(plan.audioPayloadType !== undefined && audioPort !== undefined
-        ? { audio: { from: plan.audioPayloadType, port: audioPort, payloadType: sourcePayloadTypes.audio } }
-        : {}),
-    });
-    const answering = openAnswering(this.#options, serverCodecs());
+    const offered = planOffer(offerSdp, { hasAudio: audioPort !== undefined, hasVideo: true, candidates });
+    const { ridExtensionId, rids } = readSimulcastOffer(offerSdp);
+    const renditionPorts = source.renditions().map((rendition) => rendition.port);
+    // Simulcast is taken as far as the source has renditions; a source with one takes one layer
+    // (the others' packets are dropped, never mixed into its track).
+    const kept = rids.slice(0, renditionPorts.length);
+    const layers =
+      ridExtensionId !== undefined && rids.length >= 2
+        ? { rids: kept, ports: renditionPorts.slice(0, kept.length), ridExtensionId }
+        : undefined;
+    const plan = kept.length < rids.length ? { ...offered, sdp: withLayers(offered.sdp, kept) } : offered;
+    const forwarder = await PublicationForwarder.open(
+      {
+        ...(plan.videoPayloadType !== undefined
+          ? {
+              video: {
+                from: plan.videoPayloadType,
+                port: source.videoPort,
+                payloadType: sourcePayloadTypes.video,
+              },
+            }
+          : {}),
+        ...(plan.audioPayloadType !== undefined && audioPort !== undefined
+          ? { audio: { from: plan.audioPayloadType, port: audioPort, payloadType: sourcePayloadTypes.audio } }
+          : {}),
+      },
+      layers,
+    );
+    // werift answers simulcast (`a=rid:… recv`, `a=simulcast:recv`) by itself; the extensions
+    // that name a packet's layer it answers only if configured.
+    const answering = openAnswering(
+      this.#options,
+      serverCodecs(),
+      layers ? [useSdesMid(), useSdesRTPStreamId()] : [],
+    );
     try {
       const { answerSdp, releaseTransport } = await answerPlannedOffer(
         answering,
@@ -121,4 +144,20 @@ export class PublisherFactory {
       }
     }
   }
+}
+
+/**
+ * The offer with only `rids` as its simulcast layers (RFC 8853 §5.3: an answer may drop layers,
+ * and werift answers every layer the offer it is given names).
+ */
+function withLayers(sdp: string, rids: readonly string[]): string {
+  const kept = new Set(rids);
+  return sdp
+    .split('\r\n')
+    .filter((line) => {
+      const rid = /^a=rid:(\S+) send\b/.exec(line)?.[1];
+      return rid === undefined || kept.has(rid);
+    })
+    .map((line) => (line.startsWith('a=simulcast:send ') ? `a=simulcast:send ${rids.join(';')}` : line))
+    .join('\r\n');
 }

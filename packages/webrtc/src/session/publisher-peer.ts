@@ -79,23 +79,39 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
     return this.#forwarder.lastMediaAt;
   }
 
+  /**
+   * The codecs negotiated with the publisher, by kind (`h264`, `opus`: the mime subtype, lower
+   * case); a kind it does not send is absent.
+   */
+  get codecs(): { video?: string; audio?: string } {
+    const codecs: { video?: string; audio?: string } = {};
+    for (const transceiver of this.#pc.getTransceivers()) {
+      const mimeType = transceiver.codecs[0]?.mimeType;
+      if (mimeType && (transceiver.kind === 'video' || transceiver.kind === 'audio'))
+        codecs[transceiver.kind] = mimeType.split('/')[1]!.toLowerCase();
+    }
+    return codecs;
+  }
+
   /** What arrived from the publisher and was handed to the source, and the PLIs sent to it. */
   stats(): ForwarderStats & { keyframeRequests: number } {
     return { ...this.#forwarder.stats(), keyframeRequests: this.#keyframeRequests };
   }
 
   /**
-   * Asks the publisher for a keyframe (RTCP PLI, RFC 4585 §6.3.1) unless one was asked for in the
+   * Asks the publisher for a keyframe (RTCP PLI, RFC 4585 §6.3.1) — of every simulcast layer, since
+   * the request does not say which rendition a viewer waits for — unless one was asked for in the
    * last 500 ms or no video has arrived yet (a PLI names the SSRC it is about). Returns whether a
    * PLI went out.
    */
   requestKeyframe(now = Date.now()): boolean {
-    const ssrc = this.#forwarder.videoSsrc;
-    if (this.#state !== 'connected' || ssrc === undefined || this.#videoReceiver === undefined) return false;
+    const ssrcs = this.#forwarder.videoSsrcs;
+    const receiver = this.#videoReceiver;
+    if (this.#state !== 'connected' || ssrcs.length === 0 || receiver === undefined) return false;
     if (now - this.#lastKeyframeRequestAt < keyframeRequestIntervalMs) return false;
     this.#lastKeyframeRequestAt = now;
     this.#keyframeRequests += 1;
-    void this.#videoReceiver.sendRtcpPLI(ssrc).catch(ignore);
+    for (const ssrc of ssrcs) if (ssrc !== undefined) void receiver.sendRtcpPLI(ssrc).catch(ignore);
     return true;
   }
 
