@@ -34,6 +34,7 @@ beforeAll(async () => {
       CORE_WHIP_MAX_OFFERS_PER_MINUTE: '0',
       CORE_WEBRTC_UDP_MUX_PORT: String(await freePort('udp')),
       CORE_WEBRTC_TCP_MUX_PORT: String(tcpPort),
+      CORE_METRICS_ENABLE_PROMETHEUS: 'true',
     },
   });
   browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
@@ -52,8 +53,15 @@ interface Publication {
   state: string;
   viewers: number;
   reconnects: number;
-  video: { packets: number };
-  audio: { packets: number };
+  since: string;
+  forwarded: { packets: number; bytes: number };
+  video: {
+    codec: string | null;
+    packets: number;
+    layers: { rid: string; packets: number; bitrate_kbit: number }[];
+  };
+  audio: { codec: string | null; packets: number };
+  publisher?: { address: string; since: string };
 }
 
 async function publication(name: string): Promise<Publication | undefined> {
@@ -190,6 +198,9 @@ describe('WHIP ingest', () => {
     });
     expect(deleted.status).toBe(200);
     expect(await publication('cam')).toMatchObject({ state: 'lingering', viewers: 1 });
+    // Chromium's encoders are the heaviest thing here: none keeps running past its test.
+    await publisherPage.close();
+    await viewerPage.close();
   });
 
   it('takes a Chromium camera over ICE-TCP and plays it to a Chromium viewer over ICE-TCP', async () => {
@@ -225,9 +236,11 @@ describe('WHIP ingest', () => {
     expect(played.framesDecoded).toBeGreaterThan(0);
     expect(played.audioSamples).toBeGreaterThan(0);
     expect(await selectedProtocol(viewerPage)).toBe('tcp');
+    await publisherPage.close();
+    await viewerPage.close();
   });
 
-  it('publishes from the publish page with the token in the fragment, and says why a wrong token fails', async () => {
+  it('publishes three simulcast layers from the publish page with the token in the fragment, and says why a wrong token fails', async () => {
     const refused = await browser.newPage();
     cleanups.push(() => refused.close());
     await refused.goto(`${server.baseUrl}/publish/page-cam#token=wrong`);
@@ -246,6 +259,7 @@ describe('WHIP ingest', () => {
     await page.goto(`${server.baseUrl}/publish/page-cam#token=${token}`);
     // The token leaves the address bar at once; the fragment never reached the server.
     expect(new URL(page.url()).hash).toBe('');
+    await page.check('#simulcast');
     await page.click('#camera');
     await waitFor(
       'the page publishing',
@@ -261,6 +275,34 @@ describe('WHIP ingest', () => {
     );
     expect(await page.locator('#player').getAttribute('href')).toBe('../player/whip/page-cam');
 
+    // Each layer is a rendition of the publication: the listing and the metrics show them.
+    const listed = await waitFor(
+      'three layers with media',
+      async () => {
+        const now = await publication('page-cam');
+        return now?.video.layers.length === 3 && now.video.layers.every((layer) => layer.packets > 0)
+          ? now
+          : undefined;
+      },
+      120_000,
+    );
+    expect(listed.video.layers.map((layer) => layer.rid)).toEqual(['f', 'h', 'q']);
+    expect(listed).toMatchObject({
+      state: 'live',
+      video: { codec: 'h264' },
+      audio: { codec: 'opus' },
+      publisher: { address: '127.0.0.1' },
+    });
+    expect(listed.forwarded.bytes).toBeGreaterThan(0);
+    expect(Date.parse(listed.since)).not.toBeNaN();
+    const metrics = await (await server.api('/metrics')).text();
+    expect(metrics).toMatch(/^dragon_whip_publications\{state="live"\} [1-9]/m);
+    expect(metrics).toMatch(/^dragon_whip_publication_bytes_received_total\{name="page-cam"\} [1-9]/m);
+    for (const rid of ['f', 'h', 'q'])
+      expect(metrics).toContain(
+        `dragon_whip_publication_bitrate_bps{name="page-cam",track="video",layer="${rid}"}`,
+      );
+
     const viewerPage = await browser.newPage();
     cleanups.push(() => viewerPage.close());
     await viewerPage.goto(origin.url);
@@ -273,7 +315,7 @@ describe('WHIP ingest', () => {
     await waitFor('the publisher gone', async () =>
       (await publication('page-cam'))?.state === 'lingering' ? true : undefined,
     );
-  });
+  }, 240_000);
 
   it('keeps a viewer’s session when its publisher vanishes without a DELETE and another takes over', async () => {
     const offerFrom = async () => {

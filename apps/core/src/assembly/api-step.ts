@@ -44,12 +44,13 @@ export interface ApiStepOptions {
 }
 
 /** The Prometheus exposition at `/metrics`; per-process series only for a client with API access. */
-function metricsRoutes({ services, webrtc, auth }: ApiStepOptions): DeclaredRoutes {
+function metricsRoutes({ services, webrtc, auth, whip }: ApiStepOptions): DeclaredRoutes {
   const metrics = createMetrics({
     manager: services.manager,
     source: (processId) => webrtc.subsystem?.source(processId),
     viewers: (processId) => webrtc.viewers.count(processId),
     dataPlane: webrtc.subsystem?.plane,
+    whipPublications: whip ? () => whip.list() : undefined,
   });
   const declaration = {
     method: 'get',

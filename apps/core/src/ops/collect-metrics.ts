@@ -2,6 +2,7 @@ import type { ProcessManager } from '@dragon/restream';
 import type { FanoutPlane, RtpSource } from '@dragon/webrtc';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { processMetrics } from './metrics.js';
+import { registerWhipMetrics, type WhipPublicationFigures } from './whip-metrics.js';
 
 const execStates = ['finished', 'starting', 'running', 'finishing', 'failed', 'killed'] as const;
 
@@ -13,6 +14,8 @@ export interface MetricsInput {
   viewers(processId: string): number;
   /** The media data plane, when WebRTC is on: its worker restarts are counted. */
   dataPlane?: Pick<FanoutPlane, 'workerRestarts'> | undefined;
+  /** The WHIP publications, when WHIP is on (the listing's figures). */
+  whipPublications?: (() => readonly WhipPublicationFigures[]) | undefined;
 }
 
 export interface Metrics {
@@ -118,6 +121,9 @@ export function createMetrics(input: MetricsInput): Metrics {
         this.inc(dataPlane.workerRestarts);
       },
     });
+  }
+  if (input.whipPublications) {
+    registerWhipMetrics(input.whipPublications, { totals: registry, perName: perProcess });
   }
   // Order matters: `dragon_processes` (in `registry`) collects before the per-process metrics are read.
   const totals = Registry.merge([processMetrics(), registry]);

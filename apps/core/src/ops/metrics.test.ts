@@ -128,4 +128,56 @@ describe('/metrics', () => {
     expect(text).not.toContain('process_id=');
     expect(text).toMatch(/^# TYPE dragon_event_loop_delay_seconds histogram$/m);
   });
+
+  it('has the WHIP publications: a count by state for everyone, per name the bytes, bitrates and reconnects', async () => {
+    const cam = {
+      name: 'cam',
+      state: 'live',
+      reconnects: 1,
+      forwarded: { packets: 30, bytes: 30_000 },
+      video: {
+        bitrate_kbit: 1300,
+        layers: [
+          { rid: 'f', bitrate_kbit: 1000 },
+          { rid: 'q', bitrate_kbit: 300 },
+        ],
+      },
+      audio: { bitrate_kbit: 40 },
+    };
+    const studio = {
+      ...cam,
+      name: 'studio',
+      state: 'lingering',
+      reconnects: 0,
+      video: { bitrate_kbit: 0, layers: [] },
+      audio: { bitrate_kbit: 0 },
+    };
+    const publications = [cam, studio];
+    const metrics = createMetrics({ ...fakeInput(), whipPublications: () => publications });
+
+    const text = await metrics.render(all);
+    const anonymous = await metrics.render({ withProcessIds: false });
+
+    expect(sample(text, 'dragon_whip_publications{state="live"}')).toBe(1);
+    expect(sample(text, 'dragon_whip_publications{state="lingering"}')).toBe(1);
+    expect(sample(text, 'dragon_whip_publication_bytes_received_total{name="cam"}')).toBe(30_000);
+    expect(sample(text, 'dragon_whip_publication_packets_received_total{name="cam"}')).toBe(30);
+    expect(sample(text, 'dragon_whip_publication_bitrate_bps{name="cam",track="video",layer="f"}')).toBe(
+      1_000_000,
+    );
+    expect(sample(text, 'dragon_whip_publication_bitrate_bps{name="cam",track="video",layer="q"}')).toBe(
+      300_000,
+    );
+    expect(sample(text, 'dragon_whip_publication_bitrate_bps{name="cam",track="audio",layer=""}')).toBe(
+      40_000,
+    );
+    expect(sample(text, 'dragon_whip_publication_bitrate_bps{name="studio",track="video",layer=""}')).toBe(0);
+    expect(sample(text, 'dragon_whip_publisher_reconnects_total{name="cam"}')).toBe(1);
+    expect(sample(anonymous, 'dragon_whip_publications{state="live"}')).toBe(1);
+    expect(anonymous).not.toContain('name="cam"');
+
+    // An ended publication leaves the per-name figures at the next scrape.
+    publications.pop();
+    expect(await metrics.render(all)).not.toContain('name="studio"');
+  });
 });

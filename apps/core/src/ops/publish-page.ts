@@ -95,14 +95,17 @@ async function waitForIceGathering(peer) {
   });
 }
 
-/** Three layers (quarter, half, full size) when asked for and the capture is tall enough to split. */
+/**
+ * Three layers (full, half, quarter size) when asked for and the capture is tall enough to split;
+ * the full one first: the server makes the first layer its top rendition.
+ */
 function encodings(track) {
   const height = track.getSettings().height || 0;
   if (!simulcastBox.checked || height < 360) return undefined;
   return [
-    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 200_000 },
-    { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 700_000 },
     { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
+    { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 700_000 },
+    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 200_000 },
   ];
 }
 
@@ -124,6 +127,12 @@ async function publish(kind) {
   for (const track of media.getTracks()) {
     const sendEncodings = track.kind === 'video' ? encodings(track) : undefined;
     const transceiver = pc.addTransceiver(track, { direction: 'sendonly', ...(sendEncodings ? { sendEncodings } : {}) });
+    // With layers, the server adapts by choosing among them: under CPU load the browser keeps
+    // their sizes (fewer frames instead), or it would shrink the capture and drop the top layer.
+    if (sendEncodings) {
+      const parameters = transceiver.sender.getParameters();
+      await transceiver.sender.setParameters({ ...parameters, degradationPreference: 'maintain-resolution' });
+    }
     // Dragon passes H.264 through to every browser: offer it alone.
     if (track.kind === 'video') {
       const h264 = (RTCRtpSender.getCapabilities('video')?.codecs || []).filter((codec) => codec.mimeType === 'video/H264');
@@ -185,15 +194,18 @@ async function watch() {
   if (!pc || pc.connectionState !== 'connected') return;
   let bytes = 0;
   let layers = 0;
-  let size = '';
+  let width = 0;
+  let height = 0;
   (await pc.getStats()).forEach((report) => {
     if (report.type !== 'outbound-rtp') return;
     bytes += report.bytesSent || 0;
     if (report.kind === 'video' && (report.framesEncoded || 0) > 0 && report.active !== false) {
       layers += 1;
-      if ((report.frameHeight || 0) > 0 && !size) size = report.frameWidth + '×' + report.frameHeight;
+      // The largest layer is the picture's size.
+      if ((report.frameHeight || 0) > height) { width = report.frameWidth; height = report.frameHeight; }
     }
   });
+  const size = height > 0 ? width + '×' + height : '';
   const now = performance.now();
   const kbit = lastAt > 0 && lastBytes > 0 ? Math.round(((bytes - lastBytes) * 8) / (now - lastAt)) : 0;
   lastBytes = bytes;

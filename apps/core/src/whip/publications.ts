@@ -1,5 +1,5 @@
 import type { FanoutPlane, PublisherFactory, PublisherPeer } from '@dragon/webrtc';
-import { RtpSource } from '@dragon/webrtc';
+import { RtpSource, readSimulcastOffer } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 
 /** The payload types a publication's source expects; the forwarder rewrites the publisher's to these. */
@@ -8,6 +8,10 @@ const sourcePayloadTypes = { video: 96, audio: 111 } as const;
 interface Publication {
   readonly name: string;
   readonly source: RtpSource;
+  /** The rid of each rendition of the source (the top first); `[]` for a publication without simulcast. */
+  readonly rids: readonly string[];
+  /** What the publishers before the current one forwarded: the counters stay monotonic across reconnects. */
+  readonly earlier: { packets: number; bytes: number };
   /** The publisher feeding the source now; `undefined` while the publication waits for one. */
   publisher: PublisherPeer | undefined;
   since: Date;
@@ -17,15 +21,39 @@ interface Publication {
   grace: NodeJS.Timeout | undefined;
 }
 
+/** One simulcast layer (a rendition of the publication's source) as the listing shows it. */
+export interface LayerState {
+  rid: string;
+  /** Measured over the last second: the publisher's encoder decides it. */
+  bitrate_kbit: number;
+  packets: number;
+  keyframes: number;
+  last_keyframe_seconds_ago: number | null;
+}
+
 /** One publication as the listing shows it. */
 export interface PublicationState {
   name: string;
   state: 'live' | 'lingering';
   since: string;
   reconnects: number;
-  video: { packets: number; bitrate_kbit: number; keyframes: number };
-  audio: { packets: number; bitrate_kbit: number };
-  publisher?: { packets: number; dropped: number; keyframe_requests: number };
+  /** RTP packets and bytes the publishers forwarded, all of them together (padding and unknown layers not). */
+  forwarded: { packets: number; bytes: number };
+  video: {
+    codec: string | null;
+    packets: number;
+    bitrate_kbit: number;
+    keyframes: number;
+    /** The simulcast layers, top first; empty without simulcast. */
+    layers: LayerState[];
+  };
+  audio: { codec: string | null; packets: number; bitrate_kbit: number };
+  publisher?: {
+    since: string;
+    packets: number;
+    dropped: number;
+    keyframe_requests: number;
+  };
 }
 
 export interface PublicationsOptions {
@@ -55,7 +83,7 @@ export class Publications {
 
   /** Answers a publisher of `name`, opening its publication or continuing it. */
   async publish(name: string, offerSdp: string): Promise<{ publisher: PublisherPeer; answerSdp: string }> {
-    const publication = this.#byName.get(name) ?? (await this.#open(name));
+    const publication = this.#byName.get(name) ?? (await this.#open(name, offerSdp));
     let created: { publisher: PublisherPeer; answerSdp: string };
     try {
       created = await this.#options.publishers.createPublisher(
@@ -75,7 +103,12 @@ export class Publications {
     publication.publishers += 1;
     const { publisher } = created;
     publication.publisher = publisher;
-    publisher.once('closed', (reason) => this.#publisherClosed(publication, publisher, reason));
+    publisher.once('closed', (reason) => {
+      const { packets, bytes } = publisher.stats();
+      publication.earlier.packets += packets;
+      publication.earlier.bytes += bytes;
+      this.#publisherClosed(publication, publisher, reason);
+    });
     return created;
   }
 
@@ -86,29 +119,52 @@ export class Publications {
 
   list(): PublicationState[] {
     return [...this.#byName.values()].map((publication) => {
-      const stats = publication.source.stats();
-      const health = publication.source.health().video;
-      const publisher = publication.publisher?.stats();
+      const { source, publisher, earlier } = publication;
+      const stats = source.stats();
+      const renditions = source.renditions();
+      const health = source.health().video;
+      const now = publisher?.stats();
+      const codecs = publisher?.codecs ?? {};
+      const layers = publication.rids.map((rid, index): LayerState => {
+        const rendition = renditions[index]!;
+        return {
+          rid,
+          bitrate_kbit: Math.round(rendition.bitrateBps / 1000),
+          packets: rendition.packets,
+          keyframes: rendition.keyframes,
+          last_keyframe_seconds_ago:
+            rendition.keyframeAgeMs === null ? null : Math.round(rendition.keyframeAgeMs / 100) / 10,
+        };
+      });
+      const videoBps = renditions.reduce((sum, rendition) => sum + rendition.bitrateBps, 0);
       return {
         name: publication.name,
-        state: publication.publisher === undefined ? 'lingering' : 'live',
+        state: publisher === undefined ? 'lingering' : 'live',
         since: publication.since.toISOString(),
         reconnects: Math.max(0, publication.publishers - 1),
+        forwarded: {
+          packets: earlier.packets + (now?.packets ?? 0),
+          bytes: earlier.bytes + (now?.bytes ?? 0),
+        },
         video: {
-          packets: stats.video.packets,
-          bitrate_kbit: Math.round(stats.video.bitrateBps / 1000),
+          codec: codecs.video ?? null,
+          packets: renditions.reduce((sum, rendition) => sum + rendition.packets, 0),
+          bitrate_kbit: Math.round(videoBps / 1000),
           keyframes: health.keyframes,
+          layers,
         },
         audio: {
+          codec: codecs.audio ?? null,
           packets: stats.audio?.packets ?? 0,
           bitrate_kbit: Math.round((stats.audio?.bitrateBps ?? 0) / 1000),
         },
-        ...(publisher
+        ...(publisher && now
           ? {
               publisher: {
-                packets: publisher.packets,
-                dropped: publisher.dropped,
-                keyframe_requests: publisher.keyframeRequests,
+                since: new Date(publisher.createdAt).toISOString(),
+                packets: now.packets,
+                dropped: now.dropped,
+                keyframe_requests: now.keyframeRequests,
               },
             }
           : {}),
@@ -121,11 +177,22 @@ export class Publications {
     for (const publication of [...this.#byName.values()]) this.#end(publication);
   }
 
-  async #open(name: string): Promise<Publication> {
+  /**
+   * Opens the publication's source: with the first offer's simulcast layers as renditions (the
+   * first layer of its `a=simulcast` line the top), their bitrates left to measurement. A later
+   * publisher of the name gets as many layers as the source has.
+   */
+  async #open(name: string, offerSdp: string): Promise<Publication> {
     if (this.#closed) throw new Error('the server is closing');
+    const { rids } = readSimulcastOffer(offerSdp);
+    const payloadType = sourcePayloadTypes.video;
     const source = await RtpSource.open({
       id: `whip-${name}`,
-      video: { payloadType: sourcePayloadTypes.video },
+      video: { payloadType },
+      // Rendition ids are the rids ('top' is the source's own name for rendition 0).
+      renditions: rids
+        .slice(1)
+        .map((rid) => ({ id: rid === 'top' ? 'rid-top' : rid, payloadType, bitrateKbit: 0 })),
       audio: { payloadType: sourcePayloadTypes.audio },
       plane: this.#options.plane,
     });
@@ -139,6 +206,8 @@ export class Publications {
     const publication: Publication = {
       name,
       source,
+      rids,
+      earlier: { packets: 0, bytes: 0 },
       publisher: undefined,
       since: new Date(),
       publishers: 0,

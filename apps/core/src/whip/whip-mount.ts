@@ -14,7 +14,7 @@ import type { WhepViewerRules } from '../assembly/webrtc-step.js';
 import type { Config } from '../config/config-schema.js';
 import { playerPage } from '../ops/player-page.js';
 import { publishPage } from '../ops/publish-page.js';
-import { Publications } from './publications.js';
+import { type PublicationState, Publications } from './publications.js';
 
 export interface WhipMountOptions {
   config: Config;
@@ -34,10 +34,19 @@ export interface WhipMount {
   routes: Hono;
   /** `GET /whip` for the API group (behind its auth): the publications and their viewers. */
   listing: Hono;
+  /** What the listing shows, read now (for the metrics). */
+  list(): WhipListing[];
   close(): Promise<void>;
 }
 
 const basePath = '/api/v3/whip';
+
+/** One publication in `GET /api/v3/whip`: its state, who publishes it, its viewers. */
+export type WhipListing = PublicationState & {
+  publisher?: PublicationState['publisher'] & { address: string; user_agent: string };
+  viewers: number;
+  session?: { id: string; remote: string; user_agent: string };
+};
 
 /**
  * WHIP ingest, assembled: publishers at `/api/v3/whip/{name}` (`@dragon/whip-http` over
@@ -101,32 +110,43 @@ export function createWhip(options: WhipMountOptions): WhipMount {
     return c.html(publishPage(name), 200, { 'Content-Security-Policy': 'frame-ancestors *' });
   });
 
-  const listing = new Hono();
-  listing.get('/whip', (c) => {
+  const list = (): WhipListing[] => {
     const sessions = new Map(whip.publications.list().map((info) => [info.name, info]));
-    return c.json(
-      publications.list().map((publication) => {
-        const session = sessions.get(publication.name);
-        return {
-          ...publication,
-          viewers: viewerRoutes.sessions.count(publication.name),
-          ...(session
-            ? {
-                session: {
-                  id: session.sessionId,
-                  remote: session.remote,
-                  user_agent: session.userAgent ?? '',
-                },
-              }
-            : {}),
-        };
-      }),
-    );
-  });
+    return publications.list().map((publication) => {
+      const session = sessions.get(publication.name);
+      const { publisher, ...rest } = publication;
+      return {
+        ...rest,
+        // Who publishes, as the RTMP/SRT listings say it: the address the offer came from.
+        ...(publisher
+          ? {
+              publisher: {
+                ...publisher,
+                address: session?.remote ?? '',
+                user_agent: session?.userAgent ?? '',
+              },
+            }
+          : {}),
+        viewers: viewerRoutes.sessions.count(publication.name),
+        ...(session
+          ? {
+              session: {
+                id: session.sessionId,
+                remote: session.remote,
+                user_agent: session.userAgent ?? '',
+              },
+            }
+          : {}),
+      };
+    });
+  };
+  const listing = new Hono();
+  listing.get('/whip', (c) => c.json(list()));
 
   return {
     routes,
     listing,
+    list,
     async close() {
       viewerRoutes.sessions.closeAll();
       whip.publications.closeAll();
