@@ -85,3 +85,21 @@ export function selectedProtocol(page: Page, variable = 'pc'): Promise<string> {
     return '';
   }, variable);
 }
+
+/**
+ * The non-trickle offer of the page's `RTCPeerConnection` at `window[variable]`: created, set as
+ * the local description, and read once ICE gathering is complete (every candidate in it).
+ */
+export function gatheredOffer(page: Page, variable = 'pc'): Promise<string> {
+  return page.evaluate(async (variable) => {
+    const pc = (window as unknown as Record<string, RTCPeerConnection>)[variable]!;
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+      // A bound, not a wait: on loopback gathering completes at once.
+      setTimeout(resolve, 15_000);
+    });
+    return pc.localDescription!.sdp;
+  }, variable);
+}

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { waitFor } from '@dragon/test-helpers';
-import { inboundMedia, launchChromium, selectedProtocol } from '@dragon/test-helpers/chromium';
+import { gatheredOffer, inboundMedia, launchChromium, selectedProtocol } from '@dragon/test-helpers/chromium';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IceTcpMux, PeerFactory, RtpSource, UdpMux } from '../src/index.js';
@@ -123,7 +123,7 @@ async function playInChromium(
 ) {
   const page = await browser.newPage();
   await page.setContent('<video id="v" autoplay muted playsinline></video>');
-  const offer = await page.evaluate(async (videoCodec) => {
+  await page.evaluate((videoCodec) => {
     const pc = new RTCPeerConnection();
     (window as unknown as { pc: RTCPeerConnection }).pc = pc;
     const video = pc.addTransceiver('video', { direction: 'recvonly' });
@@ -136,15 +136,8 @@ async function playInChromium(
     const stream = new MediaStream();
     (document.getElementById('v') as HTMLVideoElement).srcObject = stream;
     pc.ontrack = (event) => stream.addTrack(event.track);
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((resolve) => {
-      if (pc.iceGatheringState === 'complete') return resolve();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
-      // A bound, not a wait: on loopback gathering completes at once.
-      setTimeout(resolve, 15_000);
-    });
-    return pc.localDescription!.sdp;
   }, options.videoCodec);
+  const offer = await gatheredOffer(page);
   const from = options.source ?? source;
   const created = await factory.createPeer(from, options.tcpOnly ? withoutUdpCandidates(offer) : offer);
   const answerSdp = options.tcpOnly ? withoutUdpCandidates(created.answerSdp) : created.answerSdp;

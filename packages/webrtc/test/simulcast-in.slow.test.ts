@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@dragon/test-helpers';
-import { launchChromium } from '@dragon/test-helpers/chromium';
+import { gatheredOffer, launchChromium } from '@dragon/test-helpers/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PeerFactory, PublisherFactory, RtpSource } from '../src/index.js';
@@ -43,20 +43,6 @@ afterAll(async () => {
   await browser?.close();
   blank?.close();
 });
-
-/** The page's non-trickle offer of `window.pc`, once gathering is complete. */
-const gatheredOffer = (page: Page) =>
-  page.evaluate(async () => {
-    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((resolve) => {
-      if (pc.iceGatheringState === 'complete') return resolve();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
-      // A bound, not a wait: on loopback gathering completes at once.
-      setTimeout(resolve, 15_000);
-    });
-    return pc.localDescription!.sdp;
-  });
 
 const applyAnswer = (page: Page, sdp: string) =>
   page.evaluate(

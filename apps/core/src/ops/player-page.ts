@@ -1,3 +1,5 @@
+import { iceGatheringScript, pageStyle } from './page-parts.js';
+
 /**
  * The page a user opens first: it plays one process over WHEP with nothing but the browser's own
  * WebRTC API (non-trickle: the offer carries every candidate, as the server's answer does), and
@@ -23,10 +25,7 @@ export function playerPage(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Dragon player</title>
 <style>
-  body { margin: 0; background: #111; color: #ddd; font: 14px system-ui, sans-serif; }
-  main { max-width: 960px; margin: 0 auto; padding: 16px; }
-  video { width: 100%; background: #000; aspect-ratio: 16 / 9; }
-  #status { margin-top: 8px; min-height: 1.4em; }
+${pageStyle}
   #plan { color: #999; min-height: 1.4em; }
   button { margin-top: 8px; }
 </style>
@@ -104,14 +103,7 @@ async function serverStatus() {
   }
 }
 
-async function waitForIceGathering(peer) {
-  if (peer.iceGatheringState === 'complete') return;
-  await new Promise((resolve) => {
-    const done = () => { if (peer.iceGatheringState === 'complete') resolve(); };
-    peer.addEventListener('icegatheringstatechange', done);
-    setTimeout(resolve, 2000);
-  });
-}
+${iceGatheringScript}
 
 async function play() {
   retryTimer = null;

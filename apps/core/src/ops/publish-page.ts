@@ -1,3 +1,5 @@
+import { iceGatheringScript, pageStyle } from './page-parts.js';
+
 /**
  * The page beside the player that publishes: camera and microphone (or a screen) over WHIP to
  * `api/v3/whip/{name}`, with nothing but the browser's own WebRTC API (non-trickle: the offer
@@ -16,10 +18,7 @@ export function publishPage(name: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Dragon publish · ${html}</title>
 <style>
-  body { margin: 0; background: #111; color: #ddd; font: 14px system-ui, sans-serif; }
-  main { max-width: 960px; margin: 0 auto; padding: 16px; }
-  video { width: 100%; background: #000; aspect-ratio: 16 / 9; }
-  #status { margin-top: 8px; min-height: 1.4em; }
+${pageStyle}
   #status[data-state="error"] { color: #f88; }
   #status[data-state="publishing"] { color: #8f8; }
   label, button { margin: 8px 8px 0 0; }
@@ -86,14 +85,7 @@ function show(next, text) {
   buttons.stop.disabled = next === 'idle' || next === 'error';
 }
 
-async function waitForIceGathering(peer) {
-  if (peer.iceGatheringState === 'complete') return;
-  await new Promise((resolve) => {
-    const done = () => { if (peer.iceGatheringState === 'complete') resolve(); };
-    peer.addEventListener('icegatheringstatechange', done);
-    setTimeout(resolve, 2000);
-  });
-}
+${iceGatheringScript}
 
 /**
  * Three layers (full, half, quarter size) when asked for and the capture is tall enough to split;
