@@ -1,59 +1,25 @@
-import { isIPv4 } from 'node:net';
-import { hostname } from 'node:os';
-import type { PortAllocator } from '@dragon/portalloc';
 import type { ProcessManager, StartContext } from '@dragon/restream';
 import type { RtpSource } from '@dragon/webrtc';
-import { type WhepProcessEntry, type WhepProcessState, whepProcessState } from '@dragon/whep-http';
-import { Hono, type MiddlewareHandler } from 'hono';
+import type { WhepProcessEntry } from '@dragon/whep-http';
+import type { Hono, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
-import { type ClusterConfig, clusterConfigSchema } from './cluster-config.js';
-import {
-  ClusterKeys,
-  type clusterViewSchema,
-  type NodeRecord,
-  type ProcessRecord,
-} from './cluster-records.js';
+import { advertisedUrl } from './advertised-url.js';
+import { clusterConfigSchema } from './cluster-config.js';
+import type { ClusterMedia, ClusterOptions, WhepLookup } from './cluster-options.js';
+import { ClusterKeys, type NodeRecord, type ProcessRecord } from './cluster-records.js';
 import { ClusterStore } from './cluster-store.js';
+import { clusterViewRoutes } from './cluster-view.js';
 import { EdgeSources, type PullTarget } from './edge-sources.js';
 import { ClusterConfigInvalidError, ClusterUnavailableError } from './errors.js';
 import { LogThrottle } from './log-throttle.js';
 import { NodeAuth } from './node-auth.js';
 import { LoadSampler } from './node-load.js';
+import { nodeRecord, takeoverRank } from './node-record.js';
 import { leaseGate, Ownership } from './ownership.js';
 import { clusterProcessApi } from './process-api.js';
-import { ownWebRtc, type WebRtcOf } from './process-webrtc.js';
+import { ownWebRtc } from './process-webrtc.js';
+import { remoteWhepEntry } from './remote-whep.js';
 import { type PlacementTarget, whepPlacement } from './whep-placement.js';
-
-export interface ClusterOptions {
-  /** This node's settings (`clusterConfigSchema`); validated by `connect`. */
-  config: ClusterConfig;
-  /** The server's logger; the cluster's parts log under their own `component`. */
-  logger: Logger;
-  /** Dragon's version, shown in the node records. */
-  version: string;
-  /** `host:port` the HTTP server listens on; port 0 until it does (the advertised URL needs the real one). */
-  httpAddress: () => string;
-  /** The WebRTC a process runs with (its own `webrtc` block, or `webrtc.auto_enable`'s). */
-  webrtcOf?: WebRtcOf;
-}
-
-/** What the cluster needs of the node's media plane (WebRTC on): to pull streams and count load. */
-export interface ClusterMedia {
-  ports: PortAllocator;
-  /** The viewer count (WHEP sessions) of one process, or of all when no id is given. */
-  viewers(processId?: string): number;
-  /** The RTP source of a process this node runs, while it has one. */
-  source(processId: string): RtpSource | undefined;
-  /** An edge stream closed for good: drop its viewers' sessions. */
-  sourceClosed(processId: string): void;
-}
-
-/** What the WHEP routes learn about processes (see `createWhepLookup`). */
-export interface WhepLookup {
-  lookup(processId: string): WhepProcessEntry<RtpSource> | undefined;
-  concealProcessIds(): boolean;
-}
 
 /** How long boot waits for Redis before it starts without knowing which processes moved away. */
 const bootWaitMs = 5000;
@@ -180,7 +146,7 @@ export class Cluster {
       leaseMs: this.#leaseMs,
       stepMs: this.#stepMs,
       isLive: (id) => this.#nodes.has(id),
-      rank: () => this.#rank(),
+      rank: () => takeoverRank(this.#nodes.values(), this.nodeId),
       logger: this.#log,
       ...(this.#options.webrtcOf ? { webrtcOf: this.#options.webrtcOf } : {}),
     });
@@ -207,18 +173,7 @@ export class Cluster {
 
   /** This node's base URL as others reach it; undefined until the HTTP server listens. */
   advertisedUrl(): string | undefined {
-    const { config, httpAddress } = this.#options;
-    if (config.cluster.advertise_url !== '') return config.cluster.advertise_url;
-    const address = httpAddress();
-    const separator = address.lastIndexOf(':');
-    const port = Number(address.slice(separator + 1));
-    if (!Number.isInteger(port) || port <= 0) return undefined;
-    const bound = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
-    const wildcard = bound === '' || bound === '0.0.0.0' || bound === '::';
-    const host = wildcard
-      ? (config.host.name[0] ?? config.webrtc.interfaces.find((ip) => isIPv4(ip)) ?? hostname())
-      : bound;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return advertisedUrl(this.#options.config, this.#options.httpAddress());
   }
 
   /**
@@ -276,32 +231,10 @@ export class Cluster {
 
   /** `GET /cluster`: the nodes, their load, and which process runs (and is pulled) where. */
   routes(): Hono {
-    const routes = new Hono();
-    routes.get('/cluster', async (c) => {
-      const [nodes, records] = await this.#storeCall(() =>
-        Promise.all([this.#store.nodes(), this.#store.processes()]),
-      );
-      nodes.sort((a, b) => a.id.localeCompare(b.id));
-      records.sort((a, b) => a.id.localeCompare(b.id));
-      const live = new Set(nodes.map((node) => node.id));
-      return c.json({
-        node_id: this.nodeId,
-        nodes: nodes.map((node) => ({
-          ...node,
-          processes: records.filter((record) => record.node === node.id).map((record) => record.id),
-        })),
-        processes: records.map((record) => ({
-          id: record.id,
-          node_id: record.node,
-          node_live: live.has(record.node),
-          order: record.order,
-          exec: record.exec,
-          failover: record.failover,
-          pulled_by: nodes.filter((node) => node.pulling.includes(record.id)).map((node) => node.id),
-        })),
-      } satisfies z.infer<typeof clusterViewSchema>);
+    return clusterViewRoutes({
+      nodeId: this.nodeId,
+      read: () => this.#storeCall(() => Promise.all([this.#store.nodes(), this.#store.processes()])),
     });
-    return routes;
   }
 
   /** `userGuard`, except for the requests another node of this cluster signed for this node. */
@@ -343,27 +276,13 @@ export class Cluster {
   }
 
   #remoteEntry(processId: string): WhepProcessEntry<RtpSource> | undefined {
-    const source = this.#edges?.source(processId);
-    const record = this.#records.get(processId);
-    if (!source && !record?.webrtc.enabled) return undefined;
-    const token = this.#edges?.token(processId) ?? record?.webrtc.token ?? '';
-    const maxViewers = this.#options.config.webrtc.max_viewers_per_process;
-    // A pull feeds the source: the routes answer once it has media. Without one, the record says.
-    const state: WhepProcessState = source || !record ? 'running' : this.#recordState(record);
-    return {
-      state,
-      ...(source ? { source } : {}),
-      ...(token ? { token } : {}),
-      ...(maxViewers > 0 ? { maxViewers } : {}),
+    const remote = {
+      source: this.#edges?.source(processId),
+      pullToken: this.#edges?.token(processId),
+      record: this.#records.get(processId),
     };
-  }
-
-  /** Where another node's process stands for a viewer, as of its last record. */
-  #recordState(record: ProcessRecord): WhepProcessState {
-    if (this.#nodes.has(record.node)) return whepProcessState(record, record.reconnect);
-    if (record.order !== 'start') return 'stopped';
-    // Its node is gone: a marked process comes back on another node soon; another waits for its node.
-    return record.failover ? 'starting' : 'failing';
+    const maxViewers = this.#options.config.webrtc.max_viewers_per_process;
+    return remoteWhepEntry(remote, (nodeId) => this.#nodes.has(nodeId), maxViewers);
   }
 
   #egressBytes(): number {
@@ -378,33 +297,15 @@ export class Cluster {
 
   #nodeRecord(url: string): NodeRecord {
     const { config, version } = this.#options;
-    const rates = this.#sampler.sample(this.#egressBytes());
-    return {
-      id: this.nodeId,
-      name: config.name,
-      url,
-      version,
-      started_at: this.#startedAt,
-      heartbeat_at: Date.now(),
-      load: {
+    return nodeRecord(
+      { config, version, startedAt: this.#startedAt, url },
+      {
         viewers: this.#media?.viewers() ?? 0,
-        max_viewers: config.webrtc.max_viewers,
-        cpu_percent: Math.round(rates.cpuPercent * 10) / 10,
-        egress_bps: rates.egressBps,
-        pulls: this.#edges?.ids().length ?? 0,
         processes: this.#manager?.list().length ?? 0,
+        pulling: this.#edges?.ids() ?? [],
+        rates: this.#sampler.sample(this.#egressBytes()),
       },
-      pulling: this.#edges?.ids() ?? [],
-    };
-  }
-
-  /** Position among live nodes ordered by how many processes they run (then id): who takes over first. */
-  #rank(): number {
-    const ordered = [...this.#nodes.values()].sort(
-      (a, b) => a.load.processes - b.load.processes || a.id.localeCompare(b.id),
     );
-    const index = ordered.findIndex((node) => node.id === this.nodeId);
-    return index === -1 ? ordered.length : index;
   }
 
   async #placementTarget(processId: string): Promise<PlacementTarget | undefined> {

@@ -6,9 +6,10 @@
  */
 
 /** This node's part in the cluster: `Cluster.connect`, then `attach` once the process manager exists. */
-export { Cluster, type ClusterMedia, type ClusterOptions, type WhepLookup } from './cluster.js';
+export { Cluster } from './cluster.js';
 /** The settings a node needs (`Cluster.connect`'s `config`), in the shape of Dragon's config file. */
 export { type ClusterConfig, clusterConfigSchema } from './cluster-config.js';
+export type { ClusterMedia, ClusterOptions, WhepLookup } from './cluster-options.js';
 /** The body of `GET /api/v3/cluster`: the nodes and the processes they run. */
 export { clusterViewSchema } from './cluster-records.js';
 export {
