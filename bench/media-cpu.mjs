@@ -2,17 +2,14 @@
 // itself (default `webrtc: { enabled: true }`) and, where that plan copies, the same input with
 // `force_transcode: true` beside it. Each process is created through the API, one at a time; the
 // server's FFmpeg child is measured from /proc (user + system) once it runs.
-// Then the renditions: one FFmpeg per row running the legs `@dragon/ffmpeg-args` builds for a 720p25
-// camera-like input (the server's own plan and leg builder, the sockets this script's), measured the
-// same way: what a ladder costs beside the copy and beside a single transcode.
+// (What a ladder of renditions costs, with the plan and legs alone and no server, is
+// packages/ffmpeg-args/bench/ladder-cpu.mjs.)
 // Numbers, not assertions: writes bench/results/media-cpu.json and prints a table.
-//   node bench/media-cpu.mjs [--seconds 15] [--warmup 5] [--part all|inputs|ladder] [--out bench/results/media-cpu.json]
-import { execFileSync, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//   node bench/media-cpu.mjs [--seconds 15] [--warmup 5] [--out bench/results/media-cpu.json]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { childProcesses, startServer, stopAllServers } from '@dragon/test-helpers/server';
@@ -23,7 +20,6 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
     out: { type: 'string', default: join(root, 'bench/results/media-cpu.json') },
-    part: { type: 'string', default: 'all' },
   },
 });
 const seconds = Number(values.seconds);
@@ -45,9 +41,8 @@ const x264 = (bFrames) => [
 function make(args) {
   execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { cwd: work });
 }
-const part = values.part;
-if (part === 'all' || part === 'inputs') console.log(`making ${length} s inputs in ${work}…`);
-if (part === 'all' || part === 'inputs') makeInputs();
+console.log(`making ${length} s inputs in ${work}…`);
+makeInputs();
 function makeInputs() {
   make([...video, ...tone, '-t', length, ...x264(0), '-c:a', 'aac', 'h264-aac.ts']);
   make([...video, ...tone, '-t', length, ...x264(0), '-c:a', 'libopus', 'h264-opus.mkv']);
@@ -75,64 +70,38 @@ const inputs = [
 ];
 
 const results = [];
-const ladder = [];
 /** The built server the input rows run in (`measure` creates their processes through its API). */
-let server;
-if (part === 'all' || part === 'inputs') {
-  server = await startServer();
-  try {
-    for (const { kind, input } of inputs) {
-      const auto = await measure(kind, input, { enabled: true });
-      results.push(auto);
-      if (auto.plan.video === 'copy' || auto.plan.audio === 'copy') {
-        results.push(await measure(kind, input, { enabled: true, force_transcode: true }));
-      }
-    }
-  } finally {
-    await stopAllServers();
-  }
-}
+const server = await startServer();
 try {
-  if (part === 'all' || part === 'ladder') await measureLadder();
+  for (const { kind, input } of inputs) {
+    const auto = await measure(kind, input, { enabled: true });
+    results.push(auto);
+    if (auto.plan.video === 'copy' || auto.plan.audio === 'copy') {
+      results.push(await measure(kind, input, { enabled: true, force_transcode: true }));
+    }
+  }
 } finally {
+  await stopAllServers();
   rmSync(work, { recursive: true, force: true });
 }
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadavg: loadavg() };
-if (results.length > 0) {
+console.log(
+  `\nFFmpeg CPU per process, % of one core (user + system over ${seconds} s), 640x360 25 fps 1 Mbit/s:`,
+);
+console.log(
+  `${'input'.padEnd(42)} ${'settings'.padEnd(16)} ${'video'.padEnd(18)} ${'audio'.padEnd(18)} cpu %`,
+);
+for (const result of results) {
   console.log(
-    `\nFFmpeg CPU per process, % of one core (user + system over ${seconds} s), 640x360 25 fps 1 Mbit/s:`,
+    `${result.kind.padEnd(42)} ${result.settings.padEnd(16)} ${track(result.plan.videoFrom, result.plan.video).padEnd(18)} ${track(result.plan.audioFrom, result.plan.audio).padEnd(18)} ${result.cpuPercent}`,
   );
-  console.log(
-    `${'input'.padEnd(42)} ${'settings'.padEnd(16)} ${'video'.padEnd(18)} ${'audio'.padEnd(18)} cpu %`,
-  );
-  for (const result of results) {
-    console.log(
-      `${result.kind.padEnd(42)} ${result.settings.padEnd(16)} ${track(result.plan.videoFrom, result.plan.video).padEnd(18)} ${track(result.plan.audioFrom, result.plan.audio).padEnd(18)} ${result.cpuPercent}`,
-    );
-  }
-}
-if (ladder.length > 0) {
-  console.log(
-    `\nFFmpeg CPU of a 720p25 H.264 + AAC input's legs, % of one core per second of media, measured / the plan's estimate:`,
-  );
-  for (const row of ladder) {
-    console.log(
-      `${row.settings.padEnd(44)} ${row.legs.join(' ').padEnd(46)} ${String(row.cpuPercent).padStart(5)} / ${row.estimatedPercent}`,
-    );
-  }
 }
 console.log(
   `load average at the end: ${machine.loadavg.map((value) => value.toFixed(1)).join(' ')} (${machine.cores} cores)`,
 );
 mkdirSync(dirname(values.out), { recursive: true });
-// A part not run this time keeps its figures from the file (with their own date and machine).
-const previous = existsSync(values.out) ? JSON.parse(readFileSync(values.out, 'utf8')) : {};
-const now = { date: new Date().toISOString(), seconds, warmup, machine };
-const written = {
-  ...(results.length > 0 ? { ...now, results } : { ...previous, results: previous.results ?? [] }),
-  ladder: ladder.length > 0 ? { ...now, rows: ladder } : previous.ladder,
-};
+const written = { date: new Date().toISOString(), seconds, warmup, machine, results };
 writeFileSync(values.out, `${JSON.stringify(written, null, 2)}\n`);
 console.log(`written to ${values.out}`);
 
@@ -202,99 +171,5 @@ function childPids(parent) {
     } catch {
       return false; // ended while we looked
     }
-  });
-}
-
-/**
- * The ladder rows: a 720p25 2.2 Mbit/s H.264 (no B-frames, so the top is copied) + AAC file with
- * temporal noise (encoders then work as on a camera), read with `-re`; per row the plan and legs the
- * server would build for it, FFmpeg's RTP going to sockets here that read and drop.
- */
-async function measureLadder() {
-  const lib = join(root, 'packages/ffmpeg-args/dist/index.js');
-  if (!existsSync(lib)) throw new Error('build first: pnpm build');
-  const { buildWebRtcLegs, legToArgs, planMedia, probeInput, producedRenditions, webRtcConfigSchema } =
-    await import(lib);
-  console.log(`making a ${length} s 720p25 camera-like input…`);
-  make([
-    ...['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', ...tone, '-t', length],
-    ...['-vf', 'noise=alls=12:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '50'],
-    ...['-b:v', '2200k', '-maxrate', '2200k', '-bufsize', '4400k', '-c:a', 'aac', 'camera-720p.ts'],
-  ]);
-  const camera = file('camera-720p.ts');
-  const facts = await probeInput({ address: camera }, { ffmpegBinary: ffmpeg, timeoutMs: 60_000 });
-  const rows = [
-    ['renditions off (today)', {}],
-    ['force_transcode (one 720p transcode)', { force_transcode: true }],
-    ['renditions auto', { renditions: 'auto' }],
-    ['renditions auto, vp8 always', { renditions: 'auto', vp8: 'always' }],
-    ['one rung: 480p', { renditions: [{ height: 480, bitrate_kbit: 800 }] }],
-    ['one rung: 360p', { renditions: [{ height: 360, bitrate_kbit: 350 }] }],
-    ['one rung: 240p', { renditions: [{ height: 240, bitrate_kbit: 130 }] }],
-    ['vp8 always, no rungs', { vp8: 'always' }],
-  ];
-  for (const [settings, extra] of rows) {
-    console.log(`ladder: ${settings}…`);
-    const webrtc = webRtcConfigSchema.parse({ enabled: true, ...extra });
-    const plan = planMedia(facts, webrtc);
-    const made = producedRenditions(plan);
-    const sinks = await Promise.all(Array.from({ length: 2 + made.length }, () => sink()));
-    const legs = buildWebRtcLegs({
-      webrtc,
-      plan,
-      videoPort: sinks[0].port,
-      audioPort: sinks[1].port,
-      renditionPorts: sinks.slice(2).map((socket) => socket.port),
-    });
-    // CPU per second of media, not of wall time: on a loaded machine FFmpeg may get less CPU than
-    // real time needs and fall behind, which per wall second would read as cheaper.
-    const child = spawn(
-      ffmpeg,
-      [
-        ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1'],
-        ...['-re', '-i', camera, ...legs.flatMap(legToArgs)],
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    let mediaSeconds = 0;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /^out_time_us=(\d+)$/.exec(line);
-      if (match) mediaSeconds = Number(match[1]) / 1e6;
-    });
-    try {
-      await delay(warmup * 1000);
-      const before = { ticks: cpuTicks(child.pid), media: mediaSeconds };
-      await delay(seconds * 1000);
-      const after = { ticks: cpuTicks(child.pid), media: mediaSeconds };
-      const media = after.media - before.media;
-      const topCores = plan.video.action === 'transcode' ? plan.video.cpu_cores : 0;
-      ladder.push({
-        settings,
-        legs: [
-          `${plan.video.action === 'copy' ? 'copy' : 'x264'} 720p`,
-          ...made.map((rendition) => rendition.id),
-          'opus',
-        ],
-        cpuPercent: Math.round(((after.ticks - before.ticks) / clockTicks / media) * 1000) / 10,
-        mediaSeconds: Math.round(media * 10) / 10,
-        estimatedPercent: Math.round((topCores + plan.audio.cpu_cores + plan.ladder_cpu_cores) * 100),
-        packets: sinks.map((socket) => socket.packets()),
-      });
-    } finally {
-      child.kill('SIGKILL');
-      for (const socket of sinks) socket.close();
-    }
-  }
-}
-
-/** A loopback UDP socket that counts and drops what it receives. */
-function sink() {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    let packets = 0;
-    socket.on('message', () => packets++);
-    socket.bind(0, '127.0.0.1', () =>
-      resolve({ port: socket.address().port, packets: () => packets, close: () => socket.close() }),
-    );
   });
 }

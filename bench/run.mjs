@@ -75,12 +75,10 @@ if (wanted('api'))
     ...(quick ? ['--processes', '100', '--seconds', '2', '--repeats', '1'] : []),
   ]);
 if (wanted('ladder'))
-  produced.ladder = run('ladder', '.', [
-    'bench/media-cpu.mjs',
-    '--part',
-    'ladder',
+  produced.ladder = run('ladder', 'packages/ffmpeg-args', [
+    'bench/ladder-cpu.mjs',
     ...(quick ? ['--seconds', '5', '--warmup', '2'] : []),
-  ]).ladder;
+  ]);
 if (wanted('refused'))
   produced.refused = run('refused', 'apps/core', [
     'bench/refused-offers.mjs',

@@ -5,7 +5,7 @@ import { offerWhep } from './cluster-harness.js';
 // A live HLS input, as a user adds one (no -re): the server's own memfs serves a live playlist that
 // another process writes in real time, and a second process reads it for WebRTC viewers. Without
 // -re FFmpeg sends each segment at once and the viewer gets bursts and freezes (figures in
-// bench/input-pacing.mjs); the plan reads such an input at its own rate. Asserted here is what
+// bench/e2e-input-pacing.mjs); the plan reads such an input at its own rate. Asserted here is what
 // must always hold — the plan, the command FFmpeg ran, video at the viewer — never a rate.
 
 afterAll(stopAllServers);

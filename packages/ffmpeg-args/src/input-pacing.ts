@@ -64,7 +64,7 @@ const fileProtocols = new Set(['file', 'concat', 'subfile']);
 
 /**
  * Whether FFmpeg should read an input at its own rate (`-re`) for WebRTC viewers, who play what
- * arrives when it arrives. Measured (`bench/input-pacing.mjs`): a live HLS stream of 2 s segments
+ * arrives when it arrives. Measured (`bench/e2e-input-pacing.mjs`): a live HLS stream of 2 s segments
  * read without `-re` reached a viewer at 0–82 frames per second, frozen 13.9 s of 15, because FFmpeg
  * fetches each segment whole and sends it at once; a file was sent at up to 1,351 frames per second
  * with 10,687 packets lost. With `-re` both played at 21–29 fps.

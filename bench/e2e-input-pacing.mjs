@@ -5,7 +5,7 @@
 // frame's first packet arrives. Numbers, not assertions: frames per second (per one-second bin: min,
 // max), time frozen (gaps between frames of over 250 ms, summed), the longest gap, packets lost (RTP
 // sequence gaps), and the input options of the FFmpeg the server ran.
-//   node bench/input-pacing.mjs [--seconds 15] [--warmup 5] [--segment 2] [--out bench/results/input-pacing.json]
+//   node bench/e2e-input-pacing.mjs [--seconds 15] [--warmup 5] [--segment 2] [--out bench/results/input-pacing.json]
 import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
