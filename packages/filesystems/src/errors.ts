@@ -1,67 +1,61 @@
-import { HttpError } from '@dragon/http-error';
+import { CodedHttpError, HttpError } from '@dragon/http-error';
 
 /**
  * Filesystem failures. They are `HttpError`s (Hono `HTTPException`s), so the app's one `onError`
  * renders them (`{code, message, details: [code]}`); the message never carries a host path, and
  * an underlying I/O error stays in `cause`.
  */
-export class FsPathInvalidError extends HttpError {
+export class FsPathInvalidError extends CodedHttpError<'FS_PATH_INVALID'> {
   override readonly name = 'FsPathInvalidError';
-  declare readonly code: 'FS_PATH_INVALID';
   constructor(readonly path: string) {
-    super(400, 'Invalid path', [], { code: 'FS_PATH_INVALID' });
+    super(400, 'FS_PATH_INVALID', 'Invalid path');
   }
 }
 
-export class FsFileNotFoundError extends HttpError {
+export class FsFileNotFoundError extends CodedHttpError<'FS_FILE_NOT_FOUND'> {
   override readonly name = 'FsFileNotFoundError';
-  declare readonly code: 'FS_FILE_NOT_FOUND';
   constructor(readonly path: string) {
-    super(404, 'File not found', [], { code: 'FS_FILE_NOT_FOUND' });
+    super(404, 'FS_FILE_NOT_FOUND', 'File not found');
   }
 }
 
-export class FsUnknownFilesystemError extends HttpError {
+export class FsUnknownFilesystemError extends CodedHttpError<'FS_UNKNOWN_FILESYSTEM'> {
   override readonly name = 'FsUnknownFilesystemError';
-  declare readonly code: 'FS_UNKNOWN_FILESYSTEM';
   constructor(readonly filesystem: string) {
-    super(404, 'File not found', [], { code: 'FS_UNKNOWN_FILESYSTEM' });
+    super(404, 'FS_UNKNOWN_FILESYSTEM', 'File not found');
   }
 }
 
 /** The file alone is larger than the filesystem (datarhei: "File is too big"). */
-export class FsFileTooBigError extends HttpError {
+export class FsFileTooBigError extends CodedHttpError<'FS_FILE_TOO_BIG'> {
   override readonly name = 'FsFileTooBigError';
-  declare readonly code: 'FS_FILE_TOO_BIG';
   constructor(
     readonly path: string,
     readonly sizeBytes: number,
     readonly maxBytes: number,
   ) {
-    super(507, 'File is too big', [], { code: 'FS_FILE_TOO_BIG' });
+    super(507, 'FS_FILE_TOO_BIG', 'File is too big');
   }
 }
 
 /** No room for the file and purging is off or freed too little (datarhei: "not enough space on device"). */
-export class FsFullError extends HttpError {
+export class FsFullError extends CodedHttpError<'FS_FULL'> {
   override readonly name = 'FsFullError';
-  declare readonly code: 'FS_FULL';
   constructor(
     readonly filesystem: string,
     readonly path: string,
   ) {
-    super(507, 'Not enough space on device', [], { code: 'FS_FULL' });
+    super(507, 'FS_FULL', 'Not enough space on device');
   }
 }
 
-export class FsWriteFailedError extends HttpError {
+export class FsWriteFailedError extends CodedHttpError<'FS_WRITE_FAILED'> {
   override readonly name = 'FsWriteFailedError';
-  declare readonly code: 'FS_WRITE_FAILED';
   constructor(
     readonly path: string,
     options: { cause: unknown },
   ) {
-    super(500, 'Write failed', [], { code: 'FS_WRITE_FAILED', cause: options.cause });
+    super(500, 'FS_WRITE_FAILED', 'Write failed', { cause: options.cause });
   }
 }
 

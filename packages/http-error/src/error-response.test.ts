@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { errorBodySchema } from './error-body.js';
 import { errorResponse } from './error-response.js';
-import { HttpError } from './errors.js';
+import { CodedHttpError, HttpError } from './errors.js';
 
 /** An app whose one route throws `error`, rendered by `errorResponse`. */
 function failingWith(error: unknown): Hono {
@@ -19,6 +19,25 @@ function failingWith(error: unknown): Hono {
 const get = (error: unknown) => failingWith(error).request('http://localhost/thing');
 
 describe('errorResponse', () => {
+  it('answers a CodedHttpError with its string code leading the details', async () => {
+    class ProcessNotFoundError extends CodedHttpError<'PROCESS_NOT_FOUND'> {
+      override readonly name = 'ProcessNotFoundError';
+      constructor(readonly processId: string) {
+        super(404, 'PROCESS_NOT_FOUND', 'Process not found', { details: [processId] });
+      }
+    }
+    const error = new ProcessNotFoundError('cam');
+    const res = await get(error);
+
+    expect(error.code).toBe('PROCESS_NOT_FOUND');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      code: 404,
+      message: 'Process not found',
+      details: ['PROCESS_NOT_FOUND', 'cam'],
+    });
+  });
+
   it('answers an HttpError with its status, code, details and headers', async () => {
     const res = await get(
       new HttpError(429, 'Too Many Requests', ['too many login attempts'], {

@@ -94,3 +94,27 @@ export class HttpError extends HTTPException {
     return new HttpError(status, error.message, detailsOf(error), { cause: error });
   }
 }
+
+/**
+ * An {@link HttpError} whose `code` is one of a package's string literals: the base of a package's
+ * error classes, one class per failure.
+ * @example
+ * class ProcessNotFoundError extends CodedHttpError<'PROCESS_NOT_FOUND'> {
+ *   override readonly name = 'ProcessNotFoundError';
+ *   constructor(readonly processId: string) {
+ *     super(404, 'PROCESS_NOT_FOUND', 'Process not found');
+ *   }
+ * }
+ */
+export abstract class CodedHttpError<C extends string> extends HttpError {
+  declare readonly code: C;
+
+  constructor(
+    status: ContentfulStatusCode,
+    code: C,
+    message: string,
+    options: { headers?: Record<string, string>; details?: readonly string[]; cause?: unknown } = {},
+  ) {
+    super(status, message, options.details, { code, headers: options.headers, cause: options.cause });
+  }
+}

@@ -6,4 +6,4 @@
  */
 export { type ErrorBody, errorBody, errorBodySchema } from './error-body.js';
 export { errorResponse } from './error-response.js';
-export { HttpError, type HttpErrorOptions } from './errors.js';
+export { CodedHttpError, HttpError, type HttpErrorOptions } from './errors.js';

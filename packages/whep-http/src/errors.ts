@@ -1,5 +1,5 @@
-import { HttpError } from '@dragon/http-error';
-import { type IcePortsExhaustedError, InvalidSdpError, type NoUsableCodecError } from '@dragon/webrtc';
+import { CodedHttpError } from '@dragon/http-error';
+import { IcePortsExhaustedError, InvalidSdpError, NoUsableCodecError } from '@dragon/webrtc';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 // The offer checks here reject malformed SDP with the engine's own class: one failure, one class.
@@ -36,18 +36,7 @@ export type WhepErrorCode =
  * through Hono's default handler. The message is written for the client; internal exception text
  * only ever goes into `cause`.
  */
-export abstract class WhepError<C extends WhepErrorCode = WhepErrorCode> extends HttpError {
-  declare readonly code: C;
-
-  constructor(
-    status: ContentfulStatusCode,
-    code: C,
-    message: string,
-    options: { headers?: Record<string, string>; details?: readonly string[]; cause?: unknown } = {},
-  ) {
-    super(status, message, options.details, { code, headers: options.headers, cause: options.cause });
-  }
-}
+export abstract class WhepError<C extends WhepErrorCode = WhepErrorCode> extends CodedHttpError<C> {}
 
 export class UnauthorizedError extends WhepError<'UNAUTHORIZED'> {
   override readonly name = 'UnauthorizedError';
@@ -150,38 +139,72 @@ export class InvalidSdpFragmentError extends WhepError<'INVALID_SDPFRAG'> {
   }
 }
 
-const offerAnswers = {
-  INVALID_SDP: { status: 400, message: 'The SDP offer cannot be used' },
+/**
+ * Who sent a refused offer: a viewer (these routes) or a publisher (`@dragon/whip-http`, RFC 9725).
+ * The failures and their statuses are the same; the words say which way the media would flow.
+ */
+export type OfferRole = 'viewer' | 'publisher';
+
+const offerStatus = {
+  INVALID_SDP: 400,
   // 422, never 406: WHEP reserves 406 for a server counter-offer.
-  NO_USABLE_CODEC: { status: 422, message: 'The offer has no codec this server sends' },
-  ICE_PORTS_EXHAUSTED: { status: 503, message: 'No ICE port is free for a new viewer' },
-} as const satisfies Record<OfferFailure['code'], { status: ContentfulStatusCode; message: string }>;
+  NO_USABLE_CODEC: 422,
+  ICE_PORTS_EXHAUSTED: 503,
+} as const satisfies Record<OfferFailure['code'], ContentfulStatusCode>;
+
+/** The codecs each side takes, as a client reads them in a refusal. */
+const roleCodecs = {
+  viewer: { verb: 'sends', codecs: 'H.264 packetization-mode=1, Opus' },
+  publisher: { verb: 'receives', codecs: 'H.264 packetization-mode=1, VP8, Opus' },
+} as const satisfies Record<OfferRole, { verb: string; codecs: string }>;
+
+function refusalMessage(failure: OfferFailure, role: OfferRole): string {
+  switch (failure.code) {
+    case 'INVALID_SDP':
+      return `The SDP offer cannot be used: ${failure.reason}`;
+    case 'NO_USABLE_CODEC': {
+      const { verb, codecs } = roleCodecs[role];
+      const offered = failure.offered.join(', ') || 'nothing';
+      return `The offer has no codec this server ${verb} (${codecs}; offered: ${offered})`;
+    }
+    case 'ICE_PORTS_EXHAUSTED':
+      return `No ICE port is free for a new ${role}`;
+  }
+}
 
 /**
  * The engine (or the cheap offer check) refused the offer: the HTTP answer to an
- * {@link OfferFailure}, which stays the `cause`. `code` is the engine error's code; the message is
- * this class's own text plus the engine's reason where that reason was written for the client
- * (`InvalidSdpError.reason`, `NoUsableCodecError.offered`) — never a library's exception text.
+ * {@link OfferFailure}, which stays the `cause`, for a viewer's offer or (`role: 'publisher'`) a
+ * publisher's. `code` is the engine error's code; the message is this class's own text plus the
+ * engine's reason where that reason was written for the client (`InvalidSdpError.reason`,
+ * `NoUsableCodecError.offered`) — never a library's exception text.
  */
 export class OfferRefusedError extends WhepError<OfferFailure['code']> {
   override readonly name = 'OfferRefusedError';
   constructor(
     readonly failure: OfferFailure,
     retryAfterSeconds: number,
+    readonly role: OfferRole = 'viewer',
   ) {
-    const answer = offerAnswers[failure.code];
-    const detail =
-      failure.code === 'INVALID_SDP'
-        ? `: ${failure.reason}`
-        : failure.code === 'NO_USABLE_CODEC'
-          ? ` (H.264 packetization-mode=1, Opus; offered: ${failure.offered.join(', ') || 'nothing'})`
-          : '';
-    super(answer.status, failure.code, `${answer.message}${detail}`, {
+    super(offerStatus[failure.code], failure.code, refusalMessage(failure, role), {
       cause: failure,
       ...(failure.code === 'ICE_PORTS_EXHAUSTED'
         ? { headers: { 'Retry-After': String(retryAfterSeconds) } }
         : {}),
     });
+  }
+
+  /** The answer to `error` when it is one of the engine's offer failures, else `undefined`. */
+  static of(
+    error: unknown,
+    retryAfterSeconds: number,
+    role: OfferRole = 'viewer',
+  ): OfferRefusedError | undefined {
+    const failed =
+      error instanceof InvalidSdpError ||
+      error instanceof NoUsableCodecError ||
+      error instanceof IcePortsExhaustedError;
+    return failed ? new OfferRefusedError(error, retryAfterSeconds, role) : undefined;
   }
 }
 

@@ -8,6 +8,7 @@ export {
   MethodNotAllowedError,
   type OfferFailure,
   OfferRefusedError,
+  type OfferRole,
   PreconditionFailedError,
   PreconditionRequiredError,
   ProcessNotFoundError,

@@ -1,9 +1,4 @@
-import {
-  IcePortsExhaustedError,
-  InvalidSdpError,
-  NoUsableCodecError,
-  SourceClosedError,
-} from '@dragon/webrtc';
+import { SourceClosedError } from '@dragon/webrtc';
 import type { Context } from 'hono';
 import type { ProcessAccess } from './access.js';
 import {
@@ -60,13 +55,8 @@ function refusal<S extends WhepSource>(
   processId: string,
   options: ResolvedWhepOptions<S>,
 ): unknown {
-  if (
-    error instanceof InvalidSdpError ||
-    error instanceof NoUsableCodecError ||
-    error instanceof IcePortsExhaustedError
-  ) {
-    return new OfferRefusedError(error, options.retryAfterSeconds);
-  }
+  const refused = OfferRefusedError.of(error, options.retryAfterSeconds);
+  if (refused) return refused;
   if (error instanceof SourceClosedError) {
     // The process stopped while the offer was read: answer with where it stands now.
     const now = options.lookup(processId);

@@ -4,8 +4,6 @@ export {
   PublicationConflictError,
   PublicationLimitError,
   PublisherSessionNotFoundError,
-  type PublishFailure,
-  PublishRefusedError,
   PublishUnauthorizedError,
   WhipError,
   type WhipErrorCode,

@@ -1,7 +1,7 @@
-import { IcePortsExhaustedError, InvalidSdpError, NoUsableCodecError } from '@dragon/webrtc';
 import {
   iceServerLinks,
   newEtag,
+  OfferRefusedError,
   RateLimitedError,
   type RateLimiter,
   randomId,
@@ -11,12 +11,7 @@ import {
 } from '@dragon/whep-http';
 import type { Context } from 'hono';
 import type { PublishAccess } from './access.js';
-import {
-  InvalidStreamNameError,
-  PublicationConflictError,
-  PublicationLimitError,
-  PublishRefusedError,
-} from './errors.js';
+import { InvalidStreamNameError, PublicationConflictError, PublicationLimitError } from './errors.js';
 import type { ResolvedWhipOptions, WhipPublisher } from './options.js';
 import type { PublicationRegistry, PublisherSession } from './publication-registry.js';
 
@@ -28,18 +23,6 @@ export interface PublishDeps<P extends WhipPublisher> {
   access: PublishAccess<P>;
   publications: PublicationRegistry<P>;
   offerLimiter: RateLimiter | undefined;
-}
-
-/** The HTTP answer to an offer the engine refused; anything else is rethrown as is (a 500). */
-function refusal(error: unknown, retryAfterSeconds: number): unknown {
-  if (
-    error instanceof InvalidSdpError ||
-    error instanceof NoUsableCodecError ||
-    error instanceof IcePortsExhaustedError
-  ) {
-    return new PublishRefusedError(error, retryAfterSeconds);
-  }
-  return error;
 }
 
 /**
@@ -98,15 +81,13 @@ export async function handlePublish<P extends WhipPublisher>(
   try {
     created = await options.createPublisher(offer.sdp, { name, remote, userAgent });
   } catch (error) {
-    const answer = refusal(error, options.retryAfterSeconds);
-    if (answer !== error) {
+    // The HTTP answer to an offer the engine refused; anything else is rethrown as is (a 500).
+    const refused = OfferRefusedError.of(error, options.retryAfterSeconds, 'publisher');
+    if (refused) {
       // The engine's own text (werift's, say) is logged here and never sent.
-      options.logger.warn(
-        { stream: name, code: (answer as PublishRefusedError).code, err: error },
-        'whip offer refused',
-      );
+      options.logger.warn({ stream: name, code: refused.code, err: error }, 'whip offer refused');
     }
-    throw answer;
+    throw refused ?? error;
   } finally {
     release();
   }
@@ -145,6 +126,6 @@ function readOfferChecked<P extends WhipPublisher>(body: Uint8Array, options: Re
     options.checkOffer?.(offer.sdp);
     return offer;
   } catch (error) {
-    throw refusal(error, options.retryAfterSeconds);
+    throw OfferRefusedError.of(error, options.retryAfterSeconds, 'publisher') ?? error;
   }
 }

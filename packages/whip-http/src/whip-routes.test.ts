@@ -221,6 +221,10 @@ describe('WHIP publish (POST)', () => {
     });
     expect(wrongType.status).toBe(415);
     expect(badCodec.status).toBe(422);
+    // The refusal is whep-http's, worded for the way a publisher's media flows.
+    expect(((await badCodec.json()) as { message: string }).message).toBe(
+      'The offer has no codec this server receives (H.264 packetization-mode=1, VP8, Opus; offered: theora)',
+    );
     expect(h.publications.count()).toBe(0);
   });
 
