@@ -1,3 +1,4 @@
+import { LogThrottle } from '@dragon/log-throttle';
 import type { ProcessManager, StartContext } from '@dragon/restream';
 import type { RtpSource } from '@dragon/webrtc';
 import type { WhepProcessEntry } from '@dragon/whep-http';
@@ -11,7 +12,6 @@ import { ClusterStore } from './cluster-store.js';
 import { clusterViewRoutes } from './cluster-view.js';
 import { EdgeSources, type PullTarget } from './edge-sources.js';
 import { ClusterConfigInvalidError, ClusterUnavailableError } from './errors.js';
-import { LogThrottle } from './log-throttle.js';
 import { NodeAuth } from './node-auth.js';
 import { LoadSampler } from './node-load.js';
 import { nodeRecord, takeoverRank } from './node-record.js';
@@ -40,8 +40,8 @@ export class Cluster {
   readonly #store: ClusterStore;
   readonly #auth: NodeAuth;
   readonly #sampler = new LoadSampler();
-  readonly #unsignedLog = new LogThrottle(60_000);
-  readonly #refusedLog = new LogThrottle(60_000);
+  /** One line a minute for each event anyone can cause (a forged record in Redis, a bad node token). */
+  readonly #strangerLog = new LogThrottle({ burst: 1, windowMs: 60_000 });
   readonly #startedAt = new Date().toISOString();
   readonly #stepMs: number;
   readonly #leaseMs: number;
@@ -84,14 +84,14 @@ export class Cluster {
         void this.#attached.then((ownership) => ownership.heldElsewhere(id, holder)),
       logger,
     });
-    this.#store.on('unsigned', (key) =>
-      this.#unsignedLog.pass((heldBack) =>
-        logger.warn(
-          { key, heldBack },
-          'ignored a value in Redis that no node of this cluster signed: something else writes to Redis (or a node has another cluster.secret)',
-        ),
-      ),
-    );
+    this.#store.on('unsigned', (key) => {
+      const heldBack = this.#strangerLog.admit('unsigned');
+      if (heldBack === undefined) return;
+      logger.warn(
+        { key, heldBack },
+        'ignored a value in Redis that no node of this cluster signed: something else writes to Redis (or a node has another cluster.secret)',
+      );
+    });
     this.#store.on('down', (error) =>
       logger.warn({ err: error }, 'lost Redis: the cluster view is frozen until it is back'),
     );
@@ -239,11 +239,11 @@ export class Cluster {
 
   /** `userGuard`, except for the requests another node of this cluster signed for this node. */
   guard(userGuard: MiddlewareHandler): MiddlewareHandler {
-    return this.#auth.guard(userGuard, (reason) =>
-      this.#refusedLog.pass((heldBack) =>
-        this.#log.warn({ reason, heldBack }, 'refused a node token: the request is left to the login'),
-      ),
-    );
+    return this.#auth.guard(userGuard, (reason) => {
+      const heldBack = this.#strangerLog.admit('refused');
+      if (heldBack === undefined) return;
+      this.#log.warn({ reason, heldBack }, 'refused a node token: the request is left to the login');
+    });
   }
 
   /** Stops heartbeats and pulls and leaves the cluster view; leases run out (see docs/scale-out.md). */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { LogThrottle } from '@dragon/log-throttle';
 import { z } from 'zod';
 import {
   IngestListenError,
@@ -9,7 +10,6 @@ import {
   RtmpRefusedError,
   RtmpTimeoutError,
 } from './errors.js';
-import { LogThrottle } from './log-throttle.js';
 import { RtmpChannel } from './rtmp-channel.js';
 import { type RtmpAction, RtmpConnection, type RtmpStreamRequest } from './rtmp-connection.js';
 import { type RtmpServerOptions, rtmpServerOptionsSchema } from './rtmp-options.js';

@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { runInstalledPackages } from '@dragon/test-helpers';
 import { expect, it } from 'vitest';
 
-// The published package, installed from its tarball into a fresh project (with @dragon/portalloc, its
-// dependency, and @dragon/sessions, its usual accounting): both servers start and close there,
+// The published package, installed from its tarball into a fresh project (with @dragon/portalloc and
+// @dragon/log-throttle, its dependencies, and @dragon/sessions, its usual accounting): both servers start and close there,
 // libsrt loaded through the installed koffi.
 const packageDir = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 
@@ -25,7 +25,7 @@ it('installs from its tarball and runs the RTMP and SRT servers in a fresh proje
   `;
 
   const stdout = await runInstalledPackages(
-    [packageDir('portalloc'), packageDir('sessions'), packageDir('ingest')],
+    [packageDir('portalloc'), packageDir('log-throttle'), packageDir('sessions'), packageDir('ingest')],
     script,
   );
 
