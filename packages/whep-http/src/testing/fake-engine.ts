@@ -1,3 +1,4 @@
+import { FakePeer as FakeEnginePeer } from '@dragon/test-helpers';
 import type { WhepPeer, WhepProcessEntry, WhepRoutesOptions, WhepSource } from '../options.js';
 import { createWhepRoutes } from '../whep-routes.js';
 
@@ -39,53 +40,20 @@ export const ANSWER = [
   '',
 ].join('\r\n');
 
-/** A peer that records what the routes do to it. */
-export class FakePeer implements WhepPeer {
-  state = 'new';
-  readonly candidates: string[] = [];
-  closeCalls = 0;
+/** A viewer's peer that records what the routes do to it. */
+export class FakePeer extends FakeEnginePeer implements WhepPeer {
   /** What `stats()` reports as sent. */
   bytesSent = 0;
-  readonly #listeners = new Set<(reason: string) => void>();
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly offerSdp: string,
-  ) {}
-
-  close(): void {
-    this.closeCalls += 1;
-    this.emitClosed('closed');
-  }
-
-  /** Simulates the peer closing by itself (ICE failure, DTLS close). */
-  emitClosed(reason: string): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    for (const listener of [...this.#listeners]) listener(reason);
+  ) {
+    super(id);
   }
 
   stats(): { bytesSent: number } {
     return { bytesSent: this.bytesSent };
-  }
-
-  async addRemoteCandidate(candidateLine: string): Promise<void> {
-    if (candidateLine.includes('unresolvable.invalid')) throw new Error('cannot resolve address');
-    this.candidates.push(candidateLine);
-  }
-
-  on(_event: 'closed', listener: (reason: string) => void): this {
-    this.#listeners.add(listener);
-    return this;
-  }
-
-  off(_event: 'closed', listener: (reason: string) => void): this {
-    this.#listeners.delete(listener);
-    return this;
-  }
-
-  get listenerCount(): number {
-    return this.#listeners.size;
   }
 }
 

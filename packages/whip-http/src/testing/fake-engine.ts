@@ -1,3 +1,4 @@
+import { FakePeer } from '@dragon/test-helpers';
 import { InvalidSdpError, NoUsableCodecError } from '@dragon/webrtc';
 import type { WhipPublisher, WhipRoutesOptions } from '../options.js';
 import { createWhipRoutes } from '../whip-routes.js';
@@ -28,46 +29,16 @@ export const ANSWER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=recv
 export const TOKEN = 'server-secret';
 export const BASE = 'http://localhost/api/v3/whip';
 
-export class FakePublisher implements WhipPublisher {
-  state = 'connected';
+/** A publisher's peer that records what the routes do to it. */
+export class FakePublisher extends FakePeer implements WhipPublisher {
+  override state = 'connected';
   lastMediaAt: number | undefined = Date.now();
-  readonly candidates: string[] = [];
-  closeCalls = 0;
-  readonly #listeners = new Set<(reason: string) => void>();
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly name: string,
-  ) {}
-
-  close(): void {
-    this.closeCalls += 1;
-    this.emitClosed('closed');
-  }
-
-  emitClosed(reason: string): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    for (const listener of [...this.#listeners]) listener(reason);
-  }
-
-  async addRemoteCandidate(line: string): Promise<void> {
-    if (line.includes('unusable')) throw new Error('cannot use it');
-    this.candidates.push(line);
-  }
-
-  on(_event: 'closed', listener: (reason: string) => void): this {
-    this.#listeners.add(listener);
-    return this;
-  }
-
-  off(_event: 'closed', listener: (reason: string) => void): this {
-    this.#listeners.delete(listener);
-    return this;
-  }
-
-  get listenerCount(): number {
-    return this.#listeners.size;
+  ) {
+    super(id);
   }
 }
 
