@@ -9,6 +9,7 @@ import {
   normalizeFsPath,
   unpublishableReason,
 } from '@dragon/filesystems';
+import { DeclaredRoutes } from '@dragon/http-routes';
 import { type IngestLogger, RtmpServer, SrtServer } from '@dragon/ingest';
 import {
   createPlaceholderResolver,
@@ -17,8 +18,7 @@ import {
   replacePlaceholders,
 } from '@dragon/restream';
 import { createHlsSessions, SessionRegistry, type WebRtcSessionInfo } from '@dragon/sessions';
-import type { Context, Hono, MiddlewareHandler } from 'hono';
-import { DeclaredRoutes } from './api/declared-routes.js';
+import type { Context, MiddlewareHandler } from 'hono';
 import { createIngestRoutes } from './api/ingest-routes.js';
 import { createOpsRoutes } from './api/ops-routes.js';
 import { createSessionRoutes } from './api/session-routes.js';
@@ -73,9 +73,9 @@ export class DatarheiServices {
   /** The memfs base URL with its write credentials (what `{memfs}` expands to). */
   readonly memfsUrl: () => string;
   /** `/memfs/…` and `/…` file routes; mount after every other route (disk falls through to them). */
-  readonly fileRoutes: Hono;
+  readonly fileRoutes: DeclaredRoutes;
   /** `/fs…` with its own guard; mount at `/api/v3` before the JSON API (no 1 MiB body limit). */
-  readonly fsApiRoutes: Hono;
+  readonly fsApiRoutes: DeclaredRoutes;
   /** `/session…`, `/log`, `/metrics`, `/rtmp`, `/srt`; mount inside the guarded `/api/v3` group. */
   readonly apiRoutes: DeclaredRoutes;
   /** Which variants each master playlist has, from the HLS outputs of the processes writing them. */

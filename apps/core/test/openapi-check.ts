@@ -14,9 +14,9 @@ export type OpenApiDocument = {
   paths: Record<string, Record<string, DocumentedOperation>>;
 };
 
-/** Hono's `/fs/:name/*` as the document writes it: `/fs/{name}/{path}`. */
+/** Hono's `/fs/:name/*` as the document writes it: `/fs/{name}/{path}` (`:id{pattern}` is `{id}`). */
 export const documentPath = (honoPath: string) =>
-  honoPath.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{path}') || '/';
+  honoPath.replace(/:(\w+)(\{[^/]*\})?/g, '{$1}').replace(/\/\*$/, '/{path}') || '/';
 
 /** The document `server` serves at datarhei's `/api/swagger/doc.json`. */
 export async function servedDocument(server: InProcessCore): Promise<OpenApiDocument> {

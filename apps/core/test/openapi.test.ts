@@ -14,9 +14,10 @@ import { documentChecks, documentPath, jsonRequest } from './openapi-check.js';
 let server: InProcessCore;
 let checks: Awaited<ReturnType<typeof documentChecks>>;
 beforeAll(async () => {
-  // Every optional route on: WebRTC, Prometheus, RTMP, SRT and the metrics history.
+  // Every optional route on: WebRTC, WHIP, Prometheus, RTMP, SRT and the metrics history.
   server = await startInProcessCore({
     CORE_WEBRTC_ENABLE: 'true',
+    CORE_WHIP_ENABLE: 'true',
     CORE_METRICS_ENABLE_PROMETHEUS: 'true',
     CORE_METRICS_ENABLE: 'true',
     CORE_RTMP_ENABLE: 'true',
@@ -48,6 +49,21 @@ describe('the served OpenAPI document', () => {
   it('documents every method and path the app serves', () => {
     const routes = [...served()];
     expect(routes).toContain('GET /api/v3/srt');
+    // The routes of the route packages, declared by them: WHEP, WHIP (and WHEP of a publication), files.
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /api/v3/process/{id}/whep',
+        'POST /api/v3/whip/{name}',
+        'PATCH /api/v3/whip/{name}/{sessionId}',
+        'DELETE /api/v3/whip/{name}/{sessionId}',
+        'OPTIONS /api/v3/whip/{name}/{sessionId}',
+        'POST /api/v3/whip/{id}/whep',
+        'GET /api/v3/whip',
+        'GET /player/whip/{name}',
+        'PUT /memfs/{path}',
+        'GET /api/v3/fs/{name}/{path}',
+      ]),
+    );
     const operations = new Set(documented());
     expect(routes.filter((route) => !operations.has(route))).toEqual([]);
   });

@@ -1,6 +1,17 @@
-import { Hono } from 'hono';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named, type RouteDeclaration } from '@dragon/http-routes';
 import type { z } from 'zod';
-import type { clusterViewSchema, NodeRecord, ProcessRecord } from './cluster-records.js';
+import { clusterViewSchema, type NodeRecord, type ProcessRecord } from './cluster-records.js';
+
+/** `GET /cluster`, relative to where the routes are mounted (the API's `/api/v3` group). */
+const clusterView = {
+  method: 'get',
+  path: '/cluster',
+  summary: 'The nodes, their load, and which process runs (and is pulled) where (with `cluster.enable`)',
+  responses: {
+    200: jsonAnswer('Cluster', named('Cluster', clusterViewSchema)),
+    503: errorAnswer('The cluster store is unreachable'),
+  },
+} as const satisfies RouteDeclaration;
 
 export interface ClusterViewOptions {
   nodeId: string;
@@ -9,9 +20,8 @@ export interface ClusterViewOptions {
 }
 
 /** `GET /cluster`: the nodes, their load, and which process runs (and is pulled) where. */
-export function clusterViewRoutes({ nodeId, read }: ClusterViewOptions): Hono {
-  const routes = new Hono();
-  routes.get('/cluster', async (c) => {
+export function clusterViewRoutes({ nodeId, read }: ClusterViewOptions): DeclaredRoutes {
+  return new DeclaredRoutes().declare(clusterView, async (c) => {
     const [nodes, records] = await read();
     nodes.sort((a, b) => a.id.localeCompare(b.id));
     records.sort((a, b) => a.id.localeCompare(b.id));
@@ -33,5 +43,4 @@ export function clusterViewRoutes({ nodeId, read }: ClusterViewOptions): Hono {
       })),
     } satisfies z.infer<typeof clusterViewSchema>);
   });
-  return routes;
 }

@@ -1,3 +1,4 @@
+import type { DeclaredRoutes } from '@dragon/http-routes';
 import { LogThrottle } from '@dragon/log-throttle';
 import type { ProcessManager, StartContext } from '@dragon/restream';
 import type { RtpSource } from '@dragon/webrtc';
@@ -229,8 +230,11 @@ export class Cluster {
     });
   }
 
-  /** `GET /cluster`: the nodes, their load, and which process runs (and is pulled) where. */
-  routes(): Hono {
+  /**
+   * `GET /cluster`: the nodes, their load, and which process runs (and is pulled) where; its
+   * declaration (`@dragon/http-routes`) beside it, for the app's API description.
+   */
+  routes(): DeclaredRoutes {
     return clusterViewRoutes({
       nodeId: this.nodeId,
       read: () => this.#storeCall(() => Promise.all([this.#store.nodes(), this.#store.processes()])),

@@ -12,7 +12,7 @@ async function filesWith(origins: string[] | undefined) {
     ],
     ...(origins ? { corsOrigins: origins } : {}),
     clientAddress: () => '127.0.0.1',
-  });
+  }).app;
 }
 
 const fromOrigin = (origin: string) => ({ headers: { Origin: origin } });

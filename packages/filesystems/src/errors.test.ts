@@ -26,13 +26,10 @@ async function app(): Promise<Hono> {
   };
   const host = new Hono();
   host.onError(errorResponse);
-  host.route(
-    '/api/v3',
-    createFsApiRoutes([mount], (_c, next) => next()),
-  );
+  host.route('/api/v3', createFsApiRoutes([mount], (_c, next) => next()).app);
   host.route(
     '/',
-    createFsHttpRoutes({ mounts: [mount], clientAddress: () => '127.0.0.1', hls: refusingViewers }),
+    createFsHttpRoutes({ mounts: [mount], clientAddress: () => '127.0.0.1', hls: refusingViewers }).app,
   );
   return host;
 }

@@ -19,7 +19,7 @@ describe('createFilesystems', () => {
       { disk: { dir }, memory: { writeAuth: { username: 'admin', password: 'pw' } } },
       { guard: (_c, next) => next(), clientAddress: () => '127.0.0.1' },
     );
-    const app = new Hono().route('/', fs.fileRoutes);
+    const app = new Hono().route('/', fs.fileRoutes.app);
 
     const page = await app.request('http://localhost/');
     const refused = await app.request('http://localhost/memfs/a.ts', { method: 'PUT', body: 'x' });
@@ -46,7 +46,7 @@ describe('createFilesystems', () => {
         clientAddress: () => undefined,
       },
     );
-    const app = new Hono().route('/api/v3', fs.apiRoutes);
+    const app = new Hono().route('/api/v3', fs.apiRoutes.app);
 
     expect((await app.request('http://localhost/api/v3/fs')).status).toBe(401);
     expect((await app.request('http://localhost/api/v3/fs/mem/a.ts')).status).toBe(401);

@@ -1,4 +1,5 @@
-import type { Context, Hono } from 'hono';
+import type { DeclaredRoutes } from '@dragon/http-routes';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { DiskFilesystem } from './disk-filesystem.js';
 import { createFsHttpRoutes, type FsMount, type HlsObserver } from './fs-http.js';
@@ -45,10 +46,13 @@ export interface Filesystems {
   mem: MemFilesystem;
   /** Disk at `/` (read-only, `index.html` for directories), memfs at `/memfs` (writable). */
   mounts: FsMount[];
-  /** `/memfs/…` and `/…`: mount after every other route (a disk miss falls through). */
-  fileRoutes: Hono;
-  /** `/fs…` behind the guard: mount at `/api/v3`, before any JSON body limit (uploads stream). */
-  apiRoutes: Hono;
+  /**
+   * `/memfs/…` and `/…`: mount `.app` after every other route (a disk miss falls through); their
+   * `.declarations` (`@dragon/http-routes`) are for the app's API description.
+   */
+  fileRoutes: DeclaredRoutes;
+  /** `/fs…` behind the guard: mount `.app` at `/api/v3`, before any JSON body limit (uploads stream). */
+  apiRoutes: DeclaredRoutes;
 }
 
 /**

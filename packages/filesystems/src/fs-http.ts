@@ -1,8 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { DeclaredRoutes } from '@dragon/http-routes';
+import type { Context, MiddlewareHandler } from 'hono';
 import { fileCors } from './cors-origins.js';
 import { FsFileNotFoundError, FsSessionRefusedError, FsWriteUnauthorizedError } from './errors.js';
 import { chunksOf, type FileBody, type Filesystem } from './filesystem.js';
+import { fileReads, fileWrites } from './fs-declarations.js';
 import { fsPathFromUrl } from './fs-path.js';
 import type { MasterPlaylists } from './hls/master-playlist.js';
 import { contentTypeOf } from './mime-types.js';
@@ -185,8 +187,8 @@ export async function deleteFile(c: Context, mount: FsMount, path: string): Prom
  * allows writes (behind its basic-auth credentials), so FFmpeg can write HLS with `-method PUT`.
  * A disk GET that finds nothing falls through to later routes (the app's own `/`, then 404).
  */
-export function createFsHttpRoutes(options: FsHttpOptions): Hono {
-  const routes = new Hono();
+export function createFsHttpRoutes(options: FsHttpOptions): DeclaredRoutes {
+  const routes = new DeclaredRoutes();
   const hls = options.hls;
   const corsMiddleware = fileCors(options.corsOrigins ?? ['*']);
 
@@ -194,6 +196,12 @@ export function createFsHttpRoutes(options: FsHttpOptions): Hono {
   const mounts = [...options.mounts].sort((a, b) => b.mountpoint.length - a.mountpoint.length);
   for (const mount of mounts) {
     const pattern = `${mount.mountpoint}/*`;
+    const path = `${mount.mountpoint}/{path}`;
+    const reads = fileReads(
+      path,
+      'none',
+      mount.mountpoint === '' ? 'A file of the disk filesystem (`index.html` for a directory)' : 'A file',
+    );
     const pathOf = (c: Context) => fsPathFromUrl(c.req.path.slice(mount.mountpoint.length) || '/');
     const hlsRequest = (c: Context, path: string): HlsRequest => ({
       path: `${mount.mountpoint}${path}`,
@@ -202,9 +210,9 @@ export function createFsHttpRoutes(options: FsHttpOptions): Hono {
       userAgent: c.req.header('user-agent') ?? '',
       referrer: c.req.header('referer') ?? '',
     });
-    routes.use(pattern, corsMiddleware);
+    routes.app.use(pattern, corsMiddleware);
 
-    routes.on(['GET', 'HEAD'], pattern, async (c, next) => {
+    const read = async (c: Context, next: () => Promise<void>) => {
       const path = pathOf(c);
       const response = await serveFile(
         c,
@@ -215,12 +223,15 @@ export function createFsHttpRoutes(options: FsHttpOptions): Hono {
       if (response) return response;
       if (mount.mountpoint === '') return next();
       throw new FsFileNotFoundError(path);
-    });
+    };
+    routes.declare(reads.get, read).declare(reads.head, read);
 
     if (!mount.allowWrite) continue;
+    const writes = fileWrites(path, mount.writeAuth ? 'basic' : 'none');
     const guard: MiddlewareHandler = mount.writeAuth ? writeGuard(mount.writeAuth) : (_c, next) => next();
-    routes.on(['PUT', 'POST'], pattern, guard, (c) => putFile(c, mount, pathOf(c), hls));
-    routes.delete(pattern, guard, (c) => deleteFile(c, mount, pathOf(c)));
+    const put = (c: Context) => putFile(c, mount, pathOf(c), hls);
+    routes.declare(writes.put, guard, put).declare(writes.post, guard, put);
+    routes.declare(writes.delete, guard, (c: Context) => deleteFile(c, mount, pathOf(c)));
   }
   return routes;
 }

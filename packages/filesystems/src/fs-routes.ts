@@ -1,23 +1,17 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { DeclaredRoutes } from '@dragon/http-routes';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { FsFileNotFoundError, FsUnknownFilesystemError } from './errors.js';
 import type { FileInfo } from './filesystem.js';
+import { fsApiDeclarations } from './fs-declarations.js';
 import { deleteFile, type FsMount, putFile, serveFile } from './fs-http.js';
 import { fsPathFromUrl } from './fs-path.js';
+import type { fileInfoSchema, filesystemInfoSchema } from './fs-schemas.js';
 
 const listQuerySchema = z.object({
   glob: z.string().optional(),
   sort: z.string().optional(),
   order: z.string().optional(),
-});
-
-/** datarhei's `api.FilesystemInfo`: one filesystem of `GET /api/v3/fs`. */
-export const filesystemInfoSchema = z.object({ name: z.string(), type: z.string(), mount: z.string() });
-/** datarhei's `api.FileInfo`: one file of `GET /api/v3/fs/{name}`. */
-export const fileInfoSchema = z.object({
-  name: z.string(),
-  size_bytes: z.number(),
-  last_modified: z.number(),
 });
 
 const compare: Record<string, (a: FileInfo, b: FileInfo) => number> = {
@@ -38,8 +32,9 @@ export type FsApiGuard = MiddlewareHandler;
  * Mounted before the `/api/v3` group so file uploads are not held to its 1 MiB JSON body limit;
  * `guard` is the API's guard.
  */
-export function createFsApiRoutes(mounts: FsMount[], guard: FsApiGuard): Hono {
-  const routes = new Hono();
+export function createFsApiRoutes(mounts: FsMount[], guard: FsApiGuard): DeclaredRoutes {
+  const routes = new DeclaredRoutes();
+  const declared = fsApiDeclarations;
   const byName = new Map(mounts.map((mount) => [mount.filesystem.name, mount]));
   const mountOf = (name: string): FsMount => {
     const mount = byName.get(name);
@@ -52,10 +47,10 @@ export function createFsApiRoutes(mounts: FsMount[], guard: FsApiGuard): Hono {
     return fsPathFromUrl(c.req.path.slice(c.req.path.indexOf(marker) + marker.length) || '/');
   };
 
-  routes.use('/fs', guard);
-  routes.use('/fs/*', guard);
+  routes.app.use('/fs', guard);
+  routes.app.use('/fs/*', guard);
 
-  routes.get('/fs', (c) =>
+  routes.declare(declared.filesystems, (c) =>
     c.json(
       mounts.map((mount) => ({
         name: mount.filesystem.name,
@@ -65,8 +60,8 @@ export function createFsApiRoutes(mounts: FsMount[], guard: FsApiGuard): Hono {
     ),
   );
 
-  routes.get('/fs/:name', async (c) => {
-    const mount = mountOf(c.req.param('name'));
+  routes.declare(declared.files, async (c) => {
+    const mount = mountOf(c.req.param('name') ?? '');
     const query = listQuerySchema.parse(c.req.query());
     const files = await mount.filesystem.list(query.glob || undefined);
     const byField = compare[query.sort ?? ''] ?? compare.lastmod!;
@@ -81,20 +76,17 @@ export function createFsApiRoutes(mounts: FsMount[], guard: FsApiGuard): Hono {
     );
   });
 
-  routes.on(['GET', 'HEAD'], '/fs/:name/*', async (c) => {
-    const mount = mountOf(c.req.param('name'));
+  const read = async (c: Context) => {
+    const mount = mountOf(c.req.param('name') ?? '');
     const path = pathOf(c);
     const response = await serveFile(c, mount, path);
     if (!response) throw new FsFileNotFoundError(path);
     return response;
-  });
-  routes.put('/fs/:name/*', async (c) => {
-    const mount = mountOf(c.req.param('name'));
-    return putFile(c, mount, pathOf(c));
-  });
-  routes.delete('/fs/:name/*', async (c) => {
-    const mount = mountOf(c.req.param('name'));
-    return deleteFile(c, mount, pathOf(c));
-  });
+  };
+  routes.declare(declared.file.get, read).declare(declared.file.head, read);
+  routes.declare(declared.fileWrites.put, (c) => putFile(c, mountOf(c.req.param('name') ?? ''), pathOf(c)));
+  routes.declare(declared.fileWrites.delete, (c) =>
+    deleteFile(c, mountOf(c.req.param('name') ?? ''), pathOf(c)),
+  );
   return routes;
 }

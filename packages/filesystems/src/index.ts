@@ -40,7 +40,8 @@ export {
   type HlsRequest,
 } from './fs-http.js';
 export { normalizeFsPath } from './fs-path.js';
-export { createFsApiRoutes, type FsApiGuard, fileInfoSchema, filesystemInfoSchema } from './fs-routes.js';
+export { createFsApiRoutes, type FsApiGuard } from './fs-routes.js';
+export { fileInfoSchema, filesystemInfoSchema } from './fs-schemas.js';
 export { type LocateFile, MasterPlaylistIndex } from './hls/hls-outputs.js';
 export { MasterPlaylists, type MasterPlaylistsOptions } from './hls/master-playlist.js';
 export { MemFilesystem, type MemFilesystemOptions } from './mem-filesystem.js';

@@ -17,7 +17,7 @@ symlinkSync(join(base, 'secret.txt'), join(root, 'leak.txt'));
 symlinkSync(base, join(root, 'up'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-const routes = createStaticSiteRoutes({ root });
+const routes = createStaticSiteRoutes({ root }).app;
 const get = (path: string, init?: RequestInit) => routes.request(`http://localhost${path}`, init);
 
 describe('a UI directory served at /ui', () => {

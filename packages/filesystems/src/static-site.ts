@@ -1,8 +1,10 @@
 import { posix } from 'node:path';
-import { type Context, Hono } from 'hono';
+import { DeclaredRoutes, type RouteDeclaration } from '@dragon/http-routes';
+import type { Context } from 'hono';
 import { fileCors } from './cors-origins.js';
 import { DiskFilesystem } from './disk-filesystem.js';
 import { FsFileNotFoundError } from './errors.js';
+import { fileReads } from './fs-declarations.js';
 import { type FsMount, serveFile } from './fs-http.js';
 import { fsPathFromUrl } from './fs-path.js';
 
@@ -24,7 +26,7 @@ export interface StaticSiteOptions {
  * reachable: names are normalised and symlinks leading out read as missing (the disk filesystem's
  * rules).
  */
-export function createStaticSiteRoutes(options: StaticSiteOptions): Hono {
+export function createStaticSiteRoutes(options: StaticSiteOptions): DeclaredRoutes {
   const mountpoint = options.mountpoint ?? '/ui';
   const mount: FsMount = {
     filesystem: new DiskFilesystem({ root: options.root }),
@@ -33,14 +35,29 @@ export function createStaticSiteRoutes(options: StaticSiteOptions): Hono {
     defaultFile: 'index.html',
     defaultContentType: 'application/octet-stream',
   };
-  const routes = new Hono();
-  routes.use(mountpoint, fileCors(options.corsOrigins ?? ['*']));
-  routes.use(`${mountpoint}/*`, fileCors(options.corsOrigins ?? ['*']));
-  routes.on(['GET', 'HEAD'], mountpoint, (c) => {
+  const routes = new DeclaredRoutes();
+  routes.app.use(mountpoint, fileCors(options.corsOrigins ?? ['*']));
+  routes.app.use(`${mountpoint}/*`, fileCors(options.corsOrigins ?? ['*']));
+  const redirect = (c: Context) => {
     const url = new URL(c.req.url);
     return c.redirect(`${mountpoint}/${url.search}`, 301);
-  });
-  routes.on(['GET', 'HEAD'], `${mountpoint}/*`, async (c: Context) => {
+  };
+  for (const method of ['get', 'head'] as const) {
+    const declaration: RouteDeclaration = {
+      method,
+      path: mountpoint,
+      summary: `Redirects to \`${mountpoint}/\``,
+      auth: 'none',
+      responses: { 301: { description: `To ${mountpoint}/` } },
+    };
+    routes.declare(declaration, redirect);
+  }
+  const declared = fileReads(
+    `${mountpoint}/{path}`,
+    'none',
+    'A file of the site (`index.html` for a directory)',
+  );
+  const read = async (c: Context) => {
     const path = fsPathFromUrl(c.req.path.slice(mountpoint.length) || '/');
     const response = await serveFile(c, mount, path);
     if (response) return response;
@@ -49,6 +66,7 @@ export function createStaticSiteRoutes(options: StaticSiteOptions): Hono {
       if (index) return index;
     }
     throw new FsFileNotFoundError(path);
-  });
+  };
+  routes.declare(declared.get, read).declare(declared.head, read);
   return routes;
 }

@@ -16,11 +16,11 @@ describe('@dragon/filesystems installed from its tarball into a fresh project', 
         mounts: [{ filesystem: mem, mountpoint: '/memfs', allowWrite: false, defaultContentType: 'text/plain' }],
         clientAddress: () => '127.0.0.1',
       });
-      const res = await routes.request('http://localhost/memfs/hello.txt');
+      const res = await routes.app.request('http://localhost/memfs/hello.txt');
       process.stdout.write(JSON.stringify({ status: res.status, text: await res.text() }));
     `;
     const output = await runInstalledPackages(
-      ['filesystems', 'http-error', 'restream', 'ffmpeg-args'].map(packageDir),
+      ['filesystems', 'http-error', 'http-routes', 'restream', 'ffmpeg-args'].map(packageDir),
       script,
     );
 

@@ -1,4 +1,5 @@
-import { type Context, Hono } from 'hono';
+import { DeclaredRoutes, type RouteDeclaration } from '@dragon/http-routes';
+import type { Context, Hono } from 'hono';
 import { ProcessAccess } from './access.js';
 import { corsHeaders, preflight } from './cors.js';
 import { MethodNotAllowedError, ProcessNotFoundError } from './errors.js';
@@ -8,11 +9,14 @@ import { authorizeSession, handlePatch } from './patch.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RefusalLog } from './refusal-log.js';
 import { SessionRegistry, type WhepSessions } from './session-registry.js';
+import { whepDeclarations } from './whep-declarations.js';
 
 /** What `createWhepRoutes` returns: the routes to mount and the sessions they hold. */
 export interface WhepRoutes<S extends WhepSource = WhepSource> {
   /** Mount with `app.route('/', routes)`; change `basePath` rather than mounting under a prefix. */
   routes: Hono;
+  /** What `routes` serves, with its answers (`@dragon/http-routes`): for the app's API description. */
+  declarations: readonly RouteDeclaration[];
   sessions: WhepSessions;
   /**
    * The routes' own token check, for routes of your own that tell a viewer about a process (a
@@ -48,32 +52,34 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
   const refusals = new RefusalLog(resolved.logger, 10_000);
   const endpoint = `${resolved.basePath}/:id/whep`;
   const session = `${endpoint}/:sessionId`;
-  const routes = new Hono();
+  const declared = whepDeclarations(resolved.basePath);
+  const routes = new DeclaredRoutes();
+  const app = routes.app;
 
   // Middleware only on these two paths: a `use('*')` would leak into the app mounting the routes.
-  routes.use(endpoint, corsHeaders(resolved.corsOrigin));
-  routes.use(session, corsHeaders(resolved.corsOrigin));
+  app.use(endpoint, corsHeaders(resolved.corsOrigin));
+  app.use(session, corsHeaders(resolved.corsOrigin));
 
-  routes.options(endpoint, preflight('endpoint'));
-  routes.post(endpoint, (c) =>
+  routes.declare(declared.preflight, preflight('endpoint'));
+  routes.declare(declared.offer, (c) =>
     handleOffer(c, { options: resolved, access, sessions, offerLimiter, refusals }),
   );
   // WHEP §4.1: no representation, so 2xx without content. §4.2 (discoverability): HEAD → 200 with
   // Content-Type application/sdp; HEAD mirrors GET (Hono answers HEAD with the GET handler, body dropped).
-  routes.get(endpoint, (c) => {
+  routes.declare(declared.discover, (c) => {
     const processId = c.req.param('id') ?? '';
     if (access.authorize(c, processId) === undefined) throw new ProcessNotFoundError(processId);
     c.header('Content-Type', 'application/sdp');
     c.header('Content-Length', '0');
     return c.body(null, 200);
   });
-  routes.all(endpoint, (c) => {
+  app.all(endpoint, (c) => {
     throw new MethodNotAllowedError(c.req.method, 'POST, GET, HEAD, OPTIONS');
   });
 
-  routes.options(session, preflight('session'));
-  routes.patch(session, (c) => handlePatch(c, { options: resolved, access, sessions }));
-  routes.delete(session, (c) => {
+  routes.declare(declared.sessionPreflight, preflight('session'));
+  routes.declare(declared.trickle, (c) => handlePatch(c, { options: resolved, access, sessions }));
+  routes.declare(declared.end, (c) => {
     // WHEP §4.3: 200 OK; If-Match is ignored on DELETE (§4.4.1).
     const found = authorizeSession(c, access, sessions);
     sessions.close(found.id);
@@ -84,13 +90,18 @@ export function createWhepRoutes<S extends WhepSource>(options: WhepRoutesOption
     c.header('Content-Length', '0');
     return c.body(null, 200);
   });
-  routes.get(session, (c) => {
+  routes.declare(declared.session, (c) => {
     authorizeSession(c, access, sessions);
     return c.body(null, 204);
   });
-  routes.all(session, (c) => {
+  app.all(session, (c) => {
     throw new MethodNotAllowedError(c.req.method, 'PATCH, DELETE, GET, HEAD, OPTIONS');
   });
 
-  return { routes, sessions, authorize: (c, processId) => access.authorize(c, processId) };
+  return {
+    routes: app,
+    declarations: routes.declarations,
+    sessions,
+    authorize: (c, processId) => access.authorize(c, processId),
+  };
 }

@@ -1,3 +1,4 @@
+import { DeclaredRoutes, honoPath, type RouteDeclaration } from '@dragon/http-routes';
 import {
   corsHeaders,
   IceRestartUnsupportedError,
@@ -10,17 +11,20 @@ import {
   readBodyLimited,
   requireContentType,
 } from '@dragon/whep-http';
-import { type Context, Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { PublishAccess } from './access.js';
 import { PublisherSessionNotFoundError } from './errors.js';
 import { resolveOptions, type WhipPublisher, type WhipRoutesOptions } from './options.js';
 import { PublicationRegistry, type PublisherSession, type WhipPublications } from './publication-registry.js';
 import { handlePublish } from './publish.js';
+import { whipDeclarations } from './whip-declarations.js';
 
 /** What `createWhipRoutes` returns: the routes to mount and the publications they hold. */
 export interface WhipRoutes {
   /** Mount with `app.route('/', routes)`; change `basePath` rather than mounting under a prefix. */
   routes: Hono;
+  /** What `routes` serves, with its answers (`@dragon/http-routes`): for the app's API description. */
+  declarations: readonly RouteDeclaration[];
   publications: WhipPublications;
 }
 
@@ -59,11 +63,11 @@ export function createWhipRoutes<P extends WhipPublisher>(options: WhipRoutesOpt
   const publications = new PublicationRegistry<P>(resolved.logger);
   const limit = resolved.offerLimit;
   const offerLimiter = limit === false ? undefined : new RateLimiter(limit);
-  const endpoint = `${resolved.basePath}/:name`;
-  // Session ids are 16 random bytes in base64url: a fixed shape, so `…/{name}/whep` (the WHEP
-  // viewers of a publication, mounted beside these routes) never reads as a session.
-  const session = `${endpoint}/:sessionId{[A-Za-z0-9_-]{22}}`;
-  const routes = new Hono();
+  const declared = whipDeclarations(resolved.basePath);
+  const endpoint = honoPath(declared.publish.path);
+  const session = honoPath(declared.end.path, declared.end.params);
+  const routes = new DeclaredRoutes();
+  const app = routes.app;
 
   const authorized = (c: Context): PublisherSession<P> => {
     const name = c.req.param('name') ?? '';
@@ -75,17 +79,19 @@ export function createWhipRoutes<P extends WhipPublisher>(options: WhipRoutesOpt
     return found;
   };
 
-  routes.use(endpoint, corsHeaders(resolved.corsOrigin));
-  routes.use(session, corsHeaders(resolved.corsOrigin));
+  app.use(endpoint, corsHeaders(resolved.corsOrigin));
+  app.use(session, corsHeaders(resolved.corsOrigin));
 
-  routes.options(endpoint, preflight('endpoint'));
-  routes.post(endpoint, (c) => handlePublish(c, { options: resolved, access, publications, offerLimiter }));
-  routes.all(endpoint, (c) => {
+  routes.declare(declared.preflight, preflight('endpoint'));
+  routes.declare(declared.publish, (c) =>
+    handlePublish(c, { options: resolved, access, publications, offerLimiter }),
+  );
+  app.all(endpoint, (c) => {
     throw new MethodNotAllowedError(c.req.method, endpointMethods);
   });
 
-  routes.options(session, preflight('session'));
-  routes.patch(session, async (c) => {
+  routes.declare(declared.sessionPreflight, preflight('session'));
+  routes.declare(declared.trickle, async (c) => {
     const found = authorized(c);
     requireContentType(c.req.header('content-type'), 'application/trickle-ice-sdpfrag');
     const fragment = parseSdpFragment(await readBodyLimited(c.req.raw, resolved.maxBodyBytes));
@@ -115,7 +121,7 @@ export function createWhipRoutes<P extends WhipPublisher>(options: WhipRoutesOpt
     }
     return c.body(null, 204);
   });
-  routes.delete(session, (c) => {
+  routes.declare(declared.end, (c) => {
     const found = authorized(c);
     publications.close(found.id, found.name);
     resolved.logger.info(
@@ -124,9 +130,9 @@ export function createWhipRoutes<P extends WhipPublisher>(options: WhipRoutesOpt
     );
     return c.body(null, 200);
   });
-  routes.all(session, (c) => {
+  app.all(session, (c) => {
     throw new MethodNotAllowedError(c.req.method, sessionMethods);
   });
 
-  return { routes, publications };
+  return { routes: app, declarations: routes.declarations, publications };
 }

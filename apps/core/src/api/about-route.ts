@@ -1,8 +1,8 @@
+import { DeclaredRoutes, jsonAnswer, named } from '@dragon/http-routes';
 import { z } from 'zod';
 import { type DataPlaneStatus, dataPlaneSchema } from '../webrtc/data-plane.js';
 import type { Auth } from './auth.js';
 import { appName, datarheiVersion } from './datarhei-identity.js';
-import { DeclaredRoutes, jsonAnswer, named } from './declared-routes.js';
 
 /** datarhei's `MinimalAbout`: what a client without access learns. */
 export const minimalAboutSchema = z.object({

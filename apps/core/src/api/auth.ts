@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError } from '@dragon/http-error';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from '@dragon/http-routes';
 import { isLoopbackAddress } from '@dragon/portalloc';
 import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
@@ -8,7 +9,6 @@ import { z } from 'zod';
 import { readJson } from './api-error.js';
 import { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
 import { appName } from './datarhei-identity.js';
-import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 
 export interface AuthOptions {
   enable: boolean;

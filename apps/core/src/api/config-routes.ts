@@ -1,9 +1,9 @@
 import { HttpError } from '@dragon/http-error';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from '@dragon/http-routes';
 import { z } from 'zod';
 import { type ConfigStore, configViewSchema } from '../config/config-store.js';
 import { fieldErrorsSchema } from '../config/errors.js';
 import { readJson } from './api-error.js';
-import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from './declared-routes.js';
 
 /** What `PUT /api/v3/config` takes: the store merges, validates and answers per field. */
 const configUpdateSchema = z

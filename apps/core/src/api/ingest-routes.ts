@@ -1,6 +1,6 @@
+import { DeclaredRoutes, jsonAnswer, type Named, named } from '@dragon/http-routes';
 import { type RtmpServer, rtmpChannelsSchema, type SrtServer, srtChannelsJsonSchema } from '@dragon/ingest';
 import type { z } from 'zod';
-import { DeclaredRoutes, jsonAnswer, type Named, named } from './declared-routes.js';
 
 /** `GET /<path>`: a listing of channels of schema `schema`. */
 function channelsRoute(path: string, summary: string, schema: Named, list: () => unknown): DeclaredRoutes {

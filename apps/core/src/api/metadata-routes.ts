@@ -1,8 +1,8 @@
 import { HttpError } from '@dragon/http-error';
+import { type Answer, DeclaredRoutes, errorAnswer, jsonAnswer, named } from '@dragon/http-routes';
 import type { ProcessManager } from '@dragon/restream';
 import type { Context } from 'hono';
 import { readJson } from './api-error.js';
-import { type Answer, DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 import { metadataSchema, orNull, unknownProcess, unknownProcessAnswer } from './process-schemas.js';
 
 const metadata = named('Metadata', metadataSchema);

@@ -1,5 +1,5 @@
+import type { Answer, Named, RouteDeclaration } from '@dragon/http-routes';
 import { z } from 'zod';
-import type { Answer, Named, RouteDeclaration } from './declared-routes.js';
 
 /** Components from zod: each named schema once, references between them as `$ref`. */
 function components(schemas: Map<string, z.ZodType>, io: 'input' | 'output'): Record<string, unknown> {
@@ -39,12 +39,15 @@ function answerOf(answer: Answer): Record<string, unknown> {
 
 function operationOf(declaration: RouteDeclaration): Record<string, unknown> {
   const parameters = [
-    ...[...declaration.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    })),
+    ...[...declaration.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => {
+      const pattern = declaration.params?.[name];
+      return {
+        name,
+        in: 'path',
+        required: true,
+        schema: pattern ? { type: 'string', pattern: `^${pattern}$` } : { type: 'string' },
+      };
+    }),
     ...Object.entries(declaration.query ?? {}).map(([name, description]) => ({
       name,
       in: 'query',

@@ -1,3 +1,4 @@
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from '@dragon/http-routes';
 import { z } from 'zod';
 import type { LogRing } from '../ops/log-ring.js';
 import {
@@ -7,7 +8,6 @@ import {
   metricsResponseSchema,
 } from '../ops/metrics-history.js';
 import { readJson } from './api-error.js';
-import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 
 /** `GET /api/v3/log`: datarhei's console lines, or with `format=raw` each event's fields. */
 export const logSchema = z.union([z.array(z.string()), z.array(z.record(z.string(), z.unknown()))]);

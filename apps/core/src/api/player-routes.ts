@@ -1,9 +1,9 @@
+import { DeclaredRoutes, errorAnswer, jsonAnswer, mediaAnswer, named } from '@dragon/http-routes';
 import type { WhepRoutes } from '@dragon/whep-http';
 import { ProcessNotFoundError } from '@dragon/whep-http';
 import { playerPage } from '../ops/player-page.js';
 import { viewerStatus, viewerStatusSchema } from '../webrtc/webrtc-status.js';
 import type { WebRtcSubsystem } from '../webrtc/webrtc-subsystem.js';
-import { DeclaredRoutes, errorAnswer, jsonAnswer, mediaAnswer, named } from './declared-routes.js';
 
 /**
  * `GET /player/{id}`, the player page, and with WebRTC on `GET /player/{id}/status`: what the player

@@ -1,4 +1,5 @@
 import { HttpError } from '@dragon/http-error';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from '@dragon/http-routes';
 import {
   listFilterOf,
   type ProcessConfig,
@@ -12,7 +13,6 @@ import {
 } from '@dragon/restream';
 import { z } from 'zod';
 import { readJson } from './api-error.js';
-import { DeclaredRoutes, errorAnswer, jsonAnswer, named, okAnswer } from './declared-routes.js';
 import { bindProcessConfig } from './process-body.js';
 import {
   isObject,

@@ -1,8 +1,8 @@
 import { HttpError } from '@dragon/http-error';
+import { type Answer, errorAnswer } from '@dragon/http-routes';
 import { processConfigSchema, processReportJsonSchema, processStateJsonSchema } from '@dragon/restream';
 import { z } from 'zod';
 import { webRtcStateSchema } from '../webrtc/webrtc-status.js';
-import { type Answer, errorAnswer } from './declared-routes.js';
 
 /** Metadata values are any JSON; a process or the server without any answers `null`. */
 export const metadataSchema = z.json();

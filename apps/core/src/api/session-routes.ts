@@ -1,6 +1,6 @@
+import { DeclaredRoutes, jsonAnswer, named } from '@dragon/http-routes';
 import { type SessionRegistry, sessionJsonSchema, sessionSummaryJsonSchema } from '@dragon/sessions';
 import { z } from 'zod';
-import { DeclaredRoutes, jsonAnswer, named } from './declared-routes.js';
 
 /** datarhei's `?collectors=a,b`: an absent list is one empty name, answered like any unknown collector. */
 const collectorsOf = (query: string | undefined) => (query ?? '').split(',').map((name) => name.trim());

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { HttpError } from '@dragon/http-error';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, mediaAnswer, named } from '@dragon/http-routes';
 import { z } from 'zod';
-import { DeclaredRoutes, errorAnswer, jsonAnswer, mediaAnswer, named } from './declared-routes.js';
 
 const swaggerAssets = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js']);
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));

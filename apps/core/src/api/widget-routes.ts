@@ -1,8 +1,8 @@
 import { HttpError } from '@dragon/http-error';
+import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from '@dragon/http-routes';
 import type { ProcessManager } from '@dragon/restream';
 import type { SessionRegistry } from '@dragon/sessions';
 import { z } from 'zod';
-import { DeclaredRoutes, errorAnswer, jsonAnswer, named } from './declared-routes.js';
 
 /**
  * datarhei's public `GET /api/v3/widget/process/{id}`: uptime and viewer counts for an embeddable

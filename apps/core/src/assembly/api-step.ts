@@ -1,4 +1,5 @@
 import { createStaticSiteRoutes } from '@dragon/filesystems';
+import { DeclaredRoutes, mediaAnswer } from '@dragon/http-routes';
 import { WhepError } from '@dragon/whep-http';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -7,15 +8,7 @@ import { renderError } from '../api/api-error.js';
 import { apiBodyLimitBytes, apiCors, limitBody, loginBodyLimitBytes } from '../api/api-middleware.js';
 import type { Auth } from '../api/auth.js';
 import { createConfigRoutes } from '../api/config-routes.js';
-import { DeclaredRoutes, mediaAnswer } from '../api/declared-routes.js';
 import { createMetadataRoutes } from '../api/metadata-routes.js';
-import {
-  clusterDeclarations,
-  fileRouteDeclarations,
-  fsApiDeclarations,
-  staticSiteDeclarations,
-  whepDeclarations,
-} from '../api/mounted-routes.js';
 import { openApiDocument } from '../api/openapi-document.js';
 import { createPlayerRoutes } from '../api/player-routes.js';
 import { createProcessRoutes } from '../api/process-routes.js';
@@ -78,8 +71,7 @@ function v3Routes({
   const v3 = new DeclaredRoutes();
   v3.app.use(cluster ? cluster.guard(auth.guard) : auth.guard);
   if (cluster) {
-    v3.app.route('/', cluster.routes());
-    v3.document('/', clusterDeclarations);
+    v3.mount('/', cluster.routes());
     // The same process routes as below, answered across nodes (declared there).
     v3.app.route('/', cluster.processApi());
   }
@@ -91,7 +83,7 @@ function v3Routes({
   v3.mount('/', createMetadataRoutes(manager));
   v3.mount('/', createConfigRoutes({ configStore, requestReload }));
   v3.mount('/', services.datarhei.apiRoutes);
-  if (whip) v3.app.route('/', whip.listing);
+  if (whip) v3.mount('/', whip.listing);
   return v3;
 }
 
@@ -120,10 +112,13 @@ export function createApi(options: ApiStepOptions): Hono {
     // Cluster mode: serve here (pulling if need be) or redirect; session URLs made absolute.
     if (services.cluster) app.use('/api/v3/process/:id/whep', services.cluster.whep());
     app.route('/', whep.routes.routes);
-    root.document('/', whepDeclarations);
+    root.document('/', whep.routes.declarations);
   }
   // WHIP has its own token rules, and its viewers WHEP's: both before the admin guard.
-  if (options.whip) app.route('/', options.whip.routes);
+  if (options.whip) {
+    app.route('/', options.whip.routes);
+    root.document('/', options.whip.declarations);
+  }
   root.mount('/', createPlayerRoutes(whep && { routes: whep.routes, subsystem: whep.subsystem }));
   root.declare(
     {
@@ -168,19 +163,16 @@ export function createApi(options: ApiStepOptions): Hono {
 
   // Public (the widget) and the file API (its own guard, no JSON body limit) come before the group.
   root.mount('/api/v3', services.publicRoutes);
-  app.route('/api/v3', services.datarhei.fsApiRoutes);
-  root.document('/api/v3', fsApiDeclarations);
+  root.mount('/api/v3', services.datarhei.fsApiRoutes);
   root.mount('/api/v3', v3Routes(options));
   // A built UI (the Restreamer UI) at `/ui`, as datarhei serves `router.ui_path`.
   if (config.router.ui_path !== '') {
-    app.route(
+    root.mount(
       '/',
       createStaticSiteRoutes({ root: config.router.ui_path, corsOrigins: config.storage.cors.origins }),
     );
-    root.document('/', staticSiteDeclarations);
   }
-  app.route('/', services.datarhei.fileRoutes);
-  root.document('/', fileRouteDeclarations);
+  root.mount('/', services.datarhei.fileRoutes);
   root.declare(
     {
       method: 'get',

@@ -1,9 +1,9 @@
 import type { Cluster, ClusterConfig } from '@dragon/cluster';
+import type { DeclaredRoutes } from '@dragon/http-routes';
 import { type FFmpegAccessOptions, type ProcessHooks, ProcessManager } from '@dragon/restream';
 import type { Logger } from 'pino';
 import type { Auth } from '../api/auth.js';
 import { clientAddress } from '../api/client-address.js';
-import type { DeclaredRoutes } from '../api/declared-routes.js';
 import type { Config } from '../config/config-schema.js';
 import { DatarheiServices } from '../datarhei-services.js';
 import type { LogRing } from '../ops/log-ring.js';

@@ -1,5 +1,13 @@
 import { HttpError } from '@dragon/http-error';
 import {
+  DeclaredRoutes,
+  errorAnswer,
+  jsonAnswer,
+  mediaAnswer,
+  named,
+  type RouteDeclaration,
+} from '@dragon/http-routes';
+import {
   checkOffer,
   type FanoutPlane,
   PublisherFactory,
@@ -8,8 +16,9 @@ import {
 } from '@dragon/webrtc';
 import { createWhepRoutes } from '@dragon/whep-http';
 import { createWhipRoutes, streamNamePattern } from '@dragon/whip-http';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { WhepViewerRules } from '../assembly/webrtc-step.js';
 import type { Config } from '../config/config-schema.js';
 import { playerPage } from '../ops/player-page.js';
@@ -32,8 +41,10 @@ export interface WhipMountOptions {
 export interface WhipMount {
   /** Publishers, viewers of a publication and its player page: mounted before the API's guard. */
   routes: Hono;
+  /** What `routes` serves, for the API description. */
+  declarations: readonly RouteDeclaration[];
   /** `GET /whip` for the API group (behind its auth): the publications and their viewers. */
-  listing: Hono;
+  listing: DeclaredRoutes;
   /** What the listing shows, read now (for the metrics). */
   list(): WhipListing[];
   close(): Promise<void>;
@@ -47,6 +58,38 @@ export type WhipListing = PublicationState & {
   viewers: number;
   session?: { id: string; remote: string; user_agent: string };
 };
+
+const pageAnswers = { 200: mediaAnswer('The page', 'text/html'), 404: errorAnswer('Not a stream name') };
+
+const playerPageDeclaration = {
+  method: 'get',
+  path: '/player/whip/{name}',
+  summary: 'A player page for a WHIP publication (WHEP from `/api/v3/whip/{name}/whep`)',
+  auth: 'none',
+  responses: pageAnswers,
+} as const satisfies RouteDeclaration;
+
+const publishPageDeclaration = {
+  method: 'get',
+  path: '/publish/{name}',
+  summary: 'A page that publishes the camera over WHIP to `/api/v3/whip/{name}`',
+  auth: 'none',
+  responses: pageAnswers,
+} as const satisfies RouteDeclaration;
+
+/** One publication of `GET /api/v3/whip`; the fields the listing adds to the publication's state. */
+const publicationSchema = z.looseObject({
+  name: z.string(),
+  viewers: z.number(),
+  session: z.object({ id: z.string(), remote: z.string(), user_agent: z.string() }).optional(),
+});
+
+const listingDeclaration = {
+  method: 'get',
+  path: '/whip',
+  summary: 'The WHIP publications (with `whip.enable`): their state, publisher session and viewers',
+  responses: { 200: jsonAnswer('Publications', named('WhipPublications', z.array(publicationSchema))) },
+} as const satisfies RouteDeclaration;
 
 /**
  * WHIP ingest, assembled: publishers at `/api/v3/whip/{name}` (`@dragon/whip-http` over
@@ -93,19 +136,21 @@ export function createWhip(options: WhipMountOptions): WhipMount {
     logger: logger.child({ component: 'whep' }),
   });
   const viewerRoutes = viewers;
-  const routes = new Hono();
-  routes.route('/', whip.routes);
-  routes.route('/', viewerRoutes.routes);
-  routes.get('/player/whip/:name', (c) => {
-    const name = c.req.param('name');
+  const routes = new DeclaredRoutes();
+  routes.app.route('/', whip.routes);
+  routes.document('/', whip.declarations);
+  routes.app.route('/', viewerRoutes.routes);
+  routes.document('/', viewerRoutes.declarations);
+  routes.declare(playerPageDeclaration, (c) => {
+    const name = c.req.param('name') ?? '';
     if (!streamNamePattern.test(name)) throw new HttpError(404, 'Not Found');
     return c.html(playerPage(name, { whep: `api/v3/whip/${name}/whep`, status: null }), 200, {
       'Content-Security-Policy': 'frame-ancestors *',
     });
   });
   // Framed like the player (an embedding page grants the camera with its iframe's `allow`).
-  routes.get('/publish/:name', (c) => {
-    const name = c.req.param('name');
+  routes.declare(publishPageDeclaration, (c) => {
+    const name = c.req.param('name') ?? '';
     if (!streamNamePattern.test(name)) throw new HttpError(404, 'Not Found');
     return c.html(publishPage(name), 200, { 'Content-Security-Policy': 'frame-ancestors *' });
   });
@@ -140,11 +185,11 @@ export function createWhip(options: WhipMountOptions): WhipMount {
       };
     });
   };
-  const listing = new Hono();
-  listing.get('/whip', (c) => c.json(list()));
+  const listing = new DeclaredRoutes().declare(listingDeclaration, (c) => c.json(list()));
 
   return {
-    routes,
+    routes: routes.app,
+    declarations: routes.declarations,
     listing,
     list,
     async close() {

@@ -1,11 +1,12 @@
 import { errorBodySchema } from '@dragon/http-error';
-import { type Handler, Hono } from 'hono';
+import { type Handler, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 
 /**
  * Routes declared once: each declaration names its method, path, request and answers with the zod
- * schemas the handler parses and builds by, the handler is registered from it, and the OpenAPI
- * document (`openapi-document.ts`) is generated from the declarations an app ends up with.
+ * schemas the handler parses and builds by, the handler is registered from it, and an app generates
+ * its OpenAPI document from the declarations it ends up with — its own and those of the route
+ * packages it mounts, which hand theirs over beside their routes.
  *
  * Why not `@hono/zod-openapi`: its request validators put a 415 gate before every JSON body and
  * answer a failed parse in their own words, where datarhei's handlers read any content type and
@@ -36,6 +37,12 @@ export interface RouteDeclaration {
   method: Method;
   /** OpenAPI's form, relative to where the routes are mounted: `/process/{id}`, `/fs/{name}/{path}`. */
   path: string;
+  /**
+   * Path parameters that match only a pattern (a regular expression without anchors), name →
+   * pattern: Hono's `:name{pattern}`, the parameter's `pattern` in the document.
+   * @example { sessionId: '[A-Za-z0-9_-]{22}' }
+   */
+  params?: Record<string, string>;
   summary: string;
   /** Which credentials: the API's bearer token (default), none, or memfs's Basic auth. */
   auth?: 'none' | 'basic';
@@ -47,6 +54,8 @@ export interface RouteDeclaration {
 }
 
 export const jsonAnswer = (description: string, json: Named): Answer => ({ description, json });
+/** An answer without a body. */
+export const noContent = (description: string): Answer => ({ description });
 export const mediaAnswer = (description: string, media: Media): Answer => ({ description, media });
 /** datarhei's `"OK"` of a command, a delete, a saved config. */
 export const okAnswer = (description: string): Answer => ({ description, json: named('Ok', okSchema) });
@@ -58,26 +67,42 @@ export const errorAnswer = (description: string): Answer => ({
   json: named('Error', errorBodySchema),
 });
 
-/** Hono's form of a declared path: `{id}` → `:id`, a trailing `{path}` → `*`. */
-export const honoPath = (path: string): string =>
-  path.replace(/\/\{path\}$/, '/*').replace(/\{(\w+)\}/g, ':$1');
+/** Hono's form of a declared path: `{id}` → `:id` (`:id{pattern}` with `params`), a trailing `{path}` → `*`. */
+export const honoPath = (path: string, params: Record<string, string> = {}): string =>
+  path
+    .replace(/\/\{path\}$/, '/*')
+    .replace(/\{(\w+)\}/g, (_, name: string) => (params[name] ? `:${name}{${params[name]}}` : `:${name}`));
 
 /** The declaration's path below `prefix` (`/api/v3` + `/process` → `/api/v3/process`). */
 const under = (prefix: string, path: string) => `${prefix.replace(/\/$/, '')}${path}` || '/';
 
 /**
  * A Hono app whose routes are registered from their declarations. `mount` merges another one's
- * routes and declarations; `document` adds the declarations of a sub-app that declares its routes
- * elsewhere (a package's).
+ * routes and declarations; `document` adds the declarations of routes mounted by other means.
+ * Middleware and fallbacks (`app.use`, a 405 on `app.all`) go on `app` directly: they are no
+ * operations of the document.
+ * @example
+ * const routes = new DeclaredRoutes().declare(
+ *   { method: 'get', path: '/ping', summary: 'Liveness', auth: 'none', responses: { 200: mediaAnswer('pong', 'text/plain') } },
+ *   (c) => c.text('pong'),
+ * );
+ * app.route('/', routes.app);
  */
 export class DeclaredRoutes {
   readonly app = new Hono();
   readonly #declarations: RouteDeclaration[] = [];
 
-  /** Registers `handler` at the declaration's method and path, and documents it. */
-  declare(declaration: RouteDeclaration, handler: Handler): this {
+  /**
+   * Registers `handlers` at the declaration's method and path, and documents it: middleware of this
+   * route alone (a write guard) first, the handler last.
+   */
+  declare(declaration: RouteDeclaration, ...handlers: [...MiddlewareHandler[], Handler]): this {
     this.#declarations.push(declaration);
-    this.app.on(declaration.method.toUpperCase(), honoPath(declaration.path), handler);
+    this.app.on(
+      declaration.method.toUpperCase(),
+      honoPath(declaration.path, declaration.params),
+      ...(handlers as [Handler]),
+    );
     return this;
   }
 
