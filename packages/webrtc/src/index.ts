@@ -51,3 +51,7 @@ export { PublisherPeer } from './session/publisher-peer.js';
 export { checkOffer } from './session/sdp-negotiation.js';
 export type { SimulcastOffer } from './session/simulcast-offer.js';
 export { maxSimulcastLayers, readSimulcastOffer } from './session/simulcast-offer.js';
+export type { FeedTarget, RtspFeedOptions } from './tap/rtsp-feed.js';
+export { RtspFeed } from './tap/rtsp-feed.js';
+export type { SourceTapOptions, TapTracks } from './tap/source-tap.js';
+export { SourceTap, tapPayloadTypes } from './tap/source-tap.js';
