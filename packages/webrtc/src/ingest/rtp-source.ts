@@ -94,7 +94,12 @@ export interface RtpSourceOptions {
  * life. Their packets are received by the data plane ({@link FanoutPlane}): validated, made
  * continuous across FFmpeg restarts, kept in a shared history and sent to every connected peer.
  */
-export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: [] }> {
+export class RtpSource extends EventEmitter<{
+  closed: [];
+  keyframeRequest: [];
+  /** The number of viewers whose video is in `codec` changed (a VP8 encode made on demand follows it). */
+  demand: [codec: VideoCodec, viewers: number];
+}> {
   readonly id: string;
   readonly #fanout: PlaneSource;
   readonly #videoPort: number;
@@ -102,6 +107,7 @@ export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: [] }>
   readonly #renditions: RenditionConfig[];
   #closed = false;
   #active = { video: true, audio: true };
+  readonly #demand = new Map<VideoCodec, number>();
 
   private constructor(
     id: string,
@@ -233,6 +239,36 @@ export class RtpSource extends EventEmitter<{ closed: []; keyframeRequest: [] }>
    */
   setActiveRenditions(ids: readonly string[]): void {
     for (const config of this.#renditions) config.active = ids.includes(config.id);
+  }
+
+  /** The codecs of the video renditions (the top's first), each once: what viewers can negotiate. */
+  videoCodecs(): VideoCodec[] {
+    return [...new Set(this.#renditions.map((rendition) => rendition.codec))];
+  }
+
+  /** Viewers (answered, not yet closed) whose video is in `codec`. */
+  viewersOf(codec: VideoCodec): number {
+    return this.#demand.get(codec) ?? 0;
+  }
+
+  /**
+   * A viewer of `codec` was answered (the peer factory says so): counted until the returned
+   * function is called (once), each change emitted as `demand`.
+   */
+  addDemand(codec: VideoCodec): () => void {
+    this.#changeDemand(codec, 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#changeDemand(codec, -1);
+    };
+  }
+
+  #changeDemand(codec: VideoCodec, by: number): void {
+    const viewers = Math.max(0, (this.#demand.get(codec) ?? 0) + by);
+    this.#demand.set(codec, viewers);
+    if (!this.#closed) this.emit('demand', codec, viewers);
   }
 
   /** What the video track delivered so far: keyframes, parameter sets, timestamps going back. */

@@ -5,6 +5,7 @@ import { IcePortsExhaustedError, InvalidSdpError } from '../errors.js';
 import type { IceTcpMux } from '../ice/ice-tcp-mux.js';
 import type { RemoteCandidatePolicy } from '../ice/remote-candidates.js';
 import type { UdpMux, UdpMuxBinding } from '../ice/udp-mux.js';
+import type { VideoCodec } from '../ingest/keyframes.js';
 import { paceConnectivityChecks } from '../werift/check-pacing.js';
 import { withoutDefaultStunServer } from '../werift/default-stun.js';
 import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
@@ -45,18 +46,24 @@ export interface IceTransportOptions extends RemoteCandidatePolicy {
 
 /**
  * What the server speaks, both ways: H.264 packetization-mode 1 (FU-A, what FFmpeg's RTP muxer
- * writes and every browser decodes) with NACK and PLI, and Opus. Fresh objects per peer: werift
- * writes the negotiated payload type into them.
+ * writes and every browser decodes) with NACK and PLI — or VP8, for a viewer the plan answers with
+ * VP8 — and Opus. Fresh objects per peer: werift writes the negotiated payload type into them.
  */
-export function serverCodecs(): { video: RTCRtpCodecParameters[]; audio: RTCRtpCodecParameters[] } {
+export function serverCodecs(video: VideoCodec = 'h264'): {
+  video: RTCRtpCodecParameters[];
+  audio: RTCRtpCodecParameters[];
+} {
+  const feedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }];
   return {
     video: [
-      new RTCRtpCodecParameters({
-        mimeType: 'video/H264',
-        clockRate: 90_000,
-        rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-      }),
+      video === 'vp8'
+        ? new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90_000, rtcpFeedback: feedback })
+        : new RTCRtpCodecParameters({
+            mimeType: 'video/H264',
+            clockRate: 90_000,
+            rtcpFeedback: feedback,
+            parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+          }),
     ],
     audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
   };

@@ -41,12 +41,20 @@ export class PeerFactory {
     return this.#peers.size;
   }
 
-  /** Answers a viewer's offer: sendonly H.264 + Opus, every candidate in the answer (no trickle). */
+  /**
+   * Answers a viewer's offer: sendonly H.264 (or VP8, for a viewer without H.264 of a source that
+   * has a VP8 rendition) + Opus, every candidate in the answer (no trickle).
+   */
   async createPeer(source: RtpSource, offerSdp: string): Promise<{ peer: Peer; answerSdp: string }> {
     if (source.closed) throw new SourceClosedError(source.id);
     const candidates = new RemoteCandidateGate(this.#options);
-    const plan = planOffer(offerSdp, { hasAudio: source.hasAudio, hasVideo: source.hasVideo, candidates });
-    const answering = openAnswering(this.#options, serverCodecs());
+    const plan = planOffer(offerSdp, {
+      hasAudio: source.hasAudio,
+      hasVideo: source.hasVideo,
+      videoCodecs: source.videoCodecs(),
+      candidates,
+    });
+    const answering = openAnswering(this.#options, serverCodecs(plan.videoCodec));
     try {
       const { answerSdp, prepared, releaseTransport } = await answerPlannedOffer(
         answering,
@@ -56,7 +64,10 @@ export class PeerFactory {
       );
       const peer = new Peer(answering.pc, source, prepared, candidates);
       this.#peers.add(peer);
+      // Counted from the answer on, so a VP8 encode made on demand is running by the time it connects.
+      const releaseDemand = plan.videoCodec ? source.addDemand(plan.videoCodec) : undefined;
       peer.once('closed', () => {
+        releaseDemand?.();
         this.#peers.delete(peer);
         // The peer's goodbye is on its way already: the mux's own socket stays open for it.
         releaseTransport();

@@ -70,6 +70,19 @@ describe('planOffer', () => {
     ).toBe(100);
   });
 
+  it('answers VP8 to an offer without H.264 when the source has VP8, and H.264 whenever offered', () => {
+    const withVp8 = { ...withAudio(), videoCodecs: ['h264', 'vp8'] as const };
+    const firefoxWithoutOpenH264 = offer(['a=rtpmap:120 VP8/90000', 'a=rtpmap:121 VP9/90000']);
+    const plan = planOffer(firefoxWithoutOpenH264, withVp8);
+    expect([plan.videoCodec, plan.videoPayloadType]).toEqual(['vp8', 120]);
+    expect(plan.sdp).toContain('m=video 9 UDP/TLS/RTP/SAVPF 120\r\n');
+    expect(plan.sdp).not.toContain('VP9');
+    const both = planOffer(offer(['a=rtpmap:96 VP8/90000', ...h264(106, 1, '42e01f')]), withVp8);
+    expect([both.videoCodec, both.videoPayloadType]).toEqual(['h264', 106]);
+    // A source without VP8 leaves such an offer without video, as before.
+    expect(planOffer(firefoxWithoutOpenH264, withAudio()).videoCodec).toBeUndefined();
+  });
+
   it('leaves an m-section without a usable codec out of what werift sees, and out of the bundle', () => {
     const vp8First = offer(['a=rtpmap:96 VP8/90000', 'a=rtpmap:98 VP9/90000']).replace(
       'a=rtcp-mux\r\na=rtpmap:96',

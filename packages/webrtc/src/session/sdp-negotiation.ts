@@ -1,5 +1,6 @@
 import { InvalidSdpError, NoUsableCodecError } from '../errors.js';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
+import type { VideoCodec } from '../ingest/keyframes.js';
 
 interface MediaSection {
   kind: string;
@@ -121,6 +122,28 @@ function chooseH264(maps: Rtpmap[]): number | undefined {
   return candidates.sort((a, b) => rank(a) - rank(b))[0]?.payloadType;
 }
 
+function chooseVp8(maps: Rtpmap[]): number | undefined {
+  return maps.find((map) => map.codec === 'vp8' && map.clockRate === 90_000)?.payloadType;
+}
+
+/**
+ * The video codec to send and its payload type: H.264 whenever the viewer offers it and the source
+ * has it (no encode for it), else VP8 (a browser without H.264: an offline Firefox).
+ */
+function chooseVideo(
+  maps: Rtpmap[],
+  codecs: readonly VideoCodec[],
+): { codec: VideoCodec; payloadType: number } | undefined {
+  for (const codec of videoPreference) {
+    if (!codecs.includes(codec)) continue;
+    const payloadType = codec === 'h264' ? chooseH264(maps) : chooseVp8(maps);
+    if (payloadType !== undefined) return { codec, payloadType };
+  }
+  return undefined;
+}
+
+const videoPreference: readonly VideoCodec[] = ['h264', 'vp8'];
+
 function chooseOpus(maps: Rtpmap[]): number | undefined {
   return maps.find((map) => map.codec === 'opus' && map.clockRate === 48_000)?.payloadType;
 }
@@ -148,6 +171,8 @@ export interface OfferPlan {
   /** Every offered m-section, in order. */
   sections: PlannedSection[];
   videoPayloadType: number | undefined;
+  /** The codec of `videoPayloadType`. */
+  videoCodec: VideoCodec | undefined;
   audioPayloadType: number | undefined;
 }
 
@@ -156,14 +181,18 @@ export interface PlanOptions {
   hasAudio: boolean;
   /** The source sends video; without it (an audio-only input) a video section is rejected. @default true */
   hasVideo?: boolean;
+  /**
+   * The video codecs the source sends or can make (its renditions' codecs). @default ['h264']
+   */
+  videoCodecs?: readonly VideoCodec[];
   /** The viewer's remote candidate gate: the offer's candidates pass through it first. */
   candidates: RemoteCandidateGate;
 }
 
 /**
  * The one place an offer is checked and planned: SDP text within 64 KiB, ICE and DTLS attributes
- * present, then per m-section the codec we send — one H.264 variant for video, Opus for audio —
- * or a rejection. werift matches codecs by mime type and would otherwise echo every variant and
+ * present, then per m-section the codec we send — one H.264 variant for video, or VP8 when the
+ * viewer has no H.264 and the source has VP8; Opus for audio — or a rejection. werift matches codecs by mime type and would otherwise echo every variant and
  * send with the first. Remote candidates pass the gate (cap, never-checked addresses); those of
  * a rejected bundled section move to the first answered one, since browsers list the bundle's
  * candidates only in its first section.
@@ -175,6 +204,7 @@ export function planOffer(offerSdp: string, options: PlanOptions): OfferPlan {
   requireTransportAttributes(sdp);
   const bundled = bundleMids(sdp.session);
   let videoPayloadType: number | undefined;
+  let videoCodec: VideoCodec | undefined;
   let audioPayloadType: number | undefined;
   const offered: string[] = [];
   const sections: PlannedSection[] = [];
@@ -192,8 +222,11 @@ export function planOffer(offerSdp: string, options: PlanOptions): OfferPlan {
       section.kind === 'video' &&
       videoPayloadType === undefined &&
       options.hasVideo !== false
-    )
-      chosen = videoPayloadType = chooseH264(maps);
+    ) {
+      const video = chooseVideo(maps, options.videoCodecs ?? ['h264']);
+      chosen = videoPayloadType = video?.payloadType;
+      videoCodec = video?.codec;
+    }
     if (port !== '0' && section.kind === 'audio' && audioPayloadType === undefined && options.hasAudio)
       chosen = audioPayloadType = chooseOpus(maps);
     const candidates = section.lines.filter(
@@ -220,7 +253,7 @@ export function planOffer(offerSdp: string, options: PlanOptions): OfferPlan {
     line.startsWith('a=group:BUNDLE') ? ['a=group:BUNDLE', ...bundled].join(' ') : line,
   );
   sdp.media = answered;
-  return { sdp: serialise(sdp), sections, videoPayloadType, audioPayloadType };
+  return { sdp: serialise(sdp), sections, videoPayloadType, videoCodec, audioPayloadType };
 }
 
 function midOf(section: MediaSection): string | undefined {
