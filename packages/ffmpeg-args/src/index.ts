@@ -49,5 +49,6 @@ export {
   maxRtpPacketSize,
   producedRenditions,
   rungBenchmarkArgs,
+  vp8OnDemandLeg,
   vp8PayloadType,
 } from './webrtc-legs.js';

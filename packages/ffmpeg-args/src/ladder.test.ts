@@ -160,13 +160,15 @@ describe('the ladder of a start', () => {
     expect(vp8).toBeGreaterThan(p360);
   });
 
-  it('says VP8 on demand is not available, without a ladder too', () => {
+  it('plans VP8 on demand with its cost, decode included, outside what the start spends', () => {
     const plan = planMedia(hd, settings({ vp8: 'on-demand' }));
     expect(summary(plan)).toEqual([
       ['720p', 'top', 'copy', 0],
-      ['vp8-360p', 'vp8', 'off', 450],
+      ['vp8-360p', 'vp8', 'on-demand', 450],
     ]);
-    expect(plan.renditions[1]?.reason).toMatch(/not available/);
+    const vp8 = plan.renditions[1]!;
+    expect(vp8.estimated_cpu).toBeGreaterThan(renditionCores(hd.streams[0], 360, 'vp8'));
+    expect(vp8.reason).toMatch(/only while such a viewer watches \(about [\d.]+ cores then\)/);
     expect(plan.ladder_cpu_cores).toBe(0);
   });
 

@@ -9,7 +9,10 @@ export const renditionPlanSchema = z.object({
   id: z.string(),
   /** `top`: the video track as planned; `rung`: a smaller H.264 encode; `vp8`; `audio-only`: the Opus track alone. */
   kind: z.enum(['top', 'rung', 'vp8', 'audio-only']),
-  /** `transcode`: FFmpeg encodes it in this start; `off`: planned but not made (`reason` says why). */
+  /**
+   * `transcode`: FFmpeg encodes it in this start; `on-demand`: a second FFmpeg encodes it while a
+   * viewer needs it (VP8); `off`: planned but not made (`reason` says why).
+   */
   action: z.enum(['copy', 'transcode', 'on-demand', 'off']),
   /** Height in pixels; absent when not known. */
   height: z.number().int().optional(),
@@ -163,10 +166,10 @@ export function planLadder(input: LadderInput): Ladder {
     ...wanted.map((rung) => decided.get(rung.id) ?? rung),
     ...(vp8Rung ? [decided.get(vp8Rung.id) ?? vp8Rung] : []),
   ];
-  if (input.blocked && renditions.some(isProduced)) {
+  if (input.blocked && renditions.some(isMade)) {
     notes.push(`renditions planned, not made: ${input.blocked}`);
     renditions = renditions.map((rendition) =>
-      isProduced(rendition)
+      isMade(rendition)
         ? { ...rendition, action: 'off', reason: `${rendition.reason}; not made: ${input.blocked}` }
         : rendition,
     );
@@ -188,6 +191,11 @@ export function planLadder(input: LadderInput): Ladder {
 /** A rendition FFmpeg encodes in this start: a rung or VP8 with a leg of its own. */
 export function isProduced(rendition: RenditionPlan): boolean {
   return (rendition.kind === 'rung' || rendition.kind === 'vp8') && rendition.action === 'transcode';
+}
+
+/** A rendition this start makes or can make: produced, or made on demand. */
+function isMade(rendition: RenditionPlan): boolean {
+  return isProduced(rendition) || rendition.action === 'on-demand';
 }
 
 function autoLadder(fps: number | undefined): RenditionConfig[] {
@@ -213,11 +221,13 @@ function vp8Rendition(
     reason: `VP8 for viewers without H.264, at ${vp8BitrateKbit} kbit/s`,
   };
   if (mode === 'always') return rendition;
+  // A second FFmpeg decodes the process's top to make it: the decode is its own.
+  const cores = round(rendition.estimated_cpu + videoDecodeCores(input.stream, input.costFactor));
   return {
     ...rendition,
-    action: 'off',
-    reason:
-      'VP8 on demand is not available in this version: viewers without H.264 get audio only; `vp8: "always"` encodes it with the ladder',
+    action: 'on-demand',
+    estimated_cpu: cores,
+    reason: `VP8 for viewers without H.264, at ${vp8BitrateKbit} kbit/s: encoded from the top by a second FFmpeg only while such a viewer watches (about ${cores} cores then)`,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   h264CopyBitstreamFilters,
   legToArgs,
   producedRenditions,
+  vp8OnDemandLeg,
   vp8PayloadType,
   type WebRtcLegOptions,
 } from './webrtc-legs.js';
@@ -190,6 +191,23 @@ describe('buildWebRtcLegs', () => {
   it('picks a VP8 payload type neither track uses', () => {
     expect(vp8PayloadType({ video_pt: 96, audio_pt: 111 })).toBe(97);
     expect(vp8PayloadType({ video_pt: 97, audio_pt: 98 })).toBe(99);
+  });
+
+  it('makes VP8 on demand with no leg in the process and one leg of its own from the picture', () => {
+    const webrtc = { ...seedConfig, vp8: 'on-demand' as const };
+    const plan = planMedia(hd, webrtc);
+    expect(buildWebRtcLegs({ webrtc, plan, videoPort: 5000 }).map((leg) => leg.kind)).toEqual([
+      'video',
+      'audio',
+    ]);
+    const rendition = plan.renditions.find((r) => r.kind === 'vp8')!;
+    expect(rendition.action).toBe('on-demand');
+    const leg = vp8OnDemandLeg({ rendition, webrtc, port: 5010 });
+    const args = legToArgs(leg);
+    expect(args.slice(0, 2)).toEqual(['-map', '0:v:0']);
+    expect(args).toEqual(expect.arrayContaining(['libvpx', '-threads', '1', '-payload_type', '97']));
+    expect(args.at(-1)).toBe('udp://127.0.0.1:5010?pkt_size=1200');
+    expect(() => vp8OnDemandLeg({ rendition, webrtc, port: 0 })).toThrow(InvalidLegOptionsError);
   });
 
   it('builds no rendition leg for renditions planned but not made', () => {

@@ -212,6 +212,34 @@ function renditionLegs(
 }
 
 /**
+ * The VP8 rendition made on demand (`vp8: 'on-demand'`): the leg of a second FFmpeg whose only
+ * input is the process's own picture (one video stream), the same encode `vp8: 'always'` puts in
+ * the process's FFmpeg. Its address is the VP8 track's port.
+ * @throws InvalidLegOptionsError
+ */
+export function vp8OnDemandLeg(options: {
+  rendition: RenditionPlan;
+  webrtc: Pick<WebRtcConfig, 'video_pt' | 'audio_pt'>;
+  port: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+}): RtpLeg {
+  assertPort('port', options.port);
+  const { rendition } = options;
+  const rate = rendition.fps === undefined ? [] : ['-r', String(rendition.fps)];
+  const leg = rtpLeg({
+    kind: 'video',
+    stream: '0:v:0',
+    codec: [...rate, ...vp8EncoderOptions(`min(ih,${rendition.height ?? 'ih'})`, rendition.bitrate_kbit)],
+    payloadType: vp8PayloadType(options.webrtc),
+    host: options.host ?? '127.0.0.1',
+    port: options.port,
+    packetSize: maxRtpPacketSize,
+  });
+  return { ...leg, rendition: rendition.id };
+}
+
+/**
  * Keyframe interval of the renditions: a viewer moved to another rendition waits for its next
  * keyframe, so half a second bounds that wait. Measured on a 360p rung at 450 kbit/s: 0.3 dB PSNR
  * below a 1 s interval.
