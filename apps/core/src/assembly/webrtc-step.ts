@@ -15,6 +15,7 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { clientAddress } from '../api/client-address.js';
 import type { Config } from '../config/config-schema.js';
+import { LoopbackFeeds } from '../webrtc/loopback-feeds.js';
 import { type ProcessWebRtc, WebRtcPolicy } from '../webrtc/webrtc-policy.js';
 import { WebRtcSubsystem } from '../webrtc/webrtc-subsystem.js';
 import { createWhepLookup } from '../webrtc/whep-lookup.js';
@@ -46,6 +47,11 @@ export interface WebRtcParts {
   readonly udpMux: UdpMux | undefined;
   readonly tcpMux: IceTcpMux | undefined;
   readonly viewers: WhepViewers;
+  /**
+   * With `webrtc.enable`: the loopback RTSP feed FFmpeg reads data-plane sources from (a WHIP
+   * publication as a process input, a process's picture for its VP8 made on demand).
+   */
+  readonly feeds: LoopbackFeeds | undefined;
   /** Closes the shared ports and the RTP port range. */
   closePorts(): void;
 }
@@ -64,7 +70,11 @@ export async function openWebRtc(config: Config, logger: Logger): Promise<WebRtc
   );
   const policy = new WebRtcPolicy(config.webrtc);
   const viewers = new WhepViewers();
-  const subsystem = config.webrtc.enable
+  let subsystem: WebRtcSubsystem | undefined;
+  const feeds = config.webrtc.enable
+    ? await LoopbackFeeds.open((processId) => subsystem?.source(processId))
+    : undefined;
+  subsystem = feeds
     ? new WebRtcSubsystem({
         ports,
         logger: logger.child({ component: 'webrtc' }),
@@ -79,11 +89,13 @@ export async function openWebRtc(config: Config, logger: Logger): Promise<WebRtc
         ),
         probeCwd: process.cwd(),
         onSourceClosed: (processId) => viewers.closeAll(processId),
+        pictureUrl: (processId) => feeds.processUrl(processId),
       })
     : undefined;
   let udpMux: UdpMux | undefined;
   let tcpMux: IceTcpMux | undefined;
   const closePorts = () => {
+    void feeds?.close();
     udpMux?.close();
     tcpMux?.close();
     ports.close();
@@ -104,7 +116,7 @@ export async function openWebRtc(config: Config, logger: Logger): Promise<WebRtc
     }
   }
   const webrtcOf = (id: string, processConfig: ProcessConfig) => policy.of(id, processConfig);
-  return { ports, webrtcOf, subsystem, udpMux, tcpMux, viewers, closePorts };
+  return { ports, webrtcOf, subsystem, udpMux, tcpMux, viewers, feeds, closePorts };
 }
 
 /**

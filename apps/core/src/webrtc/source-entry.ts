@@ -1,6 +1,13 @@
-import { type RenditionPlan, vp8PayloadType, type WebRtcConfig } from '@dragon/ffmpeg-args';
+import {
+  type MediaPlan,
+  producedRenditions,
+  type RenditionPlan,
+  vp8PayloadType,
+  type WebRtcConfig,
+} from '@dragon/ffmpeg-args';
 import type { PortAllocator, RtpPortSet } from '@dragon/portalloc';
 import { type FanoutPlane, RtpSource } from '@dragon/webrtc';
+import type { Vp8OnDemand } from './vp8-on-demand.js';
 import type { Run } from './webrtc-run.js';
 
 /** A process's source, the ports it holds, and its latest run. */
@@ -12,6 +19,23 @@ export interface SourceEntry {
   /** The renditions it has ports for (`480p,360p`), one leg each; another ladder means new sockets. */
   renditions: string;
   run: Run | undefined;
+  /** The VP8 rendition's FFmpeg, with `vp8: 'on-demand'`: its track is the source's last. */
+  vp8?: Vp8OnDemand | undefined;
+}
+
+/**
+ * The renditions a source has tracks for: those the process's FFmpeg makes (its legs take the first
+ * ports), then the VP8 made on demand, when it can be made, on the last.
+ */
+export function sourceRenditions(
+  plan: MediaPlan,
+  onDemandPossible: boolean,
+): { produced: RenditionPlan[]; onDemand: RenditionPlan | undefined; renditions: RenditionPlan[] } {
+  const produced = producedRenditions(plan);
+  const onDemand = onDemandPossible
+    ? plan.renditions.find((rendition) => rendition.action === 'on-demand')
+    : undefined;
+  return { produced, onDemand, renditions: onDemand ? [...produced, onDemand] : produced };
 }
 
 /** What a source was opened with: a plan that makes other renditions needs another source. */

@@ -45,6 +45,18 @@ export const webRtcStateSchema = z.object({
   /** When the plan was made (Unix seconds). */
   planned_at: z.number().int(),
   health: webRtcHealthSchema,
+  /**
+   * The VP8 rendition made on demand (`vp8: 'on-demand'`), for viewers without H.264: whether its
+   * FFmpeg runs, for how many viewers, and its estimated cores while it does.
+   */
+  vp8_on_demand: z
+    .object({
+      running: z.boolean(),
+      viewers: z.number().int(),
+      estimated_cpu: z.number(),
+      running_seconds: z.number().int().optional(),
+    })
+    .optional(),
 });
 
 /**

@@ -2,7 +2,6 @@ import {
   buildWebRtcLegs,
   type PlanSettings,
   probeInput,
-  producedRenditions,
   type RenditionPlan,
   type WebRtcConfig,
 } from '@dragon/ffmpeg-args';
@@ -14,8 +13,9 @@ import { type CostCalibration, EncodeCalibration } from './encode-calibration.js
 import { MediaPlanner, type ProbeInput } from './media-planner.js';
 import { logPlan, notePlan, playerPath } from './plan-report.js';
 import { logPlaneWorkers } from './plane-log.js';
-import { openSourceEntry, renditionKey, type SourceEntry } from './source-entry.js';
+import { openSourceEntry, renditionKey, type SourceEntry, sourceRenditions } from './source-entry.js';
 import { isWarning, judgeVideo, readsInRealTime } from './video-health.js';
+import { vp8OnDemandOf } from './vp8-on-demand.js';
 import type { WebRtcPolicy } from './webrtc-policy.js';
 import { pace, type Run, runHealth, runVideo } from './webrtc-run.js';
 import type { WebRtcState } from './webrtc-status.js';
@@ -49,6 +49,13 @@ export interface WebRtcSubsystemOptions {
   calibration?: CostCalibration;
   /** How often the legs' health is judged. @default 1000 */
   healthIntervalMs?: number;
+  /**
+   * Where a process's top picture can be read back on loopback (the loopback feed): without it,
+   * `vp8: 'on-demand'` makes no VP8.
+   */
+  pictureUrl?: (processId: string) => string;
+  /** How long a VP8 encode made on demand outlives its last viewer. @default 15000 */
+  vp8LingerMs?: number;
   /** Called when a process's source goes away for good, so its viewers' sessions are dropped. */
   onSourceClosed?: (processId: string) => void;
 }
@@ -116,6 +123,7 @@ export class WebRtcSubsystem {
       plan: run.plan,
       planned_at: Math.floor(run.plannedAt / 1000),
       health: runHealth(entry.source, run),
+      ...(entry.vp8 ? { vp8_on_demand: entry.vp8.state() } : {}),
     };
   }
 
@@ -152,16 +160,16 @@ export class WebRtcSubsystem {
       ...(calibration ? { rendition_cost_factor: calibration.factor } : {}),
     };
     const { plan, notes } = await this.#planner.plan(id, context.expanded.input, settings, context.signal);
-    const renditions = producedRenditions(plan);
+    const { produced, onDemand, renditions } = sourceRenditions(plan, this.#options.pictureUrl !== undefined);
     const current = this.#entries.get(id);
     if (current && current.renditions !== renditionKey(renditions)) this.#teardown(id, 'renditions changed');
-    const entry = this.#entries.get(id) ?? (await this.#open(id, webrtc, fingerprint, renditions));
+    const entry = this.#entries.get(id) ?? (await this.#open(id, webrtc, fingerprint, renditions, onDemand));
     const legs = buildWebRtcLegs({
       webrtc,
       plan,
       videoPort: entry.ports.video.port,
       audioPort: entry.ports.audio.port,
-      renditionPorts: entry.ports.renditions.map((leased) => leased.port),
+      renditionPorts: entry.ports.renditions.slice(0, produced.length).map((leased) => leased.port),
     });
     for (const leg of legs) {
       const legId = leg.rendition ? `webrtc_video_${leg.rendition}` : `webrtc_${leg.kind}`;
@@ -215,9 +223,19 @@ export class WebRtcSubsystem {
     webrtc: WebRtcConfig,
     fingerprint: string,
     renditions: readonly RenditionPlan[],
+    onDemand: RenditionPlan | undefined,
   ): Promise<SourceEntry> {
     const { ports } = this.#options;
     const entry = await openSourceEntry({ id, webrtc, fingerprint, renditions, ports, plane: this.#plane });
+    const pictureUrl = this.#options.pictureUrl;
+    if (onDemand && pictureUrl) {
+      entry.vp8 = vp8OnDemandOf(entry, onDemand, webrtc, {
+        ...this.#options,
+        processId: id,
+        inputUrl: pictureUrl(id),
+        note: (line) => this.#entries.get(id)?.run?.context.note(line),
+      });
+    }
     this.#entries.set(id, entry);
     this.#options.logger.info({ processId: id, videoPort: entry.ports.video.port }, 'webrtc source opened');
     return entry;
@@ -291,6 +309,7 @@ export class WebRtcSubsystem {
     if (!entry) return;
     this.#entries.delete(id);
     this.#options.onSourceClosed?.(id);
+    entry.vp8?.close();
     entry.source.close();
     entry.ports.release();
     this.#options.logger.info({ processId: id, reason }, 'webrtc source closed');
