@@ -80,6 +80,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
           logger: logger.child({ component: 'whip' }),
         })
       : undefined;
+  // `{whip,name=…}` inputs read the publications from the loopback feed.
+  if (webrtc.feeds && whip) webrtc.feeds.publications = (name) => whip.source(name);
   const app = createApi({
     config,
     configStore,

@@ -52,6 +52,8 @@ export interface DatarheiServicesOptions {
   logRing?: LogRing | undefined;
   /** The current WebRTC viewers, for the `webrtc` session collector. */
   webrtcSessions?: (() => WebRtcSessionInfo[]) | undefined;
+  /** With WHIP: a publication's loopback feed URL, `{name}` left in it (`{whip,name=…}`). */
+  whipUrl?: (() => string) | undefined;
 }
 
 /**
@@ -122,6 +124,7 @@ export class DatarheiServices {
       srt: srt
         ? { address: () => srt.address, token: config.srt.token, passphrase: config.srt.passphrase }
         : undefined,
+      whip: options.whipUrl ? { url: options.whipUrl } : undefined,
     });
 
     this.cleanup = new CleanupManager([this.disk, this.mem], {

@@ -77,6 +77,9 @@ function allowed(name: string, field: Field, section: PlaceholderContext['sectio
     case 'rtmp':
     case 'srt':
       return field === 'address';
+    // A WHIP publication is read, never written: inputs only.
+    case 'whip':
+      return field === 'address' && section === 'input';
     case 'memfs':
       return field === 'address' || field === 'ioOption';
     default:
@@ -87,7 +90,8 @@ function allowed(name: string, field: Field, section: PlaceholderContext['sectio
 /**
  * datarhei's placeholders, replaced in addresses, options and cleanup patterns at each start:
  * `{processid}`, `{reference}`, `{inputid}` / `{outputid}` (in that input's or output's fields), and
- * what `resolve` provides (`{diskfs}`, `{memfs}`, `{fs:name}`, `{rtmp,name=…}`, `{srt,name=…}`).
+ * what `resolve` provides (`{diskfs}`, `{memfs}`, `{fs:name}`, `{rtmp,name=…}`, `{srt,name=…}`,
+ * `{whip,name=…}` in input addresses).
  *
  * Syntax as datarhei's: `{name}`, `{name^c}` to escape every `c` (and backslash) of the value with
  * backslashes for FFmpeg's filter and option parsers, `{name,key=value,…}` with URL-encoded keys

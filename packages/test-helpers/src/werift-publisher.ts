@@ -61,6 +61,14 @@ export class WeriftPublisher {
     this.#frames.sendFrame(gop);
   }
 
+  /**
+   * Sends an RTP packet made elsewhere (e.g. FFmpeg's real H.264 or Opus) on the `kind` track;
+   * werift stamps its own SSRC and the negotiated payload type.
+   */
+  writeRtp(kind: 'video' | 'audio', packet: Buffer): void {
+    if (!this.#closed) (kind === 'video' ? this.#video : this.#audio).writeRtp(packet);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -93,6 +93,7 @@ export async function startServices(options: ServicesStepOptions): Promise<Servi
     logRing: options.logRing,
     // WHEP viewers in `/api/v3/session` (collector `webrtc`); the routes are made in the API step.
     webrtcSessions: () => webrtc.viewers.list(),
+    whipUrl: webrtc.feeds && config.whip.enable ? () => webrtc.feeds!.whipUrlTemplate() : undefined,
   });
   const cluster = config.cluster.enable
     ? await import('@dragon/cluster')

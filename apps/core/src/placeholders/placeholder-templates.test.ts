@@ -12,6 +12,7 @@ const templates = placeholderTemplates({
   memfsUrl: () => memfsBaseUrl(':8080', { username: 'admin', password: 'p@ss' }),
   rtmp: { address: () => ':1935', app: '/live', token: 'secret' },
   srt: { address: () => '127.0.0.1:6000', token: 'tok', passphrase: '' },
+  whip: { url: () => 'rtsp://127.0.0.1:7000/whip/{name}?token=t' },
 });
 
 /** One input and one output with the given addresses, resolved as the process manager does. */
@@ -48,6 +49,16 @@ describe('placeholderTemplates', () => {
       output:
         'srt://127.0.0.1:6000?mode=caller&transtype=live&latency=120000&streamid=foo,mode:publish,token:tok',
     });
+  });
+
+  it('expands {whip,name=…} in inputs to the loopback feed, the name one path segment; never in outputs', () => {
+    expect(resolve('{whip,name=cam}', '{whip,name=cam}')).toEqual({
+      input: 'rtsp://127.0.0.1:7000/whip/cam?token=t',
+      output: '{whip,name=cam}',
+    });
+    expect(resolve('{whip,name=..%2Fprocess%2Fx}', 'x').input).toBe(
+      'rtsp://127.0.0.1:7000/whip/..%2Fprocess%2Fx?token=t',
+    );
   });
 
   it('leaves the ingest placeholders as written when their server is off', () => {

@@ -17,6 +17,8 @@ export interface PlaceholderSources {
   rtmp?: { address: () => string; app: string; token: string } | undefined;
   /** Present when the SRT server is enabled. */
   srt?: { address: () => string; token: string; passphrase: string } | undefined;
+  /** Present when WHIP is enabled: the loopback feed's URL of a publication, `{name}` left in it. */
+  whip?: { url: () => string } | undefined;
 }
 
 /** `host:port` / `:port` → a host a local client can reach (an empty or wildcard host is this machine). */
@@ -40,7 +42,8 @@ export function memfsBaseUrl(httpAddress: string, auth?: { username: string; pas
  * The server's placeholders for the process manager, as datarhei's `app/api` registers them:
  * `{diskfs}`/`{fs:disk}`, `{memfs}`/`{fs:mem}`, `{rtmp,name=…}` (a local RTMP URL for that stream,
  * with the server's token) and `{srt,name=…,latency=…}` (a local SRT caller URL whose streamid
- * publishes in outputs and requests in inputs). Syntax, escaping and where each may stand are
+ * publishes in outputs and requests in inputs), and `{whip,name=…}` (a WHIP publication, read
+ * from the loopback feed; inputs only). Syntax, escaping and where each may stand are
  * restream's (`replacePlaceholders`).
  */
 export function placeholderTemplates(sources: PlaceholderSources): PlaceholderTemplates {
@@ -52,7 +55,10 @@ export function placeholderTemplates(sources: PlaceholderSources): PlaceholderTe
     memfs,
     'fs:mem': memfs,
   };
-  const { rtmp, srt } = sources;
+  const { rtmp, srt, whip } = sources;
+  // FFmpeg reads the publication from the loopback RTSP feed (token included), as a camera. The
+  // name is one path segment whatever it holds: `../process/x` must not name another feed.
+  if (whip) templates.whip = (params) => whip.url().replace('{name}', encodeURIComponent(params.name ?? ''));
   if (rtmp) {
     templates.rtmp = placeholderTemplate(() => {
       const app = rtmp.app === '/' ? '' : rtmp.app;

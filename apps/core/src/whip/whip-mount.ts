@@ -47,6 +47,8 @@ export interface WhipMount {
   listing: DeclaredRoutes;
   /** What the listing shows, read now (for the metrics). */
   list(): WhipListing[];
+  /** A publication's source by stream name (what `{whip,name=…}` reads). */
+  source(name: string): RtpSource | undefined;
   close(): Promise<void>;
 }
 
@@ -192,6 +194,7 @@ export function createWhip(options: WhipMountOptions): WhipMount {
     declarations: routes.declarations,
     listing,
     list,
+    source: (name) => publications.source(name),
     async close() {
       viewerRoutes.sessions.closeAll();
       whip.publications.closeAll();
