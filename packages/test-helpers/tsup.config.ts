@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     chromium: 'src/chromium.ts',
+    adaptive: 'src/adaptive.ts',
     werift: 'src/werift.ts',
     server: 'src/server.ts',
     redis: 'src/redis.ts',

@@ -103,3 +103,31 @@ export function gatheredOffer(page: Page, variable = 'pc'): Promise<string> {
     return pc.localDescription!.sdp;
   }, variable);
 }
+
+/**
+ * Opens a page of `browser` that receives video and audio over WebRTC: its offer (every candidate
+ * gathered) goes to `answer`, whose answer the page applies. The page keeps its connection at
+ * `window.pc` (see {@link inboundMedia}).
+ */
+export async function recvonlyPage(
+  browser: Browser,
+  answer: (offerSdp: string) => Promise<string>,
+): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setContent('<video id="v" autoplay muted playsinline></video>');
+  await page.evaluate(() => {
+    const pc = new RTCPeerConnection();
+    (window as unknown as { pc: RTCPeerConnection }).pc = pc;
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    (document.getElementById('v') as HTMLVideoElement).srcObject = stream;
+    pc.ontrack = (event) => stream.addTrack(event.track);
+  });
+  const answerSdp = await answer(await gatheredOffer(page));
+  await page.evaluate(async (sdp) => {
+    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+  }, answerSdp);
+  return page;
+}
