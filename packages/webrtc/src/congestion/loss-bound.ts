@@ -55,17 +55,8 @@ export class LossBound {
 
   /** A packet's fate; `late` for one reported lost before and received now (its loss is taken back). */
   add(sentMs: number, lost: boolean, late: boolean): void {
-    const bucket = Math.floor(sentMs / bucketMs);
-    if (this.#newestBucket < 0) this.#newestBucket = bucket;
-    if (bucket > this.#newestBucket) {
-      for (let index = Math.max(this.#newestBucket + 1, bucket - buckets + 1); index <= bucket; index++) {
-        this.#sent[slot(index)] = 0;
-        this.#lost[slot(index)] = 0;
-      }
-      this.#newestBucket = bucket;
-    } else if (bucket <= this.#newestBucket - buckets) {
-      return; // older than the windows
-    }
+    const bucket = this.advance(sentMs);
+    if (bucket <= this.#newestBucket - buckets) return; // older than the windows
     const at = slot(bucket);
     if (late) {
       if (this.#lost[at]! > 0) this.#lost[at] = this.#lost[at]! - 1;
@@ -73,6 +64,37 @@ export class LossBound {
     }
     this.#sent[at] = this.#sent[at]! + 1;
     if (lost) this.#lost[at] = this.#lost[at]! + 1;
+  }
+
+  /**
+   * Forgets the windows' losses and the bound (learnt inherent loss stays): what a sender's own
+   * overshoot (a failed probe) lost says nothing about the link at the rate it is back to.
+   */
+  forget(): void {
+    this.#sent.fill(0);
+    this.#lost.fill(0);
+    this.boundBps = Number.POSITIVE_INFINITY;
+    this.loss1s = 0;
+    this.loss300ms = 0;
+    this.excessLoss1s = 0;
+    this.excessLoss300ms = 0;
+  }
+
+  /**
+   * Moves the windows on to `timeMs` (emptied buckets between), so that a sender that stopped
+   * sending sees its old losses age out; returns the bucket index of `timeMs`.
+   */
+  advance(timeMs: number): number {
+    const bucket = Math.floor(timeMs / bucketMs);
+    if (this.#newestBucket < 0) this.#newestBucket = bucket;
+    if (bucket > this.#newestBucket) {
+      for (let index = Math.max(this.#newestBucket + 1, bucket - buckets + 1); index <= bucket; index++) {
+        this.#sent[slot(index)] = 0;
+        this.#lost[slot(index)] = 0;
+      }
+      this.#newestBucket = bucket;
+    }
+    return bucket;
   }
 
   /**

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { getPriority } from 'node:os';
 import { FanoutUnavailableError, type FanoutWorkerDiedError } from '../errors.js';
 import { type TrackKind, trackStatLength } from '../ingest/track-ingest.js';
+import { FeedbackBatches } from './feedback-batches.js';
 import { JsOutputBackend } from './js-output.js';
 import { InThreadLane, type Lane, WorkerLane, workerScript } from './lanes.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
@@ -128,6 +129,7 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
   readonly #sources = new Map<PlaneSource, SourceInput[]>();
   readonly #targets: ViewerTargets;
   readonly #restarts = new RestartPolicy();
+  readonly #feedback = new FeedbackBatches();
   /** Lanes whose new worker has been given its state and is not running yet. */
   readonly #restarting = new Map<WorkerLane, { sources: number; viewers: number }>();
   #workerRestarts = 0;
@@ -208,6 +210,7 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#restarts.cancelAll();
+    this.#feedback.close();
     await Promise.all(this.#lanes.map((lane) => lane.close()));
     for (const inputs of this.#sources.values()) this.#closeInputs(inputs);
     this.#sources.clear();
@@ -329,7 +332,12 @@ export class FanoutPlane extends EventEmitter<FanoutPlaneEvents> {
 
   /** @internal */
   feedback(viewer: PlaneViewer, rtcp: Uint8Array): void {
-    viewer.lane.send({ type: 'feedback', viewerKey: viewer.key, rtcp });
+    this.#feedback.add(viewer.lane, { viewerKey: viewer.key, rtcp });
+  }
+
+  /** @internal */
+  receiverEstimate(viewer: PlaneViewer, bps: number): void {
+    this.#feedback.add(viewer.lane, { viewerKey: viewer.key, rembBps: bps });
   }
 
   #workerLane(script: string, index: number): WorkerLane {

@@ -68,6 +68,7 @@ export interface PlaneControl {
   nack(viewer: PlaneViewer, kind: TrackKind, sequenceNumbers: number[]): void;
   pinRendition(viewer: PlaneViewer, target: RenditionPin): void;
   feedback(viewer: PlaneViewer, rtcp: Uint8Array): void;
+  receiverEstimate(viewer: PlaneViewer, bps: number): void;
 }
 
 /** @internal A source as the plane holds it: its shared history and counters. */
@@ -246,6 +247,11 @@ export class PlaneViewer {
    */
   feedback(rtcp: Uint8Array): void {
     if (!this.#closed && !this.plane.closed) this.plane.feedback(this, rtcp);
+  }
+
+  /** A REMB from the viewer (its browser's estimate of its link, bit/s), for its congestion control. */
+  receiverEstimate(bps: number): void {
+    if (!this.#closed && !this.plane.closed) this.plane.receiverEstimate(this, bps);
   }
 
   close(): void {

@@ -18,10 +18,16 @@ export type ShardCommand =
   | { type: 'removeViewer'; viewerKey: number }
   | { type: 'nack'; viewerKey: number; kind: TrackKind; sequenceNumbers: number[] }
   | { type: 'pinRendition'; viewerKey: number; rendition: RenditionPin }
-  | { type: 'feedback'; viewerKey: number; rtcp: Uint8Array }
+  | { type: 'feedback'; items: FeedbackItem[] }
   | { type: 'registerSocket'; id: number; handle: SocketHandle }
   | { type: 'forgetSocket'; id: number }
   | { type: 'close' };
+
+/**
+ * What adaptive viewers reported, batched per shard (at most one command per 20 ms): a REMB's
+ * bit rate, or a transport-wide feedback packet (decrypted RTCP).
+ */
+export type FeedbackItem = { viewerKey: number; rembBps: number } | { viewerKey: number; rtcp: Uint8Array };
 
 /** What a worker shard tells the plane. */
 export type ShardEvent =
@@ -62,7 +68,10 @@ export function applyCommand(
       shard.pinRendition(command.viewerKey, command.rendition);
       return;
     case 'feedback':
-      shard.feedback(command.viewerKey, command.rtcp);
+      for (const item of command.items) {
+        if ('rtcp' in item) shard.feedback(item.viewerKey, item.rtcp);
+        else shard.receiverEstimate(item.viewerKey, item.rembBps);
+      }
       return;
     case 'registerSocket':
       shard.registerSocket(command.id, command.handle);

@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { VideoCodec } from '../ingest/keyframes.js';
 import { clockRates, TrackIngest, type TrackKind } from '../ingest/track-ingest.js';
+import { AdaptationTicker } from './adaptation-ticker.js';
 import type { OutputBackend, OutputGroup, OutputStream, OutputTarget, SocketHandle } from './output.js';
 import { streamCounterFields } from './output.js';
 import { PacketHistory } from './packet-history.js';
@@ -91,6 +92,10 @@ export type RenditionPin = RenditionTarget | 'auto';
  */
 const maxNackAge = 2048;
 const maxNackedPerReport = 256;
+/** How often adaptive viewers' congestion control looks at what was sent and lost. */
+const adaptationTickMs = 25;
+/** A probe resends from the last this many packets of the viewer's current run. */
+const maxProbeSpan = 64;
 
 class ShardTrack {
   readonly group: OutputGroup;
@@ -186,6 +191,10 @@ interface ShardViewerStream {
   log: SwitchLog<ShardTrack> | undefined;
   /** An adaptive viewer's video: told of every switch. */
   adaptation: ViewerAdaptation | undefined;
+  /** Packets the viewer NACKed for the first time since the last adaptation tick (its losses). */
+  nacked: number;
+  /** The newest output ext counted in `nacked`. */
+  lostUpTo: number;
 }
 
 /** Where a paused stream's output stood, from its counters (a shard made again). */
@@ -199,6 +208,15 @@ function pausedEnd(counters: Float64Array, offset: number): OutputEnd {
 
 class ShardViewer {
   readonly streams = new Map<TrackKind, ShardViewerStream>();
+  /** Adaptation ticks: the video packets and all octets sent by the last one. */
+  sentPackets = 0;
+  sentOctets = 0;
+  /** A running probe: until when, at what rate in all, and the next duplicate to send. */
+  probeUntilMs = 0;
+  probeRateBps = 0;
+  probeNext = -1;
+  /** Duplicates sent since the last tick (not video sent, for the loss figures). */
+  duplicates = 0;
 
   constructor(
     readonly key: number,
@@ -224,9 +242,14 @@ export class Shard {
   readonly #sources = new Map<number, ShardSource>();
   readonly #viewers = new Map<number, ShardViewer>();
   readonly #scratch = Buffer.allocUnsafe(maxRtpPacket);
+  readonly #ticker: AdaptationTicker<ShardViewer>;
 
   constructor(backend: OutputBackend) {
     this.#backend = backend;
+    this.#ticker = new AdaptationTicker(
+      (viewer, nowMs, elapsedMs) => this.#tick(viewer, nowMs, elapsedMs),
+      adaptationTickMs,
+    );
   }
 
   get backend(): OutputBackend {
@@ -316,6 +339,8 @@ export class Shard {
         pending: undefined,
         log: undefined,
         adaptation: streamSpec.kind === 'video' ? viewer.adaptation : undefined,
+        nacked: 0,
+        lostUpTo: -1,
       };
       counters[offset + streamCounterFields.rendition] = rendition < 0 ? -1 : track.rendition;
       if (entry.seqOffset !== 0 || entry.tsOffset !== 0) stream.setOffsets(entry.seqOffset, entry.tsOffset);
@@ -331,6 +356,7 @@ export class Shard {
     }
     this.#viewers.set(viewer.key, viewer);
     source.viewers.add(viewer);
+    if (viewer.adaptation) this.#ticker.add(viewer);
     for (const entry of viewer.streams.values()) {
       if (entry.paused) continue;
       const { stream, track } = entry;
@@ -369,8 +395,81 @@ export class Shard {
     if (viewer?.adaptation) this.#apply(viewer, viewer.adaptation.feedback(Date.now(), rtcp));
   }
 
+  /** A REMB of an adaptive viewer (bit/s): its browser's own estimate of its link. */
+  receiverEstimate(viewerKey: number, bps: number): void {
+    this.#viewers.get(viewerKey)?.adaptation?.remb(Date.now(), bps);
+  }
+
+  /**
+   * An adaptive viewer's periodic look at what it was sent and lost (REMB mode), and its probe:
+   * while one runs, recent video packets go again so that all it is sent adds up to the probe's
+   * rate (its SRTP replay check drops them once they arrived; on the link they weigh as media).
+   */
+  #tick(viewer: ShardViewer, nowMs: number, elapsedMs: number): void {
+    const adaptation = viewer.adaptation!;
+    const entry = viewer.streams.get('video');
+    let packets = 0;
+    let octets = 0;
+    for (const stream of viewer.streams.values()) {
+      const counters = stream.counters;
+      octets += counters[stream.offset + streamCounterFields.octets]!;
+      // Media packets: a retransmission is not one more packet the link could lose.
+      if (stream === entry)
+        packets =
+          counters[stream.offset + streamCounterFields.packets]! -
+          counters[stream.offset + streamCounterFields.retransmitted]!;
+    }
+    const sentPackets = Math.max(0, packets - viewer.sentPackets - viewer.duplicates);
+    // What the viewer was sent (media and retransmissions) since the last tick, bytes.
+
+    const sentOctets = octets - viewer.sentOctets;
+    viewer.sentPackets = packets;
+    viewer.sentOctets = octets;
+    viewer.duplicates = 0;
+    const lost = entry ? entry.nacked : 0;
+    if (entry) entry.nacked = 0;
+    this.#apply(viewer, adaptation.tick(nowMs, sentPackets, lost, sentOctets));
+    if (entry && nowMs < viewer.probeUntilMs && !entry.paused) {
+      // At most two ticks' share at once: a late tick must not become a burst a shaper drops.
+      const slice = Math.min(elapsedMs, 2 * adaptationTickMs);
+      this.#duplicate(entry, viewer, (viewer.probeRateBps * slice) / 8000 - sentOctets);
+    }
+  }
+
+  /**
+   * Sends the viewer's most recent video packets again, up to `budget` bytes, and leaves them out
+   * of the next tick's figures (they are neither media sent nor the probe's next share).
+   */
+  #duplicate(entry: ShardViewerStream, viewer: ShardViewer, budget: number): void {
+    const track = entry.track;
+    // Only packets of its current run: earlier numbers of its output space carried another rendition.
+    const segment = entry.log?.find(track.cursor + entry.seqOffset);
+    const first = Math.max(track.cursor - maxProbeSpan, segment ? segment.outStart - entry.seqOffset : 0);
+    if (viewer.probeNext < first || viewer.probeNext > track.cursor) viewer.probeNext = first;
+    const scratch = this.#scratch;
+    let sent = 0;
+    for (let tries = 0; budget > 0 && tries <= maxProbeSpan; tries++) {
+      const ext = viewer.probeNext;
+      viewer.probeNext = ext >= track.cursor ? first : ext + 1;
+      const length = track.history.read(ext, scratch);
+      if (length === 0) continue;
+      if (entry.stream.send(scratch.subarray(0, length), ext) !== 1) break;
+      budget -= length;
+      viewer.sentOctets += length;
+      sent++;
+    }
+    viewer.duplicates = sent;
+  }
+
   #apply(viewer: ShardViewer, move: AdaptationMove | undefined): void {
     if (!move) return;
+    if (move.kind === 'probe') {
+      viewer.probeUntilMs = Date.now() + move.probeDurationMs;
+      viewer.probeRateBps = move.probeRateBps;
+      return;
+    }
+    viewer.probeUntilMs = 0;
+    if (move.kind === 'probe-stop') return;
     const entry = viewer.streams.get('video');
     // An emergency: nothing more of the current rendition, the target joins at its next keyframe.
     if (move.pauseNow && entry) this.#pause(entry);
@@ -405,6 +504,7 @@ export class Shard {
     if (!viewer) return;
     this.#viewers.delete(viewerKey);
     viewer.source.viewers.delete(viewer);
+    this.#ticker.delete(viewer);
     for (const entry of viewer.streams.values()) {
       const { stream, track } = entry;
       track.group.delete(stream);
@@ -435,6 +535,16 @@ export class Shard {
       const track = segment ? segment.track : entry.track;
       const seqOffset = segment ? segment.seqOffset : entry.seqOffset;
       const ext = outExt - seqOffset;
+      // A loss report of the current run, counted once: what the adaptation weighs against what was sent.
+      if (
+        !entry.paused &&
+        outExt > entry.lostUpTo &&
+        track === entry.track &&
+        seqOffset === entry.seqOffset
+      ) {
+        entry.lostUpTo = outExt;
+        entry.nacked++;
+      }
       if (track.cursor - ext > maxNackAge || !pacer.allow(outExt, now)) continue;
       const length = track.history.read(ext, this.#scratch);
       if (length === 0) continue;
@@ -457,6 +567,7 @@ export class Shard {
 
   close(): void {
     for (const sourceKey of [...this.#sources.keys()]) this.closeSource(sourceKey);
+    this.#ticker.close();
   }
 
   #receive(source: ShardSource, track: ShardTrack, input: ShardTrackInput): void {

@@ -13,17 +13,17 @@ describe('ViewerAdaptation', () => {
     expect(adaptation.pin(20, 'audio')).toMatchObject({ rendition: 'audio' });
     adaptation.switched(30, -1);
     expect(adaptation.pin(40, 'auto')).toBeUndefined();
-    expect(adaptation.controller.rendition).toBe(-1);
+    expect(adaptation.rendition).toBe(-1);
   });
 
   it('ignores what is not a transport-wide feedback packet', () => {
-    const adaptation = new ViewerAdaptation({ renditions, start: 0 });
+    const adaptation = new ViewerAdaptation({ renditions, start: 0, feedback: 'transport-cc' });
     expect(adaptation.feedback(0, new Uint8Array([0x80, 200, 0, 1, 0, 0, 0, 0]))).toBeUndefined();
     expect(adaptation.feedback(0, new Uint8Array(3))).toBeUndefined();
   });
 
   it('moves the viewer down when its feedback shows the top does not get through', () => {
-    const adaptation = new ViewerAdaptation({ renditions, start: 0 });
+    const adaptation = new ViewerAdaptation({ renditions, start: 0, feedback: 'transport-cc' });
     const writer = new TransportFeedbackWriter();
     const moves: AdaptationMove[] = [];
     // The top at 1.9 Mbit/s (a 1200-byte packet every 5 ms) into a link that carries half of it.

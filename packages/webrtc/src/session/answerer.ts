@@ -131,7 +131,7 @@ export function openAnswering(
 export async function answerPlannedOffer<T>(
   answering: Answering,
   plan: OfferPlan,
-  options: IceTransportOptions & { streamId: string },
+  options: IceTransportOptions & { streamId: string; congestionFeedback?: 'remb' | 'none' },
   prepare: (pc: RTCPeerConnection) => T,
 ): Promise<{ answerSdp: string; prepared: T; releaseTransport: () => void }> {
   const { pc, binding, advertised } = answering;
@@ -156,6 +156,7 @@ export async function answerPlannedOffer<T>(
     streamId: options.streamId,
     candidateAddresses: advertised,
     tcpPort: tcpMux?.port,
+    congestionFeedback: options.congestionFeedback,
   });
   if (finished.candidates === 0) throw new IcePortsExhaustedError();
   const serverUfrag = iceAttribute(finished.sdp, 'ice-ufrag');

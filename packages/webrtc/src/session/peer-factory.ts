@@ -4,7 +4,7 @@ import { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import { answerPlannedOffer, type IceTransportOptions, openAnswering, serverCodecs } from './answerer.js';
 import { Peer } from './peer.js';
-import { planOffer } from './sdp-negotiation.js';
+import { type OfferPlan, planOffer } from './sdp-negotiation.js';
 import { sendonlySenders } from './sendonly-senders.js';
 
 export type { IceServer } from './answerer.js';
@@ -59,7 +59,7 @@ export class PeerFactory {
       const { answerSdp, prepared, releaseTransport } = await answerPlannedOffer(
         answering,
         plan,
-        { ...this.#options, streamId: `dragon-${source.id}` },
+        { ...this.#options, streamId: `dragon-${source.id}`, congestionFeedback: feedbackFor(source, plan) },
         (pc) => sendonlySenders(pc, plan),
       );
       const peer = new Peer(answering.pc, source, prepared, candidates);
@@ -134,4 +134,14 @@ export class PeerFactory {
       }
     }
   }
+}
+
+/**
+ * An H.264 viewer of a source with two H.264 renditions or more is adaptive (`Peer`): its answer
+ * asks for REMB, which its congestion control reads. Every other viewer's asks for none.
+ */
+function feedbackFor(source: RtpSource, plan: OfferPlan): 'remb' | 'none' {
+  if (plan.videoPayloadType === undefined) return 'none';
+  const h264 = source.renditions().filter((rendition) => rendition.codec === 'h264').length;
+  return h264 >= 2 ? 'remb' : 'none';
 }

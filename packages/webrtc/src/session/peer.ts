@@ -10,6 +10,7 @@ import type { TrackKind } from '../ingest/track-ingest.js';
 import { sendCloseNotify } from '../werift/dtls-close-notify.js';
 import { consentResponses } from '../werift/ice-internals.js';
 import { onPictureLoss } from '../werift/picture-loss.js';
+import { onReceiverEstimate } from '../werift/receiver-estimate.js';
 import { sameTarget, selectedTarget } from '../werift/selected-transport.js';
 import { srtpSendKeys, useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
 import { SenderReports } from './sender-reports.js';
@@ -169,6 +170,10 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
       target: this.#target,
       ...(video ? { video } : {}),
     });
+    if (video?.adaptive) {
+      const viewer = this.#viewer;
+      onReceiverEstimate(this.#pc, (bps) => viewer.receiverEstimate(bps));
+    }
     this.#reports = new SenderReports(
       this.#senders.filter(({ sender }) => sender.codec !== undefined),
       this.#source.fanout,
@@ -189,13 +194,13 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     if (eligible.length === 0) return undefined;
     const start = eligible[0]!;
     if (eligible.length < 2) return { eligible, start };
-    // A rendition with no configured bitrate (a publisher's simulcast layer: its encoder decides)
-    // is known by what it measured over the last second.
+    // A rendition with no configured bitrate (a copied top, or a publisher's simulcast layer: its
+    // encoder decides) is known by what it measured over the last second.
     const facts = renditions.map((rendition) => ({
       bitrateBps: rendition.bitrateKbit > 0 ? rendition.bitrateKbit * 1000 : rendition.bitrateBps,
       active: decodable(rendition.codec),
     }));
-    return { eligible, start, adaptive: { renditions: facts, start } };
+    return { eligible, start, adaptive: { renditions: facts, start, feedback: 'remb' } };
   }
 
   /**

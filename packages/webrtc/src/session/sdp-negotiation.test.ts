@@ -257,4 +257,60 @@ describe('finishAnswer', () => {
     ]);
     expect(sections[2]).toMatch(/^m=audio 9 [\s\S]*a=msid:s1 s1-audio/);
   });
+
+  describe('the congestion feedback a viewer is promised', () => {
+    // What werift 0.25.2 writes for a Chromium offer: the offer's feedback lines, echoed.
+    const echoed = [
+      'v=0',
+      'o=- 1 1 IN IP4 0.0.0.0',
+      's=-',
+      't=0 0',
+      'm=video 9 UDP/TLS/RTP/SAVPF 106',
+      'a=mid:0',
+      'a=sendonly',
+      'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+      'a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+      'a=rtpmap:106 H264/90000',
+      'a=rtcp-fb:106 goog-remb',
+      'a=rtcp-fb:106 transport-cc',
+      'a=rtcp-fb:106 ccm fir',
+      'a=rtcp-fb:106 nack',
+      'a=rtcp-fb:106 nack pli',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'a=mid:1',
+      'a=sendonly',
+      'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+      'a=rtpmap:111 opus/48000/2',
+      'a=rtcp-fb:111 transport-cc',
+      '',
+    ].join('\r\n');
+    const finish = (congestionFeedback?: 'remb' | 'none') =>
+      finishAnswer(
+        echoed,
+        { sections: [{ answered: true }, { answered: true }] },
+        { streamId: 's1', candidateAddresses: undefined, congestionFeedback },
+      ).sdp.split(/\r\n(?=m=)/);
+    const feedback = (section: string) =>
+      section.split('\r\n').filter((line) => /^a=(rtcp-fb|extmap):/.test(line));
+
+    it('is NACK and PLI only for a viewer of one rendition: nothing it would not act on', () => {
+      const [, video, audio] = finish('none');
+      expect(feedback(video!)).toEqual(['a=rtcp-fb:106 nack', 'a=rtcp-fb:106 nack pli']);
+      expect(feedback(audio!)).toEqual([]);
+    });
+
+    it("keeps REMB on an adaptive viewer's video, without transport-wide feedback or its extension", () => {
+      const [, video, audio] = finish('remb');
+      expect(feedback(video!)).toEqual([
+        'a=rtcp-fb:106 goog-remb',
+        'a=rtcp-fb:106 nack',
+        'a=rtcp-fb:106 nack pli',
+      ]);
+      expect(feedback(audio!)).toEqual([]);
+    });
+
+    it("leaves a publisher's answer as werift wrote it", () => {
+      expect(finish(undefined).join('\r\n')).toContain('a=rtcp-fb:106 transport-cc');
+    });
+  });
 });

@@ -314,6 +314,29 @@ export interface AnswerFixOptions {
   candidateAddresses: Set<string> | undefined;
   /** The shared ICE-TCP port: a passive TCP candidate on it is added for every host address. */
   tcpPort?: number | undefined;
+  /**
+   * A viewer's answer: the congestion feedback the server honours for it, `remb` (an adaptive
+   * viewer: the video section keeps the offer's `goog-remb`) or `none`; either way the answer
+   * keeps only the feedback and extensions the server acts on. Absent (a publisher's answer): the
+   * lines stay as werift wrote them.
+   */
+  congestionFeedback?: 'remb' | 'none' | undefined;
+}
+
+/**
+ * RTCP feedback and header extensions werift 0.25.2 echoes from the offer whatever it does with
+ * them: the answer keeps only what the server honours (NACK and PLI always; REMB for an adaptive
+ * viewer). Promising transport-cc would have Chromium send feedback nobody reads, and stop its
+ * receive-side estimate, the one REMB mode uses.
+ */
+function honouredFeedback(line: string, kind: string, feedback: 'remb' | 'none'): boolean {
+  const fb = /^a=rtcp-fb:\S+ (.*)$/.exec(line);
+  if (fb) {
+    const type = fb[1]!.trim().toLowerCase();
+    if (type === 'goog-remb') return feedback === 'remb' && kind === 'video';
+    return type === 'nack' || type === 'nack pli';
+  }
+  return !/^a=extmap:\d+(\/\w+)? \S*(transport-wide-cc|abs-send-time)/.test(line);
 }
 
 /**
@@ -335,6 +358,8 @@ export function finishAnswer(
     const lines: string[] = [];
     tcpAddresses.clear();
     for (const line of section.lines) {
+      const feedback = options.congestionFeedback;
+      if (feedback !== undefined && !honouredFeedback(line, section.kind, feedback)) continue;
       if (line.startsWith('a=candidate:')) {
         const fields = line.split(' ');
         const address = fields[4] ?? '';

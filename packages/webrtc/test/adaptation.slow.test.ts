@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { waitFor } from '@dragon/test-helpers';
+import { type CappedLink, createCappedLink, ladderFfmpegArgs } from '@dragon/test-helpers/adaptive';
+import { inboundMedia, launchChromium, recvonlyPage } from '@dragon/test-helpers/chromium';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FanoutPlane, type Peer, PeerFactory, RtpSource } from '../src/index.js';
+
+// A 720p ~2 Mbit/s source with a ladder (480p, 360p, 240p), watched by two headless Chromiums:
+// one on loopback, one in a network namespace whose link the test caps with tbf. Each viewer's
+// congestion control (REMB from its browser, NACKs as its loss reports) must move the capped one
+// and leave the other alone. Only outcomes are asserted, each waited for with a deadline; the
+// figures (time to settle, freezes, fps) are bench/adaptation.mjs's.
+
+const link = createCappedLink('adapt');
+const skip = typeof link === 'string' ? link : undefined;
+if (skip) console.warn(`adaptation tests skipped: ${skip}`);
+
+const ladder = [
+  { id: '480p', height: 480, bitrateKbit: 800 },
+  { id: '360p', height: 360, bitrateKbit: 350 },
+  { id: '240p', height: 240, bitrateKbit: 130 },
+] as const;
+
+let plane: FanoutPlane;
+let source: RtpSource;
+let ffmpeg: ChildProcess | undefined;
+let factory: PeerFactory;
+const browsers: Browser[] = [];
+
+beforeAll(async () => {
+  if (typeof link === 'string') return;
+  plane = FanoutPlane.open();
+  source = await RtpSource.open({
+    id: 'ladder',
+    video: { payloadType: 96 },
+    renditions: ladder.map((rung) => ({ ...rung, codec: 'h264' as const, payloadType: 96 })),
+    audio: { payloadType: 111 },
+    plane,
+  });
+  ffmpeg = playLadder(source);
+  // Both browsers reach the server at its end of the link (the loopback one without crossing it).
+  factory = new PeerFactory({ interfaceAddresses: [link.host] });
+  await waitFor(
+    'a keyframe on every rendition',
+    () => source.renditions().every((rendition) => rendition.keyframes > 0),
+    60_000,
+  );
+}, 90_000);
+
+afterAll(async () => {
+  for (const browser of browsers) await browser.close().catch(() => undefined);
+  ffmpeg?.kill('SIGKILL');
+  await factory?.close();
+  source?.close();
+  await plane?.close();
+  if (typeof link !== 'string') link.remove();
+});
+
+describe.skipIf(skip !== undefined)('adaptive playback behind a capped link', () => {
+  it('moves a capped viewer down, to audio only below the lowest rung, and back up when the cap goes; an uncapped one keeps the top', async () => {
+    const capped = link as CappedLink;
+    capped.cap('600kbit');
+    const [near, far] = await Promise.all([
+      watch(await launchChromium()),
+      watch(await launchChromium([], { executablePath: capped.chromiumPath })),
+    ]);
+
+    // 600 kbit/s: a lower rung that plays.
+    await waitFor('the capped viewer on a lower rung', () => (far.peer.rendition ?? 0) > 0, 60_000);
+    const framesThen = (await inboundMedia(far.page)).framesDecoded;
+    await waitFor(
+      'the capped viewer decoding',
+      async () => (await inboundMedia(far.page)).framesDecoded >= framesThen + 50,
+      60_000,
+    );
+    expect(far.peer.rendition).toBeGreaterThan(0);
+    expect(near.peer.rendition).toBe(0);
+    expect((await inboundMedia(near.page)).framesDecoded).toBeGreaterThan(0);
+
+    // 150 kbit/s, below the lowest rung's need: audio only, and the audio goes on.
+    capped.cap('150kbit');
+    await waitFor('the capped viewer on audio only', () => far.peer.rendition === -1, 60_000);
+    const audioThen = (await inboundMedia(far.page)).audioBytes;
+    await waitFor(
+      'audio arriving on audio only',
+      async () => (await inboundMedia(far.page)).audioBytes >= audioThen + 16_000,
+      30_000,
+    );
+
+    // No cap: back to the top, decoding.
+    capped.cap(undefined);
+    await waitFor('the viewer back on the top', () => far.peer.rendition === 0, 120_000);
+    const framesTop = (await inboundMedia(far.page)).framesDecoded;
+    await waitFor(
+      'the viewer decoding the top',
+      async () => (await inboundMedia(far.page)).framesDecoded >= framesTop + 25,
+      60_000,
+    );
+    expect(near.peer.rendition).toBe(0);
+  }, 420_000);
+});
+
+/** A page of `browser` watching the source: its peer (the server's end) and the page. */
+async function watch(browser: Browser): Promise<{ page: Page; peer: Peer }> {
+  browsers.push(browser);
+  let peer: Peer | undefined;
+  const page = await recvonlyPage(browser, async (offer) => {
+    const created = await factory.createPeer(source, offer);
+    peer = created.peer;
+    return created.answerSdp;
+  });
+  await waitFor('the viewer connected', () => peer?.state === 'connected', 60_000);
+  return { page, peer: peer! };
+}
+
+function playLadder(to: RtpSource): ChildProcess {
+  const [top, ...rungs] = to.renditions();
+  const args = ladderFfmpegArgs({
+    topPort: top!.port,
+    topKbit: 2000,
+    rungs: rungs.map((rung) => ({ port: rung.port, height: rung.height!, bitrateKbit: rung.bitrateKbit })),
+    audioPort: to.audioPort!,
+  });
+  return spawn(process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg', args, { stdio: 'ignore' });
+}
