@@ -89,6 +89,8 @@ if (wanted('store'))
     'bench/store-writes.mjs',
     ...(quick ? ['--processes', '50', '--puts', '5'] : []),
   ]);
+if (wanted('adaptation'))
+  produced.adaptation = run('adaptation', '.', ['bench/adaptation.mjs', ...(quick ? ['--quick'] : [])]);
 rmSync(work, { recursive: true, force: true });
 
 let commit = 'unknown';
@@ -120,6 +122,7 @@ for (const name of [
   'ladder',
   'refused',
   'store',
+  'adaptation',
 ]) {
   if (previous[name] && !sections[name])
     sections[name] = {
@@ -133,7 +136,20 @@ for (const name of Object.keys(produced)) sections[name] = { date, commit, quick
 const latest = values.render
   ? previous
   : { ...previous, date, commit, quick, machine, sections, ...produced };
-const { fanout, memory, ttff, ttffServer, api, e2e, e2eMemory, busyHost, ladder, refused, store } = latest;
+const {
+  fanout,
+  memory,
+  ttff,
+  ttffServer,
+  api,
+  e2e,
+  e2eMemory,
+  busyHost,
+  ladder,
+  refused,
+  store,
+  adaptation,
+} = latest;
 const stamp = (name) =>
   sections[name]
     ? ` (commit \`${sections[name].commit}\`, ${sections[name].date.slice(0, 10)}, ${sections[name].machine?.cpu ?? 'unknown CPU'}${sections[name].quick ? ', quick run' : ''})`
@@ -283,6 +299,22 @@ if (store)
     `| PUT on a store of ${f(store.storeMiB)} MiB (${store.processes} processes) | ${f(store.putMs.p50)} / ${f(store.putMs.max)} |`,
     `| \`/ping\` meanwhile (every 10 ms; p99 ${f(store.pingDuringPutsMs.p99)}) | ${f(store.pingDuringPutsMs.p50)} / ${f(store.pingDuringPutsMs.max)} |`,
     `| \`/ping\` before, idle | ${f(store.pingIdleMs.p50)} / ${f(store.pingIdleMs.max)} |`,
+    '',
+  );
+if (adaptation?.phases)
+  lines.push(
+    `## Adaptive playback behind a capped link${stamp('adaptation')}`,
+    '',
+    'A 720p ~2 Mbit/s test pattern with 480p/360p/240p renditions; a Chromium behind tbf on a scripted schedule (REMB + NACK congestion control, probes to go up).',
+    '',
+    '| cap | seconds | settled after s (switches) | ends on | fps | freezes s (count) | audio concealed % |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...adaptation.phases.map(
+      (p) =>
+        `| ${p.cap} | ${f(p.seconds, 0)} | ${f(p.settleSeconds)} (${p.switches}) | ${p.endRendition} | ${f(p.fps)} | ${f(p.freezeSeconds, 2)} (${p.freezes}) | ${f(p.audioConcealedPercent)} |`,
+    ),
+    '',
+    `Rendition timeline (s): ${adaptation.timeline.map(({ t, rendition }) => `${f(t)} ${rendition}`).join(' → ')}; the uncapped viewer switched ${adaptation.uncapped.switches} times.`,
     '',
   );
 const markdown = lines.join('\n');

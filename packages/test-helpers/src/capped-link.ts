@@ -47,12 +47,10 @@ export function createCappedLink(tag: string): CappedLink | string {
     viewer,
     chromiumPath,
     cap(rate) {
-      execFileSync('tc', ['qdisc', 'del', 'dev', hostEnd, 'root'], { stdio: 'ignore' });
-      if (rate === undefined) return;
-      execFileSync('tc', [
-        ...['qdisc', 'add', 'dev', hostEnd, 'root', 'tbf', 'rate', rate],
-        ...['burst', '10kb', 'latency', '50ms'],
-      ]);
+      // Uncapped is a plain FIFO: the veth itself drops nothing.
+      const qdisc =
+        rate === undefined ? ['pfifo'] : ['tbf', 'rate', rate, 'burst', '10kb', 'latency', '50ms'];
+      execFileSync('tc', ['qdisc', 'replace', 'dev', hostEnd, 'root', ...qdisc]);
     },
     remove() {
       if (removed) return;
@@ -80,8 +78,7 @@ export function createCappedLink(tag: string): CappedLink | string {
       ...['netns', 'exec', namespace, 'sh', '-c'],
       `ip link set lo up && ip addr add ${viewer}/30 dev ${viewerEnd} && ip link set ${viewerEnd} up`,
     ]);
-    // tbf needs a qdisc to replace: start uncapped with a root qdisc of its own.
-    execFileSync('tc', ['qdisc', 'add', 'dev', hostEnd, 'root', 'pfifo']);
+    link.cap(undefined);
     writeFileSync(chromiumPath, `#!/bin/sh\nexec ip netns exec ${namespace} ${chromium} "$@"\n`);
     chmodSync(chromiumPath, 0o755);
     return link;
