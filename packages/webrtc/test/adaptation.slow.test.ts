@@ -75,6 +75,8 @@ describe.skipIf(skip !== undefined)('adaptive playback behind a capped link', ()
       60_000,
     );
     expect(far.peer.rendition).toBeGreaterThan(0);
+    expect(far.peer.adaptation()).toMatchObject({ rendition: expect.stringMatching(/^(360p|240p|480p)$/) });
+    expect(far.peer.adaptation()!.switches).toBeGreaterThan(0);
     expect(near.peer.rendition).toBe(0);
     expect((await inboundMedia(near.page)).framesDecoded).toBeGreaterThan(0);
 

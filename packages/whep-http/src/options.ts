@@ -20,6 +20,12 @@ export interface WhepPeer {
   off(event: 'closed', listener: (reason: string) => void): unknown;
   /** What the peer has sent so far; reported by `WhepSessions.list()`. */
   stats?(): { bytesSent: number };
+  /**
+   * Where an adaptive viewer stands (its rendition, `'audio'` while its video is paused; its
+   * link's estimate; switches so far); undefined for a viewer of one rendition. Reported by
+   * `WhepSessions.list()`.
+   */
+  adaptation?(): { rendition: string; estimateBps: number; switches: number } | undefined;
 }
 
 /**

@@ -23,6 +23,10 @@ export interface WhepSessionInfo {
   createdAt: Date;
   /** Media bytes sent to the viewer so far (0 when the peer does not count them). */
   bytesSent: number;
+  /** An adaptive viewer: the rendition it is sent (`'audio'`: video paused), bit/s its link is estimated at, switches so far. */
+  rendition?: string;
+  estimateBps?: number;
+  switches?: number;
 }
 
 /** The viewers the routes hold, for the server to count and to drop when a process stops. */
@@ -66,6 +70,7 @@ export class SessionRegistry implements WhepSessions {
       remote,
       createdAt,
       bytesSent: peer.stats?.().bytesSent ?? 0,
+      ...peer.adaptation?.(),
     }));
   }
 

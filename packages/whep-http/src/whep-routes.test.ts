@@ -81,6 +81,18 @@ describe('WHEP session lifetime', () => {
     expect(h.sessions.list()).toEqual([]);
   });
 
+  it("lists an adaptive viewer's rendition, link estimate and switches", async () => {
+    const h = harness();
+    await openSession(h);
+    await openSession(h);
+    h.peers[0]!.adapting = { rendition: '360p', estimateBps: 550_000, switches: 3 };
+
+    const [adaptive, fixed] = h.sessions.list();
+
+    expect(adaptive).toMatchObject({ rendition: '360p', estimateBps: 550_000, switches: 3 });
+    expect(fixed).not.toHaveProperty('rendition');
+  });
+
   it('closes every session with closeAll and no process id', async () => {
     const h = harness();
     h.processes.set('other', running());

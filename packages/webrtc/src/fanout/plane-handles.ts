@@ -195,9 +195,16 @@ export class PlaneViewer {
    * it was sent, and where its packets come from now: the rendition (video; -1 while paused, audio
    * only) and the timestamp offset of the viewer's output space.
    */
-  streamCounters(
-    kind: TrackKind,
-  ): { packets: number; payloadOctets: number; rendition: number; tsOffset: number } | undefined {
+  streamCounters(kind: TrackKind):
+    | {
+        packets: number;
+        payloadOctets: number;
+        rendition: number;
+        tsOffset: number;
+        estimateBps: number;
+        switches: number;
+      }
+    | undefined {
     const index = this.#kinds.indexOf(kind);
     if (index < 0) return undefined;
     const offset = index * streamCounterCount;
@@ -206,6 +213,8 @@ export class PlaneViewer {
       payloadOctets: this.counters[offset + streamCounterFields.payloadOctets]!,
       rendition: this.counters[offset + streamCounterFields.rendition]!,
       tsOffset: this.counters[offset + streamCounterFields.tsOffset]!,
+      estimateBps: this.counters[offset + streamCounterFields.estimateBps]!,
+      switches: this.counters[offset + streamCounterFields.switches]!,
     };
   }
 

@@ -429,6 +429,10 @@ export class Shard {
     const lost = entry ? entry.nacked : 0;
     if (entry) entry.nacked = 0;
     this.#apply(viewer, adaptation.tick(nowMs, sentPackets, lost, sentOctets));
+    if (entry) {
+      entry.counters[entry.offset + streamCounterFields.estimateBps] = adaptation.estimateBps;
+      entry.counters[entry.offset + streamCounterFields.switches] = adaptation.switches;
+    }
     if (entry && nowMs < viewer.probeUntilMs && !entry.paused) {
       // At most two ticks' share at once: a late tick must not become a burst a shaper drops.
       const slice = Math.min(elapsedMs, 2 * adaptationTickMs);

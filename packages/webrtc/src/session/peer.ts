@@ -48,6 +48,7 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
   #reports: SenderReports | undefined;
   #target: ViewerTarget = { type: 'none' };
   #ended: Promise<void> | undefined;
+  #adaptive = false;
   readonly #onSourceClosed = () => this.close('source-closed');
 
   constructor(
@@ -171,6 +172,7 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
       ...(video ? { video } : {}),
     });
     if (video?.adaptive) {
+      this.#adaptive = true;
       const viewer = this.#viewer;
       onReceiverEstimate(this.#pc, (bps) => viewer.receiverEstimate(bps));
     }
@@ -218,6 +220,20 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
   /** The rendition the viewer's video is sent from (-1: paused, audio only); undefined before it connects. */
   get rendition(): number | undefined {
     return this.#viewer?.streamCounters('video')?.rendition;
+  }
+
+  /**
+   * Where an adaptive viewer stands (one whose congestion control picks its rendition): the
+   * rendition it is sent (`RtpSource.renditions()` id, or `'audio'` while its video is paused), the
+   * estimate of its link in bit/s, and how many switches it made. Undefined for other viewers and
+   * before it connects.
+   */
+  adaptation(): { rendition: string; estimateBps: number; switches: number } | undefined {
+    const counters = this.#adaptive ? this.#viewer?.streamCounters('video') : undefined;
+    if (!counters) return undefined;
+    const rendition =
+      counters.rendition < 0 ? 'audio' : (this.#source.renditions()[counters.rendition]?.id ?? 'top');
+    return { rendition, estimateBps: Math.round(counters.estimateBps), switches: counters.switches };
   }
 
   #followTarget(): void {

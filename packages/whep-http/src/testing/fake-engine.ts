@@ -55,6 +55,13 @@ export class FakePeer extends FakeEnginePeer implements WhepPeer {
   stats(): { bytesSent: number } {
     return { bytesSent: this.bytesSent };
   }
+
+  /** What `adaptation()` reports; undefined: a viewer of one rendition. */
+  adapting: { rendition: string; estimateBps: number; switches: number } | undefined;
+
+  adaptation(): { rendition: string; estimateBps: number; switches: number } | undefined {
+    return this.adapting;
+  }
 }
 
 export class FakeSource implements WhepSource {
