@@ -133,4 +133,16 @@ describe('RembController', () => {
     const lifted = drive(controller, 5000, 10_000, () => cap);
     expect(lifted.find(({ decision }) => decision.kind === 'switch')!.decision.rendition).toBe(3);
   });
+
+  it('tries the lowest rung from audio only less and less often while the link cannot carry it', () => {
+    const controller = new RembController({ renditions, start: -1 });
+    const decisions = drive(controller, 0, 90_000, () => 150_000);
+    const tries = decisions
+      .filter(({ decision }) => decision.kind === 'switch' && decision.rendition === 3)
+      .map(({ at }) => at);
+    expect(tries.length).toBeGreaterThan(2);
+    const gaps = tries.slice(1).map((at, index) => at - tries[index]!);
+    expect(gaps.at(-1)!).toBeGreaterThan(2 * gaps[0]!);
+    expect(controller.rendition).toBe(-1);
+  });
 });

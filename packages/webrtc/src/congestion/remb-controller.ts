@@ -15,7 +15,9 @@
  * the viewer's recent packets again (its SRTP replay check drops them after the link carried them)
  * so that everything sent is the probe's rate; a probe that ends with no REMB drop and no excess
  * loss, seen for `probeGraceMs` after it, proves the link carries that rate. From audio only there
- * is no video to probe with: the lowest rung is started, and its probation is the test.
+ * is no video to probe with: the lowest rung is started, and its probation is the test; a try that
+ * fails makes the next wait twice as long (4 s to 16 s), so that a link too thin for any video
+ * keeps its audio clean.
  *
  * No sockets, no timers, no clocks: `now` is the caller's millisecond clock.
  */
@@ -47,7 +49,14 @@ const probeGraceMs = 600;
  */
 const congestionLoss = 0.08;
 /** After a failed probe, NACKs for what it made the link drop still arrive this long. */
-const probeNackTailMs = 300;
+const probeNackTailMs = 600;
+/** A probe's shortest duration here: the data plane ramps it up over 3/4 of it. */
+const minProbeMs = 800;
+/** Audio only again within this long of resuming video: the resume failed. */
+const audioRetryWindowMs = 10_000;
+/** The wait before the lowest rung is tried again after a failed try, doubling to the maximum. */
+const audioHoldStartMs = 4000;
+const audioHoldMaxMs = 16_000;
 /** Excess loss (300 ms) that ends a probe as failed. */
 const probeFailLoss = 0.05;
 
@@ -127,6 +136,9 @@ export class RembController {
   };
   #probeEndMs = Number.NaN;
   #ignoreLossUntilMs = Number.NEGATIVE_INFINITY;
+  #audioSinceMs = Number.NEGATIVE_INFINITY;
+  #audioHoldMs = 0;
+  #resumedMs = Number.NEGATIVE_INFINITY;
   #probeRateBps = 0;
   probes = 0;
   probesFailed = 0;
@@ -180,6 +192,8 @@ export class RembController {
   #decide(nowMs: number): Decision | undefined {
     const policy = this.#policy;
     const signals = this.#signals;
+    // Audio only after the lowest rung failed again soon: wait longer before trying it once more.
+    if (policy.state === 'audio-only' && nowMs < this.#audioSinceMs + this.#audioHoldMs) return undefined;
     let probe: 'idle' | 'running' | 'succeeded' | 'failed' = 'idle';
     if (policy.state === 'probing') {
       const failed = signals.usage === 'overusing' || signals.excessLoss300ms >= probeFailLoss;
@@ -205,6 +219,8 @@ export class RembController {
         // From audio only: the lowest rung's probation is the probe (nothing to pad).
         return policy.decide(nowMs, signals, 'succeeded', decision.probeRateBps);
       }
+      // Long enough for the data plane's ramp (half the rate to all of it) to be judged on its way.
+      decision.probeDurationMs = Math.max(decision.probeDurationMs, minProbeMs);
       this.#probeEndMs = nowMs + decision.probeDurationMs;
       this.#probeRateBps = decision.probeRateBps;
       this.probes++;
@@ -216,7 +232,19 @@ export class RembController {
 
   /** The data plane now sends `rendition` (its keyframe went out), or paused the video (-1). */
   onSwitched(nowMs: number, rendition: number): void {
+    const from = this.#policy.current;
     this.#policy.onSwitched(nowMs, rendition);
+    if (rendition < 0 && from >= 0) {
+      // Each try of the lowest rung from audio only costs the audio some loss on a link that
+      // cannot carry it: a try that fails within `audioRetryWindowMs` doubles the wait for the next.
+      const failedTry = nowMs - this.#resumedMs < audioRetryWindowMs;
+      this.#audioHoldMs = failedTry
+        ? Math.min(audioHoldMaxMs, Math.max(audioHoldStartMs, 2 * this.#audioHoldMs))
+        : 0;
+      this.#audioSinceMs = nowMs;
+    } else if (rendition >= 0 && from < 0) {
+      this.#resumedMs = nowMs;
+    }
   }
 
   pin(nowMs: number, rendition: number | 'audio' | 'auto'): Decision | undefined {

@@ -212,6 +212,7 @@ class ShardViewer {
   sentPackets = 0;
   sentOctets = 0;
   /** A running probe: until when, at what rate in all, and the next duplicate to send. */
+  probeStartMs = 0;
   probeUntilMs = 0;
   probeRateBps = 0;
   probeNext = -1;
@@ -436,7 +437,14 @@ export class Shard {
     if (entry && nowMs < viewer.probeUntilMs && !entry.paused) {
       // At most two ticks' share at once: a late tick must not become a burst a shaper drops.
       const slice = Math.min(elapsedMs, 2 * adaptationTickMs);
-      this.#duplicate(entry, viewer, (viewer.probeRateBps * slice) / 8000 - sentOctets);
+      // The rate ramps from half the probe's to all of it over 3/4 of the probe: an overshoot is
+      // seen (a REMB drop, NACKs) and the probe stopped before it is twice what the link carries.
+      const ramp = Math.min(
+        1,
+        (nowMs - viewer.probeStartMs) / (0.75 * (viewer.probeUntilMs - viewer.probeStartMs)),
+      );
+      const rate = viewer.probeRateBps * (0.5 + 0.5 * ramp);
+      this.#duplicate(entry, viewer, (rate * slice) / 8000 - sentOctets);
     }
   }
 
@@ -468,7 +476,8 @@ export class Shard {
   #apply(viewer: ShardViewer, move: AdaptationMove | undefined): void {
     if (!move) return;
     if (move.kind === 'probe') {
-      viewer.probeUntilMs = Date.now() + move.probeDurationMs;
+      viewer.probeStartMs = Date.now();
+      viewer.probeUntilMs = viewer.probeStartMs + move.probeDurationMs;
       viewer.probeRateBps = move.probeRateBps;
       return;
     }
