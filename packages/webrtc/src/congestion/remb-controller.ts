@@ -23,7 +23,7 @@
  */
 import type { CongestionSignals } from './bandwidth-estimator.js';
 import { LossBound } from './loss-bound.js';
-import { type Decision, type RenditionFact, RenditionPolicy } from './rendition-policy.js';
+import { type Decision, type RenditionFact, RenditionPolicy, rank } from './rendition-policy.js';
 import type { BandwidthUsage } from './trendline.js';
 
 export interface RembControllerOptions {
@@ -256,10 +256,6 @@ export class RembController {
   get estimateBps(): number {
     return this.#signals.estimateBps;
   }
-  /** The latest REMB (NaN before the first). */
-  get rembBps(): number {
-    return this.#signals.remb;
-  }
   get loss(): number {
     return this.#signals.loss1s;
   }
@@ -269,18 +265,7 @@ export class RembController {
   get rendition(): number {
     return this.#policy.current;
   }
-  get targetRendition(): number {
-    return this.#policy.target;
-  }
   get switches(): number {
     return this.#policy.switches;
   }
-  get lastReason(): Decision['reason'] {
-    return this.#policy.decision.reason;
-  }
-}
-
-/** Lower quality ranks higher: renditions by index, audio only (-1) last. */
-function rank(rendition: number): number {
-  return rendition < 0 ? Number.POSITIVE_INFINITY : rendition;
 }

@@ -350,6 +350,6 @@ export class RenditionPolicy {
 }
 
 /** Lower quality ranks higher: renditions by index, audio only (-1) last. */
-function rank(rendition: number): number {
+export function rank(rendition: number): number {
   return rendition < 0 ? Number.POSITIVE_INFINITY : rendition;
 }
