@@ -24,6 +24,7 @@ import { ProbeCluster } from './probe-cluster.js';
 import {
   type Decision,
   type PolicyState,
+  probeStop,
   type RenditionFact,
   RenditionPolicy,
   type SwitchReason,
@@ -57,14 +58,7 @@ export class AdaptiveController {
   readonly #estimator: BandwidthEstimator;
   readonly #probe: ProbeCluster;
   readonly #policy: RenditionPolicy;
-  readonly #stop: Decision = {
-    kind: 'probe-stop',
-    rendition: 0,
-    pauseNow: false,
-    reason: 'probe',
-    probeRateBps: 0,
-    probeDurationMs: 0,
-  };
+  readonly #stop = probeStop();
   #newestSentUs = Number.NEGATIVE_INFINITY;
   /** Probes started and probes that failed (counters for the viewer's figures). */
   probes = 0;

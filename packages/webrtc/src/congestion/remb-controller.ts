@@ -23,7 +23,7 @@
  */
 import type { CongestionSignals } from './bandwidth-estimator.js';
 import { LossBound } from './loss-bound.js';
-import { type Decision, type RenditionFact, RenditionPolicy, rank } from './rendition-policy.js';
+import { type Decision, probeStop, type RenditionFact, RenditionPolicy, rank } from './rendition-policy.js';
 import type { BandwidthUsage } from './trendline.js';
 
 export interface RembControllerOptions {
@@ -126,14 +126,7 @@ class RembSignals implements CongestionSignals {
 export class RembController {
   readonly #policy: RenditionPolicy;
   readonly #signals: RembSignals;
-  readonly #stop: Decision = {
-    kind: 'probe-stop',
-    rendition: 0,
-    pauseNow: false,
-    reason: 'probe',
-    probeRateBps: 0,
-    probeDurationMs: 0,
-  };
+  readonly #stop = probeStop();
   #probeEndMs = Number.NaN;
   #ignoreLossUntilMs = Number.NEGATIVE_INFINITY;
   #audioSinceMs = Number.NEGATIVE_INFINITY;

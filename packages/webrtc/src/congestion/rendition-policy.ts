@@ -349,6 +349,18 @@ export class RenditionPolicy {
   }
 }
 
+/** A `probe-stop` decision (a controller keeps one and returns it when its probe must end now). */
+export function probeStop(): Decision {
+  return {
+    kind: 'probe-stop',
+    rendition: 0,
+    pauseNow: false,
+    reason: 'probe',
+    probeRateBps: 0,
+    probeDurationMs: 0,
+  };
+}
+
 /** Lower quality ranks higher: renditions by index, audio only (-1) last. */
 export function rank(rendition: number): number {
   return rendition < 0 ? Number.POSITIVE_INFINITY : rendition;
