@@ -9,6 +9,7 @@ import type { PortAllocator } from '@dragon/portalloc';
 import type { ProcessHooks, StartContext, StopContext } from '@dragon/restream';
 import { FanoutPlane, type RtpSource } from '@dragon/webrtc';
 import type { Logger } from 'pino';
+import { autoEnabledCores, ladderCores } from './cpu-spent.js';
 import { type CostCalibration, EncodeCalibration } from './encode-calibration.js';
 import { MediaPlanner, type ProbeInput } from './media-planner.js';
 import { logPlan, notePlan, playerPath } from './plan-report.js';
@@ -144,7 +145,7 @@ export class WebRtcSubsystem {
     const { config: webrtc, origin } = resolved;
     const fingerprint = JSON.stringify(webrtc);
     if (existing && existing.webrtc !== fingerprint) this.#teardown(id, 'webrtc config changed');
-    const ladderSpent = this.#ladderSpent(id);
+    const ladderSpent = ladderCores(this.#entries, id);
     // Timed once, the first time a ladder is planned; processes without one never wait for it.
     const calibration =
       webrtc.renditions !== 'off' || webrtc.vp8 === 'always' ? await this.#calibration.get() : undefined;
@@ -155,7 +156,9 @@ export class WebRtcSubsystem {
     const settings: PlanSettings = {
       ...webrtc,
       // A process that did not ask for WebRTC gets no transcode the budget and the machine cannot take.
-      ...(origin === 'auto' ? { cpu_budget: this.#options.policy.budget(this.#autoSpent(id)) } : {}),
+      ...(origin === 'auto'
+        ? { cpu_budget: this.#options.policy.budget(autoEnabledCores(this.#entries, id)) }
+        : {}),
       rendition_budget: this.#options.policy.renditionBudget(ladderSpent.cores, ladderSpent.processes),
       ...(calibration ? { rendition_cost_factor: calibration.factor } : {}),
     };
@@ -239,29 +242,6 @@ export class WebRtcSubsystem {
     this.#entries.set(id, entry);
     this.#options.logger.info({ processId: id, videoPort: entry.ports.video.port }, 'webrtc source opened');
     return entry;
-  }
-
-  /** The estimated cores of the other auto-enabled processes' running transcodes. */
-  #autoSpent(exceptId: string): number {
-    let cores = 0;
-    for (const [id, entry] of this.#entries) {
-      const run = entry.run;
-      if (id !== exceptId && run && !run.ended && run.origin === 'auto') cores += run.plan.cpu_cores;
-    }
-    return cores;
-  }
-
-  /** The estimated cores of the other processes' running renditions, and how many processes run them. */
-  #ladderSpent(exceptId: string): { cores: number; processes: number } {
-    let cores = 0;
-    let processes = 0;
-    for (const [id, entry] of this.#entries) {
-      const run = entry.run;
-      if (id === exceptId || !run || run.ended || run.plan.ladder_cpu_cores === 0) continue;
-      cores += run.plan.ladder_cpu_cores;
-      processes++;
-    }
-    return { cores: Math.round(cores * 100) / 100, processes };
   }
 
   #onStop(context: StopContext): void {
