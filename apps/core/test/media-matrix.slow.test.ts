@@ -389,15 +389,17 @@ describe('every input kind plays in Chromium with the default settings', () => {
     }
   }, 300_000);
 
-  it('answers a browser without H.264 (VP8 only) with audio flowing and video rejected', async () => {
-    const id = 'matrix-vp8';
+  // A VP8-only browser gets VP8 made on demand (vp8-viewers.slow.test.ts); a codec Dragon never
+  // makes still leaves the viewer with audio.
+  it('answers a browser offering only VP9 with audio flowing and video rejected', async () => {
+    const id = 'matrix-vp9';
     const row: Row = { input: looped('hevc.mkv'), video: 'transcode', audio: 'transcode', planLine: /./ };
     try {
       await createProcess(id, row);
       const page = await browser.newPage();
       await page.goto(otherOrigin.url);
       const played = await playInPage(page, `${server.baseUrl}/api/v3/process/${id}/whep`, undefined, {
-        videoCodec: 'video/VP8',
+        videoCodec: 'video/VP9',
       });
       await page.close();
       expect(played.status).toBe(201);

@@ -295,23 +295,23 @@ describe('the server, end to end', () => {
     expect((await offer('/api/v3/process/cam2/whep', new Uint8Array([0, 255, 1, 2, 3]))).status).toBe(400);
     expect((await offer('/api/v3/process/cam2/whep', `v=0\r\n${'a=x\r\n'.repeat(20000)}`)).status).toBe(413);
 
-    // A real browser offer that only knows VP8: nothing we can send.
+    // A real browser offer that only knows VP9: nothing we can send (VP8 we make on demand).
     const page = await browser.newPage();
     await page.goto(otherOrigin.url);
-    const vp8Only = await page.evaluate(async () => {
+    const vp9Only = await page.evaluate(async () => {
       const pc = new RTCPeerConnection();
       const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
-      const vp8 = RTCRtpReceiver.getCapabilities('video')!.codecs.filter(
-        (codec) => codec.mimeType === 'video/VP8',
+      const vp9 = RTCRtpReceiver.getCapabilities('video')!.codecs.filter(
+        (codec) => codec.mimeType === 'video/VP9',
       );
-      transceiver.setCodecPreferences(vp8);
+      transceiver.setCodecPreferences(vp9);
       await pc.setLocalDescription(await pc.createOffer());
       const sdp = pc.localDescription!.sdp;
       pc.close();
       return sdp;
     });
     await page.close();
-    const noCodec = await offer('/api/v3/process/cam2/whep', vp8Only);
+    const noCodec = await offer('/api/v3/process/cam2/whep', vp9Only);
     expect(noCodec.status).toBe(422);
 
     const preflight = await server.api('/api/v3/process/cam2/whep', {
