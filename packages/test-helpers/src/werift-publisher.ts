@@ -1,7 +1,21 @@
-import { withoutDefaultStunServer } from '@dragon/webrtc/werift';
+import { startRestartedIce, withoutDefaultStunServer } from '@dragon/webrtc/werift';
 import { MediaStreamTrack, type RTCPeerConnection } from 'werift';
 import { SyntheticSender } from './synthetic-sender.js';
 import { connectedWithin, gathered, loopbackPeerConnection } from './werift-loopback.js';
+
+/** The ICE part of a description: credentials and `candidate:…` lines (no `a=`), as an sdpfrag carries. */
+export interface IceFragment {
+  ufrag: string;
+  pwd: string;
+  candidates: string[];
+}
+
+function iceFragment(sdp: string): IceFragment {
+  const lines = sdp.split('\r\n');
+  const value = (prefix: string) => lines.find((line) => line.startsWith(prefix))?.slice(prefix.length) ?? '';
+  const candidates = lines.filter((line) => line.startsWith('a=candidate:')).map((line) => line.slice(2));
+  return { ufrag: value('a=ice-ufrag:'), pwd: value('a=ice-pwd:'), candidates: [...new Set(candidates)] };
+}
 
 /**
  * A WHIP publisher on loopback made of werift: sendonly H.264 + Opus tracks fed with the
@@ -49,6 +63,37 @@ export class WeriftPublisher {
 
   async accept(answerSdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+  }
+
+  /**
+   * Starts an ICE restart as a WHIP client does (RFC 9725 §4.4.1): a new offer with new
+   * credentials, applied locally; returns what its sdpfrag PATCH carries.
+   */
+  async restartIceOffer(): Promise<IceFragment> {
+    this.pc.restartIce();
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await gathered(this.pc);
+    return iceFragment(this.pc.localDescription!.sdp);
+  }
+
+  /** Applies the server's answer fragment to the remote description, as a WHIP client does. */
+  async acceptIceRestart(answer: IceFragment): Promise<void> {
+    const lines = this.pc.remoteDescription!.sdp.split('\r\n').filter((line) => line !== '');
+    const sdp = lines
+      .filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
+      .flatMap((line) => {
+        if (line.startsWith('a=ice-ufrag:')) return [`a=ice-ufrag:${answer.ufrag}`];
+        if (line.startsWith('a=ice-pwd:')) {
+          return [
+            `a=ice-pwd:${answer.pwd}`,
+            ...answer.candidates.map((c) => `a=${c}`),
+            'a=end-of-candidates',
+          ];
+        }
+        return [line];
+      });
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: `${sdp.join('\r\n')}\r\n` });
+    startRestartedIce(this.pc);
   }
 
   /** Resolves true once ICE and DTLS are up, false after `timeoutMs`. */

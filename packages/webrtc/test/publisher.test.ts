@@ -109,6 +109,32 @@ describe('a WHIP publisher feeding a source', () => {
     expect(jumps).toEqual([]);
   });
 
+  it('restarts ICE at the publisher’s request, and its viewers keep receiving video', async () => {
+    const { source, publishers, viewers } = await setup();
+    const { client, publisher } = await publish(publishers, source);
+    const { viewer, peer } = await view(viewers, source);
+    await waitFor('video before the restart', () => viewer.received.video.length > 10);
+    const oldServerUfrag = client.pc.remoteDescription!.sdp.match(/a=ice-ufrag:(\S+)/)![1];
+
+    // What a WHIP client's PATCH carries, and what it applies from the 200's fragment.
+    const offered = await client.restartIceOffer();
+    const answer = await publisher.restartIce(offered);
+    await client.acceptIceRestart(answer);
+    await waitFor('the publisher’s ICE reconnected with the new credentials', () =>
+      client.pc.iceTransports.every(
+        (transport) =>
+          transport.state === 'connected' && transport.connection.remoteUsername === answer.ufrag,
+      ),
+    );
+    const atRestart = viewer.received.video.length;
+
+    await waitFor('video after the restart', () => viewer.received.video.length > atRestart + 30);
+    expect(answer.ufrag).not.toBe(oldServerUfrag);
+    expect(answer.candidates.length).toBeGreaterThan(0);
+    expect(publisher.state).toBe('connected');
+    expect(peer.state).toBe('connected');
+  });
+
   it('refuses an offer that is not SDP, with no publisher left behind', async () => {
     const { source, publishers } = await setup();
 

@@ -106,11 +106,16 @@ export class UdpMuxBinding {
 
   /**
    * Routes binding requests for `serverUfrag:viewerUfrag` here, those that authenticate with
-   * `serverPassword` (the server's `a=ice-pwd`). Throws when the pair is taken.
+   * `serverPassword` (the server's `a=ice-pwd`), in place of any earlier pair (an ICE restart).
+   * Throws when the pair is taken.
    */
   activate(serverUfrag: string, viewerUfrag: string, serverPassword: string): void {
     const username = iceUsername(serverUfrag, viewerUfrag);
     this.mux.claimUsername(username, this);
+    // An ICE restart re-keys the peer: the old credentials route nowhere any more.
+    if (this.#username !== undefined && this.#username !== username) {
+      this.mux.releaseUsername(this.#username, this);
+    }
     this.#username = username;
     this.#password = serverPassword;
   }

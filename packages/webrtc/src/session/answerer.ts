@@ -10,8 +10,10 @@ import { paceConnectivityChecks } from '../werift/check-pacing.js';
 import { withoutDefaultStunServer } from '../werift/default-stun.js';
 import { guardDtlsRecords } from '../werift/dtls-record-guard.js';
 import { closeUnadvertisedSockets, passiveTcpProtocols } from '../werift/ice-internals.js';
+import { startRestartedIce } from '../werift/restarted-ice.js';
 import { requireAuthenticatedStun } from '../werift/stun-request-guard.js';
 import { iceGatheringComplete } from './ice-gathering.js';
+import { offerWithIceCredentials } from './ice-restart.js';
 import { finishAnswer, type OfferPlan } from './sdp-negotiation.js';
 
 // What viewers' and publishers' peers share: one werift connection answering one offer, on the
@@ -120,58 +122,115 @@ export function openAnswering(
   return { pc, binding, advertised };
 }
 
+type AnswerOptions = IceTransportOptions & { streamId: string; congestionFeedback?: 'remb' | 'none' };
+
 /**
  * Answers the planned offer with every candidate (no trickle): werift guards installed, gathering
  * waited for, the answer finished for WHEP/WHIP, the UDP mux binding and the ICE-TCP registration
  * keyed to the new ICE credentials. `prepare` runs between the remote description and the answer
- * (a viewer's senders are made there). Returns the answer and the function that releases the
- * transport resources once the peer closes; on failure the caller closes `pc` and the binding.
+ * (a viewer's senders are made there). Returns the answer, the function that releases the
+ * transport resources once the peer closes, and `restartIce`, which re-applies the last offer with
+ * the remote peer's new ICE credentials (RFC 8839 §4.4.1.1.1), answers it the same way and re-keys
+ * the transport routes to the new credentials; on failure the caller closes `pc` and the binding.
  * @throws InvalidSdpError, IcePortsExhaustedError
  */
 export async function answerPlannedOffer<T>(
   answering: Answering,
   plan: OfferPlan,
-  options: IceTransportOptions & { streamId: string; congestionFeedback?: 'remb' | 'none' },
+  options: AnswerOptions,
   prepare: (pc: RTCPeerConnection) => T,
-): Promise<{ answerSdp: string; prepared: T; releaseTransport: () => void }> {
-  const { pc, binding, advertised } = answering;
-  try {
-    await pc.setRemoteDescription({ type: 'offer', sdp: plan.sdp });
-  } catch (error) {
-    // werift's exception text describes werift, not the offer: it stays in `cause` (for the log).
-    throw new InvalidSdpError('the WebRTC stack could not apply it', { cause: error });
-  }
+): Promise<{
+  answerSdp: string;
+  prepared: T;
+  releaseTransport: () => void;
+  restartIce: (ice: { ufrag: string; pwd: string }) => Promise<string>;
+}> {
+  const { pc } = answering;
+  await applyOffer(pc, plan.sdp);
   const prepared = prepare(pc);
   withoutDefaultStunServer(pc);
   requireAuthenticatedStun(pc);
   paceConnectivityChecks(pc);
   guardDtlsRecords(pc);
+  const routes = new TransportRoutes(answering, options.tcpMux);
+  const answerSdp = await answerAndRoute(answering, plan, options, routes);
+  let offered = plan;
+  return {
+    answerSdp,
+    prepared,
+    releaseTransport: () => routes.release(),
+    restartIce: async (ice) => {
+      const restarted = { ...offered, sdp: offerWithIceCredentials(offered.sdp, ice) };
+      await applyOffer(pc, restarted.sdp);
+      const restartedAnswer = await answerAndRoute(answering, restarted, options, routes);
+      offered = restarted;
+      startRestartedIce(pc);
+      return restartedAnswer;
+    },
+  };
+}
+
+async function applyOffer(pc: RTCPeerConnection, sdp: string): Promise<void> {
+  try {
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+  } catch (error) {
+    // werift's exception text describes werift, not the offer: it stays in `cause` (for the log).
+    throw new InvalidSdpError('the WebRTC stack could not apply it', { cause: error });
+  }
+}
+
+/** The answer to the offer just applied, with every candidate, and the routes keyed to its credentials. */
+async function answerAndRoute(
+  answering: Answering,
+  plan: OfferPlan,
+  options: AnswerOptions,
+  routes: TransportRoutes,
+): Promise<string> {
+  const { pc, advertised } = answering;
   const answer = await pc.createAnswer();
   await pc.setLocalDescription(answer);
   await iceGatheringComplete(pc, options.gatherTimeoutMs ?? 5000);
   // The answer carries only the advertised candidates: sockets gathered for others go.
   if (advertised) closeUnadvertisedSockets(pc, advertised);
-  const tcpMux = options.tcpMux;
   const finished = finishAnswer(pc.localDescription?.sdp ?? '', plan, {
     streamId: options.streamId,
     candidateAddresses: advertised,
-    tcpPort: tcpMux?.port,
+    tcpPort: options.tcpMux?.port,
     congestionFeedback: options.congestionFeedback,
   });
   if (finished.candidates === 0) throw new IcePortsExhaustedError();
-  const serverUfrag = iceAttribute(finished.sdp, 'ice-ufrag');
-  const serverPwd = iceAttribute(finished.sdp, 'ice-pwd');
-  const clientUfrag = iceAttribute(plan.sdp, 'ice-ufrag');
-  if (binding) binding.activate(serverUfrag, clientUfrag, serverPwd);
-  const releaseTcp = tcpMux ? routeTcp(pc, tcpMux, serverUfrag, clientUfrag, serverPwd) : undefined;
-  return {
-    answerSdp: finished.sdp,
-    prepared,
-    releaseTransport: () => {
-      binding?.release();
-      releaseTcp?.();
-    },
-  };
+  routes.route(
+    iceAttribute(finished.sdp, 'ice-ufrag'),
+    iceAttribute(plan.sdp, 'ice-ufrag'),
+    iceAttribute(finished.sdp, 'ice-pwd'),
+  );
+  return finished.sdp;
+}
+
+/** The peer's routes on the shared UDP and ICE-TCP ports, keyed to its current ICE credentials. */
+class TransportRoutes {
+  readonly #answering: Answering;
+  readonly #tcpMux: IceTcpMux | undefined;
+  #releaseTcp: (() => void) | undefined;
+
+  constructor(answering: Answering, tcpMux: IceTcpMux | undefined) {
+    this.#answering = answering;
+    this.#tcpMux = tcpMux;
+  }
+
+  /** Routes `serverUfrag:clientUfrag` here, in place of the credentials of a previous answer. */
+  route(serverUfrag: string, clientUfrag: string, serverPwd: string): void {
+    this.#answering.binding?.activate(serverUfrag, clientUfrag, serverPwd);
+    this.#releaseTcp?.();
+    this.#releaseTcp = this.#tcpMux
+      ? routeTcp(this.#answering.pc, this.#tcpMux, serverUfrag, clientUfrag, serverPwd)
+      : undefined;
+  }
+
+  release(): void {
+    this.#answering.binding?.release();
+    this.#releaseTcp?.();
+  }
 }
 
 /**

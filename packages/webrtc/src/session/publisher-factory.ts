@@ -93,7 +93,7 @@ export class PublisherFactory {
       layers ? [useSdesMid(), useSdesRTPStreamId()] : [],
     );
     try {
-      const { answerSdp, releaseTransport } = await answerPlannedOffer(
+      const { answerSdp, releaseTransport, restartIce } = await answerPlannedOffer(
         answering,
         plan,
         { ...this.#options, streamId: `dragon-${source.id}` },
@@ -102,7 +102,7 @@ export class PublisherFactory {
           for (const transceiver of pc.getTransceivers()) transceiver.setDirection('recvonly');
         },
       );
-      const publisher = new PublisherPeer(answering.pc, source, forwarder, candidates);
+      const publisher = new PublisherPeer(answering.pc, source, forwarder, candidates, restartIce);
       this.#publishers.add(publisher);
       publisher.once('closed', () => {
         this.#publishers.delete(publisher);

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpReceiver } from 'werift';
-import { RemoteCandidateRefusedError } from '../errors.js';
+import { InvalidSdpError, RemoteCandidateRefusedError, SourceClosedError } from '../errors.js';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { ForwarderStats, PublicationForwarder } from '../ingest/publication-forwarder.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import { sendCloseNotify } from '../werift/dtls-close-notify.js';
+import { answerIceFragment, type IceRestartAnswer, type IceRestartRequest } from './ice-restart.js';
 
 export type PublisherState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 export type PublisherCloseReason =
@@ -19,6 +20,9 @@ export type PublisherCloseReason =
 /** One keyframe request per this long at most: a burst of viewer PLIs is one for the publisher. */
 const keyframeRequestIntervalMs = 500;
 const ignore = () => undefined;
+
+/** Answers the publisher's last offer again with its new ICE credentials; returns the answer SDP. */
+export type RestartAnswering = (ice: { ufrag: string; pwd: string }) => Promise<string>;
 
 /**
  * One WHIP publisher: its own werift connection (ICE, DTLS, SRTP, RTCP — werift's receiver sends
@@ -36,6 +40,9 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
   readonly #forwarder: PublicationForwarder;
   readonly #candidates: RemoteCandidateGate;
   readonly #videoReceiver: RTCRtpReceiver | undefined;
+  readonly #restartAnswering: RestartAnswering;
+  /** The restart being made: one at a time, since each re-applies the offer the last one left. */
+  #restarting: Promise<unknown> = Promise.resolve();
   #state: PublisherState = 'new';
   #lastKeyframeRequestAt = Number.NEGATIVE_INFINITY;
   #keyframeRequests = 0;
@@ -48,8 +55,10 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
     source: RtpSource,
     forwarder: PublicationForwarder,
     candidates: RemoteCandidateGate,
+    restartAnswering: RestartAnswering,
   ) {
     super();
+    this.#restartAnswering = restartAnswering;
     this.#pc = pc;
     this.#source = source;
     this.sourceId = source.id;
@@ -128,6 +137,35 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
   }
 
   /**
+   * Restarts ICE at the publisher's request (WHIP PATCH with new credentials, RFC 9725 §4.4.1):
+   * its last offer is answered again with the new `ufrag`/`pwd`, its candidates are added under
+   * the offer's rules, and the server's new credentials and candidates are returned. DTLS, SRTP
+   * and the publication carry on over the new candidate pair.
+   * @throws InvalidSdpError when werift refuses the restarted offer
+   * @throws SourceClosedError when the publisher is closed
+   */
+  restartIce(request: IceRestartRequest): Promise<IceRestartAnswer> {
+    const restarted = this.#restarting.then(
+      () => this.#restartIce(request),
+      () => this.#restartIce(request),
+    );
+    this.#restarting = restarted.catch(ignore);
+    return restarted;
+  }
+
+  async #restartIce(request: IceRestartRequest): Promise<IceRestartAnswer> {
+    if (this.#state === 'closed') throw new SourceClosedError(this.sourceId);
+    const answerSdp = await this.#restartAnswering({ ufrag: request.ufrag, pwd: request.pwd });
+    for (const candidate of request.candidates) {
+      // A candidate the rules refuse is left out; the others still count (as in a trickle).
+      await this.addRemoteCandidate(candidate).catch(ignore);
+    }
+    const answer = answerIceFragment(answerSdp);
+    if (answer === undefined) throw new InvalidSdpError('the restarted answer has no ICE credentials');
+    return answer;
+  }
+
+  /**
    * Ends the session: forwarding stops, the publisher is told (a DTLS close_notify unless DTLS or
    * ICE already ended), werift's connection closes. The source stays: the publication outlives
    * its publishers. Calling it again returns the same promise.
@@ -158,7 +196,8 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
     if (this.#state === 'closed') return;
     switch (state) {
       case 'connecting':
-        this.#state = 'connecting';
+        // Once connected, connecting again is an ICE restart: the publisher is away until it is done.
+        this.#state = this.#state === 'new' || this.#state === 'connecting' ? 'connecting' : 'disconnected';
         return;
       case 'connected': {
         const first = this.#state !== 'disconnected';

@@ -6,4 +6,5 @@ export { iceGatheringComplete } from '../session/ice-gathering.js';
 export { weriftCheckedVersion } from './checked-version.js';
 export { withoutDefaultStunServer } from './default-stun.js';
 export { dropIceSockets, filterIncoming } from './ice-internals.js';
+export { startRestartedIce } from './restarted-ice.js';
 export { useKeyObjectsForSrtp } from './srtp-keys.js';
