@@ -17,7 +17,12 @@ import { z } from 'zod';
 
 export type Method = 'get' | 'head' | 'post' | 'put' | 'patch' | 'delete' | 'options';
 /** Media types of bodies that are not JSON. */
-export type Media = 'text/plain' | 'text/html' | 'application/sdp' | 'application/octet-stream';
+export type Media =
+  | 'text/plain'
+  | 'text/html'
+  | 'application/sdp'
+  | 'application/trickle-ice-sdpfrag'
+  | 'application/octet-stream';
 
 /** A schema and the component name it is documented under (`#/components/schemas/<name>`). */
 export interface Named {

@@ -1,3 +1,4 @@
+import type { IceRestartAnswer, IceRestartRequest } from '@dragon/webrtc';
 import { nodeRemoteAddress, type WhepIceServer, type WhepLogger } from '@dragon/whep-http';
 import type { Context } from 'hono';
 import { z } from 'zod';
@@ -14,6 +15,12 @@ export interface WhipPublisher {
   close(): void;
   /** Adds one remote candidate, given as `candidate:…` (the `a=` prefix removed). */
   addRemoteCandidate(candidateLine: string): Promise<void>;
+  /**
+   * Restarts ICE with the publisher's new credentials and candidates (RFC 9725 §4.4.1) and returns
+   * the server's new credentials and candidates. Optional: without it a restart is answered 422
+   * and the session kept. Rejections with `InvalidSdpError` are answered 400.
+   */
+  restartIce?(request: IceRestartRequest): Promise<IceRestartAnswer>;
   on(event: 'closed', listener: (reason: string) => void): unknown;
   off(event: 'closed', listener: (reason: string) => void): unknown;
 }

@@ -6,11 +6,11 @@ export interface PublisherSession<P extends WhipPublisher = WhipPublisher> {
   readonly id: string;
   readonly name: string;
   readonly publisher: P;
-  /** Strong entity-tag of the ICE session (RFC 9725 §4.3.1). */
-  readonly etag: string;
-  /** The publisher's ICE credentials, to tell a trickle from an ICE restart. */
-  readonly remoteUfrag: string | undefined;
-  readonly remotePwd: string | undefined;
+  /** Strong entity-tag of the ICE session (RFC 9725 §4.3.1); an ICE restart makes a new one. */
+  etag: string;
+  /** The publisher's ICE credentials, to tell a trickle from an ICE restart; a restart changes them. */
+  remoteUfrag: string | undefined;
+  remotePwd: string | undefined;
   readonly remote: string;
   readonly userAgent: string | undefined;
   readonly createdAt: Date;

@@ -48,14 +48,20 @@ export function whipDeclarations(basePath: string) {
       method: 'patch',
       path: session,
       params,
-      summary: 'Trickle ICE candidates for a publisher session (application/trickle-ice-sdpfrag)',
+      summary:
+        'Trickle ICE candidates (204) or restart ICE with new credentials (200, If-Match) for a publisher session (application/trickle-ice-sdpfrag)',
       auth: 'none',
       body: 'text/plain',
       responses: {
+        200: mediaAnswer(
+          "ICE restarted: the server's new credentials and candidates, and a new ETag",
+          'application/trickle-ice-sdpfrag',
+        ),
         204: noContent('Applied'),
+        400: errorAnswer('Malformed fragment or ICE credentials'),
         ...denied,
         412: errorAnswer('If-Match does not match'),
-        422: errorAnswer('ICE restart not supported'),
+        422: errorAnswer('ICE restart not supported by the engine'),
         428: errorAnswer('An ICE restart needs If-Match'),
         ...unknownSession,
       },

@@ -298,18 +298,99 @@ describe('WHIP sessions (PATCH, DELETE)', () => {
     ]);
   });
 
-  it('needs If-Match for an ICE restart (428), checks it (412) and answers 422 without ending the session', async () => {
+  const restart = 'a=ice-ufrag:newu\r\na=ice-pwd:newpasswordnewpassword00\r\n';
+
+  it('needs If-Match for an ICE restart (428) and checks it (412), keeping the session', async () => {
     const h = harness();
-    const { url, etag } = await publish(h);
-    const restart = 'a=ice-ufrag:newu\r\na=ice-pwd:newpasswordnewpassword00\r\n';
+    const { url } = await publish(h);
 
     const without = await patch(h, url, restart);
     const mismatched = await patch(h, url, restart, { 'If-Match': '"other"' });
-    const matched = await patch(h, url, restart, { 'If-Match': etag });
 
     expect(without.status).toBe(428);
     expect(mismatched.status).toBe(412);
-    expect(matched.status).toBe(422);
+    expect(h.publishers[0]?.restarts).toEqual([]);
+    expect(h.publications.count()).toBe(1);
+  });
+
+  it("restarts ICE (200): the server's new credentials and candidates as an sdpfrag, and a new ETag", async () => {
+    const h = harness();
+    const { url, etag } = await publish(h);
+    const body = `${restart}a=candidate:1 1 udp 1 192.0.2.9 6000 typ host\r\n`;
+
+    const res = await patch(h, url, body, { 'If-Match': etag });
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/trickle-ice-sdpfrag');
+    const newEtag = res.headers.get('etag');
+    expect(newEtag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(newEtag).not.toBe(etag);
+    expect(await res.text()).toBe(
+      'a=ice-ufrag:srv1\r\na=ice-pwd:serverpasswordserverpw1\r\n' +
+        'a=candidate:1 1 udp 2130706431 127.0.0.1 40001 typ host\r\na=end-of-candidates\r\n',
+    );
+    expect(h.publishers[0]?.restarts).toEqual([
+      {
+        ufrag: 'newu',
+        pwd: 'newpasswordnewpassword00',
+        candidates: ['candidate:1 1 udp 1 192.0.2.9 6000 typ host'],
+      },
+    ]);
+    // The new credentials are the session's now: sending them again is a trickle, under the new ETag.
+    const stale = await patch(h, url, restart, { 'If-Match': etag });
+    const trickle = await patch(h, url, restart, { 'If-Match': newEtag! });
+    expect(stale.status).toBe(412);
+    expect(trickle.status).toBe(204);
+    expect(h.publishers[0]?.restarts).toHaveLength(1);
+  });
+
+  it('answers bad restart fragments with 400 and no engine text, keeping the session', async () => {
+    const h = harness();
+    const { url, etag } = await publish(h);
+    const ifMatch = { 'If-Match': etag };
+
+    const shortUfrag = await patch(
+      h,
+      url,
+      'a=ice-ufrag:ab\r\na=ice-pwd:newpasswordnewpassword00\r\n',
+      ifMatch,
+    );
+    const shortPwd = await patch(h, url, 'a=ice-ufrag:newu\r\na=ice-pwd:short\r\n', ifMatch);
+    const badChars = await patch(
+      h,
+      url,
+      'a=ice-ufrag:new<u>\r\na=ice-pwd:newpasswordnewpassword00\r\n',
+      ifMatch,
+    );
+    const noPwd = await patch(h, url, 'a=ice-ufrag:newu\r\n', ifMatch);
+    const garbage = await patch(h, url, 'a=ice-ufrag:newu\r\n\u0000garbage\r\n', ifMatch);
+    h.publishers[0]!.restartFailure = new InvalidSdpError('werift: internal detail');
+    const refused = await patch(h, url, restart, ifMatch);
+
+    for (const res of [shortUfrag, shortPwd, badChars, noPwd, garbage, refused]) {
+      expect(res.status).toBe(400);
+      expect(await detailsCode(res)).toBe('INVALID_SDPFRAG');
+    }
+    expect(await (await patch(h, url, restart, ifMatch)).text()).not.toContain('werift');
+    expect(h.publishers[0]?.restarts).toEqual([]);
+    expect(h.publishers[0]?.closeCalls).toBe(0);
+    expect(h.publications.count()).toBe(1);
+    h.publishers[0]!.restartFailure = undefined;
+    expect((await patch(h, url, restart, ifMatch)).status).toBe(200);
+  });
+
+  it('answers 422 to an ICE restart when the engine cannot restart, keeping the session', async () => {
+    const h = harness({
+      createPublisher: async (_offer, { name }) => ({
+        publisher: Object.assign(new FakePublisher('p0', name), { restartIce: undefined }),
+        answerSdp: ANSWER,
+      }),
+    });
+    const { url, etag } = await publish(h);
+
+    const res = await patch(h, url, restart, { 'If-Match': etag });
+
+    expect(res.status).toBe(422);
     expect(h.publications.count()).toBe(1);
   });
 

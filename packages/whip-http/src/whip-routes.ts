@@ -1,7 +1,6 @@
 import { DeclaredRoutes, honoPath, type RouteDeclaration } from '@dragon/http-routes';
 import {
   corsHeaders,
-  IceRestartUnsupportedError,
   ifMatchSatisfied,
   MethodNotAllowedError,
   PreconditionFailedError,
@@ -14,6 +13,7 @@ import {
 import type { Context, Hono } from 'hono';
 import { PublishAccess } from './access.js';
 import { PublisherSessionNotFoundError } from './errors.js';
+import { restartIce } from './ice-restart.js';
 import { resolveOptions, type WhipPublisher, type WhipRoutesOptions } from './options.js';
 import { PublicationRegistry, type PublisherSession, type WhipPublications } from './publication-registry.js';
 import { handlePublish } from './publish.js';
@@ -104,13 +104,8 @@ export function createWhipRoutes<P extends WhipPublisher>(options: WhipRoutesOpt
     if (ifMatch !== undefined && !ifMatchSatisfied(ifMatch, found.etag)) {
       throw new PreconditionFailedError(found.id, ifMatch);
     }
+    if (restart) return restartIce(c, found, fragment, resolved.logger);
     const log = { stream: found.name, sessionId: found.id, peerId: found.publisher.id };
-    if (restart) {
-      // §4.3.2: a server that cannot restart ICE answers so and keeps the session; the publisher
-      // then starts over with a new POST, which replaces this one once it is stale.
-      resolved.logger.info(log, 'whip ice restart refused: not supported');
-      throw new IceRestartUnsupportedError(found.id);
-    }
     for (const candidate of fragment.candidates) {
       try {
         await found.publisher.addRemoteCandidate(candidate);

@@ -1,4 +1,5 @@
 import { FakePeer } from '@dragon/test-helpers';
+import type { IceRestartAnswer, IceRestartRequest } from '@dragon/webrtc';
 import { InvalidSdpError, NoUsableCodecError } from '@dragon/webrtc';
 import type { WhipPublisher, WhipRoutesOptions } from '../options.js';
 import { createWhipRoutes } from '../whip-routes.js';
@@ -34,11 +35,27 @@ export class FakePublisher extends FakePeer implements WhipPublisher {
   override state = 'connected';
   lastMediaAt: number | undefined = Date.now();
 
+  /** The ICE restarts asked for; each is answered with new server credentials and one candidate. */
+  readonly restarts: IceRestartRequest[] = [];
+  /** What the next restart rejects with, as an engine refusing the restarted offer would. */
+  restartFailure: unknown;
+
   constructor(
     id: string,
     readonly name: string,
   ) {
     super(id);
+  }
+
+  async restartIce(request: IceRestartRequest): Promise<IceRestartAnswer> {
+    if (this.restartFailure !== undefined) throw this.restartFailure;
+    this.restarts.push(request);
+    const generation = this.restarts.length;
+    return {
+      ufrag: `srv${generation}`,
+      pwd: `serverpasswordserverpw${generation}`,
+      candidates: [`candidate:1 1 udp 2130706431 127.0.0.1 ${40000 + generation} typ host`],
+    };
   }
 }
 
