@@ -14,7 +14,7 @@ import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
 // WHIP ingest end to end on the built server, through the UDP mux and over ICE-TCP: headless
 // Chromium with a fake camera and microphone publishes (from a script, and from the publish page)
 // and another Chromium page plays it over WHEP; a werift publisher (deterministic frames) is played
-// by a werift viewer across a publisher takeover.
+// by a werift viewer across a publisher takeover and across an ICE restart.
 
 const token = 'publisher-secret';
 let server: RunningServer;
@@ -370,5 +370,68 @@ describe('WHIP ingest', () => {
       60_000,
     );
     expect(await publication('studio')).toMatchObject({ state: 'live', viewers: 1, reconnects: 1 });
+  });
+
+  it('restarts a werift publisher’s ICE through the UDP mux with an sdpfrag PATCH, and its viewer keeps receiving video', async () => {
+    const client = new WeriftPublisher();
+    const timer = setInterval(() => client.sendFrame(), 40);
+    cleanups.push(
+      () => clearInterval(timer),
+      () => client.close(),
+    );
+    const authorization = `Bearer ${token}`;
+    const answered = await server.api('/api/v3/whip/restarting', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp', Authorization: authorization },
+      body: await client.offer(),
+    });
+    expect(answered.status).toBe(201);
+    const etag = answered.headers.get('etag')!;
+    await client.accept(await answered.text());
+    await waitFor(
+      'the publisher’s media',
+      async () => ((await publication('restarting'))?.video.packets ?? 0) > 0,
+    );
+    const viewer = await weriftViewer('restarting');
+    await waitFor('video before the restart', () => viewer.received.video.length > 10);
+
+    // A WHIP client's restart: only the sdpfrag goes out, only the fragment comes back.
+    const offered = await client.restartIceOffer();
+    const res = await server.api(answered.headers.get('location')!, {
+      method: 'PATCH',
+      headers: {
+        'Content-Type': 'application/trickle-ice-sdpfrag',
+        'If-Match': etag,
+        Authorization: authorization,
+      },
+      body: [
+        `a=ice-ufrag:${offered.ufrag}`,
+        `a=ice-pwd:${offered.pwd}`,
+        ...offered.candidates.map((c) => `a=${c}`),
+        '',
+      ].join('\r\n'),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/trickle-ice-sdpfrag');
+    expect(res.headers.get('etag')).not.toBe(etag);
+    const lines = (await res.text()).split('\r\n');
+    const value = (prefix: string) =>
+      lines.find((line) => line.startsWith(prefix))?.slice(prefix.length) ?? '';
+    const answer = {
+      ufrag: value('a=ice-ufrag:'),
+      pwd: value('a=ice-pwd:'),
+      candidates: lines.filter((line) => line.startsWith('a=candidate:')).map((line) => line.slice(2)),
+    };
+    await client.acceptIceRestart(answer);
+    await waitFor('the publisher’s ICE connected with the server’s new credentials', () =>
+      client.pc.iceTransports.every(
+        (transport) =>
+          transport.state === 'connected' && transport.connection.remoteUsername === answer.ufrag,
+      ),
+    );
+    const atRestart = viewer.received.video.length;
+
+    await waitFor('video after the restart', () => viewer.received.video.length > atRestart + 30, 60_000);
+    expect(await publication('restarting')).toMatchObject({ state: 'live', viewers: 1, reconnects: 0 });
   });
 });
