@@ -6,7 +6,7 @@ import {
   stopAllServers,
   waitFor,
 } from '@dragon/test-helpers/server';
-import { WeriftPublisher, WeriftViewer } from '@dragon/test-helpers/werift';
+import { iceFragment, WeriftPublisher, WeriftViewer } from '@dragon/test-helpers/werift';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, playInPage, startOtherOrigin } from './browser.js';
@@ -414,20 +414,10 @@ describe('WHIP ingest', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/trickle-ice-sdpfrag');
     expect(res.headers.get('etag')).not.toBe(etag);
-    const lines = (await res.text()).split('\r\n');
-    const value = (prefix: string) =>
-      lines.find((line) => line.startsWith(prefix))?.slice(prefix.length) ?? '';
-    const answer = {
-      ufrag: value('a=ice-ufrag:'),
-      pwd: value('a=ice-pwd:'),
-      candidates: lines.filter((line) => line.startsWith('a=candidate:')).map((line) => line.slice(2)),
-    };
+    const answer = iceFragment(await res.text());
     await client.acceptIceRestart(answer);
     await waitFor('the publisher’s ICE connected with the server’s new credentials', () =>
-      client.pc.iceTransports.every(
-        (transport) =>
-          transport.state === 'connected' && transport.connection.remoteUsername === answer.ufrag,
-      ),
+      client.iceConnectedTo(answer.ufrag),
     );
     const atRestart = viewer.received.video.length;
 

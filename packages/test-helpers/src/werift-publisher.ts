@@ -10,7 +10,8 @@ export interface IceFragment {
   candidates: string[];
 }
 
-function iceFragment(sdp: string): IceFragment {
+/** The ICE credentials and candidates of an SDP or of a trickle-ice-sdpfrag body. */
+export function iceFragment(sdp: string): IceFragment {
   const lines = sdp.split('\r\n');
   const value = (prefix: string) => lines.find((line) => line.startsWith(prefix))?.slice(prefix.length) ?? '';
   const candidates = lines.filter((line) => line.startsWith('a=candidate:')).map((line) => line.slice(2));
@@ -94,6 +95,13 @@ export class WeriftPublisher {
       });
     await this.pc.setRemoteDescription({ type: 'answer', sdp: `${sdp.join('\r\n')}\r\n` });
     startRestartedIce(this.pc);
+  }
+
+  /** Whether every ICE transport is connected, checked with the server's credentials `serverUfrag`. */
+  iceConnectedTo(serverUfrag: string): boolean {
+    return this.pc.iceTransports.every(
+      (transport) => transport.state === 'connected' && transport.connection.remoteUsername === serverUfrag,
+    );
   }
 
   /** Resolves true once ICE and DTLS are up, false after `timeoutMs`. */

@@ -121,10 +121,7 @@ describe('a WHIP publisher feeding a source', () => {
     const answer = await publisher.restartIce(offered);
     await client.acceptIceRestart(answer);
     await waitFor('the publisher’s ICE reconnected with the new credentials', () =>
-      client.pc.iceTransports.every(
-        (transport) =>
-          transport.state === 'connected' && transport.connection.remoteUsername === answer.ufrag,
-      ),
+      client.iceConnectedTo(answer.ufrag),
     );
     const atRestart = viewer.received.video.length;
 
