@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import { tiedToParent } from '@dragon/test-helpers/server';
 
 /** A UDP port free on loopback right now (the OS picks it; the caller binds it soon after). */
 export async function freeUdpPort() {
@@ -84,7 +85,10 @@ export function encoderArgs(port) {
 
 /** Starts `ffmpeg args` pinned to `core`; its pid is the FFmpeg's own (taskset execs it). */
 export function spawnPinned(core, command, args, options = {}) {
-  const child = spawn('taskset', ['-c', String(core), command, ...args], {
+  // Tied to this process: a benchmark that dies (the server would not start) leaves no encoder
+  // running for ever.
+  const [tied, tiedArgs] = tiedToParent('taskset', ['-c', String(core), command, ...args]);
+  const child = spawn(tied, tiedArgs, {
     stdio: ['ignore', 'ignore', 'pipe'],
     ...options,
   });
