@@ -10,24 +10,32 @@ import type { RTCPeerConnection } from 'werift';
 
 const payloadSpecificFeedback = 206;
 const pictureLossIndication = 1;
+/** RFC 5104 §4.3.1: the header's media SSRC is 0 and each entry names the SSRC it asks of. */
+const fullIntraRequest = 4;
 
 interface FeedbackShape {
   type?: unknown;
-  feedback?: { count?: unknown; mediaSsrc?: unknown };
+  feedback?: { count?: unknown; mediaSsrc?: unknown; fir?: { ssrc?: unknown }[] };
 }
 
-/** Calls `listener` for every PLI the remote peer sends about `mediaSsrc`. */
+function asksForPicture(shape: FeedbackShape, mediaSsrc: number): boolean {
+  const feedback = shape.feedback;
+  if (shape.type !== payloadSpecificFeedback || feedback === undefined) return false;
+  if (feedback.count === pictureLossIndication) return feedback.mediaSsrc === mediaSsrc;
+  if (feedback.count === fullIntraRequest) {
+    return Array.isArray(feedback.fir) && feedback.fir.some((entry) => entry.ssrc === mediaSsrc);
+  }
+  return false;
+}
+
+/**
+ * Calls `listener` for every PLI the remote peer sends about `mediaSsrc`, and every FIR naming it
+ * (answers do not offer `ccm fir`, but a peer that sends one anyway wants the same: a new picture).
+ */
 export function onPictureLoss(pc: RTCPeerConnection, mediaSsrc: number, listener: () => void): void {
   for (const transport of pc.dtlsTransports) {
     transport.onRtcp.subscribe((packet) => {
-      const shape = packet as unknown as FeedbackShape;
-      if (
-        shape.type === payloadSpecificFeedback &&
-        shape.feedback?.count === pictureLossIndication &&
-        shape.feedback.mediaSsrc === mediaSsrc
-      ) {
-        listener();
-      }
+      if (asksForPicture(packet as unknown as FeedbackShape, mediaSsrc)) listener();
     });
   }
 }
