@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { isLoopbackAddress } from '@dragon/portalloc';
 import { iceGatheringComplete, useKeyObjectsForSrtp, withoutDefaultStunServer } from '@dragon/webrtc/werift';
-import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpReceiver, type RtpPacket } from 'werift';
 import { EdgePullError } from './errors.js';
 
 /**
@@ -29,6 +29,13 @@ export interface EdgePullOptions {
   /** How long the WHEP exchange and ICE/DTLS may take. @default 10000 */
   connectTimeoutMs?: number;
 }
+
+/**
+ * At most one keyframe request upstream per this interval: every viewer of the edge that loses its
+ * picture asks, and the origin's answer (a keyframe from its publisher or its FFmpeg's next GOP)
+ * serves them all. The same bound the origin puts on its requests to a WHIP publisher.
+ */
+const keyframeRequestIntervalMs = 500;
 
 const h264 = () =>
   new RTCRtpCodecParameters({
@@ -58,6 +65,8 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
   readonly #socket: Socket;
   readonly #headers: Record<string, string>;
   #lastPacketAt = Date.now();
+  #lastKeyframeRequestAt = Number.NEGATIVE_INFINITY;
+  #keyframeRequests = 0;
   #closed = false;
 
   private constructor(
@@ -160,6 +169,35 @@ export class EdgePull extends EventEmitter<{ closed: [reason: string] }> {
     if (this.#closed) return;
     this.#lastPacketAt = Date.now();
     this.#socket.send(packet.serialize(), port, '127.0.0.1');
+  }
+
+  /** Keyframe requests sent to the origin so far. */
+  get keyframeRequests(): number {
+    return this.#keyframeRequests;
+  }
+
+  /**
+   * Asks the origin for a keyframe (a PLI about the video it sends), as a viewer of the edge asked
+   * the edge: the edge's cache holds only what the origin sent, so only the origin can make a new
+   * one. Returns whether a request went out: none before the origin's video is known, after close, or within
+   * {@link keyframeRequestIntervalMs} of the last one.
+   */
+  requestKeyframe(now = Date.now()): boolean {
+    if (this.#closed || now - this.#lastKeyframeRequestAt < keyframeRequestIntervalMs) return false;
+    const video = this.#pulledVideo();
+    if (video === undefined) return false;
+    this.#lastKeyframeRequestAt = now;
+    this.#keyframeRequests += 1;
+    // werift catches and logs a failed send itself; the promise never rejects.
+    void video.receiver.sendRtcpPLI(video.ssrc);
+    return true;
+  }
+
+  /** The origin's video as received: the receiver a PLI goes through and the SSRC it is about. */
+  #pulledVideo(): { receiver: RTCRtpReceiver; ssrc: number } | undefined {
+    const receiver = this.#pc.getTransceivers().find((t) => t.kind === 'video')?.receiver;
+    const ssrc = receiver?.tracks.find((track) => track.ssrc !== undefined)?.ssrc;
+    return receiver && ssrc !== undefined ? { receiver, ssrc } : undefined;
   }
 
   /** Ends the pull: the origin's session is deleted (best effort) and the connection closed. Safe twice. */

@@ -167,6 +167,9 @@ export class EdgeSources {
       failures: 0,
       closed: false,
     };
+    // A viewer here lost its picture and the cached GOP did not bring it back: only the origin can
+    // make a new keyframe, so the request goes upstream (rate-limited by the pull).
+    source.on('keyframeRequest', () => stream.pull?.requestKeyframe());
     this.#streams.set(processId, stream);
     this.#options.logger.info({ processId, videoPort: ports.video.port }, 'edge source opened');
     this.#connect(stream, target);
