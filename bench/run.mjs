@@ -218,7 +218,7 @@ if (ttffServer)
   lines.push(
     `## Time to first frame of the built server in Chromium${stamp('ttffServer')}`,
     '',
-    `A 1280×720 test pattern transcoded (GOP 1 s), one process without renditions and one with \`renditions: "auto"\` (${ttffServer.ladders['ttff-auto']?.join(', ') ?? '–'}); ${ttffServer.joins} joins each, alternating; times from the WHEP POST.`,
+    `A 1280×720 test pattern transcoded (GOP 1 s), one process without renditions and one with \`renditions: "auto"\` (${ttffServer.ladders['ttff-auto']?.join(', ') ?? '–'}); ${ttffServer.joins} joins each, alternating; times from the WHEP POST. Beside them, when Janus is installed, Janus's streaming plugin fed the same pattern with the same x264 settings, watched in the same browser through its HTTP API (times from the first request; Janus keeps no keyframe for a joining viewer).`,
     '',
     '| process | answer, median ms | connected, median ms | first frame presented, median ms (all) | failed |',
     '| --- | --- | --- | --- | --- |',

@@ -4,8 +4,14 @@
 // as `--demo` runs): one with renditions off, one with `renditions: "auto"`; joins alternate
 // between them so both see the same machine. Numbers only.
 //
-//   node bench/ttff-server.mjs [--joins 12] [--out file.json]
+// The reference, in the same run and the same browser: Janus's streaming plugin (Debian's), fed the
+// same pattern by an FFmpeg with the same x264 settings, watched through Janus's HTTP API (create,
+// attach, watch → Janus's offer, start with the answer); times from the first request. Janus keeps
+// no keyframe for a joining viewer, so its first frame waits for the source's next one.
+//
+//   node bench/ttff-server.mjs [--joins 12] [--janus auto|off] [--out file.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '@dragon/test-helpers/chromium';
@@ -16,10 +22,13 @@ import {
   testPatternProcess,
   waitFor,
 } from '@dragon/test-helpers/server';
+import { freeTcpPort, freeUdpPort, spawnPinned } from './e2e/ffmpeg.mjs';
+import { ensureJanus, JanusViewerSession, startJanus } from './e2e/janus.mjs';
 
 const { values } = parseArgs({
   options: {
     joins: { type: 'string', default: '12' },
+    janus: { type: 'string', default: 'auto' },
     out: { type: 'string', default: new URL('./results/ttff-server.json', import.meta.url).pathname },
   },
 });
@@ -33,10 +42,27 @@ const settings = [
   { name: 'renditions auto', id: 'ttff-auto', webrtc: { renditions: 'auto' } },
 ];
 
+const janusInstall = values.janus === 'off' ? undefined : ensureJanus({ install: true });
+const everyCore = `0-${cpus().length - 1}`;
 const server = await startServer();
 const browser = await launchChromium();
+let janus;
+let janusFeed;
 try {
-  for (const { id, webrtc } of settings) {
+  if (janusInstall) {
+    const ports = { video: await freeUdpPort(), audio: await freeUdpPort(), http: await freeTcpPort() };
+    janus = await startJanus({
+      core: everyCore,
+      libDir: janusInstall.libDir,
+      httpPort: ports.http,
+      videoPort: ports.video,
+      audioPort: ports.audio,
+    });
+    janusFeed = spawnPinned(everyCore, 'ffmpeg', janusFeedArgs(ports));
+    settings.push({ name: `Janus ${janusInstall.version}`, janus: true });
+  }
+  const dragonSettings = settings.filter((setting) => !setting.janus);
+  for (const { id, webrtc } of dragonSettings) {
     const process = testPatternProcess(id, {
       input: [
         {
@@ -50,7 +76,7 @@ try {
     await server.json('/api/v3/process', jsonBody(process));
   }
   // Every process running with a keyframe cached: what a viewer of a live stream joins.
-  for (const { id } of settings)
+  for (const { id } of dragonSettings)
     await waitFor(
       `${id} to run`,
       async () => {
@@ -60,7 +86,7 @@ try {
       60_000,
     );
   const ladders = {};
-  for (const { id } of settings) {
+  for (const { id } of dragonSettings) {
     const status = await server.json(`/player/${id}/status`);
     ladders[id] = status.renditions?.map((rendition) => rendition.id) ?? ['top only'];
   }
@@ -68,48 +94,58 @@ try {
   const page = await browser.newPage();
   // A page of the server's own origin, as the player is.
   await page.goto(`${server.baseUrl}/api`);
+  // Janus's signalling runs here (its HTTP API is on another origin); the page asks for each step.
+  let janusSession;
+  await page.exposeFunction('janusWatch', async () => {
+    janusSession = new JanusViewerSession(janus.base);
+    return janusSession.watch();
+  });
+  await page.exposeFunction('janusStart', (sdp) => janusSession.start(sdp));
+  await page.exposeFunction('janusLeave', () => janusSession.destroy());
   const samples = Object.fromEntries(settings.map(({ name }) => [name, []]));
   for (let join = 0; join < joins; join++) {
-    for (const { name, id } of settings) {
-      const sample = await page.evaluate(async (whep) => {
-        const pc = new RTCPeerConnection();
-        pc.addTransceiver('video', { direction: 'recvonly' });
-        pc.addTransceiver('audio', { direction: 'recvonly' });
-        const video = document.createElement('video');
-        video.muted = true;
-        video.autoplay = true;
-        document.body.append(video);
-        pc.ontrack = (event) => {
-          if (event.track.kind === 'video') video.srcObject = new MediaStream([event.track]);
-        };
-        await pc.setLocalDescription(await pc.createOffer());
-        const started = performance.now();
-        const times = {};
-        const connected = new Promise((resolve) => {
-          pc.onconnectionstatechange = () => {
-            if (pc.connectionState === 'connected') resolve(performance.now() - started);
-          };
-        });
-        const firstFrame = new Promise((resolve) => {
-          video.requestVideoFrameCallback((now) => resolve(now - started));
-        });
-        const response = await fetch(whep, {
-          method: 'POST',
-          body: pc.localDescription.sdp,
-          headers: { 'Content-Type': 'application/sdp' },
-        });
-        times.answered = performance.now() - started;
-        if (response.status !== 201) return { error: `WHEP ${response.status}` };
-        const location = new URL(response.headers.get('Location'), whep).href;
-        await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-        const timeout = new Promise((resolve) => setTimeout(() => resolve(-1), 15_000));
-        times.connected = await Promise.race([connected, timeout]);
-        times.firstFrame = await Promise.race([firstFrame, timeout]);
-        pc.close();
-        video.remove();
-        await fetch(location, { method: 'DELETE' });
-        return times;
-      }, `${server.baseUrl}/api/v3/process/${id}/whep`);
+    for (const { name, id, janus: isJanus } of settings) {
+      const sample = isJanus
+        ? await page.evaluate(janusJoin)
+        : await page.evaluate(async (whep) => {
+            const pc = new RTCPeerConnection();
+            pc.addTransceiver('video', { direction: 'recvonly' });
+            pc.addTransceiver('audio', { direction: 'recvonly' });
+            const video = document.createElement('video');
+            video.muted = true;
+            video.autoplay = true;
+            document.body.append(video);
+            pc.ontrack = (event) => {
+              if (event.track.kind === 'video') video.srcObject = new MediaStream([event.track]);
+            };
+            await pc.setLocalDescription(await pc.createOffer());
+            const started = performance.now();
+            const times = {};
+            const connected = new Promise((resolve) => {
+              pc.onconnectionstatechange = () => {
+                if (pc.connectionState === 'connected') resolve(performance.now() - started);
+              };
+            });
+            const firstFrame = new Promise((resolve) => {
+              video.requestVideoFrameCallback((now) => resolve(now - started));
+            });
+            const response = await fetch(whep, {
+              method: 'POST',
+              body: pc.localDescription.sdp,
+              headers: { 'Content-Type': 'application/sdp' },
+            });
+            times.answered = performance.now() - started;
+            if (response.status !== 201) return { error: `WHEP ${response.status}` };
+            const location = new URL(response.headers.get('Location'), whep).href;
+            await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+            const timeout = new Promise((resolve) => setTimeout(() => resolve(-1), 15_000));
+            times.connected = await Promise.race([connected, timeout]);
+            times.firstFrame = await Promise.race([firstFrame, timeout]);
+            pc.close();
+            video.remove();
+            await fetch(location, { method: 'DELETE' });
+            return times;
+          }, `${server.baseUrl}/api/v3/process/${id}/whep`);
       samples[name].push(sample);
       console.log(`${name} join ${join + 1}: ${JSON.stringify(sample)}`);
       await sleep(700);
@@ -133,5 +169,60 @@ try {
   writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   await browser.close();
+  await janusFeed?.stop();
+  await janus?.stop();
   await stopAllServers();
+}
+
+/** The pattern the Dragon processes transcode, encoded as the server's WebRTC leg does, into Janus. */
+function janusFeedArgs(ports) {
+  return [
+    ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi'],
+    ...['-i', 'testsrc2=size=1280x720:rate=25', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+    ...['-map', '0:v', '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency'],
+    ...['-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0', '-sc_threshold', '0'],
+    ...['-force_key_frames', 'expr:gte(t,n_forced*1)', '-payload_type', '96'],
+    ...['-f', 'rtp', `rtp://127.0.0.1:${ports.video}`],
+    ...['-map', '1:a', '-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-payload_type', '111'],
+    ...['-f', 'rtp', `rtp://127.0.0.1:${ports.audio}`],
+  ];
+}
+
+/** One join of the Janus mountpoint in the page: the same measurement as a WHEP join. */
+async function janusJoin() {
+  const pc = new RTCPeerConnection();
+  const video = document.createElement('video');
+  video.muted = true;
+  video.autoplay = true;
+  document.body.append(video);
+  pc.ontrack = (event) => {
+    if (event.track.kind === 'video') video.srcObject = new MediaStream([event.track]);
+  };
+  const started = performance.now();
+  const times = {};
+  const connected = new Promise((resolve) => {
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'connected') resolve(performance.now() - started);
+    };
+  });
+  const firstFrame = new Promise((resolve) => {
+    video.requestVideoFrameCallback((now) => resolve(now - started));
+  });
+  const offer = await window.janusWatch();
+  times.answered = performance.now() - started;
+  await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+  await pc.setLocalDescription(await pc.createAnswer());
+  // Non-trickle, as the WHEP joins: the answer goes with its candidates.
+  await new Promise((resolve) => {
+    if (pc.iceGatheringState === 'complete') resolve();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
+  });
+  await window.janusStart(pc.localDescription.sdp);
+  const timeout = new Promise((resolve) => setTimeout(() => resolve(-1), 15_000));
+  times.connected = await Promise.race([connected, timeout]);
+  times.firstFrame = await Promise.race([firstFrame, timeout]);
+  pc.close();
+  video.remove();
+  await window.janusLeave();
+  return times;
 }
