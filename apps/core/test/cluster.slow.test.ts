@@ -76,7 +76,37 @@ async function decodesMore(target: Page, more: number, timeoutMs = 60_000): Prom
   );
 }
 
-/** A werift viewer of `processId` on `server`, receiving video. */
+/**
+ * Watches the page's decoded-frame count until stopped and gives the longest time it stood still:
+ * what a viewer saw of an outage. Printed, not asserted: it depends on the machine's load.
+ */
+function pictureGaps(target: Page): { stop(): Promise<number> } {
+  let lastFrames = -1;
+  let lastChange = Date.now();
+  let longest = 0;
+  let sampling: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = inbound(target).then(
+      ({ framesDecoded }) => {
+        const now = Date.now();
+        if (framesDecoded !== lastFrames) {
+          longest = Math.max(longest, now - lastChange);
+          lastFrames = framesDecoded;
+          lastChange = now;
+        }
+      },
+      () => undefined,
+    );
+  }, 200);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sampling;
+      return Math.max(longest, Date.now() - lastChange);
+    },
+  };
+}
+
 /**
  * A werift viewer of `processId` on `server`, receiving video. On a machine short of CPU, werift's
  * DTLS handshake can fail on a retransmitted flight (the session then ends as `dtls-failed` on both
@@ -192,8 +222,12 @@ describe('a cluster of three nodes on one Redis', () => {
   });
 
   it('plays from node C once node B is gone', async () => {
+    const killedAt = Date.now();
     await b.kill();
     const result = await playInPage(page, `${c.baseUrl}/api/v3/process/cam/whep`);
+    console.log(
+      `edge kill: a viewer of the dead edge plays again from C ${Date.now() - killedAt} ms after the kill`,
+    );
     expect(result.status).toBe(201);
     expect(result.framesDecoded).toBeGreaterThan(0);
     await waitFor(
@@ -205,6 +239,8 @@ describe('a cluster of three nodes on one Redis', () => {
 
   it('recovers after Redis restarts empty, without losing a process config', async () => {
     const config = await a.json('/api/v3/process/cam/config');
+    const gaps = pictureGaps(page);
+    const restartedAt = Date.now();
     await redis.restart();
     await waitFor(
       'the cluster written again',
@@ -220,8 +256,12 @@ describe('a cluster of three nodes on one Redis', () => {
       },
       30_000,
     );
+    const rewrittenMs = Date.now() - restartedAt;
     expect(await c.json('/api/v3/process/cam/config')).toEqual(config);
     await decodesMore(page, 25);
+    console.log(
+      `Redis restart: cluster written again after ${rewrittenMs} ms; C's viewer's longest picture gap ${await gaps.stop()} ms`,
+    );
   });
 
   it('moves a process marked for failover to another node when its node dies, and keeps it there', async () => {
@@ -233,6 +273,8 @@ describe('a cluster of three nodes on one Redis', () => {
       return listed[0]?.metadata?.cluster ? true : undefined;
     });
     // The harness checks that A's FFmpeg ends with A.
+    const gaps = pictureGaps(page);
+    const killedAt = Date.now();
     await a.kill();
     await waitFor(
       'cam running on C',
@@ -246,8 +288,12 @@ describe('a cluster of three nodes on one Redis', () => {
       90_000,
     );
     // C's viewer was on C's pull of A; it stays on it, now fed by C's own process.
+    const movedMs = Date.now() - killedAt;
     await decodesMore(page, 25, 90_000);
     expect((await inbound(page)).state).toBe('connected');
+    console.log(
+      `node kill: cam running on C after ${movedMs} ms; C's viewer's longest picture gap ${await gaps.stop()} ms, session kept`,
+    );
 
     // A comes back with its old store, which still has cam: its start gate finds C's lease, so it
     // spawns no FFmpeg, and A drops its copy.
