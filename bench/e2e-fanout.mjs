@@ -9,13 +9,23 @@
 // window with a loopback capture for packets/s in, delivery and forwarding latency; for Dragon
 // at the largest N, one more window with the API hammered. Numbers only, never pass/fail.
 //
+// A third side, `whip`: the same server with the same stream published over WHIP instead of run by
+// FFmpeg (the same copy-mode FFmpeg command, its RTP handed to a werift WHIP publisher in this
+// process), viewers on `/api/v3/whip/{name}/whep`. Its CPU per viewer is the fan-out of a WHIP
+// source beside an FFmpeg source; its idle row holds what receiving the publication costs. The
+// publisher's input is encrypted, so its windows have no capture.
+//
 //   node bench/e2e-fanout.mjs [--quick] [--viewers 0,10,25,50] [--seconds 10] [--repeats 3]
-//        [--janus auto|off] [--out file.json]
+//        [--janus auto|off] [--whip on|off] [--out file.json]
+
 import { execFileSync, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { WeriftPublisher } from '@dragon/test-helpers/werift';
 import { request, stopViewers } from '../packages/webrtc/bench/viewer-ipc.mjs';
 import { analyse, ensureTcpdump, startCapture } from './e2e/capture.mjs';
 import {
@@ -57,6 +67,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     repeats: { type: 'string' },
     janus: { type: 'string', default: 'auto' },
+    whip: { type: 'string', default: 'on' },
     // pnpm bench passes its own; alone, the JSON goes to a temp file (the table is printed either way).
     out: { type: 'string', default: join(tmpdir(), 'dragon-e2e-fanout.json') },
   },
@@ -96,13 +107,23 @@ const versions = {
   commit: gitCommit(),
 };
 const capture = ensureTcpdump({ install: true });
+const whipOn = values.whip !== 'off';
 const janusInstall = values.janus === 'off' ? undefined : ensureJanus({ install: true });
 versions.janus = janusInstall?.version;
 
 // ---- the feed, the two servers, the viewers' process
 const encoderPort = await freeUdpPort();
-const encoder = spawnPinned(loadCore, 'ffmpeg', encoderArgs(encoderPort));
-const dragon = await startDragon({ core: serverCore, settings: quietHostSettings });
+const whipInputPort = whipOn ? await freeUdpPort() : undefined;
+const encoder = spawnPinned(loadCore, 'ffmpeg', encoderArgs(encoderPort, whipInputPort));
+const whipToken = randomBytes(16).toString('hex');
+const whipName = 'bench';
+const dragon = await startDragon({
+  core: serverCore,
+  settings: {
+    ...quietHostSettings,
+    ...(whipOn ? { CORE_WHIP_ENABLE: 'true', CORE_WHIP_TOKEN: whipToken } : {}),
+  },
+});
 // Stopped processes beside the one that plays, so the API has a process list to build.
 for (let index = 0; index < 20; index++)
   await dragon.json('/api/v3/process', 'POST', showProcess(`idle-${index}`, encoderPort, false));
@@ -139,6 +160,70 @@ const sides = {
     serverPid: () => dragon.pid,
     async join(count) {
       const locations = await joinOverWhep({ dragon, viewers, processId: showId, count });
+      return async () => {
+        await Promise.all(
+          locations.map((location) => dragon.api(location, { method: 'DELETE' }).catch(() => {})),
+        );
+      };
+    },
+  },
+  whip: {
+    async feed() {
+      const ports = rtpOutputPorts(dragonCommand);
+      const publisher = new WeriftPublisher();
+      const response = await dragon.api(`/api/v3/whip/${whipName}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${whipToken}` },
+        body: await publisher.offer(),
+      });
+      if (response.status !== 201)
+        throw new Error(`WHIP offer → ${response.status}: ${await response.text()}`);
+      const session = response.headers.get('Location');
+      await publisher.accept(await response.text());
+      if (!(await publisher.connected(20_000))) throw new Error('the WHIP publisher did not connect');
+      // The copy-mode FFmpeg's RTP, received here and published: what a WHIP encoder would send.
+      const sockets = await Promise.all(
+        ['video', 'audio'].map(
+          (kind) =>
+            new Promise((resolve) => {
+              const socket = createSocket('udp4');
+              socket.on('message', (packet) => publisher.writeRtp(kind, packet));
+              socket.bind(0, '127.0.0.1', () => resolve(socket));
+            }),
+        ),
+      );
+      const argv = retargetedCommand(
+        dragonCommand.slice(1),
+        new Map([
+          [encoderPort, whipInputPort],
+          [ports.video, sockets[0].address().port],
+          [ports.audio, sockets[1].address().port],
+        ]),
+      );
+      // The publisher's encoder is not the server's: it runs beside the viewers.
+      const feeder = spawnPinned(loadCore, 'ffmpeg', argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+      feeder.child.stdio[3].resume();
+      // Viewers are answered once the publication has a keyframe; the feeder takes a moment to probe.
+      await waitFor('video of the WHIP publication', async () => {
+        const listed = await dragon.json('/api/v3/whip', 'GET');
+        const video = listed.find((publication) => publication.name === whipName)?.video;
+        return video?.keyframes > 0 ? true : undefined;
+      });
+      await sleep(1500);
+      return {
+        ffmpegPid: feeder.pid,
+        stop: async () => {
+          await feeder.stop();
+          await dragon.api(session, { method: 'DELETE' }).catch(() => {});
+          await publisher.close();
+          for (const socket of sockets) socket.close();
+        },
+      };
+    },
+    serverPid: () => dragon.pid,
+    async join(count) {
+      const path = `/api/v3/whip/${whipName}/whep`;
+      const locations = await joinOverWhep({ dragon, viewers, processId: whipName, count, path });
       return async () => {
         await Promise.all(
           locations.map((location) => dragon.api(location, { method: 'DELETE' }).catch(() => {})),
@@ -357,7 +442,8 @@ async function measure(sideName, count, withHammer) {
       ? (packetsIn(metricsAfter, showId) - packetsIn(metricsBefore, showId)) / (seconds * repeats)
       : undefined,
   };
-  if (capture) {
+  // A WHIP source's input is SRTP on the server's mux port: nothing in it to match outputs against.
+  if (capture && sideName !== 'whip') {
     result.capture = await captureWindow(feed, serverPid, captureSeconds, async (window) => {
       await sleep(window * 1000);
       return {};
@@ -384,7 +470,7 @@ const results = [];
 try {
   await waitFor('the encoder', async () => (encoder.child.exitCode === null ? true : undefined), 1000);
   for (const count of counts) {
-    for (const sideName of janus ? ['dragon', 'janus'] : ['dragon']) {
+    for (const sideName of ['dragon', ...(whipOn ? ['whip'] : []), ...(janus ? ['janus'] : [])]) {
       const result = await measure(
         sideName,
         count,
@@ -432,7 +518,7 @@ const output = {
   },
   janusConfig: janus?.files,
   results,
-  ratios: janus ? cpuRatios(results) : undefined,
+  ratios: janus || whipOn ? cpuRatios(results) : undefined,
 };
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);

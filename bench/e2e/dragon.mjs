@@ -115,12 +115,19 @@ export async function startDragon({ core, nodeArgs: benchNodeArgs = [], settings
  * applies it (a server peer left without connectivity checks for seconds fails ICE). `first` is
  * the index of the first new viewer in that process. Returns the sessions' Location URLs.
  */
-export async function joinOverWhep({ dragon, viewers, processId, count, first = 0 }) {
+export async function joinOverWhep({
+  dragon,
+  viewers,
+  processId,
+  count,
+  first = 0,
+  path = `/api/v3/process/${processId}/whep`,
+}) {
   const locations = [];
   for (let start = 0; start < count; start += 5) {
     const { sdps } = await request(viewers, { type: 'offers', count: Math.min(5, count - start) }, 'offers');
     for (const [index, sdp] of sdps.entries()) {
-      const response = await dragon.api(`/api/v3/process/${processId}/whep`, {
+      const response = await dragon.api(path, {
         method: 'POST',
         headers: { 'Content-Type': 'application/sdp' },
         body: sdp,

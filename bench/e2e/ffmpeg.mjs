@@ -27,7 +27,7 @@ export async function freeTcpPort() {
  * Opus. Temporal noise keeps the picture hard to compress, so the encoder spends its bitrate as a
  * camera would instead of undershooting on a static pattern.
  */
-export function encoderArgs(port) {
+export function encoderArgs(port, alsoPort) {
   return [
     '-hide_banner',
     '-nostdin',
@@ -77,9 +77,14 @@ export function encoderArgs(port) {
     '2',
     '-ar',
     '48000',
-    '-f',
-    'mpegts',
-    `udp://127.0.0.1:${port}?pkt_size=1316`,
+    // A second copy of the same packets for a feed of another side, which then needs no handover
+    // of the first port between two FFmpegs; a copy nobody reads is dropped by the kernel.
+    ...(alsoPort === undefined
+      ? ['-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`]
+      : [
+          ...['-map', '0:v', '-map', '1:a', '-f', 'tee'],
+          [port, alsoPort].map((p) => `[f=mpegts:onfail=ignore]udp://127.0.0.1:${p}?pkt_size=1316`).join('|'),
+        ]),
   ];
 }
 

@@ -37,6 +37,7 @@ export function cpuRatios(results) {
       viewers: count,
       dragonPerViewer: perViewer('dragon'),
       janusPerViewer: perViewer('janus'),
+      whipPerViewer: perViewer('whip'),
       total: ratio(find('dragon', count)?.cpu.server.total, find('janus', count)?.cpu.server.total),
       perViewer: ratio(perViewer('dragon'), perViewer('janus')),
     };
@@ -67,6 +68,24 @@ export function e2eMarkdown(e2e) {
     }),
     '',
   ];
+  if (e2e.results.some((r) => r.server === 'whip'))
+    lines.push(
+      "The same stream as a WHIP publication (the `whip` rows: a werift publisher sends the copy-mode FFmpeg's RTP; viewers on `/api/v3/whip/{name}/whep`), per viewer served beside the FFmpeg source, % of a core:",
+      '',
+      '| viewers | FFmpeg source | WHIP source | WHIP ÷ FFmpeg | server with no viewer: FFmpeg source / WHIP source |',
+      '| --- | --- | --- | --- | --- |',
+      ...counts
+        .filter((viewers) => viewers > 0)
+        .map((viewers) => {
+          const ratio = cpuRatios(e2e.results).find((r) => r.viewers === viewers);
+          const quotient =
+            ratio?.whipPerViewer !== undefined && ratio?.dragonPerViewer
+              ? `${f(ratio.whipPerViewer / ratio.dragonPerViewer, 2)}×`
+              : '–';
+          return `| ${viewers} | ${f(ratio?.dragonPerViewer, 2)} | ${f(ratio?.whipPerViewer, 2)} | ${quotient} | ${f(find('dragon', 0)?.cpu.server.total)} / ${f(find('whip', 0)?.cpu.server.total)} |`;
+        }),
+      '',
+    );
   const largest = Math.max(...e2e.results.map((r) => r.viewers));
   for (const r of e2e.results.filter((result) => result.viewers === largest && result.threads)) {
     const threads = Object.entries(r.threads)
