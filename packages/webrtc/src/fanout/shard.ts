@@ -4,11 +4,13 @@ import { clockRates, TrackIngest, type TrackKind } from '../ingest/track-ingest.
 import { AdaptationTicker } from './adaptation-ticker.js';
 import type { OutputBackend, OutputGroup, OutputStream, OutputTarget, SocketHandle } from './output.js';
 import { streamCounterFields } from './output.js';
+import { type Paced, PacingTimer } from './pacing-timer.js';
 import { PacketHistory } from './packet-history.js';
 import { RetransmitPacer } from './retransmit-pacer.js';
 import { maxRtpPacket, type SrtpSessionKeys } from './srtp.js';
 import { type OutputEnd, rebase, SwitchLog } from './switch-log.js';
 import { type AdaptationMove, type AdaptiveViewerSpec, ViewerAdaptation } from './viewer-adaptation.js';
+import { pacingRate, ViewerPacer } from './viewer-pacer.js';
 
 /** A track's receiving end, on the one shard that receives it. */
 export interface ShardTrackInput {
@@ -111,6 +113,8 @@ class ShardTrack {
   readonly unbased: ShardViewerStream[] = [];
   /** Viewers' streams that move to this track at its next keyframe. */
   readonly joining: ShardViewerStream[] = [];
+  /** Adaptive viewers' video sent this track through their pacers (not members of the group). */
+  readonly paced: PacedVideo[] = [];
   readonly onPublished: () => void;
   readonly onReceived: () => void;
 
@@ -139,7 +143,7 @@ class ShardTrack {
 
   /** Someone here is sent this track or waits for its next keyframe. */
   get busy(): boolean {
-    return this.group.size !== 0 || this.joining.length !== 0;
+    return this.group.size !== 0 || this.joining.length !== 0 || this.paced.length !== 0;
   }
 
   /** Hot path, once per batch: the cursor moved (kept where a shard made again finds it). */
@@ -195,6 +199,73 @@ interface ShardViewerStream {
   nacked: number;
   /** The newest output ext counted in `nacked`. */
   lostUpTo: number;
+  /** An adaptive viewer's video: sent through its pacer instead of its track's group. */
+  paced: PacedVideo | undefined;
+}
+
+/** Audio on the wire beside an adaptive viewer's video, for its pacing rate's floor (Opus 64 kbit/s with headers). */
+const pacedAudioBps = 87_000;
+
+/**
+ * An adaptive viewer's video through its pacer (`ViewerPacer`): its packets are offered as the
+ * track is drained, and what has to wait goes out on the shard's pacing timer, each with the
+ * output offsets it had when it was queued (a switch may come in between).
+ */
+class PacedVideo implements Paced {
+  readonly pacer: ViewerPacer<ShardTrack>;
+  /** The pacer's drops already added to the stream's `dropped` counter. */
+  droppedReported = 0;
+  readonly #entry: ShardViewerStream;
+  readonly #viewer: ShardViewer;
+  readonly #scratch: Buffer;
+
+  constructor(entry: ShardViewerStream, viewer: ShardViewer, scratch: Buffer) {
+    this.#entry = entry;
+    this.#viewer = viewer;
+    this.#scratch = scratch;
+    this.pacer = new ViewerPacer((track, ext, seqOffset, tsOffset) =>
+      this.#send(track, ext, seqOffset, tsOffset),
+    );
+  }
+
+  /** Everything the viewer was sent so far (audio, video, retransmissions, probes), bytes. */
+  octets(): number {
+    let octets = 0;
+    for (const stream of this.#viewer.list)
+      octets += stream.counters[stream.offset + streamCounterFields.octets]!;
+    return octets;
+  }
+
+  /** Hot path: packet `ext` of `track` (in the shard's scratch, `length` bytes) for this viewer. */
+  offer(nowMs: number, track: ShardTrack, ext: number, length: number, keyframeStart: boolean): void {
+    const entry = this.#entry;
+    this.pacer.offer(
+      nowMs,
+      this.octets(),
+      track,
+      ext,
+      entry.seqOffset,
+      entry.tsOffset,
+      length,
+      keyframeStart,
+    );
+  }
+
+  drainPaced(nowMs: number): number {
+    return this.pacer.drain(nowMs, this.octets());
+  }
+
+  #send(track: ShardTrack, ext: number, seqOffset: number, tsOffset: number): number {
+    const scratch = this.#scratch;
+    const length = track.history.read(ext, scratch);
+    if (length === 0) return 0;
+    const { stream } = this.#entry;
+    const earlier = seqOffset !== this.#entry.seqOffset || tsOffset !== this.#entry.tsOffset;
+    if (earlier) stream.setOffsets(seqOffset, tsOffset);
+    const sent = stream.send(scratch.subarray(0, length), ext);
+    if (earlier) stream.setOffsets(this.#entry.seqOffset, this.#entry.tsOffset);
+    return sent === 1 ? length : 0;
+  }
 }
 
 /** Where a paused stream's output stood, from its counters (a shard made again). */
@@ -208,6 +279,8 @@ function pausedEnd(counters: Float64Array, offset: number): OutputEnd {
 
 class ShardViewer {
   readonly streams = new Map<TrackKind, ShardViewerStream>();
+  /** The same streams, for loops on the hot path (no iterator). */
+  readonly list: ShardViewerStream[] = [];
   /** Adaptation ticks: the video packets and all octets sent by the last one. */
   sentPackets = 0;
   sentOctets = 0;
@@ -243,7 +316,10 @@ export class Shard {
   readonly #sources = new Map<number, ShardSource>();
   readonly #viewers = new Map<number, ShardViewer>();
   readonly #scratch = Buffer.allocUnsafe(maxRtpPacket);
+  /** Pacers' sends read here: they may run while `#scratch` holds the packet being drained. */
+  readonly #pacedScratch = Buffer.allocUnsafe(maxRtpPacket);
   readonly #ticker: AdaptationTicker<ShardViewer>;
+  readonly #pacing = new PacingTimer<PacedVideo>();
 
   constructor(backend: OutputBackend) {
     this.#backend = backend;
@@ -342,7 +418,11 @@ export class Shard {
         adaptation: streamSpec.kind === 'video' ? viewer.adaptation : undefined,
         nacked: 0,
         lostUpTo: -1,
+        paced: undefined,
       };
+      if (streamSpec.kind === 'video' && viewer.adaptation) {
+        entry.paced = new PacedVideo(entry, viewer, this.#pacedScratch);
+      }
       counters[offset + streamCounterFields.rendition] = rendition < 0 ? -1 : track.rendition;
       if (entry.seqOffset !== 0 || entry.tsOffset !== 0) stream.setOffsets(entry.seqOffset, entry.tsOffset);
       // Stored plus one: counters start at 0, and 0 is a valid ext.
@@ -354,19 +434,20 @@ export class Shard {
         track.unbased.push(entry);
       }
       viewer.streams.set(streamSpec.kind, entry);
+      viewer.list.push(entry);
     }
     this.#viewers.set(viewer.key, viewer);
     source.viewers.add(viewer);
     if (viewer.adaptation) this.#ticker.add(viewer);
     for (const entry of viewer.streams.values()) {
       if (entry.paused) continue;
-      const { stream, track } = entry;
+      const { track } = entry;
       if (!track.ingest && !track.busy && !spec.resume) {
         // First viewer of a followed track here: start from what the receiving shard has now.
         track.moveCursor(track.history.head);
       }
       if (track.kind === 'video' && source.keyframeCache && !spec.resume) this.#prime(source, track, entry);
-      track.group.add(stream);
+      this.#attach(entry, track);
       if (!track.ingest) this.#follow(track);
     }
   }
@@ -434,6 +515,7 @@ export class Shard {
       entry.counters[entry.offset + streamCounterFields.estimateBps] = adaptation.estimateBps;
       entry.counters[entry.offset + streamCounterFields.switches] = adaptation.switches;
     }
+    if (entry?.paced) this.#pace(viewer, entry, entry.paced, nowMs);
     if (entry && nowMs < viewer.probeUntilMs && !entry.paused) {
       // At most two ticks' share at once: a late tick must not become a burst a shaper drops.
       const slice = Math.min(elapsedMs, 2 * adaptationTickMs);
@@ -445,6 +527,25 @@ export class Shard {
       );
       const rate = viewer.probeRateBps * (0.5 + 0.5 * ramp);
       this.#duplicate(entry, viewer, (rate * slice) / 8000 - sentOctets);
+    }
+  }
+
+  /** The viewer's pacing rate follows its estimate, its rendition and its probe; its drops are counted. */
+  #pace(viewer: ShardViewer, entry: ShardViewerStream, paced: PacedVideo, nowMs: number): void {
+    const adaptation = viewer.adaptation!;
+    const probeBps = nowMs < viewer.probeUntilMs ? viewer.probeRateBps : 0;
+    const renditionBps = entry.paused ? 0 : adaptation.renditionBps(entry.track.rendition);
+    const audioBps = viewer.streams.has('audio') ? pacedAudioBps : 0;
+    const pacer = paced.pacer;
+    pacer.setRate(
+      nowMs,
+      paced.octets(),
+      pacingRate(adaptation.estimateBps, renditionBps, audioBps, probeBps),
+    );
+    const dropped = pacer.dropped - paced.droppedReported;
+    if (dropped > 0) {
+      entry.counters[entry.offset + streamCounterFields.dropped]! += dropped;
+      paced.droppedReported = pacer.dropped;
     }
   }
 
@@ -520,7 +621,8 @@ export class Shard {
     this.#ticker.delete(viewer);
     for (const entry of viewer.streams.values()) {
       const { stream, track } = entry;
-      track.group.delete(stream);
+      this.#detach(entry, track);
+      if (entry.paced) this.#pacing.delete(entry.paced);
       stream.close();
       const waiting = track.unbased.indexOf(entry);
       if (waiting >= 0) track.unbased.splice(waiting, 1);
@@ -581,6 +683,7 @@ export class Shard {
   close(): void {
     for (const sourceKey of [...this.#sources.keys()]) this.closeSource(sourceKey);
     this.#ticker.close();
+    this.#pacing.close();
   }
 
   #receive(source: ShardSource, track: ShardTrack, input: ShardTrackInput): void {
@@ -626,6 +729,7 @@ export class Shard {
     // came before it goes out first, to the members only.
     const keyframe = track.joining.length === 0 ? -1 : history.keyframe;
     const joinAt = keyframe >= ext && keyframe <= head ? keyframe : -1;
+    const now = track.paced.length !== 0 || joinAt >= 0 ? Date.now() : 0;
     for (; ext <= head; ext++) {
       if (ext === joinAt) {
         group.flush();
@@ -635,9 +739,36 @@ export class Shard {
       if (length === 0) continue;
       if (track.unbased.length !== 0) this.#setIndexBases(track, ext);
       group.enqueue(scratch, length, ext);
+      const paced = track.paced;
+      if (paced.length === 0) continue;
+      const keyframeStart = ext === history.keyframe;
+      for (let index = 0; index < paced.length; index++)
+        paced[index]!.offer(now, track, ext, length, keyframeStart);
     }
     group.flush();
     track.moveCursor(head);
+    for (let index = 0; index < track.paced.length; index++) {
+      const paced = track.paced[index]!;
+      this.#pacing.schedule(paced, now, paced.drainPaced(now));
+    }
+  }
+
+  /** A viewer's stream is sent `track` from now on: through its pacer, or as a member of the group. */
+  #attach(entry: ShardViewerStream, track: ShardTrack): void {
+    if (entry.paced) {
+      if (!track.paced.includes(entry.paced)) track.paced.push(entry.paced);
+    } else {
+      track.group.add(entry.stream);
+    }
+  }
+
+  #detach(entry: ShardViewerStream, track: ShardTrack): void {
+    if (entry.paced) {
+      const index = track.paced.indexOf(entry.paced);
+      if (index >= 0) track.paced.splice(index, 1);
+    } else {
+      track.group.delete(entry.stream);
+    }
   }
 
   /**
@@ -706,7 +837,7 @@ export class Shard {
     counters[entry.offset + streamCounterFields.tsOffset] = tsOffset;
     counters[entry.offset + streamCounterFields.rendition] = track.rendition;
     if (!entry.based) track.unbased.push(entry);
-    track.group.add(entry.stream);
+    this.#attach(entry, track);
     entry.adaptation?.switched(firstArrivalMs, track.rendition);
   }
 
@@ -728,6 +859,8 @@ export class Shard {
     if (entry.paused) return;
     const end = entry.based ? this.#outputEnd(entry) : { outExt: -1, outTs: 0, arrivalMs: 0 };
     this.#leaveGroup(entry);
+    // Nothing more of it: what still waits in its pacer would only delay the link's draining.
+    entry.paced?.pacer.clear();
     entry.paused = end;
     const { counters, offset } = entry;
     counters[offset + streamCounterFields.rendition] = -1;
@@ -773,7 +906,7 @@ export class Shard {
   #leaveGroup(entry: ShardViewerStream): void {
     if (entry.paused) return;
     const track = entry.track;
-    track.group.delete(entry.stream);
+    this.#detach(entry, track);
     const waiting = track.unbased.indexOf(entry);
     if (waiting >= 0) track.unbased.splice(waiting, 1);
   }

@@ -47,6 +47,7 @@ export class ViewerAdaptation {
   readonly record = new SendRecord();
   readonly #twcc: AdaptiveController | undefined;
   readonly #remb: RembController | undefined;
+  readonly #renditions: readonly RenditionFact[];
   readonly #move: AdaptationMove = {
     kind: 'switch',
     rendition: 0,
@@ -57,6 +58,7 @@ export class ViewerAdaptation {
 
   constructor(spec: AdaptiveViewerSpec) {
     this.mode = spec.feedback ?? 'remb';
+    this.#renditions = spec.renditions;
     const options = {
       renditions: spec.renditions,
       start: spec.start,
@@ -95,6 +97,11 @@ export class ViewerAdaptation {
   /** The shard now sends `rendition` (its keyframe went out), or paused the video (-1). */
   switched(nowMs: number, rendition: number): void {
     (this.#remb ?? this.#twcc)!.onSwitched(nowMs, rendition);
+  }
+
+  /** Rendition `r`'s video bitrate as the controller was told (0: unknown, or audio only). */
+  renditionBps(rendition: number): number {
+    return rendition >= 0 ? (this.#renditions[rendition]?.bitrateBps ?? 0) : 0;
   }
 
   /** What the listing shows: the estimate, raw loss over 1 s, switches so far. */
