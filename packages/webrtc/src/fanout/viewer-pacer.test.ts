@@ -70,6 +70,19 @@ describe('ViewerPacer', () => {
     expect(viewer.sent.map((send) => send.ext)).toEqual([7]);
   });
 
+  it('owes at most 100 ms for a burst sent beside it, such as the join primer', () => {
+    const viewer = recorder();
+    viewer.pacer.setRate(0, 0, 800_000);
+    // A 200 KB cached GOP went out at join: 2 s at this rate.
+    viewer.state.octets += 200_000;
+
+    viewer.pacer.offer(0, viewer.state.octets, 'v', 1, 0, 0, 1000, false);
+    const due = viewer.pacer.drain(0, viewer.state.octets);
+
+    expect(due).toBeGreaterThan(90);
+    expect(due).toBeLessThanOrEqual(101);
+  });
+
   it('keeps each waiting packet with the offsets it was queued with', () => {
     const viewer = recorder();
     viewer.pacer.setRate(0, 0, 800_000);

@@ -26,15 +26,25 @@ export type PacedSend<Track> = (track: Track, ext: number, seqOffset: number, ts
 export interface ViewerPacerOptions {
   /** Packets the ring holds at most. @default 256 */
   capacity?: number;
-  /** What the bucket holds at most, in time at the rate (at least one packet). @default 10 */
+  /**
+   * What the bucket holds at most, in time at the rate (at least one packet). 40 ms: the pacing
+   * timer of a busy thread fires late, and a bucket smaller than the lateness would lower the rate
+   * it actually sends at. @default 40
+   */
   burstMs?: number;
   /** Queueing beyond this, at the rate, drops the oldest video. @default 300 */
   maxQueueMs?: number;
   /**
-   * The ring may hold at least this many bytes whatever the rate: a copied top's keyframe is much
-   * larger than its average rate says, and the rate's floor is that average. @default 65_536
+   * The ring may hold at least this many bytes whatever the rate: a top rendition's keyframe is
+   * much larger than its average rate says, and the rate's floor is that average. @default 131_072
    */
   minQueueBytes?: number;
+  /**
+   * The most the bucket owes, in time at the rate. A burst sent beside it (the join's cached GOP,
+   * a NACK storm's answers) larger than any router queue was carried or dropped at once: making
+   * the next seconds of video wait to repay it would only delay them. @default 100
+   */
+  maxDebtMs?: number;
 }
 
 /** What a bucket holds at least: one full packet, so that a lone packet never waits for tokens. */
@@ -48,6 +58,7 @@ export class ViewerPacer<Track> {
   readonly #burstMs: number;
   readonly #maxQueueMs: number;
   readonly #minQueueBytes: number;
+  readonly #maxDebtMs: number;
   #rateBps = Number.POSITIVE_INFINITY;
   #tokens = 0;
   #updatedMs = Number.NaN;
@@ -65,9 +76,10 @@ export class ViewerPacer<Track> {
   constructor(send: PacedSend<Track>, options: ViewerPacerOptions = {}) {
     this.#send = send;
     this.#capacity = options.capacity ?? 256;
-    this.#burstMs = options.burstMs ?? 10;
+    this.#burstMs = options.burstMs ?? 40;
     this.#maxQueueMs = options.maxQueueMs ?? 300;
-    this.#minQueueBytes = options.minQueueBytes ?? 65_536;
+    this.#minQueueBytes = options.minQueueBytes ?? 131_072;
+    this.#maxDebtMs = options.maxDebtMs ?? 100;
     const capacity = this.#capacity;
     this.#tracks = new Array<Track | undefined>(capacity).fill(undefined);
     this.#ext = new Float64Array(capacity);
@@ -177,6 +189,7 @@ export class ViewerPacer<Track> {
     if (elapsed > 0) this.#updatedMs = nowMs;
     this.#tokens -= octets - this.#octets;
     this.#octets = octets;
+    if (Number.isFinite(rate)) this.#tokens = Math.max(this.#tokens, (-rate * this.#maxDebtMs) / 8000);
   }
 
   /**
