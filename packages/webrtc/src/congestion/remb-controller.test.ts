@@ -142,7 +142,37 @@ describe('RembController', () => {
       .map(({ at }) => at);
     expect(tries.length).toBeGreaterThan(2);
     const gaps = tries.slice(1).map((at, index) => at - tries[index]!);
-    expect(gaps.at(-1)!).toBeGreaterThan(2 * gaps[0]!);
+    // 4 s, then up to 8 s between tries (and the try itself).
+    expect(gaps.at(-1)!).toBeGreaterThan(gaps[0]! + 3000);
     expect(controller.rendition).toBe(-1);
+  });
+
+  it("goes to audio only when the browser's estimate falls far below the lowest rung, even without NACKs", () => {
+    const controller = new RembController({ renditions, start: 3 });
+    let remb = 400_000;
+    const decisions: { at: number; decision: Decision }[] = [];
+    for (let now = 0; now < 6000; now += tickMs) {
+      // A starved receiver: its estimate falls to the 150 k link, it NACKs nothing.
+      if (now >= 1000 && now % 500 === 0) remb = Math.max(140_000, remb * 0.8);
+      controller.remb(now, remb);
+      const decision = controller.tick(now, 3, 0, (237_000 * tickMs) / 8000);
+      if (decision) decisions.push({ at: now, decision: { ...decision } });
+    }
+    expect(decisions[0]).toMatchObject({ decision: { kind: 'switch', rendition: -1 } });
+    // 0.7 × 237 k ≈ 166 k: crossed at 3.5 s, then 1.5 s of it.
+    expect(decisions[0]!.at).toBeLessThanOrEqual(5500);
+  });
+
+  it("keeps the lowest rung while the browser's estimate climbs from audio only", () => {
+    const controller = new RembController({ renditions, start: 3 });
+    let remb = 90_000;
+    for (let now = 0; now < 15_000; now += tickMs) {
+      // Chromium's estimate grows from what it received (audio) by ≈ 8 % a second.
+      if (now % 1000 === 0) remb *= 1.08;
+      controller.remb(now, remb);
+      const decision = controller.tick(now, 3, 0, (237_000 * tickMs) / 8000);
+      expect(decision?.kind === 'switch' && decision.rendition === -1).toBe(false);
+    }
+    expect(controller.rendition).toBe(3);
   });
 });

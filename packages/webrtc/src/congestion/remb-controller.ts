@@ -56,7 +56,19 @@ const minProbeMs = 800;
 const audioRetryWindowMs = 10_000;
 /** The wait before the lowest rung is tried again after a failed try, doubling to the maximum. */
 const audioHoldStartMs = 4000;
-const audioHoldMaxMs = 16_000;
+/** 8 s: video comes back within seconds of a lifted cap, and a try costs a 150 k link ≈ 1 s of audio loss. */
+const audioHoldMaxMs = 8000;
+/**
+ * The browser's figure this far below the current rendition's need, lowered at least once and not
+ * risen since, for `rembBelowMs`: the link does not carry the rendition, even where too few NACKs
+ * say so (a starved receiver asks for little: at 150 kbit/s under 240p's 237 k, the loss reports
+ * alone kept a viewer on video for 21 s). Not while the figure climbs, as it does for seconds
+ * after audio only (REMB grows from what the browser receives, 60–90 kbit/s).
+ */
+const rembBelowRatio = 0.7;
+const rembBelowMs = 1500;
+/** A REMB this much above the one a below-need stretch started with ends the stretch (it climbs). */
+const rembRiseRatio = 1.05;
 /** Excess loss (300 ms) that ends a probe as failed. */
 const probeFailLoss = 0.05;
 
@@ -133,6 +145,9 @@ export class RembController {
   #audioHoldMs = 0;
   #resumedMs = Number.NEGATIVE_INFINITY;
   #probeRateBps = 0;
+  /** Since when the REMB stays far below the current rendition's need (NaN: it does not). */
+  #rembBelowSinceMs = Number.NaN;
+  #rembBelowFromBps = 0;
   probes = 0;
   probesFailed = 0;
 
@@ -187,6 +202,14 @@ export class RembController {
     const signals = this.#signals;
     // Audio only after the lowest rung failed again soon: wait longer before trying it once more.
     if (policy.state === 'audio-only' && nowMs < this.#audioSinceMs + this.#audioHoldMs) return undefined;
+    if (policy.state !== 'probing' && this.#rembSaysDown(nowMs)) {
+      const down = policy.fitTo(nowMs, signals.remb);
+      if (down) {
+        signals.provenBps = 0;
+        this.#probeEndMs = Number.NaN;
+        return down;
+      }
+    }
     let probe: 'idle' | 'running' | 'succeeded' | 'failed' = 'idle';
     if (policy.state === 'probing') {
       const failed = signals.usage === 'overusing' || signals.excessLoss300ms >= probeFailLoss;
@@ -221,6 +244,29 @@ export class RembController {
     }
     if (decision === undefined && probe === 'failed' && wasRunning) return this.#stop;
     return decision;
+  }
+
+  /** The browser's REMB has said for `rembBelowMs` that the link is far narrower than the rendition needs. */
+  #rembSaysDown(nowMs: number): boolean {
+    const policy = this.#policy;
+    const remb = this.#signals.remb;
+    const need = policy.need(policy.target);
+    const below =
+      policy.target >= 0 &&
+      policy.current === policy.target &&
+      !Number.isNaN(remb) &&
+      remb < rembBelowRatio * need &&
+      this.#signals.lastDecreaseMs >= nowMs - rembBelowMs - 500;
+    if (!below || remb > this.#rembBelowFromBps * rembRiseRatio) {
+      this.#rembBelowSinceMs = below ? nowMs : Number.NaN;
+      this.#rembBelowFromBps = remb;
+      return false;
+    }
+    if (Number.isNaN(this.#rembBelowSinceMs)) {
+      this.#rembBelowSinceMs = nowMs;
+      this.#rembBelowFromBps = remb;
+    }
+    return nowMs - this.#rembBelowSinceMs >= rembBelowMs;
   }
 
   /** The data plane now sends `rendition` (its keyframe went out), or paused the video (-1). */

@@ -122,7 +122,7 @@ describe('RenditionPolicy: up', () => {
     expect(waits).toEqual([2000, 4000, 8000, 8000, 8000]);
   });
 
-  it('switches up one rung when the probe delivered its need, then holds it through probation', () => {
+  it('switches up one rung when the probe delivered its need, holds it through probation, then climbs on sooner', () => {
     const policy = new RenditionPolicy(ladder, { start: 2 });
     feed(policy, 0, 2100, calm(600_000));
     const [up] = feed(policy, 2100, 100, calm(600_000), 'succeeded', 1_100_000);
@@ -130,8 +130,29 @@ describe('RenditionPolicy: up', () => {
     expect(policy.state).toBe('probation');
 
     policy.onSwitched(2500, 1);
-    expect(feed(policy, 2500, 3100, calm(1_100_000))).toEqual([]);
+    expect(feed(policy, 2500, 2100, calm(1_100_000))).toEqual([]);
     expect(policy.state).toBe('steady');
+    // The link carried one more rung: the next probe comes after 1 s clean, not 2 s.
+    expect(policy.holdUpMs).toBe(1000);
+    const [next] = feed(policy, 4600, 1200, calm(1_100_000));
+    expect(next).toMatchObject({ kind: 'probe', atMs: 5500 });
+  });
+
+  it('backs off the rung that failed, not the one below it', () => {
+    const policy = new RenditionPolicy(ladder, { start: 2 });
+    // Probes for 480p fail twice: it waits 4 s, then 8 s.
+    feed(policy, 0, 2100, calm(600_000));
+    feed(policy, 2100, 100, calm(600_000), 'failed');
+    expect(policy.holdUpMs).toBe(4000);
+    const [second] = feed(policy, 2200, 4100, calm(600_000));
+    expect(second).toMatchObject({ kind: 'probe', atMs: 6100 });
+    feed(policy, 6200, 100, calm(600_000), 'failed');
+    expect(policy.holdUpMs).toBe(8000);
+
+    // Knocked down to 240p, the viewer probes for 360p again after the usual 2 s, not 8 s.
+    const [down] = feed(policy, 6300, 1500, { ...calm(600_000), excessLoss1s: 0.15 });
+    expect(down).toMatchObject({ kind: 'switch', rendition: 3 });
+    policy.onSwitched(down!.atMs + 250, 3);
     expect(policy.holdUpMs).toBe(2000);
   });
 

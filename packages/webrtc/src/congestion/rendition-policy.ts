@@ -20,9 +20,13 @@
  *
  * Up, one rung at a time: after `holdUp` clean (no overuse, excess loss < 3 %, no queue), a probe
  * for the next rung (1.1 × its need; 1.25 × from audio only); if it delivers the rung's need, the
- * switch, then 3 s of probation, which a queue with overuse or 5 % excess loss ends by going back
- * down. A failed probe or probation doubles `holdUp` (2 s → 8 s at most); a probation passed resets
- * it. The 8 s ceiling keeps the climb from a long-capped 360p to a copied top within ≈ 16 s.
+ * switch, then 2 s of probation, which a queue with overuse or 5 % excess loss ends by going back
+ * down. A failed probe or probation doubles the wait before that rung is probed again (2 s → 8 s
+ * at most), the rung's own: a viewer knocked one rung lower does not wait for the rung that keeps
+ * failing above it. A probation passed clears the rung's wait and shortens the next one to 1 s: a
+ * link that carried one more rung is likely to carry the next (a lifted cap), and the climb from
+ * 240p to the top takes three probes. The 8 s ceiling keeps the climb from a long-capped 360p to the
+ * top within the 20 s a viewer expects.
  *
  * After any down decision, further down decisions wait until the switch took effect and one second
  * of sends at the new rate is in the loss windows (at most 3 s): the windows still hold the old
@@ -70,10 +74,12 @@ export interface PolicyOptions {
 const maxRenditions = 16;
 const overheadFactor = 1.155;
 const holdUpStartMs = 2000;
+/** The wait before the next probe once a probation passed: the climb goes on. */
+const holdUpClimbingMs = 1000;
 /** Excess loss a window may prove and still count as clean for going up. */
 const cleanExcessLoss = 0.03;
 const holdUpMaxMs = 8000;
-const probationMs = 3000;
+const probationMs = 2000;
 const belowNeedMs = 400;
 const downSettleMs = 1000;
 const downHoldMaxMs = 3000;
@@ -87,7 +93,6 @@ export class RenditionPolicy {
   /** The rendition being sent (as the data plane last said), and the one decided on. */
   current: number;
   target: number;
-  holdUpMs = holdUpStartMs;
   pinned: number | undefined;
   switches = 0;
   readonly decision: Decision = {
@@ -102,6 +107,10 @@ export class RenditionPolicy {
   readonly #audioBps: number;
   readonly #bitrates = new Float64Array(maxRenditions);
   readonly #active = new Uint8Array(maxRenditions);
+  /** Per rung: the wait before it is probed again after it failed (0: none). */
+  readonly #rungHoldMs = new Float64Array(maxRenditions);
+  /** The wait before any probe: 2 s, 1 s while climbing. */
+  #baseHoldMs = holdUpStartMs;
   #count = 0;
   #cleanSinceMs = Number.NaN;
   #belowSinceMs = Number.NaN;
@@ -120,6 +129,28 @@ export class RenditionPolicy {
 
   get renditionCount(): number {
     return this.#count;
+  }
+
+  /** How long the link must stay clean before the next rung up is probed. */
+  get holdUpMs(): number {
+    const up = this.#higher(this.target);
+    return Math.max(this.#baseHoldMs, up === this.target ? 0 : this.#rungHoldMs[up]!);
+  }
+
+  /**
+   * Down at once to the best rendition `capacityBps` carries (at least one rung; audio only when
+   * none fits): for a controller that knows the link is narrower than what it sends from a signal
+   * the policy does not weigh (a REMB far below the rendition's need). Nothing while pinned or
+   * already there.
+   */
+  fitTo(nowMs: number, capacityBps: number): Decision | undefined {
+    const level = this.target;
+    if (this.pinned !== undefined || level < 0) return undefined;
+    let to = this.#fit(capacityBps);
+    if (to >= 0 && to <= level) to = this.#lower(level);
+    if (this.state === 'probation') this.#backOff(level);
+    this.#baseHoldMs = holdUpStartMs;
+    return this.#switchTo(nowMs, to, 'congestion', false);
   }
 
   /** What rendition `r` costs on the wire with the audio; NaN while its bitrate is unknown. */
@@ -149,7 +180,8 @@ export class RenditionPolicy {
     if (rendition === 'auto') {
       this.pinned = undefined;
       this.state = this.target < 0 ? 'audio-only' : 'steady';
-      this.holdUpMs = holdUpStartMs;
+      this.#baseHoldMs = holdUpStartMs;
+      this.#rungHoldMs.fill(0);
       this.#cleanSinceMs = nowMs;
       return undefined;
     }
@@ -229,14 +261,16 @@ export class RenditionPolicy {
     if (!Number.isNaN(signals.recentBps)) capacity = Math.min(capacity, signals.recentBps);
     let to = this.#fit(capacity);
     if (to >= 0 && to <= level) to = this.#lower(level);
-    if (this.state === 'probation') this.#backOff();
+    if (this.state === 'probation') this.#backOff(level);
+    this.#baseHoldMs = holdUpStartMs;
     return this.#switchTo(nowMs, to, reason, pauseNow);
   }
 
   #probation(nowMs: number, signals: CongestionSignals): Decision | undefined {
     if (Number.isNaN(this.#probationStartMs)) return undefined; // the switch has not happened yet
     if (signals.excessLoss1s >= 0.05 || (signals.usage === 'overusing' && signals.queueDelayMs >= 20)) {
-      this.#backOff();
+      this.#backOff(this.target);
+      this.#baseHoldMs = holdUpStartMs;
       return this.#switchTo(
         nowMs,
         this.#probationFrom,
@@ -246,7 +280,8 @@ export class RenditionPolicy {
     }
     if (nowMs - this.#probationStartMs >= probationMs) {
       this.state = 'steady';
-      this.holdUpMs = holdUpStartMs;
+      this.#rungHoldMs[this.target] = 0;
+      this.#baseHoldMs = holdUpClimbingMs;
       this.#cleanSinceMs = nowMs;
     }
     return undefined;
@@ -267,7 +302,8 @@ export class RenditionPolicy {
       return decision;
     }
     this.state = this.target < 0 ? 'audio-only' : 'steady';
-    this.#backOff();
+    this.#backOff(up);
+    this.#baseHoldMs = holdUpStartMs;
     this.#cleanSinceMs = nowMs;
     // What the probe queued and dropped stays in the loss windows for a second: not a reason to go down.
     this.#downHoldUntilMs = Math.max(this.#downHoldUntilMs, nowMs + probeAftermathMs);
@@ -320,8 +356,10 @@ export class RenditionPolicy {
     return decision;
   }
 
-  #backOff(): void {
-    this.holdUpMs = Math.min(holdUpMaxMs, this.holdUpMs * 2);
+  /** `rung` failed (its probe, or its probation): it waits twice as long before it is probed again. */
+  #backOff(rung: number): void {
+    if (rung < 0) return;
+    this.#rungHoldMs[rung] = Math.min(holdUpMaxMs, 2 * Math.max(holdUpStartMs, this.#rungHoldMs[rung]!));
   }
 
   /** The best active rendition whose need fits `bps`; -1 (audio only) when none does. */
