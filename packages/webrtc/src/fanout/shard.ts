@@ -203,6 +203,8 @@ interface ShardViewerStream {
   paced: PacedVideo | undefined;
 }
 
+/** Adaptation ticks in the second over which an adaptive viewer's offered video rate is measured. */
+const offeredSlots = 40;
 /** Audio on the wire beside an adaptive viewer's video, for its pacing rate's floor (Opus 64 kbit/s with headers). */
 const pacedAudioBps = 87_000;
 
@@ -215,6 +217,14 @@ class PacedVideo implements Paced {
   readonly pacer: ViewerPacer<ShardTrack>;
   /** The pacer's drops already added to the stream's `dropped` counter. */
   droppedReported = 0;
+  /** Video bytes offered so far, and their rate over the last second (bit/s). */
+  offeredOctets = 0;
+  offeredBps = 0;
+  #offeredSeen = 0;
+  /** The last second of ticks: bytes offered and milliseconds covered by each. */
+  readonly #slotOctets = new Float64Array(offeredSlots);
+  readonly #slotMs = new Float64Array(offeredSlots);
+  #slot = 0;
   readonly #entry: ShardViewerStream;
   readonly #viewer: ShardViewer;
   readonly #scratch: Buffer;
@@ -239,6 +249,7 @@ class PacedVideo implements Paced {
   /** Hot path: packet `ext` of `track` (in the shard's scratch, `length` bytes) for this viewer. */
   offer(nowMs: number, track: ShardTrack, ext: number, length: number, keyframeStart: boolean): void {
     const entry = this.#entry;
+    this.offeredOctets += length;
     this.pacer.offer(
       nowMs,
       this.octets(),
@@ -250,6 +261,26 @@ class PacedVideo implements Paced {
       keyframeStart,
     );
   }
+
+  /** One tick (`elapsedMs` since the last): the rate offered over the last second, or since the first tick. */
+  measureOffered(elapsedMs: number): void {
+    const slot = this.#slot;
+    this.#slotOctets[slot] = this.offeredOctets - this.#offeredSeen;
+    this.#slotMs[slot] = elapsedMs;
+    this.#offeredSeen = this.offeredOctets;
+    this.#slot = (slot + 1) % offeredSlots;
+    let octets = 0;
+    let ms = 0;
+    for (let index = 0; index < offeredSlots; index++) {
+      octets += this.#slotOctets[index]!;
+      ms += this.#slotMs[index]!;
+    }
+    this.offeredBps = ms > 0 ? (octets * 8000) / ms : 0;
+    this.measuredMs = ms;
+  }
+
+  /** How long `offeredBps` covers (at most a second). */
+  measuredMs = 0;
 
   drainPaced(nowMs: number): number {
     return this.pacer.drain(nowMs, this.octets());
@@ -515,7 +546,7 @@ export class Shard {
       entry.counters[entry.offset + streamCounterFields.estimateBps] = adaptation.estimateBps;
       entry.counters[entry.offset + streamCounterFields.switches] = adaptation.switches;
     }
-    if (entry?.paced) this.#pace(viewer, entry, entry.paced, nowMs);
+    if (entry?.paced) this.#pace(viewer, entry, entry.paced, nowMs, elapsedMs);
     if (entry && nowMs < viewer.probeUntilMs && !entry.paused) {
       // At most two ticks' share at once: a late tick must not become a burst a shaper drops.
       const slice = Math.min(elapsedMs, 2 * adaptationTickMs);
@@ -530,18 +561,34 @@ export class Shard {
     }
   }
 
-  /** The viewer's pacing rate follows its estimate, its rendition and its probe; its drops are counted. */
-  #pace(viewer: ShardViewer, entry: ShardViewerStream, paced: PacedVideo, nowMs: number): void {
+  /**
+   * The viewer's pacing rate follows its estimate, its rendition and its probe; its drops are
+   * counted. The rendition's rate is the larger of what it was said to be and what it was measured
+   * to send: a copied top's rate is whatever was measured when the viewer came, and the estimate
+   * (in REMB mode mostly what was delivered) must never hold the pacer below the media, or it
+   * would only ever measure what the pacer let through.
+   */
+  #pace(
+    viewer: ShardViewer,
+    entry: ShardViewerStream,
+    paced: PacedVideo,
+    nowMs: number,
+    elapsedMs: number,
+  ): void {
     const adaptation = viewer.adaptation!;
     const probeBps = nowMs < viewer.probeUntilMs ? viewer.probeRateBps : 0;
-    const renditionBps = entry.paused ? 0 : adaptation.renditionBps(entry.track.rendition);
+    paced.measureOffered(elapsedMs);
+    const renditionBps = entry.paused
+      ? 0
+      : Math.max(adaptation.renditionBps(entry.track.rendition), paced.offeredBps);
     const audioBps = viewer.streams.has('audio') ? pacedAudioBps : 0;
     const pacer = paced.pacer;
-    pacer.setRate(
-      nowMs,
-      paced.octets(),
-      pacingRate(adaptation.estimateBps, renditionBps, audioBps, probeBps),
-    );
+    // Unpaced until half a second of the viewer's video says what its rendition sends.
+    const rate =
+      paced.measuredMs < 500
+        ? Number.POSITIVE_INFINITY
+        : pacingRate(adaptation.estimateBps, renditionBps, audioBps, probeBps);
+    pacer.setRate(nowMs, paced.octets(), rate);
     const dropped = pacer.dropped - paced.droppedReported;
     if (dropped > 0) {
       entry.counters[entry.offset + streamCounterFields.dropped]! += dropped;
