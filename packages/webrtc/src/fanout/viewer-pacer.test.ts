@@ -157,10 +157,11 @@ describe('ViewerPacer', () => {
 });
 
 describe('pacingRate', () => {
-  it('is 1.3 × the estimate, floored at 1.1 × the rendition and audio, and above a probe', () => {
-    expect(pacingRate(1_000_000, 350_000, 87_000, 0)).toBe(1_300_000);
-    expect(pacingRate(300_000, 350_000, 87_000, 0)).toBeCloseTo(1.1 * 437_000);
-    expect(pacingRate(500_000, 350_000, 87_000, 1_000_000)).toBe(1_200_000);
+  it('is 1.3 × the estimate, floored at 2.5 × the rendition and audio, and above a probe', () => {
+    expect(pacingRate(400_000, 350_000, 87_000, 0)).toBeCloseTo(2.5 * 437_000);
+    expect(pacingRate(2_000_000, 350_000, 87_000, 0)).toBe(2_600_000);
+    expect(pacingRate(300_000, 350_000, 87_000, 0)).toBeCloseTo(2.5 * 437_000);
+    expect(pacingRate(500_000, 100_000, 87_000, 1_000_000)).toBe(1_200_000);
   });
 
   it('does not pace when nothing says what the link or the rendition carries', () => {

@@ -216,10 +216,12 @@ export class ViewerPacer<Track> {
 
 /**
  * The pacing rate of an adaptive viewer: 1.3 × its estimate, so that the pacer follows the link
- * with a margin, but never below 1.1 × what its rendition and the audio send on average, so that
- * the pacer is never the bottleneck (the policy's job is to choose a rendition that fits); while a
- * probe runs, above the probe's rate, which it must be able to send. `Infinity` (unpaced) while the
- * rendition's rate is unknown and no estimate says anything.
+ * with a margin, but never below 2.5 × what its rendition and the audio send on average (libwebrtc's
+ * pacing factor): a keyframe leaves within a fraction of a frame interval or two rather than
+ * stretched over hundreds of milliseconds, which a receiver-side estimator (REMB, on RTP
+ * timestamps) would read as a growing queue; the pacer must never be the bottleneck, only shave
+ * the burst. While a probe runs, above the probe's rate, which it must be able to send. `Infinity`
+ * (unpaced) while the rendition's rate is unknown and no estimate says anything.
  */
 export function pacingRate(
   estimateBps: number,
@@ -228,7 +230,9 @@ export function pacingRate(
   probeBps: number,
 ): number {
   const estimate = Number.isFinite(estimateBps) && estimateBps > 0 ? 1.3 * estimateBps : 0;
-  const floor = renditionBps > 0 ? 1.1 * (renditionBps + audioBps) : 0;
+  const floor = renditionBps > 0 ? pacingFactor * (renditionBps + audioBps) : 0;
   const rate = Math.max(estimate, floor, 1.2 * probeBps);
   return rate > 0 ? rate : Number.POSITIVE_INFINITY;
 }
+
+const pacingFactor = 2.5;
