@@ -59,7 +59,7 @@ const audioHoldStartMs = 4000;
 /** 8 s: video comes back within seconds of a lifted cap, and a try costs a 150 k link ≈ 1 s of audio loss. */
 const audioHoldMaxMs = 8000;
 /**
- * The browser's figure this far below the current rendition's need, lowered at least once and not
+ * On the lowest rung, the browser's figure this far below its need, lowered at least once and not
  * risen since, for `rembBelowMs`: the link does not carry the rendition, even where too few NACKs
  * say so (a starved receiver asks for little: at 150 kbit/s under 240p's 237 k, the loss reports
  * alone kept a viewer on video for 21 s). Not while the figure climbs, as it does for seconds
@@ -83,7 +83,13 @@ class RembSignals implements CongestionSignals {
   estimateBps: number;
   /** What the viewer got over the last 500 ms: bytes sent less the share its NACKs say was lost. */
   ackedBps = Number.NaN;
-  readonly recentBps = Number.NaN;
+  /**
+   * While the browser's detector overuses: its REMB, which it set from what it received (GCC's
+   * 0.85 × incoming rate), a capacity figure the policy takes for where to go down to. The
+   * delivered rate lags a sudden cap (its NACKs come later than its REMB), and picked 480p on a
+   * link just capped at 600 kbit/s. NaN otherwise.
+   */
+  recentBps = Number.NaN;
   usage: BandwidthUsage = 'normal';
   /** Unknown in this mode (no per-packet arrival times): the receiver's REMB drop stands for it. */
   readonly queueDelayMs = 0;
@@ -182,6 +188,7 @@ export class RembController {
     for (let index = 0; index < delivered; index++) loss.add(nowMs, false, false);
     for (let index = 0; index < lost; index++) loss.add(nowMs, true, false);
     signals.usage = nowMs - signals.lastDecreaseMs < overuseHoldMs ? 'overusing' : 'normal';
+    signals.recentBps = signals.usage === 'overusing' ? signals.remb : Number.NaN;
     // What the link is known to carry: the browser's figure, what got through, what a probe proved.
     let path = Math.max(Number.isNaN(signals.remb) ? 0 : signals.remb, signals.provenBps);
     if (!Number.isNaN(signals.ackedBps)) path = Math.max(path, signals.ackedBps);
@@ -251,8 +258,11 @@ export class RembController {
     const policy = this.#policy;
     const remb = this.#signals.remb;
     const need = policy.need(policy.target);
+    // Only from the lowest rung (to audio only): above it, NACKs show a link too narrow well
+    // enough, and a busy receiver's REMB dips below a high rung's need without any loss.
     const below =
       policy.target >= 0 &&
+      policy.fitsNoRungBelow(policy.target) &&
       policy.current === policy.target &&
       !Number.isNaN(remb) &&
       remb < rembBelowRatio * need &&
@@ -276,7 +286,9 @@ export class RembController {
     if (rendition < 0 && from >= 0) {
       // Each try of the lowest rung from audio only costs the audio some loss on a link that
       // cannot carry it: a try that fails within `audioRetryWindowMs` doubles the wait for the next.
-      const failedTry = nowMs - this.#resumedMs < audioRetryWindowMs;
+      // Only the lowest rung's try counts: a higher rung an emergency chose on a link just capped
+      // says nothing about the lowest, which is tried next without waiting.
+      const failedTry = nowMs - this.#resumedMs < audioRetryWindowMs && this.#policy.fitsNoRungBelow(from);
       this.#audioHoldMs = failedTry
         ? Math.min(audioHoldMaxMs, Math.max(audioHoldStartMs, 2 * this.#audioHoldMs))
         : 0;

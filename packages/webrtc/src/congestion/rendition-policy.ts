@@ -153,6 +153,11 @@ export class RenditionPolicy {
     return this.#switchTo(nowMs, to, 'congestion', false);
   }
 
+  /** No active rendition below `rendition`: the next step down is audio only. */
+  fitsNoRungBelow(rendition: number): boolean {
+    return rendition >= 0 && this.#lower(rendition) < 0;
+  }
+
   /** What rendition `r` costs on the wire with the audio; NaN while its bitrate is unknown. */
   need(rendition: number): number {
     if (rendition < 0) return this.#audioBps;
