@@ -147,39 +147,6 @@ describe('RembController', () => {
     expect(controller.rendition).toBe(-1);
   });
 
-  it("goes to audio only when the browser's estimate falls far below the lowest rung, even without NACKs", () => {
-    const controller = new RembController({ renditions, start: 3 });
-    let remb = 400_000;
-    const decisions: { at: number; decision: Decision }[] = [];
-    for (let now = 0; now < 6000; now += tickMs) {
-      // A starved receiver: its estimate falls to the 150 k link, it NACKs nothing.
-      if (now >= 1000 && now % 500 === 0) remb = Math.max(140_000, remb * 0.8);
-      controller.remb(now, remb);
-      const decision = controller.tick(now, 3, 0, (237_000 * tickMs) / 8000);
-      if (decision) decisions.push({ at: now, decision: { ...decision } });
-    }
-    expect(decisions[0]).toMatchObject({ decision: { kind: 'switch', rendition: -1 } });
-    // 0.7 × 237 k ≈ 166 k: crossed at 3.5 s, then 1.5 s of it.
-    expect(decisions[0]!.at).toBeLessThanOrEqual(5500);
-  });
-
-  it("goes down to what the browser's lowered estimate carries when a cap comes, before its NACKs catch up", () => {
-    const controller = new RembController({ renditions, start: 0 });
-    const octets = (2_400_000 * tickMs) / 8000;
-    for (let now = 0; now < 2000; now += tickMs) {
-      controller.remb(now, 3_000_000);
-      controller.tick(now, 7, 0, octets);
-    }
-    // Capped at 600 kbit/s: the browser's estimate falls at once, its NACKs (71 % lost) a little later.
-    let decision: Decision | undefined;
-    for (let now = 2000; now < 4000 && !decision; now += tickMs) {
-      controller.remb(now, now >= 2100 ? 510_000 : 3_000_000);
-      decision = controller.tick(now, 7, now >= 2200 ? 5 : 0, octets);
-    }
-    // 510 k carries 360p (491 k), not 480p (1.01 M), whatever was delivered before the losses showed.
-    expect(decision).toMatchObject({ kind: 'switch', rendition: 2 });
-  });
-
   it("keeps the lowest rung while the browser's estimate climbs from audio only", () => {
     const controller = new RembController({ renditions, start: 3 });
     let remb = 90_000;

@@ -58,17 +58,6 @@ const audioRetryWindowMs = 10_000;
 const audioHoldStartMs = 4000;
 /** 8 s: video comes back within seconds of a lifted cap, and a try costs a 150 k link ≈ 1 s of audio loss. */
 const audioHoldMaxMs = 8000;
-/**
- * On the lowest rung, the browser's figure this far below its need, lowered at least once and not
- * risen since, for `rembBelowMs`: the link does not carry the rendition, even where too few NACKs
- * say so (a starved receiver asks for little: at 150 kbit/s under 240p's 237 k, the loss reports
- * alone kept a viewer on video for 21 s). Not while the figure climbs, as it does for seconds
- * after audio only (REMB grows from what the browser receives, 60–90 kbit/s).
- */
-const rembBelowRatio = 0.7;
-const rembBelowMs = 1500;
-/** A REMB this much above the one a below-need stretch started with ends the stretch (it climbs). */
-const rembRiseRatio = 1.05;
 /** Excess loss (300 ms) that ends a probe as failed. */
 const probeFailLoss = 0.05;
 
@@ -83,13 +72,7 @@ class RembSignals implements CongestionSignals {
   estimateBps: number;
   /** What the viewer got over the last 500 ms: bytes sent less the share its NACKs say was lost. */
   ackedBps = Number.NaN;
-  /**
-   * While the browser's detector overuses: its REMB, which it set from what it received (GCC's
-   * 0.85 × incoming rate), a capacity figure the policy takes for where to go down to. The
-   * delivered rate lags a sudden cap (its NACKs come later than its REMB), and picked 480p on a
-   * link just capped at 600 kbit/s. NaN otherwise.
-   */
-  recentBps = Number.NaN;
+  readonly recentBps = Number.NaN;
   usage: BandwidthUsage = 'normal';
   /** Unknown in this mode (no per-packet arrival times): the receiver's REMB drop stands for it. */
   readonly queueDelayMs = 0;
@@ -151,9 +134,6 @@ export class RembController {
   #audioHoldMs = 0;
   #resumedMs = Number.NEGATIVE_INFINITY;
   #probeRateBps = 0;
-  /** Since when the REMB stays far below the current rendition's need (NaN: it does not). */
-  #rembBelowSinceMs = Number.NaN;
-  #rembBelowFromBps = 0;
   probes = 0;
   probesFailed = 0;
 
@@ -188,7 +168,6 @@ export class RembController {
     for (let index = 0; index < delivered; index++) loss.add(nowMs, false, false);
     for (let index = 0; index < lost; index++) loss.add(nowMs, true, false);
     signals.usage = nowMs - signals.lastDecreaseMs < overuseHoldMs ? 'overusing' : 'normal';
-    signals.recentBps = signals.usage === 'overusing' ? signals.remb : Number.NaN;
     // What the link is known to carry: the browser's figure, what got through, what a probe proved.
     let path = Math.max(Number.isNaN(signals.remb) ? 0 : signals.remb, signals.provenBps);
     if (!Number.isNaN(signals.ackedBps)) path = Math.max(path, signals.ackedBps);
@@ -209,14 +188,6 @@ export class RembController {
     const signals = this.#signals;
     // Audio only after the lowest rung failed again soon: wait longer before trying it once more.
     if (policy.state === 'audio-only' && nowMs < this.#audioSinceMs + this.#audioHoldMs) return undefined;
-    if (policy.state !== 'probing' && this.#rembSaysDown(nowMs)) {
-      const down = policy.fitTo(nowMs, signals.remb);
-      if (down) {
-        signals.provenBps = 0;
-        this.#probeEndMs = Number.NaN;
-        return down;
-      }
-    }
     let probe: 'idle' | 'running' | 'succeeded' | 'failed' = 'idle';
     if (policy.state === 'probing') {
       const failed = signals.usage === 'overusing' || signals.excessLoss300ms >= probeFailLoss;
@@ -251,32 +222,6 @@ export class RembController {
     }
     if (decision === undefined && probe === 'failed' && wasRunning) return this.#stop;
     return decision;
-  }
-
-  /** The browser's REMB has said for `rembBelowMs` that the link is far narrower than the rendition needs. */
-  #rembSaysDown(nowMs: number): boolean {
-    const policy = this.#policy;
-    const remb = this.#signals.remb;
-    const need = policy.need(policy.target);
-    // Only from the lowest rung (to audio only): above it, NACKs show a link too narrow well
-    // enough, and a busy receiver's REMB dips below a high rung's need without any loss.
-    const below =
-      policy.target >= 0 &&
-      policy.fitsNoRungBelow(policy.target) &&
-      policy.current === policy.target &&
-      !Number.isNaN(remb) &&
-      remb < rembBelowRatio * need &&
-      this.#signals.lastDecreaseMs >= nowMs - rembBelowMs - 500;
-    if (!below || remb > this.#rembBelowFromBps * rembRiseRatio) {
-      this.#rembBelowSinceMs = below ? nowMs : Number.NaN;
-      this.#rembBelowFromBps = remb;
-      return false;
-    }
-    if (Number.isNaN(this.#rembBelowSinceMs)) {
-      this.#rembBelowSinceMs = nowMs;
-      this.#rembBelowFromBps = remb;
-    }
-    return nowMs - this.#rembBelowSinceMs >= rembBelowMs;
   }
 
   /** The data plane now sends `rendition` (its keyframe went out), or paused the video (-1). */

@@ -137,22 +137,6 @@ export class RenditionPolicy {
     return Math.max(this.#baseHoldMs, up === this.target ? 0 : this.#rungHoldMs[up]!);
   }
 
-  /**
-   * Down at once to the best rendition `capacityBps` carries (at least one rung; audio only when
-   * none fits): for a controller that knows the link is narrower than what it sends from a signal
-   * the policy does not weigh (a REMB far below the rendition's need). Nothing while pinned or
-   * already there.
-   */
-  fitTo(nowMs: number, capacityBps: number): Decision | undefined {
-    const level = this.target;
-    if (this.pinned !== undefined || level < 0) return undefined;
-    let to = this.#fit(capacityBps);
-    if (to >= 0 && to <= level) to = this.#lower(level);
-    if (this.state === 'probation') this.#backOff(level);
-    this.#baseHoldMs = holdUpStartMs;
-    return this.#switchTo(nowMs, to, 'congestion', false);
-  }
-
   /** No active rendition below `rendition`: the next step down is audio only. */
   fitsNoRungBelow(rendition: number): boolean {
     return rendition >= 0 && this.#lower(rendition) < 0;
