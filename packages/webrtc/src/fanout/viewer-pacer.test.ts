@@ -83,6 +83,23 @@ describe('ViewerPacer', () => {
     expect(due).toBeLessThanOrEqual(101);
   });
 
+  it('sends at its rate even when it is drained late', () => {
+    const viewer = recorder();
+    viewer.pacer.setRate(0, 0, 800_000); // 100 bytes per ms
+    viewer.state.octets = 4000; // the bucket (40 ms) is empty: everything waits
+
+    for (let ext = 0; ext < 14; ext++)
+      viewer.pacer.offer(0, viewer.state.octets, 'v', ext, 0, 0, 1000, ext === 0);
+    // A busy thread: the timer fires every 100 ms, not when the next packet is due.
+    for (const at of [100, 200]) {
+      viewer.state.nowMs = at;
+      viewer.pacer.drain(at, viewer.state.octets);
+    }
+
+    // 200 ms at 100 bytes/ms carry all 14 packets of 1000 bytes, not four or five per late look.
+    expect(viewer.sent.length).toBe(14);
+  });
+
   it('keeps each waiting packet with the offsets it was queued with', () => {
     const viewer = recorder();
     viewer.pacer.setRate(0, 0, 800_000);

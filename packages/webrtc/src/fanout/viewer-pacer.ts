@@ -161,7 +161,10 @@ export class ViewerPacer<Track> {
       this.#tokens -= sent;
       this.#octets += sent;
     }
-    if (this.#count === 0) return -1;
+    if (this.#count === 0) {
+      this.#tokens = Math.min(this.#tokens, Math.max(minBurstBytes, (this.#rateBps * this.#burstMs) / 8000));
+      return -1;
+    }
     return Math.max(1, Math.ceil(((1 - this.#tokens) * 8000) / this.#rateBps));
   }
 
@@ -185,7 +188,10 @@ export class ViewerPacer<Track> {
     const elapsed = nowMs - this.#updatedMs;
     // Infinity × 0 would be NaN: an unpaced bucket is simply full.
     const refill = elapsed <= 0 ? 0 : Number.isFinite(rate) ? (rate * elapsed) / 8000 : rate;
-    this.#tokens = Math.min(burst, this.#tokens + refill);
+    // While packets wait, a late look (the pacing timer of a busy thread fired late) earns the
+    // whole time it was late: capped, the pacer would send below its rate on a busy machine, and
+    // its ring would fill and drop for a viewer whose link has room.
+    this.#tokens = this.#count > 0 ? this.#tokens + refill : Math.min(burst, this.#tokens + refill);
     if (elapsed > 0) this.#updatedMs = nowMs;
     this.#tokens -= octets - this.#octets;
     this.#octets = octets;
