@@ -156,6 +156,30 @@ describe('RenditionPolicy: up', () => {
     expect(policy.holdUpMs).toBe(2000);
   });
 
+  it('forgets the backoffs of a cap once the video stopped for audio only', () => {
+    const policy = new RenditionPolicy(ladder, { start: 2 });
+    feed(policy, 0, 2100, calm(600_000));
+    feed(policy, 2100, 100, calm(600_000), 'failed');
+    expect(policy.holdUpMs).toBe(4000);
+
+    // A cap below every rung: audio only.
+    const [audio] = feed(policy, 2200, 2000, { ...calm(100_000), excessLoss300ms: 0.3 });
+    expect(audio).toMatchObject({ kind: 'switch', rendition: -1 });
+    policy.onSwitched(audio!.atMs, -1);
+    // Lifted: back up through 240p and 360p, each proven by its probation.
+    let at = audio!.atMs + 1000;
+    for (const rung of [3, 2]) {
+      const [up] = feed(policy, at, 4000, calm(5_000_000));
+      expect(up).toMatchObject({ kind: 'switch', rendition: rung });
+      policy.onSwitched(up!.atMs + 100, rung);
+      at = up!.atMs + 200;
+      expect(feed(policy, at, 2100, { ...calm(5_000_000), estimateBps: 500_000 })).toEqual([]);
+      at += 2100;
+    }
+    // 480p failed under the old cap; the climb goes on after 1 s, not its 4 s backoff.
+    expect(policy.holdUpMs).toBe(1000);
+  });
+
   it('goes back down from probation on overuse with a queue, and waits longer before the next try', () => {
     const policy = new RenditionPolicy(ladder, { start: 2 });
     feed(policy, 0, 2100, calm(600_000));

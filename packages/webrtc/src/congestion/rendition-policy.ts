@@ -22,7 +22,7 @@
  * for the next rung (1.1 × its need; 1.25 × from audio only); if it delivers the rung's need, the
  * switch, then 2 s of probation, which a queue with overuse or 5 % excess loss ends by going back
  * down. A failed probe or probation doubles the wait before that rung is probed again (2 s → 8 s
- * at most), the rung's own: a viewer knocked one rung lower does not wait for the rung that keeps
+ * at most; forgotten when the video stops for audio only), the rung's own: a viewer knocked one rung lower does not wait for the rung that keeps
  * failing above it. A probation passed clears the rung's wait and shortens the next one to 1 s: a
  * link that carried one more rung is likely to carry the next (a lifted cap), and the climb from
  * 240p to the top takes three probes. The 8 s ceiling keeps the climb from a long-capped 360p to the
@@ -181,6 +181,10 @@ export class RenditionPolicy {
 
   /** The data plane switched (the target's keyframe went out, or the video paused: -1). */
   onSwitched(nowMs: number, rendition: number): void {
+    // Audio only: the link changed so much that no rung fits; what failed above before says
+    // little about the link that comes back, and the climb from the lowest rung must not wait
+    // out backoffs of another cap (measured: 8 s per rung, a climb of 30 s after a lifted cap).
+    if (rendition < 0 && this.current >= 0) this.#rungHoldMs.fill(0);
     this.current = rendition;
     if (this.state === 'probation' && rendition === this.target) this.#probationStartMs = nowMs;
     this.#downHoldUntilMs = Math.min(this.#downHoldUntilMs, nowMs + downSettleMs);
