@@ -123,29 +123,24 @@ describe('{whip,name=…} as a process input', () => {
         reconnect_delay_seconds: 1,
       }),
     );
-    // The newest segment, until one reads as the publication's picture: the first segment can
-    // start before the feed's first in-band parameter sets and read as 0×0 (its DESCRIBE carries no
-    // sprop-parameter-sets yet).
-    const stdout = await waitFor(
-      'a segment ffprobe reads as 640×360 H.264 with AAC',
+    // The first segment, once listed (complete): the feed's DESCRIBE carries the publication's
+    // SPS and PPS and its first video packet is a keyframe, so it is decodable from its start.
+    const first = await waitFor(
+      'the first HLS segment is listed',
       async () => {
         const response = await server.api('/memfs/from-whip.m3u8');
         if (response.status !== 200) return undefined;
-        const segment = (await response.text())
-          .split('\n')
-          .filter((line) => line.endsWith('.ts'))
-          .pop();
-        if (!segment) return undefined;
-        const bytes = Buffer.from(await (await server.api(`/memfs/${segment}`)).arrayBuffer());
-        const file = join(directory, 'segment.ts');
-        await writeFile(file, bytes);
-        const probed = await promisify(execFile)('ffprobe', [
-          ...['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', file],
-        ]);
-        return /^h264,640,360$/m.test(probed.stdout) ? probed.stdout : undefined;
+        return (await response.text()).split('\n').find((line) => line.endsWith('.ts'));
       },
       90_000,
     );
+    expect(first).toBe('from-whip0.ts');
+    const bytes = Buffer.from(await (await server.api(`/memfs/${first}`)).arrayBuffer());
+    const file = join(directory, 'segment.ts');
+    await writeFile(file, bytes);
+    const { stdout } = await promisify(execFile)('ffprobe', [
+      ...['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', file],
+    ]);
     expect(stdout).toMatch(/^h264,640,360$/m);
     expect(stdout).toMatch(/^aac/m);
     await waitFor(

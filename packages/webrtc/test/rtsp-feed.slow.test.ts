@@ -49,23 +49,37 @@ function runFfmpeg(args: string[]): Promise<{ code: number | null; stderr: strin
   });
 }
 
-/** One request on a raw connection, and the status line of the answer. */
-function rawRequest(text: string): Promise<string> {
+/** One request on a raw connection, and the whole answer (headers and body). */
+function rawExchange(text: string, port = feed.port): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(feed.port, '127.0.0.1');
+    const socket = connect(port, '127.0.0.1');
     let answer = '';
+    const complete = () => {
+      const end = answer.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      const length = Number(/^Content-Length: (\d+)/im.exec(answer.slice(0, end))?.[1] ?? '0');
+      return answer.length >= end + 4 + length;
+    };
     socket.on('data', (chunk) => {
       answer += chunk.toString('latin1');
-      if (answer.includes('\r\n\r\n')) {
+      if (complete()) {
         socket.destroy();
-        resolve(answer.split('\r\n')[0] ?? '');
+        resolve(answer);
       }
     });
     socket.once('error', reject);
-    socket.once('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+    socket.once('close', () => resolve(answer));
     socket.write(text);
   });
 }
+
+/** One request on a raw connection, and the status line of the answer. */
+async function rawRequest(text: string): Promise<string> {
+  return (await rawExchange(text)).split('\r\n')[0] ?? '';
+}
+
+const describeRequest = (port: number, path: string, token: string) =>
+  `DESCRIBE rtsp://127.0.0.1:${port}${path}?token=${token} RTSP/1.0\r\nCSeq: 2\r\n\r\n`;
 
 describe('RtspFeed', () => {
   it('feeds FFmpeg a source of the data plane: H.264 and Opus decoded from the first keyframe', async () => {
@@ -80,9 +94,40 @@ describe('RtspFeed', () => {
     await waitFor('the reader is gone', () => feed.readers === 0);
   });
 
+  it("describes H.264 with the source's own SPS and PPS, so a reader has them before its first packet", async () => {
+    const answer = await rawExchange(describeRequest(feed.port, '/pattern', feed.token));
+
+    expect(answer.split('\r\n')[0]).toBe('RTSP/1.0 200 OK');
+    const fmtp = /^a=fmtp:96 (.*)$/m.exec(answer)?.[1] ?? '';
+    // libx264's baseline profile: profile_idc 66, whatever the level.
+    expect(fmtp).toMatch(/^packetization-mode=1;profile-level-id=42[0-9a-f]{4};sprop-parameter-sets=/);
+    const [sps, pps] = /sprop-parameter-sets=([^;\s]+)/
+      .exec(fmtp)![1]!
+      .split(',')
+      .map((set) => Buffer.from(set, 'base64'));
+    expect(sps![0]! & 0x1f).toBe(7);
+    expect(pps![0]! & 0x1f).toBe(8);
+    await waitFor('the describing reader is gone', () => feed.readers === 0);
+  });
+
+  it('answers 503 when the source has no keyframe to start from within the describe timeout', async () => {
+    const silent = await RtpSource.open({ id: 'silent', video: { payloadType: 96 } });
+    const waiting = await RtspFeed.listen({ resolve: () => ({ source: silent }), describeTimeoutMs: 300 });
+    try {
+      const answer = await rawExchange(describeRequest(waiting.port, '/x', waiting.token), waiting.port);
+      expect(answer.split('\r\n')[0]).toBe('RTSP/1.0 503 Service Unavailable');
+      await waitFor(
+        'the reader and its tap are gone',
+        () => waiting.readers === 0 && silent.subscriberCount === 0,
+      );
+    } finally {
+      silent.close();
+      await waiting.close();
+    }
+  });
+
   it('refuses a reader without the token, names no unknown path, and closes on garbage', async () => {
-    const describeUrl = (path: string, token: string) =>
-      `DESCRIBE rtsp://127.0.0.1:${feed.port}${path}?token=${token} RTSP/1.0\r\nCSeq: 2\r\n\r\n`;
+    const describeUrl = (path: string, token: string) => describeRequest(feed.port, path, token);
     expect(await rawRequest(describeUrl('/pattern', 'wrong'))).toBe('RTSP/1.0 401 Unauthorized');
     expect(await rawRequest(describeUrl('/nothing', feed.token))).toBe('RTSP/1.0 404 Not Found');
     expect(await rawRequest('GET / HTTP/1.1\r\nHost: x\r\n\r\n')).toBe('RTSP/1.0 400 Bad Request');

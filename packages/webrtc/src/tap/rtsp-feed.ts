@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { startsKeyframe } from '../ingest/keyframes.js';
 import type { RtpSource, TrackKind } from '../ingest/rtp-source.js';
+import { H264ParameterSets } from './h264-parameter-sets.js';
 import {
   describeTracks,
   interleavedChannel,
@@ -25,6 +26,11 @@ export interface RtspFeedOptions {
   port?: number;
   /** Readers at once; more are refused at connect. @default 64 */
   maxReaders?: number;
+  /**
+   * How long a `DESCRIBE` waits for the source's first keyframe (and, for H.264, its parameter
+   * sets) before it is answered `503`. @default 5000
+   */
+  describeTimeoutMs?: number;
 }
 
 /** The socket's queue past which video is dropped until the next keyframe (a reader that cannot keep up). */
@@ -41,6 +47,20 @@ interface Reader {
   skippingVideo: boolean;
   /** The RTSP session id (one per connection). */
   session: string;
+  /** A `DESCRIBE` is being answered (one per connection). */
+  describing: boolean;
+  /**
+   * Packets read between `DESCRIBE` and `PLAY`, video from a keyframe on (copies: the tap's
+   * buffers are its own); undefined once playing.
+   */
+  pending: Buffer[] | undefined;
+  pendingBytes: number;
+  pendingKinds: TrackKind[];
+  /** A keyframe has been read since `DESCRIBE`: video is kept from there on. */
+  keyframeSeen: boolean;
+  parameterSets: H264ParameterSets;
+  /** Called when what `DESCRIBE` waits for has arrived. */
+  onReady: (() => void) | undefined;
 }
 
 /**
@@ -112,6 +132,13 @@ export class RtspFeed {
       tap: undefined,
       skippingVideo: false,
       session: randomBytes(8).toString('hex'),
+      describing: false,
+      pending: [],
+      pendingBytes: 0,
+      pendingKinds: [],
+      keyframeSeen: false,
+      parameterSets: new H264ParameterSets(),
+      onReady: undefined,
     };
     this.#readers.add(reader);
     socket.setNoDelay(true);
@@ -153,17 +180,12 @@ export class RtspFeed {
         return void send(200, 'OK', { Public: 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER' });
       case 'DESCRIBE': {
         if (!url || !this.#authorised(url)) return void send(401, 'Unauthorized');
+        if (reader.describing || reader.tap) return void send(455, 'Method Not Valid in This State');
         const target = this.#options.resolve(url.pathname);
         if (!target || target.source.closed) return void send(404, 'Not Found');
-        reader.target = target;
-        reader.tracks = tapTracks(target.source, target.rendition ?? 0);
-        const base = `rtsp://127.0.0.1:${this.port}${url.pathname}/`;
-        return void send(
-          200,
-          'OK',
-          { 'Content-Base': base, 'Content-Type': 'application/sdp' },
-          describeTracks(reader.tracks),
-        );
+        reader.describing = true;
+        void this.#describe(reader, target, url.pathname, send);
+        return;
       }
       case 'SETUP': {
         if (!reader.target) return void send(455, 'Method Not Valid in This State');
@@ -179,7 +201,7 @@ export class RtspFeed {
       case 'PLAY':
         if (!reader.target) return void send(455, 'Method Not Valid in This State');
         send(200, 'OK', { Session: reader.session, Range: 'npt=0.000-' });
-        void this.#play(reader, reader.target);
+        this.#play(reader);
         return;
       case 'GET_PARAMETER':
         return void send(200, 'OK', reader.target ? { Session: reader.session } : {});
@@ -193,30 +215,111 @@ export class RtspFeed {
     }
   }
 
-  async #play(reader: Reader, target: FeedTarget): Promise<void> {
-    if (reader.tap) return;
+  /**
+   * Joins the source's data plane at once (primed from its keyframe cache) and answers once the
+   * reader can start decoding from its first packet: a keyframe has arrived and, for H.264, its
+   * SPS and PPS, which the description carries as `sprop-parameter-sets` so that FFmpeg has the
+   * decoder configuration before the first packet (the header of the first HLS segment, an FLV's
+   * sequence header). A publisher is asked for the keyframe; none within the timeout is `503`.
+   */
+  async #describe(
+    reader: Reader,
+    target: FeedTarget,
+    path: string,
+    send: (status: number, reason: string, headers?: Record<string, string>, body?: string) => void,
+  ): Promise<void> {
+    const tracks = tapTracks(target.source, target.rendition ?? 0);
+    reader.tracks = tracks;
+    const ready = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.#options.describeTimeoutMs ?? 5000);
+      reader.onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+    if (!tracks.video) reader.onReady?.();
     try {
       reader.tap = await SourceTap.open(target.source, {
         rendition: target.rendition ?? 0,
         onPacket: (kind, packet) => this.#forward(reader, kind, packet),
         onClosed: () => {
           // The source ended (the publication, the process): so does the reader's input.
+          reader.onReady?.();
           reader.socket.end();
           this.#drop(reader);
         },
       });
-      if (reader.socket.destroyed) reader.tap.close();
-      // A publisher makes a keyframe for the new reader (rate-limited by the publisher peer); an
-      // FFmpeg source primes it from the keyframe cache instead.
-      else target.source.requestKeyframe();
     } catch {
+      reader.socket.destroy();
+      this.#drop(reader);
+      return;
+    }
+    if (!this.#readers.has(reader)) {
+      reader.tap.close();
+      return;
+    }
+    // A publisher makes a keyframe for the new reader (rate-limited by the publisher peer); an
+    // FFmpeg source primes it from the keyframe cache instead.
+    target.source.requestKeyframe();
+    const arrived = await ready;
+    reader.onReady = undefined;
+    if (!this.#readers.has(reader)) return;
+    if (!arrived) {
+      send(503, 'Service Unavailable');
+      reader.socket.end();
+      this.#drop(reader);
+      return;
+    }
+    reader.target = target;
+    const h264 = tracks.video?.codec === 'h264' ? reader.parameterSets.fmtp() : undefined;
+    send(
+      200,
+      'OK',
+      { 'Content-Base': `rtsp://127.0.0.1:${this.port}${path}/`, 'Content-Type': 'application/sdp' },
+      describeTracks(tracks, h264),
+    );
+  }
+
+  /** Sends what was read since `DESCRIBE`, in order, then every packet as it arrives. */
+  #play(reader: Reader): void {
+    const pending = reader.pending;
+    if (!pending) return;
+    reader.pending = undefined;
+    for (let index = 0; index < pending.length; index++) {
+      this.#send(reader, reader.pendingKinds[index]!, pending[index]!);
+    }
+    reader.pendingKinds = [];
+    reader.pendingBytes = 0;
+  }
+
+  /** Per packet from the tap: kept until `PLAY`, then sent. */
+  #forward(reader: Reader, kind: TrackKind, packet: Buffer): void {
+    if (reader.pending === undefined) {
+      this.#send(reader, kind, packet);
+      return;
+    }
+    if (kind === 'video') {
+      const codec = reader.tracks?.video?.codec ?? 'h264';
+      if (!reader.keyframeSeen) {
+        const header = 12 + (packet[0]! & 0x0f) * 4;
+        if (!startsKeyframe(codec, packet, header, packet.length - header)) return;
+        reader.keyframeSeen = true;
+      }
+      if (codec === 'h264') reader.parameterSets.readPacket(packet);
+      if (reader.onReady && (codec !== 'h264' || reader.parameterSets.complete)) reader.onReady();
+    }
+    reader.pending.push(Buffer.from(packet));
+    reader.pendingKinds.push(kind);
+    reader.pendingBytes += packet.length;
+    // A reader that describes and never plays holds no more than a socket's worth.
+    if (reader.pendingBytes > maxQueuedBytes) {
       reader.socket.destroy();
       this.#drop(reader);
     }
   }
 
   /** Per packet: frame it `$ channel length` (RFC 2326 §10.12). */
-  #forward(reader: Reader, kind: TrackKind, packet: Buffer): void {
+  #send(reader: Reader, kind: TrackKind, packet: Buffer): void {
     const channel = reader.channels[kind];
     if (channel === undefined || reader.socket.destroyed) return;
     if (kind === 'video') {
@@ -243,6 +346,7 @@ export class RtspFeed {
 
   #drop(reader: Reader): void {
     if (!this.#readers.delete(reader)) return;
+    reader.onReady?.();
     reader.tap?.close();
     if (!reader.socket.destroyed && reader.socket.writableLength > 0) reader.socket.end();
     else reader.socket.destroy();

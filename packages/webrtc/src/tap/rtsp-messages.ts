@@ -62,10 +62,13 @@ export function response(
 
 /**
  * The session description of a feed: one m-line per track, `trackID=0` video and `trackID=1`
- * audio. H.264 parameter sets come in band, in front of every keyframe (what FFmpeg's legs and
- * browsers send), which FFmpeg reads as it reads an IP camera's.
+ * audio. H.264 parameter sets also come in band, in front of every keyframe (what FFmpeg's legs
+ * and browsers send); `h264` puts the current ones in the fmtp, as an IP camera does.
  */
-export function describeTracks(tracks: TapTracks): string {
+export function describeTracks(
+  tracks: TapTracks,
+  h264?: { profileLevelId: string; spropParameterSets: string },
+): string {
   const lines = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=Dragon', 'c=IN IP4 0.0.0.0', 't=0 0', 'a=control:*'];
   const video = tracks.video;
   if (video) {
@@ -73,7 +76,9 @@ export function describeTracks(tracks: TapTracks): string {
     if (video.codec === 'h264') {
       lines.push(
         `a=rtpmap:${video.payloadType} H264/90000`,
-        `a=fmtp:${video.payloadType} packetization-mode=1`,
+        h264
+          ? `a=fmtp:${video.payloadType} packetization-mode=1;profile-level-id=${h264.profileLevelId};sprop-parameter-sets=${h264.spropParameterSets}`
+          : `a=fmtp:${video.payloadType} packetization-mode=1`,
       );
     } else lines.push(`a=rtpmap:${video.payloadType} VP8/90000`);
     lines.push('a=control:trackID=0');
