@@ -1,5 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import type { RtpPacket } from 'werift';
+import type { TransportFeedbackWriter } from '../rtcp/twcc-feedback-writer.js';
 import type { TrackKind } from './track-ingest.js';
 
 /** Where one kind of a publisher's RTP goes: the payload type it arrives with, the port and type it leaves with. */
@@ -24,6 +26,14 @@ export interface ForwardLayers {
   ports: readonly number[];
   /** The negotiated id of the `rtp-stream-id` extension. */
   ridExtensionId: number;
+}
+
+/** Transport-wide congestion control (draft-holmer-rmcat-transport-wide-cc-extensions-01): arrivals recorded. */
+export interface ForwardTransportWide {
+  /** The negotiated id of the transport-wide sequence number extension. */
+  extensionId: number;
+  /** Where each packet's sequence number and arrival time go. */
+  writer: TransportFeedbackWriter;
 }
 
 export interface ForwarderStats {
@@ -54,11 +64,22 @@ export class PublicationForwarder {
   readonly #socket: Socket;
   readonly #routes: { video: ForwardRoute | undefined; audio: ForwardRoute | undefined };
   readonly #layers: ForwardLayers | undefined;
+  readonly #transportWide: ForwardTransportWide | undefined;
   /** Layer index per SSRC, for simulcast: as many entries as layers at most. */
   readonly #layerBySsrc = new Map<number, number>();
   readonly #stats: ForwarderStats = { packets: 0, bytes: 0, dropped: 0 };
   /** The publisher's current video SSRC per layer (one without simulcast): where keyframe requests go. */
   readonly videoSsrcs: number[] = [];
+  /**
+   * A video SSRC of the publisher's, whichever layer sent first: what transport-wide feedback
+   * names. Chromium starts a simulcast publication with its lowest layer only, and raises the
+   * others only once feedback lets its estimate grow.
+   */
+  get feedbackSsrc(): number | undefined {
+    for (const ssrc of this.videoSsrcs) if (ssrc !== undefined) return ssrc;
+    return undefined;
+  }
+
   /** When the last media packet arrived (ms since the epoch). */
   lastMediaAt: number | undefined;
   #closed = false;
@@ -67,16 +88,19 @@ export class PublicationForwarder {
     socket: Socket,
     routes: Partial<Record<TrackKind, ForwardRoute>>,
     layers: ForwardLayers | undefined,
+    transportWide: ForwardTransportWide | undefined,
   ) {
     this.#socket = socket;
     this.#routes = { video: routes.video, audio: routes.audio };
     this.#layers = layers;
+    this.#transportWide = transportWide;
   }
 
   /** Binds the sending socket on loopback (the source accepts nothing else). */
   static open(
     routes: Partial<Record<TrackKind, ForwardRoute>>,
     layers?: ForwardLayers,
+    transportWide?: ForwardTransportWide,
   ): Promise<PublicationForwarder> {
     return new Promise((resolve, reject) => {
       const socket = createSocket('udp4');
@@ -85,7 +109,7 @@ export class PublicationForwarder {
         socket.off('error', reject);
         // A send that fails (the source closed its port) is the source's business, not ours.
         socket.on('error', ignoreSendError);
-        resolve(new PublicationForwarder(socket, routes, layers));
+        resolve(new PublicationForwarder(socket, routes, layers, transportWide));
       });
     });
   }
@@ -98,6 +122,19 @@ export class PublicationForwarder {
     if (this.#closed) return;
     const header = packet.header;
     const payload = packet.payload;
+    // Every packet that carries a transport-wide number is reported, probes and all: the
+    // publisher's estimator counts its padding as sent bytes.
+    const transportWide = this.#transportWide;
+    if (transportWide !== undefined) {
+      const extensions = header.extensions;
+      for (let index = 0; index < extensions.length; index++) {
+        const extension = extensions[index]!;
+        if (extension.id === transportWide.extensionId && extension.payload.length >= 2) {
+          transportWide.writer.onPacket(extension.payload.readUInt16BE(0), performance.now() * 1000);
+          break;
+        }
+      }
+    }
     const video = this.#routes.video;
     const audio = this.#routes.audio;
     const route =

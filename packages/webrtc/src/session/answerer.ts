@@ -14,7 +14,7 @@ import { startRestartedIce } from '../werift/restarted-ice.js';
 import { requireAuthenticatedStun } from '../werift/stun-request-guard.js';
 import { iceGatheringComplete } from './ice-gathering.js';
 import { offerWithIceCredentials } from './ice-restart.js';
-import { finishAnswer, type OfferPlan } from './sdp-negotiation.js';
+import { type CongestionFeedback, finishAnswer, type OfferPlan } from './sdp-negotiation.js';
 
 // What viewers' and publishers' peers share: one werift connection answering one offer, on the
 // same ICE transport (UDP mux, ICE-TCP mux, NAT 1:1 addresses) behind the same werift guards.
@@ -122,7 +122,7 @@ export function openAnswering(
   return { pc, binding, advertised };
 }
 
-type AnswerOptions = IceTransportOptions & { streamId: string; congestionFeedback?: 'remb' | 'none' };
+type AnswerOptions = IceTransportOptions & { streamId: string; congestionFeedback?: CongestionFeedback };
 
 /**
  * Answers the planned offer with every candidate (no trickle): werift guards installed, gathering

@@ -1,12 +1,20 @@
-import { useSdesMid, useSdesRTPStreamId } from 'werift';
+import {
+  type RTCRtpHeaderExtensionParameters,
+  useSdesMid,
+  useSdesRTPStreamId,
+  useTransportWideCC,
+} from 'werift';
 import { SourceClosedError } from '../errors.js';
 import { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import { PublicationForwarder } from '../ingest/publication-forwarder.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
+import { TransportFeedbackWriter } from '../rtcp/twcc-feedback-writer.js';
 import { answerPlannedOffer, type IceTransportOptions, openAnswering, serverCodecs } from './answerer.js';
 import { PublisherPeer } from './publisher-peer.js';
 import { planOffer } from './sdp-negotiation.js';
 import { readSimulcastOffer } from './simulcast-offer.js';
+import { transportCcExtensionId, withoutTransportCc } from './transport-cc-offer.js';
+import { TransportFeedbackSender } from './transport-feedback-sender.js';
 
 export interface PublisherFactoryOptions extends IceTransportOptions {
   /**
@@ -67,7 +75,11 @@ export class PublisherFactory {
       ridExtensionId !== undefined && rids.length >= 2
         ? { rids: kept, ports: renditionPorts.slice(0, kept.length), ridExtensionId }
         : undefined;
-    const plan = kept.length < rids.length ? { ...offered, sdp: withLayers(offered.sdp, kept) } : offered;
+    // Transport-wide feedback is the server's own (werift's would hold the publisher's rate down).
+    const transportWideId = transportCcExtensionId(offerSdp);
+    const feedbackWriter = transportWideId !== undefined ? new TransportFeedbackWriter() : undefined;
+    const layered = kept.length < rids.length ? withLayers(offered.sdp, kept) : offered.sdp;
+    const plan = { ...offered, sdp: withoutTransportCc(layered) };
     const forwarder = await PublicationForwarder.open(
       {
         ...(plan.videoPayloadType !== undefined
@@ -84,25 +96,36 @@ export class PublisherFactory {
           : {}),
       },
       layers,
+      feedbackWriter && transportWideId !== undefined
+        ? { extensionId: transportWideId, writer: feedbackWriter }
+        : undefined,
     );
     // werift answers simulcast (`a=rid:… recv`, `a=simulcast:recv`) by itself; the extensions
-    // that name a packet's layer it answers only if configured.
-    const answering = openAnswering(
-      this.#options,
-      serverCodecs(),
-      layers ? [useSdesMid(), useSdesRTPStreamId()] : [],
-    );
+    // that name a packet's layer, and the transport-wide sequence number, it answers only if
+    // configured.
+    const extensions: RTCRtpHeaderExtensionParameters[] = layers ? [useSdesMid(), useSdesRTPStreamId()] : [];
+    if (feedbackWriter) extensions.push(useTransportWideCC());
+    const answering = openAnswering(this.#options, serverCodecs(), extensions);
     try {
       const { answerSdp, releaseTransport, restartIce } = await answerPlannedOffer(
         answering,
         plan,
-        { ...this.#options, streamId: `dragon-${source.id}` },
+        {
+          ...this.#options,
+          streamId: `dragon-${source.id}`,
+          congestionFeedback: feedbackWriter ? 'transport-cc' : 'none',
+        },
         (pc) => {
           // The offer's sections are sendonly; werift answers recvonly only if asked to.
           for (const transceiver of pc.getTransceivers()) transceiver.setDirection('recvonly');
         },
       );
-      const publisher = new PublisherPeer(answering.pc, source, forwarder, candidates, restartIce);
+      const transport = answering.pc.dtlsTransports[0];
+      const feedback =
+        feedbackWriter && transport
+          ? new TransportFeedbackSender(transport, feedbackWriter, () => forwarder.feedbackSsrc)
+          : undefined;
+      const publisher = new PublisherPeer(answering.pc, source, forwarder, candidates, restartIce, feedback);
       this.#publishers.add(publisher);
       publisher.once('closed', () => {
         this.#publishers.delete(publisher);

@@ -7,6 +7,7 @@ import type { ForwarderStats, PublicationForwarder } from '../ingest/publication
 import type { RtpSource } from '../ingest/rtp-source.js';
 import { sendCloseNotify } from '../werift/dtls-close-notify.js';
 import { answerIceFragment, type IceRestartAnswer, type IceRestartRequest } from './ice-restart.js';
+import type { TransportFeedbackSender } from './transport-feedback-sender.js';
 
 export type PublisherState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 export type PublisherCloseReason =
@@ -41,6 +42,7 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
   readonly #candidates: RemoteCandidateGate;
   readonly #videoReceiver: RTCRtpReceiver | undefined;
   readonly #restartAnswering: RestartAnswering;
+  readonly #feedback: TransportFeedbackSender | undefined;
   /** The restart being made: one at a time, since each re-applies the offer the last one left. */
   #restarting: Promise<unknown> = Promise.resolve();
   #state: PublisherState = 'new';
@@ -56,9 +58,11 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
     forwarder: PublicationForwarder,
     candidates: RemoteCandidateGate,
     restartAnswering: RestartAnswering,
+    feedback?: TransportFeedbackSender,
   ) {
     super();
     this.#restartAnswering = restartAnswering;
+    this.#feedback = feedback;
     this.#pc = pc;
     this.#source = source;
     this.sourceId = source.id;
@@ -102,9 +106,16 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
     return codecs;
   }
 
-  /** What arrived from the publisher and was handed to the source, and the PLIs sent to it. */
-  stats(): ForwarderStats & { keyframeRequests: number } {
-    return { ...this.#forwarder.stats(), keyframeRequests: this.#keyframeRequests };
+  /**
+   * What arrived from the publisher and was handed to the source, the PLIs sent to it and the
+   * transport-wide feedback packets (0 when its offer did not ask for transport-cc).
+   */
+  stats(): ForwarderStats & { keyframeRequests: number; transportFeedbacks: number } {
+    return {
+      ...this.#forwarder.stats(),
+      keyframeRequests: this.#keyframeRequests,
+      transportFeedbacks: this.#feedback?.sent ?? 0,
+    };
   }
 
   /**
@@ -176,6 +187,7 @@ export class PublisherPeer extends EventEmitter<{ connected: []; closed: [reason
     this.#source.off('closed', this.#onSourceClosed);
     this.#source.off('keyframeRequest', this.#onKeyframeRequest);
     this.#forwarder.close();
+    this.#feedback?.close();
     this.#ended = this.#endConnection(reason);
     this.emit('closed', reason);
     return this.#ended;

@@ -315,28 +315,34 @@ export interface AnswerFixOptions {
   /** The shared ICE-TCP port: a passive TCP candidate on it is added for every host address. */
   tcpPort?: number | undefined;
   /**
-   * A viewer's answer: the congestion feedback the server honours for it, `remb` (an adaptive
-   * viewer: the video section keeps the offer's `goog-remb`) or `none`; either way the answer
-   * keeps only the feedback and extensions the server acts on. Absent (a publisher's answer): the
-   * lines stay as werift wrote them.
+   * The congestion feedback the server honours for this peer: `remb` (an adaptive viewer: the
+   * video section keeps the offer's `goog-remb`), `transport-cc` (a publisher whose arrivals the
+   * server reports: the video section gets `transport-cc` and keeps the transport-wide-cc
+   * extension) or `none`; either way the answer keeps only the feedback and extensions the server
+   * acts on. Absent: the lines stay as werift wrote them.
    */
-  congestionFeedback?: 'remb' | 'none' | undefined;
+  congestionFeedback?: CongestionFeedback | undefined;
 }
+
+/** What an answer promises to send back about the peer's media, besides NACK and PLI. */
+export type CongestionFeedback = 'remb' | 'transport-cc' | 'none';
 
 /**
  * RTCP feedback and header extensions werift 0.25.2 echoes from the offer whatever it does with
  * them: the answer keeps only what the server honours (NACK and PLI always; REMB for an adaptive
- * viewer). Promising transport-cc would have Chromium send feedback nobody reads, and stop its
- * receive-side estimate, the one REMB mode uses.
+ * viewer; transport-cc for a publisher). Promising transport-cc to a viewer would have Chromium
+ * send feedback nobody reads, and stop its receive-side estimate, the one REMB mode uses.
  */
-function honouredFeedback(line: string, kind: string, feedback: 'remb' | 'none'): boolean {
+function honouredFeedback(line: string, kind: string, feedback: CongestionFeedback): boolean {
   const fb = /^a=rtcp-fb:\S+ (.*)$/.exec(line);
   if (fb) {
     const type = fb[1]!.trim().toLowerCase();
     if (type === 'goog-remb') return feedback === 'remb' && kind === 'video';
     return type === 'nack' || type === 'nack pli';
   }
-  return !/^a=extmap:\d+(\/\w+)? \S*(transport-wide-cc|abs-send-time)/.test(line);
+  const extension = /^a=extmap:\d+(\/\w+)? \S*(transport-wide-cc|abs-send-time)/.exec(line);
+  if (!extension) return true;
+  return feedback === 'transport-cc' && kind === 'video' && extension[2] === 'transport-wide-cc';
 }
 
 /**
@@ -391,6 +397,9 @@ export function finishAnswer(
       )
         continue;
       lines.push(line.replace(/^(a=ssrc:\d+ msid:)\S+/, `$1${options.streamId}`));
+      const rtpmap = /^a=rtpmap:(\d+) /.exec(line);
+      if (rtpmap && options.congestionFeedback === 'transport-cc' && section.kind === 'video')
+        lines.push(`a=rtcp-fb:${rtpmap[1]} transport-cc`);
       if (line === 'a=rtcp-mux' && !rejected) lines.push('a=rtcp-mux-only');
       if (line === 'a=sendonly' && sending)
         lines.push(`a=msid:${options.streamId} ${options.streamId}-${section.kind}`);
