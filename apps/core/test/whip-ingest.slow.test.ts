@@ -70,13 +70,20 @@ async function publication(name: string): Promise<Publication | undefined> {
 }
 
 /**
- * A browser publisher: camera and microphone from `getUserMedia` (fake devices), H.264 preferred,
- * non-trickle, POSTed to the WHIP endpoint. Leaves the connection on `window.publisher`. With
- * `tcpOnly`, UDP candidates are struck from the offer and the answer: ICE-TCP is the only path.
+ * A browser publisher: camera and microphone from `getUserMedia` (fake devices), offering only
+ * `videoCodec` (H.264 unless told), non-trickle, POSTed to the WHIP endpoint. Leaves the connection
+ * on `window.publisher`. With `tcpOnly`, UDP candidates are struck from the offer and the answer:
+ * ICE-TCP is the only path.
  */
-async function publishFromPage(page: Page, endpoint: string, bearer: string, tcpOnly = false) {
+async function publishFromPage(
+  page: Page,
+  endpoint: string,
+  bearer: string,
+  tcpOnly = false,
+  videoCodec = 'video/H264',
+) {
   return page.evaluate(
-    async ({ endpoint, bearer, tcpOnly }) => {
+    async ({ endpoint, bearer, tcpOnly, videoCodec }) => {
       const onlyTcp = (sdp: string) =>
         tcpOnly ? sdp.replace(/^a=candidate:\S+ \d+ udp .*\r\n/gim, '') : sdp;
       const media = await navigator.mediaDevices.getUserMedia({
@@ -89,7 +96,7 @@ async function publishFromPage(page: Page, endpoint: string, bearer: string, tcp
         const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
         if (track.kind === 'video') {
           const codecs = RTCRtpSender.getCapabilities('video')?.codecs ?? [];
-          transceiver.setCodecPreferences(codecs.filter((codec) => codec.mimeType === 'video/H264'));
+          transceiver.setCodecPreferences(codecs.filter((codec) => codec.mimeType === videoCodec));
         }
       }
       await pc.setLocalDescription(await pc.createOffer());
@@ -112,7 +119,7 @@ async function publishFromPage(page: Page, endpoint: string, bearer: string, tcp
       if (response.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: onlyTcp(text) });
       return { status: response.status, location, text };
     },
-    { endpoint, bearer, tcpOnly },
+    { endpoint, bearer, tcpOnly, videoCodec },
   );
 }
 
@@ -199,6 +206,60 @@ describe('WHIP ingest', () => {
     expect(deleted.status).toBe(200);
     expect(await publication('cam')).toMatchObject({ state: 'lingering', viewers: 1 });
     // Chromium's encoders are the heaviest thing here: none keeps running past its test.
+    await publisherPage.close();
+    await viewerPage.close();
+  });
+
+  it('passes a VP8-only Chromium camera through to a VP8 viewer, and answers an H.264-only viewer with audio alone', async () => {
+    const publisherPage = await browser.newPage();
+    cleanups.push(() => publisherPage.close());
+    await publisherPage.goto(origin.url);
+
+    const published = await publishFromPage(
+      publisherPage,
+      `${server.baseUrl}/api/v3/whip/vp8cam`,
+      token,
+      false,
+      'video/VP8',
+    );
+
+    expect(published.status, published.text).toBe(201);
+    expect(published.text).toMatch(/^a=rtpmap:\d+ VP8\/90000/m);
+    expect(published.text).not.toMatch(/H264/);
+    await waitFor(
+      'VP8 from the publisher',
+      async () => {
+        const now = await publication('vp8cam');
+        return now?.video.codec === 'vp8' && now.video.packets > 0;
+      },
+      60_000,
+    );
+    // A Chromium viewer offering VP8 only: the publisher's frames as they arrive, no transcoding.
+    const viewerPage = await browser.newPage();
+    cleanups.push(() => viewerPage.close());
+    await viewerPage.goto(origin.url);
+    const played = await playInPage(viewerPage, `${server.baseUrl}/api/v3/whip/vp8cam/whep`, undefined, {
+      videoCodec: 'video/VP8',
+    });
+    expect(played.status).toBe(201);
+    expect(played.framesDecoded).toBeGreaterThan(0);
+    expect(await publication('vp8cam')).toMatchObject({ viewers: 1 });
+    // A viewer that decodes only H.264 cannot take this publication's video: its answer rejects
+    // the video section (port 0) and carries the audio alone.
+    const h264Only = new WeriftViewer();
+    cleanups.push(() => h264Only.close());
+    const audioOnly = await server.api('/api/v3/whip/vp8cam/whep', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: await h264Only.offer(),
+    });
+    expect(audioOnly.status).toBe(201);
+    const answer = await audioOnly.text();
+    expect(answer).toMatch(/^m=video 0 /m);
+    expect(answer).toMatch(/^m=audio [1-9]\d* /m);
+    await server.api(new URL(audioOnly.headers.get('location') ?? '', server.baseUrl).pathname, {
+      method: 'DELETE',
+    });
     await publisherPage.close();
     await viewerPage.close();
   });
@@ -424,4 +485,5 @@ describe('WHIP ingest', () => {
     await waitFor('video after the restart', () => viewer.received.video.length > atRestart + 30, 60_000);
     expect(await publication('restarting')).toMatchObject({ state: 'live', viewers: 1, reconnects: 0 });
   });
+
 });

@@ -49,7 +49,7 @@ export type { PublisherFactoryOptions } from './session/publisher-factory.js';
 export { PublisherFactory } from './session/publisher-factory.js';
 export type { PublisherCloseReason, PublisherState } from './session/publisher-peer.js';
 export { PublisherPeer } from './session/publisher-peer.js';
-export { checkOffer } from './session/sdp-negotiation.js';
+export { checkOffer, offeredVideoCodec } from './session/sdp-negotiation.js';
 export type { SimulcastOffer } from './session/simulcast-offer.js';
 export { maxSimulcastLayers, readSimulcastOffer } from './session/simulcast-offer.js';
 export type { FeedTarget, RtspFeedOptions } from './tap/rtsp-feed.js';

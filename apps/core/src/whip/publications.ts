@@ -1,5 +1,5 @@
 import type { FanoutPlane, PublisherFactory, PublisherPeer } from '@dragon/webrtc';
-import { RtpSource, readSimulcastOffer } from '@dragon/webrtc';
+import { offeredVideoCodec, RtpSource, readSimulcastOffer } from '@dragon/webrtc';
 import type { Logger } from 'pino';
 
 /** The payload types a publication's source expects; the forwarder rewrites the publisher's to these. */
@@ -186,13 +186,16 @@ export class Publications {
     if (this.#closed) throw new Error('the server is closing');
     const { rids } = readSimulcastOffer(offerSdp);
     const payloadType = sourcePayloadTypes.video;
+    // Passed through as it arrives: the publisher's codec is its viewers' (H.264 when offered, else
+    // VP8); an offer with neither is refused when its publisher is answered.
+    const codec = offeredVideoCodec(offerSdp) ?? 'h264';
     const source = await RtpSource.open({
       id: `whip-${name}`,
-      video: { payloadType },
+      video: { payloadType, codec },
       // Rendition ids are the rids ('top' is the source's own name for rendition 0).
       renditions: rids
         .slice(1)
-        .map((rid) => ({ id: rid === 'top' ? 'rid-top' : rid, payloadType, bitrateKbit: 0 })),
+        .map((rid) => ({ id: rid === 'top' ? 'rid-top' : rid, payloadType, codec, bitrateKbit: 0 })),
       audio: { payloadType: sourcePayloadTypes.audio },
       plane: this.#options.plane,
     });

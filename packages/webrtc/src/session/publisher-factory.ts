@@ -50,8 +50,8 @@ export class PublisherFactory {
   }
 
   /**
-   * Answers a publisher's offer: H.264 (packetization-mode 1) and Opus received, every candidate
-   * in the answer; its RTP goes to `source`'s tracks (video payload type and port, audio's if the
+   * Answers a publisher's offer: video in the source's codec (H.264 packetization-mode 1, or VP8)
+   * and Opus received, every candidate in the answer; its RTP goes to `source`'s tracks (video payload type and port, audio's if the
    * source has audio). A simulcast offer's layers go to the source's renditions in the order of
    * its `a=simulcast` line (the first to the top): layers beyond the source's renditions are not
    * answered, renditions beyond the offer's layers get nothing.
@@ -65,7 +65,14 @@ export class PublisherFactory {
     if (source.closed || this.#closed) throw new SourceClosedError(source.id);
     const candidates = new RemoteCandidateGate(this.#options);
     const audioPort = source.audioPort;
-    const offered = planOffer(offerSdp, { hasAudio: audioPort !== undefined, hasVideo: true, candidates });
+    // The publication's codec (its source's top), which its viewers were answered in: a publisher
+    // offering another is refused (NoUsableCodecError).
+    const offered = planOffer(offerSdp, {
+      hasAudio: audioPort !== undefined,
+      hasVideo: true,
+      videoCodecs: source.videoCodecs().slice(0, 1),
+      candidates,
+    });
     const { ridExtensionId, rids } = readSimulcastOffer(offerSdp);
     const renditionPorts = source.renditions().map((rendition) => rendition.port);
     // Simulcast is taken as far as the source has renditions; a source with one takes one layer
@@ -105,7 +112,7 @@ export class PublisherFactory {
     // configured.
     const extensions: RTCRtpHeaderExtensionParameters[] = layers ? [useSdesMid(), useSdesRTPStreamId()] : [];
     if (feedbackWriter) extensions.push(useTransportWideCC());
-    const answering = openAnswering(this.#options, serverCodecs(), extensions);
+    const answering = openAnswering(this.#options, serverCodecs(plan.videoCodec ?? 'h264'), extensions);
     try {
       const { answerSdp, releaseTransport, restartIce } = await answerPlannedOffer(
         answering,

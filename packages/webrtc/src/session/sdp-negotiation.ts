@@ -144,6 +144,19 @@ function chooseVideo(
 
 const videoPreference: readonly VideoCodec[] = ['h264', 'vp8'];
 
+/**
+ * The video codec a publisher's offer is answered with: H.264 (packetization-mode 1) when its
+ * first video section offers it, else VP8; undefined when it offers neither (or no video). What a
+ * publication's source is opened with, so that its viewers are answered in that codec.
+ * @throws InvalidSdpError when the text is not SDP
+ */
+export function offeredVideoCodec(offerSdp: string): VideoCodec | undefined {
+  const video = parseSdp(offerSdp).media.find(
+    (section) => section.kind === 'video' && section.lines[0]!.split(' ')[1] !== '0',
+  );
+  return video ? chooseVideo(rtpmaps(video), videoPreference)?.codec : undefined;
+}
+
 function chooseOpus(maps: Rtpmap[]): number | undefined {
   return maps.find((map) => map.codec === 'opus' && map.clockRate === 48_000)?.payloadType;
 }
