@@ -1,53 +1,39 @@
-import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
-import { RemoteCandidateRefusedError } from '../errors.js';
 import type { PlaneViewer, ViewerTarget } from '../fanout/plane-handles.js';
 import type { ShardViewerVideo } from '../fanout/shard.js';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
 import type { TrackKind } from '../ingest/track-ingest.js';
-import { sendCloseNotify } from '../werift/dtls-close-notify.js';
 import { consentResponses } from '../werift/ice-internals.js';
 import { onPictureLoss } from '../werift/picture-loss.js';
 import { onReceiverEstimate } from '../werift/receiver-estimate.js';
 import { sameTarget, selectedTarget } from '../werift/selected-transport.js';
 import { srtpSendKeys, useKeyObjectsForSrtp } from '../werift/srtp-keys.js';
 import { SenderReports } from './sender-reports.js';
+import {
+  type RestartAnswering,
+  type SessionCloseReason,
+  SessionPeer,
+  type SessionState,
+} from './session-peer.js';
 
-export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'closed';
-export type PeerCloseReason =
-  | 'closed'
-  | 'ice-failed'
-  | 'dtls-closed'
-  | 'dtls-failed'
-  | 'disconnected-timeout'
-  | 'source-closed';
-
-const ignore = () => undefined;
+export type PeerState = SessionState;
+export type PeerCloseReason = SessionCloseReason | 'disconnected-timeout';
 
 /**
  * One viewer: its own werift connection (ICE, DTLS, SDP, RTCP) and, once connected, its place in
  * the source's data plane, which sends it RTP as SRTP under the SSRC and payload types of its
  * werift senders.
  */
-export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerCloseReason] }> {
-  /** 128 random bits, URL-safe: also the WHEP session id. */
-  readonly id = randomBytes(16).toString('base64url');
-  readonly sourceId: string;
-  readonly createdAt = Date.now();
+export class Peer extends SessionPeer<'disconnected-timeout'> {
   /** Last sign of life from the viewer (RTCP, ICE state). */
   lastHeardAt = Date.now();
-  readonly #pc: RTCPeerConnection;
   readonly #source: RtpSource;
   readonly #senders: { kind: TrackKind; sender: RTCRtpSender }[];
-  readonly #candidates: RemoteCandidateGate;
-  #state: PeerState = 'new';
   #consentResponses = 0;
   #viewer: PlaneViewer | undefined;
   #reports: SenderReports | undefined;
   #target: ViewerTarget = { type: 'none' };
-  #ended: Promise<void> | undefined;
   #adaptive = false;
   readonly #onSourceClosed = () => this.close('source-closed');
 
@@ -56,12 +42,10 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     source: RtpSource,
     senders: { video?: RTCRtpSender; audio?: RTCRtpSender },
     candidates: RemoteCandidateGate,
+    restartAnswering?: RestartAnswering,
   ) {
-    super();
-    this.#candidates = candidates;
-    this.#pc = pc;
+    super(pc, source.id, candidates, restartAnswering);
     this.#source = source;
-    this.sourceId = source.id;
     this.#senders = (['video', 'audio'] as const).flatMap((kind) => {
       const sender = senders[kind];
       return sender ? [{ kind, sender }] : [];
@@ -77,19 +61,6 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
       sender.onGenericNack.subscribe((nack) => this.#viewer?.nack(kind, nack.lost));
       if (kind === 'video') onPictureLoss(pc, sender.ssrc, () => source.requestKeyframe());
     }
-    pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
-    // werift leaves the connection state alone when DTLS ends (a close_notify or fatal alert from
-    // the viewer, a failed handshake): without its transport the viewer gets nothing, so it goes.
-    for (const transport of pc.dtlsTransports) {
-      transport.onStateChange.subscribe((state) => {
-        if (state === 'closed') this.close('dtls-closed');
-        else if (state === 'failed') this.close('dtls-failed');
-      });
-    }
-  }
-
-  get state(): PeerState {
-    return this.#state;
   }
 
   /**
@@ -98,7 +69,7 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
    * viewer may nominate another). Called by the factory's reaper.
    */
   refreshLiveness(now = Date.now()): void {
-    const responses = consentResponses(this.#pc) ?? 0;
+    const responses = consentResponses(this.pc) ?? 0;
     if (responses !== this.#consentResponses) {
       this.#consentResponses = responses;
       this.lastHeardAt = now;
@@ -112,49 +83,15 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     return { packetsSent: stats?.packetsSent ?? 0, bytesSent: stats?.bytesSent ?? 0 };
   }
 
-  /**
-   * A trickled candidate (`candidate:…`, from a WHEP PATCH). It counts against the same cap as
-   * the offer's candidates and passes the same address rules ({@link RemoteCandidateGate}).
-   * @throws RemoteCandidateRefusedError
-   */
-  async addRemoteCandidate(candidateLine: string): Promise<void> {
-    const candidate = candidateLine.replace(/^a=/, '');
-    const verdict = this.#candidates.admit(candidate);
-    if (!verdict.admitted) throw new RemoteCandidateRefusedError(verdict.reason);
-    await this.#pc.addIceCandidate({ candidate, sdpMLineIndex: 0 });
-  }
-
-  /**
-   * Ends the session: the viewer leaves the data plane, is told the session is over (a DTLS
-   * close_notify, unless DTLS or ICE already ended it), and werift's connection closes. Resolves
-   * once that is done; calling it again returns the same promise.
-   */
-  close(reason: PeerCloseReason = 'closed'): Promise<void> {
-    if (this.#ended) return this.#ended;
-    this.#state = 'closed';
+  protected override onClose(): void {
     this.#source.off('closed', this.#onSourceClosed);
     this.#reports?.stop();
     this.#viewer?.close();
-    this.#ended = this.#endConnection(reason);
-    this.emit('closed', reason);
-    return this.#ended;
-  }
-
-  /** Resolves once `close()` has told the viewer and closed the connection; undefined while open. */
-  get ended(): Promise<void> | undefined {
-    return this.#ended;
-  }
-
-  async #endConnection(reason: PeerCloseReason): Promise<void> {
-    // Without it the viewer learns only from failing ICE consent checks, seconds later.
-    const viewerGone = reason === 'dtls-closed' || reason === 'dtls-failed' || reason === 'ice-failed';
-    if (!viewerGone) await sendCloseNotify(this.#pc).catch(ignore);
-    await this.#pc.close().catch(ignore);
   }
 
   /** Joins the source's data plane once DTLS has produced the SRTP keys. */
   #attach(): void {
-    const keys = srtpSendKeys(this.#pc);
+    const keys = srtpSendKeys(this.pc);
     if (!keys || this.#source.closed) {
       // No keys after a completed handshake means werift changed shape (werift-shape.test.ts).
       this.close(this.#source.closed ? 'source-closed' : 'closed');
@@ -163,7 +100,7 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     const streams = this.#senders.flatMap(({ kind, sender }) =>
       sender.codec ? [{ kind, ssrc: sender.ssrc, payloadType: sender.codec.payloadType }] : [],
     );
-    this.#target = selectedTarget(this.#pc);
+    this.#target = selectedTarget(this.pc);
     const video = this.#videoRenditions();
     this.#viewer = this.#source.attachViewer({
       keys,
@@ -174,7 +111,7 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
     if (video?.adaptive) {
       this.#adaptive = true;
       const viewer = this.#viewer;
-      onReceiverEstimate(this.#pc, (bps) => viewer.receiverEstimate(bps));
+      onReceiverEstimate(this.pc, (bps) => viewer.receiverEstimate(bps));
     }
     this.#reports = new SenderReports(
       this.#senders.filter(({ sender }) => sender.codec !== undefined),
@@ -237,40 +174,25 @@ export class Peer extends EventEmitter<{ connected: []; closed: [reason: PeerClo
   }
 
   #followTarget(): void {
-    const target = selectedTarget(this.#pc);
+    const target = selectedTarget(this.pc);
     if (sameTarget(target, this.#target)) return;
     this.#target = target;
     this.#viewer?.setTarget(target);
   }
 
-  #onConnectionState(state: string): void {
-    if (this.#state === 'closed') return;
+  protected override onStateChange(): void {
     this.lastHeardAt = Date.now();
-    switch (state) {
-      case 'connecting':
-        this.#state = 'connecting';
-        return;
-      case 'connected':
-        if (this.#state !== 'disconnected') {
-          this.#state = 'connected';
-          // werift still protects our RTCP and checks the viewer's: give it the faster keys too.
-          useKeyObjectsForSrtp(this.#pc);
-          this.#attach();
-          if (this.#state === 'connected') this.emit('connected');
-        } else {
-          this.#state = 'connected';
-          this.#followTarget();
-        }
-        return;
-      case 'disconnected':
-        this.#state = 'disconnected';
-        return;
-      case 'failed':
-        this.close('ice-failed');
-        return;
-      case 'closed':
-        this.close('closed');
-        return;
+  }
+
+  protected override onConnected(first: boolean): boolean {
+    if (!first) {
+      // Back after a disconnection or an ICE restart: the media follows the new pair.
+      this.#followTarget();
+      return true;
     }
+    // werift still protects our RTCP and checks the viewer's: give it the faster keys too.
+    useKeyObjectsForSrtp(this.pc);
+    this.#attach();
+    return this.state === 'connected';
   }
 }
