@@ -31,8 +31,12 @@ export {
   readBodyLimited,
   requireContentType,
 } from './http-util.js';
+export { answerIceRestart } from './ice-restart.js';
 export {
+  endpointOptionFields,
   nodeRemoteAddress,
+  type RestartablePeer,
+  type RestartableSession,
   type WhepIceServer,
   type WhepLogger,
   type WhepPeer,

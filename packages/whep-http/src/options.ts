@@ -1,3 +1,4 @@
+import type { IceRestartAnswer, IceRestartRequest } from '@dragon/webrtc';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { InvalidWhepOptionsError } from './errors.js';
@@ -9,7 +10,26 @@ export interface WhepSource {
 }
 
 /** One viewer's peer connection (`@dragon/webrtc`'s `Peer` fits). */
-export interface WhepPeer {
+/** A WHEP or WHIP session an ICE restart changes: the remote peer's credentials and the ETag. */
+export interface RestartableSession {
+  readonly id: string;
+  etag: string;
+  remoteUfrag: string | undefined;
+  remotePwd: string | undefined;
+}
+
+/** The engine's side of a session that may restart ICE (`@dragon/webrtc`'s peers fit). */
+export interface RestartablePeer {
+  readonly id: string;
+  /**
+   * Restarts ICE with the remote peer's new credentials and candidates and returns the server's
+   * new ones. Optional: without it a restart is answered 422 and the session kept. Rejections with
+   * `InvalidSdpError` are answered 400.
+   */
+  restartIce?(request: IceRestartRequest): Promise<IceRestartAnswer>;
+}
+
+export interface WhepPeer extends RestartablePeer {
   readonly id: string;
   readonly state: string;
   /** Closes the peer; safe to call twice. Emits `closed`. */
@@ -81,6 +101,41 @@ const iceServerSchema = z.object({
 export type WhepIceServer = z.input<typeof iceServerSchema>;
 
 /**
+ * The options every WebRTC HTTP endpoint takes (WHEP here, WHIP in `@dragon/whip-http`), declared
+ * once: the ICE servers advertised in `Link` headers, how the client address is read, CORS, where
+ * the routes live and the logger. Spread into each endpoint's option schema.
+ */
+export function endpointOptionFields(defaultBasePath: string) {
+  return {
+    /**
+     * Advertised in `Link: <…>; rel="ice-server"` headers (RFC 9725 §4.6). @default []
+     * @example [{ urls: 'turn:turn.example.net:3478', username: 'u', credential: 'p' }]
+     */
+    iceServers: z.array(iceServerSchema).default([]),
+    /**
+     * The client address the limits count by. The default reads the socket's remote address from
+     * `@hono/node-server` (`c.env.incoming.socket.remoteAddress`), else `'unknown'`. Behind a
+     * reverse proxy, pass a function that reads the header your proxy sets.
+     * @example (c) => c.req.header('x-real-ip') ?? 'unknown'
+     */
+    clientAddress: fn<(c: Context) => string>().default(() => nodeRemoteAddress),
+    /** `Access-Control-Allow-Origin`: `'*'`, one origin, or a list (the request's Origin is echoed when listed; a list naming `'*'` allows any). @default '*' */
+    corsOrigin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('*'),
+    /** Where the routes live under the server's root. */
+    basePath: z
+      .string()
+      .regex(/^(\/[^/:*?#]+)*$/, 'must be empty or start with "/" and have no trailing "/"')
+      .default(defaultBasePath),
+    /** @default a logger that drops everything */
+    logger: z
+      .custom<WhepLogger>((value) => typeof value === 'object' && value !== null, {
+        message: 'must be a logger',
+      })
+      .default(silentLogger),
+  };
+}
+
+/**
  * The options of `createWhepRoutes`, declared once: validated with zod at creation, the TypeScript
  * types (`WhepRoutesOptions`, `ResolvedWhepOptions`) inferred from it. A function of the source type
  * so that `createPeer` receives the `source` your `lookup` returned.
@@ -105,8 +160,6 @@ function optionsSchema<S extends WhepSource>() {
      * @example checkOffer // from @dragon/webrtc
      */
     checkOffer: fn<(offerSdp: string) => void>().optional(),
-    /** @default [] @example [{ urls: 'turn:turn.example.net:3478', username: 'u', credential: 'p' }] */
-    iceServers: z.array(iceServerSchema).default([]),
     /** Global bearer token. @default undefined (no token needed unless the process has one) */
     token: z.string().min(1).optional(),
     /**
@@ -135,35 +188,17 @@ function optionsSchema<S extends WhepSource>() {
         z.object({ windowMs: z.number().int().positive(), maxFailures: z.number().int().positive() }),
       ])
       .default({ windowMs: 60_000, maxFailures: 20 }),
-    /**
-     * The client address the limits count by. The default reads the socket's remote address from
-     * `@hono/node-server` (`c.env.incoming.socket.remoteAddress`), else `'unknown'`. Behind a
-     * reverse proxy, pass a function that reads the header your proxy sets.
-     * @example (c) => c.req.header('x-real-ip') ?? 'unknown'
-     */
-    clientAddress: fn<(c: Context) => string>().default(() => nodeRemoteAddress),
     /** `Retry-After` seconds while a process starts (409) and when a limit is reached (503). @default 5 */
     retryAfterSeconds: seconds.default(5),
     /** `Retry-After` seconds while a process's input is failing (503). @default 15 */
     failingRetryAfterSeconds: seconds.default(15),
-    /** `Access-Control-Allow-Origin`: `'*'`, one origin, or a list (the request's Origin is echoed when listed; a list naming `'*'` allows any). @default '*' */
-    corsOrigin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('*'),
     /**
      * Answer trickle PATCHes without `If-Match` with 428. Off by default because the reference
      * client (medooze whip-whep-js) only sends `If-Match` after an ICE restart. @default false
      */
     requireIfMatchForTrickle: z.boolean().default(false),
     /** Where the routes live: `${basePath}/:id/whep[/:sessionId]`. @default '/api/v3/process' */
-    basePath: z
-      .string()
-      .regex(/^(\/[^/:*?#]+)*$/, 'must be empty or start with "/" and have no trailing "/"')
-      .default('/api/v3/process'),
-    /** @default a logger that drops everything */
-    logger: z
-      .custom<WhepLogger>((value) => typeof value === 'object' && value !== null, {
-        message: 'must be a logger',
-      })
-      .default(silentLogger),
+    ...endpointOptionFields('/api/v3/process'),
   });
 }
 

@@ -1,12 +1,8 @@
 import type { Context } from 'hono';
 import type { ProcessAccess } from './access.js';
-import {
-  IceRestartUnsupportedError,
-  PreconditionFailedError,
-  PreconditionRequiredError,
-  SessionNotFoundError,
-} from './errors.js';
+import { PreconditionFailedError, PreconditionRequiredError, SessionNotFoundError } from './errors.js';
 import { ifMatchSatisfied, readBodyLimited, requireContentType } from './http-util.js';
+import { answerIceRestart } from './ice-restart.js';
 import type { ResolvedWhepOptions, WhepSource } from './options.js';
 import { parseSdpFragment, type SdpFragment } from './sdp.js';
 import type { SessionRegistry, WhepSession } from './session-registry.js';
@@ -47,8 +43,9 @@ function checkPrecondition(c: Context, session: WhepSession, required: boolean):
 }
 
 /**
- * PATCH on a session: trickle ICE (204). An ICE restart gets the draft's answer for a server that
- * does not support it (422, session kept): the engine cannot restart ICE on a peer.
+ * PATCH on a session: trickle ICE (204), or an ICE restart (200 with the server's new credentials
+ * and candidates, a new ETag), so a viewer whose network changed keeps its session; 422 (session
+ * kept) when the engine's peer cannot restart.
  */
 export async function handlePatch<S extends WhepSource>(
   c: Context,
@@ -63,8 +60,11 @@ export async function handlePatch<S extends WhepSource>(
   const log = { processId: session.processId, sessionId: session.id, peerId: session.peer.id };
 
   if (restart) {
-    options.logger.info(log, 'whep ice restart refused: not supported');
-    throw new IceRestartUnsupportedError(session.id);
+    return answerIceRestart(c, session, session.peer, fragment, {
+      role: 'viewer',
+      logger: options.logger,
+      log: { processId: session.processId },
+    });
   }
   for (const candidate of fragment.candidates) {
     try {

@@ -5,11 +5,11 @@ export interface WhepSession {
   readonly id: string;
   readonly processId: string;
   readonly peer: WhepPeer;
-  /** Strong entity-tag of the ICE session (WHEP §4.4.1). */
-  readonly etag: string;
-  /** The viewer's ICE credentials, to tell a trickle from an ICE restart. */
-  readonly remoteUfrag: string | undefined;
-  readonly remotePwd: string | undefined;
+  /** Strong entity-tag of the ICE session (WHEP §4.4.1); an ICE restart makes a new one. */
+  etag: string;
+  /** The viewer's ICE credentials, to tell a trickle from an ICE restart; a restart changes them. */
+  remoteUfrag: string | undefined;
+  remotePwd: string | undefined;
   /** The viewer's address as the server saw the offer (`clientAddress`). */
   readonly remote: string;
   readonly createdAt: Date;

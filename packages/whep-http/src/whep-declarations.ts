@@ -46,11 +46,16 @@ export function whepDeclarations(basePath: string) {
     trickle: declare(
       'patch',
       session,
-      'Trickle ICE candidates for a WHEP session (application/trickle-ice-sdpfrag)',
+      'Trickle ICE candidates (204) or restart ICE with new credentials (200, If-Match) for a WHEP session (application/trickle-ice-sdpfrag)',
       {
+        200: mediaAnswer(
+          "ICE restarted: the server's new credentials and candidates, and a new ETag",
+          'application/trickle-ice-sdpfrag',
+        ),
         204: noContent('Applied'),
+        400: errorAnswer('Malformed fragment or ICE credentials'),
         412: errorAnswer('If-Match does not match'),
-        422: errorAnswer('ICE restart not supported'),
+        422: errorAnswer('ICE restart not supported by the engine'),
         428: errorAnswer('An ICE restart needs If-Match'),
         ...unknownSession,
       },

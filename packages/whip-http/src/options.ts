@@ -1,11 +1,9 @@
-import type { IceRestartAnswer, IceRestartRequest } from '@dragon/webrtc';
-import { nodeRemoteAddress, type WhepIceServer, type WhepLogger } from '@dragon/whep-http';
-import type { Context } from 'hono';
+import { endpointOptionFields, type RestartablePeer, type WhepIceServer } from '@dragon/whep-http';
 import { z } from 'zod';
 import { InvalidWhipOptionsError } from './errors.js';
 
 /** A publisher's peer connection, as the engine made it (`@dragon/webrtc`'s `PublisherPeer` fits). */
-export interface WhipPublisher {
+export interface WhipPublisher extends RestartablePeer {
   readonly id: string;
   /** `new`, `connecting`, `connected`, `disconnected` or `closed`. */
   readonly state: string;
@@ -15,12 +13,6 @@ export interface WhipPublisher {
   close(): void;
   /** Adds one remote candidate, given as `candidate:…` (the `a=` prefix removed). */
   addRemoteCandidate(candidateLine: string): Promise<void>;
-  /**
-   * Restarts ICE with the publisher's new credentials and candidates (RFC 9725 §4.4.1) and returns
-   * the server's new credentials and candidates. Optional: without it a restart is answered 422
-   * and the session kept. Rejections with `InvalidSdpError` are answered 400.
-   */
-  restartIce?(request: IceRestartRequest): Promise<IceRestartAnswer>;
   on(event: 'closed', listener: (reason: string) => void): unknown;
   off(event: 'closed', listener: (reason: string) => void): unknown;
 }
@@ -36,10 +28,6 @@ export interface PublishRequest {
 
 const isFunction = (value: unknown) => typeof value === 'function';
 const fn = <F>() => z.custom<F>(isFunction, { message: 'must be a function' });
-const iceUrl = z
-  .string()
-  .regex(/^(stun|stuns|turn|turns):[^\s<>]+$/, 'must be a stun:, stuns:, turn: or turns: URL');
-const quotable = z.string().regex(/^[^\r\n"\\]*$/, 'must not contain quotes, backslashes or newlines');
 const window = z.object({ windowMs: z.number().int().positive(), max: z.number().int().positive() });
 
 /** The options of `createWhipRoutes`, declared once; the types below are inferred from it. */
@@ -86,33 +74,10 @@ function optionsSchema<P extends WhipPublisher>() {
     offerLimit: z.union([z.literal(false), window]).default({ windowMs: 60_000, max: 30 }),
     /** Refused tokens per client address per window; past it 429 on every route. @default { windowMs: 60000, max: 10 } */
     tokenFailureLimit: z.union([z.literal(false), window]).default({ windowMs: 60_000, max: 10 }),
-    /** Advertised in `Link: <…>; rel="ice-server"` headers (RFC 9725 §4.6). @default [] */
-    iceServers: z
-      .array(
-        z.object({
-          urls: z.union([iceUrl, z.array(iceUrl).min(1)]),
-          username: quotable.optional(),
-          credential: quotable.optional(),
-        }),
-      )
-      .default([]),
-    /** The client address the limits count by. @default the socket's remote address (`@hono/node-server`) */
-    clientAddress: fn<(c: Context) => string>().default(() => nodeRemoteAddress),
     /** `Retry-After` seconds of 503 answers. @default 5 */
     retryAfterSeconds: z.number().int().positive().default(5),
-    /** `Access-Control-Allow-Origin`: `'*'`, one origin, or a list. @default '*' */
-    corsOrigin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('*'),
     /** Where the routes live: `${basePath}/:name[/:sessionId]`. @default '/api/v3/whip' */
-    basePath: z
-      .string()
-      .regex(/^(\/[^/:*?#]+)*$/, 'must be empty or start with "/" and have no trailing "/"')
-      .default('/api/v3/whip'),
-    /** @default a logger that drops everything */
-    logger: z
-      .custom<WhepLogger>((value) => typeof value === 'object' && value !== null, {
-        message: 'must be a logger',
-      })
-      .default({ debug() {}, info() {}, warn() {}, error() {} }),
+    ...endpointOptionFields('/api/v3/whip'),
   });
 }
 

@@ -1,5 +1,6 @@
 import { DeclaredRoutes, honoPath, type RouteDeclaration } from '@dragon/http-routes';
 import {
+  answerIceRestart,
   corsHeaders,
   ifMatchSatisfied,
   MethodNotAllowedError,
@@ -13,7 +14,6 @@ import {
 import type { Context, Hono } from 'hono';
 import { PublishAccess } from './access.js';
 import { PublisherSessionNotFoundError } from './errors.js';
-import { restartIce } from './ice-restart.js';
 import { resolveOptions, type WhipPublisher, type WhipRoutesOptions } from './options.js';
 import { PublicationRegistry, type PublisherSession, type WhipPublications } from './publication-registry.js';
 import { handlePublish } from './publish.js';
@@ -104,7 +104,13 @@ export function createWhipRoutes<P extends WhipPublisher>(options: WhipRoutesOpt
     if (ifMatch !== undefined && !ifMatchSatisfied(ifMatch, found.etag)) {
       throw new PreconditionFailedError(found.id, ifMatch);
     }
-    if (restart) return restartIce(c, found, fragment, resolved.logger);
+    if (restart) {
+      return answerIceRestart(c, found, found.publisher, fragment, {
+        role: 'publisher',
+        logger: resolved.logger,
+        log: { stream: found.name },
+      });
+    }
     const log = { stream: found.name, sessionId: found.id, peerId: found.publisher.id };
     for (const candidate of fragment.candidates) {
       try {

@@ -56,13 +56,13 @@ export class PeerFactory {
     });
     const answering = openAnswering(this.#options, serverCodecs(plan.videoCodec));
     try {
-      const { answerSdp, prepared, releaseTransport } = await answerPlannedOffer(
+      const { answerSdp, prepared, releaseTransport, restartIce } = await answerPlannedOffer(
         answering,
         plan,
         { ...this.#options, streamId: `dragon-${source.id}`, congestionFeedback: feedbackFor(source, plan) },
         (pc) => sendonlySenders(pc, plan),
       );
-      const peer = new Peer(answering.pc, source, prepared, candidates);
+      const peer = new Peer(answering.pc, source, prepared, candidates, restartIce);
       this.#peers.add(peer);
       // Counted from the answer on, so a VP8 encode made on demand is running by the time it connects.
       const releaseDemand = plan.videoCodec ? source.addDemand(plan.videoCodec) : undefined;

@@ -1,37 +1,38 @@
 import type { IceRestartAnswer } from '@dragon/webrtc';
+import type { Context } from 'hono';
 import {
   IceRestartUnsupportedError,
   InvalidSdpFragmentError,
-  newEtag,
   OfferRefusedError,
-  type SdpFragment,
-  type WhepLogger,
-} from '@dragon/whep-http';
-import type { Context } from 'hono';
-import type { WhipPublisher } from './options.js';
-import type { PublisherSession } from './publication-registry.js';
+  type OfferRole,
+} from './errors.js';
+import { newEtag } from './http-util.js';
+import type { RestartablePeer, RestartableSession, WhepLogger } from './options.js';
+import type { SdpFragment } from './sdp.js';
 
 // RFC 8839 §5.4: ice-char is ALPHA / DIGIT / "+" / "/"; a ufrag has 4 to 256, a password 22 to 256.
 const iceUfrag = /^[A-Za-z0-9+/]{4,256}$/;
 const icePwd = /^[A-Za-z0-9+/]{22,256}$/;
 
 /**
- * An ICE restart asked for by a PATCH with new credentials (RFC 9725 §4.4.1), the precondition
- * already checked: the engine restarts the publisher's ICE and the answer is `200` with the
+ * An ICE restart asked for by a PATCH with new credentials (RFC 9725 §4.4.1, WHEP §4.4.3), the
+ * precondition already checked: the engine restarts the peer's ICE and the answer is `200` with the
  * server's new credentials and candidates as a trickle-ice-sdpfrag, and a new `ETag`. An engine
- * that cannot restart gets 422 (§4.4.1: the session is kept, the publisher may POST again).
+ * that cannot restart gets 422 (the session is kept; the client may POST again).
  * @throws InvalidSdpFragmentError when the credentials break the ICE grammar or the engine refuses them
  */
-export async function restartIce<P extends WhipPublisher>(
+export async function answerIceRestart(
   c: Context,
-  session: PublisherSession<P>,
+  session: RestartableSession,
+  peer: RestartablePeer,
   fragment: SdpFragment,
-  logger: WhepLogger,
+  context: { role: OfferRole; logger: WhepLogger; log: object },
 ): Promise<Response> {
-  const log = { stream: session.name, sessionId: session.id, peerId: session.publisher.id };
-  const { publisher } = session;
-  if (publisher.restartIce === undefined) {
-    logger.info(log, 'whip ice restart refused: not supported');
+  const { logger } = context;
+  const log = { ...context.log, sessionId: session.id, peerId: peer.id };
+  const label = context.role === 'publisher' ? 'whip' : 'whep';
+  if (peer.restartIce === undefined) {
+    logger.info(log, `${label} ice restart refused: not supported`);
     throw new IceRestartUnsupportedError(session.id);
   }
   const { ufrag, pwd, candidates } = fragment;
@@ -40,17 +41,17 @@ export async function restartIce<P extends WhipPublisher>(
   }
   let answer: IceRestartAnswer;
   try {
-    answer = await publisher.restartIce({ ufrag, pwd, candidates });
+    answer = await peer.restartIce({ ufrag, pwd, candidates });
   } catch (error) {
-    if (OfferRefusedError.of(error, 0, 'publisher') === undefined) throw error;
+    if (OfferRefusedError.of(error, 0, context.role) === undefined) throw error;
     // The engine's own text is logged here and never sent.
-    logger.warn({ ...log, err: error }, 'whip ice restart refused by the engine');
+    logger.warn({ ...log, err: error }, `${label} ice restart refused by the engine`);
     throw new InvalidSdpFragmentError('the ICE restart could not be applied');
   }
   session.remoteUfrag = ufrag;
   session.remotePwd = pwd;
   session.etag = newEtag();
-  logger.info(log, 'whip ice restarted');
+  logger.info(log, `${label} ice restarted`);
   c.header('ETag', session.etag);
   c.header('Content-Type', 'application/trickle-ice-sdpfrag');
   return c.body(answerFragment(answer), 200);
