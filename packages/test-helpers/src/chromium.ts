@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type LaunchOptions, type Page } from 'playwright-core';
 
 /**
@@ -130,4 +132,20 @@ export async function recvonlyPage(
     await pc.setRemoteDescription({ type: 'answer', sdp });
   }, answerSdp);
   return page;
+}
+
+/**
+ * A blank page served on 127.0.0.1 (with a `<video id="v">`): a secure context, which `getUserMedia`
+ * needs and about:blank is not. `close()` stops the server.
+ */
+export async function blankOrigin(): Promise<{ url: string; close(): void }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html' });
+    response.end('<!doctype html><title>blank</title><video id="v" autoplay muted playsinline></video>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => server.close(),
+  };
 }

@@ -10,6 +10,29 @@ export interface IceFragment {
   candidates: string[];
 }
 
+/** A trickle-ice-sdpfrag body (RFC 8840) with the fragment's credentials and every candidate. */
+export function sdpfrag(fragment: IceFragment): string {
+  const lines = [`a=ice-ufrag:${fragment.ufrag}`, `a=ice-pwd:${fragment.pwd}`];
+  for (const candidate of fragment.candidates) lines.push(`a=${candidate}`);
+  return `${[...lines, 'a=end-of-candidates'].join('\r\n')}\r\n`;
+}
+
+/**
+ * `sdp` (the remote answer a client holds) after an ICE restart: the server's new credentials
+ * and candidates in place of the old ones, everything else kept.
+ */
+export function withIceFragment(sdp: string, answer: IceFragment): string {
+  const lines = sdp
+    .split('\r\n')
+    .filter((line) => line !== '' && !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
+    .flatMap((line) => {
+      if (line.startsWith('a=ice-ufrag:')) return [`a=ice-ufrag:${answer.ufrag}`];
+      if (!line.startsWith('a=ice-pwd:')) return [line];
+      return [`a=ice-pwd:${answer.pwd}`, ...answer.candidates.map((c) => `a=${c}`), 'a=end-of-candidates'];
+    });
+  return `${lines.join('\r\n')}\r\n`;
+}
+
 /** The ICE credentials and candidates of an SDP or of a trickle-ice-sdpfrag body. */
 export function iceFragment(sdp: string): IceFragment {
   const lines = sdp.split('\r\n');
@@ -79,21 +102,8 @@ export class WeriftPublisher {
 
   /** Applies the server's answer fragment to the remote description, as a WHIP client does. */
   async acceptIceRestart(answer: IceFragment): Promise<void> {
-    const lines = this.pc.remoteDescription!.sdp.split('\r\n').filter((line) => line !== '');
-    const sdp = lines
-      .filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
-      .flatMap((line) => {
-        if (line.startsWith('a=ice-ufrag:')) return [`a=ice-ufrag:${answer.ufrag}`];
-        if (line.startsWith('a=ice-pwd:')) {
-          return [
-            `a=ice-pwd:${answer.pwd}`,
-            ...answer.candidates.map((c) => `a=${c}`),
-            'a=end-of-candidates',
-          ];
-        }
-        return [line];
-      });
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: `${sdp.join('\r\n')}\r\n` });
+    const sdp = withIceFragment(this.pc.remoteDescription!.sdp, answer);
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
     startRestartedIce(this.pc);
   }
 

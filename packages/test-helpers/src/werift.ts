@@ -1,3 +1,9 @@
 export { SyntheticSender, type SyntheticSenderOptions } from './synthetic-sender.js';
-export { type IceFragment, iceFragment, WeriftPublisher } from './werift-publisher.js';
+export {
+  type IceFragment,
+  iceFragment,
+  sdpfrag,
+  WeriftPublisher,
+  withIceFragment,
+} from './werift-publisher.js';
 export { type ViewerKind, WeriftViewer, type WeriftViewerOptions } from './werift-viewer.js';

@@ -1,7 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { waitFor } from '@dragon/test-helpers';
-import { gatheredOffer, launchChromium } from '@dragon/test-helpers/chromium';
+import { blankOrigin, gatheredOffer, launchChromium } from '@dragon/test-helpers/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PublisherFactory, RtpSource } from '../src/index.js';
@@ -13,17 +11,11 @@ import { PublisherFactory, RtpSource } from '../src/index.js';
 let browser: Browser;
 let source: RtpSource;
 /** A blank page on loopback: `getUserMedia` needs a secure context, which about:blank is not. */
-let blank: Server;
-let blankUrl: string;
+let blank: Awaited<ReturnType<typeof blankOrigin>>;
 const publishers = new PublisherFactory({ interfaceAddresses: ['127.0.0.1'] });
 
 beforeAll(async () => {
-  blank = createServer((_request, response) => {
-    response.writeHead(200, { 'Content-Type': 'text/html' });
-    response.end('<!doctype html><title>blank</title>');
-  });
-  await new Promise<void>((resolve) => blank.listen(0, '127.0.0.1', resolve));
-  blankUrl = `http://127.0.0.1:${(blank.address() as AddressInfo).port}/`;
+  blank = await blankOrigin();
   browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
   source = await RtpSource.open({ id: 'feedback', video: { payloadType: 96 }, audio: { payloadType: 111 } });
 }, 60_000);
@@ -48,7 +40,7 @@ const estimate = (page: Page) =>
 
 it('answers a Chromium publisher transport-cc and its estimate climbs from the start rate', async () => {
   const page = await browser.newPage();
-  await page.goto(blankUrl);
+  await page.goto(blank.url);
   await page.evaluate(async () => {
     const media = await navigator.mediaDevices.getUserMedia({
       video: { width: 1280, height: 720, frameRate: 25 },

@@ -1,7 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { waitFor } from '@dragon/test-helpers';
-import { gatheredOffer, launchChromium } from '@dragon/test-helpers/chromium';
+import { blankOrigin, gatheredOffer, launchChromium } from '@dragon/test-helpers/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PeerFactory, PublisherFactory, RtpSource } from '../src/index.js';
@@ -12,18 +10,12 @@ import { PeerFactory, PublisherFactory, RtpSource } from '../src/index.js';
 let browser: Browser;
 let source: RtpSource;
 /** A blank page on loopback: `getUserMedia` needs a secure context, which about:blank is not. */
-let blank: Server;
-let blankUrl: string;
+let blank: Awaited<ReturnType<typeof blankOrigin>>;
 const publishers = new PublisherFactory({ interfaceAddresses: ['127.0.0.1'] });
 const viewers = new PeerFactory({ interfaceAddresses: ['127.0.0.1'] });
 
 beforeAll(async () => {
-  blank = createServer((_request, response) => {
-    response.writeHead(200, { 'Content-Type': 'text/html' });
-    response.end('<!doctype html><title>blank</title><video id="v" autoplay muted playsinline></video>');
-  });
-  await new Promise<void>((resolve) => blank.listen(0, '127.0.0.1', resolve));
-  blankUrl = `http://127.0.0.1:${(blank.address() as AddressInfo).port}/`;
+  blank = await blankOrigin();
   browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
   source = await RtpSource.open({
     id: 'simulcast',
@@ -53,7 +45,7 @@ const applyAnswer = (page: Page, sdp: string) =>
 
 it('takes Chromium’s three simulcast layers as renditions and serves a viewer each of them', async () => {
   const publisherPage = await browser.newPage();
-  await publisherPage.goto(blankUrl);
+  await publisherPage.goto(blank.url);
   await publisherPage.evaluate(async () => {
     const media = await navigator.mediaDevices.getUserMedia({
       video: { width: 1280, height: 720, frameRate: 25 },
@@ -93,7 +85,7 @@ it('takes Chromium’s three simulcast layers as renditions and serves a viewer 
   );
 
   const viewerPage = await browser.newPage();
-  await viewerPage.goto(blankUrl);
+  await viewerPage.goto(blank.url);
   await viewerPage.evaluate(() => {
     const pc = new RTCPeerConnection();
     (window as unknown as { pc: RTCPeerConnection }).pc = pc;

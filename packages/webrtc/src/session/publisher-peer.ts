@@ -2,17 +2,11 @@ import type { RTCPeerConnection, RTCRtpReceiver } from 'werift';
 import type { RemoteCandidateGate } from '../ice/remote-candidates.js';
 import type { ForwarderStats, PublicationForwarder } from '../ingest/publication-forwarder.js';
 import type { RtpSource } from '../ingest/rtp-source.js';
-import {
-  type RestartAnswering,
-  type SessionCloseReason,
-  SessionPeer,
-  type SessionState,
-} from './session-peer.js';
+import { type RestartAnswering, type SessionCloseReason, SessionPeer } from './session-peer.js';
 import type { TransportFeedbackSender } from './transport-feedback-sender.js';
 
-export type PublisherState = SessionState;
+export type { SessionState as PublisherState } from './session-peer.js';
 export type PublisherCloseReason = SessionCloseReason | 'media-timeout';
-export type { RestartAnswering } from './session-peer.js';
 
 /** One keyframe request per this long at most: a burst of viewer PLIs is one for the publisher. */
 const keyframeRequestIntervalMs = 500;
