@@ -9,6 +9,7 @@ export default defineConfig({
     werift: 'src/werift.ts',
     server: 'src/server.ts',
     redis: 'src/redis.ts',
+    'frame-stamp': 'src/frame-stamp.ts',
   },
   format: ['esm'],
   dts: true,
