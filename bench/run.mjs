@@ -3,7 +3,7 @@
 // not run this time are kept) and writes bench/results/latest.md from it.
 // Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
 // `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, ttff-server,
-// api, ladder, refused, store).
+// api, ladder, refused, store, adaptation, latency).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -91,6 +91,11 @@ if (wanted('store'))
   ]);
 if (wanted('adaptation'))
   produced.adaptation = run('adaptation', '.', ['bench/adaptation.mjs', ...(quick ? ['--quick'] : [])]);
+if (wanted('latency'))
+  produced.latency = run('latency', '.', [
+    'bench/glass-to-glass.mjs',
+    ...(quick ? ['--frames', '60', '--warmup', '2000'] : []),
+  ]);
 rmSync(work, { recursive: true, force: true });
 
 let commit = 'unknown';
@@ -123,6 +128,7 @@ for (const name of [
   'refused',
   'store',
   'adaptation',
+  'latency',
 ]) {
   if (previous[name] && !sections[name])
     sections[name] = {
@@ -149,6 +155,7 @@ const {
   refused,
   store,
   adaptation,
+  latency,
 } = latest;
 const stamp = (name) =>
   sections[name]
@@ -315,6 +322,20 @@ if (adaptation?.phases)
     ),
     '',
     `Rendition timeline (s): ${adaptation.timeline.map(({ t, rendition }) => `${f(t)} ${rendition}`).join(' → ')}; the uncapped viewer switched ${adaptation.uncapped.switches} times.`,
+    '',
+  );
+if (latency?.rows)
+  lines.push(
+    `## Glass to glass${stamp('latency')}`,
+    '',
+    `A capture time in each frame's pixels, read back in headless Chromium at presentation (\`expectedDisplayTime − stamp\`); 640×360@30, 1 Mbit/s; ${latency.frames} frames per row after ${latency.warmupMs / 1000} s.`,
+    '',
+    '| path | audio | p50 / p95 / p99 ms | before the browser p50 | in the browser p50 | jitter buffer video / audio ms | load average |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...latency.rows.map(
+      (r) =>
+        `| ${r.path} | ${r.audio ? 'yes' : 'no'} | ${r.latencyMs ? `${f(r.latencyMs.p50, 0)} / ${f(r.latencyMs.p95, 0)} / ${f(r.latencyMs.p99, 0)}` : '–'}${r.timedOut ? ` (${r.frames} frames)` : ''} | ${f(r.beforeBrowserMs?.p50, 0)} | ${f(r.inBrowserMs?.p50, 0)} | ${f(r.jitterBufferMs?.video, 0)} / ${f(r.jitterBufferMs?.audio, 0)} | ${r.loadavg[0].toFixed(1)} |`,
+    ),
     '',
   );
 const markdown = lines.join('\n');
