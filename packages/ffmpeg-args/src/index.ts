@@ -1,3 +1,5 @@
+export type { DecoderPlan } from './decoder-delay.js';
+export { decoderPlanSchema, planDecoder, sliceDecodeMaxHeight } from './decoder-delay.js';
 export type { ProbeFailure } from './errors.js';
 export { InvalidLegOptionsError, ProbeFailedError } from './errors.js';
 export type { BannerStream, InputFacts, MediaFacts, StreamFacts } from './input-facts.js';

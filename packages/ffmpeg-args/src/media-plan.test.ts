@@ -355,3 +355,32 @@ describe('planMedia, CPU cost and budget', () => {
     expect(plan.video.action).toBe('copy');
   });
 });
+
+describe('the decoder of a transcode', () => {
+  const settings = (extra: WebRtcConfigInput = {}) =>
+    webRtcConfigSchema.parse({ enabled: true, renditions: 'off', ...extra });
+  const rtsp = [{ address: 'rtsp://camera/stream' }];
+  const forced = settings({ force_transcode: true });
+
+  it('decodes a transcoded picture up to 1080p with slice threads, on the input it comes from', () => {
+    const microphone = probed(audio({ index: 0, codec: 'pcm_s16le' }));
+    const camera = probed(video({ height: 1080 }));
+    const plan = planMedia([microphone, camera], forced, [
+      { address: 'hw:0', options: ['-f', 'alsa'] },
+      ...rtsp,
+    ]);
+    expect(plan.video.action).toBe('transcode');
+    expect(plan.decoder).toMatchObject({ input: 1, options: ['-thread_type', 'slice'] });
+    expect(plan.decoder?.reason).toMatch(/1080p decoded with slice threads/);
+  });
+
+  it('leaves a copied picture, a 4K one, one of unknown height and one whose input sets threads as they are', () => {
+    expect(planMedia(probed(video()), settings(), rtsp).video.action).toBe('copy');
+    expect(planMedia(probed(video()), settings(), rtsp).decoder).toBeUndefined();
+    expect(planMedia(probed(video({ height: 2160 })), forced, rtsp).decoder).toBeUndefined();
+    expect(planMedia(probed(video({ height: undefined })), forced, rtsp).decoder).toBeUndefined();
+    expect(planMedia(undefined, forced, rtsp).decoder).toBeUndefined();
+    const threaded = [{ address: 'rtsp://camera/stream', options: ['-threads', '4'] }];
+    expect(planMedia(probed(video()), forced, threaded).decoder).toBeUndefined();
+  });
+});

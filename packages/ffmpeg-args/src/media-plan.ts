@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { audioVerdict, describeStream, type Verdict, videoVerdict } from './browser-support.js';
+import { decoderPlanSchema, planDecoder } from './decoder-delay.js';
 import type { InputFacts, MediaFacts, StreamFacts } from './input-facts.js';
 import { inputPacingSchema, planPacing } from './input-pacing.js';
-import { planLadder, renditionPlanSchema } from './ladder.js';
+import { isProduced, planLadder, renditionPlanSchema } from './ladder.js';
 import type { ProcessInput } from './listening-input.js';
 import { audioTranscodeCores, videoTranscodeCores } from './transcode-cost.js';
 import type { WebRtcConfig } from './webrtc-config.js';
@@ -35,6 +36,11 @@ export const mediaPlanSchema = z.object({
   cpu_cores: z.number().min(0),
   /** Per input, whether FFmpeg reads it at its own rate (`-re` added for this start) and why. */
   pacing: z.array(inputPacingSchema),
+  /**
+   * The decoder options a transcoded video's input gets for this start (slice threads, so frames
+   * are not held; see `planDecoder`); absent when the video is not transcoded or they do not apply.
+   */
+  decoder: decoderPlanSchema.optional(),
   /**
    * The video's ladder: the top, the renditions below it, VP8, and the audio-only fallback, each
    * made or not and why. Empty when renditions and VP8 are off.
@@ -164,6 +170,12 @@ export function planMedia(
     blocked: settings.renditions_blocked,
     costFactor: settings.rendition_cost_factor,
   });
+  // The top's transcode or a rendition FFmpeg makes: either way FFmpeg decodes the video.
+  const decodes = video.action === 'transcode' || ladder.renditions.some(isProduced);
+  const decoder =
+    decodes && pickedVideo.found === 'stream'
+      ? planDecoder(pickedVideo.input, pickedVideo.stream, inputs)
+      : undefined;
   return {
     basis:
       known.length === 0 ? 'none' : known.some((entry) => entry.source === 'banner') ? 'banner' : 'probe',
@@ -171,6 +183,7 @@ export function planMedia(
     audio,
     cpu_cores: Math.round((video.cpu_cores + audio.cpu_cores) * 100) / 100,
     pacing: planPacing(inputs, list),
+    ...(decoder ? { decoder } : {}),
     renditions: ladder.renditions,
     ladder_notes: ladder.notes,
     ladder_cpu_cores: ladder.cpuCores,

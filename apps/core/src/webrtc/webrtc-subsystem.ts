@@ -181,6 +181,8 @@ export class WebRtcSubsystem {
     // Viewers play what arrives when it arrives: an input FFmpeg could read faster than real time
     // (HLS, a file, a generator) would reach them in bursts (see planPacing).
     for (const { input, paced } of plan.pacing) if (paced) context.addInputOptions(input, ['-re']);
+    // A transcode's decoder hands frames on as they are decoded (see planDecoder).
+    if (plan.decoder) context.addInputOptions(plan.decoder.input, plan.decoder.options);
     entry.source.setActiveTracks({ video: plan.video.action !== 'off', audio: plan.audio.action !== 'off' });
     const health = entry.source.health().video;
     const run: Run = {
