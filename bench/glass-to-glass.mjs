@@ -68,7 +68,10 @@ function runFfmpeg(args, stdout = 'ignore') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      // A reader blocked on a UDP input that went quiet may not see SIGTERM.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
+      clearTimeout(kill);
     },
   };
 }
@@ -89,6 +92,10 @@ function camera({ audio, format, address }) {
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
     ...['-pix_fmt', 'yuv420p', '-g', String(2 * fps), '-b:v', '1M', '-maxrate', '1M', '-bufsize', '1M'],
     ...(audio ? ['-c:a', 'aac', '-b:a', '64k'] : []),
+    // One audio frame per PES, as a hardware encoder sends it: FFmpeg's default packs 2,930 bytes
+    // (0.37 s of this AAC) into each, and audio arriving in such bursts makes the browser's audio
+    // jitter buffer, and the video it keeps in sync, wait as long.
+    ...(format === 'mpegts' ? ['-pes_payload_size', '0'] : []),
     ...['-f', format, address],
   ]);
 }
@@ -174,12 +181,15 @@ async function measureWhep(whepPath) {
 /** A process reading `input` with WebRTC on (`transcode`: forced), running, then measured. */
 async function measureProcess(row, input, transcode) {
   const id = `g2g-${row.name}`;
+  // `-threads 0` is FFmpeg's default decoding (frame threads), which the plan leaves alone when
+  // the input sets it: the rows before the plan's slice-threaded decoder, in the same run.
+  const inputOptions = row.frameThreads ? ['-threads', '0'] : [];
   await server.json(
     '/api/v3/process',
     jsonBody({
       id,
       reference: 'g2g',
-      input: [{ id: 'in', address: input, options: [] }],
+      input: [{ id: 'in', address: input, options: inputOptions }],
       output: [],
       options: [],
       autostart: true,
@@ -204,7 +214,9 @@ async function measureProcess(row, input, transcode) {
     const plan = state.webrtc?.plan;
     return rowResult(row, measured, {
       jitterBufferMs: buffers,
-      plan: plan ? { video: plan.video?.action, audio: plan.audio?.action } : undefined,
+      plan: plan
+        ? { video: plan.video?.action, audio: plan.audio?.action, decoder: plan.decoder?.options }
+        : undefined,
       ffmpeg: state.command?.join(' '),
     });
   } finally {
@@ -365,6 +377,22 @@ const rows = [
     path: 'MPEG-TS/UDP → process, WebRTC transcode → WHEP',
     audio: true,
     transcode: true,
+    run: tsRow,
+  },
+  {
+    name: 'ts-transcode-frame-threads',
+    path: 'MPEG-TS/UDP → process, WebRTC transcode → WHEP; decoder with frame threads (FFmpeg default: before)',
+    audio: false,
+    transcode: true,
+    frameThreads: true,
+    run: tsRow,
+  },
+  {
+    name: 'ts-transcode-audio-frame-threads',
+    path: 'MPEG-TS/UDP → process, WebRTC transcode → WHEP; decoder with frame threads (FFmpeg default: before)',
+    audio: true,
+    transcode: true,
+    frameThreads: true,
     run: tsRow,
   },
   {
