@@ -48,6 +48,18 @@ describe("the player's status route", () => {
     expect((await request('/player/player-missing/status')).status).toBe(404);
   });
 
+  it("answers a malformed session id with 400, and an unknown one without a viewer's standing", async () => {
+    expect((await addProcess('player-session', { enabled: true })).status).toBe(200);
+
+    const malformed = await request('/player/player-session/status?session=../../etc');
+    const unknown = await request('/player/player-session/status?session=no-such-session');
+
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ details: ['SESSION_INVALID', expect.any(String)] });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.json()).not.toHaveProperty('viewer');
+  });
+
   it("asks for the process's viewer token, as WHEP does", async () => {
     expect((await addProcess('player-guarded', { enabled: true, token: 'player-secret' })).status).toBe(200);
 

@@ -41,7 +41,7 @@ export type {
 } from './ingest/rtp-source.js';
 export { RtpSource } from './ingest/rtp-source.js';
 export type { IceRestartAnswer, IceRestartRequest } from './session/ice-restart.js';
-export type { PeerCloseReason, PeerState } from './session/peer.js';
+export type { PeerCloseReason, PeerState, ViewerAdaptationState } from './session/peer.js';
 export { Peer } from './session/peer.js';
 export type { IceServer, PeerFactoryOptions } from './session/peer-factory.js';
 export { PeerFactory } from './session/peer-factory.js';

@@ -42,10 +42,10 @@ export interface WhepPeer extends RestartablePeer {
   stats?(): { bytesSent: number };
   /**
    * Where an adaptive viewer stands (its rendition, `'audio'` while its video is paused; its
-   * link's estimate; switches so far); undefined for a viewer of one rendition. Reported by
-   * `WhepSessions.list()`.
+   * link's estimate in bit/s; the fraction of its video lost over the last second; switches so
+   * far); undefined for a viewer of one rendition. Reported by `WhepSessions.list()` and `get()`.
    */
-  adaptation?(): { rendition: string; estimateBps: number; switches: number } | undefined;
+  adaptation?(): { rendition: string; estimateBps: number; loss?: number; switches: number } | undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ export function authorizeSession<S extends WhepSource>(
   const sessionId = c.req.param('sessionId') ?? '';
   // The session outlives a lookup change (e.g. WebRTC switched off), so only the token is taken from it.
   access.authorize(c, processId);
-  const session = sessions.get(processId, sessionId);
+  const session = sessions.session(processId, sessionId);
   if (session === undefined) throw new SessionNotFoundError(processId, sessionId);
   return session;
 }

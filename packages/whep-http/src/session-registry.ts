@@ -23,9 +23,14 @@ export interface WhepSessionInfo {
   createdAt: Date;
   /** Media bytes sent to the viewer so far (0 when the peer does not count them). */
   bytesSent: number;
-  /** An adaptive viewer: the rendition it is sent (`'audio'`: video paused), bit/s its link is estimated at, switches so far. */
+  /**
+   * An adaptive viewer: the rendition it is sent (`'audio'`: video paused), bit/s its link is
+   * estimated at, the fraction (0–1) of its video lost over the last second before
+   * retransmission, switches so far.
+   */
   rendition?: string;
   estimateBps?: number;
+  loss?: number;
   switches?: number;
 }
 
@@ -40,6 +45,11 @@ export interface WhepSessions {
   closeAll(processId?: string): number;
   /** The open sessions (offers being answered are not sessions yet). */
   list(): WhepSessionInfo[];
+  /**
+   * One open session of `processId`, as `list()` reports it: for a route that tells a viewer about
+   * its own session (the session id, unguessable, is what it proves it holds).
+   */
+  get(processId: string, sessionId: string): WhepSessionInfo | undefined;
 }
 
 /** Owns the sessions: each one lives until DELETE, `closeAll`, or its peer emitting `closed`. */
@@ -64,14 +74,7 @@ export class SessionRegistry implements WhepSessions {
   }
 
   list(): WhepSessionInfo[] {
-    return [...this.#sessions.values()].map(({ id, processId, remote, createdAt, peer }) => ({
-      id,
-      processId,
-      remote,
-      createdAt,
-      bytesSent: peer.stats?.().bytesSent ?? 0,
-      ...peer.adaptation?.(),
-    }));
+    return [...this.#sessions.values()].map(sessionInfo);
   }
 
   /**
@@ -106,9 +109,14 @@ export class SessionRegistry implements WhepSessions {
   }
 
   /** The session `sessionId` if it belongs to `processId`. */
-  get(processId: string, sessionId: string): WhepSession | undefined {
+  session(processId: string, sessionId: string): WhepSession | undefined {
     const session = this.#sessions.get(sessionId);
     return session?.processId === processId ? session : undefined;
+  }
+
+  get(processId: string, sessionId: string): WhepSessionInfo | undefined {
+    const session = this.session(processId, sessionId);
+    return session === undefined ? undefined : sessionInfo(session);
   }
 
   /** Forgets a session and closes its peer; false when it was already gone. */
@@ -137,4 +145,15 @@ export class SessionRegistry implements WhepSessions {
     if (listener !== undefined) session.peer.off('closed', listener);
     return true;
   }
+}
+
+function sessionInfo({ id, processId, remote, createdAt, peer }: WhepSession): WhepSessionInfo {
+  return {
+    id,
+    processId,
+    remote,
+    createdAt,
+    bytesSent: peer.stats?.().bytesSent ?? 0,
+    ...peer.adaptation?.(),
+  };
 }

@@ -81,16 +81,33 @@ describe('WHEP session lifetime', () => {
     expect(h.sessions.list()).toEqual([]);
   });
 
-  it("lists an adaptive viewer's rendition, link estimate and switches", async () => {
+  it("lists an adaptive viewer's rendition, link estimate, loss and switches", async () => {
     const h = harness();
     await openSession(h);
     await openSession(h);
-    h.peers[0]!.adapting = { rendition: '360p', estimateBps: 550_000, switches: 3 };
+    h.peers[0]!.adapting = { rendition: '360p', estimateBps: 550_000, loss: 0.04, switches: 3 };
 
     const [adaptive, fixed] = h.sessions.list();
 
-    expect(adaptive).toMatchObject({ rendition: '360p', estimateBps: 550_000, switches: 3 });
+    expect(adaptive).toMatchObject({ rendition: '360p', estimateBps: 550_000, loss: 0.04, switches: 3 });
     expect(fixed).not.toHaveProperty('rendition');
+  });
+
+  it('gives one session of its own process by id, and nothing for another process or an unknown id', async () => {
+    const h = harness();
+    h.processes.set('other', running());
+    const { url } = await openSession(h);
+    h.peers[0]!.adapting = { rendition: 'audio', estimateBps: 120_000, loss: 0, switches: 1 };
+    const id = url.split('/').pop()!;
+
+    expect(h.sessions.get('cam', id)).toMatchObject({
+      id,
+      processId: 'cam',
+      rendition: 'audio',
+      switches: 1,
+    });
+    expect(h.sessions.get('other', id)).toBeUndefined();
+    expect(h.sessions.get('cam', 'not-a-session')).toBeUndefined();
   });
 
   it('closes every session with closeAll and no process id', async () => {

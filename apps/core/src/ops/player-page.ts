@@ -6,7 +6,10 @@ import { iceGatheringScript, pageStyle } from './page-parts.js';
  * says honestly where things stand — starting, playing (resolution and frame rate from
  * `getStats`), audio only, input failing, stopped, or connected but not decodable, with the
  * server's plan line and health message from `/player/:id/status` (codecs and the server's own
- * words only: no input address, no FFmpeg log). `paths` (relative to the server's root) point it at
+ * words only: no input address, no FFmpeg log). A viewer of a process with renditions also shows
+ * the rendition the server sends it and, below the top, what its link carries (the reason it is
+ * not on the top), from the same status asked with its own session id; for 5 s after a switch it
+ * says why the picture changed. `paths` (relative to the server's root) point it at
  * another WHEP endpoint, a WHIP publication's, whose status route there is none of.
  */
 export function playerPage(
@@ -45,6 +48,15 @@ const base = new URL('/', location.href);
 const endpoint = new URL(${script(paths.whep)}, base);
 const statusPath = ${script(paths.status)};
 const statusUrl = statusPath === null ? null : new URL(statusPath, base);
+/**
+ * The frame rate is counted over the last few seconds from this long after the first frame: the
+ * server primes a new viewer with the cached group of pictures, which decodes faster than real time
+ * (a 25 fps source showed 38 fps at first when Chromium's own one-second figure was used).
+ */
+const fpsSettleMs = 2000;
+const fpsWindowMs = 5000;
+/** How long the reason of a rendition switch stays on the status line. */
+const switchNoteMs = 5000;
 /** Connected but no frame decoded for this long: the video is not decodable (the server says why). */
 const undecodableAfterMs = 8000;
 /**
@@ -65,6 +77,7 @@ const planLine = document.getElementById('plan');
 document.getElementById('unmute').onclick = () => { video.muted = false; video.play(); };
 const auth = token ? { Authorization: 'Bearer ' + token } : {};
 let session = null;
+let sessionId = null;
 let pc = null;
 let retryTimer = null;
 let reconnectTimer = null;
@@ -78,6 +91,16 @@ let lastAudioSamples = 0;
 /** What the page shows: one of starting, playing, audio-only, failing, stopped, not-decodable, unreachable, error. */
 let state = 'starting';
 let stats = { framesDecoded: 0, width: 0, height: 0, fps: 0, audioSamples: 0, concealedSamples: 0 };
+/** [timestamp ms, framesDecoded] from the settled part of this session, the last fpsWindowMs. */
+let frameSamples = [];
+let firstFrameAt = 0;
+/** A process with renditions: the server is asked where this viewer stands every other second. */
+let adaptive = false;
+let ticks = 0;
+/** Where the server said this viewer stands (\`viewer\` of the status), and the latest switch's note. */
+let viewer = null;
+let viewerTop = null;
+let switchNote = null;
 
 function show(next, text) { state = next; statusLine.textContent = text; }
 
@@ -93,14 +116,53 @@ function codecName(codec) { return codecNames[codec] || codec; }
 async function serverStatus() {
   if (statusUrl === null) return undefined;
   try {
-    const response = await fetch(statusUrl, { headers: auth, cache: 'no-store' });
+    const url = new URL(statusUrl);
+    if (sessionId) url.searchParams.set('session', sessionId);
+    const response = await fetch(url, { headers: auth, cache: 'no-store' });
     if (!response.ok) return undefined;
     const body = await response.json();
     if (body.plan) planLine.textContent = trackText('video', body.plan.video) + ' · ' + trackText('audio', body.plan.audio);
+    // The audio-only fallback is listed too: two video renditions or more make a viewer adaptive.
+    adaptive = (body.renditions || []).filter((rendition) => rendition.id !== 'audio').length > 1;
+    learnRendition(body.viewer || null, (body.renditions || [])[0]);
     return body;
   } catch {
     return undefined;
   }
+}
+
+/** Keeps the server's word on this viewer; a new rendition leaves a note of why for a few seconds. */
+function learnRendition(next, top) {
+  if (next && viewer && next.rendition !== viewer.rendition) {
+    const link = 'the link carries ~' + next.estimate_kbit + ' kbit/s';
+    let why;
+    if (next.rendition === 'audio') why = 'audio only: ' + link;
+    else if (top && next.rendition === top.id) why = 'back to ' + next.rendition;
+    else if (viewer.rendition === 'audio' || (next.height || 0) > (viewer.height || 0)) why = 'better quality: ' + link;
+    else why = 'lower quality: ' + link;
+    switchNote = { text: why, until: Date.now() + switchNoteMs };
+  }
+  viewer = next;
+  viewerTop = top ? top.id : null;
+}
+
+/** What the line says of the rendition: \`360p · link ~550 kbit/s\` below the top, \`720p\` on it. */
+function renditionText() {
+  if (!viewer) return '';
+  if (switchNote && Date.now() < switchNote.until) return ' · ' + switchNote.text;
+  if (viewer.rendition === viewerTop) return ' · ' + viewer.rendition;
+  return ' · ' + viewer.rendition + ' · link ~' + viewer.estimate_kbit + ' kbit/s';
+}
+
+/** Frames per second over the settled window (see fpsSettleMs), 0 until there is one. */
+function measureFps(frames, at) {
+  if (frames === 0) return 0;
+  if (firstFrameAt === 0) firstFrameAt = at;
+  if (at - firstFrameAt < fpsSettleMs) return 0;
+  frameSamples.push([at, frames]);
+  while (frameSamples.length > 2 && at - frameSamples[0][0] > fpsWindowMs) frameSamples.shift();
+  const [since, then] = frameSamples[0];
+  return at > since ? Math.round(((frames - then) * 1000) / (at - since)) : 0;
 }
 
 ${iceGatheringScript}
@@ -117,7 +179,10 @@ async function play() {
   pc.onconnectionstatechange = () => {
     if (pc !== peer) return;
     clearTimeout(reconnectTimer);
-    if (pc.connectionState === 'connected') { connectedAt = Date.now(); lastFrames = 0; lastAudioSamples = 0; }
+    if (pc.connectionState === 'connected') {
+      connectedAt = Date.now(); lastFrames = 0; lastAudioSamples = 0;
+      frameSamples = []; firstFrameAt = 0; viewer = null; switchNote = null;
+    }
     if (pc.connectionState === 'disconnected') {
       reconnectTimer = setTimeout(() => {
         if (pc !== peer || pc.connectionState !== 'disconnected') return;
@@ -151,6 +216,7 @@ async function play() {
     return;
   }
   session = new URL(response.headers.get('Location'), endpoint);
+  sessionId = session.pathname.split('/').pop();
   const answer = await response.text();
   // A rejected video section (port 0): the process sends audio only, or this browser has no H.264.
   expectVideo = /^m=video [1-9]/m.test(answer);
@@ -192,6 +258,8 @@ function failed(error) {
 function stop() {
   if (session) fetch(session, { method: 'DELETE', headers: auth, keepalive: true }).catch(() => {});
   session = null;
+  sessionId = null;
+  viewer = null;
   if (pc) pc.close();
   pc = null;
 }
@@ -206,7 +274,7 @@ async function watch() {
       next.framesDecoded = report.framesDecoded || 0;
       next.width = report.frameWidth || 0;
       next.height = report.frameHeight || 0;
-      next.fps = Math.round(report.framesPerSecond || 0);
+      next.fps = measureFps(next.framesDecoded, report.timestamp);
     } else if (report.kind === 'audio') {
       next.audioSamples = report.totalSamplesReceived || 0;
       next.concealedSamples = report.concealedSamples || 0;
@@ -220,9 +288,14 @@ async function watch() {
   const audioRising = audioSamples > lastAudioSamples;
   lastFrames = next.framesDecoded;
   lastAudioSamples = audioSamples;
-  if (expectVideo && next.framesDecoded > 0 && next.width > 0) {
+  ticks += 1;
+  if (adaptive && ticks % 2 === 0) await serverStatus();
+  if (viewer && viewer.rendition === 'audio') {
+    // The server paused the video: the link carries less than the lowest rendition needs.
+    show('audio-only', 'audio only · link ~' + viewer.estimate_kbit + ' kbit/s' + (audioRising ? ' · with audio' : ''));
+  } else if (expectVideo && next.framesDecoded > 0 && next.width > 0) {
     const size = next.width + '×' + next.height + (next.fps > 0 ? ' · ' + next.fps + ' fps' : '');
-    show('playing', (framesRising ? 'playing · ' : 'frozen · ') + size + (audioRising ? ' · with audio' : ''));
+    show('playing', (framesRising ? 'playing · ' : 'frozen · ') + size + renditionText() + (audioRising ? ' · with audio' : ''));
   } else if (!expectVideo && audioRising) {
     show('audio-only', 'playing audio (no video)');
   } else if (expectVideo && Date.now() - connectedAt > undecodableAfterMs) {
@@ -238,6 +311,8 @@ window.dragonPlayer = {
   get peerConnection() { return pc; },
   get state() { return state; },
   get stats() { return stats; },
+  /** Where the server says this viewer stands, with renditions (\`viewer\` of /player/:id/status). */
+  get rendition() { return viewer; },
 };
 // A media element given a stream delays the page's load event until it has a frame (HTML, "delaying
 // the load event"): started earlier, a player with nothing to play (stopped, starting, failing, unknown)

@@ -59,6 +59,24 @@ export const webRtcStateSchema = z.object({
     .optional(),
 });
 
+/** One adaptive viewer's standing, for its player (`viewer` in {@link viewerStatusSchema}). */
+export const viewerAdaptationSchema = z.object({
+  rendition: z.string(),
+  /** The rendition's height, when the plan knows it; absent for `audio`. */
+  height: z.number().int().optional(),
+  estimate_kbit: z.number().int(),
+  loss_percent: z.number(),
+  switches: z.number().int(),
+});
+
+/** The `?session=` of `GET /player/{id}/status`: a WHEP session id (random, URL-safe). */
+export const viewerSessionQuerySchema = z.object({
+  session: z
+    .string()
+    .regex(/^[\w-]{1,128}$/)
+    .optional(),
+});
+
 /**
  * What an anonymous viewer may learn about a process it is allowed to watch
  * (`GET /player/{id}/status`): where it stands, which codecs it gets and whether its video is
@@ -75,15 +93,40 @@ export const viewerStatusSchema = z.object({
   health: webRtcHealthSchema.pick({ status: true, video: true, message: true }).optional(),
   /** The renditions made in this start (the top first, `audio` for the audio-only fallback); absent without a ladder. */
   renditions: z.array(z.object({ id: z.string(), height: z.number().int().optional() })).optional(),
+  /**
+   * The asking viewer's own session (`?session=`, the last segment of its WHEP `Location`), when it
+   * is adaptive: the rendition it is sent now (`audio`: its video is paused because the link
+   * carries too little), what its link is estimated to carry, its loss before retransmission and
+   * its switches so far. The estimate is the reason of a switch: a viewer moves down when its link
+   * carries less than the rendition needs, and up when a probe shows it carries more.
+   */
+  viewer: viewerAdaptationSchema.optional(),
 });
 
 export type WebRtcHealth = z.infer<typeof webRtcHealthSchema>;
 export type WebRtcState = z.infer<typeof webRtcStateSchema>;
 export type ViewerStatus = z.infer<typeof viewerStatusSchema>;
+export type ViewerAdaptation = z.infer<typeof viewerAdaptationSchema>;
 
-/** The viewer's part of a process's WebRTC state. */
-export function viewerStatus(state: ViewerStatus['state'], webrtc: WebRtcState | undefined): ViewerStatus {
+/** What the WHEP side knows of one adaptive viewer (`WhepSessionInfo`'s adaptive fields). */
+export interface AdaptiveSessionFigures {
+  rendition?: string | undefined;
+  estimateBps?: number | undefined;
+  loss?: number | undefined;
+  switches?: number | undefined;
+}
+
+/**
+ * The viewer's part of a process's WebRTC state; with `session` (the asking viewer's own WHEP
+ * session, when it is adaptive) where that viewer stands.
+ */
+export function viewerStatus(
+  state: ViewerStatus['state'],
+  webrtc: WebRtcState | undefined,
+  session?: AdaptiveSessionFigures,
+): ViewerStatus {
   if (!webrtc) return { state };
+  const viewer = session ? viewerAdaptation(session, webrtc) : undefined;
   const track = ({ action, from, to }: WebRtcState['plan']['video']) => ({ action, from, to });
   const { status, video, message } = webrtc.health;
   const made = webrtc.plan.renditions.filter((rendition) => rendition.action !== 'off');
@@ -94,5 +137,27 @@ export function viewerStatus(state: ViewerStatus['state'], webrtc: WebRtcState |
     ...(webrtc.plan.renditions.length > 0
       ? { renditions: made.map(({ id, height }) => ({ id, ...(height === undefined ? {} : { height }) })) }
       : {}),
+    ...(viewer ? { viewer } : {}),
+  };
+}
+
+/** An adaptive session's figures as its player reads them; undefined for a viewer of one rendition. */
+function viewerAdaptation(
+  session: AdaptiveSessionFigures,
+  webrtc: WebRtcState,
+): ViewerAdaptation | undefined {
+  const { rendition, estimateBps, loss, switches } = session;
+  if (rendition === undefined) return undefined;
+  // The data plane calls the top `top`; the plan names it by its height.
+  const planned = webrtc.plan.renditions.find((candidate) =>
+    rendition === 'top' ? candidate.kind === 'top' : candidate.id === rendition,
+  );
+  const height = rendition === 'audio' ? undefined : planned?.height;
+  return {
+    rendition: planned?.id ?? rendition,
+    ...(height === undefined ? {} : { height }),
+    estimate_kbit: Math.round((estimateBps ?? 0) / 1000),
+    loss_percent: Math.round((loss ?? 0) * 1000) / 10,
+    switches: switches ?? 0,
   };
 }

@@ -21,14 +21,14 @@ export interface SocketHandle {
 /**
  * Per stream: `[packets, payload octets, packet octets, retransmitted packets, dropped packets,
  * index base, seq offset, ts offset, rendition, paused at ext, paused at timestamp, estimate,
- * switches]` (the first two are RFC 3550 §6.4.1's sender info), added to by the shard, read by the
+ * switches, loss]` (the first two are RFC 3550 §6.4.1's sender info), added to by the shard, read by the
  * viewer's owner. Dropped: packets of the stream the kernel would not take in time (the native
  * plane's send deadline, native/send_path.h) or refused; the JavaScript plane leaves queueing to
  * libuv. The index base is 1 + the extended sequence number the stream's SRTP rollover counter
  * counts from (the first packet sent to it; 0 before), kept here so that a shard made again after
  * its worker died protects the viewer's packets with the rollover counter the viewer expects.
  */
-export const streamCounterCount = 13;
+export const streamCounterCount = 14;
 export const streamCounterFields = {
   packets: 0,
   payloadOctets: 1,
@@ -47,9 +47,13 @@ export const streamCounterFields = {
   /** While paused: 1 + the output ext and the timestamp of the last video packet sent (0: none). */
   pausedOutExt: 9,
   pausedOutTs: 10,
-  /** An adaptive viewer's video: its congestion control's estimate (bit/s) and its switches so far. */
+  /**
+   * An adaptive viewer's video: its congestion control's estimate (bit/s), its switches so far and
+   * the fraction of its packets lost over the last second (what the listing and metrics show).
+   */
   estimateBps: 11,
   switches: 12,
+  loss: 13,
 } as const;
 
 export interface StreamSpec {

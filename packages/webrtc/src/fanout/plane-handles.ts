@@ -203,6 +203,7 @@ export class PlaneViewer {
         tsOffset: number;
         estimateBps: number;
         switches: number;
+        loss: number;
       }
     | undefined {
     const index = this.#kinds.indexOf(kind);
@@ -215,6 +216,7 @@ export class PlaneViewer {
       tsOffset: this.counters[offset + streamCounterFields.tsOffset]!,
       estimateBps: this.counters[offset + streamCounterFields.estimateBps]!,
       switches: this.counters[offset + streamCounterFields.switches]!,
+      loss: this.counters[offset + streamCounterFields.loss]!,
     };
   }
 

@@ -545,6 +545,7 @@ export class Shard {
     if (entry) {
       entry.counters[entry.offset + streamCounterFields.estimateBps] = adaptation.estimateBps;
       entry.counters[entry.offset + streamCounterFields.switches] = adaptation.switches;
+      entry.counters[entry.offset + streamCounterFields.loss] = adaptation.loss;
     }
     if (entry?.paced) this.#pace(viewer, entry, entry.paced, nowMs, elapsedMs);
     if (entry && nowMs < viewer.probeUntilMs && !entry.paused) {

@@ -17,6 +17,18 @@ import {
   type SessionState,
 } from './session-peer.js';
 
+/** Where an adaptive viewer stands: see {@link Peer.adaptation}. */
+export interface ViewerAdaptationState {
+  /** The rendition's id (`RtpSource.renditions()`), or `'audio'` while its video is paused. */
+  rendition: string;
+  /** The estimate of the viewer's link, bit/s. */
+  estimateBps: number;
+  /** Fraction (0–1) of its video packets lost over the last second, before retransmission. */
+  loss: number;
+  /** Switches so far. */
+  switches: number;
+}
+
 export type PeerState = SessionState;
 export type PeerCloseReason = SessionCloseReason | 'disconnected-timeout';
 
@@ -162,15 +174,21 @@ export class Peer extends SessionPeer<'disconnected-timeout'> {
   /**
    * Where an adaptive viewer stands (one whose congestion control picks its rendition): the
    * rendition it is sent (`RtpSource.renditions()` id, or `'audio'` while its video is paused), the
-   * estimate of its link in bit/s, and how many switches it made. Undefined for other viewers and
-   * before it connects.
+   * estimate of its link in bit/s, the fraction of its video packets lost over the last second (as
+   * its reports say, before retransmission), and how many switches it made. Undefined for other
+   * viewers and before it connects.
    */
-  adaptation(): { rendition: string; estimateBps: number; switches: number } | undefined {
+  adaptation(): ViewerAdaptationState | undefined {
     const counters = this.#adaptive ? this.#viewer?.streamCounters('video') : undefined;
     if (!counters) return undefined;
     const rendition =
       counters.rendition < 0 ? 'audio' : (this.#source.renditions()[counters.rendition]?.id ?? 'top');
-    return { rendition, estimateBps: Math.round(counters.estimateBps), switches: counters.switches };
+    return {
+      rendition,
+      estimateBps: Math.round(counters.estimateBps),
+      loss: Math.round(counters.loss * 1000) / 1000,
+      switches: counters.switches,
+    };
   }
 
   #followTarget(): void {

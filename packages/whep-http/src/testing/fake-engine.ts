@@ -57,7 +57,7 @@ export class FakePeer extends FakeEnginePeer implements WhepPeer {
   }
 
   /** What `adaptation()` reports; undefined: a viewer of one rendition. */
-  adapting: { rendition: string; estimateBps: number; switches: number } | undefined;
+  adapting: { rendition: string; estimateBps: number; loss?: number; switches: number } | undefined;
 
   adaptation(): { rendition: string; estimateBps: number; switches: number } | undefined {
     return this.adapting;
