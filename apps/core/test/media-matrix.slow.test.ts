@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rejectedSectionProblems } from '@dragon/test-helpers';
+import { type InboundMedia, inboundMedia } from '@dragon/test-helpers/chromium';
 import {
   freePort,
   jsonBody,
@@ -79,47 +80,19 @@ interface WebRtcState {
 }
 
 /** What the player page shows, and what Chromium's own getStats says about its connection. */
-interface Watched {
+interface Watched extends InboundMedia {
   state: string;
   text: string;
   plan: string;
-  frames: number;
-  width: number;
-  height: number;
-  samples: number;
-  concealed: number;
 }
 
 async function watch(page: Page): Promise<Watched> {
-  return page.evaluate(async () => {
-    const player = (
-      window as unknown as { dragonPlayer?: { state: string; peerConnection: RTCPeerConnection | null } }
-    ).dragonPlayer;
-    const watched = {
-      state: player?.state ?? '',
-      text: document.getElementById('status')?.textContent ?? '',
-      plan: document.getElementById('plan')?.textContent ?? '',
-      frames: 0,
-      width: 0,
-      height: 0,
-      samples: 0,
-      concealed: 0,
-    };
-    const pc = player?.peerConnection;
-    if (!pc) return watched;
-    (await pc.getStats()).forEach((report) => {
-      if (report.type !== 'inbound-rtp') return;
-      if (report.kind === 'video') {
-        watched.frames = report.framesDecoded ?? 0;
-        watched.width = report.frameWidth ?? 0;
-        watched.height = report.frameHeight ?? 0;
-      } else {
-        watched.samples = report.totalSamplesReceived ?? 0;
-        watched.concealed = report.concealedSamples ?? 0;
-      }
-    });
-    return watched;
-  });
+  const shown = await page.evaluate(() => ({
+    state: (window as unknown as { dragonPlayer?: { state: string } }).dragonPlayer?.state ?? '',
+    text: document.getElementById('status')?.textContent ?? '',
+    plan: document.getElementById('plan')?.textContent ?? '',
+  }));
+  return { ...shown, ...(await inboundMedia(page, 'dragonPlayer.peerConnection')) };
 }
 
 interface Row {
@@ -172,8 +145,8 @@ async function playsInChromium(id: string, row: Row): Promise<Watched> {
       `${id}: the player plays`,
       async () => {
         const now = await watch(page);
-        const playing = video ? now.state === 'playing' && now.frames > 0 : now.state === 'audio-only';
-        return playing && (!audio || now.samples > 0) ? now : undefined;
+        const playing = video ? now.state === 'playing' && now.framesDecoded > 0 : now.state === 'audio-only';
+        return playing && (!audio || now.audioSamples > 0) ? now : undefined;
       },
       90_000,
     );
@@ -181,11 +154,11 @@ async function playsInChromium(id: string, row: Row): Promise<Watched> {
       `${id}: frames and samples keep coming`,
       async () => {
         const now = await watch(page);
-        const framesRising = !video || now.frames >= first.frames + 50;
+        const framesRising = !video || now.framesDecoded >= first.framesDecoded + 50;
         // Two seconds of decoded audio, not of silence made up for packets that did not decode (AAC
         // copied into an Opus track) or arrived late: concealed samples do not count. How many are
         // concealed on the way depends on how busy the machine is, so that is not asserted.
-        const decodedSamples = (watched: Watched) => watched.samples - watched.concealed;
+        const decodedSamples = (watched: Watched) => watched.audioSamples - watched.concealedSamples;
         const samplesRising = !audio || decodedSamples(now) >= decodedSamples(first) + 96_000;
         return framesRising && samplesRising ? now : undefined;
       },
@@ -318,7 +291,7 @@ describe('every input kind plays in Chromium with the default settings', () => {
           expect(watched.text).toBe('playing audio (no video)');
         } else {
           expect(watched.text).toMatch(/^(playing|frozen) · \d+×\d+/);
-          expect(watched.width).toBeGreaterThan(0);
+          expect(watched.frameWidth).toBeGreaterThan(0);
         }
         expect(watched.text).not.toMatch(/undefined|NaN/);
         expect(watched.plan).toMatch(row.planLine);
@@ -448,7 +421,7 @@ describe('every input kind plays in Chromium with the default settings', () => {
           },
           90_000,
         );
-        expect(watched.frames).toBe(0);
+        expect(watched.framesDecoded).toBe(0);
         // The server's own words follow: which condition, and its likely cause.
         expect(watched.text).toMatch(/^connected, but no video frame could be decoded: .{20,}/);
         expect(watched.plan).toContain('video HEVC (copied)');

@@ -38,34 +38,70 @@ export function launchChromium(
   });
 }
 
-/** What a page's `window.pc` has received and decoded so far (its inbound RTP statistics). */
+/** What a page's connection has received and decoded so far (its inbound RTP statistics). */
 export interface InboundMedia {
   framesDecoded: number;
+  /** The size of the last decoded frame (0 before one). */
+  frameWidth: number;
+  frameHeight: number;
+  /** Chromium's own figure: frames decoded over the last second. */
+  framesPerSecond: number;
+  /** Freezes Chromium counted (a frame late by max(3 × the mean frame time, mean + 150 ms)) and their total, seconds. */
+  freezeCount: number;
+  totalFreezesDuration: number;
   /** Audio bytes received (`bytesReceived`). */
   audioBytes: number;
   /** Audio samples played out (`totalSamplesReceived`, concealment included). */
   audioSamples: number;
+  /** Of those, samples made up for missing or late packets. */
+  concealedSamples: number;
+  /** `concealedSamples / audioSamples` (0 before any sample). */
+  concealedRatio: number;
 }
 
 /**
- * Reads the inbound RTP statistics of the `RTCPeerConnection` a page keeps at `window.pc`: poll
+ * Reads the inbound RTP statistics of an `RTCPeerConnection` of the page: by default the one it
+ * keeps at `window.pc` ({@link recvonlyPage}); `connection` is another path from `window`, e.g.
+ * `dragonPlayer.peerConnection` for the server's player page. All zeros while there is none. Poll
  * it with `waitFor` until what the test needs has arrived.
  * @example await waitFor('frames', async () => ((await inboundMedia(page)).framesDecoded > 0 ? true : undefined));
  */
-export function inboundMedia(page: Page): Promise<InboundMedia> {
-  return page.evaluate(async () => {
-    const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-    const media = { framesDecoded: 0, audioBytes: 0, audioSamples: 0 };
+export function inboundMedia(page: Page, connection = 'pc'): Promise<InboundMedia> {
+  return page.evaluate(async (connection) => {
+    let pc: unknown = window;
+    for (const step of connection.split('.')) pc = (pc as Record<string, unknown> | null | undefined)?.[step];
+    const media = {
+      framesDecoded: 0,
+      frameWidth: 0,
+      frameHeight: 0,
+      framesPerSecond: 0,
+      freezeCount: 0,
+      totalFreezesDuration: 0,
+      audioBytes: 0,
+      audioSamples: 0,
+      concealedSamples: 0,
+      concealedRatio: 0,
+    };
+    if (!(pc instanceof RTCPeerConnection)) return media;
     (await pc.getStats()).forEach((report) => {
       if (report.type !== 'inbound-rtp') return;
-      if (report.kind === 'video') media.framesDecoded = report.framesDecoded ?? 0;
+      if (report.kind === 'video') {
+        media.framesDecoded = report.framesDecoded ?? 0;
+        media.frameWidth = report.frameWidth ?? 0;
+        media.frameHeight = report.frameHeight ?? 0;
+        media.framesPerSecond = report.framesPerSecond ?? 0;
+        media.freezeCount = report.freezeCount ?? 0;
+        media.totalFreezesDuration = report.totalFreezesDuration ?? 0;
+      }
       if (report.kind === 'audio') {
         media.audioBytes = report.bytesReceived ?? 0;
         media.audioSamples = report.totalSamplesReceived ?? 0;
+        media.concealedSamples = report.concealedSamples ?? 0;
       }
     });
+    media.concealedRatio = media.audioSamples > 0 ? media.concealedSamples / media.audioSamples : 0;
     return media;
-  });
+  }, connection);
 }
 
 /**
