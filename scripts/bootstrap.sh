@@ -119,6 +119,8 @@ ensure_libsrt() {
 
 ensure_browser() {
   command -v chromium >/dev/null || apt_install Chromium "chromium fonts-liberation"
+  # The adaptive-playback tests drop a viewer's packets at random with nftables (no netem here).
+  if [ "$(id -u)" = 0 ]; then command -v nft >/dev/null || apt_install nftables "nftables"; fi
 }
 
 ensure_redis() {

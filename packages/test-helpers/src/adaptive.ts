@@ -1,2 +1,3 @@
-export { type CappedLink, createCappedLink } from './capped-link.js';
+export { type CappedLink, canDropAtRandom, createCappedLink } from './capped-link.js';
 export { type LadderRung, ladderFfmpegArgs } from './ladder.js';
+export { playLadder, watchSource } from './ladder-viewer.js';

@@ -19,8 +19,27 @@ export interface CappedLink {
   readonly chromiumPath: string;
   /** Caps what reaches the viewer (`600kbit`), or lifts the cap (`undefined`). */
   cap(rate: string | undefined): void;
+  /**
+   * Drops this percentage of the UDP datagrams that reach the viewer, at random (nftables
+   * `numgen random` in the viewer's namespace: this kernel has no netem), or stops (`undefined`).
+   * Throws where `nft` is missing; see {@link canDropAtRandom}.
+   */
+  loss(percent: number | undefined): void;
   /** Removes the namespace, the link and the wrapper. Idempotent. */
   remove(): void;
+}
+
+/** The nftables table of a link's random loss, in the viewer's namespace. */
+const lossTable = 'dragon_loss';
+
+/** Whether `CappedLink.loss` can work here (`nft` runs), or why not. */
+export function canDropAtRandom(): true | string {
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return 'random loss needs nftables (nft): install it, or run scripts/bootstrap.sh --with-browser';
+  }
 }
 
 /**
@@ -51,6 +70,27 @@ export function createCappedLink(tag: string): CappedLink | string {
       const qdisc =
         rate === undefined ? ['pfifo'] : ['tbf', 'rate', rate, 'burst', '10kb', 'latency', '50ms'];
       execFileSync('tc', ['qdisc', 'replace', 'dev', hostEnd, 'root', ...qdisc]);
+    },
+    loss(percent) {
+      const inNamespace = ['netns', 'exec', namespace, 'nft'];
+      try {
+        execFileSync('ip', [...inNamespace, 'delete', 'table', 'inet', lossTable], { stdio: 'ignore' });
+      } catch {
+        // no loss set yet
+      }
+      if (percent === undefined) return;
+      const rule = `meta l4proto udp numgen random mod 100 < ${Math.round(percent)} drop`;
+      execFileSync('ip', [...inNamespace, '-f', '-'], {
+        input: [
+          `table inet ${lossTable} {`,
+          '  chain input {',
+          '    type filter hook input priority 0; policy accept;',
+          `    ${rule}`,
+          '  }',
+          '}',
+          '',
+        ].join('\n'),
+      });
     },
     remove() {
       if (removed) return;

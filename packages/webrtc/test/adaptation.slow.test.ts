@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { waitFor } from '@dragon/test-helpers';
-import { type CappedLink, createCappedLink, ladderFfmpegArgs } from '@dragon/test-helpers/adaptive';
-import { inboundMedia, launchChromium, recvonlyPage } from '@dragon/test-helpers/chromium';
-import type { Browser, Page } from 'playwright-core';
+import { type CappedLink, createCappedLink, playLadder, watchSource } from '@dragon/test-helpers/adaptive';
+import { inboundMedia, launchChromium } from '@dragon/test-helpers/chromium';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FanoutPlane, type Peer, PeerFactory, RtpSource } from '../src/index.js';
+import { FanoutPlane, PeerFactory, RtpSource } from '../src/index.js';
 
 // A 720p ~2 Mbit/s source with a ladder (480p, 360p, 240p), watched by two headless Chromiums:
 // one on loopback, one in a network namespace whose link the test caps with tbf. Each viewer's
@@ -104,25 +104,7 @@ describe.skipIf(skip !== undefined)('adaptive playback behind a capped link', ()
 });
 
 /** A page of `browser` watching the source: its peer (the server's end) and the page. */
-async function watch(browser: Browser): Promise<{ page: Page; peer: Peer }> {
+function watch(browser: Browser) {
   browsers.push(browser);
-  let peer: Peer | undefined;
-  const page = await recvonlyPage(browser, async (offer) => {
-    const created = await factory.createPeer(source, offer);
-    peer = created.peer;
-    return created.answerSdp;
-  });
-  await waitFor('the viewer connected', () => peer?.state === 'connected', 60_000);
-  return { page, peer: peer! };
-}
-
-function playLadder(to: RtpSource): ChildProcess {
-  const [top, ...rungs] = to.renditions();
-  const args = ladderFfmpegArgs({
-    topPort: top!.port,
-    topKbit: 2000,
-    rungs: rungs.map((rung) => ({ port: rung.port, height: rung.height!, bitrateKbit: rung.bitrateKbit })),
-    audioPort: to.audioPort!,
-  });
-  return spawn(process.env.CORE_FFMPEG_BINARY ?? 'ffmpeg', args, { stdio: 'ignore' });
+  return watchSource(browser, (offer) => factory.createPeer(source, offer));
 }
