@@ -8,6 +8,27 @@ export interface WebRtcSessionInfo {
   remote: string;
   createdAt: Date;
   bytesSent: number;
+  /**
+   * An adaptive viewer (a source with renditions): the rendition it is sent (`audio`: its video
+   * paused), its link's estimate in bit/s, the fraction of its video lost over the last second and
+   * its switches so far; shown in the session's `extra`.
+   */
+  rendition?: string | undefined;
+  estimateBps?: number | undefined;
+  loss?: number | undefined;
+  switches?: number | undefined;
+}
+
+/** An adaptive viewer's standing as one line: `360p · link ~550 kbit/s · loss 0.4 % · 3 switches`. */
+function adaptiveExtra(session: WebRtcSessionInfo): string {
+  if (session.rendition === undefined) return '';
+  const switches = session.switches ?? 0;
+  return [
+    session.rendition === 'audio' ? 'audio only' : session.rendition,
+    `link ~${Math.round((session.estimateBps ?? 0) / 1000)} kbit/s`,
+    `loss ${Math.round((session.loss ?? 0) * 1000) / 10} %`,
+    `${switches} switch${switches === 1 ? '' : 'es'}`,
+  ].join(' · ');
 }
 
 /** The collectors Dragon fills: datarhei's `hls`, `hlsingress`, `rtmp`, `srt`, and `webrtc` (Dragon's). */
@@ -82,6 +103,7 @@ export class SessionRegistry {
       const previous = this.#webrtcBytes.get(id) ?? 0;
       collector.egress(id, session.bytesSent - previous, now);
       collector.touch(id, now);
+      if (session.rendition !== undefined) collector.extra(id, adaptiveExtra(session));
       this.#webrtcBytes.set(id, session.bytesSent);
     }
     for (const id of this.#webrtcBytes.keys()) {

@@ -105,6 +105,38 @@ describe('SessionRegistry', () => {
   });
 });
 
+describe('an adaptive WebRTC viewer in the listing', () => {
+  it("shows its rendition, link estimate, loss and switches in the session's extra", () => {
+    let viewers: WebRtcSessionInfo[] = [
+      {
+        id: 's1',
+        processId: 'cam1',
+        remote: '203.0.113.9:4000',
+        createdAt: new Date(1_000),
+        bytesSent: 10_000,
+        rendition: '360p',
+        estimateBps: 551_000,
+        loss: 0.004,
+        switches: 3,
+      },
+      { id: 's2', processId: 'cam1', remote: '203.0.113.10:4000', createdAt: new Date(1_000), bytesSent: 0 },
+    ];
+    const registry = new SessionRegistry({ webrtcSessions: () => viewers, tickMs: 3_600_000 });
+    try {
+      registry.tick();
+      expect(registry.active('webrtc').map((session) => session.extra)).toEqual([
+        '360p · link ~551 kbit/s · loss 0.4 % · 3 switches',
+        '',
+      ]);
+      viewers = [{ ...viewers[0]!, rendition: 'audio', estimateBps: 120_000, loss: 0, switches: 1 }];
+      registry.tick();
+      expect(registry.active('webrtc')[0]?.extra).toBe('audio only · link ~120 kbit/s · loss 0 % · 1 switch');
+    } finally {
+      registry.close();
+    }
+  });
+});
+
 describe('SessionCollector options', () => {
   it('refuses an ignore-list entry that is no CIDR, naming the collector, instead of ignoring it', () => {
     for (const entry of ['localhost', '10.0.0.0/33', '::1/129', '10.0.0.0/8/8', '10.0.0.0/x']) {

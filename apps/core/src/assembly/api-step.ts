@@ -43,6 +43,7 @@ function metricsRoutes({ services, webrtc, auth, whip }: ApiStepOptions): Declar
     source: (processId) => webrtc.subsystem?.source(processId),
     viewers: (processId) => webrtc.viewers.count(processId),
     dataPlane: webrtc.subsystem?.plane,
+    whepViewers: webrtc.subsystem ? () => webrtc.viewers.list() : undefined,
     whipPublications: whip ? () => whip.list() : undefined,
   });
   const declaration = {

@@ -2,6 +2,7 @@ import type { ProcessManager } from '@dragon/restream';
 import type { FanoutPlane, RtpSource } from '@dragon/webrtc';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { processMetrics } from './metrics.js';
+import { registerWhepViewerMetrics, type WhepViewerFigures } from './whep-metrics.js';
 import { registerWhipMetrics, type WhipPublicationFigures } from './whip-metrics.js';
 
 const execStates = ['finished', 'starting', 'running', 'finishing', 'failed', 'killed'] as const;
@@ -14,6 +15,8 @@ export interface MetricsInput {
   viewers(processId: string): number;
   /** The media data plane, when WebRTC is on: its worker restarts are counted. */
   dataPlane?: Pick<FanoutPlane, 'workerRestarts'> | undefined;
+  /** The WHEP sessions, when WebRTC is on (the listing's figures): adaptive viewers are counted by rendition. */
+  whepViewers?: (() => readonly WhepViewerFigures[]) | undefined;
   /** The WHIP publications, when WHIP is on (the listing's figures). */
   whipPublications?: (() => readonly WhipPublicationFigures[]) | undefined;
 }
@@ -121,6 +124,9 @@ export function createMetrics(input: MetricsInput): Metrics {
         this.inc(dataPlane.workerRestarts);
       },
     });
+  }
+  if (input.whepViewers) {
+    registerWhepViewerMetrics(input.whepViewers, { totals: registry, perProcess: perProcess });
   }
   if (input.whipPublications) {
     registerWhipMetrics(input.whipPublications, { totals: registry, perName: perProcess });

@@ -178,3 +178,40 @@ describe('/metrics', () => {
     expect(await metrics.render(all)).not.toContain('name="studio"');
   });
 });
+
+describe('/metrics of adaptive WHEP viewers', () => {
+  it('counts viewers by rendition with their mean estimate and loss, and keeps the switches of ended sessions', async () => {
+    const sessions = [
+      { id: 'a', processId: 'cam', rendition: '360p', estimateBps: 500_000, loss: 0.02, switches: 2 },
+      { id: 'b', processId: 'cam', rendition: '360p', estimateBps: 600_000, loss: 0, switches: 1 },
+      { id: 'c', processId: 'cam', rendition: 'audio', estimateBps: 120_000, loss: 0.1, switches: 3 },
+      { id: 'd', processId: 'cam' },
+    ];
+    const metrics = createMetrics({ ...fakeInput(), whepViewers: () => sessions });
+
+    const text = await metrics.render(all);
+    const anonymous = await metrics.render({ withProcessIds: false });
+
+    const expected = {
+      'dragon_whep_adaptive_viewers{rendition="360p"}': 2,
+      'dragon_whep_adaptive_viewers{rendition="audio"}': 1,
+      'dragon_whep_viewers_by_rendition{process_id="cam",rendition="360p"}': 2,
+      'dragon_whep_viewers_by_rendition{process_id="cam",rendition="audio"}': 1,
+      'dragon_whep_viewer_estimate_bps{process_id="cam",rendition="360p"}': 550_000,
+      'dragon_whep_viewer_loss_ratio{process_id="cam",rendition="360p"}': 0.01,
+      'dragon_whep_viewer_loss_ratio{process_id="cam",rendition="audio"}': 0.1,
+      'dragon_whep_viewer_switches_total{process_id="cam"}': 6,
+    };
+    for (const [series, value] of Object.entries(expected)) expect(sample(text, series), series).toBe(value);
+    expect(sample(anonymous, 'dragon_whep_adaptive_viewers{rendition="360p"}')).toBe(2);
+    expect(anonymous).not.toContain('process_id="cam"');
+
+    // The audio-only viewer leaves: its rendition's series go, its switches stay counted.
+    sessions.splice(2, 1);
+    const later = await metrics.render(all);
+    expect(later).not.toContain('rendition="audio"');
+    expect(sample(later, 'dragon_whep_viewer_switches_total{process_id="cam"}')).toBe(6);
+    sessions[0]!.switches = 4;
+    expect(sample(await metrics.render(all), 'dragon_whep_viewer_switches_total{process_id="cam"}')).toBe(8);
+  });
+});
