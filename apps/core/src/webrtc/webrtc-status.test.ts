@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { viewerStatus, type WebRtcState } from './webrtc-status.js';
+import { renditionFigures, viewerStatus, type WebRtcState } from './webrtc-status.js';
 
 const track = { action: 'copy', from: 'h264', to: 'h264' } as const;
 const rendition = (id: string, kind: string, height?: number) => ({
@@ -69,5 +69,35 @@ describe("the player's status of an adaptive viewer", () => {
   it('says nothing of a viewer that is not adaptive, or of no session', () => {
     expect(viewerStatus('running', state, { switches: 0 })).not.toHaveProperty('viewer');
     expect(viewerStatus('running', state)).not.toHaveProperty('viewer');
+  });
+});
+
+describe('what the renditions of a running source received, in the state', () => {
+  it('names each as the plan does, with its packets, bitrate and keyframes', () => {
+    const received = [
+      { id: 'top', active: true, packets: 900, bitrateBps: 2_012_400, keyframes: 12, keyframeAgeMs: 420 },
+      { id: '360p', active: true, packets: 300, bitrateBps: 351_000, keyframes: 24, keyframeAgeMs: 60 },
+      { id: '240p', active: false, packets: 0, bitrateBps: 0, keyframes: 0, keyframeAgeMs: null },
+    ];
+
+    expect(renditionFigures(received, state.plan)).toEqual([
+      {
+        id: '720p',
+        active: true,
+        packets: 900,
+        bitrate_kbit: 2012,
+        keyframes: 12,
+        last_keyframe_seconds_ago: 0.4,
+      },
+      {
+        id: '360p',
+        active: true,
+        packets: 300,
+        bitrate_kbit: 351,
+        keyframes: 24,
+        last_keyframe_seconds_ago: 0.1,
+      },
+      { id: '240p', active: false, packets: 0, bitrate_kbit: 0, keyframes: 0 },
+    ]);
   });
 });

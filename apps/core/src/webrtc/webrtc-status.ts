@@ -34,6 +34,20 @@ export const webRtcHealthSchema = z.object({
   last_keyframe_seconds_ago: z.number().optional(),
 });
 
+/** What one video rendition of the running source received (the plan says what it should be). */
+export const renditionFiguresSchema = z.object({
+  /** The plan's id (`720p`, `360p`, `vp8-360p`). */
+  id: z.string(),
+  /** The current FFmpeg sends it (VP8 made on demand: while its encode runs). */
+  active: z.boolean(),
+  packets: z.number().int(),
+  /** Measured over the last second. */
+  bitrate_kbit: z.number().int(),
+  keyframes: z.number().int(),
+  /** Seconds since its newest keyframe; absent before the first. */
+  last_keyframe_seconds_ago: z.number().optional(),
+});
+
 /** Dragon's field in a process's state (`GET /api/v3/process/{id}/state`): the latest start's plan and health. */
 export const webRtcStateSchema = z.object({
   /** `config`: the process's `webrtc` block turns it on; `auto_enable`: the server's `webrtc.auto_enable` does. */
@@ -45,6 +59,12 @@ export const webRtcStateSchema = z.object({
   /** When the plan was made (Unix seconds). */
   planned_at: z.number().int(),
   health: webRtcHealthSchema,
+  /**
+   * With a ladder (more than one video rendition): what each rendition of the source received, the
+   * top first. The ladder as planned, with costs and notes, is in `plan.renditions` and
+   * `plan.ladder_notes`; viewers per rendition are in the metrics.
+   */
+  renditions: z.array(renditionFiguresSchema).optional(),
   /**
    * The VP8 rendition made on demand (`vp8: 'on-demand'`), for viewers without H.264: whether its
    * FFmpeg runs, for how many viewers, and its estimated cores while it does.
@@ -104,6 +124,32 @@ export const viewerStatusSchema = z.object({
 });
 
 export type WebRtcHealth = z.infer<typeof webRtcHealthSchema>;
+export type RenditionFigures = z.infer<typeof renditionFiguresSchema>;
+
+/** What the source's renditions received, named as the plan names them (the data plane's `top` is the plan's top). */
+export function renditionFigures(
+  received: readonly {
+    id: string;
+    active: boolean;
+    packets: number;
+    bitrateBps: number;
+    keyframes: number;
+    keyframeAgeMs: number | null;
+  }[],
+  plan: WebRtcState['plan'],
+): RenditionFigures[] {
+  const topId = plan.renditions.find((rendition) => rendition.kind === 'top')?.id ?? 'top';
+  return received.map((rendition) => ({
+    id: rendition.id === 'top' ? topId : rendition.id,
+    active: rendition.active,
+    packets: rendition.packets,
+    bitrate_kbit: Math.round(rendition.bitrateBps / 1000),
+    keyframes: rendition.keyframes,
+    ...(rendition.keyframeAgeMs === null
+      ? {}
+      : { last_keyframe_seconds_ago: Math.round(rendition.keyframeAgeMs / 100) / 10 }),
+  }));
+}
 export type WebRtcState = z.infer<typeof webRtcStateSchema>;
 export type ViewerStatus = z.infer<typeof viewerStatusSchema>;
 export type ViewerAdaptation = z.infer<typeof viewerAdaptationSchema>;

@@ -19,7 +19,7 @@ import { isWarning, judgeVideo, readsInRealTime } from './video-health.js';
 import { vp8OnDemandOf } from './vp8-on-demand.js';
 import type { WebRtcPolicy } from './webrtc-policy.js';
 import { pace, type Run, runHealth, runVideo } from './webrtc-run.js';
-import type { WebRtcState } from './webrtc-status.js';
+import { renditionFigures, type WebRtcState } from './webrtc-status.js';
 
 export interface WebRtcSubsystemOptions {
   ports: PortAllocator;
@@ -118,12 +118,14 @@ export class WebRtcSubsystem {
     const entry = this.#entries.get(processId);
     const run = entry?.run;
     if (!entry || !run) return undefined;
+    const renditions = entry.source.renditions();
     return {
       enabled_by: run.origin === 'auto' ? 'auto_enable' : 'config',
       player: playerPath(processId),
       plan: run.plan,
       planned_at: Math.floor(run.plannedAt / 1000),
       health: runHealth(entry.source, run),
+      ...(renditions.length > 1 ? { renditions: renditionFigures(renditions, run.plan) } : {}),
       ...(entry.vp8 ? { vp8_on_demand: entry.vp8.state() } : {}),
     };
   }
