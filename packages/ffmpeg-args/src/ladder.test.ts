@@ -172,6 +172,42 @@ describe('the ladder of a start', () => {
     expect(plan.ladder_cpu_cores).toBe(0);
   });
 
+  it('charges VP8 on demand to the budget: refused with a note when it does not fit, so a viewer without H.264 gets audio', () => {
+    const budget = { cores: 0.01, why: 'tight' };
+    const plan = planMedia(hd, settings({ vp8: 'on-demand', rendition_budget: budget }));
+
+    expect(summary(plan)).toEqual([
+      ['720p', 'top', 'copy', 0],
+      ['vp8-360p', 'vp8', 'off', 450],
+    ]);
+    expect(plan.ladder_notes).toEqual([
+      expect.stringMatching(
+        /^vp8-360p not made on demand: it would take about [\d.]+ cores while a viewer without H\.264 watches; 0\.01 are left \(tight\); such a viewer gets audio only$/,
+      ),
+    ]);
+    expect(plan.renditions[1]?.reason).toBe(plan.ladder_notes[0]);
+    expect(plan.ladder_cpu_cores).toBe(0);
+  });
+
+  it('keeps the room of VP8 on demand in the budget, so the ladder and VP8 fit together, outside what the start spends', () => {
+    const decode = videoDecodeCores(hd.streams[0]);
+    const p360 = renditionCores(hd.streams[0], 360, 'h264');
+    const vp8 = planMedia(hd, settings({ vp8: 'on-demand' })).renditions[1]!.estimated_cpu;
+    // Room for the 360p rung (with the decode of the copied top) and VP8, not for 240p as well.
+    const budget = { cores: decode + p360 + vp8 + 0.01, why: 'test budget' };
+    const plan = planMedia(hd, settings({ renditions: 'auto', vp8: 'on-demand', rendition_budget: budget }));
+
+    expect(summary(plan)).toEqual([
+      ['720p', 'top', 'copy', 0],
+      ['480p', 'rung', 'off', 800],
+      ['360p', 'rung', 'transcode', 350],
+      ['240p', 'rung', 'off', 130],
+      ['vp8-360p', 'vp8', 'on-demand', 450],
+      ['audio', 'audio-only', 'transcode', 64],
+    ]);
+    expect(plan.ladder_cpu_cores).toBe(Math.round((decode + p360) * 100) / 100);
+  });
+
   it('plans but does not make renditions the data plane cannot take, and says why', () => {
     const plan = planMedia(
       hd,

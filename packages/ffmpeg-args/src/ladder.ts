@@ -88,7 +88,10 @@ const round = (cores: number) => Math.round(cores * 100) / 100;
  *   above the top's height are dropped (never scaled up).
  * - With a budget, rungs are added in order of use to a viewer on a bad link — 360p, VP8, the
  *   smaller ones, then the larger ones — while they fit; each refused one says why, in `notes`.
- *   The first one added beside a copied top also pays for decoding the input.
+ *   The first one added beside a copied top also pays for decoding the input. VP8 made on demand
+ *   is charged too (with its own decode): its room is kept for it, so the ladder and the VP8 fit
+ *   together once a viewer without H.264 comes, though it is not in `cpuCores` (it runs only then);
+ *   refused, such a viewer gets audio alone.
  */
 export function planLadder(input: LadderInput): Ladder {
   const mode = input.renditions ?? 'off';
@@ -140,23 +143,30 @@ export function planLadder(input: LadderInput): Ladder {
   }
   const vp8Rung =
     vp8 === 'off' ? undefined : vp8Rendition(vp8, Math.min(vp8Height, topHeight), capped, input);
-  const ordered = byUse(wanted, vp8Rung?.action === 'transcode' ? vp8Rung : undefined);
+  const ordered = byUse(wanted, vp8Rung);
 
   let left = input.budget?.cores ?? Number.POSITIVE_INFINITY;
   let decode = input.top.action === 'copy' ? videoDecodeCores(input.stream, input.costFactor) : 0;
   let spent = 0;
   const decided = new Map<string, RenditionPlan>();
   for (const rendition of ordered) {
-    const cost = round(rendition.estimated_cpu + decode);
+    // Made on demand by an FFmpeg of its own, which decodes the top itself (in its estimate).
+    const onDemand = rendition.action === 'on-demand';
+    const paysDecode = onDemand ? 0 : decode;
+    const cost = round(rendition.estimated_cpu + paysDecode);
     if (input.budget && cost > left) {
-      const why = `${rendition.id} not added: it would take about ${cost} cores${decode > 0 ? ' (decoding the copied top included)' : ''}; ${round(Math.max(0, left))} are left (${input.budget.why})`;
+      const why = onDemand
+        ? `${rendition.id} not made on demand: it would take about ${cost} cores while a viewer without H.264 watches; ${round(Math.max(0, left))} are left (${input.budget.why}); such a viewer gets audio only`
+        : `${rendition.id} not added: it would take about ${cost} cores${paysDecode > 0 ? ' (decoding the copied top included)' : ''}; ${round(Math.max(0, left))} are left (${input.budget.why})`;
       notes.push(why);
       decided.set(rendition.id, { ...rendition, action: 'off', reason: why });
       continue;
     }
     left -= cost;
-    spent += cost;
-    decode = 0;
+    if (!onDemand) {
+      spent += cost;
+      decode = 0;
+    }
     decided.set(rendition.id, rendition);
   }
   if (vp8Rung && !decided.has(vp8Rung.id)) decided.set(vp8Rung.id, vp8Rung);

@@ -100,6 +100,9 @@ let ticks = 0;
 /** Where the server said this viewer stands (\`viewer\` of the status), and the latest switch's note. */
 let viewer = null;
 let viewerTop = null;
+let planHasVideo = false;
+const decodesH264 = () => ((RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities('video')) || { codecs: [] })
+  .codecs.some((codec) => codec.mimeType.toLowerCase() === 'video/h264');
 let switchNote = null;
 
 function show(next, text) { state = next; statusLine.textContent = text; }
@@ -121,6 +124,7 @@ async function serverStatus() {
     const response = await fetch(url, { headers: auth, cache: 'no-store' });
     if (!response.ok) return undefined;
     const body = await response.json();
+    planHasVideo = !!body.plan && body.plan.video.action !== 'off';
     if (body.plan) planLine.textContent = trackText('video', body.plan.video) + ' · ' + trackText('audio', body.plan.audio);
     // The audio-only fallback is listed too: two video renditions or more make a viewer adaptive.
     adaptive = (body.renditions || []).filter((rendition) => rendition.id !== 'audio').length > 1;
@@ -297,7 +301,9 @@ async function watch() {
     const size = next.width + '×' + next.height + (next.fps > 0 ? ' · ' + next.fps + ' fps' : '');
     show('playing', (framesRising ? 'playing · ' : 'frozen · ') + size + renditionText() + (audioRising ? ' · with audio' : ''));
   } else if (!expectVideo && audioRising) {
-    show('audio-only', 'playing audio (no video)');
+    // A process with video answered without it: this browser has no H.264 and the server made no
+    // VP8 for it (VP8 off, or beyond what the server may spend: its plan says so).
+    show('audio-only', planHasVideo && !decodesH264() ? 'playing audio: this browser cannot decode H.264, and the server makes no VP8 for it' : 'playing audio (no video)');
   } else if (expectVideo && Date.now() - connectedAt > undecodableAfterMs) {
     const status = await serverStatus();
     const why = status && status.health && status.health.message;
