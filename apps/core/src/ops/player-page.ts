@@ -49,12 +49,14 @@ const endpoint = new URL(${script(paths.whep)}, base);
 const statusPath = ${script(paths.status)};
 const statusUrl = statusPath === null ? null : new URL(statusPath, base);
 /**
- * The frame rate is counted over the last few seconds from this long after the first frame: the
+ * The frame rate is counted over the last 5 s (3 s at least) from 2 s after the first frame: the
  * server primes a new viewer with the cached group of pictures, which decodes faster than real time
- * (a 25 fps source showed 38 fps at first when Chromium's own one-second figure was used).
+ * (a 25 fps source showed 38 fps at first when Chromium's own one-second figure was used), and a
+ * one-second count swings with every burst a busy sender makes up for.
  */
 const fpsSettleMs = 2000;
 const fpsWindowMs = 5000;
+const fpsShortestMs = 3000;
 /** How long the reason of a rendition switch stays on the status line. */
 const switchNoteMs = 5000;
 /** Connected but no frame decoded for this long: the video is not decodable (the server says why). */
@@ -166,7 +168,7 @@ function measureFps(frames, at) {
   frameSamples.push([at, frames]);
   while (frameSamples.length > 2 && at - frameSamples[0][0] > fpsWindowMs) frameSamples.shift();
   const [since, then] = frameSamples[0];
-  return at > since ? Math.round(((frames - then) * 1000) / (at - since)) : 0;
+  return at - since >= fpsShortestMs ? Math.round(((frames - then) * 1000) / (at - since)) : 0;
 }
 
 ${iceGatheringScript}

@@ -38,7 +38,7 @@ export const webRtcHealthSchema = z.object({
 export const renditionFiguresSchema = z.object({
   /** The plan's id (`720p`, `360p`, `vp8-360p`). */
   id: z.string(),
-  /** The current FFmpeg sends it (VP8 made on demand: while its encode runs). */
+  /** This run sends it (VP8 made on demand: may send it, once a viewer without H.264 watches; see `vp8_on_demand`). */
   active: z.boolean(),
   packets: z.number().int(),
   /** Measured over the last second. */
