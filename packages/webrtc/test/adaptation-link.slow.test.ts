@@ -1,16 +1,15 @@
-import type { ChildProcess } from 'node:child_process';
 import { waitFor } from '@dragon/test-helpers';
 import {
   type CappedLink,
   canDropAtRandom,
   createCappedLink,
-  playLadder,
   watchSource,
 } from '@dragon/test-helpers/adaptive';
 import { inboundMedia, launchChromium } from '@dragon/test-helpers/chromium';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FanoutPlane, type Peer, PeerFactory, RtpSource } from '../src/index.js';
+import type { Peer, PeerFactory, RtpSource } from '../src/index.js';
+import { type LadderFixture, ladder, openLadder } from './adaptive/ladder-fixture.js';
 
 // What a viewer's link does to it, beyond the steady cap of adaptation.slow.test.ts: random loss
 // (repaired by NACK) must not move it, and a link that tightens while it plays must. The same 720p
@@ -32,35 +31,15 @@ if (!skip && nft !== true) console.warn(`random loss test skipped: ${nft}`);
  */
 const randomLossHolds = process.env.DRAGON_RANDOM_LOSS_SPEC === '1';
 
-const ladder = [
-  { id: '480p', height: 480, bitrateKbit: 800 },
-  { id: '360p', height: 360, bitrateKbit: 350 },
-  { id: '240p', height: 240, bitrateKbit: 130 },
-] as const;
-
-let plane: FanoutPlane;
+let fixture: LadderFixture | undefined;
 let source: RtpSource;
-let ffmpeg: ChildProcess | undefined;
 let factory: PeerFactory;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (typeof link === 'string') return;
-  plane = FanoutPlane.open();
-  source = await RtpSource.open({
-    id: 'ladder',
-    video: { payloadType: 96 },
-    renditions: ladder.map((rung) => ({ ...rung, codec: 'h264' as const, payloadType: 96 })),
-    audio: { payloadType: 111 },
-    plane,
-  });
-  ffmpeg = playLadder(source);
-  factory = new PeerFactory({ interfaceAddresses: [link.host] });
-  await waitFor(
-    'a keyframe on every rendition',
-    () => source.renditions().every((rendition) => rendition.keyframes > 0),
-    60_000,
-  );
+  fixture = await openLadder(link.host);
+  ({ source, factory } = fixture);
 }, 90_000);
 
 afterEach(async () => {
@@ -73,10 +52,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  ffmpeg?.kill('SIGKILL');
-  await factory?.close();
-  source?.close();
-  await plane?.close();
+  await fixture?.close();
   if (typeof link !== 'string') link.remove();
 });
 

@@ -1,10 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
 import { waitFor } from '@dragon/test-helpers';
-import { type CappedLink, createCappedLink, playLadder, watchSource } from '@dragon/test-helpers/adaptive';
+import { type CappedLink, createCappedLink, watchSource } from '@dragon/test-helpers/adaptive';
 import { inboundMedia, launchChromium } from '@dragon/test-helpers/chromium';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FanoutPlane, PeerFactory, RtpSource } from '../src/index.js';
+import type { PeerFactory, RtpSource } from '../src/index.js';
+import { type LadderFixture, openLadder } from './adaptive/ladder-fixture.js';
 
 // A 720p ~2 Mbit/s source with a ladder (480p, 360p, 240p), watched by two headless Chromiums:
 // one on loopback, one in a network namespace whose link the test caps with tbf. Each viewer's
@@ -16,44 +16,21 @@ const link = createCappedLink('adapt');
 const skip = typeof link === 'string' ? link : undefined;
 if (skip) console.warn(`adaptation tests skipped: ${skip}`);
 
-const ladder = [
-  { id: '480p', height: 480, bitrateKbit: 800 },
-  { id: '360p', height: 360, bitrateKbit: 350 },
-  { id: '240p', height: 240, bitrateKbit: 130 },
-] as const;
-
-let plane: FanoutPlane;
+let fixture: LadderFixture | undefined;
 let source: RtpSource;
-let ffmpeg: ChildProcess | undefined;
 let factory: PeerFactory;
 const browsers: Browser[] = [];
 
 beforeAll(async () => {
   if (typeof link === 'string') return;
-  plane = FanoutPlane.open();
-  source = await RtpSource.open({
-    id: 'ladder',
-    video: { payloadType: 96 },
-    renditions: ladder.map((rung) => ({ ...rung, codec: 'h264' as const, payloadType: 96 })),
-    audio: { payloadType: 111 },
-    plane,
-  });
-  ffmpeg = playLadder(source);
   // Both browsers reach the server at its end of the link (the loopback one without crossing it).
-  factory = new PeerFactory({ interfaceAddresses: [link.host] });
-  await waitFor(
-    'a keyframe on every rendition',
-    () => source.renditions().every((rendition) => rendition.keyframes > 0),
-    60_000,
-  );
+  fixture = await openLadder(link.host);
+  ({ source, factory } = fixture);
 }, 90_000);
 
 afterAll(async () => {
   for (const browser of browsers) await browser.close().catch(() => undefined);
-  ffmpeg?.kill('SIGKILL');
-  await factory?.close();
-  source?.close();
-  await plane?.close();
+  await fixture?.close();
   if (typeof link !== 'string') link.remove();
 });
 
