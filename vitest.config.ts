@@ -9,6 +9,7 @@ export default defineConfig({
       'packages/*',
       'apps/*',
       'reliability',
+      'bench',
       // The server end to end once more with the JavaScript data plane (the fallback where the
       // native addon cannot be built or loaded): every other test runs the native one.
       {
