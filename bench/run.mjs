@@ -2,14 +2,14 @@
 // colour another's), then merges their results into bench/results/latest.json (keys of benchmarks
 // not run this time are kept) and writes bench/results/latest.md from it.
 // Numbers only: nothing here passes or fails. `--quick` runs a short smoke version;
-// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, fanout, memory, ttff, ttff-server,
-// api, ladder, refused, store, adaptation, latency).
+// `--only e2e,api` runs some of them (e2e, e2e-memory, busy-host, scale, fanout, memory, ttff,
+// ttff-server, api, ladder, refused, store, adaptation, latency).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { e2eMarkdown, e2eMemoryMarkdown } from './e2e/report.mjs';
+import { e2eMarkdown, e2eMemoryMarkdown, scaleMarkdown } from './e2e/report.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -48,6 +48,8 @@ if (wanted('busy-host'))
     'bench/e2e-busy-host.mjs',
     ...(quick ? ['--settings', 'default', '--before', '4', '--busy', '6', '--after', '4'] : []),
   ]);
+if (wanted('scale'))
+  produced.scale = run('scale', '.', ['bench/e2e-scale.mjs', ...(quick ? ['--quick'] : [])]);
 if (wanted('fanout'))
   produced.fanout = run('fanout', 'packages/webrtc', [
     'bench/fanout.mjs',
@@ -119,6 +121,7 @@ for (const name of [
   'e2e',
   'e2eMemory',
   'busyHost',
+  'scale',
   'fanout',
   'memory',
   'ttff',
@@ -151,6 +154,7 @@ const {
   e2e,
   e2eMemory,
   busyHost,
+  scale,
   ladder,
   refused,
   store,
@@ -195,6 +199,15 @@ if (busyHost)
             : ''
         } | ${before.packetsPer2s} (${before.framesPer2s}) → ${busy.packetsPer2s} (${busy.framesPer2s}) → ${after.packetsPer2s} (${after.framesPer2s}) | ${f(busy.apiMsMedian, 0)} ms (${f(busy.apiMsMax, 0)} ms) |`,
     ),
+    '',
+  );
+if (scale)
+  lines.push(
+    `## Scale: hundreds of viewers of the built server${stamp('scale')}`,
+    '',
+    'A 640×360 test pattern at 1 Mbit/s, then 600 kbit/s, copied; viewers join over WHEP (werift ICE and DTLS), then one native thread receives them all (recvmmsg), checks sequence continuity and one SRTP tag in 64, answers consent checks and sends a receiver report a second per viewer. Server on core 0, encoder and generator on core 1.',
+    '',
+    ...scaleMarkdown(scale),
     '',
   );
 if (fanout)

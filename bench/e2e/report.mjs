@@ -154,3 +154,19 @@ export function e2eMemoryMarkdown(output) {
   });
   return lines;
 }
+
+/** The scale benchmark's table (bench/e2e-scale.mjs): one row per stream rate and viewer count. */
+export function scaleMarkdown(scale) {
+  const f = (value, digits = 1) =>
+    value === undefined || value === null || Number.isNaN(value) ? '–' : Number(value).toFixed(digits);
+  return [
+    `Load average ${scale.started.loadavg.map((l) => l.toFixed(1)).join(' ')} at the start, ${scale.ended.loadavg.map((l) => l.toFixed(1)).join(' ')} at the end; ${scale.seconds} s per window; the server idle with its process running: ${f(scale.idle.cpuPct)} % CPU, ${f(scale.idle.rssMiB, 0)} MiB.`,
+    '',
+    '| stream | viewers (receiving) | server CPU % (per viewer) | generator CPU % (per viewer; receiver thread) | delivery % (lost) | of source × viewers % | SRTP tags checked (failed) | RSS per viewer KiB | load average |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...scale.rows.map(
+      (r) =>
+        `| ${r.bitrateKbps} kbit/s | ${r.viewers} (${r.receiving}) | ${f(r.serverCpuPct.total)} (${f(r.cpuPerViewerPct, 3)}) | ${f(r.generator.cpuPct.total)} (${f(r.generator.cpuPerViewerPct, 3)}; ${f(r.generator.receiverThreadPct)}) | ${f(r.deliveryPct, 3)} (${r.lostPackets}) | ${f(r.sourceDeliveryPct, 2)} | ${r.authChecked} (${r.authFailed}) | ${f(r.rssPerViewerKiB, 0)} | ${r.loadavg[0].toFixed(1)} |`,
+    ),
+  ];
+}

@@ -1,0 +1,231 @@
+// Scale benchmark: the built server with hundreds of viewers, against a load generator cheap enough
+// to stand for them (bench/scale/: werift does ICE and DTLS, then one native thread receives every
+// viewer with recvmmsg, checks sequence continuity and a sample of SRTP tags, answers consent
+// checks and sends receiver reports).
+//
+//   core 0: the server (node apps/core/dist/main.js) and the FFmpeg it runs for its process
+//   core 1: this process, the encoder FFmpeg, the generator's process
+//
+// Viewers join up the counts at 1 Mbit/s, each count measured over one window; then the encoder
+// drops to 600 kbit/s and the counts are measured again on the way down, viewers leaving over WHEP.
+// Numbers only, never pass/fail.
+//
+//   node bench/e2e-scale.mjs [--quick] [--viewers 100,250,500,1000] [--seconds 20] [--out file.json]
+import { execFileSync, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { request } from '../packages/webrtc/bench/viewer-ipc.mjs';
+import {
+  joinOverWhep,
+  packetsIn,
+  quietHostSettings,
+  showProcess,
+  startDragon,
+  startProcess,
+  waitFor,
+} from './e2e/dragon.mjs';
+import { encoderArgs, freeUdpPort, spawnPinned } from './e2e/ffmpeg.mjs';
+import { cpuMeter, pinSelf, rssMiB, threadCpuPercent, threadCpuSeconds } from './e2e/proc.mjs';
+import { scaleMarkdown } from './e2e/report.mjs';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    viewers: { type: 'string' },
+    seconds: { type: 'string' },
+    out: { type: 'string', default: join(tmpdir(), 'dragon-e2e-scale.json') },
+  },
+});
+const quick = values.quick;
+const counts = (values.viewers ?? (quick ? '10,25' : '100,250,500,1000')).split(',').map(Number);
+const seconds = Number(values.seconds ?? (quick ? 5 : 20));
+const serverCore = 0;
+const loadCore = 1;
+const showId = 'show';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sum = (list) => list.reduce((total, value) => total + value, 0);
+
+pinSelf(loadCore);
+const started = { at: new Date().toISOString(), loadavg: loadavg() };
+const encoderPort = await freeUdpPort();
+/** The encode at `kbps` (encoderArgs' 1 Mbit/s rate, buffer and ceiling scaled). */
+const encodeAt = (kbps) =>
+  spawnPinned(
+    loadCore,
+    'ffmpeg',
+    encoderArgs(encoderPort).map((arg) => (arg === '1000k' ? `${kbps}k` : arg)),
+  );
+let encoder = encodeAt(1000);
+const dragon = await startDragon({ core: serverCore, settings: quietHostSettings });
+await dragon.json('/api/v3/process', 'POST', showProcess(showId, encoderPort, false));
+const ffmpeg = await startProcess(dragon, showId);
+const generator = fork(new URL('./scale/generator.mjs', import.meta.url), { stdio: 'inherit' });
+await new Promise((resolve) => generator.once('message', resolve));
+
+const joined = []; // WHEP session URLs, by generator viewer index
+const stats = () => request(generator, { type: 'stats' }, 'stats');
+
+/** Waits until every present viewer has been taken over and receives; how many do. */
+async function settle(present) {
+  let receiving = 0;
+  await waitFor(
+    'viewers receiving',
+    async () => {
+      const { perViewer } = await stats();
+      receiving = present.filter((index) => perViewer[index]?.packets > 0).length;
+      return receiving === present.length ? true : undefined;
+    },
+    30_000 + present.length * 50,
+  ).catch(() => {});
+  return receiving;
+}
+
+/** One window at the current viewers: the server's and the generator's CPU, delivery, memory. */
+async function measure(bitrateKbps, present, idle) {
+  const receiving = await settle(present);
+  await sleep(2000);
+  const meter = cpuMeter({ server: dragon.pid, ffmpeg: ffmpeg.pid, generator: generator.pid });
+  const metricsBefore = await dragon.metrics();
+  const threadsBefore = threadCpuSeconds(dragon.pid);
+  const before = await stats();
+  meter.start();
+  await sleep(seconds * 1000);
+  const cpu = meter.stop();
+  const after = await stats();
+  const metricsAfter = await dragon.metrics();
+  const threads = threadCpuPercent(threadsBefore, threadCpuSeconds(dragon.pid), cpu.seconds);
+  const delta = (field) =>
+    sum(
+      present.map(
+        (index) => (after.perViewer[index]?.[field] ?? 0) - (before.perViewer[index]?.[field] ?? 0),
+      ),
+    );
+  const counter = (metrics, name) => metrics.get(`${name}{process_id="${showId}"}`) ?? 0;
+  const sent =
+    counter(metricsAfter, 'dragon_process_packets_sent_total') -
+    counter(metricsBefore, 'dragon_process_packets_sent_total');
+  const dropped =
+    counter(metricsAfter, 'dragon_process_packets_dropped_total') -
+    counter(metricsBefore, 'dragon_process_packets_dropped_total');
+  const sourcePackets = packetsIn(metricsAfter, showId) - packetsIn(metricsBefore, showId);
+  const received = delta('received');
+  const expected = delta('expected');
+  const packets = delta('packets');
+  const viewers = present.length;
+  const server = cpu.percent.server;
+  const generatorCpu = cpu.percent.generator;
+  const rss = rssMiB(dragon.pid);
+  const row = {
+    bitrateKbps,
+    viewers,
+    receiving,
+    seconds: cpu.seconds,
+    // The server process's CPU (all its threads) over the window, divided by the viewers.
+    cpuPerViewerPct: server.total / viewers,
+    serverCpuPct: server,
+    serverThreadsPct: threads,
+    ffmpegCpuPct: cpu.percent.ffmpeg?.total,
+    // Of the packets each viewer's sequence numbers say were sent to it, the share that arrived.
+    deliveryPct: expected > 0 ? (received / expected) * 100 : null,
+    lostPackets: expected - received,
+    // Of what the source delivered times the viewers, what the viewers got (joins, keyframe waits
+    // and drops at the server show here, not in the sequence numbers).
+    sourceDeliveryPct: sourcePackets > 0 ? (packets / (sourcePackets * viewers)) * 100 : null,
+    serverSentPackets: sent,
+    serverDroppedPackets: dropped,
+    packetsPerViewerPerSecond: packets / viewers / cpu.seconds,
+    authChecked: delta('authChecked'),
+    authFailed: delta('authFailed'),
+    reportsSent: delta('reportsSent'),
+    stunAnswered: delta('stunAnswered'),
+    // The server publishes no forwarding-latency figure; the e2e benchmark's capture measures it.
+    forwardingP99Ms: null,
+    rssMiB: rss,
+    rssPerViewerKiB: ((rss - idle.rssMiB) * 1024) / viewers,
+    generator: {
+      cpuPct: generatorCpu,
+      cpuPerViewerPct: generatorCpu.total / viewers,
+      receiverThreadPct: ((after.threadCpuSeconds - before.threadCpuSeconds) / cpu.seconds) * 100,
+      failures: after.failures.length,
+    },
+    loadavg: loadavg(),
+  };
+  console.log(
+    `${bitrateKbps} kbit/s × ${viewers} viewers (${receiving} receiving): server ${server.total.toFixed(1)} % ` +
+      `(${row.cpuPerViewerPct.toFixed(3)} %/viewer), generator ${generatorCpu.total.toFixed(1)} % ` +
+      `(${row.generator.cpuPerViewerPct.toFixed(3)} %/viewer), delivery ${row.deliveryPct?.toFixed(3)} %, ` +
+      `tags ${row.authChecked - row.authFailed}/${row.authChecked}, load ${row.loadavg.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  return row;
+}
+
+async function idleFigures() {
+  await sleep(2000);
+  const meter = cpuMeter({ server: dragon.pid });
+  meter.start();
+  await sleep(Math.min(seconds, 5) * 1000);
+  return { cpuPct: meter.stop().percent.server.total, rssMiB: rssMiB(dragon.pid) };
+}
+
+const rows = [];
+let idle;
+try {
+  idle = await idleFigures();
+  for (const count of counts) {
+    const first = joined.length;
+    const locations = await joinOverWhep({
+      dragon,
+      viewers: generator,
+      processId: showId,
+      count: count - first,
+      first,
+    });
+    joined.push(...locations);
+    rows.push(
+      await measure(
+        1000,
+        joined.map((_, index) => index),
+        idle,
+      ),
+    );
+  }
+  // 600 kbit/s, SRS's published rate, on the way down.
+  await encoder.stop();
+  encoder = encodeAt(600);
+  for (const count of [...counts].reverse()) {
+    const leaving = joined.map((_, index) => index).filter((index) => index >= count && joined[index]);
+    await Promise.all(
+      leaving.map((index) => dragon.api(joined[index], { method: 'DELETE' }).catch(() => {})),
+    );
+    await request(generator, { type: 'drop', indices: leaving }, 'dropped');
+    for (const index of leaving) joined[index] = undefined;
+    rows.push(
+      await measure(
+        600,
+        joined.flatMap((location, index) => (location ? [index] : [])),
+        idle,
+      ),
+    );
+  }
+} finally {
+  generator.send({ type: 'stop' });
+  await encoder.stop();
+  await dragon.stop();
+}
+
+const result = {
+  versions: {
+    node: process.version,
+    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+  },
+  started,
+  ended: { at: new Date().toISOString(), loadavg: loadavg() },
+  seconds,
+  idle,
+  rows,
+};
+writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\n${scaleMarkdown(result).join('\n')}\nwritten to ${values.out}`);
+process.exit(0);
