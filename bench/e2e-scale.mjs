@@ -10,7 +10,8 @@
 // drops to 600 kbit/s and the counts are measured again on the way down, viewers leaving over WHEP.
 // Numbers only, never pass/fail.
 //
-//   node bench/e2e-scale.mjs [--quick] [--viewers 100,250,500,1000] [--seconds 20] [--out file.json]
+//   node bench/e2e-scale.mjs [--quick] [--viewers 100,250,500,1000] [--seconds 15] [--budget 290]
+//        [--out file.json]
 import { execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -27,7 +28,15 @@ import {
   waitFor,
 } from './e2e/dragon.mjs';
 import { encoderArgs, freeUdpPort, spawnPinned } from './e2e/ffmpeg.mjs';
-import { cpuMeter, pinSelf, rssMiB, threadCpuPercent, threadCpuSeconds } from './e2e/proc.mjs';
+import {
+  cpuMeter,
+  dropsSince,
+  pinSelf,
+  rssMiB,
+  threadCpuPercent,
+  threadCpuSeconds,
+  udpDrops,
+} from './e2e/proc.mjs';
 import { scaleMarkdown } from './e2e/report.mjs';
 
 const { values } = parseArgs({
@@ -35,12 +44,17 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     viewers: { type: 'string' },
     seconds: { type: 'string' },
+    // Stop measuring (and write what was measured) rather than run past this many seconds in all.
+    budget: { type: 'string' },
     out: { type: 'string', default: join(tmpdir(), 'dragon-e2e-scale.json') },
   },
 });
 const quick = values.quick;
 const counts = (values.viewers ?? (quick ? '10,25' : '100,250,500,1000')).split(',').map(Number);
-const seconds = Number(values.seconds ?? (quick ? 5 : 20));
+const seconds = Number(values.seconds ?? (quick ? 5 : 15));
+const budgetMs = values.budget ? Number(values.budget) * 1000 : Number.POSITIVE_INFINITY;
+const overBudget = (joinMs = 0) => performance.now() + joinMs + (seconds + 5) * 1000 > budgetMs;
+let joinsPerSecond = 5; // updated from each join
 const serverCore = 0;
 const loadCore = 1;
 const showId = 'show';
@@ -66,39 +80,76 @@ await new Promise((resolve) => generator.once('message', resolve));
 
 const joined = []; // WHEP session URLs, by generator viewer index
 const stats = () => request(generator, { type: 'stats' }, 'stats');
+/** Generator indices of the viewers whose sessions are open. */
+const present = () => joined.flatMap((location, index) => (location ? [index] : []));
+
+/** Deletes the viewers' WHEP sessions, as a browser leaving does, and stops their reports. */
+async function leave(indices) {
+  await Promise.all(indices.map((index) => dragon.api(joined[index], { method: 'DELETE' }).catch(() => {})));
+  await request(generator, { type: 'drop', indices }, 'dropped');
+  for (const index of indices) joined[index] = undefined;
+}
+
+/**
+ * Joins `count` more viewers. A viewer whose ICE or DTLS failed (werift on a loaded machine) leaves
+ * and another joins in its place, as a browser's page would retry, up to three times.
+ */
+async function joinViewers(count) {
+  let wanted = count;
+  for (let round = 0; round < 4 && wanted > 0; round++) {
+    const first = joined.length;
+    joined.push(
+      ...(await joinOverWhep({ dragon, viewers: generator, processId: showId, count: wanted, first })),
+    );
+    await waitFor(
+      'handshakes',
+      async () =>
+        (await stats()).waiting.some((state) => state === 'new' || state === 'connecting') ? undefined : true,
+      30_000,
+    ).catch(() => {});
+    const failed = (await stats()).failed.filter((index) => joined[index]);
+    await leave(failed);
+    wanted = failed.length;
+    if (failed.length)
+      console.log(`${failed.length} viewers failed their handshake; joining others in their place`);
+  }
+}
 
 /** Waits until every present viewer has been taken over and receives; how many do. */
-async function settle(present) {
+async function settle(indices) {
   let receiving = 0;
   await waitFor(
     'viewers receiving',
     async () => {
       const { perViewer } = await stats();
-      receiving = present.filter((index) => perViewer[index]?.packets > 0).length;
-      return receiving === present.length ? true : undefined;
+      receiving = indices.filter((index) => perViewer[index]?.packets > 0).length;
+      return receiving === indices.length ? true : undefined;
     },
-    30_000 + present.length * 50,
+    30_000 + indices.length * 50,
   ).catch(() => {});
   return receiving;
 }
 
 /** One window at the current viewers: the server's and the generator's CPU, delivery, memory. */
-async function measure(bitrateKbps, present, idle) {
-  const receiving = await settle(present);
+async function measure(bitrateKbps, indices, idle) {
+  const receiving = await settle(indices);
   await sleep(2000);
   const meter = cpuMeter({ server: dragon.pid, ffmpeg: ffmpeg.pid, generator: generator.pid });
   const metricsBefore = await dragon.metrics();
   const threadsBefore = threadCpuSeconds(dragon.pid);
   const before = await stats();
+  const dropsBefore = udpDrops(generator.pid);
   meter.start();
   await sleep(seconds * 1000);
   const cpu = meter.stop();
   const after = await stats();
+  // Datagrams the kernel dropped at the generator's full sockets: the generator fell behind, not the server.
+  const generatorDrops = dropsSince(dropsBefore, udpDrops(generator.pid), []).other;
   const metricsAfter = await dragon.metrics();
   const threads = threadCpuPercent(threadsBefore, threadCpuSeconds(dragon.pid), cpu.seconds);
   const delta = (field) =>
     sum(
-      present.map(
+      indices.map(
         (index) => (after.perViewer[index]?.[field] ?? 0) - (before.perViewer[index]?.[field] ?? 0),
       ),
     );
@@ -113,7 +164,7 @@ async function measure(bitrateKbps, present, idle) {
   const received = delta('received');
   const expected = delta('expected');
   const packets = delta('packets');
-  const viewers = present.length;
+  const viewers = indices.length;
   const server = cpu.percent.server;
   const generatorCpu = cpu.percent.generator;
   const rss = rssMiB(dragon.pid);
@@ -147,8 +198,14 @@ async function measure(bitrateKbps, present, idle) {
     generator: {
       cpuPct: generatorCpu,
       cpuPerViewerPct: generatorCpu.total / viewers,
+      socketDrops: generatorDrops,
       receiverThreadPct: ((after.threadCpuSeconds - before.threadCpuSeconds) / cpu.seconds) * 100,
-      failures: after.failures.length,
+      failures: after.failures,
+      notTakenOver: after.waiting,
+      // What the viewers that received no media did get (STUN, RTCP, other), to tell a dead socket from a silent server.
+      silent: indices
+        .filter((index) => !(after.perViewer[index]?.packets > 0))
+        .map((index) => after.perViewer[index]),
     },
     loadavg: loadavg(),
   };
@@ -174,40 +231,22 @@ let idle;
 try {
   idle = await idleFigures();
   for (const count of counts) {
-    const first = joined.length;
-    const locations = await joinOverWhep({
-      dragon,
-      viewers: generator,
-      processId: showId,
-      count: count - first,
-      first,
-    });
-    joined.push(...locations);
-    rows.push(
-      await measure(
-        1000,
-        joined.map((_, index) => index),
-        idle,
-      ),
-    );
+    const first = present().length;
+    if (overBudget(((count - present().length) / joinsPerSecond) * 1000)) break;
+    const joinStarted = performance.now();
+    await joinViewers(count - first);
+    const joinSeconds = (performance.now() - joinStarted) / 1000;
+    joinsPerSecond = (count - first) / joinSeconds;
+    rows.push({ ...(await measure(1000, present(), idle)), joinSeconds });
   }
   // 600 kbit/s, SRS's published rate, on the way down.
   await encoder.stop();
   encoder = encodeAt(600);
   for (const count of [...counts].reverse()) {
-    const leaving = joined.map((_, index) => index).filter((index) => index >= count && joined[index]);
-    await Promise.all(
-      leaving.map((index) => dragon.api(joined[index], { method: 'DELETE' }).catch(() => {})),
-    );
-    await request(generator, { type: 'drop', indices: leaving }, 'dropped');
-    for (const index of leaving) joined[index] = undefined;
-    rows.push(
-      await measure(
-        600,
-        joined.flatMap((location, index) => (location ? [index] : [])),
-        idle,
-      ),
-    );
+    if (count > present().length) continue;
+    if (overBudget()) break;
+    await leave(present().slice(count));
+    rows.push(await measure(600, present(), idle));
   }
 } finally {
   generator.send({ type: 'stop' });

@@ -162,11 +162,11 @@ export function scaleMarkdown(scale) {
   return [
     `Load average ${scale.started.loadavg.map((l) => l.toFixed(1)).join(' ')} at the start, ${scale.ended.loadavg.map((l) => l.toFixed(1)).join(' ')} at the end; ${scale.seconds} s per window; the server idle with its process running: ${f(scale.idle.cpuPct)} % CPU, ${f(scale.idle.rssMiB, 0)} MiB.`,
     '',
-    '| stream | viewers (receiving) | server CPU % (per viewer) | generator CPU % (per viewer; receiver thread) | delivery % (lost) | of source × viewers % | SRTP tags checked (failed) | RSS per viewer KiB | load average |',
+    '| stream | viewers (receiving) | server CPU % (per viewer) | generator CPU % (per viewer; receiver thread; socket drops) | delivery % (lost) | of source × viewers % | SRTP tags checked (failed) | RSS per viewer KiB | load average |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...scale.rows.map(
       (r) =>
-        `| ${r.bitrateKbps} kbit/s | ${r.viewers} (${r.receiving}) | ${f(r.serverCpuPct.total)} (${f(r.cpuPerViewerPct, 3)}) | ${f(r.generator.cpuPct.total)} (${f(r.generator.cpuPerViewerPct, 3)}; ${f(r.generator.receiverThreadPct)}) | ${f(r.deliveryPct, 3)} (${r.lostPackets}) | ${f(r.sourceDeliveryPct, 2)} | ${r.authChecked} (${r.authFailed}) | ${f(r.rssPerViewerKiB, 0)} | ${r.loadavg[0].toFixed(1)} |`,
+        `| ${r.bitrateKbps} kbit/s | ${r.viewers} (${r.receiving}) | ${f(r.serverCpuPct.total)} (${f(r.cpuPerViewerPct, 3)}) | ${f(r.generator.cpuPct.total)} (${f(r.generator.cpuPerViewerPct, 3)}; ${f(r.generator.receiverThreadPct)}; ${r.generator.socketDrops}) | ${f(r.deliveryPct, 3)} (${r.lostPackets}) | ${f(r.sourceDeliveryPct, 2)} | ${r.authChecked} (${r.authFailed}) | ${f(r.rssPerViewerKiB, 0)} | ${r.loadavg[0].toFixed(1)} |`,
     ),
   ];
 }

@@ -68,7 +68,23 @@ process.on('message', async (message) => {
     process.send({ type: 'answered' });
   } else if (message.type === 'stats') {
     const taken = viewers.filter((entry) => entry.index >= 0).length;
-    process.send({ type: 'stats', at: Date.now(), viewers: viewers.length, taken, failures, ...stats() });
+    // Connection states of the viewers not taken over (still connecting, or failed).
+    const waiting = viewers
+      .filter((entry) => entry.index < 0)
+      .map((entry) => entry.viewer.pc.connectionState);
+    const failed = viewers.flatMap((entry, index) =>
+      entry.index < 0 && ['failed', 'closed'].includes(entry.viewer.pc.connectionState) ? [index] : [],
+    );
+    process.send({
+      type: 'stats',
+      at: Date.now(),
+      viewers: viewers.length,
+      taken,
+      waiting,
+      failed,
+      failures,
+      ...stats(),
+    });
   } else if (message.type === 'drop') {
     // Viewers whose sessions the driver deleted: no more reports from them.
     for (const index of message.indices) {

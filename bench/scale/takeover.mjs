@@ -39,9 +39,16 @@ export function takeOver(pc, receiver) {
   if (!socket || typeof host !== 'string' || !dtls?.srtp || !dtls.srtcp)
     throw new Error('the viewer has no nominated UDP pair or SRTP session');
   const handle = udpHandle(socket);
+  // Every local candidate's socket: werift may gather more than one on the address, and the server
+  // may send on a pair other than the one this side nominated.
+  const handles = [
+    ...new Set((connection.protocols ?? []).map((protocol) => protocol.transport?.socket).filter(Boolean)),
+  ].map(udpHandle);
+  if (!handles.includes(handle)) handles.push(handle);
   const remote = dtls.srtp.remoteContext;
   const options = {
     fd: handle.fd,
+    fds: handles.map((each) => each.fd),
     host,
     port,
     icePassword: connection.localPassword,
@@ -53,7 +60,7 @@ export function takeOver(pc, receiver) {
       roc: state.rolloverCounter,
     })),
   };
-  handle.recvStop();
+  for (const each of handles) each.recvStop();
   connection.stopConsentLifecycle();
   for (const transceiver of pc.getTransceivers()) transceiver.receiver.stop();
   return receiver.add(options);

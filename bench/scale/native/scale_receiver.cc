@@ -56,7 +56,21 @@ struct Stream {
   uint32_t lastReceived = 0;
 };
 
+struct Viewer;
+
+// One of a viewer's UDP sockets (a dup of werift's): werift gathers a host candidate per socket and
+// the server may pick any pair, so every one is read.
+struct Socket {
+  Viewer* viewer = nullptr;
+  int fd = -1;
+};
+
+constexpr int kMaxSockets = 4;
+
 struct Viewer {
+  Socket sockets[kMaxSockets];
+  int socketCount = 0;
+  // Where reports go: the nominated pair at first, then the socket and address media arrives from.
   int fd = -1;
   sockaddr_in remote{};
   SrtpKeys rtpIn;      // the server's SRTP keys: what it sends us
@@ -103,7 +117,11 @@ Stream* streamFor(Viewer* v, uint32_t ssrc) {
   return s;
 }
 
-void onRtp(Viewer* v, uint8_t* data, size_t len) {
+void onRtp(Viewer* v, uint8_t* data, size_t len, int fd, const sockaddr_in& from) {
+  if (fd != v->fd || from.sin_port != v->remote.sin_port || from.sin_addr.s_addr != v->remote.sin_addr.s_addr) {
+    v->fd = fd;
+    v->remote = from;
+  }
   if (len < 12 + v->rtpIn.tagLength()) return v->other.add(1);
   const uint32_t ssrc = (uint32_t(data[8]) << 24) | (uint32_t(data[9]) << 16) | (uint32_t(data[10]) << 8) | data[11];
   const uint16_t seq = uint16_t((data[2] << 8) | data[3]);
@@ -168,16 +186,17 @@ void sendReport(Viewer* v) {
     v->reportsSent.add(1);
 }
 
-void onStun(Viewer* v, const uint8_t* data, size_t len, const sockaddr_in& from) {
+void onStun(Viewer* v, int fd, const uint8_t* data, size_t len, const sockaddr_in& from) {
   uint8_t reply[128];
   const size_t out = scale::stunBindingSuccess(data, len, from, reinterpret_cast<const uint8_t*>(v->icePassword),
                                                v->icePasswordLength, reply, sizeof reply);
   if (out == 0) return v->stunOther.add(1);
   v->stunRequests.add(1);
-  sendto(v->fd, reply, out, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from), sizeof from);
+  sendto(fd, reply, out, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from), sizeof from);
 }
 
-void drain(Viewer* v, uint8_t (*buffers)[kMaxPacket], mmsghdr* messages, iovec* iovs, sockaddr_in* addrs) {
+void drain(Socket* socket, uint8_t (*buffers)[kMaxPacket], mmsghdr* messages, iovec* iovs, sockaddr_in* addrs) {
+  Viewer* v = socket->viewer;
   for (;;) {
     for (int i = 0; i < kBatch; i++) {
       iovs[i] = {buffers[i], kMaxPacket};
@@ -187,7 +206,7 @@ void drain(Viewer* v, uint8_t (*buffers)[kMaxPacket], mmsghdr* messages, iovec* 
       messages[i].msg_hdr.msg_name = &addrs[i];
       messages[i].msg_hdr.msg_namelen = sizeof addrs[i];
     }
-    const int n = recvmmsg(v->fd, messages, kBatch, MSG_DONTWAIT, nullptr);
+    const int n = recvmmsg(socket->fd, messages, kBatch, MSG_DONTWAIT, nullptr);
     receiver->readCalls.add(1);
     if (n <= 0) return;
     receiver->batches.add(1);
@@ -197,10 +216,10 @@ void drain(Viewer* v, uint8_t (*buffers)[kMaxPacket], mmsghdr* messages, iovec* 
       if (len < 4) continue;
       // RFC 7983 demultiplexing by the first byte; RFC 5761 for RTP against RTCP.
       if (data[0] < 4) {
-        onStun(v, data, len, addrs[i]);
+        onStun(v, socket->fd, data, len, addrs[i]);
       } else if (data[0] >= 128 && data[0] < 192) {
         if (data[1] >= 192 && data[1] <= 223) v->rtcpIn.add(1);
-        else onRtp(v, data, len);
+        else onRtp(v, data, len, socket->fd, addrs[i]);
       } else {
         v->other.add(1);
       }
@@ -219,7 +238,7 @@ void run() {
   pthread_getcpuclockid(pthread_self(), &cpuClock);
   while (receiver->running.load(std::memory_order_relaxed)) {
     const int n = epoll_wait(receiver->epoll, events, 256, 20);
-    for (int i = 0; i < n; i++) drain(static_cast<Viewer*>(events[i].data.ptr), buffers, messages, iovs, addrs);
+    for (int i = 0; i < n; i++) drain(static_cast<Socket*>(events[i].data.ptr), buffers, messages, iovs, addrs);
     const uint64_t now = nowNs();
     const int count = receiver->count.load(std::memory_order_acquire);
     for (int i = 0; i < count; i++) {
@@ -235,7 +254,7 @@ void run() {
   }
 }
 
-// ---- N-API: add(fd, host, port, icePassword, rtcpSsrc, rtpIn, rtcpOut, streams) → index,
+// ---- N-API: add({ fd, fds, host, port, icePassword, rtcpSsrc, rtpIn, rtcpOut, streams }) → index,
 // stats() → Float64Array, close(), and the pure parts for the unit tests.
 
 napi_value number(napi_env env, double value) {
@@ -314,20 +333,41 @@ napi_value Add(napi_env env, napi_callback_info info) {
     Stream* s = streamFor(v, uint32_t(numberOf(env, property(env, entry, "ssrc"))));
     s->rocBase = uint32_t(numberOf(env, property(env, entry, "roc")));
   }
-  const int fd = dup(int(numberOf(env, property(env, o, "fd"))));
-  if (fd < 0) {
-    delete v;
-    return throwError(env, "dup failed");
+  napi_value fds = property(env, o, "fds");
+  uint32_t fdCount = 0;
+  napi_get_array_length(env, fds, &fdCount);
+  const int nominated = int(numberOf(env, property(env, o, "fd")));
+  for (uint32_t i = 0; i < fdCount && v->socketCount < kMaxSockets; i++) {
+    napi_value entry;
+    napi_get_element(env, fds, i, &entry);
+    const int original = int(numberOf(env, entry));
+    const int fd = dup(original);
+    if (fd < 0) continue;
+    // A megabyte of socket buffer (about a second of 1,000 packets): the generator shares a loaded
+    // core, and a scheduling gap must not read as the server's loss. FORCE passes rmem_max as root.
+    const int bufferBytes = 1 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufferBytes, sizeof bufferBytes) != 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
+    v->sockets[v->socketCount] = {v, fd};
+    if (original == nominated) v->fd = fd;
+    v->socketCount++;
   }
-  v->fd = fd;
+  if (v->socketCount == 0 || v->fd < 0) {
+    for (int i = 0; i < v->socketCount; i++) close(v->sockets[i].fd);
+    delete v;
+    return throwError(env, "no usable socket (the nominated one among fds)");
+  }
   v->nextReportNs = nowNs() + 1000000000ull;
   const int index = receiver->count.load();
   receiver->viewers[index] = v;
   receiver->count.store(index + 1, std::memory_order_release);
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.ptr = v;
-  if (epoll_ctl(receiver->epoll, EPOLL_CTL_ADD, fd, &event) != 0) return throwError(env, "epoll_ctl failed");
+  for (int i = 0; i < v->socketCount; i++) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = &v->sockets[i];
+    if (epoll_ctl(receiver->epoll, EPOLL_CTL_ADD, v->sockets[i].fd, &event) != 0)
+      return throwError(env, "epoll_ctl failed");
+  }
   return number(env, index);
 }
 
@@ -368,7 +408,7 @@ napi_value Close(napi_env, napi_callback_info) {
   if (receiver->running.exchange(false) && receiver->thread.joinable()) receiver->thread.join();
   const int count = receiver->count.exchange(0);
   for (int i = 0; i < count; i++) {
-    close(receiver->viewers[i]->fd);
+    for (int s = 0; s < receiver->viewers[i]->socketCount; s++) close(receiver->viewers[i]->sockets[s].fd);
     delete receiver->viewers[i];
     receiver->viewers[i] = nullptr;
   }
@@ -383,7 +423,8 @@ napi_value Drop(napi_env env, napi_callback_info info) {
   const int index = argc < 1 ? -1 : int(numberOf(env, args[0]));
   if (index < 0 || index >= receiver->count.load()) return throwError(env, "no such viewer");
   Viewer* v = receiver->viewers[index];
-  if (v->active.exchange(false)) epoll_ctl(receiver->epoll, EPOLL_CTL_DEL, v->fd, nullptr);
+  if (v->active.exchange(false))
+    for (int i = 0; i < v->socketCount; i++) epoll_ctl(receiver->epoll, EPOLL_CTL_DEL, v->sockets[i].fd, nullptr);
   return nullptr;
 }
 
