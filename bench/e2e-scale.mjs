@@ -13,7 +13,7 @@
 //   node bench/e2e-scale.mjs [--quick] [--viewers 100,250,500,1000] [--seconds 15] [--budget 290]
 //        [--out file.json]
 import { execFileSync, fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +46,9 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     // Stop measuring (and write what was measured) rather than run past this many seconds in all.
     budget: { type: 'string' },
+    // Seconds of \`perf record\` on the server after the largest count's window at 1 Mbit/s (outside
+    // any measured window); with DRAGON_BENCH_SERVER_NODE_ARGS=--perf-basic-prof JS frames resolve.
+    perf: { type: 'string' },
     out: { type: 'string', default: join(tmpdir(), 'dragon-e2e-scale.json') },
   },
 });
@@ -226,8 +229,63 @@ async function idleFigures() {
   return { cpuPct: meter.stop().percent.server.total, rssMiB: rssMiB(dragon.pid) };
 }
 
+/** Where the server's time goes: the top of a \`perf report\` by thread, object and symbol. */
+function serverProfile(profileSeconds) {
+  const data = join(tmpdir(), `dragon-scale-${process.pid}.perf`);
+  try {
+    execFileSync(
+      'perf',
+      [
+        'record',
+        '-F',
+        '299',
+        '-g',
+        '-p',
+        String(dragon.pid),
+        '-o',
+        data,
+        '--',
+        'sleep',
+        String(profileSeconds),
+      ],
+      { stdio: 'ignore' },
+    );
+    const report = execFileSync(
+      'perf',
+      [
+        'report',
+        '-i',
+        data,
+        '--stdio',
+        '--no-children',
+        '--sort',
+        'comm,dso,symbol',
+        '-g',
+        'none',
+        '--percent-limit',
+        '0.7',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    return {
+      viewers: present().length,
+      seconds: profileSeconds,
+      top: report
+        .split('\n')
+        .filter((line) => /^\s+\d/.test(line))
+        .slice(0, 40)
+        .map((line) => line.trim()),
+    };
+  } catch (error) {
+    return { error: error.message.split('\n')[0] };
+  } finally {
+    rmSync(data, { force: true });
+  }
+}
+
 const rows = [];
 let idle;
+let profile;
 try {
   idle = await idleFigures();
   for (const count of counts) {
@@ -239,6 +297,7 @@ try {
     joinsPerSecond = (count - first) / joinSeconds;
     rows.push({ ...(await measure(1000, present(), idle)), joinSeconds });
   }
+  if (values.perf) profile = serverProfile(Number(values.perf));
   // 600 kbit/s, SRS's published rate, on the way down.
   await encoder.stop();
   encoder = encodeAt(600);
@@ -264,6 +323,7 @@ const result = {
   seconds,
   idle,
   rows,
+  profile,
 };
 writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`\n${scaleMarkdown(result).join('\n')}\nwritten to ${values.out}`);
