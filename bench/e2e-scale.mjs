@@ -18,35 +18,19 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from '../packages/webrtc/bench/viewer-ipc.mjs';
-import {
-  joinOverWhep,
-  packetsIn,
-  quietHostSettings,
-  showProcess,
-  startDragon,
-  startProcess,
-  waitFor,
-} from './e2e/dragon.mjs';
+import * as e2e from './e2e/dragon.mjs';
 import { encoderArgs, freeUdpPort, spawnPinned } from './e2e/ffmpeg.mjs';
-import {
-  cpuMeter,
-  dropsSince,
-  pinSelf,
-  rssMiB,
-  threadCpuPercent,
-  threadCpuSeconds,
-  udpDrops,
-} from './e2e/proc.mjs';
+import * as proc from './e2e/proc.mjs';
 import { scaleMarkdown } from './e2e/report.mjs';
 
 const { values } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
     viewers: { type: 'string' },
     seconds: { type: 'string' },
+    quick: { type: 'boolean', default: false },
     // Stop measuring (and write what was measured) rather than run past this many seconds in all.
     budget: { type: 'string' },
-    // Seconds of \`perf record\` on the server after the largest count's window at 1 Mbit/s (outside
+    // Seconds of `perf record` on the server after the largest count's window at 1 Mbit/s (outside
     // any measured window); with DRAGON_BENCH_SERVER_NODE_ARGS=--perf-basic-prof JS frames resolve.
     perf: { type: 'string' },
     out: { type: 'string', default: join(tmpdir(), 'dragon-e2e-scale.json') },
@@ -64,7 +48,7 @@ const showId = 'show';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const sum = (list) => list.reduce((total, value) => total + value, 0);
 
-pinSelf(loadCore);
+proc.pinSelf(loadCore);
 const started = { at: new Date().toISOString(), loadavg: loadavg() };
 const encoderPort = await freeUdpPort();
 /** The encode at `kbps` (encoderArgs' 1 Mbit/s rate, buffer and ceiling scaled). */
@@ -75,9 +59,9 @@ const encodeAt = (kbps) =>
     encoderArgs(encoderPort).map((arg) => (arg === '1000k' ? `${kbps}k` : arg)),
   );
 let encoder = encodeAt(1000);
-const dragon = await startDragon({ core: serverCore, settings: quietHostSettings });
-await dragon.json('/api/v3/process', 'POST', showProcess(showId, encoderPort, false));
-const ffmpeg = await startProcess(dragon, showId);
+const dragon = await e2e.startDragon({ core: serverCore, settings: e2e.quietHostSettings });
+await dragon.json('/api/v3/process', 'POST', e2e.showProcess(showId, encoderPort, false));
+const ffmpeg = await e2e.startProcess(dragon, showId);
 const generator = fork(new URL('./scale/generator.mjs', import.meta.url), { stdio: 'inherit' });
 await new Promise((resolve) => generator.once('message', resolve));
 
@@ -102,14 +86,18 @@ async function joinViewers(count) {
   for (let round = 0; round < 4 && wanted > 0; round++) {
     const first = joined.length;
     joined.push(
-      ...(await joinOverWhep({ dragon, viewers: generator, processId: showId, count: wanted, first })),
+      ...(await e2e.joinOverWhep({ dragon, viewers: generator, processId: showId, count: wanted, first })),
     );
-    await waitFor(
-      'handshakes',
-      async () =>
-        (await stats()).waiting.some((state) => state === 'new' || state === 'connecting') ? undefined : true,
-      30_000,
-    ).catch(() => {});
+    await e2e
+      .waitFor(
+        'handshakes',
+        async () =>
+          (await stats()).waiting.some((state) => state === 'new' || state === 'connecting')
+            ? undefined
+            : true,
+        30_000,
+      )
+      .catch(() => {});
     const failed = (await stats()).failed.filter((index) => joined[index]);
     await leave(failed);
     wanted = failed.length;
@@ -121,15 +109,17 @@ async function joinViewers(count) {
 /** Waits until every present viewer has been taken over and receives; how many do. */
 async function settle(indices) {
   let receiving = 0;
-  await waitFor(
-    'viewers receiving',
-    async () => {
-      const { perViewer } = await stats();
-      receiving = indices.filter((index) => perViewer[index]?.packets > 0).length;
-      return receiving === indices.length ? true : undefined;
-    },
-    30_000 + indices.length * 50,
-  ).catch(() => {});
+  await e2e
+    .waitFor(
+      'viewers receiving',
+      async () => {
+        const { perViewer } = await stats();
+        receiving = indices.filter((index) => perViewer[index]?.packets > 0).length;
+        return receiving === indices.length ? true : undefined;
+      },
+      30_000 + indices.length * 50,
+    )
+    .catch(() => {});
   return receiving;
 }
 
@@ -137,19 +127,19 @@ async function settle(indices) {
 async function measure(bitrateKbps, indices, idle) {
   const receiving = await settle(indices);
   await sleep(2000);
-  const meter = cpuMeter({ server: dragon.pid, ffmpeg: ffmpeg.pid, generator: generator.pid });
+  const meter = proc.cpuMeter({ server: dragon.pid, ffmpeg: ffmpeg.pid, generator: generator.pid });
   const metricsBefore = await dragon.metrics();
-  const threadsBefore = threadCpuSeconds(dragon.pid);
+  const threadsBefore = proc.threadCpuSeconds(dragon.pid);
   const before = await stats();
-  const dropsBefore = udpDrops(generator.pid);
+  const dropsBefore = proc.udpDrops(generator.pid);
   meter.start();
   await sleep(seconds * 1000);
   const cpu = meter.stop();
   const after = await stats();
   // Datagrams the kernel dropped at the generator's full sockets: the generator fell behind, not the server.
-  const generatorDrops = dropsSince(dropsBefore, udpDrops(generator.pid), []).other;
+  const generatorDrops = proc.dropsSince(dropsBefore, proc.udpDrops(generator.pid), []).other;
   const metricsAfter = await dragon.metrics();
-  const threads = threadCpuPercent(threadsBefore, threadCpuSeconds(dragon.pid), cpu.seconds);
+  const threads = proc.threadCpuPercent(threadsBefore, proc.threadCpuSeconds(dragon.pid), cpu.seconds);
   const delta = (field) =>
     sum(
       indices.map(
@@ -163,14 +153,14 @@ async function measure(bitrateKbps, indices, idle) {
   const dropped =
     counter(metricsAfter, 'dragon_process_packets_dropped_total') -
     counter(metricsBefore, 'dragon_process_packets_dropped_total');
-  const sourcePackets = packetsIn(metricsAfter, showId) - packetsIn(metricsBefore, showId);
+  const sourcePackets = e2e.packetsIn(metricsAfter, showId) - e2e.packetsIn(metricsBefore, showId);
   const received = delta('received');
   const expected = delta('expected');
   const packets = delta('packets');
   const viewers = indices.length;
   const server = cpu.percent.server;
   const generatorCpu = cpu.percent.generator;
-  const rss = rssMiB(dragon.pid);
+  const rss = proc.rssMiB(dragon.pid);
   const row = {
     bitrateKbps,
     viewers,
@@ -223,10 +213,10 @@ async function measure(bitrateKbps, indices, idle) {
 
 async function idleFigures() {
   await sleep(2000);
-  const meter = cpuMeter({ server: dragon.pid });
+  const meter = proc.cpuMeter({ server: dragon.pid });
   meter.start();
   await sleep(Math.min(seconds, 5) * 1000);
-  return { cpuPct: meter.stop().percent.server.total, rssMiB: rssMiB(dragon.pid) };
+  return { cpuPct: meter.stop().percent.server.total, rssMiB: proc.rssMiB(dragon.pid) };
 }
 
 /** Where the server's time goes: the top of a \`perf report\` by thread, object and symbol. */

@@ -1,5 +1,5 @@
-// The scale benchmark's load generator, in its own process: werift viewers make WHEP offers (or
-// answer Janus's) and complete ICE and DTLS as a browser does; once connected, each one's socket
+// The scale benchmark's load generator, in its own process: werift viewers make WHEP offers and
+// complete ICE and DTLS as a browser does; once connected, each one's socket
 // is taken over by the receiver addon (takeover.mjs), which reads every viewer on one thread.
 // Driven over IPC by bench/e2e-scale.mjs: offers, answers, stats, closeAll, stop.
 import { WeriftViewer } from '@dragon/test-helpers/werift';
@@ -11,8 +11,8 @@ receiver.start();
 const viewers = [];
 const failures = [];
 
-function createViewer(host = '127.0.0.1') {
-  const entry = { viewer: new WeriftViewer({ host, record: false }), index: -1 };
+function createViewer() {
+  const entry = { viewer: new WeriftViewer({ record: false }), index: -1 };
   entry.viewer.pc.connectionStateChange.subscribe((state) => {
     if (state !== 'connected' || entry.index >= 0) return;
     try {
@@ -58,11 +58,6 @@ process.on('message', async (message) => {
     viewers.push(...created);
     const sdps = await Promise.all(created.map((entry) => entry.viewer.offer()));
     process.send({ type: 'offers', first: viewers.length - created.length, sdps });
-  } else if (message.type === 'answerOffers') {
-    const created = message.sdps.map(() => createViewer(message.host));
-    viewers.push(...created);
-    const sdps = await Promise.all(created.map((entry, index) => entry.viewer.answer(message.sdps[index])));
-    process.send({ type: 'answers', sdps });
   } else if (message.type === 'answers') {
     await Promise.all(message.sdps.map((sdp, index) => viewers[message.start + index].viewer.accept(sdp)));
     process.send({ type: 'answered' });

@@ -456,34 +456,39 @@ napi_value TrackSequence(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// The arguments of the SRTP test entries: (keys, packet, a number).
+struct KeyedPacket {
+  SrtpKeys keys;
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  uint32_t number = 0;
+
+  bool read(napi_env env, napi_callback_info info) {
+    size_t argc = 3;
+    napi_value args[3];
+    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+    if (argc < 3 || !keysOf(env, args[0], keys) || !bytesOf(env, args[1], &data, &length)) return false;
+    number = uint32_t(numberOf(env, args[2]));
+    return true;
+  }
+};
+
 // verifyRtp(keys, packet, roc) → boolean
 napi_value VerifyRtp(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value args[3];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  SrtpKeys keys;
-  uint8_t* data;
-  size_t length;
-  if (argc < 3 || !keysOf(env, args[0], keys) || !bytesOf(env, args[1], &data, &length))
-    return throwError(env, "verifyRtp(keys, packet, roc)");
+  KeyedPacket call;
+  if (!call.read(env, info)) return throwError(env, "verifyRtp(keys, packet, roc)");
   napi_value result;
-  napi_get_boolean(env, keys.verifyRtp(data, length, uint32_t(numberOf(env, args[2]))), &result);
+  napi_get_boolean(env, call.keys.verifyRtp(call.data, call.length, call.number), &result);
   return result;
 }
 
 // protectRtcp(keys, packet, index) → Buffer
 napi_value ProtectRtcp(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value args[3];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  SrtpKeys keys;
-  uint8_t* data;
-  size_t length;
-  if (argc < 3 || !keysOf(env, args[0], keys) || !bytesOf(env, args[1], &data, &length) || length > 1400)
-    return throwError(env, "protectRtcp(keys, packet, index)");
+  KeyedPacket call;
+  if (!call.read(env, info) || call.length > 1400) return throwError(env, "protectRtcp(keys, packet, index)");
   uint8_t out[1500];
-  memcpy(out, data, length);
-  const size_t protectedLength = keys.protectRtcp(out, length, uint32_t(numberOf(env, args[2])));
+  memcpy(out, call.data, call.length);
+  const size_t protectedLength = call.keys.protectRtcp(out, call.length, call.number);
   napi_value result;
   void* copy;
   napi_create_buffer_copy(env, protectedLength, out, &copy, &result);
