@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from '../packages/webrtc/bench/viewer-ipc.mjs';
 import * as e2e from './e2e/dragon.mjs';
-import { encoderArgs, freeUdpPort, spawnPinned } from './e2e/ffmpeg.mjs';
+import { encoderArgs, freeUdpPort, rtpOutputPorts, spawnPinned } from './e2e/ffmpeg.mjs';
 import * as proc from './e2e/proc.mjs';
 import { scaleMarkdown } from './e2e/report.mjs';
 
@@ -62,6 +62,7 @@ let encoder = encodeAt(1000);
 const dragon = await e2e.startDragon({ core: serverCore, settings: e2e.quietHostSettings });
 await dragon.json('/api/v3/process', 'POST', e2e.showProcess(showId, encoderPort, false));
 const ffmpeg = await e2e.startProcess(dragon, showId);
+const inPorts = Object.values(rtpOutputPorts(ffmpeg.argv));
 const generator = fork(new URL('./scale/generator.mjs', import.meta.url), { stdio: 'inherit' });
 await new Promise((resolve) => generator.once('message', resolve));
 
@@ -77,6 +78,34 @@ async function leave(indices) {
   for (const index of indices) joined[index] = undefined;
 }
 
+const batchSize = 10;
+
+/**
+ * `count` viewers' offers POSTed together, as that many pages opening at once, their answers handed
+ * back in one message; their Location URLs (undefined for a refused offer), in generator order.
+ */
+async function joinBatch(count) {
+  const { sdps } = await request(generator, { type: 'offers', count }, 'offers');
+  const responses = await Promise.all(
+    sdps.map(async (sdp) => {
+      const response = await dragon.api(`/api/v3/process/${showId}/whep`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/sdp' },
+        body: sdp,
+      });
+      if (response.status !== 201)
+        throw new Error(`WHEP offer → ${response.status}: ${await response.text()}`);
+      return { location: response.headers.get('Location'), answer: await response.text() };
+    }),
+  );
+  await request(
+    generator,
+    { type: 'answers', start: joined.length, sdps: responses.map(({ answer }) => answer) },
+    'answered',
+  );
+  return responses.map(({ location }) => location);
+}
+
 /**
  * Joins `count` more viewers. A viewer whose ICE or DTLS failed (werift on a loaded machine) leaves
  * and another joins in its place, as a browser's page would retry, up to three times.
@@ -84,10 +113,8 @@ async function leave(indices) {
 async function joinViewers(count) {
   let wanted = count;
   for (let round = 0; round < 4 && wanted > 0; round++) {
-    const first = joined.length;
-    joined.push(
-      ...(await e2e.joinOverWhep({ dragon, viewers: generator, processId: showId, count: wanted, first })),
-    );
+    for (let batch = 0; batch < wanted; batch += batchSize)
+      joined.push(...(await joinBatch(Math.min(batchSize, wanted - batch))));
     await e2e
       .waitFor(
         'handshakes',
@@ -132,12 +159,21 @@ async function measure(bitrateKbps, indices, idle) {
   const threadsBefore = proc.threadCpuSeconds(dragon.pid);
   const before = await stats();
   const dropsBefore = proc.udpDrops(generator.pid);
+  const serverDropsBefore = proc.udpDrops(dragon.pid);
   meter.start();
   await sleep(seconds * 1000);
   const cpu = meter.stop();
   const after = await stats();
   // Datagrams the kernel dropped at the generator's full sockets: the generator fell behind, not the server.
   const generatorDrops = proc.dropsSince(dropsBefore, proc.udpDrops(generator.pid), []).other;
+  // And at the server's sockets: its input from its FFmpeg (it fell behind) or the viewers' RTCP.
+  const serverDrops = proc.dropsSince(serverDropsBefore, proc.udpDrops(dragon.pid), inPorts);
+  const lostByViewer = indices.map(
+    (index) =>
+      (after.perViewer[index]?.expected ?? 0) -
+      (before.perViewer[index]?.expected ?? 0) -
+      ((after.perViewer[index]?.received ?? 0) - (before.perViewer[index]?.received ?? 0)),
+  );
   const metricsAfter = await dragon.metrics();
   const threads = proc.threadCpuPercent(threadsBefore, proc.threadCpuSeconds(dragon.pid), cpu.seconds);
   const delta = (field) =>
@@ -174,6 +210,9 @@ async function measure(bitrateKbps, indices, idle) {
     // Of the packets each viewer's sequence numbers say were sent to it, the share that arrived.
     deliveryPct: expected > 0 ? (received / expected) * 100 : null,
     lostPackets: expected - received,
+    // The same loss at every viewer happened before the fan-out (the server's input).
+    lostPerViewer: { min: Math.min(...lostByViewer), max: Math.max(...lostByViewer) },
+    serverSocketDrops: serverDrops,
     // Of what the source delivered times the viewers, what the viewers got (joins, keyframe waits
     // and drops at the server show here, not in the sequence numbers).
     sourceDeliveryPct: sourcePackets > 0 ? (packets / (sourcePackets * viewers)) * 100 : null,
