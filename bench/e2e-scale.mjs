@@ -79,6 +79,7 @@ async function leave(indices) {
 }
 
 const batchSize = 10;
+const refusedOffers = [];
 
 /**
  * `count` viewers' offers POSTed together, as that many pages opening at once, their answers handed
@@ -88,14 +89,20 @@ async function joinBatch(count) {
   const { sdps } = await request(generator, { type: 'offers', count }, 'offers');
   const responses = await Promise.all(
     sdps.map(async (sdp) => {
-      const response = await dragon.api(`/api/v3/process/${showId}/whep`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/sdp' },
-        body: sdp,
-      });
-      if (response.status !== 201)
-        throw new Error(`WHEP offer → ${response.status}: ${await response.text()}`);
-      return { location: response.headers.get('Location'), answer: await response.text() };
+      // A refused or reset offer is a viewer that did not join: counted, and another joins instead.
+      try {
+        const response = await dragon.api(`/api/v3/process/${showId}/whep`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/sdp' },
+          body: sdp,
+        });
+        const answer = await response.text();
+        if (response.status === 201) return { location: response.headers.get('Location'), answer };
+        refusedOffers.push(`${response.status}: ${answer.slice(0, 200)}`);
+      } catch (error) {
+        refusedOffers.push(error.cause?.code ?? error.message);
+      }
+      return { location: undefined, answer: undefined };
     }),
   );
   await request(
@@ -113,8 +120,12 @@ async function joinBatch(count) {
 async function joinViewers(count) {
   let wanted = count;
   for (let round = 0; round < 4 && wanted > 0; round++) {
-    for (let batch = 0; batch < wanted; batch += batchSize)
-      joined.push(...(await joinBatch(Math.min(batchSize, wanted - batch))));
+    let refused = 0;
+    for (let batch = 0; batch < wanted; batch += batchSize) {
+      const locations = await joinBatch(Math.min(batchSize, wanted - batch));
+      refused += locations.filter((location) => !location).length;
+      joined.push(...locations);
+    }
     await e2e
       .waitFor(
         'handshakes',
@@ -127,7 +138,7 @@ async function joinViewers(count) {
       .catch(() => {});
     const failed = (await stats()).failed.filter((index) => joined[index]);
     await leave(failed);
-    wanted = failed.length;
+    wanted = failed.length + refused;
     if (failed.length)
       console.log(`${failed.length} viewers failed their handshake; joining others in their place`);
   }
@@ -315,6 +326,7 @@ function serverProfile(profileSeconds) {
 const rows = [];
 let idle;
 let profile;
+let runError;
 try {
   idle = await idleFigures();
   for (const count of counts) {
@@ -336,6 +348,10 @@ try {
     await leave(present().slice(count));
     rows.push(await measure(600, present(), idle));
   }
+} catch (error) {
+  // What was measured is kept; the run says why it ended and what the server said last.
+  runError = { message: error.message, serverStderr: dragon.stderr().slice(-2000) };
+  console.error(error);
 } finally {
   generator.send({ type: 'stop' });
   await encoder.stop();
@@ -353,6 +369,8 @@ const result = {
   idle,
   rows,
   profile,
+  refusedOffers: refusedOffers.slice(0, 20),
+  error: runError,
 };
 writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`\n${scaleMarkdown(result).join('\n')}\nwritten to ${values.out}`);

@@ -59,7 +59,13 @@ process.on('message', async (message) => {
     const sdps = await Promise.all(created.map((entry) => entry.viewer.offer()));
     process.send({ type: 'offers', first: viewers.length - created.length, sdps });
   } else if (message.type === 'answers') {
-    await Promise.all(message.sdps.map((sdp, index) => viewers[message.start + index].viewer.accept(sdp)));
+    // No answer: the server refused the offer; that viewer is closed.
+    await Promise.all(
+      message.sdps.map((sdp, index) => {
+        const { viewer } = viewers[message.start + index];
+        return sdp ? viewer.accept(sdp) : viewer.close().catch(() => {});
+      }),
+    );
     process.send({ type: 'answered' });
   } else if (message.type === 'stats') {
     const taken = viewers.filter((entry) => entry.index >= 0).length;
