@@ -105,47 +105,10 @@ try {
   const samples = Object.fromEntries(settings.map(({ name }) => [name, []]));
   for (let join = 0; join < joins; join++) {
     for (const { name, id, janus: isJanus } of settings) {
-      const sample = isJanus
-        ? await page.evaluate(janusJoin)
-        : await page.evaluate(async (whep) => {
-            const pc = new RTCPeerConnection();
-            pc.addTransceiver('video', { direction: 'recvonly' });
-            pc.addTransceiver('audio', { direction: 'recvonly' });
-            const video = document.createElement('video');
-            video.muted = true;
-            video.autoplay = true;
-            document.body.append(video);
-            pc.ontrack = (event) => {
-              if (event.track.kind === 'video') video.srcObject = new MediaStream([event.track]);
-            };
-            await pc.setLocalDescription(await pc.createOffer());
-            const started = performance.now();
-            const times = {};
-            const connected = new Promise((resolve) => {
-              pc.onconnectionstatechange = () => {
-                if (pc.connectionState === 'connected') resolve(performance.now() - started);
-              };
-            });
-            const firstFrame = new Promise((resolve) => {
-              video.requestVideoFrameCallback((now) => resolve(now - started));
-            });
-            const response = await fetch(whep, {
-              method: 'POST',
-              body: pc.localDescription.sdp,
-              headers: { 'Content-Type': 'application/sdp' },
-            });
-            times.answered = performance.now() - started;
-            if (response.status !== 201) return { error: `WHEP ${response.status}` };
-            const location = new URL(response.headers.get('Location'), whep).href;
-            await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-            const timeout = new Promise((resolve) => setTimeout(() => resolve(-1), 15_000));
-            times.connected = await Promise.race([connected, timeout]);
-            times.firstFrame = await Promise.race([firstFrame, timeout]);
-            pc.close();
-            video.remove();
-            await fetch(location, { method: 'DELETE' });
-            return times;
-          }, `${server.baseUrl}/api/v3/process/${id}/whep`);
+      const sample = await page.evaluate(
+        measureJoin,
+        isJanus ? null : `${server.baseUrl}/api/v3/process/${id}/whep`,
+      );
       samples[name].push(sample);
       console.log(`${name} join ${join + 1}: ${JSON.stringify(sample)}`);
       await sleep(700);
@@ -188,8 +151,12 @@ function janusFeedArgs(ports) {
   ];
 }
 
-/** One join of the Janus mountpoint in the page: the same measurement as a WHEP join. */
-async function janusJoin() {
+/**
+ * One join measured in the page, from the first signalling request: over WHEP to `whep` (the
+ * browser offers), or, with `whep` null, of the Janus mountpoint through the functions the bench
+ * exposed (Janus offers, the browser answers non-trickle, as the WHEP joins are).
+ */
+async function measureJoin(whep) {
   const pc = new RTCPeerConnection();
   const video = document.createElement('video');
   video.muted = true;
@@ -198,6 +165,11 @@ async function janusJoin() {
   pc.ontrack = (event) => {
     if (event.track.kind === 'video') video.srcObject = new MediaStream([event.track]);
   };
+  if (whep) {
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+  }
   const started = performance.now();
   const times = {};
   const connected = new Promise((resolve) => {
@@ -208,21 +180,35 @@ async function janusJoin() {
   const firstFrame = new Promise((resolve) => {
     video.requestVideoFrameCallback((now) => resolve(now - started));
   });
-  const offer = await window.janusWatch();
-  times.answered = performance.now() - started;
-  await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-  await pc.setLocalDescription(await pc.createAnswer());
-  // Non-trickle, as the WHEP joins: the answer goes with its candidates.
-  await new Promise((resolve) => {
-    if (pc.iceGatheringState === 'complete') resolve();
-    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
-  });
-  await window.janusStart(pc.localDescription.sdp);
+  let leave;
+  if (whep) {
+    const response = await fetch(whep, {
+      method: 'POST',
+      body: pc.localDescription.sdp,
+      headers: { 'Content-Type': 'application/sdp' },
+    });
+    times.answered = performance.now() - started;
+    if (response.status !== 201) return { error: `WHEP ${response.status}` };
+    const location = new URL(response.headers.get('Location'), whep).href;
+    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    leave = () => fetch(location, { method: 'DELETE' });
+  } else {
+    const offer = await window.janusWatch();
+    times.answered = performance.now() - started;
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise((resolve) => {
+      if (pc.iceGatheringState === 'complete') resolve();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
+    });
+    await window.janusStart(pc.localDescription.sdp);
+    leave = () => window.janusLeave();
+  }
   const timeout = new Promise((resolve) => setTimeout(() => resolve(-1), 15_000));
   times.connected = await Promise.race([connected, timeout]);
   times.firstFrame = await Promise.race([firstFrame, timeout]);
   pc.close();
   video.remove();
-  await window.janusLeave();
+  await leave();
   return times;
 }

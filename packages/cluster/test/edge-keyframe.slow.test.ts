@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PortAllocator } from '@dragon/portalloc';
 import { waitFor } from '@dragon/test-helpers';
-import { SyntheticSender } from '@dragon/test-helpers/werift';
+import { loopbackPeerConnection, SyntheticSender } from '@dragon/test-helpers/werift';
 import { withoutDefaultStunServer } from '@dragon/webrtc/werift';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
+import { MediaStreamTrack, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import type { NodeRecord, ProcessRecord } from '../src/cluster-records.js';
 import { EdgePull } from '../src/edge-pull.js';
 import { EdgeSources } from '../src/edge-sources.js';
@@ -46,22 +46,7 @@ class WeriftOrigin {
   async #answer(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const pc = new RTCPeerConnection({
-      iceServers: [],
-      iceInterfaceAddresses: { udp4: host },
-      iceAdditionalHostAddresses: [host],
-      codecs: {
-        video: [
-          new RTCRtpCodecParameters({
-            mimeType: 'video/H264',
-            clockRate: 90_000,
-            rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-            parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-          }),
-        ],
-        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
-      },
-    });
+    const pc = loopbackPeerConnection(host);
     this.#peers.push(pc);
     withoutDefaultStunServer(pc);
     await pc.setRemoteDescription({ type: 'offer', sdp: Buffer.concat(chunks).toString() });

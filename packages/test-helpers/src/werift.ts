@@ -1,4 +1,5 @@
 export { SyntheticSender, type SyntheticSenderOptions } from './synthetic-sender.js';
+export { loopbackPeerConnection } from './werift-loopback.js';
 export {
   type IceFragment,
   iceFragment,
