@@ -523,3 +523,5 @@ const output = {
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);
 console.log(`\n${e2eMarkdown(output).join('\n')}\nwritten to ${values.out}`);
+// werift may leave a timer or socket of a closed peer behind; the results are written, so end.
+process.exit(0);
