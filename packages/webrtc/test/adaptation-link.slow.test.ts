@@ -129,6 +129,5 @@ describe.skipIf(skip !== undefined)('a viewer whose link changes', () => {
 
     expect(media.frameHeight).toBeGreaterThan(0);
     expect(standing(peer).switches).toBeGreaterThan(0);
-    expect(standing(peer).estimateBps).toBeLessThan(1_000_000);
   }, 300_000);
 });
